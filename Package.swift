@@ -1,0 +1,73 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// stompsh: the STOMP shell. See README.md and man/stompsh.1.
+let package = Package(
+    name: "stompsh",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "stompsh", targets: ["stompsh"]),
+        .executable(name: "stompproto-bench", targets: ["stompproto-bench"]),
+        .library(name: "StompProto", targets: ["StompProto"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        // The protocol, free of I/O: frames, escaping, decoder, encoder, negotiation, session.
+        .target(name: "StompProto"),
+        // The connection: drives StompProto over TCP/TLS with SwiftNIO.
+        .target(
+            name: "StompConnection",
+            dependencies: [
+                "StompProto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        // Typed JSON-RPC calls over STOMP, with timing and statistics.
+        .target(
+            name: "RPCCommands",
+            dependencies: [
+                "StompProto", "StompConnection",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        // libedit, the system line editor (Debian: libedit-dev).
+        .systemLibrary(name: "CLibEdit", path: "Sources/CLibEdit", pkgConfig: "libedit",
+                       providers: [.apt(["libedit-dev"])]),
+        // Fixed-signature wrappers around libedit's variadic C calls.
+        .target(name: "CLineEditShim", dependencies: ["CLibEdit"]),
+        // The shell: command table, parser, dispatcher, batch runner, output, REPL.
+        .target(
+            name: "StompShell",
+            dependencies: [
+                "StompProto", "StompConnection", "RPCCommands", "CLineEditShim",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "stompsh",
+            dependencies: [
+                "StompShell",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "stompproto-bench", dependencies: ["StompProto"]),
+        .testTarget(name: "StompProtoTests", dependencies: ["StompProto"]),
+        .testTarget(name: "StompConnectionTests", dependencies: ["StompConnection", "StompProto",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "RPCCommandsTests", dependencies: ["RPCCommands", "StompConnection", "StompProto"]),
+        .testTarget(name: "StompShellTests", dependencies: ["StompShell", "StompProto"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["StompProto"]),
+    ],
+    swiftLanguageModes: [.v5]
+)
