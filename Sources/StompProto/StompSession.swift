@@ -1,0 +1,451 @@
+/// The STOMP client session as a pure state machine (after h11): intents in → frames to send out,
+/// frames in → events out, time only through `now:` arguments. It never performs I/O.
+///
+/// It tracks awaited receipts (by receipt-id) apart from subscriptions (by id), messages awaiting
+/// ACK/NACK, and open transactions. A rejected intent throws `SessionError` and changes nothing,
+/// so nothing must be sent.
+public struct StompSession: Sendable {
+    public let configuration: SessionConfiguration
+    public private(set) var state: SessionState = .disconnected
+    public private(set) var connectedInfo: ConnectedInfo?
+
+    /// Versions offered in the CONNECT that was sent (raw CONNECTs may differ from the configuration).
+    private var offeredVersions: [StompVersion]
+    /// Monotonic counter giving insertion order to the maps below.
+    private var sequence = 0
+    private var subscriptionMap: [String: (seq: Int, info: SubscriptionInfo)] = [:]
+    private var receiptMap: [String: (seq: Int, purpose: ReceiptPurpose)] = [:]
+    private var transactionMap: [String: Int] = [:]
+    private var pending: [PendingAck] = []
+    /// The last message received on an `auto` subscription, to explain a mistaken ACK.
+    private var lastAutoMessage: (messageID: String, subscription: String)?
+    private var lastSent: StompInstant?
+    private var lastReceived: StompInstant?
+
+    public init(configuration: SessionConfiguration = SessionConfiguration()) {
+        self.configuration = configuration
+        self.offeredVersions = configuration.versions
+    }
+
+    /// The negotiated version (1.0 before CONNECTED).
+    public var version: StompVersion { connectedInfo?.version ?? .v1_0 }
+
+    /// Active subscriptions, in subscribe order.
+    public var subscriptions: [SubscriptionInfo] {
+        subscriptionMap.values.sorted { $0.seq < $1.seq }.map(\.info)
+    }
+
+    public func subscription(id: String) -> SubscriptionInfo? { subscriptionMap[id]?.info }
+
+    /// Messages awaiting ACK/NACK, oldest first.
+    public var pendingAcks: [PendingAck] { pending }
+
+    /// Open transactions, in begin order.
+    public var openTransactions: [String] {
+        transactionMap.sorted { $0.value < $1.value }.map(\.key)
+    }
+
+    /// Receipt ids we wait for, in request order.
+    public var awaitedReceipts: [String] {
+        receiptMap.sorted { $0.value.seq < $1.value.seq }.map(\.key)
+    }
+
+    /// Why `id` was requested, if it is awaited.
+    public func receiptPurpose(_ id: String) -> ReceiptPurpose? { receiptMap[id]?.purpose }
+
+    private mutating func nextSequence() -> Int {
+        sequence += 1
+        return sequence
+    }
+
+    // MARK: - Intents
+
+    /// CONNECT (or STOMP). Allowed when disconnected, closed or failed (tracking starts afresh).
+    public mutating func connect(now: StompInstant) throws -> StompFrame {
+        switch state {
+        case .connecting, .connected, .disconnecting: throw SessionError.alreadyConnected
+        case .disconnected, .closed, .failed: break
+        }
+        let config = configuration
+        let modern = config.versions.contains { $0 > .v1_0 }
+        var headers = StompHeaders()
+        if modern { headers.append("accept-version", VersionNegotiation.acceptVersionHeader(config.versions)) }
+        if let host = config.host { headers.append("host", host) }
+        if let login = config.login { headers.append("login", login) }
+        if let passcode = config.passcode { headers.append("passcode", passcode) }
+        if modern && config.heartBeat != .none { headers.append("heart-beat", config.heartBeat.headerValue) }
+        for (name, _) in config.extraConnectHeaders { headers.removeAll(name) }
+        for (name, value) in config.extraConnectHeaders { headers.append(name, value) }
+
+        clearTracking(keepSubscriptions: false)
+        offeredVersions = config.versions
+        state = .connecting
+        lastSent = now
+        return StompFrame(config.useStompCommand && modern ? .stomp : .connect, headers: headers)
+    }
+
+    public mutating func send(destination: String, headers: StompHeaders = [:], body: [UInt8] = [],
+                              receipt: String? = nil, transaction: String? = nil) throws -> StompFrame {
+        try requireConnected("SEND")
+        try checkTransaction(transaction)
+        try checkReceipt(receipt)
+        var h = StompHeaders()
+        h.append("destination", destination)
+        var own: Set<String> = ["destination"]
+        if transaction != nil { own.insert("transaction") }
+        if receipt != nil { own.insert("receipt") }
+        for (name, value) in headers where !own.contains(name) { h.append(name, value) }
+        if let transaction { h.append("transaction", transaction) }
+        addReceipt(receipt, .send(destination: destination), to: &h)
+        return StompFrame(.send, headers: h, body: body)
+    }
+
+    public mutating func subscribe(destination: String, id: String, ack: AckMode = .auto,
+                                   headers: StompHeaders = [:], receipt: String? = nil) throws -> StompFrame {
+        try requireConnected("SUBSCRIBE")
+        if subscriptionMap[id] != nil { throw SessionError.duplicateSubscription(id) }
+        if ack == .clientIndividual && version == .v1_0 {
+            throw SessionError.unsupportedInVersion(intent: "ack mode client-individual", version: version)
+        }
+        try checkReceipt(receipt)
+        var h = StompHeaders()
+        h.append("id", id)
+        h.append("destination", destination)
+        h.append("ack", ack.rawValue)
+        var extra = StompHeaders()
+        for (name, value) in headers where !["id", "destination", "ack", "receipt"].contains(name) {
+            extra.append(name, value)
+            h.append(name, value)
+        }
+        addReceipt(receipt, .subscribe(id: id), to: &h)
+        subscriptionMap[id] = (nextSequence(), SubscriptionInfo(id: id, destination: destination, ack: ack, headers: extra))
+        return StompFrame(.subscribe, headers: h)
+    }
+
+    /// Drops the subscription and its messages awaiting ACK (the broker will redeliver them).
+    public mutating func unsubscribe(id: String, receipt: String? = nil) throws -> StompFrame {
+        try requireConnected("UNSUBSCRIBE")
+        guard subscriptionMap[id] != nil else { throw SessionError.unknownSubscription(id) }
+        try checkReceipt(receipt)
+        var h = StompHeaders()
+        h.append("id", id)
+        addReceipt(receipt, .unsubscribe(id: id), to: &h)
+        removeSubscription(id)
+        return StompFrame(.unsubscribe, headers: h)
+    }
+
+    /// ACK of `messageID` (its message-id or ack id), or of the newest pending message when nil.
+    /// In `client` mode it also settles every earlier message of that subscription.
+    public mutating func ack(messageID: String? = nil, transaction: String? = nil, receipt: String? = nil) throws -> StompFrame {
+        try acknowledge(.ack, messageID: messageID, transaction: transaction, receipt: receipt)
+    }
+
+    /// NACK, like `ack` (1.1+).
+    public mutating func nack(messageID: String? = nil, transaction: String? = nil, receipt: String? = nil) throws -> StompFrame {
+        try acknowledge(.nack, messageID: messageID, transaction: transaction, receipt: receipt)
+    }
+
+    private mutating func acknowledge(_ command: StompCommand, messageID: String?, transaction: String?,
+                                      receipt: String?) throws -> StompFrame {
+        try requireConnected(command.rawValue)
+        if command == .nack && version == .v1_0 {
+            throw SessionError.unsupportedInVersion(intent: "NACK", version: version)
+        }
+        let index = try pendingIndex(messageID)
+        try checkTransaction(transaction)
+        try checkReceipt(receipt)
+        let p = pending[index]
+        var h = StompHeaders()
+        switch version {
+        case .v1_2:
+            h.append("id", p.ackID)
+        case .v1_1:
+            h.append("message-id", p.messageID)
+            h.append("subscription", p.subscription)
+        case .v1_0:
+            h.append("message-id", p.messageID)
+        }
+        if let transaction { h.append("transaction", transaction) }
+        addReceipt(receipt, command == .ack ? .ack(messageID: p.messageID) : .nack(messageID: p.messageID), to: &h)
+        settle(index)
+        return StompFrame(command, headers: h)
+    }
+
+    public mutating func begin(transaction: String, receipt: String? = nil) throws -> StompFrame {
+        try requireConnected("BEGIN")
+        if transactionMap[transaction] != nil { throw SessionError.duplicateTransaction(transaction) }
+        try checkReceipt(receipt)
+        var h: StompHeaders = ["transaction": transaction]
+        addReceipt(receipt, .begin(transaction: transaction), to: &h)
+        transactionMap[transaction] = nextSequence()
+        return StompFrame(.begin, headers: h)
+    }
+
+    public mutating func commit(transaction: String, receipt: String? = nil) throws -> StompFrame {
+        try endTransaction(.commit, transaction, receipt)
+    }
+
+    public mutating func abort(transaction: String, receipt: String? = nil) throws -> StompFrame {
+        try endTransaction(.abort, transaction, receipt)
+    }
+
+    private mutating func endTransaction(_ command: StompCommand, _ tx: String, _ receipt: String?) throws -> StompFrame {
+        try requireConnected(command.rawValue)
+        guard transactionMap[tx] != nil else { throw SessionError.unknownTransaction(tx) }
+        try checkReceipt(receipt)
+        var h: StompHeaders = ["transaction": tx]
+        addReceipt(receipt, command == .commit ? .commit(transaction: tx) : .abort(transaction: tx), to: &h)
+        transactionMap[tx] = nil
+        return StompFrame(command, headers: h)
+    }
+
+    /// DISCONNECT with a receipt; the session is closed when that RECEIPT arrives.
+    public mutating func disconnect(receipt: String) throws -> StompFrame {
+        try requireConnected("DISCONNECT")
+        try checkReceipt(receipt)
+        var h = StompHeaders()
+        addReceipt(receipt, .disconnect, to: &h)
+        state = .disconnecting
+        return StompFrame(.disconnect, headers: h)
+    }
+
+    /// A raw frame the user typed: only tracks what it implies (a SUBSCRIBE registers the
+    /// subscription, an ACK settles, a receipt header is awaited, ...). It never rejects anything:
+    /// raw frames exist to test brokers with what the session would refuse.
+    public mutating func checkRaw(_ frame: StompFrame) throws {
+        let h = frame.headers
+        switch frame.command {
+        case .connect, .stomp:
+            if state == .disconnected || state == .closed || state == .failed {
+                clearTracking(keepSubscriptions: false)
+                offeredVersions = h["accept-version"].map {
+                    $0.split(separator: ",").compactMap { StompVersion(rawValue: String($0)) }
+                } ?? [.v1_0]
+                state = .connecting
+            }
+        case .subscribe:
+            let destination = h["destination"] ?? ""
+            let id = h["id"] ?? destination
+            let ack = h["ack"].flatMap(AckMode.init(rawValue:)) ?? .auto
+            var extra = StompHeaders()
+            for (name, value) in h where !["id", "destination", "ack", "receipt"].contains(name) {
+                extra.append(name, value)
+            }
+            let seq = subscriptionMap[id]?.seq ?? nextSequence()
+            subscriptionMap[id] = (seq, SubscriptionInfo(id: id, destination: destination, ack: ack, headers: extra))
+        case .unsubscribe:
+            if let id = h["id"] ?? h["destination"].flatMap({ d in subscriptions.first { $0.destination == d }?.id }) {
+                removeSubscription(id)
+            }
+        case .ack, .nack:
+            let key = h["id"] ?? h["message-id"]
+            if let key, let i = pending.lastIndex(where: { $0.ackID == key || $0.messageID == key }) {
+                settle(i)
+            }
+        case .begin:
+            if let tx = h["transaction"], transactionMap[tx] == nil { transactionMap[tx] = nextSequence() }
+        case .commit, .abort:
+            if let tx = h["transaction"] { transactionMap[tx] = nil }
+        case .disconnect:
+            if state == .connected { state = .disconnecting }
+        default:
+            break
+        }
+        if let r = h["receipt"] {
+            receiptMap[r] = (nextSequence(), frame.command == .disconnect ? .disconnect : .raw(frame.command))
+        }
+    }
+
+    // MARK: - Inbound
+
+    /// What a decoded frame or heart-beat means. Throws `SessionError` (fault `.peer`) for a frame
+    /// that makes no sense in this state.
+    public mutating func receive(_ event: FrameDecoderEvent, now: StompInstant) throws -> SessionEvent {
+        lastReceived = now
+        guard case .frame(let frame) = event else { return .heartbeat }
+        let h = frame.headers
+        switch frame.command {
+        case .connected:
+            guard state == .connecting else { throw SessionError.unexpectedFrame(.connected, state: state) }
+            guard let version = VersionNegotiation.choose(offered: offeredVersions, serverVersionHeader: h["version"]) else {
+                state = .failed
+                throw SessionError.versionNotOffered(h["version"])
+            }
+            let server = version == .v1_0 ? HeartBeat.none : (h["heart-beat"].flatMap(HeartBeat.init(header:)) ?? .none)
+            let info = ConnectedInfo(version: version, server: h["server"], session: h["session"],
+                                     heartBeat: .negotiate(client: configuration.heartBeat, server: server), headers: h)
+            connectedInfo = info
+            state = .connected
+            return .connected(info)
+
+        case .message:
+            switch state {
+            case .disconnected, .connecting: throw SessionError.unexpectedFrame(.message, state: state)
+            case .connected, .disconnecting: break
+            case .closed, .failed: return .message(frame, subscription: findSubscription(h), pendingAck: nil)
+            }
+            let sub = findSubscription(h)
+            var pendingAck: PendingAck?
+            if let sub, let messageID = h["message-id"] ?? h["ack"] {
+                if sub.ack == .auto {
+                    lastAutoMessage = (messageID, sub.id)
+                } else {
+                    let ackID = version == .v1_2 ? (h["ack"] ?? messageID) : messageID
+                    let p = PendingAck(subscription: sub.id, messageID: messageID, ackID: ackID)
+                    pending.append(p)
+                    pendingAck = p
+                    lastAutoMessage = nil
+                }
+            }
+            return .message(frame, subscription: sub, pendingAck: pendingAck)
+
+        case .receipt:
+            if state == .disconnected || state == .connecting { throw SessionError.unexpectedFrame(.receipt, state: state) }
+            let id = h["receipt-id"] ?? ""
+            let purpose = receiptMap.removeValue(forKey: id)?.purpose
+            if purpose == .disconnect && state == .disconnecting { state = .closed }
+            return .receipt(id: id, for: purpose)
+
+        case .error:
+            state = .failed
+            return .error(ServerError(frame: frame))
+
+        default:
+            throw SessionError.unexpectedFrame(frame.command, state: state)
+        }
+    }
+
+    /// Call whenever bytes were written: resets our heart-beat timer.
+    public mutating func didSend(now: StompInstant) {
+        lastSent = now
+    }
+
+    /// What is due at `now`: our heart-beat, and/or the peer declared silent.
+    public func tick(now: StompInstant) -> [TickAction] {
+        guard state == .connected || state == .disconnecting, let hb = connectedInfo?.heartBeat else { return [] }
+        var actions: [TickAction] = []
+        if let s = hb.sendInterval, let last = lastSent, now.nanoseconds(since: last) >= Self.ns(ms: s) {
+            actions.append(.sendHeartbeat)
+        }
+        if let r = hb.receiveInterval, let heard = lastReceived {
+            let ago = now.nanoseconds(since: heard)
+            if ago > silenceLimit(r) { actions.append(.peerSilent(lastHeardNanosecondsAgo: ago)) }
+        }
+        return actions
+    }
+
+    /// When `tick` next has something to do (may be ≤ now if something is already due); nil: never.
+    public func nextDeadline(now: StompInstant) -> StompInstant? {
+        guard state == .connected || state == .disconnecting, let hb = connectedInfo?.heartBeat else { return nil }
+        var deadline: StompInstant?
+        if let s = hb.sendInterval, let last = lastSent {
+            deadline = last.advanced(byNanoseconds: Self.ns(ms: s))
+        }
+        if let r = hb.receiveInterval, let heard = lastReceived {
+            let d = heard.advanced(byNanoseconds: silenceLimit(r) &+ 1)
+            deadline = deadline.map { min($0, d) } ?? d
+        }
+        return deadline
+    }
+
+    private static func ns(ms: Int) -> UInt64 { UInt64(ms) &* 1_000_000 }
+
+    private func silenceLimit(_ receiveMs: Int) -> UInt64 {
+        UInt64((Double(receiveMs) * max(1.0, configuration.heartBeatGrace) * 1_000_000).rounded())
+    }
+
+    /// The transport is gone: → failed. Returns the transactions and unacknowledged messages lost
+    /// (subscriptions are kept for `resetForReconnect`).
+    public mutating func connectionLost() -> LostState {
+        let lost = LostState(transactions: openTransactions, unacknowledged: pending)
+        state = .failed
+        transactionMap = [:]
+        pending = []
+        receiptMap = [:]
+        lastAutoMessage = nil
+        return lost
+    }
+
+    /// Back to disconnected for a new connection: returns the subscriptions to re-issue
+    /// (call `subscribe` for each once connected) and what was lost.
+    public mutating func resetForReconnect() -> (resubscribe: [SubscriptionInfo], lost: LostState) {
+        let subs = subscriptions
+        let lost = LostState(transactions: openTransactions, unacknowledged: pending)
+        clearTracking(keepSubscriptions: false)
+        state = .disconnected
+        return (subs, lost)
+    }
+
+    // MARK: - Helpers
+
+    private func requireConnected(_ intent: String) throws {
+        guard state == .connected else { throw SessionError.notConnected(intent: intent) }
+    }
+
+    private func checkTransaction(_ tx: String?) throws {
+        if let tx, transactionMap[tx] == nil { throw SessionError.unknownTransaction(tx) }
+    }
+
+    private func checkReceipt(_ id: String?) throws {
+        if let id, receiptMap[id] != nil { throw SessionError.duplicateReceipt(id) }
+    }
+
+    private mutating func addReceipt(_ id: String?, _ purpose: ReceiptPurpose, to headers: inout StompHeaders) {
+        guard let id else { return }
+        headers.append("receipt", id)
+        receiptMap[id] = (nextSequence(), purpose)
+    }
+
+    /// Index in `pending` of the message to ACK/NACK; explains why there is none.
+    private func pendingIndex(_ messageID: String?) throws -> Int {
+        if let id = messageID {
+            if let i = pending.lastIndex(where: { $0.messageID == id || $0.ackID == id }) { return i }
+            if let last = lastAutoMessage, last.messageID == id {
+                throw SessionError.ackNotExpected(subscription: last.subscription, mode: .auto)
+            }
+            throw SessionError.unknownMessage(id)
+        }
+        if pending.isEmpty {
+            if let last = lastAutoMessage { throw SessionError.ackNotExpected(subscription: last.subscription, mode: .auto) }
+            throw SessionError.nothingToAcknowledge
+        }
+        return pending.count - 1
+    }
+
+    /// Removes `pending[index]`; in `client` mode also every earlier message of its subscription.
+    private mutating func settle(_ index: Int) {
+        let p = pending[index]
+        if subscriptionMap[p.subscription]?.info.ack == .client {
+            var i = 0
+            pending.removeAll { e in
+                defer { i += 1 }
+                return i <= index && e.subscription == p.subscription
+            }
+        } else {
+            pending.remove(at: index)
+        }
+    }
+
+    private func findSubscription(_ h: StompHeaders) -> SubscriptionInfo? {
+        if let id = h["subscription"] { return subscriptionMap[id]?.info }
+        // 1.0 brokers may omit `subscription`: match by destination.
+        guard let destination = h["destination"] else { return nil }
+        return subscriptions.first { $0.destination == destination }
+    }
+
+    private mutating func removeSubscription(_ id: String) {
+        subscriptionMap[id] = nil
+        pending.removeAll { $0.subscription == id }
+        if lastAutoMessage?.subscription == id { lastAutoMessage = nil }
+    }
+
+    private mutating func clearTracking(keepSubscriptions: Bool) {
+        if !keepSubscriptions { subscriptionMap = [:] }
+        receiptMap = [:]
+        transactionMap = [:]
+        pending = []
+        lastAutoMessage = nil
+        connectedInfo = nil
+        lastReceived = nil
+    }
+}

@@ -1,0 +1,2 @@
+import StompProto
+print("stompproto-bench: not yet")
