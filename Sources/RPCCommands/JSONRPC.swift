@@ -1,0 +1,188 @@
+// JSON-RPC 2.0 messages with the exact stompsh wire format (docs/rpc.md):
+//   request  {"jsonrpc":"2.0","method":"M","params":P,"id":"ID"}
+//   result   {"jsonrpc":"2.0","result":R,"id":"ID"}
+//   error    {"jsonrpc":"2.0","error":{"code":C,"message":"...","data":...},"id":"ID"}
+// STOMP headers: request `reply-to`, `correlation-id`, `content-type:application/json`;
+// reply `correlation-id`, `content-type:application/json`.
+
+public enum RPCHeader {
+    public static let replyTo = "reply-to"
+    public static let correlationID = "correlation-id"
+    public static let contentType = "content-type"
+    public static let json = "application/json"
+}
+
+/// A JSON-RPC error object. Also thrown by built-in methods to produce an error reply.
+public struct RPCErrorObject: Error, Sendable, Equatable, CustomStringConvertible {
+    public var code: Int
+    public var message: String
+    public var data: JSONValue?
+    public init(code: Int, message: String, data: JSONValue? = nil) { self.code = code; self.message = message; self.data = data }
+
+    public static let parseErrorCode = -32700
+    public static let invalidRequestCode = -32600
+    public static let methodNotFoundCode = -32601
+    public static let invalidParamsCode = -32602
+    public static let internalErrorCode = -32603
+
+    public static func parseError(_ detail: String) -> RPCErrorObject { .init(code: parseErrorCode, message: "Parse error", data: .string(detail)) }
+    public static func invalidRequest(_ detail: String) -> RPCErrorObject { .init(code: invalidRequestCode, message: "Invalid Request", data: .string(detail)) }
+    public static func methodNotFound(_ method: String) -> RPCErrorObject { .init(code: methodNotFoundCode, message: "Method not found", data: .string(method)) }
+    public static func invalidParams(_ detail: String) -> RPCErrorObject { .init(code: invalidParamsCode, message: "Invalid params", data: .string(detail)) }
+
+    public var json: JSONValue {
+        var o: JSONObject = ["code": .integer(Int64(code)), "message": .string(message)]
+        if let d = data { o.append("data", d) }
+        return .object(o)
+    }
+    public init?(json: JSONValue) {
+        guard case .object(let o) = json, let c = o["code"]?.int64Value, let m = o["message"]?.stringValue else { return nil }
+        self.init(code: Int(c), message: m, data: o["data"])
+    }
+    public var description: String {
+        "error \(code): \(message)" + (data.map { " (\($0.compact))" } ?? "")
+    }
+}
+
+public struct RPCRequest: Sendable, Equatable {
+    public var method: String
+    /// Array or object; nil when the member is absent (treated as []).
+    public var params: JSONValue?
+    /// Nil when absent (a notification: no reply). Normally a string equal to the correlation-id.
+    public var id: JSONValue?
+    public init(method: String, params: JSONValue?, id: JSONValue?) { self.method = method; self.params = params; self.id = id }
+
+    /// Wire bytes, members in the fixed order jsonrpc, method, params, id.
+    public func encode() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(64 + method.utf8.count)
+        out.append(contentsOf: #"{"jsonrpc":"2.0","method":"#.utf8)
+        JSONWriter.writeString(method, into: &out)
+        out.append(contentsOf: #","params":"#.utf8)
+        JSONWriter.write(params ?? .array([]), into: &out)
+        if let id {
+            out.append(contentsOf: #","id":"#.utf8)
+            JSONWriter.write(id, into: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// Decodes a request body. Errors are the JSON-RPC error to reply with (-32700 or -32600),
+    /// with the id found (if any) so the reply can carry it.
+    public static func decode(_ body: [UInt8]) -> Result<RPCRequest, RPCRequestDecodeError> {
+        let v: JSONValue
+        do { v = try JSONValue.parse(bytes: body) } catch {
+            return .failure(.init(error: .parseError("\(error)"), id: nil))
+        }
+        guard case .object(let o) = v else {
+            return .failure(.init(error: .invalidRequest("the request must be a JSON object, not \(v.typeName)"), id: nil))
+        }
+        let id = o["id"]
+        if let id {
+            switch id {
+            case .string, .integer, .number, .null: break
+            default: return .failure(.init(error: .invalidRequest("id must be a string, number or null"), id: nil))
+            }
+        }
+        guard o["jsonrpc"] == .string("2.0") else {
+            return .failure(.init(error: .invalidRequest(#"member "jsonrpc" must be "2.0""#), id: id))
+        }
+        guard case .string(let method)? = o["method"] else {
+            return .failure(.init(error: .invalidRequest(#"member "method" must be a string"#), id: id))
+        }
+        let params = o["params"]
+        if let p = params {
+            switch p {
+            case .array, .object: break
+            default: return .failure(.init(error: .invalidRequest(#"member "params" must be an array or an object"#), id: id))
+            }
+        }
+        return .success(RPCRequest(method: method, params: params, id: id))
+    }
+}
+
+public struct RPCRequestDecodeError: Error, Sendable, Equatable {
+    public var error: RPCErrorObject
+    public var id: JSONValue?
+}
+
+public enum RPCOutcome: Sendable, Equatable {
+    case result(JSONValue)
+    case error(RPCErrorObject)
+}
+
+public struct RPCResponse: Sendable, Equatable {
+    public var outcome: RPCOutcome
+    public var id: JSONValue
+    public init(outcome: RPCOutcome, id: JSONValue) { self.outcome = outcome; self.id = id }
+
+    /// Wire bytes, members in the fixed order jsonrpc, result|error, id.
+    public func encode() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        out.append(contentsOf: #"{"jsonrpc":"2.0","#.utf8)
+        switch outcome {
+        case .result(let r):
+            out.append(contentsOf: #""result":"#.utf8)
+            JSONWriter.write(r, into: &out)
+        case .error(let e):
+            out.append(contentsOf: #""error":{"code":"#.utf8)
+            JSONWriter.writeInteger(Int64(e.code), into: &out)
+            out.append(contentsOf: #","message":"#.utf8)
+            JSONWriter.writeString(e.message, into: &out)
+            if let d = e.data {
+                out.append(contentsOf: #","data":"#.utf8)
+                JSONWriter.write(d, into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(contentsOf: #","id":"#.utf8)
+        JSONWriter.write(id, into: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// Strict decode of a reply body.
+    public static func decode(_ body: [UInt8]) throws -> RPCResponse {
+        let v: JSONValue
+        do { v = try JSONValue.parse(bytes: body) } catch {
+            throw RPCProtocolError("reply is not valid JSON: \(error)")
+        }
+        guard case .object(let o) = v else { throw RPCProtocolError("reply is not a JSON object") }
+        guard o["jsonrpc"] == .string("2.0") else { throw RPCProtocolError(#"reply lacks "jsonrpc":"2.0""#) }
+        let id = o["id"] ?? .null
+        switch (o["result"], o["error"]) {
+        case (let r?, nil): return RPCResponse(outcome: .result(r), id: id)
+        case (nil, let e?):
+            guard let err = RPCErrorObject(json: e) else { throw RPCProtocolError("reply's error member is not {code, message}") }
+            return RPCResponse(outcome: .error(err), id: id)
+        case (nil, nil): throw RPCProtocolError("reply has neither result nor error")
+        default: throw RPCProtocolError("reply has both result and error")
+        }
+    }
+}
+
+public struct RPCProtocolError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Correlation ids: a random per-client prefix and a counter ("k3J9x2-17"), unique per session.
+public struct CorrelationIDGenerator: Sendable {
+    public let prefix: String
+    private var next: UInt64 = 1
+    public init(prefix: String = CorrelationIDGenerator.randomToken(8)) { self.prefix = prefix + "-" }
+    public mutating func make() -> String {
+        defer { next &+= 1 }
+        return prefix + String(next)
+    }
+    public func owns(_ id: String) -> Bool { id.hasPrefix(prefix) }
+
+    public static func randomToken(_ n: Int) -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        var g = SystemRandomNumberGenerator()
+        return String((0..<n).map { _ in alphabet[Int(g.next(upperBound: UInt64(alphabet.count)))] })
+    }
+}

@@ -1,0 +1,216 @@
+import XCTest
+@testable import RPCCommands
+
+final class JSONValueTests: XCTestCase {
+    func testParseAndSerializeRoundTrip() throws {
+        let text = #"{"b":[1,-2,3.5,1e3,true,false,null],"a":{"x":"y\n\u00e9\ud83d\ude00"},"big":12345678901234567890}"#
+        let v = try JSONValue.parse(text)
+        XCTAssertEqual(v["b"], [1, -2, 3.5, 1000.0, true, false, nil])
+        XCTAssertEqual(v["a"]?["x"], .string("y\né😀"))
+        XCTAssertEqual(v["big"], .number(1.2345678901234567e19))
+        // deterministic order as parsed
+        XCTAssertEqual(v.compact, #"{"b":[1,-2,3.5,1000.0,true,false,null],"a":{"x":"y\né😀"},"big":1.2345678901234567e+19}"#)
+        XCTAssertEqual(try JSONValue.parse(v.compact), v)
+        XCTAssertEqual(try JSONValue.parse(v.pretty), v)
+    }
+
+    func testPretty() throws {
+        let v = try JSONValue.parse(#"{"a":[1,{"b":[]}],"c":{}}"#)
+        XCTAssertEqual(v.pretty, "{\n  \"a\": [\n    1,\n    {\n      \"b\": []\n    }\n  ],\n  \"c\": {}\n}")
+        XCTAssertEqual(JSONValue.string("a\"b\\c\u{1}").compact, #""a\"b\\c\u0001""#)
+    }
+
+    func testStrictErrorsWithColumns() {
+        func col(_ s: String) -> Int? { do { _ = try JSONValue.parse(s); return nil } catch let e as JSONParseError { return e.column } catch { return -1 } }
+        XCTAssertEqual(col("[1,2,]"), 6)
+        XCTAssertEqual(col("[1 2]"), 4)
+        XCTAssertEqual(col("{\"a\":1,}"), 8)
+        XCTAssertEqual(col("01"), 1)
+        XCTAssertEqual(col("1."), 3)
+        XCTAssertEqual(col("\"é\\x\""), 3)
+        XCTAssertEqual(col("[tru]"), 2)
+        XCTAssertEqual(col("{\"a\":1,\"a\":2}"), 8)
+        XCTAssertEqual(col("\"abc"), 1)
+        XCTAssertEqual(col("1 2"), 3)
+        XCTAssertEqual(col("[\"\t\"]"), 3)
+        XCTAssertEqual(col(""), 1)
+        XCTAssertEqual(col("'a'"), 1)
+        XCTAssertEqual(col(String(repeating: "[", count: 600)), 513)
+    }
+}
+
+final class RPCLiteralTests: XCTestCase {
+    func toks(_ line: String) -> [RPCArgumentToken] {
+        // split on single spaces, columns 1-based
+        var out: [RPCArgumentToken] = []
+        var col = 1
+        for part in line.split(separator: " ", omittingEmptySubsequences: false) {
+            out.append(RPCArgumentToken(String(part), column: col))
+            col += part.count + 1
+        }
+        return out
+    }
+
+    func testTypedLiterals() throws {
+        let p = try RPCLiteral.params(from: toks(#"42 4.2 "text" word true false null [1,"a"] {"k":1} -3 -x"#))
+        XCTAssertEqual(p.params, [42, 4.2, "text", "word", true, false, nil, [1, "a"], .object(["k": 1]), -3, "-x"])
+        XCTAssertEqual(p.positionalColumns.count, 11)
+    }
+
+    func testNamedParams() throws {
+        let p = try RPCLiteral.params(from: toks(#"a=1 b="x" c=[true] d=word"#))
+        XCTAssertEqual(p.params, .object(["a": 1, "b": "x", "c": [true], "d": "word"]))
+        XCTAssertEqual(p.namedColumns["c"], 11)
+        XCTAssertEqual(try RPCLiteral.params(from: []).params, .array([]))
+    }
+
+    func testMixingIsAnError() {
+        XCTAssertThrowsError(try RPCLiteral.params(from: toks("1 a=2"))) { e in
+            XCTAssertEqual((e as? RPCUsageError)?.column, 3)
+        }
+        XCTAssertThrowsError(try RPCLiteral.params(from: toks("a=2 1"))) { e in
+            XCTAssertEqual((e as? RPCUsageError)?.column, 5)
+        }
+    }
+
+    func testMalformedLiteralColumns() {
+        // "rpc call q m " is 13 chars; the args start at column 14
+        func errCol(_ args: String) -> Int? {
+            var ts = toks(args)
+            for k in ts.indices { ts[k].column += 13 }
+            do { _ = try RPCLiteral.params(from: ts); return nil } catch let e as RPCUsageError { return e.column } catch { return -1 }
+        }
+        XCTAssertEqual(errCol(#"1 [1,2"#), 14 + 2 + 4)       // end of input after [1,2
+        XCTAssertEqual(errCol(#"{"k":}"#), 14 + 5)
+        XCTAssertEqual(errCol(#"1 "abc"#), 16)
+        XCTAssertEqual(errCol(#"12x"#), 16)
+        XCTAssertEqual(errCol(#"a=[1,,2]"#), 14 + 2 + 3)
+        XCTAssertEqual(errCol(#"1.5.2"#), 17)
+    }
+
+    func testVerbatimParams() throws {
+        XCTAssertEqual(try RPCLiteral.verbatimParams(#"{"a":[1]}"#, column: 10).params, .object(["a": [1]]))
+        XCTAssertThrowsError(try RPCLiteral.verbatimParams("42", column: 10))
+        XCTAssertThrowsError(try RPCLiteral.verbatimParams("[1,", column: 10)) { e in XCTAssertEqual((e as? RPCUsageError)?.column, 13) }
+    }
+}
+
+final class JSONRPCWireTests: XCTestCase {
+    func testExactRequestBytes() {
+        let r = RPCRequest(method: "add", params: [1, 2], id: "abc-1")
+        XCTAssertEqual(String(decoding: r.encode(), as: UTF8.self), #"{"jsonrpc":"2.0","method":"add","params":[1,2],"id":"abc-1"}"#)
+    }
+
+    func testExactResponseBytes() {
+        XCTAssertEqual(String(decoding: RPCResponse(outcome: .result(3), id: "x").encode(), as: UTF8.self),
+                       #"{"jsonrpc":"2.0","result":3,"id":"x"}"#)
+        let e = RPCResponse(outcome: .error(RPCErrorObject(code: -32601, message: "Method not found", data: "nope")), id: "x")
+        XCTAssertEqual(String(decoding: e.encode(), as: UTF8.self),
+                       #"{"jsonrpc":"2.0","error":{"code":-32601,"message":"Method not found","data":"nope"},"id":"x"}"#)
+        let e2 = RPCResponse(outcome: .error(RPCErrorObject(code: 7, message: "m")), id: .null)
+        XCTAssertEqual(String(decoding: e2.encode(), as: UTF8.self), #"{"jsonrpc":"2.0","error":{"code":7,"message":"m"},"id":null}"#)
+    }
+
+    func testDecodeRequestErrors() {
+        func code(_ s: String) -> Int? {
+            if case .failure(let e) = RPCRequest.decode(Array(s.utf8)) { return e.error.code }
+            return nil
+        }
+        XCTAssertEqual(code("{"), -32700)
+        XCTAssertEqual(code("[]"), -32600)
+        XCTAssertEqual(code(#"{"jsonrpc":"1.0","method":"a","id":"1"}"#), -32600)
+        XCTAssertEqual(code(#"{"jsonrpc":"2.0","method":1,"id":"1"}"#), -32600)
+        XCTAssertEqual(code(#"{"jsonrpc":"2.0","method":"a","params":3,"id":"1"}"#), -32600)
+        XCTAssertNil(code(#"{"jsonrpc":"2.0","method":"a","params":{"x":1},"id":"1"}"#))
+        if case .failure(let e) = RPCRequest.decode(Array(#"{"jsonrpc":"2.0","method":1,"id":"q"}"#.utf8)) {
+            XCTAssertEqual(e.id, "q")
+        }
+    }
+
+    func testDecodeResponse() throws {
+        XCTAssertEqual(try RPCResponse.decode(Array(#"{"jsonrpc":"2.0","result":{"a":1},"id":"1"}"#.utf8)).outcome, .result(.object(["a": 1])))
+        XCTAssertEqual(try RPCResponse.decode(Array(#"{"jsonrpc":"2.0","error":{"code":5,"message":"m","data":[1]},"id":"1"}"#.utf8)).outcome,
+                       .error(RPCErrorObject(code: 5, message: "m", data: [1])))
+        XCTAssertThrowsError(try RPCResponse.decode(Array(#"{"jsonrpc":"2.0","id":"1"}"#.utf8)))
+        XCTAssertThrowsError(try RPCResponse.decode(Array(#"{"result":1,"id":"1"}"#.utf8)))
+    }
+
+    func testCorrelationIDs() {
+        var g = CorrelationIDGenerator(prefix: "abc")
+        XCTAssertEqual(g.make(), "abc-1")
+        XCTAssertEqual(g.make(), "abc-2")
+        XCTAssertTrue(g.owns("abc-99"))
+        XCTAssertFalse(g.owns("abd-1"))
+        XCTAssertNotEqual(CorrelationIDGenerator().prefix, CorrelationIDGenerator().prefix)
+    }
+}
+
+final class OpenRPCTests: XCTestCase {
+    let doc = #"""
+    {"openrpc":"1.2.6","info":{"title":"t","version":"1"},"methods":[
+      {"name":"add","params":[{"name":"numbers","required":false,"schema":{"type":"number"}}],"result":{"name":"sum","schema":{"type":"number"}},"x-variadic":true},
+      {"name":"greet","params":[{"name":"name","required":true,"schema":{"type":"string"}},{"name":"times","schema":{"type":"integer"}}]},
+      {"name":"any","params":[{"name":"x","required":true,"schema":{"$ref":"#/components/schemas/X"}}]}
+    ]}
+    """#
+
+    func testParseAndSignatures() throws {
+        let d = try RPCServiceDescription(openRPC: try JSONValue.parse(doc))
+        XCTAssertEqual(d.methods.map(\.name), ["add", "greet", "any"])
+        XCTAssertEqual(d.method(named: "add")?.signature, "add(numbers: number...) -> number")
+        XCTAssertEqual(d.method(named: "greet")?.signature, "greet(name: string, [times: integer])")
+        // round trip through our own document
+        XCTAssertEqual(try RPCServiceDescription(openRPC: d.openRPCDocument), d)
+    }
+
+    func testChecks() throws {
+        let d = try RPCServiceDescription(openRPC: try JSONValue.parse(doc))
+        let greet = d.method(named: "greet")!
+        let add = d.method(named: "add")!
+        func check(_ m: RPCMethodDescriptor, _ args: [String]) -> RPCUsageError? {
+            var col = 20
+            let toks = args.map { a -> RPCArgumentToken in defer { col += a.count + 1 }; return RPCArgumentToken(a, column: col) }
+            do { try m.check(try RPCLiteral.params(from: toks)); return nil } catch { return error as? RPCUsageError }
+        }
+        XCTAssertNil(check(greet, ["bob"]))
+        XCTAssertNil(check(greet, ["bob", "3"]))
+        XCTAssertNil(check(greet, ["name=bob", "times=3"]))
+        XCTAssertNil(check(add, ["1", "2.5", "3"]))
+        XCTAssertNil(check(add, []))
+        let e1 = check(greet, ["bob", "x"])
+        XCTAssertEqual(e1?.message, "parameter times of greet expects integer, given string \"x\"")
+        XCTAssertEqual(e1?.column, 24)
+        XCTAssertEqual(check(greet, ["1"])?.message, "parameter name of greet expects string, given integer 1")
+        XCTAssertEqual(check(greet, [])?.message, "missing argument name (string) for greet(name: string, [times: integer])")
+        XCTAssertTrue(check(greet, ["a", "1", "2"])?.message.hasPrefix("too many arguments") ?? false)
+        XCTAssertEqual(check(greet, ["a", "1", "2"])?.column, 24)
+        XCTAssertEqual(check(greet, ["name=a", "times=1.5"])?.message, "parameter times of greet expects integer, given number 1.5")
+        XCTAssertEqual(check(greet, ["name=a", "times=1.5"])?.column, 27)
+        XCTAssertTrue(check(greet, ["nom=a"])?.message.contains("has no parameter nom") ?? false)
+        XCTAssertEqual(check(add, ["1", "true"])?.message, "parameter numbers of add expects number, given boolean true")
+        XCTAssertNil(check(d.method(named: "any")!, ["[1]"]))
+    }
+}
+
+final class LatencyRecorderTests: XCTestCase {
+    func testPercentilesAndRendering() {
+        var r = LatencyRecorder()
+        for k in 1...1000 { r.record(nanoseconds: UInt64(k) * 1000) }   // 1 µs .. 1 ms
+        let s = r.summary()
+        XCTAssertEqual(s.count, 1000)
+        XCTAssertEqual(Double(s.p50Nanoseconds), 500_000, accuracy: 1000)
+        XCTAssertEqual(Double(s.p99Nanoseconds), 990_000, accuracy: 1000)
+        XCTAssertEqual(Double(s.maxNanoseconds), 1_000_000, accuracy: 1000)
+        XCTAssertEqual(Double(s.minNanoseconds), 1000, accuracy: 2)
+        XCTAssertTrue(s.text.hasPrefix("latency ms  min 0.001  p50 0.50"), s.text)
+        let rep = BenchReport(name: "rpc", elapsedNanoseconds: 2_000_000_000, counters: [("calls", 1000), ("errors", 0)],
+                              rates: [("calls/s", 500)], latency: s)
+        XCTAssertEqual(rep.json["calls_per_s"], .number(500))
+        XCTAssertEqual(rep.json["latency_ms"]?["count"], 1000)
+        XCTAssertTrue(rep.text.contains("calls/s 500.0"), rep.text)
+        XCTAssertEqual(StatsFormat.fixed(0.0005, 3), "0.001")
+        XCTAssertEqual(StatsFormat.fixed(12.3456, 2), "12.35")
+        var m = LatencyRecorder(); m.record(nanoseconds: 5); m.merge(r)
+        XCTAssertEqual(m.count, 1001)
+    }
+}
