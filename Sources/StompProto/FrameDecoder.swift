@@ -236,8 +236,6 @@ public struct FrameDecoder: Sendable {
         }
     }
 
-    private static let contentLengthName: StaticString = "content-length"
-
     /// Parses one header line `raw[start..<end]` (EOL excluded) into `entries`.
     private mutating func parseHeader(_ raw: UnsafeRawBufferPointer, start: Int, end: Int) throws {
         let line = UnsafeRawBufferPointer(rebasing: raw[start..<end])
@@ -268,7 +266,7 @@ public struct FrameDecoder: Sendable {
 
     @inline(__always)
     private static func isContentLength(_ p: UnsafeRawBufferPointer) -> Bool {
-        let s = contentLengthName
+        let s: StaticString = "content-length"
         return p.count == s.utf8CodeUnitCount && memcmp(p.baseAddress!, s.utf8Start, p.count) == 0
     }
 
@@ -290,12 +288,12 @@ public struct FrameDecoder: Sendable {
         if escaping != .none, memchr(p.baseAddress!, 0x5C, p.count) != nil {
             let nameForErrors = header ?? String(decoding: p, as: UTF8.self)
             let bytes = try HeaderEscaping.unescape(p, mode: escaping, header: nameForErrors, offset: offset)
-            guard let s = bytes.withUnsafeBufferPointer({ String(validating: $0, as: UTF8.self) }) else {
+            guard let s = bytes.withUnsafeBytes({ UTF8Validation.string($0) }) else {
                 throw FrameDecodingError.invalidUTF8(header: header, offset: offset)
             }
             return s
         }
-        guard let s = String(validating: p.assumingMemoryBound(to: UInt8.self), as: UTF8.self) else {
+        guard let s = UTF8Validation.string(p) else {
             throw FrameDecodingError.invalidUTF8(header: header, offset: offset)
         }
         return s

@@ -22,13 +22,7 @@ public struct FrameEncoder: Sendable {
 
     /// Appends the encoded frame to `buffer`.
     public func encode(_ frame: StompFrame, into buffer: inout [UInt8]) throws {
-        let start = buffer.count
-        do {
-            try write(frame, into: &buffer)
-        } catch {
-            buffer.removeSubrange(start...)
-            throw error
-        }
+        try write(frame, into: &buffer)   // throws before writing anything
     }
 
     /// The encoded frame.
@@ -38,47 +32,79 @@ public struct FrameEncoder: Sendable {
         return out
     }
 
+    /// Measures first (validating every header, so nothing is written on error), then writes
+    /// the whole frame through one pointer.
     private func write(_ frame: StompFrame, into out: inout [UInt8]) throws {
         let mode = HeaderEscaping.mode(version: version, command: frame.command)
+        let entries = frame.headers.entries
         let body = frame.body
-        out.reserveCapacity(out.count + body.count + 64 + frame.headers.count * 32)
-        out.append(contentsOf: frame.command.rawValue.utf8)
-        out.append(0x0A)
 
         var explicitLength = false
-        for e in frame.headers.entries {
-            if !explicitLength && e.name == "content-length" {
-                explicitLength = true   // the first one is what the peer will use
-                guard e.value == String(body.count) else {
-                    throw FrameEncodingError.contentLengthMismatch(declared: e.value, actual: body.count)
-                }
+        for e in entries where e.name == "content-length" {
+            explicitLength = true   // the first one is what the peer will use
+            guard e.value == String(body.count) else {
+                throw FrameEncodingError.contentLengthMismatch(declared: e.value, actual: body.count)
             }
-            try HeaderEscaping.appendEscaped(e.name, isName: true, name: e.name, mode: mode, into: &out)
-            out.append(0x3A)
-            try HeaderEscaping.appendEscaped(e.value, isName: false, name: e.name, mode: mode, into: &out)
-            out.append(0x0A)
+            break
         }
-
+        var addedLength: String?
         if !explicitLength {
             let hasNull = body.withUnsafeBytes { p in
                 p.isEmpty ? false : memchr(p.baseAddress!, 0, p.count) != nil
             }
-            let add: Bool
             switch contentLength {
-            case .whenNeeded: add = hasNull
-            case .always: add = frame.command.allowsBody || !body.isEmpty
+            case .whenNeeded:
+                if hasNull { addedLength = String(body.count) }
+            case .always:
+                if frame.command.allowsBody || !body.isEmpty { addedLength = String(body.count) }
             case .never:
                 if hasNull { throw FrameEncodingError.nullInBodyWithoutContentLength }
-                add = false
-            }
-            if add {
-                out.append(contentsOf: "content-length:".utf8)
-                out.append(contentsOf: String(body.count).utf8)
-                out.append(0x0A)
             }
         }
-        out.append(0x0A)
-        out.append(contentsOf: body)
-        out.append(0)
+
+        let command = frame.command.rawValue
+        var total = command.utf8.count + 1
+        for e in entries {
+            total += try HeaderEscaping.withUTF8(e.name) {
+                try HeaderEscaping.escapedCount($0, isName: true, name: e.name, mode: mode)
+            }
+            total += try HeaderEscaping.withUTF8(e.value) {
+                try HeaderEscaping.escapedCount($0, isName: false, name: e.name, mode: mode)
+            }
+            total += 2
+        }
+        let lengthPrefix: StaticString = "content-length:"
+        if let addedLength { total += lengthPrefix.utf8CodeUnitCount + addedLength.utf8.count + 1 }
+        total += 1 + body.count + 1
+
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: total))
+        out.withUnsafeMutableBufferPointer { p in
+            var d = p.baseAddress! + start
+            func put(_ s: String) {
+                d += HeaderEscaping.withUTF8(s) { HeaderEscaping.writeEscaped($0, mode: .none, to: d) }
+            }
+            put(command)
+            d.pointee = 0x0A; d += 1
+            for e in entries {
+                d += HeaderEscaping.withUTF8(e.name) { HeaderEscaping.writeEscaped($0, mode: mode, to: d) }
+                d.pointee = 0x3A; d += 1
+                d += HeaderEscaping.withUTF8(e.value) { HeaderEscaping.writeEscaped($0, mode: mode, to: d) }
+                d.pointee = 0x0A; d += 1
+            }
+            if let addedLength {
+                d.update(from: lengthPrefix.utf8Start, count: lengthPrefix.utf8CodeUnitCount)
+                d += lengthPrefix.utf8CodeUnitCount
+                put(addedLength)
+                d.pointee = 0x0A; d += 1
+            }
+            d.pointee = 0x0A; d += 1
+            body.withUnsafeBufferPointer { b in
+                if let src = b.baseAddress { d.update(from: src, count: b.count) }
+                d += b.count
+            }
+            d.pointee = 0
+            assert(d - p.baseAddress! == start + total - 1)
+        }
     }
 }

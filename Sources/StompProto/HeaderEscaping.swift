@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Header escaping by version and command (spec "Value Encoding"):
 /// 1.0 none; 1.1 `\n` `\c` `\\`; 1.2 adds `\r`; CONNECT, STOMP and CONNECTED frames never escaped.
 /// Any other escape is an error in 1.1/1.2 frames.
@@ -39,83 +47,127 @@ public enum HeaderEscaping {
 
     // MARK: - Byte level (used by the encoder and decoder)
 
+    /// The bytes that need attention when escaping: `\\`, LF, CR, `:` (a bit mask, no table lookup).
+    @inline(__always)
+    static func isSpecial(_ b: UInt8) -> Bool {
+        b == 0x5C || (b < 64 && (0x0400_0000_0000_2400 as UInt64) >> UInt64(b) & 1 != 0)
+    }
+
+    /// Calls `body` with the UTF-8 of `s` (contiguous for native strings, else a copy).
+    @inline(__always)
+    static func withUTF8<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        if let r = try s.utf8.withContiguousStorageIfAvailable(body) { return r }
+        var copy = s
+        return try copy.withUTF8(body)
+    }
+
+    /// Size of `buf` once escaped. Throws when it cannot be represented in this mode
+    /// (LF, or ':' in a name, or a trailing CR, where there is no escaping; a trailing CR in 1.1).
+    @inline(__always)
+    static func escapedCount(_ buf: UnsafeBufferPointer<UInt8>, isName: Bool, name: String, mode: Mode) throws -> Int {
+        var extra = 0
+        var any = false
+        for b in buf where isSpecial(b) {
+            any = true
+            extra += 1
+            if b == 0x0D && mode != .v1_2 { extra -= 1 }
+        }
+        guard any else { return buf.count }
+        func reject(_ reason: String) -> FrameEncodingError {
+            .unencodableHeader(name: name, value: String(decoding: buf, as: UTF8.self), reason: reason)
+        }
+        switch mode {
+        case .none:
+            if buf.contains(0x0A) { throw reject("contains a line feed, which this frame cannot escape") }
+            if isName && buf.contains(0x3A) { throw reject("the name contains ':', which this frame cannot escape") }
+            if !isName && buf.last == 0x0D { throw reject("ends with a carriage return, which this frame cannot escape") }
+            return buf.count
+        case .v1_1:
+            if buf.last == 0x0D { throw reject("ends with a carriage return, which STOMP 1.1 cannot escape") }
+            return buf.count + extra
+        case .v1_2:
+            return buf.count + extra
+        }
+    }
+
+    /// Writes `buf` escaped at `dst` (room checked by `escapedCount`); returns the bytes written.
+    @inline(__always)
+    static func writeEscaped(_ buf: UnsafeBufferPointer<UInt8>, mode: Mode, to dst: UnsafeMutablePointer<UInt8>) -> Int {
+        let n = buf.count
+        guard n > 0, let src = buf.baseAddress else { return 0 }
+        if mode == .none {
+            dst.update(from: src, count: n)
+            return n
+        }
+        var o = 0
+        var run = 0
+        for i in 0..<n {
+            let b = src[i]
+            guard isSpecial(b), !(b == 0x0D && mode == .v1_1) else { continue }
+            if i > run {
+                (dst + o).update(from: src + run, count: i - run)
+                o += i - run
+            }
+            dst[o] = 0x5C
+            switch b {
+            case 0x0A: dst[o + 1] = UInt8(ascii: "n")
+            case 0x3A: dst[o + 1] = UInt8(ascii: "c")
+            case 0x0D: dst[o + 1] = UInt8(ascii: "r")
+            default: dst[o + 1] = 0x5C
+            }
+            o += 2
+            run = i + 1
+        }
+        if run < n {
+            (dst + o).update(from: src + run, count: n - run)
+            o += n - run
+        }
+        return o
+    }
+
     /// Appends the escaped UTF-8 of `s`. `isName`: ':' in an unescaped name is unrepresentable.
     static func appendEscaped(_ s: String, isName: Bool, name: String, mode: Mode, into out: inout [UInt8]) throws {
-        var s = s
-        try s.withUTF8 { buf in
-            // Fast path: nothing to escape, nothing to reject.
-            var special = false
-            for b in buf where b == 0x5C || b == 0x0A || b == 0x0D || b == 0x3A {
-                special = true
-                break
-            }
-            if !special {
-                out.append(contentsOf: buf)
-                return
-            }
-            switch mode {
-            case .none:
-                if buf.contains(0x0A) {
-                    throw FrameEncodingError.unencodableHeader(name: name, value: String(decoding: buf, as: UTF8.self),
-                                                               reason: "contains a line feed, which this frame cannot escape")
-                }
-                if isName && buf.contains(0x3A) {
-                    throw FrameEncodingError.unencodableHeader(name: name, value: String(decoding: buf, as: UTF8.self),
-                                                               reason: "the name contains ':', which this frame cannot escape")
-                }
-                if !isName && buf.last == 0x0D {
-                    throw FrameEncodingError.unencodableHeader(name: name, value: String(decoding: buf, as: UTF8.self),
-                                                               reason: "ends with a carriage return, which this frame cannot escape")
-                }
-                out.append(contentsOf: buf)
-            case .v1_1, .v1_2:
-                if mode == .v1_1 && buf.last == 0x0D {
-                    throw FrameEncodingError.unencodableHeader(name: name, value: String(decoding: buf, as: UTF8.self),
-                                                               reason: "ends with a carriage return, which STOMP 1.1 cannot escape")
-                }
-                out.reserveCapacity(out.count + buf.count + 8)
-                for b in buf {
-                    switch b {
-                    case 0x5C: out.append(0x5C); out.append(0x5C)
-                    case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
-                    case 0x3A: out.append(0x5C); out.append(UInt8(ascii: "c"))
-                    case 0x0D where mode == .v1_2: out.append(0x5C); out.append(UInt8(ascii: "r"))
-                    default: out.append(b)
-                    }
-                }
+        try withUTF8(s) { buf in
+            let count = try escapedCount(buf, isName: isName, name: name, mode: mode)
+            let start = out.count
+            out.append(contentsOf: repeatElement(0, count: count))
+            out.withUnsafeMutableBufferPointer { p in
+                _ = writeEscaped(buf, mode: mode, to: p.baseAddress! + start)
             }
         }
     }
 
     /// Unescapes raw header bytes. `offset` is the stream offset of the first byte (for errors).
+    /// Runs between backslashes are copied in bulk.
     static func unescape(_ p: UnsafeRawBufferPointer, mode: Mode, header: String, offset: Int) throws -> [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(p.count)
-        var i = 0
         let n = p.count
+        guard let base = p.baseAddress else { return [] }
+        var out = [UInt8]()
+        out.reserveCapacity(n)
+        var i = 0
         while i < n {
-            let b = p[i]
-            if b != 0x5C {
-                out.append(b)
-                i += 1
-                continue
+            guard let hit = memchr(base + i, 0x5C, n - i) else {
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[i..<n]))
+                break
             }
-            guard i + 1 < n else {
-                throw FrameDecodingError.invalidEscape(sequence: "\\", header: header, offset: offset + i)
+            let k = base.distance(to: UnsafeRawPointer(hit))
+            if k > i { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[i..<k])) }
+            guard k + 1 < n else {
+                throw FrameDecodingError.invalidEscape(sequence: "\\", header: header, offset: offset + k)
             }
-            switch p[i + 1] {
+            switch p[k + 1] {
             case UInt8(ascii: "n"): out.append(0x0A)
             case UInt8(ascii: "c"): out.append(0x3A)
             case 0x5C: out.append(0x5C)
             case UInt8(ascii: "r") where mode == .v1_2: out.append(0x0D)
             default:
                 // Report the escape as the peer wrote it (the next UTF-8 scalar, lossily).
-                var end = i + 2
-                while end < n && end < i + 5 && (p[end] & 0xC0) == 0x80 { end += 1 }
-                let seq = String(decoding: UnsafeRawBufferPointer(rebasing: p[i..<end]), as: UTF8.self)
-                throw FrameDecodingError.invalidEscape(sequence: seq, header: header, offset: offset + i)
+                var end = k + 2
+                while end < n && end < k + 5 && (p[end] & 0xC0) == 0x80 { end += 1 }
+                let seq = String(decoding: UnsafeRawBufferPointer(rebasing: p[k..<end]), as: UTF8.self)
+                throw FrameDecodingError.invalidEscape(sequence: seq, header: header, offset: offset + k)
             }
-            i += 2
+            i = k + 2
         }
         return out
     }
