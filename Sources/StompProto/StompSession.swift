@@ -11,6 +11,8 @@ public struct StompSession: Sendable {
 
     /// Versions offered in the CONNECT that was sent (raw CONNECTs may differ from the configuration).
     private var offeredVersions: [StompVersion]
+    /// Heart-beat offered in the CONNECT that was sent.
+    private var offeredHeartBeat: HeartBeat
     /// Monotonic counter giving insertion order to the maps below.
     private var sequence = 0
     private var subscriptionMap: [String: (seq: Int, info: SubscriptionInfo)] = [:]
@@ -25,6 +27,7 @@ public struct StompSession: Sendable {
     public init(configuration: SessionConfiguration = SessionConfiguration()) {
         self.configuration = configuration
         self.offeredVersions = configuration.versions
+        self.offeredHeartBeat = configuration.heartBeat
     }
 
     /// The negotiated version (1.0 before CONNECTED).
@@ -79,6 +82,7 @@ public struct StompSession: Sendable {
 
         clearTracking(keepSubscriptions: false)
         offeredVersions = config.versions
+        offeredHeartBeat = headers["heart-beat"].flatMap(HeartBeat.init(header:)) ?? .none
         state = .connecting
         lastSent = now
         return StompFrame(config.useStompCommand && modern ? .stomp : .connect, headers: headers)
@@ -221,6 +225,7 @@ public struct StompSession: Sendable {
                 offeredVersions = h["accept-version"].map {
                     $0.split(separator: ",").compactMap { StompVersion(rawValue: String($0)) }
                 } ?? [.v1_0]
+                offeredHeartBeat = h["heart-beat"].flatMap(HeartBeat.init(header:)) ?? .none
                 state = .connecting
             }
         case .subscribe:
@@ -273,7 +278,7 @@ public struct StompSession: Sendable {
             }
             let server = version == .v1_0 ? HeartBeat.none : (h["heart-beat"].flatMap(HeartBeat.init(header:)) ?? .none)
             let info = ConnectedInfo(version: version, server: h["server"], session: h["session"],
-                                     heartBeat: .negotiate(client: configuration.heartBeat, server: server), headers: h)
+                                     heartBeat: .negotiate(client: offeredHeartBeat, server: server), headers: h)
             connectedInfo = info
             state = .connected
             return .connected(info)

@@ -409,6 +409,13 @@ final class StompSessionTests: XCTestCase {
         XCTAssertEqual(s.nextDeadline(now: ms(6001)), ms(11000).advanced(byNanoseconds: 1))
     }
 
+    func testARawConnectNegotiatesWhatItOffered() throws {
+        var s = StompSession(configuration: SessionConfiguration(heartBeat: HeartBeat(1000, 1000)))
+        try s.checkRaw(StompFrame(.connect, headers: ["accept-version": "1.2", "heart-beat": "0,500"]))
+        _ = try s.receive(.frame(StompFrame(.connected, headers: ["version": "1.2", "heart-beat": "700,700"])), now: t0)
+        XCTAssertEqual(s.connectedInfo?.heartBeat, NegotiatedHeartBeat(sendInterval: nil, receiveInterval: 700))
+    }
+
     func testGraceFactorIsConfigurable() throws {
         let s = try connected(config: SessionConfiguration(heartBeat: HeartBeat(0, 1000), heartBeatGrace: 1.5), serverHeartBeat: "1000,0")
         XCTAssertEqual(s.tick(now: ms(1500)), [])
