@@ -188,7 +188,7 @@ enum JSONParser {
 
         mutating func literal(_ word: StaticString) throws {
             let start = i
-            let n = word.utf8CodeUnitsCount
+            let n = word.utf8CodeUnitCount
             let w = word.utf8Start
             for k in 0..<n {
                 guard i < buf.count, buf[i] == w[k] else {

@@ -1,11 +1,477 @@
-// `rpc call|serve|discover|methods|bench`: thin shell commands over RPCCommands (see docs/rpc.md).
+// `rpc call|serve|discover|methods|bench`: thin shell commands over RPCCommands (wire format: docs/rpc.md).
+//
+// `rpc` is one table entry whose first argument is the subcommand; the rest of the line is tokenized here,
+// JSON-aware (quotes, brackets and braces are kept), so typed literals like {"k":[1, 2]} reach the literal
+// parser intact and errors point at their column.
+import Foundation
+import NIOCore
+import NIOConcurrencyHelpers
+import StompProto
+import StompConnection
 import RPCCommands
 
 public enum RPCShellCommands {
+    static let subcommands = ["call", "serve", "discover", "methods", "bench"]
+
     public static let all: [CommandSpec] = [
-        CommandSpec(name: "rpc", arguments: [ArgumentSpec("SUBCOMMAND", .choice(["call", "serve", "discover", "methods", "bench"])),
-                                             ArgumentSpec("ARGS", .restOfLine, optional: true)],
-                    summary: "typed JSON-RPC calls over STOMP (call, serve, discover, methods, bench)",
-                    run: { _, _ in throw ShellError("rpc: not implemented yet") }),
+        CommandSpec(
+            name: "rpc",
+            arguments: [ArgumentSpec("SUBCOMMAND", .choice(subcommands), help: "call, serve, discover, methods or bench"),
+                        ArgumentSpec("ARGS", .restOfLine, optional: true, help: "the subcommand's arguments and options")],
+            summary: "typed JSON-RPC 2.0 calls over STOMP, timed: call, serve, discover, methods, bench",
+            help: """
+            rpc call DEST METHOD [ARG]... [--timeout SECONDS] [-H NAME:VALUE]... [--params JSON] [--reply-to DEST] [--json]
+                Calls METHOD at DEST and prints the result (pretty JSON) and the round-trip time (`set timing off`
+                hides it). ARGs are typed literals: 42, 4.2, "text", bare words (strings), true, false, null,
+                [1,"a"], {"k":1}; NAME=VALUE arguments give params by name. An error reply or a timeout fails.
+            rpc serve DEST [--count N] [--exec COMMAND] [--concurrency N] [-q]
+                Answers calls on DEST: echo, add, sleep, fail, rpc.discover; --exec COMMAND answers the others
+                (request JSON on stdin, reply from stdout). Takes at most N requests at once (default 64).
+            rpc discover DEST [--timeout SECONDS] [--json]
+                Calls rpc.discover (OpenRPC) and keeps the methods for completion, hints and argument checks.
+            rpc methods [DEST]
+                Lists the discovered methods with their signatures.
+            rpc bench DEST METHOD [ARG]... [-n CALLS] [-c CONCURRENCY] [--duration SECONDS] [--rate CALLS_PER_S] [--json]
+                Keeps up to C calls in flight and prints calls/s, errors, timeouts, late replies and latency percentiles.
+            Wire format: docs/rpc.md.
+            """,
+            complete: { shell, words, partial in complete(shell: shell, words: words, partial: partial) },
+            hint: { shell, words in hint(shell: shell, words: words) },
+            run: { shell, cmd in try run(shell, cmd) }),
     ]
+
+    // MARK: session state (per shell)
+
+    final class State: @unchecked Sendable {
+        let registry = RPCMethodRegistry()
+        var rpc: RPCClient?
+        weak var owner: StompClient?
+    }
+    private static let states = NIOLockedValueBox([ObjectIdentifier: (shell: WeakShell, state: State)]())
+    struct WeakShell { weak var shell: Shell? }
+
+    static func state(_ shell: Shell) -> State {
+        states.withLockedValue { m in
+            m = m.filter { $0.value.shell.shell != nil }
+            if let s = m[ObjectIdentifier(shell)] { return s.state }
+            let s = State()
+            m[ObjectIdentifier(shell)] = (WeakShell(shell: shell), s)
+            return s
+        }
+    }
+
+    /// The methods discovered in this shell's session.
+    public static func registry(for shell: Shell) -> RPCMethodRegistry { state(shell).registry }
+
+    /// The session's RPC client (reply destination set up once), created on first use.
+    static func rpcClient(_ shell: Shell, replyTo: String?) throws -> RPCClient {
+        let client = try shell.requireClient()
+        let st = state(shell)
+        if let r = st.rpc, st.owner === client, replyTo == nil || replyTo == r.replyTo { return r }
+        if let old = st.rpc, st.owner === client { _ = try? shell.waitInterruptibly(old.close(), timeout: 5) }
+        let r = try shell.waitInterruptibly(RPCClient.start(on: client, replyTo: replyTo), timeout: 30)
+        st.rpc = r
+        st.owner = client
+        return r
+    }
+
+    // MARK: tokenizing the rest of the line
+
+    struct Word { var text: String; var column: Int; var raw: String }
+
+    /// Splits on blanks outside quotes and brackets. "..." is kept with its quotes (a JSON string literal);
+    /// '...' is literal text (quotes dropped). Columns are 1-based in the command line.
+    static func words(_ s: String, baseColumn: Int) throws -> [Word] {
+        let chars = Array(s)
+        var out: [Word] = []
+        var i = 0
+        while i < chars.count {
+            while i < chars.count, chars[i] == " " || chars[i] == "\t" { i += 1 }
+            guard i < chars.count else { break }
+            let start = i
+            var text = ""
+            var depth = 0
+            var textColumn: Int? = nil
+            while i < chars.count {
+                let c = chars[i]
+                if depth == 0, c == " " || c == "\t" { break }
+                switch c {
+                case "\"":
+                    let open = i
+                    text.append(c); i += 1
+                    while i < chars.count, chars[i] != "\"" {
+                        if chars[i] == "\\", i + 1 < chars.count { text.append(chars[i]); i += 1 }
+                        text.append(chars[i]); i += 1
+                    }
+                    guard i < chars.count else {
+                        throw RPCUsageError("unterminated string", column: baseColumn + open)
+                    }
+                    text.append("\""); i += 1
+                case "'":
+                    if text.isEmpty { textColumn = baseColumn + i + 1 }
+                    let open = i
+                    i += 1
+                    while i < chars.count, chars[i] != "'" { text.append(chars[i]); i += 1 }
+                    guard i < chars.count else { throw RPCUsageError("unterminated quote", column: baseColumn + open) }
+                    i += 1
+                case "[", "{": depth += 1; text.append(c); i += 1
+                case "]", "}": depth = max(0, depth - 1); text.append(c); i += 1
+                default: text.append(c); i += 1
+                }
+            }
+            out.append(Word(text: text, column: textColumn ?? (baseColumn + start), raw: String(chars[start..<i])))
+        }
+        return out
+    }
+
+    struct Args {
+        var positional: [Word] = []
+        var options: [String: [Word]] = [:]
+        func option(_ name: String) -> Word? { options[name]?.last }
+        func flag(_ name: String) -> Bool { options[name] != nil }
+    }
+
+    /// Option names per subcommand: long → (short, takes a value).
+    static let optionTable: [String: [(long: String, short: String?, value: Bool)]] = [
+        "call": [("--timeout", nil, true), ("--header", "-H", true), ("--params", nil, true), ("--reply-to", nil, true),
+                 ("--json", nil, false)],
+        "serve": [("--count", nil, true), ("--exec", nil, true), ("--concurrency", nil, true), ("--quiet", "-q", false),
+                  ("--json", nil, false), ("--header", "-H", true)],
+        "discover": [("--timeout", nil, true), ("--reply-to", nil, true), ("--json", nil, false)],
+        "methods": [("--json", nil, false)],
+        "bench": [("--calls", "-n", true), ("--concurrency", "-c", true), ("--duration", nil, true), ("--rate", nil, true),
+                  ("--timeout", nil, true), ("--header", "-H", true), ("--params", nil, true), ("--reply-to", nil, true),
+                  ("--json", nil, false)],
+    ]
+
+    static func parseArgs(_ sub: String, _ words: [Word]) throws -> Args {
+        let table = optionTable[sub] ?? []
+        var a = Args()
+        var k = 0
+        var ended = false
+        while k < words.count {
+            let w = words[k]
+            k += 1
+            let isNumber = Double(w.text) != nil
+            if !ended, w.raw.hasPrefix("-"), w.text.count > 1, !isNumber {
+                if w.text == "--" { ended = true; continue }
+                var name = w.text
+                var inline: Word? = nil
+                if name.hasPrefix("--"), let eq = name.firstIndex(of: "=") {
+                    let off = name.distance(from: name.startIndex, to: eq) + 1
+                    inline = Word(text: String(name[name.index(after: eq)...]), column: w.column + off, raw: String(name[name.index(after: eq)...]))
+                    name = String(name[..<eq])
+                }
+                guard let o = table.first(where: { $0.long == name || $0.short == name }) else {
+                    throw RPCUsageError("unknown option '\(name)' for 'rpc \(sub)' (options: \(table.map { $0.short ?? $0.long }.joined(separator: " ")))", column: w.column)
+                }
+                if o.value {
+                    var v: Word
+                    if let inline { v = inline } else {
+                        guard k < words.count else { throw RPCUsageError("option \(o.long) needs a value", column: w.column) }
+                        v = words[k]; k += 1
+                    }
+                    // "..." values are JSON strings: unquote (except --params, which is JSON)
+                    if o.long != "--params", v.text.hasPrefix("\""), case .string(let s)? = try? JSONValue.parse(v.text) {
+                        v.text = s
+                    }
+                    a.options[o.long, default: []].append(v)
+                } else {
+                    if inline != nil { throw RPCUsageError("option \(o.long) takes no value", column: w.column) }
+                    a.options[o.long, default: []].append(Word(text: "", column: w.column, raw: ""))
+                }
+            } else {
+                a.positional.append(w)
+            }
+        }
+        return a
+    }
+
+    static func number(_ a: Args, _ name: String, integer: Bool = false, min: Double = 0) throws -> Double? {
+        guard let w = a.option(name) else { return nil }
+        guard let d = Double(w.text), d.isFinite, d >= min, !integer || d == d.rounded() else {
+            throw RPCUsageError("\(name): expected \(integer ? "an integer" : "a number")\(min > 0 ? " ≥ \(StatsFormat.fixed(min, 0))" : ""), got '\(w.text)'", column: w.column)
+        }
+        return d
+    }
+
+    static func headers(_ a: Args) throws -> StompHeaders {
+        var h = StompHeaders()
+        for w in a.options["--header"] ?? [] {
+            guard let c = w.text.firstIndex(of: ":"), c != w.text.startIndex else {
+                throw RPCUsageError("-H: expected NAME:VALUE, got '\(w.text)'", column: w.column)
+            }
+            h.append(String(w.text[..<c]), String(w.text[w.text.index(after: c)...]))
+        }
+        return h
+    }
+
+    static func timeout(_ a: Args, default d: Double = 10) throws -> TimeAmount {
+        let s = try number(a, "--timeout") ?? d
+        return .nanoseconds(Int64(s * 1e9))
+    }
+
+    // MARK: running
+
+    static func run(_ shell: Shell, _ cmd: ParsedCommand) throws {
+        let sub = cmd.arguments[0]
+        let rest = cmd.arguments.count > 1 ? cmd.arguments[1] : ""
+        let base = cmd.arguments.count > 1 ? cmd.column(ofArgument: 1) : cmd.endColumn
+        do {
+            let args = try parseArgs(sub, try words(rest, baseColumn: base))
+            switch sub {
+            case "call": try call(shell, cmd, args)
+            case "serve": try serve(shell, cmd, args)
+            case "discover": try discover(shell, cmd, args)
+            case "methods": try methods(shell, cmd, args)
+            case "bench": try bench(shell, cmd, args)
+            default: throw ShellError("unknown rpc subcommand '\(sub)' (\(subcommands.joined(separator: ", ")))", column: cmd.column(ofArgument: 0))
+            }
+        } catch let e as RPCUsageError {
+            throw ShellError(e.message, column: e.column ?? cmd.commandColumn)
+        }
+    }
+
+    static func jsonMode(_ shell: Shell, _ a: Args) -> Bool { a.flag("--json") || shell.settings.format == .json }
+
+    /// DEST METHOD [ARG]... → (dest, method, params), checked against a discovered description.
+    static func target(_ shell: Shell, _ cmd: ParsedCommand, _ a: Args, _ sub: String) throws -> (String, String, JSONValue) {
+        guard a.positional.count >= 1 else { throw RPCUsageError("missing argument DEST for 'rpc \(sub)'", column: cmd.endColumn) }
+        guard a.positional.count >= 2 else { throw RPCUsageError("missing argument METHOD for 'rpc \(sub)'", column: cmd.endColumn) }
+        let dest = a.positional[0].text
+        let method = a.positional[1].text
+        let argWords = Array(a.positional.dropFirst(2))
+        let params: RPCCallParams
+        if let p = a.option("--params") {
+            if let first = argWords.first { throw RPCUsageError("--params and ARGs cannot be combined", column: first.column) }
+            params = try RPCLiteral.verbatimParams(p.text, column: p.column)
+        } else {
+            params = try RPCLiteral.params(from: argWords.map { RPCArgumentToken($0.text, column: $0.column) })
+        }
+        if let m = registry(for: shell).method(method, at: dest) {
+            do { try m.check(params) } catch var e as RPCUsageError {
+                if e.column == nil { e.column = a.positional[1].column }
+                throw e
+            }
+        } else if let d = registry(for: shell).description(for: dest) {
+            throw RPCUsageError("\(dest) has no method \(method) (rpc discover found: \(d.methods.map(\.name).joined(separator: ", ")))",
+                                column: a.positional[1].column)
+        }
+        return (dest, method, params.params)
+    }
+
+    static func call(_ shell: Shell, _ cmd: ParsedCommand, _ a: Args) throws {
+        let (dest, method, params) = try target(shell, cmd, a, "call")
+        let tmo = try timeout(a)
+        let extra = try headers(a)
+        let rpc = try rpcClient(shell, replyTo: a.option("--reply-to")?.text)
+        let r = try shell.waitInterruptibly(rpc.call(destination: dest, method: method, params: params, headers: extra, timeout: tmo))
+        try printOutcome(shell, method: method, r, json: jsonMode(shell, a))
+    }
+
+    static func printOutcome(_ shell: Shell, method: String, _ r: RPCCallResult, json: Bool) throws {
+        let ms = StatsFormat.round3(r.milliseconds)
+        var o: JSONObject = ["rpc": .string(method)]
+        switch r.outcome {
+        case .result(let v):
+            shell.variables.user["rpc.result"] = v.stringValue ?? v.compact
+            o.append("result", v)
+            o.append("ms", .number(ms))
+            if json { shell.output.emitLine(JSONValue.object(o).compact) } else {
+                shell.output.result(text: v.pretty, json: nil)
+                if shell.settings.timing { shell.output.info("(\(StatsFormat.fixed(r.milliseconds, 3)) ms)") }
+            }
+        case .error(let e):
+            o.append("error", e.json)
+            o.append("ms", .number(ms))
+            if json { shell.output.emitLine(JSONValue.object(o).compact) }
+            else if shell.settings.timing { shell.output.info("(\(StatsFormat.fixed(r.milliseconds, 3)) ms)") }
+            throw ShellError("rpc \(method): error reply \(e.code): \(e.message)" + (e.data.map { " (\($0.compact))" } ?? ""))
+        }
+    }
+
+    static func discover(_ shell: Shell, _ cmd: ParsedCommand, _ a: Args) throws {
+        guard let destWord = a.positional.first else { throw RPCUsageError("missing argument DEST for 'rpc discover'", column: cmd.endColumn) }
+        if a.positional.count > 1 { throw RPCUsageError("unexpected argument '\(a.positional[1].text)'", column: a.positional[1].column) }
+        let dest = destWord.text
+        let rpc = try rpcClient(shell, replyTo: a.option("--reply-to")?.text)
+        let r = try shell.waitInterruptibly(rpc.call(destination: dest, method: "rpc.discover", params: .array([]), timeout: try timeout(a)))
+        guard case .result(let doc) = r.outcome else {
+            if case .error(let e) = r.outcome { throw ShellError("rpc discover \(dest): error reply \(e.code): \(e.message)") }
+            return
+        }
+        let d: RPCServiceDescription
+        do { d = try RPCServiceDescription(openRPC: doc) } catch {
+            throw ShellError("rpc discover \(dest): not an OpenRPC document: \(error)")
+        }
+        let reg = registry(for: shell)
+        reg.register(d, for: dest)
+        shell.completion.add(.destination, dest)
+        for m in d.methods { shell.completion.add(.rpcMethod, m.name) }
+        if jsonMode(shell, a) {
+            shell.output.emitLine(JSONValue.object(["rpc": "rpc.discover", "result": doc, "ms": .number(StatsFormat.round3(r.milliseconds))]).compact)
+        } else {
+            var lines = ["\(dest): \(d.title.isEmpty ? "" : d.title + " ")\(d.version.isEmpty ? "" : d.version + ", ")\(d.methods.count) method\(d.methods.count == 1 ? "" : "s")"]
+            for m in d.methods { lines.append("  " + m.signature + (m.summary.map { "  — \($0)" } ?? "")) }
+            shell.output.result(text: lines.joined(separator: "\n"), json: nil)
+            if shell.settings.timing { shell.output.info("(\(StatsFormat.fixed(r.milliseconds, 3)) ms)") }
+        }
+    }
+
+    static func methods(_ shell: Shell, _ cmd: ParsedCommand, _ a: Args) throws {
+        let reg = registry(for: shell)
+        let dests = a.positional.first.map { [$0.text] } ?? reg.destinations
+        if let w = a.positional.first, reg.description(for: w.text) == nil {
+            throw RPCUsageError("no methods known for \(w.text) (use 'rpc discover \(w.text)')", column: w.column)
+        }
+        var lines: [String] = []
+        var json: [JSONValue] = []
+        for d in dests {
+            guard let desc = reg.description(for: d) else { continue }
+            for m in desc.methods {
+                lines.append("\(d)  \(m.signature)" + (m.summary.map { "  — \($0)" } ?? ""))
+                json.append(.object(["destination": .string(d), "method": .string(m.name), "signature": .string(m.signature),
+                                     "params": .array(m.params.map { .object(["name": .string($0.name), "type": .string($0.typeText), "required": .bool($0.required)]) })]))
+            }
+        }
+        if jsonMode(shell, a) { for j in json { shell.output.emitLine(j.compact) } }
+        else { shell.output.result(text: lines.isEmpty ? "no methods known (use 'rpc discover DEST')" : lines.joined(separator: "\n"), json: nil) }
+    }
+
+    static func serve(_ shell: Shell, _ cmd: ParsedCommand, _ a: Args) throws {
+        guard let destWord = a.positional.first else { throw RPCUsageError("missing argument DEST for 'rpc serve'", column: cmd.endColumn) }
+        if a.positional.count > 1 { throw RPCUsageError("unexpected argument '\(a.positional[1].text)'", column: a.positional[1].column) }
+        let client = try shell.requireClient()
+        let count = try number(a, "--count", integer: true, min: 1).map { Int($0) }
+        let concurrency = try number(a, "--concurrency", integer: true, min: 1).map { Int($0) } ?? RPCServerOptions.defaultConcurrency
+        let quiet = a.flag("--quiet") || shell.settings.quiet
+        let json = jsonMode(shell, a)
+        let options = RPCServerOptions(destination: destWord.text, concurrency: concurrency, count: count,
+                                       exec: a.option("--exec")?.text, headers: try headers(a))
+        let queue = NIOLockedValueBox([RPCServedCall]())
+        let wake = shell.wake
+        let server = try shell.waitInterruptibly(RPCServer.start(on: client, options: options) { call in
+            if quiet { return }
+            queue.withLockedValue { $0.append(call) }
+            wake.signal()
+        }, timeout: 30)
+        shell.output.info("serving \(destWord.text) (concurrency \(concurrency)\(count.map { ", \($0) calls" } ?? ""); Ctrl-C stops)")
+        let done = NIOLockedValueBox(false)
+        server.finished.whenComplete { _ in done.withLockedValue { $0 = true }; wake.signal() }
+        func flush() {
+            for c in queue.withLockedValue({ q -> [RPCServedCall] in defer { q.removeAll() }; return q }) {
+                let ms = StatsFormat.fixed(Double(c.nanoseconds) / 1e6, 3)
+                if json {
+                    var o: JSONObject = ["served": .string(c.method), "ms": .number(StatsFormat.round3(Double(c.nanoseconds) / 1e6))]
+                    if let e = c.errorCode { o.append("error", .integer(Int64(e))) }
+                    shell.output.emitLine(JSONValue.object(o).compact)
+                } else {
+                    shell.output.result(text: "\(c.method)  \(ms) ms" + (c.errorCode.map { "  error \($0)" } ?? ""), json: nil)
+                }
+            }
+        }
+        while !done.withLockedValue({ $0 }) {
+            if shell.interrupted {
+                Interrupt.clear()
+                _ = try? shell.waitInterruptibly(server.stop(), timeout: 10)
+                break
+            }
+            shell.pump(maxWait: 0.5)
+            flush()
+        }
+        flush()
+        shell.output.info("served \(server.servedCount) call\(server.servedCount == 1 ? "" : "s")")
+    }
+
+    static func bench(_ shell: Shell, _ cmd: ParsedCommand, _ a: Args) throws {
+        let (dest, method, params) = try target(shell, cmd, a, "bench")
+        let calls = try number(a, "--calls", integer: true, min: 1).map { Int($0) }
+        let conc = try number(a, "--concurrency", integer: true, min: 1).map { Int($0) } ?? 1
+        let duration = try number(a, "--duration")
+        let rate = try number(a, "--rate")
+        let opts = RPCBenchOptions(destination: dest, method: method, params: params, calls: calls, concurrency: conc,
+                                   duration: duration, rate: rate, timeout: try timeout(a), headers: try headers(a))
+        let rpc = try rpcClient(shell, replyTo: a.option("--reply-to")?.text)
+        let json = jsonMode(shell, a)
+        let tty = isatty(2) == 1 && !json
+        let line = NIOLockedValueBox<String?>(nil)
+        let wake = shell.wake
+        var progress: (@Sendable (RPCBenchProgress) -> Void)? = nil
+        if tty {
+            progress = { (p: RPCBenchProgress) -> Void in
+                line.withLockedValue { $0 = Optional(p.text) }
+                wake.signal()
+            }
+        }
+        let b = RPCBench.start(rpc, options: opts, progress: progress)
+        let done = NIOLockedValueBox(false)
+        b.result.whenComplete { _ in done.withLockedValue { $0 = true }; wake.signal() }
+        var shown = false
+        while !done.withLockedValue({ $0 }) {
+            if shell.interrupted { Interrupt.clear(); b.stop() }
+            shell.pump(maxWait: 0.5)
+            if let t = line.withLockedValue({ l -> String? in defer { l = nil }; return l }) {
+                shell.output.sink("\r\u{1B}[K" + t, .stderr)
+                shown = true
+            }
+        }
+        if shown { shell.output.sink("\r\u{1B}[K", .stderr) }
+        let result = try shell.waitInterruptibly(b.result)
+        let report = result.report
+        if json {
+            var o = report.json.objectValue ?? JSONObject()
+            o["rpc"] = .string(method)
+            shell.output.emitLine(JSONValue.object(o).compact)
+        } else {
+            shell.output.result(text: "rpc bench \(method) at \(dest), \(conc) in flight\n" + report.text, json: nil)
+        }
+        shell.variables.user["rpc.bench.calls_per_s"] = StatsFormat.fixed(result.callsPerSecond, 1)
+    }
+
+    // MARK: completion and hints
+
+    static func complete(shell: Shell, words: [String], partial: String) -> [String]? {
+        let reg = registry(for: shell)
+        if words.count == 1 { return subcommands }
+        let sub = words[1]
+        if partial.hasPrefix("-") { return (optionTable[sub] ?? []).flatMap { [$0.long] + ($0.short.map { [$0] } ?? []) } }
+        let positional = words.dropFirst(2).filter { !$0.hasPrefix("-") }
+        switch (sub, positional.count) {
+        case (_, 0): return reg.destinations + shell.completion[.destination]
+        case ("call", 1), ("bench", 1):
+            let dest = positional[positional.startIndex]
+            if let d = reg.description(for: dest) { return d.methods.map(\.name) }
+            return shell.completion[.rpcMethod]
+        case ("call", _), ("bench", _):
+            let dest = positional[positional.startIndex], method = positional[positional.startIndex + 1]
+            guard let m = reg.method(method, at: dest) else { return [] }
+            return m.params.map { $0.name + "=" }
+        default: return []
+        }
+    }
+
+    static func hint(shell: Shell, words: [String]) -> String? {
+        guard words.count >= 2 else { return "call|serve|discover|methods|bench ..." }
+        let sub = words[1]
+        let positional = words.dropFirst(2).filter { !$0.hasPrefix("-") }
+        switch sub {
+        case "call", "bench":
+            if positional.count >= 2, let m = registry(for: shell).method(positional[positional.startIndex + 1], at: positional[positional.startIndex]) {
+                return m.signature
+            }
+            return positional.isEmpty ? "DEST METHOD [ARG]..." : (positional.count == 1 ? "METHOD [ARG]..." : nil)
+        case "serve": return positional.isEmpty ? "DEST [--count N] [--exec COMMAND] [--concurrency N] [-q]" : nil
+        case "discover": return positional.isEmpty ? "DEST" : nil
+        case "methods": return positional.isEmpty ? "[DEST]" : nil
+        default: return nil
+        }
+    }
+}
+
+extension Output {
+    /// One line to stdout regardless of the format (the `--json` form of rpc output). Suppressed by -q.
+    func emitLine(_ text: String) {
+        if quiet { return }
+        emit(text)
+    }
 }

@@ -1,0 +1,173 @@
+// `rpc bench`: up to C calls in flight, for N calls or a duration, optionally at a fixed rate; all on the event loop.
+import NIOCore
+import StompProto
+
+public struct RPCBenchOptions: Sendable {
+    public var destination: String
+    public var method: String
+    public var params: JSONValue
+    /// Total calls; nil with a duration = unlimited until the duration ends.
+    public var calls: Int?
+    public var concurrency: Int
+    public var duration: Double?
+    /// Calls started per second (nil = as fast as replies allow).
+    public var rate: Double?
+    public var timeout: TimeAmount
+    public var headers: StompHeaders
+
+    public static let defaultCalls = 10_000
+
+    public init(destination: String, method: String, params: JSONValue = .array([]), calls: Int? = nil, concurrency: Int = 1,
+                duration: Double? = nil, rate: Double? = nil, timeout: TimeAmount = .seconds(10), headers: StompHeaders = [:]) {
+        self.destination = destination; self.method = method; self.params = params
+        self.calls = calls ?? (duration == nil ? Self.defaultCalls : nil)
+        self.concurrency = max(1, concurrency); self.duration = duration; self.rate = rate; self.timeout = timeout
+        self.headers = headers
+    }
+}
+
+public struct RPCBenchProgress: Sendable {
+    public var completed: Int
+    public var errors: Int
+    public var timeouts: Int
+    public var elapsedNanoseconds: UInt64
+    public var callsPerSecond: Double { elapsedNanoseconds > 0 ? Double(completed) / (Double(elapsedNanoseconds) / 1e9) : 0 }
+    public var text: String {
+        "\(completed) calls  \(StatsFormat.fixed(callsPerSecond, 0)) calls/s  errors \(errors)  timeouts \(timeouts)"
+    }
+}
+
+public struct RPCBenchResult: Sendable {
+    public var calls: Int          // completed (replied, errored or timed out)
+    public var ok: Int
+    public var errors: Int         // error replies (and bad replies, send failures)
+    public var timeouts: Int
+    public var late: Int
+    public var elapsedNanoseconds: UInt64
+    public var latency: LatencySummary
+    public var recorder: LatencyRecorder
+    public var callsPerSecond: Double { elapsedNanoseconds > 0 ? Double(calls) / (Double(elapsedNanoseconds) / 1e9) : 0 }
+
+    public var report: BenchReport {
+        BenchReport(name: "rpc", elapsedNanoseconds: elapsedNanoseconds,
+                    counters: [("calls", Int64(calls)), ("ok", Int64(ok)), ("errors", Int64(errors)),
+                               ("timeouts", Int64(timeouts)), ("late", Int64(late))],
+                    rates: [("calls/s", callsPerSecond)], latency: latency)
+    }
+}
+
+public final class RPCBench: @unchecked Sendable {
+    let rpc: RPCClient
+    let options: RPCBenchOptions
+    let template: RPCRequestTemplate
+    let promise: EventLoopPromise<RPCBenchResult>
+    let progress: (@Sendable (RPCBenchProgress) -> Void)?
+    var loop: EventLoop { rpc.eventLoop }
+
+    // event-loop state
+    var recorder = LatencyRecorder()
+    var startNs: UInt64 = 0
+    var endByNs: UInt64 = .max
+    var started = 0
+    var completed = 0
+    var ok = 0
+    var errors = 0
+    var timeouts = 0
+    var inFlight = 0
+    var lateAtStart = 0
+    var stopped = false
+    var ticker: RepeatedTask?
+    var progressTask: RepeatedTask?
+
+    init(rpc: RPCClient, options: RPCBenchOptions, progress: (@Sendable (RPCBenchProgress) -> Void)?) {
+        self.rpc = rpc
+        self.options = options
+        self.template = RPCRequestTemplate(method: options.method, params: options.params)
+        self.promise = rpc.eventLoop.makePromise()
+        self.progress = progress
+    }
+
+    /// Runs the benchmark; `progress` is called on the event loop about twice a second.
+    public static func run(_ rpc: RPCClient, options: RPCBenchOptions,
+                           progress: (@Sendable (RPCBenchProgress) -> Void)? = nil) -> EventLoopFuture<RPCBenchResult> {
+        start(rpc, options: options, progress: progress).result
+    }
+
+    /// Starts the benchmark; `result` completes when it ends (or after `stop()`).
+    public static func start(_ rpc: RPCClient, options: RPCBenchOptions,
+                             progress: (@Sendable (RPCBenchProgress) -> Void)? = nil) -> RPCBench {
+        let b = RPCBench(rpc: rpc, options: options, progress: progress)
+        rpc.eventLoop.execute { b.begin() }
+        return b
+    }
+
+    public var result: EventLoopFuture<RPCBenchResult> { promise.futureResult }
+
+    /// Stops starting calls (Ctrl-C); the result comes when the calls in flight end.
+    public func stop() { loop.execute { self.stopped = true; self.maybeFinish() } }
+
+    func begin() {
+        lateAtStart = rpc.lateReplies
+        startNs = NIODeadline.now().uptimeNanoseconds
+        if let d = options.duration { endByNs = startNs &+ UInt64(d * 1e9) }
+        if let progress {
+            progressTask = loop.scheduleRepeatedTask(initialDelay: .milliseconds(500), delay: .milliseconds(500)) { [self] _ in
+                progress(RPCBenchProgress(completed: completed, errors: errors, timeouts: timeouts,
+                                          elapsedNanoseconds: NIODeadline.now().uptimeNanoseconds &- startNs))
+            }
+        }
+        if options.duration != nil {
+            loop.scheduleTask(in: .nanoseconds(Int64(options.duration! * 1e9))) { [self] in stopped = true; maybeFinish() }
+        }
+        if let rate = options.rate, rate > 0 {
+            let interval = max(1_000_000, Int64(1e9 / rate))
+            ticker = loop.scheduleRepeatedTask(initialDelay: .zero, delay: .nanoseconds(interval)) { [self] _ in fill() }
+        } else {
+            fill()
+        }
+    }
+
+    /// Starts calls while allowed: in-flight below C, calls left, before the deadline, and on schedule for a rate.
+    func fill() {
+        while !stopped, inFlight < options.concurrency {
+            if let n = options.calls, started >= n { break }
+            if let rate = options.rate, rate > 0 {
+                let due = Int(Double(NIODeadline.now().uptimeNanoseconds &- startNs) / 1e9 * rate) + 1
+                if started >= due { break }
+            }
+            if endByNs != .max, NIODeadline.now().uptimeNanoseconds >= endByNs { stopped = true; break }
+            started += 1
+            inFlight += 1
+            rpc.issue(destination: options.destination, template: template, headers: options.headers,
+                      timeout: options.timeout) { [self] r in
+                inFlight -= 1
+                completed += 1
+                switch r {
+                case .success(let res):
+                    recorder.record(nanoseconds: res.roundTripNanoseconds)
+                    if case .result = res.outcome { ok += 1 } else { errors += 1 }
+                case .failure(.timeout):
+                    timeouts += 1
+                case .failure:
+                    errors += 1
+                }
+                if options.rate == nil { fill() }
+                maybeFinish()
+            }
+        }
+        maybeFinish()
+    }
+
+    func maybeFinish() {
+        let allStarted = stopped || (options.calls.map { started >= $0 } ?? false)
+        guard allStarted, inFlight == 0, !promiseDone else { return }
+        promiseDone = true
+        ticker?.cancel()
+        progressTask?.cancel()
+        let elapsed = NIODeadline.now().uptimeNanoseconds &- startNs
+        promise.succeed(RPCBenchResult(calls: completed, ok: ok, errors: errors, timeouts: timeouts,
+                                       late: rpc.lateReplies - lateAtStart, elapsedNanoseconds: elapsed,
+                                       latency: recorder.summary(), recorder: recorder))
+    }
+    var promiseDone = false
+}

@@ -1,0 +1,206 @@
+// The calling side: one reply destination per session, replies matched by correlation-id on the event loop.
+import NIOCore
+import NIOConcurrencyHelpers
+import StompProto
+import StompConnection
+
+public enum RPCCallError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// No reply within the timeout (a reply arriving later is counted as late and dropped).
+    case timeout(method: String, seconds: Double)
+    /// The reply was not a JSON-RPC 2.0 response.
+    case badReply(String)
+    /// The request could not be sent.
+    case sendFailed(String)
+    case closed
+
+    public var description: String {
+        switch self {
+        case .timeout(let m, let s): return "rpc \(m): timed out after \(StatsFormat.fixed(s, s == s.rounded() ? 0 : 3)) s (no reply)"
+        case .badReply(let s): return "rpc: bad reply: \(s)"
+        case .sendFailed(let s): return "rpc: send failed: \(s)"
+        case .closed: return "rpc: client closed"
+        }
+    }
+}
+
+/// A reply to one call and its round-trip time (from just before SEND to the reply's arrival on the event loop).
+public struct RPCCallResult: Sendable, Equatable {
+    public var outcome: RPCOutcome
+    public var correlationID: String
+    public var roundTripNanoseconds: UInt64
+    public var milliseconds: Double { Double(roundTripNanoseconds) / 1e6 }
+}
+
+/// A pre-encoded request body: everything but the id, so repeated calls only append the id.
+public struct RPCRequestTemplate: Sendable {
+    public let method: String
+    let prefix: [UInt8]     // {"jsonrpc":"2.0","method":"M","params":P,"id":
+
+    public init(method: String, params: JSONValue) {
+        self.method = method
+        var out: [UInt8] = []
+        out.append(contentsOf: #"{"jsonrpc":"2.0","method":"#.utf8)
+        JSONWriter.writeString(method, into: &out)
+        out.append(contentsOf: #","params":"#.utf8)
+        JSONWriter.write(params, into: &out)
+        out.append(contentsOf: #","id":"#.utf8)
+        prefix = out
+    }
+
+    /// The wire body for correlation id `id` (ids need no JSON escaping: letters, digits, '-').
+    func body(id: String) -> [UInt8] {
+        var b = prefix
+        b.reserveCapacity(prefix.count + id.utf8.count + 3)
+        b.append(UInt8(ascii: "\""))
+        b.append(contentsOf: id.utf8)
+        b.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: "}")])
+        return b
+    }
+}
+
+public final class RPCClient: @unchecked Sendable {
+    public let client: StompClient
+    /// Where replies come: the session's reply destination.
+    public let replyTo: String
+    /// The subscription id of the reply destination (on RabbitMQ temp queues: the destination).
+    public let replySubscriptionID: String
+    public var eventLoop: EventLoop { client.eventLoop }
+
+    // Event-loop state
+    private var ids: CorrelationIDGenerator
+    private var pending: [String: Pending] = [:]
+    private var token: InterceptorToken?
+    private var isClosed = false
+    private let counters = NIOLockedValueBox(Counters())
+
+    struct Pending {
+        var start: UInt64
+        var timeout: Scheduled<Void>?
+        var method: String
+        var completion: (Result<RPCCallResult, RPCCallError>) -> Void
+    }
+    public struct Counters: Sendable, Equatable {
+        public var sent = 0
+        public var replies = 0
+        public var timeouts = 0
+        /// Replies whose call had timed out (or was unknown): dropped.
+        public var late = 0
+    }
+    public var counterSnapshot: Counters { counters.withLockedValue { $0 } }
+    public var lateReplies: Int { counters.withLockedValue { $0.late } }
+
+    /// Whether this broker subscribes a temp-queue reply destination by itself (RabbitMQ) instead of
+    /// requiring a SUBSCRIBE (ActiveMQ, others).
+    public static func brokerAutoSubscribesTempQueues(server: String?) -> Bool {
+        server?.hasPrefix("RabbitMQ") ?? false
+    }
+
+    private init(client: StompClient, replyTo: String, subscriptionID: String) {
+        self.client = client
+        self.replyTo = replyTo
+        self.replySubscriptionID = subscriptionID
+        self.ids = CorrelationIDGenerator()
+    }
+
+    /// Sets up the reply destination once for the session: `/temp-queue/stompsh-<random>` unless `replyTo` is given.
+    /// It is subscribed (receipt awaited); for temp queues on RabbitMQ, which subscribes the caller itself,
+    /// StompClient sends no SUBSCRIBE and tracks the subscription under the destination's name.
+    public static func start(on client: StompClient, replyTo: String? = nil) -> EventLoopFuture<RPCClient> {
+        let token = CorrelationIDGenerator.randomToken(10)
+        let dest = replyTo ?? "/temp-queue/stompsh-\(token)"
+        let loop = client.eventLoop
+        return client.subscribe(destination: dest, id: "stompsh-rpc-replies-\(token)", ack: .auto, receipt: true)
+            .hop(to: loop)
+            .map { info in
+                let rpc = RPCClient(client: client, replyTo: dest, subscriptionID: info.id)
+                rpc.token = client.addInterceptor { [unowned rpc] frame in rpc.intercept(frame) }
+                return rpc
+            }
+    }
+
+    /// Removes the interceptor and unsubscribes; pending calls fail with `.closed`.
+    public func close() -> EventLoopFuture<Void> {
+        eventLoop.flatSubmit { [self] in
+            guard !isClosed else { return eventLoop.makeSucceededVoidFuture() }
+            isClosed = true
+            if let t = token { client.removeInterceptor(t) }
+            let p = pending
+            pending.removeAll()
+            for (_, c) in p { c.timeout?.cancel(); c.completion(.failure(.closed)) }
+            return client.unsubscribe(id: replySubscriptionID).recover { _ in }
+        }
+    }
+
+    /// One call. Thread-safe; the future completes on the event loop.
+    public func call(destination: String, method: String, params: JSONValue, headers: StompHeaders = [:],
+                     timeout: TimeAmount) -> EventLoopFuture<RPCCallResult> {
+        let promise = eventLoop.makePromise(of: RPCCallResult.self)
+        let template = RPCRequestTemplate(method: method, params: params)
+        let work = { [self] in
+            issue(destination: destination, template: template, headers: headers, timeout: timeout) { r in
+                switch r {
+                case .success(let v): promise.succeed(v)
+                case .failure(let e): promise.fail(e)
+                }
+            }
+        }
+        if eventLoop.inEventLoop { work() } else { eventLoop.execute(work) }
+        return promise.futureResult
+    }
+
+    /// The hot path, on the event loop only: sends one request and calls `completion` (on the event loop) with
+    /// the reply, a timeout, or a send failure.
+    public func issue(destination: String, template: RPCRequestTemplate, headers extra: StompHeaders = [:],
+                      timeout: TimeAmount, completion: @escaping (Result<RPCCallResult, RPCCallError>) -> Void) {
+        eventLoop.preconditionInEventLoop()
+        guard !isClosed else { completion(.failure(.closed)); return }
+        let id = ids.make()
+        var h = StompHeaders()
+        h.append(RPCHeader.replyTo, replyTo)
+        h.append(RPCHeader.correlationID, id)
+        h.append(RPCHeader.contentType, RPCHeader.json)
+        for (n, v) in extra.pairs where n != RPCHeader.replyTo && n != RPCHeader.correlationID { h.append(n, v) }
+        let body = template.body(id: id)
+        let method = template.method
+        let seconds = Double(timeout.nanoseconds) / 1e9
+        let task = eventLoop.scheduleTask(in: timeout) { [weak self] in
+            guard let self, let p = self.pending.removeValue(forKey: id) else { return }
+            self.counters.withLockedValue { $0.timeouts += 1 }
+            p.completion(.failure(.timeout(method: method, seconds: seconds)))
+        }
+        pending[id] = Pending(start: NIODeadline.now().uptimeNanoseconds, timeout: task, method: method, completion: completion)
+        counters.withLockedValue { $0.sent += 1 }
+        client.send(destination: destination, headers: h, body: body).whenFailure { [weak self] e in
+            guard let self, let p = self.pending.removeValue(forKey: id) else { return }
+            p.timeout?.cancel()
+            p.completion(.failure(.sendFailed("\(e)")))
+        }
+    }
+
+    /// Calls waiting for a reply.
+    public var inFlight: Int {
+        eventLoop.preconditionInEventLoop()
+        return pending.count
+    }
+
+    /// On the event loop, for every MESSAGE: consume replies to our calls (ours by the correlation-id prefix;
+    /// requests carry reply-to, replies do not).
+    private func intercept(_ frame: StompFrame) -> Bool {
+        guard let cid = frame.headers[RPCHeader.correlationID], ids.owns(cid),
+              frame.headers[RPCHeader.replyTo] == nil else { return false }
+        let now = NIODeadline.now().uptimeNanoseconds
+        guard let p = pending.removeValue(forKey: cid) else {
+            counters.withLockedValue { $0.late += 1 }
+            return true
+        }
+        p.timeout?.cancel()
+        counters.withLockedValue { $0.replies += 1 }
+        do {
+            let r = try RPCResponse.decode(frame.body)
+            p.completion(.success(RPCCallResult(outcome: r.outcome, correlationID: cid, roundTripNanoseconds: now &- p.start)))
+        } catch {
+            p.completion(.failure(.badReply("\(error)")))
+        }
+        return true
+    }
+}

@@ -1,0 +1,300 @@
+// RPC against real brokers: STOMPSH_TEST_ACTIVEMQ / STOMPSH_TEST_RABBITMQ (from `scripts/brokers env`).
+// Skipped when unset, unless STOMPSH_REQUIRE_BROKERS=1.
+import Foundation
+import XCTest
+import NIOCore
+import NIOPosix
+import NIOConcurrencyHelpers
+import StompProto
+import StompConnection
+@testable import RPCCommands
+
+enum Broker: String, CaseIterable {
+    case activemq = "STOMPSH_TEST_ACTIVEMQ", rabbitmq = "STOMPSH_TEST_RABBITMQ"
+
+}
+
+/// Collects the frames the client did not intercept.
+final class FrameLog: @unchecked Sendable {
+    let box = NIOLockedValueBox([StompFrame]())
+    func add(_ f: StompFrame) { box.withLockedValue { $0.append(f) } }
+    var frames: [StompFrame] { box.withLockedValue { $0 } }
+}
+
+class BrokerTestCase: XCTestCase {
+    static let group = MultiThreadedEventLoopGroup.singleton
+    var clients: [StompClient] = []
+
+    func brokerURL(_ b: Broker) throws -> String {
+        let env = ProcessInfo.processInfo.environment
+        if let u = env[b.rawValue], !u.isEmpty { return u }
+        if env["STOMPSH_REQUIRE_BROKERS"] == "1" { XCTFail("\(b.rawValue) not set but STOMPSH_REQUIRE_BROKERS=1"); throw XCTSkip("missing broker") }
+        throw XCTSkip("\(b.rawValue) not set (eval \"$(scripts/brokers env)\")")
+    }
+
+    func connect(_ b: Broker, log: FrameLog? = nil) throws -> StompClient {
+        let url = try brokerURL(b)
+        var o = ConnectionOptions(urls: try StompURL.parseList(url))
+        o.login = "guest"; o.passcode = "guest"
+        o.reconnect = ReconnectPolicy(maxAttempts: 0)
+        o.heartBeat = HeartBeat(0, 0)
+        let c = try StompClient.connect(o, on: Self.group) { e in
+            if case .frame(let f) = e { log?.add(f) }
+        }.wait()
+        clients.append(c)
+        return c
+    }
+
+    override func tearDown() {
+        for c in clients { _ = try? c.disconnect().wait() }
+        clients = []
+        super.tearDown()
+    }
+
+    func queue(_ name: String) -> String { "/queue/stompsh.rpctest.\(name).\(CorrelationIDGenerator.randomToken(6))" }
+
+    static var repoRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+}
+
+final class RPCBrokerTests: BrokerTestCase {
+    func callAndServe(_ b: Broker, sameConnection: Bool) throws {
+        let sc = try connect(b)
+        let cc = sameConnection ? sc : try connect(b)
+        let dest = queue("serve")
+        let server = try RPCServer.start(on: sc, options: RPCServerOptions(destination: dest, concurrency: 4)).wait()
+        let rpc = try RPCClient.start(on: cc).wait()
+        func call(_ m: String, _ p: JSONValue) throws -> RPCOutcome {
+            try rpc.call(destination: dest, method: m, params: p, timeout: .seconds(10)).wait().outcome
+        }
+        XCTAssertEqual(try call("echo", [1, "a", ["k": true]] as JSONValue), .result([1, "a", .object(["k": true])]))
+        XCTAssertEqual(try call("echo", .object(["x": 1])), .result(.object(["x": 1])))
+        XCTAssertEqual(try call("add", [1, 2, 3]), .result(6))
+        XCTAssertEqual(try call("add", [1, 2.5]), .result(3.5))
+        XCTAssertEqual(try call("sleep", [20]), .result(20))
+        XCTAssertEqual(try call("fail", [7, "boom", ["d": 1]]), .error(RPCErrorObject(code: 7, message: "boom", data: .object(["d": 1]))))
+        guard case .error(let e) = try call("nope", []) else { return XCTFail("expected an error") }
+        XCTAssertEqual(e.code, -32601)
+        let r = try rpc.call(destination: dest, method: "echo", params: [], timeout: .seconds(5)).wait()
+        XCTAssertGreaterThan(r.roundTripNanoseconds, 0)
+        XCTAssertEqual(rpc.counterSnapshot.late, 0)
+        _ = try server.stop().wait()
+        XCTAssertEqual(server.servedCount, 8)
+        _ = try rpc.close().wait()
+    }
+
+    func testCallAndServeActiveMQ() throws { try callAndServe(.activemq, sameConnection: false) }
+    func testCallAndServeRabbitMQ() throws { try callAndServe(.rabbitmq, sameConnection: false) }
+    func testCallAndServeSameConnectionActiveMQ() throws { try callAndServe(.activemq, sameConnection: true) }
+    func testCallAndServeSameConnectionRabbitMQ() throws { try callAndServe(.rabbitmq, sameConnection: true) }
+
+    func timeoutAndLate(_ b: Broker) throws {
+        let sc = try connect(b), cc = try connect(b)
+        let dest = queue("late")
+        let server = try RPCServer.start(on: sc, options: RPCServerOptions(destination: dest)).wait()
+        let rpc = try RPCClient.start(on: cc).wait()
+        XCTAssertThrowsError(try rpc.call(destination: dest, method: "sleep", params: [400], timeout: .milliseconds(100)).wait()) { e in
+            XCTAssertEqual(e as? RPCCallError, .timeout(method: "sleep", seconds: 0.1))
+        }
+        // the late reply is counted and dropped; the next call gets its own reply
+        let deadline = Date().addingTimeInterval(5)
+        while rpc.lateReplies == 0, Date() < deadline { usleep(20_000) }
+        XCTAssertEqual(rpc.lateReplies, 1)
+        XCTAssertEqual(try rpc.call(destination: dest, method: "echo", params: ["after"], timeout: .seconds(5)).wait().outcome, .result(["after"]))
+        XCTAssertEqual(rpc.counterSnapshot.timeouts, 1)
+        // nobody listening: a timeout
+        XCTAssertThrowsError(try rpc.call(destination: queue("nobody"), method: "echo", params: [], timeout: .milliseconds(200)).wait())
+        _ = try server.stop().wait()
+    }
+
+    func testTimeoutAndLateReplyActiveMQ() throws { try timeoutAndLate(.activemq) }
+    func testTimeoutAndLateReplyRabbitMQ() throws { try timeoutAndLate(.rabbitmq) }
+
+    func discovery(_ b: Broker) throws {
+        let sc = try connect(b), cc = try connect(b)
+        let dest = queue("discover")
+        let server = try RPCServer.start(on: sc, options: RPCServerOptions(destination: dest)).wait()
+        let rpc = try RPCClient.start(on: cc).wait()
+        guard case .result(let doc) = try rpc.call(destination: dest, method: "rpc.discover", params: [], timeout: .seconds(5)).wait().outcome else {
+            return XCTFail("discover failed")
+        }
+        let d = try RPCServiceDescription(openRPC: doc)
+        XCTAssertEqual(d, RPCServer.builtins)
+        XCTAssertEqual(d.methods.map(\.name), ["echo", "add", "sleep", "fail", "rpc.discover"])
+        // type errors are found before sending: nothing is sent
+        let sentBefore = rpc.counterSnapshot.sent
+        let fail = d.method(named: "fail")!
+        XCTAssertThrowsError(try fail.check(try RPCLiteral.params(from: [RPCArgumentToken("x", column: 20)]))) { e in
+            XCTAssertEqual((e as? RPCUsageError)?.message, "parameter code of fail expects integer, given string \"x\"")
+            XCTAssertEqual((e as? RPCUsageError)?.column, 20)
+        }
+        XCTAssertEqual(rpc.counterSnapshot.sent, sentBefore)
+        _ = try server.stop().wait()
+    }
+
+    func testDiscoveryActiveMQ() throws { try discovery(.activemq) }
+    func testDiscoveryRabbitMQ() throws { try discovery(.rabbitmq) }
+
+    func malformedRequests(_ b: Broker) throws {
+        let log = FrameLog()
+        let sc = try connect(b), cc = try connect(b, log: log)
+        let dest = queue("malformed"), replies = queue("replies")
+        let server = try RPCServer.start(on: sc, options: RPCServerOptions(destination: dest)).wait()
+        _ = try cc.subscribe(destination: replies, id: "r", receipt: true).wait()
+        func send(_ body: String, _ cid: String) throws {
+            try cc.send(destination: dest, headers: ["reply-to": replies, "correlation-id": cid, "content-type": "application/json"],
+                        body: Array(body.utf8)).wait()
+        }
+        try send("{not json", "c1")
+        try send(#"{"jsonrpc":"2.0","method":5,"id":"c2"}"#, "c2")
+        try send(#"{"jsonrpc":"2.0","method":"echo","params":[1],"id":"c3"}"#, "c3")
+        let deadline = Date().addingTimeInterval(5)
+        while log.frames.count < 3, Date() < deadline { usleep(20_000) }
+        let byID = Dictionary(log.frames.map { ($0.headers["correlation-id"] ?? "", $0.bodyString ?? "") }, uniquingKeysWith: { a, _ in a })
+        XCTAssertTrue(byID["c1"]?.hasPrefix(#"{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error""#) ?? false, byID["c1"] ?? "none")
+        XCTAssertTrue(byID["c1"]?.hasSuffix(#","id":"c1"}"#) ?? false)
+        XCTAssertTrue(byID["c2"]?.hasPrefix(#"{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request""#) ?? false, byID["c2"] ?? "none")
+        XCTAssertEqual(byID["c3"], #"{"jsonrpc":"2.0","result":[1],"id":"c3"}"#)
+        XCTAssertEqual(log.frames.first?.headers["content-type"], "application/json")
+        _ = try server.stop().wait()
+    }
+
+    func testMalformedRequestsActiveMQ() throws { try malformedRequests(.activemq) }
+    func testMalformedRequestsRabbitMQ() throws { try malformedRequests(.rabbitmq) }
+
+    func bench(_ b: Broker) throws {
+        let sc = try connect(b), cc = try connect(b)
+        let dest = queue("bench")
+        let server = try RPCServer.start(on: sc, options: RPCServerOptions(destination: dest, concurrency: 16)).wait()
+        let rpc = try RPCClient.start(on: cc).wait()
+        let r = try RPCBench.run(rpc, options: RPCBenchOptions(destination: dest, method: "add", params: [1, 2], calls: 2000,
+                                                               concurrency: 8, timeout: .seconds(10))).wait()
+        XCTAssertEqual(r.calls, 2000)
+        XCTAssertEqual(r.ok, 2000)
+        XCTAssertEqual(r.errors + r.timeouts + r.late, 0)
+        XCTAssertGreaterThan(r.callsPerSecond, 50)
+        let l = r.latency
+        XCTAssertEqual(l.count, 2000)
+        XCTAssertTrue(l.minNanoseconds > 0 && l.minNanoseconds <= l.p50Nanoseconds && l.p50Nanoseconds <= l.p90Nanoseconds
+                      && l.p90Nanoseconds <= l.p99Nanoseconds && l.p99Nanoseconds <= l.p999Nanoseconds && l.p999Nanoseconds <= l.maxNanoseconds)
+        XCTAssertLessThan(l.p50Nanoseconds, 1_000_000_000)
+        let j = r.report.json
+        XCTAssertEqual(j["calls"], 2000)
+        XCTAssertNotNil(j["calls_per_s"]?.doubleValue)
+        XCTAssertNotNil(j["latency_ms"]?["p99.9"]?.doubleValue)
+        print("rpc bench \(b): " + r.report.text.replacingOccurrences(of: "\n", with: " | "))
+        // duration + rate
+        let r2 = try RPCBench.run(rpc, options: RPCBenchOptions(destination: dest, method: "echo", duration: 1, rate: 200)).wait()
+        XCTAssertEqual(Double(r2.calls), 200, accuracy: 40)
+        _ = try server.stop().wait()
+    }
+
+    func testBenchActiveMQ() throws { try bench(.activemq) }
+    func testBenchRabbitMQ() throws { try bench(.rabbitmq) }
+
+    /// Two responders share a queue; one dies (socket closed, no DISCONNECT) midway: every call completes once.
+    func loadSharing(_ b: Broker) throws {
+        let s1 = try connect(b), s2 = try connect(b), cc = try connect(b)
+        let dest = queue("share")
+        let a = try RPCServer.start(on: s1, options: RPCServerOptions(destination: dest, concurrency: 4)).wait()
+        let k = try RPCServer.start(on: s2, options: RPCServerOptions(destination: dest, concurrency: 4)).wait()
+        let rpc = try RPCClient.start(on: cc).wait()
+        let run = RPCBench.start(rpc, options: RPCBenchOptions(destination: dest, method: "sleep", params: [2], calls: 1000,
+                                                               concurrency: 16, timeout: .seconds(20)))
+        let deadline = Date().addingTimeInterval(30)
+        while k.servedCount < 150, Date() < deadline { usleep(5_000) }
+        let servedByKilled = k.servedCount
+        _ = try s2.close().wait()          // as if killed: unacknowledged requests go back to the queue
+        let r = try run.result.wait()
+        XCTAssertGreaterThan(servedByKilled, 0)
+        XCTAssertGreaterThan(a.servedCount, 0)
+        XCTAssertEqual(r.calls, 1000)
+        XCTAssertEqual(r.ok + r.timeouts, 1000, "every call gets one reply or is counted as a timeout")
+        XCTAssertEqual(r.errors, 0)
+        print("load sharing \(b): survivor served \(a.servedCount), killed one served \(servedByKilled) before dying; ok \(r.ok) timeouts \(r.timeouts) late \(r.late)")
+        _ = try a.stop().wait()
+    }
+
+    func testLoadSharingActiveMQ() throws { try loadSharing(.activemq) }
+    func testLoadSharingRabbitMQ() throws { try loadSharing(.rabbitmq) }
+}
+
+/// The format is language-neutral: a stomp.py responder and caller (Tests/python/rpc_peer.py) talk to RPCClient/RPCServer.
+final class RPCPythonInteropTests: BrokerTestCase {
+    var peer: String { Self.repoRoot.appendingPathComponent("Tests/python/rpc_peer.py").path }
+
+    func python(_ args: [String]) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", peer] + args
+        return p
+    }
+
+    func pythonAvailable() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", "import stomp"]
+        p.standardError = FileHandle.nullDevice
+        try p.run(); p.waitUntilExit()
+        if p.terminationStatus != 0 { throw XCTSkip("python3 with stomp.py not available (pip install stomp.py)") }
+    }
+
+    func pythonResponder(_ b: Broker) throws {
+        try pythonAvailable()
+        let url = try brokerURL(b)
+        let dest = queue("py-serve")
+        let p = try python(["serve", url, dest, "--count", "4"])
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        defer { if p.isRunning { p.terminate() } }
+        // wait for "ready"
+        let ready = out.fileHandleForReading.availableData
+        XCTAssertTrue(String(decoding: ready, as: UTF8.self).contains("ready"))
+        let rpc = try RPCClient.start(on: try connect(b)).wait()
+        func call(_ m: String, _ params: JSONValue) throws -> RPCOutcome {
+            try rpc.call(destination: dest, method: m, params: params, timeout: .seconds(10)).wait().outcome
+        }
+        XCTAssertEqual(try call("add", [1, 2, 3]), .result(6))
+        XCTAssertEqual(try call("echo", .object(["k": ["v"]])), .result(.object(["k": ["v"]])))
+        XCTAssertEqual(try call("fail", [9, "py"]), .error(RPCErrorObject(code: 9, message: "py")))
+        guard case .error(let e) = try call("nope", []) else { return XCTFail() }
+        XCTAssertEqual(e.code, -32601)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+    }
+
+    func pythonCaller(_ b: Broker) throws {
+        try pythonAvailable()
+        let url = try brokerURL(b)
+        let dest = queue("py-call")
+        let server = try RPCServer.start(on: try connect(b), options: RPCServerOptions(destination: dest)).wait()
+        func run(_ args: [String]) throws -> (Int32, String) {
+            let p = try python(["call", url, dest] + args + ["--timeout", "10"])
+            let out = Pipe()
+            p.standardOutput = out
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return (p.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let (s1, o1) = try run(["add", "[1,2,3.5]"])
+        XCTAssertEqual(s1, 0)
+        let v1 = try JSONValue.parse(o1)
+        XCTAssertEqual(v1["result"], 6.5)
+        XCTAssertEqual(v1.objectValue?.keys, ["jsonrpc", "result", "id"])
+        let (s2, o2) = try run(["fail", #"[3,"no"]"#])
+        XCTAssertEqual(s2, 1)
+        XCTAssertEqual(try JSONValue.parse(o2)["error"], .object(["code": 3, "message": "no"]))
+        let (s3, o3) = try run(["rpc.discover"])
+        XCTAssertEqual(s3, 0)
+        XCTAssertEqual(try RPCServiceDescription(openRPC: try JSONValue.parse(o3)["result"]!), RPCServer.builtins)
+        _ = try server.stop().wait()
+    }
+
+    func testPythonResponderActiveMQ() throws { try pythonResponder(.activemq) }
+    func testPythonResponderRabbitMQ() throws { try pythonResponder(.rabbitmq) }
+    func testPythonCallerActiveMQ() throws { try pythonCaller(.activemq) }
+    func testPythonCallerRabbitMQ() throws { try pythonCaller(.rabbitmq) }
+}
