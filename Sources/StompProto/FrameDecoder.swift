@@ -247,7 +247,7 @@ public struct FrameDecoder: Sendable {
         let rawName = UnsafeRawBufferPointer(rebasing: line[0..<colon])
         let rawValue = UnsafeRawBufferPointer(rebasing: line[(colon + 1)...])
 
-        let name = try decodeText(rawName, header: nil, offset: lineOffset)
+        let name = try Self.knownName(rawName) ?? decodeText(rawName, header: nil, offset: lineOffset)
         let value = try decodeText(rawValue, header: name, offset: lineOffset + colon + 1)
 
         if !sawContentLength && Self.isContentLength(rawName) {
@@ -262,6 +262,42 @@ public struct FrameDecoder: Sendable {
             contentLength = length
         }
         entries.append(StompHeaders.Entry(name, value))
+    }
+
+    /// Common header names as static strings: no validation, no allocation (decoder hot path).
+    /// They contain no escapable bytes, so raw bytes equal the unescaped name in every mode.
+    @inline(__always)
+    private static func knownName(_ p: UnsafeRawBufferPointer) -> String? {
+        @inline(__always) func eq(_ s: StaticString) -> Bool {
+            memcmp(p.baseAddress!, s.utf8Start, p.count) == 0
+        }
+        switch p.count {
+        case 2: return eq("id") ? "id" : nil
+        case 3: return eq("ack") ? "ack" : nil
+        case 4: return eq("host") ? "host" : nil
+        case 5: return eq("login") ? "login" : nil
+        case 6: return eq("server") ? "server" : nil
+        case 7:
+            if eq("expires") { return "expires" }
+            if eq("receipt") { return "receipt" }
+            if eq("message") { return "message" }
+            if eq("version") { return "version" }
+            return eq("session") ? "session" : nil
+        case 8: return eq("priority") ? "priority" : eq("passcode") ? "passcode" : nil
+        case 9: return eq("timestamp") ? "timestamp" : nil
+        case 10:
+            if eq("message-id") { return "message-id" }
+            if eq("receipt-id") { return "receipt-id" }
+            if eq("heart-beat") { return "heart-beat" }
+            return eq("persistent") ? "persistent" : nil
+        case 11:
+            if eq("destination") { return "destination" }
+            if eq("transaction") { return "transaction" }
+            return eq("redelivered") ? "redelivered" : nil
+        case 12: return eq("subscription") ? "subscription" : eq("content-type") ? "content-type" : nil
+        case 14: return eq("content-length") ? "content-length" : eq("accept-version") ? "accept-version" : nil
+        default: return nil
+        }
     }
 
     @inline(__always)
