@@ -152,7 +152,9 @@ print("warning: debug build; use `swift run -c release stompproto-bench` for mea
 #endif
 
 if let only {
-    _ = try bench(name: only, bodySize: only == "small" ? 100 : 64 * 1024, framesPerStream: only == "small" ? 10_000 : 64)
+    let (r, _) = try bench(name: only, bodySize: only == "small" ? 100 : 64 * 1024, framesPerStream: only == "small" ? 10_000 : 64)
+    print(line("decode \(only)", fps: r.decodeFPS, bytes: r.frameBytes))
+    print(line("encode \(only)", fps: r.encodeFPS, bytes: r.frameBytes))
     exit(0)
 }
 let small = try bench(name: "small", bodySize: 100, framesPerStream: 10_000)
