@@ -1,0 +1,170 @@
+import NIOCore
+import StompProto
+
+/// The broker closed the socket; sent inbound (as a user event) just before `channelInactive`.
+public struct StompPeerClosedEvent: Sendable, Equatable {
+    /// True if the stream ended inside a frame.
+    public var midFrame: Bool
+    /// Bytes of the unfinished frame.
+    public var pendingBytes: Int
+}
+
+/// Inbound: bytes → `FrameDecoderEvent` (frames and heart-beats), wrapping `StompProto.FrameDecoder`.
+///
+/// A decoding error is fired as `StompConnectionError.protocolViolation` and closes the channel.
+/// When `trace` is set, it is called with the exact wire bytes of every frame and heart-beat.
+public final class StompFrameDecoderHandler: ChannelInboundHandler, RemovableChannelHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias InboundOut = FrameDecoderEvent
+
+    public var decoder: FrameDecoder
+    public var trace: (([UInt8]) -> Void)?
+    /// Bytes received, for counters.
+    public private(set) var bytesReceived: Int = 0
+    private var failed = false
+    private var closedReported = false
+    // Trace: bytes not yet emitted, starting at stream offset `traceBase`.
+    private var traceBytes: [UInt8] = []
+    private var traceBase = 0
+
+    public init(version: StompVersion = .v1_0, limits: StompLimits = .default) {
+        self.decoder = FrameDecoder(version: version, limits: limits)
+    }
+
+    /// Escaping rules change with the negotiated version (CONNECTED itself is never escaped).
+    public var version: StompVersion {
+        get { decoder.version }
+        set { decoder.version = newValue }
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !failed else { return }
+        let buffer = unwrapInboundIn(data)
+        bytesReceived += buffer.readableBytes
+        buffer.withUnsafeReadableBytes { decoder.append($0) }
+        if trace != nil { traceBytes.append(contentsOf: buffer.readableBytesView) }
+        decodeLoop(context: context)
+    }
+
+    private func decodeLoop(context: ChannelHandlerContext) {
+        while !failed {
+            let event: FrameDecoderEvent?
+            do {
+                event = try decoder.next()
+            } catch let error as FrameDecodingError {
+                failed = true
+                emitTrace(upTo: nil)
+                context.fireErrorCaught(StompConnectionError.protocolViolation(error))
+                context.close(promise: nil)
+                return
+            } catch {
+                failed = true
+                context.fireErrorCaught(error)
+                context.close(promise: nil)
+                return
+            }
+            guard let event else { return }
+            if trace != nil { emitTrace(upTo: decoder.streamOffset) }
+            // The handler above may change `version` during this call (after CONNECTED):
+            // the next `next()` then decodes with the new rules.
+            context.fireChannelRead(wrapInboundOut(event))
+        }
+    }
+
+    private func emitTrace(upTo offset: Int?) {
+        guard let trace, !traceBytes.isEmpty else { return }
+        let n = min(traceBytes.count, (offset ?? (traceBase + traceBytes.count)) - traceBase)
+        guard n > 0 else { return }
+        let chunk = Array(traceBytes[0..<n])
+        traceBytes.removeFirst(n)
+        traceBase += n
+        trace(chunk)
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        reportClosed(context: context)
+        context.fireChannelInactive()
+    }
+
+    private func reportClosed(context: ChannelHandlerContext) {
+        guard !closedReported else { return }
+        closedReported = true
+        let pending = decoder.bufferedByteCount
+        let mid = !failed && !decoder.isAtFrameBoundary
+        if mid { emitTrace(upTo: nil) }
+        context.fireUserInboundEventTriggered(StompPeerClosedEvent(midFrame: mid, pendingBytes: pending))
+    }
+}
+
+/// What the client writes into the pipeline.
+public enum StompOutbound {
+    case frame(StompFrame)
+    /// One EOL.
+    case heartbeat
+    /// Sent as is (the caller includes the NUL).
+    case raw([UInt8])
+    /// Already-encoded frame(s), sent as is (bulk publish writes one template many times).
+    case encoded(ByteBuffer, frames: Int)
+}
+
+/// Outbound: `StompOutbound` → bytes, wrapping `StompProto.FrameEncoder`.
+/// An encoding error fails the write's promise with `StompConnectionError.encoding`; nothing is written.
+public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableChannelHandler {
+    public typealias OutboundIn = StompOutbound
+    public typealias OutboundOut = ByteBuffer
+
+    public var encoder: FrameEncoder
+    public var trace: (([UInt8]) -> Void)?
+    public private(set) var bytesSent: Int = 0
+    public private(set) var framesSent: Int = 0
+    public private(set) var heartbeatsSent: Int = 0
+    private var scratch: [UInt8] = []
+
+    public init(version: StompVersion = .v1_0, contentLength: ContentLengthPolicy = .whenNeeded) {
+        self.encoder = FrameEncoder(version: version, contentLength: contentLength)
+        scratch.reserveCapacity(4096)
+    }
+
+    public var version: StompVersion {
+        get { encoder.version }
+        set { encoder.version = newValue }
+    }
+
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let out = unwrapOutboundIn(data)
+        var buffer: ByteBuffer
+        switch out {
+        case .frame(let frame):
+            scratch.removeAll(keepingCapacity: true)
+            do {
+                try encoder.encode(frame, into: &scratch)
+            } catch let e as FrameEncodingError {
+                promise?.fail(StompConnectionError.encoding(e))
+                return
+            } catch {
+                promise?.fail(error)
+                return
+            }
+            buffer = context.channel.allocator.buffer(capacity: scratch.count)
+            buffer.writeBytes(scratch)
+            framesSent += 1
+            if let trace { trace(scratch) }
+        case .heartbeat:
+            buffer = context.channel.allocator.buffer(capacity: 1)
+            buffer.writeBytes(FrameEncoder.heartbeat)
+            heartbeatsSent += 1
+            if let trace { trace(FrameEncoder.heartbeat) }
+        case .encoded(let b, let frames):
+            buffer = b
+            framesSent += frames
+            if let trace { trace(Array(b.readableBytesView)) }
+        case .raw(let bytes):
+            buffer = context.channel.allocator.buffer(capacity: bytes.count)
+            buffer.writeBytes(bytes)
+            framesSent += 1
+            if let trace { trace(bytes) }
+        }
+        bytesSent += buffer.readableBytes
+        context.write(wrapOutboundOut(buffer), promise: promise)
+    }
+}

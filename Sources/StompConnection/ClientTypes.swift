@@ -1,0 +1,76 @@
+import NIOCore
+import StompProto
+
+/// What the client reports to the layer above, in order, on the event loop.
+public enum ClientEvent: Sendable {
+    /// MESSAGE (unless an interceptor consumed it), RECEIPT (except those of `publish`), ERROR, as received.
+    case frame(StompFrame)
+    /// Wire bytes of one frame or heart-beat, only when `options.trace`.
+    case trace(TraceDirection, [UInt8], at: StompInstant)
+    case heartbeatReceived
+    /// The connection was lost; reconnect attempts follow (`.reconnecting`), or `.closed`.
+    case connectionLost(String)
+    case reconnecting(attempt: Int, url: StompURL, delay: TimeAmount)
+    /// Connected again; subscriptions restored with the same ids. `lost`: transactions the broker rolled back
+    /// and messages that were never acknowledged (the broker redelivers them).
+    case reconnected(ConnectedInfo, resubscribed: [SubscriptionInfo], lost: LostState)
+    /// The connection ended for good; nil after a clean DISCONNECT (or `close()`).
+    case closed(StompConnectionError?)
+}
+
+public struct InterceptorToken: Hashable, Sendable {
+    let id: Int
+}
+
+public enum ClientState: String, Sendable, Equatable {
+    case connecting, connected, reconnecting, disconnecting, closed
+}
+
+public struct ClientCounters: Sendable, Equatable {
+    public var framesSent = 0
+    public var framesReceived = 0
+    public var messagesReceived = 0
+    public var receiptsReceived = 0
+    public var errorsReceived = 0
+    public var heartbeatsSent = 0
+    public var heartbeatsReceived = 0
+    public var bytesSent = 0
+    public var bytesReceived = 0
+    public var reconnects = 0
+    public init() {}
+}
+
+public struct ClientSnapshot: Sendable {
+    public var state: ClientState
+    public var url: StompURL
+    public var connectedInfo: ConnectedInfo?
+    public var subscriptions: [SubscriptionInfo]
+    public var pendingAcks: [PendingAck]
+    public var transactions: [String]
+    public var awaitedReceipts: [String]
+    public var counters: ClientCounters
+    public var isWritable: Bool
+    /// The last DISCONNECT closed without its RECEIPT (after `disconnectTimeout`).
+    public var disconnectTimedOut: Bool
+}
+
+/// Outcome of a bulk `publish`.
+public struct PublishResult: Sendable, Equatable {
+    public var messages: Int
+    /// Receipts asked for and received.
+    public var receipts: Int
+    /// From the first write to the last write (or the last receipt when receipts were asked for).
+    public var seconds: Double
+    /// Times the writer paused because the socket was full.
+    public var writabilityPauses: Int
+    /// Largest outbound buffer seen after a flush (bytes the socket had not taken yet).
+    public var maxBufferedBytes: Int
+    public var messagesPerSecond: Double { seconds > 0 ? Double(messages) / seconds : 0 }
+}
+
+extension StompInstant {
+    /// The monotonic clock NIO uses.
+    public static func now() -> StompInstant {
+        StompInstant(nanoseconds: NIODeadline.now().uptimeNanoseconds)
+    }
+}

@@ -1,0 +1,1163 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+import StompProto
+
+/// A STOMP connection over TCP or TLS, driving a `StompSession`, with heart-beats, receipts,
+/// failover/reconnect and back-pressure.
+///
+/// Threading: every public method is thread-safe. All session state lives on `eventLoop`; a call made on
+/// the event loop runs inline, one from another thread costs a single `execute`. `events` and interceptors
+/// are called on the event loop, in wire order; they must not block.
+///
+/// While reconnecting, calls fail with `.notConnected` (nothing is queued).
+public final class StompClient: @unchecked Sendable {
+    public let eventLoop: EventLoop
+    public let options: ConnectionOptions
+    private let events: @Sendable (ClientEvent) -> Void
+    private let sslContext: NIOSSLContext?
+
+    // Thread-safe mirror of what other threads may read.
+    private struct Shared {
+        var state: ClientState = .connecting
+        var url: StompURL
+        var connectedInfo: ConnectedInfo?
+        var writable = true
+    }
+    private let shared: NIOLockedValueBox<Shared>
+    private let interceptorLock = NIOLock()
+    private var interceptors: [(id: Int, f: (StompFrame) -> Bool)] = []   // guarded by interceptorLock
+    private var nextInterceptorID = 0                                       // guarded by interceptorLock
+
+    // MARK: Event-loop state
+
+    private enum Phase { case connecting, connected, reconnecting, disconnecting, closed }
+    private var phase: Phase = .connecting
+    private var session: StompSession
+    private var link: Link?
+    private var urlIndex = 0
+    private var receipts: [String: PendingReceipt] = [:]
+    private var receiptCounter = 0
+    private var subscriptionCounter = 0
+    private var heartbeatTask: Scheduled<Void>?
+    private var reconnectTask: Scheduled<Void>?
+    private var publishers: [Int: BulkPublisher] = [:]
+    private var publisherCounter = 0
+    private var counters = ClientCounters()
+    private var baseCounters = ClientCounters()   // totals of earlier links
+    private var userClosing = false
+    private var disconnectTimedOut = false
+    private var lastError: StompConnectionError?
+    private let closePromise: EventLoopPromise<StompConnectionError?>
+
+    private enum ReceiptKind {
+        case promise(EventLoopPromise<Void>)
+        case bulk(BulkPublisher)
+        case disconnect
+    }
+    private struct PendingReceipt {
+        var kind: ReceiptKind
+        var timeout: Scheduled<Void>?
+    }
+
+    private init(options: ConnectionOptions, eventLoop: EventLoop, sslContext: NIOSSLContext?,
+                 events: @escaping @Sendable (ClientEvent) -> Void) {
+        self.options = options
+        self.eventLoop = eventLoop
+        self.sslContext = sslContext
+        self.events = events
+        self.shared = NIOLockedValueBox(Shared(url: options.urls.first ?? .default))
+        self.session = StompSession(configuration: SessionConfiguration())
+        self.closePromise = eventLoop.makePromise(of: StompConnectionError?.self)
+    }
+
+    // MARK: - Connecting
+
+    /// Connects to the first URL that accepts (in order). The future fails with a `StompConnectionError`
+    /// naming the cause (unreachable, refused, TLS, authentication, timeout...).
+    public static func connect(_ options: ConnectionOptions, on group: EventLoopGroup,
+                               events: @escaping @Sendable (ClientEvent) -> Void = { _ in }) -> EventLoopFuture<StompClient> {
+        let loop = group.next()
+        guard !options.urls.isEmpty else {
+            return loop.makeFailedFuture(StompConnectionError.configuration("no broker URL given"))
+        }
+        var ssl: NIOSSLContext?
+        if options.urls.contains(where: { $0.tls }) {
+            do {
+                ssl = try NIOSSLContext(configuration: options.tls.makeTLSConfiguration())
+            } catch let e as StompConnectionError {
+                return loop.makeFailedFuture(e)
+            } catch {
+                return loop.makeFailedFuture(StompConnectionError.configuration("TLS setup failed: \(error)"))
+            }
+        }
+        let client = StompClient(options: options, eventLoop: loop, sslContext: ssl, events: events)
+        return loop.flatSubmit { client.initialConnect(index: 0, firstError: nil) }
+    }
+
+    private func initialConnect(index: Int, firstError: StompConnectionError?) -> EventLoopFuture<StompClient> {
+        let url = options.urls[index]
+        shared.withLockedValue { $0.url = url }
+        let promise = eventLoop.makePromise(of: StompClient.self)
+        openLink(url).whenComplete { result in
+            switch result {
+            case .success:
+                guard self.phase == .connecting else {
+                    self.link?.close()
+                    promise.fail(self.lastError ?? StompConnectionError.notConnected)
+                    return
+                }
+                self.urlIndex = index
+                self.phase = .connected
+                self.publishState()
+                promise.succeed(self)
+            case .failure(let error):
+                let e = error as? StompConnectionError ?? .io("\(error)")
+                var retry = index + 1 < self.options.urls.count && !self.userClosing
+                if case .authenticationFailed = e { retry = false }
+                if retry {
+                    self.initialConnect(index: index + 1, firstError: firstError ?? e).cascade(to: promise)
+                    return
+                }
+                // One URL: its error. Several: the last one's, which names its host.
+                if self.phase != .closed {
+                    self.phase = .closed
+                    self.publishState()
+                    self.closePromise.succeed(e)
+                }
+                promise.fail(e)
+            }
+        }
+        return promise.futureResult
+    }
+
+    private func sessionConfiguration(for url: StompURL) -> SessionConfiguration {
+        let creds = options.credentials(for: url)
+        return SessionConfiguration(versions: options.versions, host: options.hostHeader(for: url),
+                                    login: creds.login, passcode: creds.passcode, heartBeat: options.heartBeat,
+                                    heartBeatGrace: options.heartBeatGrace,
+                                    extraConnectHeaders: options.connectHeaders,
+                                    useStompCommand: options.useStompCommand)
+    }
+
+    /// Per-channel state.
+    final class Link {
+        let url: StompURL
+        let decoder: StompFrameDecoderHandler
+        let encoder: StompFrameEncoderHandler
+        var channel: Channel?
+        var firstError: Error?
+        var peerClosed: StompPeerClosedEvent?
+        /// Why we closed it ourselves.
+        var failure: StompConnectionError?
+        var connectPromise: EventLoopPromise<ConnectedInfo>?
+        var connectTimeout: Scheduled<Void>?
+        var closed = false
+        var login: String?
+
+        init(url: StompURL, decoder: StompFrameDecoderHandler, encoder: StompFrameEncoderHandler) {
+            self.url = url
+            self.decoder = decoder
+            self.encoder = encoder
+        }
+
+        func close() {
+            channel?.close(promise: nil)
+        }
+    }
+
+    /// TCP (+TLS) connect, CONNECT, wait for CONNECTED. Runs on the event loop.
+    private func openLink(_ url: StompURL) -> EventLoopFuture<ConnectedInfo> {
+        eventLoop.assertInEventLoop()
+        let promise = eventLoop.makePromise(of: ConnectedInfo.self)
+        let started = NIODeadline.now()
+        let decoder = StompFrameDecoderHandler(version: .v1_0, limits: options.limits)
+        let encoder = StompFrameEncoderHandler(version: .v1_0, contentLength: options.contentLength)
+        let link = Link(url: url, decoder: decoder, encoder: encoder)
+        link.connectPromise = promise
+        if options.trace {
+            decoder.trace = { [weak self] bytes in self?.emit(.trace(.inbound, bytes, at: .now())) }
+            encoder.trace = { [weak self] bytes in self?.emit(.trace(.outbound, bytes, at: .now())) }
+        }
+        var sslHandler: NIOSSLClientHandler?
+        if url.tls {
+            guard let sslContext else {
+                promise.fail(StompConnectionError.configuration("TLS is not configured"))
+                return promise.futureResult
+            }
+            do {
+                sslHandler = try NIOSSLClientHandler(context: sslContext, serverHostname: options.tls.sniName(for: url.host))
+            } catch {
+                promise.fail(StompConnectionError.tlsFailure(host: url.host, port: url.port,
+                                                              reason: StompConnectionError.tlsReason(error) ?? "\(error)"))
+                return promise.futureResult
+            }
+        }
+        let handler = StompClientHandler(client: self, link: link)
+        let marks = ChannelOptions.Types.WriteBufferWaterMark(low: options.writeBufferLowWaterMark,
+                                                               high: max(options.writeBufferHighWaterMark, options.writeBufferLowWaterMark + 1))
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(options.connectTimeout)
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(ChannelOptions.writeBufferWaterMark, value: marks)
+            .channelInitializer { channel in
+                link.channel = channel
+                return channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if let sslHandler { try sync.addHandler(sslHandler) }
+                    try sync.addHandler(decoder)
+                    try sync.addHandler(encoder)
+                    try sync.addHandler(handler)
+                }
+            }
+        // The whole attempt (TCP, TLS, CONNECTED) is bounded by connectTimeout.
+        link.connectTimeout = eventLoop.scheduleTask(deadline: started + options.connectTimeout) { [weak self] in
+            guard let self, let p = link.connectPromise else { return }
+            let secs = Double(self.options.connectTimeout.nanoseconds) / 1e9
+            let what = link.channel == nil ? "TCP connect to \(url.hostAndPort)" : "CONNECTED from \(url.hostAndPort)"
+            let err: StompConnectionError = link.channel == nil
+                ? .unreachable(host: url.host, port: url.port, reason: "no answer within \(StompConnectionError.secs(secs)) (connect timed out)")
+                : .timeout(what: what, seconds: secs)
+            link.failure = err
+            link.connectPromise = nil
+            link.close()
+            p.fail(err)
+        }
+        bootstrap.connect(host: url.host, port: url.port).whenComplete { [self] result in
+            switch result {
+            case .failure(let error):
+                link.connectTimeout?.cancel()
+                if let p = link.connectPromise {
+                    link.connectPromise = nil
+                    p.fail(StompConnectionError.fromConnect(error, url: url, connectTimeout: self.options.connectTimeout))
+                }
+            case .success(let channel):
+                link.channel = channel
+                guard let _ = link.connectPromise, !link.closed else {
+                    channel.close(promise: nil)
+                    return
+                }
+                // Drop any previous link (should be gone already).
+                self.link = link
+                self.session = StompSession(configuration: self.sessionConfiguration(for: url))
+                link.login = self.session.configuration.login
+                self.shared.withLockedValue { $0.url = url; $0.writable = channel.isWritable }
+                do {
+                    let frame = try self.session.connect(now: .now())
+                    channel.writeAndFlush(StompOutbound.frame(frame), promise: nil)
+                } catch {
+                    link.failure = self.mapError(error)
+                    channel.close(promise: nil)
+                }
+            }
+        }
+        return promise.futureResult
+    }
+
+    // MARK: - Inbound (called by StompClientHandler on the event loop)
+
+    fileprivate func linkRead(_ link: Link, _ event: FrameDecoderEvent) {
+        guard link === self.link, !link.closed else { return }
+        let now = StompInstant.now()
+        let sessionEvent: SessionEvent
+        do {
+            sessionEvent = try session.receive(event, now: now)
+        } catch {
+            fail(link, mapError(error))
+            return
+        }
+        var frame: StompFrame?
+        switch event {
+        case .frame(let f):
+            counters.framesReceived += 1
+            frame = f
+        case .heartbeat:
+            counters.heartbeatsReceived += 1
+        }
+        switch sessionEvent {
+        case .connected(let info):
+            link.decoder.version = info.version
+            link.encoder.version = info.version
+            link.connectTimeout?.cancel()
+            link.connectTimeout = nil
+            shared.withLockedValue { $0.connectedInfo = info }
+            scheduleTick()
+            if let p = link.connectPromise {
+                link.connectPromise = nil
+                p.succeed(info)
+            }
+
+        case .message(let f, _, _):
+            counters.messagesReceived += 1
+            if runInterceptors(f) { return }
+            emit(.frame(f))
+
+        case .receipt(let id, _):
+            counters.receiptsReceived += 1
+            var forward = true
+            if let pending = receipts.removeValue(forKey: id) {
+                pending.timeout?.cancel()
+                switch pending.kind {
+                case .promise(let p):
+                    p.succeed(())
+                case .bulk(let pub):
+                    forward = false
+                    pub.outstanding -= 1
+                    pub.receiptsReceived += 1
+                    pump(pub)
+                case .disconnect:
+                    link.close()
+                }
+            }
+            if forward, let frame { emit(.frame(frame)) }
+
+        case .error(let err):
+            counters.errorsReceived += 1
+            if let frame { emit(.frame(frame)) }
+            if link.connectPromise != nil {
+                fail(link, classifyConnectError(err, login: link.login))
+            } else {
+                fail(link, .brokerError(err))
+            }
+
+        case .heartbeat:
+            emit(.heartbeatReceived)
+        }
+    }
+
+    fileprivate func linkError(_ link: Link, _ error: Error) {
+        if link.firstError == nil { link.firstError = error }
+        link.close()
+    }
+
+    fileprivate func linkPeerClosed(_ link: Link, _ event: StompPeerClosedEvent) {
+        link.peerClosed = event
+    }
+
+    fileprivate func linkWritabilityChanged(_ link: Link) {
+        guard link === self.link, let channel = link.channel else { return }
+        let writable = channel.isWritable
+        shared.withLockedValue { $0.writable = writable }
+        if writable {
+            for pub in publishers.values.sorted(by: { $0.id < $1.id }) { pump(pub) }
+        }
+    }
+
+    fileprivate func linkClosed(_ link: Link) {
+        guard !link.closed else { return }
+        link.closed = true
+        link.connectTimeout?.cancel()
+        link.connectTimeout = nil
+        let reason = closeReason(link)
+        if let p = link.connectPromise {
+            link.connectPromise = nil
+            if link === self.link { self.link = nil }
+            p.fail(reason)
+            return
+        }
+        guard link === self.link else { return }
+        self.link = nil
+        heartbeatTask?.cancel()
+        heartbeatTask = nil
+        foldCounters(link)
+        switch phase {
+        case .disconnecting:
+            failPending(.notConnected)
+            finishClose(nil)
+        case .connected:
+            lastError = reason
+            let subscriptions = session.subscriptions
+            let lost = session.connectionLost()
+            failPending(reason)
+            if shouldReconnect(after: reason) {
+                phase = .reconnecting
+                publishState()
+                emit(.connectionLost(reason.description))
+                reconnect(attempt: 1, subscriptions: subscriptions, lost: lost)
+            } else {
+                finishClose(reason)
+            }
+        case .connecting, .reconnecting, .closed:
+            break
+        }
+    }
+
+    private func closeReason(_ link: Link) -> StompConnectionError {
+        if let f = link.failure { return f }
+        if let e = link.firstError {
+            if let s = e as? StompConnectionError { return s }
+            if let tls = StompConnectionError.tlsReason(e) {
+                // A TLS close without close_notify after a clean STOMP exchange is just the peer closing.
+                if case NIOSSLError.uncleanShutdown = e, link.connectPromise == nil {
+                    return .closedByPeer(midFrame: link.peerClosed?.midFrame ?? false)
+                }
+                return .tlsFailure(host: link.url.host, port: link.url.port, reason: tls)
+            }
+            if let io = e as? IOError, [ECONNRESET, EPIPE].contains(io.errnoCode) {
+                return .closedByPeer(midFrame: link.peerClosed?.midFrame ?? false)
+            }
+            return .io("\(link.url.hostAndPort): \(e)")
+        }
+        return .closedByPeer(midFrame: link.peerClosed?.midFrame ?? false)
+    }
+
+    private func shouldReconnect(after reason: StompConnectionError) -> Bool {
+        guard options.reconnect.enabled, !userClosing else { return false }
+        switch reason {
+        case .authenticationFailed, .session, .encoding, .configuration:
+            return false
+        case .brokerError(let err):
+            // An ERROR means the broker refused something; reconnecting would repeat it. A broker shutting
+            // down is different.
+            let text = (err.message + " " + err.bodyText).lowercased()
+            return text.contains("shutdown") || text.contains("connection_forced") || text.contains("shutting down")
+        default:
+            return true
+        }
+    }
+
+    /// Closes `link` because of `error` (the reason reported when it is gone).
+    private func fail(_ link: Link, _ error: StompConnectionError) {
+        if link.failure == nil { link.failure = error }
+        link.close()
+    }
+
+    private func classifyConnectError(_ err: ServerError, login: String?) -> StompConnectionError {
+        let text = (err.message + " " + err.bodyText).lowercased()
+        let authWords = ["access refused", "password", "passcode", "login", "credential", "authenticat",
+                         "not authorized", "unauthorized", "access denied", "denied", "invalid user", "user name"]
+        if authWords.contains(where: { text.contains($0) }) {
+            var message = StompConnectionError.oneLine(err.message)
+            let bodyLine = StompConnectionError.oneLine(err.bodyText)
+            if !bodyLine.isEmpty && !message.lowercased().contains(bodyLine.lowercased()) {
+                message += message.isEmpty ? bodyLine : ": " + bodyLine
+            }
+            return .authenticationFailed(message: message, login: login)
+        }
+        return .brokerError(err)
+    }
+
+    private func foldCounters(_ link: Link) {
+        baseCounters.bytesSent += link.encoder.bytesSent
+        baseCounters.bytesReceived += link.decoder.bytesReceived
+        baseCounters.heartbeatsSent += link.encoder.heartbeatsSent
+    }
+
+    private func currentCounters() -> ClientCounters {
+        var c = counters
+        c.bytesSent = baseCounters.bytesSent + (link?.encoder.bytesSent ?? 0)
+        c.bytesReceived = baseCounters.bytesReceived + (link?.decoder.bytesReceived ?? 0)
+        c.heartbeatsSent = baseCounters.heartbeatsSent + (link?.encoder.heartbeatsSent ?? 0)
+        c.framesSent = counters.framesSent
+        return c
+    }
+
+    // MARK: - Reconnect
+
+    private func reconnect(attempt: Int, subscriptions: [SubscriptionInfo], lost: LostState) {
+        guard phase == .reconnecting else { return }
+        if let max = options.reconnect.maxAttempts, attempt > max {
+            finishClose(lastError)
+            return
+        }
+        let index = (urlIndex + attempt - 1) % options.urls.count
+        let url = options.urls[index]
+        let delay = options.reconnect.delay(forAttempt: attempt)
+        emit(.reconnecting(attempt: attempt, url: url, delay: delay))
+        reconnectTask = eventLoop.scheduleTask(in: delay) { [self] in
+            self.reconnectTask = nil
+            guard self.phase == .reconnecting else { return }
+            self.openLink(url).whenComplete { result in
+                switch result {
+                case .success(let info):
+                    guard self.phase == .reconnecting, let link = self.link else {
+                        self.link?.close()
+                        return
+                    }
+                    self.urlIndex = index
+                    self.phase = .connected
+                    self.counters.reconnects += 1
+                    self.publishState()
+                    let restored = self.resubscribe(subscriptions, on: link)
+                    self.emit(.reconnected(info, resubscribed: restored, lost: lost))
+                case .failure(let error):
+                    let e = error as? StompConnectionError ?? .io("\(error)")
+                    self.lastError = e
+                    if case .authenticationFailed = e {
+                        self.finishClose(e)
+                    } else {
+                        self.reconnect(attempt: attempt + 1, subscriptions: subscriptions, lost: lost)
+                    }
+                }
+            }
+        }
+    }
+
+    private func resubscribe(_ subscriptions: [SubscriptionInfo], on link: Link) -> [SubscriptionInfo] {
+        var restored: [SubscriptionInfo] = []
+        for sub in subscriptions {
+            do {
+                let frame = try session.subscribe(destination: sub.destination, id: sub.id, ack: sub.ack,
+                                                  headers: sub.headers, receipt: nil)
+                if !brokerSubscribesTempQueues(sub.destination) {
+                    link.channel?.write(StompOutbound.frame(frame), promise: nil)
+                    counters.framesSent += 1
+                }
+                restored.append(sub)
+            } catch {
+                // Cannot happen on a fresh session; skip.
+            }
+        }
+        link.channel?.flush()
+        session.didSend(now: .now())
+        return restored
+    }
+
+    private func finishClose(_ error: StompConnectionError?) {
+        guard phase != .closed else { return }
+        phase = .closed
+        heartbeatTask?.cancel()
+        heartbeatTask = nil
+        reconnectTask?.cancel()
+        reconnectTask = nil
+        failPending(error ?? .notConnected)
+        publishState()
+        link?.close()
+        emit(.closed(error))
+        closePromise.succeed(error)
+    }
+
+    private func failPending(_ error: StompConnectionError) {
+        let pending = receipts
+        receipts = [:]
+        for (_, r) in pending {
+            r.timeout?.cancel()
+            if case .promise(let p) = r.kind { p.fail(error) }
+        }
+        let pubs = publishers
+        publishers = [:]
+        for (_, pub) in pubs { pub.fail(error) }
+    }
+
+    private func publishState() {
+        let state: ClientState
+        switch phase {
+        case .connecting: state = .connecting
+        case .connected: state = .connected
+        case .reconnecting: state = .reconnecting
+        case .disconnecting: state = .disconnecting
+        case .closed: state = .closed
+        }
+        shared.withLockedValue { $0.state = state }
+    }
+
+    private func emit(_ event: ClientEvent) {
+        events(event)
+    }
+
+    private func runInterceptors(_ frame: StompFrame) -> Bool {
+        let list = interceptorLock.withLock { interceptors }
+        for i in list where i.f(frame) { return true }
+        return false
+    }
+
+    // MARK: - Heart-beats
+
+    private func scheduleTick() {
+        heartbeatTask?.cancel()
+        heartbeatTask = nil
+        guard link != nil else { return }
+        let now = StompInstant.now()
+        guard let deadline = session.nextDeadline(now: now) else { return }
+        let at = max(deadline.nanoseconds, now.nanoseconds &+ 1_000_000)
+        heartbeatTask = eventLoop.scheduleTask(deadline: .uptimeNanoseconds(at)) { [weak self] in
+            guard let self else { return }
+            self.heartbeatTask = nil
+            self.tick()
+        }
+    }
+
+    private func tick() {
+        guard let link, let channel = link.channel else { return }
+        let now = StompInstant.now()
+        for action in session.tick(now: now) {
+            switch action {
+            case .sendHeartbeat:
+                channel.writeAndFlush(StompOutbound.heartbeat, promise: nil)
+                session.didSend(now: now)
+            case .peerSilent(let ago):
+                let every = session.connectedInfo?.heartBeat.receiveInterval ?? 0
+                fail(link, .peerSilent(silentForSeconds: Double(ago) / 1e9, expectedEveryMilliseconds: every))
+                return
+            }
+        }
+        scheduleTick()
+    }
+
+    // MARK: - Public state
+
+    /// What the last CONNECTED said (the current connection's, after a reconnect).
+    public var connectedInfo: ConnectedInfo {
+        shared.withLockedValue { $0.connectedInfo }
+            ?? ConnectedInfo(version: .v1_0, server: nil, session: nil, heartBeat: .none, headers: [:])
+    }
+
+    /// The broker currently (or last) connected to.
+    public var url: StompURL { shared.withLockedValue { $0.url } }
+
+    public var state: ClientState { shared.withLockedValue { $0.state } }
+
+    /// False while the socket's outbound buffer is above the high water mark.
+    public var isWritable: Bool { shared.withLockedValue { $0.writable } }
+
+    /// Succeeds when the connection ended for good, with the reason (nil: clean DISCONNECT/close).
+    public var closeFuture: EventLoopFuture<StompConnectionError?> { closePromise.futureResult }
+
+    // MARK: - Interceptors
+
+    /// Called on the event loop for every MESSAGE before `events`; return true to consume it (RPC replies).
+    @discardableResult
+    public func addInterceptor(_ f: @escaping (StompFrame) -> Bool) -> InterceptorToken {
+        interceptorLock.withLock {
+            nextInterceptorID += 1
+            interceptors.append((nextInterceptorID, f))
+            return InterceptorToken(id: nextInterceptorID)
+        }
+    }
+
+    public func removeInterceptor(_ token: InterceptorToken) {
+        interceptorLock.withLock { interceptors.removeAll { $0.id == token.id } }
+    }
+
+    // MARK: - Operations
+
+    /// Runs `body` on the event loop: inline if already there, else with one `execute`.
+    private func onLoop<T>(_ body: @escaping (EventLoopPromise<T>) -> Void) -> EventLoopFuture<T> {
+        let p = eventLoop.makePromise(of: T.self)
+        if eventLoop.inEventLoop {
+            body(p)
+        } else {
+            eventLoop.execute { body(p) }
+        }
+        return p.futureResult
+    }
+
+    private func makeReceiptID() -> String {
+        receiptCounter += 1
+        return "r-\(receiptCounter)"
+    }
+
+    private func mapError(_ error: Error) -> StompConnectionError {
+        switch error {
+        case let e as StompConnectionError: return e
+        case let e as SessionError: return .session(e)
+        case let e as FrameEncodingError: return .encoding(e)
+        case let e as FrameDecodingError: return .protocolViolation(e)
+        case is ChannelError: return lastError ?? .notConnected
+        default: return .io("\(error)")
+        }
+    }
+
+    /// The common path: session intent → frame → write; waits for the RECEIPT when asked.
+    /// `make` returns nil as frame when nothing must be written.
+    private func perform<T>(_ intent: String, receipt: Bool,
+                            _ make: @escaping (_ receiptID: String?) throws -> (frame: StompFrame?, value: T)) -> EventLoopFuture<T> {
+        onLoop { (p: EventLoopPromise<T>) in
+            guard self.phase == .connected, let link = self.link, let channel = link.channel else {
+                p.fail(self.phase == .reconnecting ? (self.lastError.map { _ in StompConnectionError.notConnected } ?? .notConnected)
+                                                   : StompConnectionError.notConnected)
+                return
+            }
+            let rid = receipt ? self.makeReceiptID() : nil
+            let made: (frame: StompFrame?, value: T)
+            do {
+                made = try make(rid)
+            } catch {
+                p.fail(self.mapError(error))
+                return
+            }
+            guard let frame = made.frame else {
+                p.succeed(made.value)
+                return
+            }
+            let value = made.value
+            let writePromise = self.eventLoop.makePromise(of: Void.self)
+            if let rid {
+                let rp = self.eventLoop.makePromise(of: Void.self)
+                let timeout = self.options.receiptTimeout
+                let task = self.eventLoop.scheduleTask(in: timeout) { [weak self] in
+                    guard let self, self.receipts.removeValue(forKey: rid) != nil else { return }
+                    rp.fail(StompConnectionError.timeout(what: "RECEIPT \(rid) for \(intent)",
+                                                         seconds: Double(timeout.nanoseconds) / 1e9))
+                }
+                self.receipts[rid] = PendingReceipt(kind: .promise(rp), timeout: task)
+                writePromise.futureResult.whenFailure { error in
+                    if let r = self.receipts.removeValue(forKey: rid) {
+                        r.timeout?.cancel()
+                        rp.fail(self.mapError(error))
+                    }
+                }
+                rp.futureResult.whenComplete { result in
+                    switch result {
+                    case .success: p.succeed(value)
+                    case .failure(let e): p.fail(e)
+                    }
+                }
+            } else {
+                writePromise.futureResult.whenComplete { result in
+                    switch result {
+                    case .success: p.succeed(value)
+                    case .failure(let e): p.fail(self.mapError(e))
+                    }
+                }
+            }
+            self.counters.framesSent += 1
+            channel.writeAndFlush(StompOutbound.frame(frame), promise: writePromise)
+            self.session.didSend(now: .now())
+        }
+    }
+
+    /// SEND. The future succeeds when written (flushed to the socket), or when the RECEIPT arrived.
+    public func send(destination: String, headers: StompHeaders = [:], body: [UInt8], receipt: Bool = false,
+                     transaction: String? = nil) -> EventLoopFuture<Void> {
+        perform("SEND to \(destination)", receipt: receipt) { rid in
+            (try self.session.send(destination: destination, headers: headers, body: body, receipt: rid,
+                                   transaction: transaction), ())
+        }
+    }
+
+    public func send(destination: String, headers: StompHeaders = [:], body: String, receipt: Bool = false,
+                     transaction: String? = nil) -> EventLoopFuture<Void> {
+        send(destination: destination, headers: headers, body: Array(body.utf8), receipt: receipt, transaction: transaction)
+    }
+
+    /// True when the broker creates `/temp-queue/` subscriptions by itself and refuses a SUBSCRIBE to them
+    /// (RabbitMQ). Then `subscribe` registers the subscription locally, with id = the destination (what
+    /// RabbitMQ puts in the reply's `subscription` header), and sends nothing.
+    private func brokerSubscribesTempQueues(_ destination: String) -> Bool {
+        guard destination.hasPrefix("/temp-queue/") else { return false }
+        return session.connectedInfo?.server?.hasPrefix("RabbitMQ") ?? false
+    }
+
+    /// Whether `subscribe(destination:)` for this destination is handled locally (RabbitMQ temp queues).
+    public func subscribesImplicitly(_ destination: String) -> EventLoopFuture<Bool> {
+        onLoop { p in p.succeed(self.brokerSubscribesTempQueues(destination)) }
+    }
+
+    /// SUBSCRIBE; `id` nil: "sub-N". Resolves to the subscription as tracked.
+    ///
+    /// `/temp-queue/NAME` works on both brokers: ActiveMQ needs the SUBSCRIBE; RabbitMQ refuses it and
+    /// subscribes the requester itself, so on RabbitMQ nothing is sent and the id is the destination.
+    public func subscribe(destination: String, id: String? = nil, ack: AckMode = .auto, headers: StompHeaders = [:],
+                          receipt: Bool = false) -> EventLoopFuture<SubscriptionInfo> {
+        perform("SUBSCRIBE to \(destination)", receipt: receipt) { rid in
+            let implicit = self.brokerSubscribesTempQueues(destination)
+            let subID: String
+            if implicit {
+                subID = destination
+            } else if let id {
+                subID = id
+            } else {
+                self.subscriptionCounter += 1
+                subID = "sub-\(self.subscriptionCounter)"
+            }
+            let frame = try self.session.subscribe(destination: destination, id: subID, ack: ack, headers: headers,
+                                                   receipt: implicit ? nil : rid)
+            let info = self.session.subscription(id: subID)
+                ?? SubscriptionInfo(id: subID, destination: destination, ack: ack, headers: headers)
+            return (implicit ? nil : frame, info)
+        }
+    }
+
+    public func unsubscribe(id: String, receipt: Bool = false) -> EventLoopFuture<Void> {
+        perform("UNSUBSCRIBE \(id)", receipt: receipt) { rid in
+            let implicit = self.session.subscription(id: id).map { self.brokerSubscribesTempQueues($0.destination) } ?? false
+            let frame = try self.session.unsubscribe(id: id, receipt: implicit ? nil : rid)
+            return (implicit ? nil : frame, ())
+        }
+    }
+
+    private func findPending(_ messageID: String?) -> PendingAck? {
+        let pending = session.pendingAcks
+        guard let messageID else { return pending.last }
+        return pending.first { $0.messageID == messageID } ?? pending.first { $0.ackID == messageID }
+    }
+
+    /// ACK of `messageID` (message-id or ack id) or, when nil, of the newest message awaiting one.
+    public func ack(messageID: String?, transaction: String? = nil, receipt: Bool = false) -> EventLoopFuture<PendingAck> {
+        perform("ACK", receipt: receipt) { rid in
+            let target = self.findPending(messageID)
+            let frame = try self.session.ack(messageID: messageID, transaction: transaction, receipt: rid)
+            return (frame, target ?? PendingAck(subscription: "", messageID: messageID ?? "", ackID: messageID ?? ""))
+        }
+    }
+
+    public func nack(messageID: String?, transaction: String? = nil, receipt: Bool = false) -> EventLoopFuture<PendingAck> {
+        perform("NACK", receipt: receipt) { rid in
+            let target = self.findPending(messageID)
+            let frame = try self.session.nack(messageID: messageID, transaction: transaction, receipt: rid)
+            return (frame, target ?? PendingAck(subscription: "", messageID: messageID ?? "", ackID: messageID ?? ""))
+        }
+    }
+
+    public func begin(_ transaction: String, receipt: Bool = false) -> EventLoopFuture<Void> {
+        perform("BEGIN \(transaction)", receipt: receipt) { rid in
+            (try self.session.begin(transaction: transaction, receipt: rid), ())
+        }
+    }
+
+    public func commit(_ transaction: String, receipt: Bool = false) -> EventLoopFuture<Void> {
+        perform("COMMIT \(transaction)", receipt: receipt) { rid in
+            (try self.session.commit(transaction: transaction, receipt: rid), ())
+        }
+    }
+
+    public func abort(_ transaction: String, receipt: Bool = false) -> EventLoopFuture<Void> {
+        perform("ABORT \(transaction)", receipt: receipt) { rid in
+            (try self.session.abort(transaction: transaction, receipt: rid), ())
+        }
+    }
+
+    /// Writes `bytes` exactly (the caller includes the NUL). Frames found in them are shown to the session
+    /// so it tracks what they imply (SUBSCRIBE, ACK, receipts...); nothing is refused.
+    public func sendRaw(_ bytes: [UInt8]) -> EventLoopFuture<Void> {
+        onLoop { p in
+            guard self.phase == .connected || self.phase == .disconnecting, let channel = self.link?.channel else {
+                p.fail(StompConnectionError.notConnected)
+                return
+            }
+            var decoder = FrameDecoder(version: self.session.version, limits: self.options.limits)
+            decoder.append(bytes)
+            while let event = try? decoder.next() {
+                if case .frame(let f) = event { try? self.session.checkRaw(f) }
+            }
+            self.counters.framesSent += 1
+            let wp = self.eventLoop.makePromise(of: Void.self)
+            channel.writeAndFlush(StompOutbound.raw(bytes), promise: wp)
+            self.session.didSend(now: .now())
+            wp.futureResult.whenComplete { result in
+                switch result {
+                case .success: p.succeed(())
+                case .failure(let e): p.fail(self.mapError(e))
+                }
+            }
+        }
+    }
+
+    /// DISCONNECT with a receipt; waits for it at most `options.disconnectTimeout`, then closes anyway.
+    /// Never reconnects afterwards. Succeeds once the socket is closed.
+    public func disconnect() -> EventLoopFuture<Void> {
+        onLoop { (p: EventLoopPromise<Void>) in
+            self.userClosing = true
+            self.closePromise.futureResult.whenComplete { _ in p.succeed(()) }
+            switch self.phase {
+            case .connected:
+                guard let link = self.link, let channel = link.channel else {
+                    self.finishClose(nil)
+                    return
+                }
+                self.receiptCounter += 1
+                let rid = "disconnect-\(self.receiptCounter)"
+                let frame: StompFrame
+                do {
+                    frame = try self.session.disconnect(receipt: rid)
+                } catch {
+                    self.phase = .disconnecting
+                    link.close()
+                    return
+                }
+                self.phase = .disconnecting
+                self.publishState()
+                let task = self.eventLoop.scheduleTask(in: self.options.disconnectTimeout) { [weak self] in
+                    guard let self, self.receipts.removeValue(forKey: rid) != nil else { return }
+                    self.disconnectTimedOut = true
+                    link.close()
+                }
+                self.receipts[rid] = PendingReceipt(kind: .disconnect, timeout: task)
+                self.counters.framesSent += 1
+                channel.writeAndFlush(StompOutbound.frame(frame)).whenFailure { _ in link.close() }
+            case .disconnecting, .closed:
+                break
+            case .connecting, .reconnecting:
+                self.finishClose(nil)
+            }
+        }
+    }
+
+    /// Closes the socket at once, without DISCONNECT; never reconnects.
+    public func close() -> EventLoopFuture<Void> {
+        onLoop { (p: EventLoopPromise<Void>) in
+            self.userClosing = true
+            self.closePromise.futureResult.whenComplete { _ in p.succeed(()) }
+            if self.phase == .connected { self.phase = .disconnecting }
+            if let link = self.link { link.close() } else { self.finishClose(nil) }
+        }
+    }
+
+    /// For tests and the shell's `reconnect`: drops the socket as a network failure would;
+    /// the reconnect policy then applies.
+    public func dropConnection() -> EventLoopFuture<Void> {
+        onLoop { (p: EventLoopPromise<Void>) in
+            if let link = self.link {
+                self.fail(link, .io("connection dropped on request"))
+            }
+            p.succeed(())
+        }
+    }
+
+    public func snapshot() -> EventLoopFuture<ClientSnapshot> {
+        onLoop { p in
+            let connected = self.phase == .connected || self.phase == .disconnecting
+            p.succeed(ClientSnapshot(
+                state: self.shared.withLockedValue { $0.state },
+                url: self.url,
+                connectedInfo: self.session.connectedInfo,
+                subscriptions: connected ? self.session.subscriptions : [],
+                pendingAcks: connected ? self.session.pendingAcks : [],
+                transactions: connected ? self.session.openTransactions : [],
+                awaitedReceipts: connected ? self.session.awaitedReceipts : [],
+                counters: self.currentCounters(),
+                isWritable: self.link?.channel?.isWritable ?? false,
+                disconnectTimedOut: self.disconnectTimedOut))
+        }
+    }
+
+    // MARK: - Bulk publish (benchmarks)
+
+    final class BulkPublisher {
+        let id: Int
+        let destination: String
+        let headers: StompHeaders
+        let body: [UInt8]
+        let count: Int
+        let receiptEvery: Int
+        let window: Int
+        let flushEvery: Int
+        let promise: EventLoopPromise<PublishResult>
+        var sent = 0
+        var outstanding = 0
+        var receiptsRequested = 0
+        var receiptsReceived = 0
+        var allWritten = false
+        var done = false
+        var pauses = 0
+        var start: NIODeadline?
+        var watchdog: Scheduled<Void>?
+        /// The frame without receipt, encoded once, and `flushEvery` copies of it back to back.
+        var template: ByteBuffer?
+        var batch: ByteBuffer?
+
+        init(id: Int, destination: String, headers: StompHeaders, body: [UInt8], count: Int, receiptEvery: Int,
+             window: Int, flushEvery: Int, promise: EventLoopPromise<PublishResult>) {
+            self.id = id
+            self.destination = destination
+            self.headers = headers
+            self.body = body
+            self.count = count
+            self.receiptEvery = receiptEvery
+            self.window = window
+            self.flushEvery = flushEvery
+            self.promise = promise
+        }
+
+        var maxBuffered = 0
+
+        func noteBuffered(_ channel: Channel) {
+            if let b = try? channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes), b > maxBuffered {
+                maxBuffered = b
+            }
+        }
+
+        func fail(_ error: Error) {
+            guard !done else { return }
+            done = true
+            watchdog?.cancel()
+            promise.fail(error)
+        }
+    }
+
+    /// Publishes `count` copies of one message as fast as the socket takes them, on the event loop:
+    /// writes while the channel is writable, flushes every `flushEvery` frames, pauses while the outbound
+    /// buffer is above the high water mark and resumes when it drains. At most ~`writeBufferHighWaterMark`
+    /// bytes are ever buffered.
+    ///
+    /// - receiptEvery: every Nth message (and the last) asks for a RECEIPT; 0: none. With receipts the
+    ///   future completes when the last one arrived, so the result measures what the broker took.
+    /// - receiptWindow: at most this many receipts outstanding (0: no limit); the writer waits for them.
+    /// Their RECEIPT frames are not passed to `events`.
+    public func publish(destination: String, headers: StompHeaders = [:], body: [UInt8], count: Int,
+                        receiptEvery: Int = 0, receiptWindow: Int = 0, flushEvery: Int = 64) -> EventLoopFuture<PublishResult> {
+        onLoop { (p: EventLoopPromise<PublishResult>) in
+            guard self.phase == .connected, self.link != nil else {
+                p.fail(StompConnectionError.notConnected)
+                return
+            }
+            guard count > 0 else {
+                p.succeed(PublishResult(messages: 0, receipts: 0, seconds: 0, writabilityPauses: 0, maxBufferedBytes: 0))
+                return
+            }
+            // Encode once: the same bytes are written for every message without a receipt.
+            let template: ByteBuffer
+            do {
+                let frame = try self.session.send(destination: destination, headers: headers, body: body,
+                                                  receipt: nil, transaction: nil)
+                let bytes = try FrameEncoder(version: self.session.version, contentLength: self.options.contentLength)
+                    .encode(frame)
+                template = ByteBuffer(bytes: bytes)
+            } catch {
+                p.fail(self.mapError(error))
+                return
+            }
+            self.publisherCounter += 1
+            let pub = BulkPublisher(id: self.publisherCounter, destination: destination, headers: headers, body: body,
+                                    count: count, receiptEvery: max(0, receiptEvery), window: max(0, receiptWindow),
+                                    flushEvery: max(1, flushEvery), promise: p)
+            self.publishers[pub.id] = pub
+            pub.template = template
+            var batch = ByteBuffer()
+            batch.reserveCapacity(template.readableBytes * pub.flushEvery)
+            for _ in 0..<pub.flushEvery { batch.writeImmutableBuffer(template) }
+            pub.batch = batch
+            pub.start = .now()
+            self.pump(pub)
+        }
+    }
+
+    private func pump(_ pub: BulkPublisher) {
+        guard !pub.done else { return }
+        guard phase == .connected || phase == .disconnecting, let link, let channel = link.channel else {
+            publishers[pub.id] = nil
+            pub.fail(lastError ?? StompConnectionError.notConnected)
+            return
+        }
+        var unflushed = 0
+        var wrote = false
+        while pub.sent < pub.count && channel.isWritable && (pub.window == 0 || pub.outstanding < pub.window) {
+            let n = pub.sent + 1
+            let out: StompOutbound
+            let frames: Int
+            if pub.receiptEvery > 0 && (n % pub.receiptEvery == 0 || n == pub.count) {
+                let rid = "bulk-\(pub.id)-\(n)"
+                do {
+                    out = .frame(try session.send(destination: pub.destination, headers: pub.headers, body: pub.body,
+                                                  receipt: rid, transaction: nil))
+                } catch {
+                    publishers[pub.id] = nil
+                    pub.fail(mapError(error))
+                    return
+                }
+                receipts[rid] = PendingReceipt(kind: .bulk(pub), timeout: nil)
+                pub.outstanding += 1
+                pub.receiptsRequested += 1
+                frames = 1
+            } else {
+                // A run of plain messages, up to the next one that asks for a receipt, written as one buffer
+                // of back-to-back copies of the template.
+                var run = min(pub.flushEvery, pub.count - pub.sent)
+                if pub.receiptEvery > 0 {
+                    let nextReceipt = min(((n + pub.receiptEvery - 1) / pub.receiptEvery) * pub.receiptEvery, pub.count)
+                    run = min(run, nextReceipt - n)
+                }
+                run = max(run, 1)
+                let batch = pub.batch!
+                let length = run * pub.template!.readableBytes
+                out = .encoded(batch.getSlice(at: batch.readerIndex, length: length)!, frames: run)
+                frames = run
+            }
+            if pub.sent + frames == pub.count {
+                let wp = eventLoop.makePromise(of: Void.self)
+                channel.write(out, promise: wp)
+                wp.futureResult.whenComplete { [weak self] result in
+                    guard let self else { return }
+                    switch result {
+                    case .success:
+                        pub.allWritten = true
+                        self.finishIfDone(pub)
+                    case .failure(let e):
+                        self.publishers[pub.id] = nil
+                        pub.fail(self.mapError(e))
+                    }
+                }
+            } else {
+                channel.write(out, promise: nil)
+            }
+            pub.sent += frames
+            counters.framesSent += frames
+            wrote = true
+            unflushed += frames
+            if unflushed >= pub.flushEvery {
+                channel.flush()
+                unflushed = 0
+                pub.noteBuffered(channel)
+            }
+        }
+        if unflushed > 0 {
+            channel.flush()
+            pub.noteBuffered(channel)
+        }
+        if wrote { session.didSend(now: .now()) }
+        if pub.sent < pub.count && !channel.isWritable { pub.pauses += 1 }
+        finishIfDone(pub)
+        if !pub.done && pub.outstanding > 0 {
+            // Watchdog: fail if receipts stop coming.
+            pub.watchdog?.cancel()
+            let timeout = options.receiptTimeout
+            pub.watchdog = eventLoop.scheduleTask(in: timeout) { [weak self] in
+                guard let self, !pub.done else { return }
+                self.publishers[pub.id] = nil
+                for (k, r) in self.receipts { if case .bulk(let b) = r.kind, b === pub { self.receipts[k] = nil } }
+                pub.fail(StompConnectionError.timeout(what: "RECEIPT during publish (\(pub.outstanding) outstanding)",
+                                                      seconds: Double(timeout.nanoseconds) / 1e9))
+            }
+        }
+    }
+
+    private func finishIfDone(_ pub: BulkPublisher) {
+        guard !pub.done, pub.sent == pub.count, pub.allWritten, pub.outstanding == 0 else { return }
+        pub.done = true
+        pub.watchdog?.cancel()
+        publishers[pub.id] = nil
+        let secs = Double((NIODeadline.now() - (pub.start ?? .now())).nanoseconds) / 1e9
+        pub.promise.succeed(PublishResult(messages: pub.count, receipts: pub.receiptsReceived, seconds: secs,
+                                          writabilityPauses: pub.pauses, maxBufferedBytes: pub.maxBuffered))
+    }
+}
+
+/// Last handler in the pipeline: hands frames, errors, closes and writability to the client.
+final class StompClientHandler: ChannelInboundHandler {
+    typealias InboundIn = FrameDecoderEvent
+
+    private let client: StompClient
+    private let link: StompClient.Link
+
+    init(client: StompClient, link: StompClient.Link) {
+        self.client = client
+        self.link = link
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        client.linkRead(link, unwrapInboundIn(data))
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let e = event as? StompPeerClosedEvent {
+            client.linkPeerClosed(link, e)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        client.linkError(link, error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        client.linkClosed(link)
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        client.linkWritabilityChanged(link)
+        context.fireChannelWritabilityChanged()
+    }
+}

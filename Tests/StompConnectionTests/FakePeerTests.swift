@@ -1,0 +1,327 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import StompConnection
+import StompProto
+import XCTest
+
+/// A tiny STOMP "broker" that answers CONNECT with CONNECTED and then does what the test asks.
+final class FakePeer: @unchecked Sendable {
+    enum Behaviour {
+        /// CONNECTED with these extra headers, then silence (reads and ignores everything).
+        case silent(connectedHeaders: [(String, String)])
+        /// CONNECTED, then the start of a MESSAGE, then close.
+        case closeMidFrame
+        /// CONNECTED, then bytes that are not STOMP.
+        case garbage
+        /// ERROR instead of CONNECTED, then close.
+        case refuseLogin
+    }
+
+    let channel: Channel
+    let received = NIOLockedBytes()
+    var port: Int { channel.localAddress!.port! }
+
+    init(_ behaviour: Behaviour) throws {
+        let received = self.received
+        channel = try ServerBootstrap(group: testGroup)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { ch in
+                ch.eventLoop.makeCompletedFuture {
+                    try ch.pipeline.syncOperations.addHandler(FakePeerHandler(behaviour, received))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).wait()
+    }
+
+    deinit { try? channel.close().wait() }
+
+    var url: StompURL { StompURL(host: "127.0.0.1", port: port) }
+}
+
+final class NIOLockedBytes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var bytes: [UInt8] = []
+    func append(_ b: [UInt8]) { lock.lock(); bytes += b; lock.unlock() }
+    var value: [UInt8] { lock.lock(); defer { lock.unlock() }; return bytes }
+    /// The first frame received (the CONNECT), decoded.
+    var firstFrame: StompFrame? {
+        var d = FrameDecoder(version: .v1_0)
+        d.append(value)
+        while let e = try? d.next() { if case .frame(let f) = e { return f } }
+        return nil
+    }
+}
+
+final class FakePeerHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let behaviour: FakePeer.Behaviour
+    let received: NIOLockedBytes
+    var answered = false
+
+    init(_ behaviour: FakePeer.Behaviour, _ received: NIOLockedBytes) {
+        self.behaviour = behaviour
+        self.received = received
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buf = unwrapInboundIn(data)
+        let bytes = Array(buf.readableBytesView)
+        received.append(bytes)
+        guard !answered, received.value.contains(0) else { return }
+        answered = true
+        func write(_ s: String) {
+            var out = context.channel.allocator.buffer(capacity: s.utf8.count)
+            out.writeString(s)
+            context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+        }
+        switch behaviour {
+        case .silent(let headers):
+            var s = "CONNECTED\nversion:1.2\nserver:FakePeer/1\n"
+            for (k, v) in headers { s += "\(k):\(v)\n" }
+            write(s + "\n\0")
+        case .closeMidFrame:
+            write("CONNECTED\nversion:1.2\n\n\0MESSAGE\ndestination:/queue/a\nsubscription:0\nmessage-id:1\n\nhal")
+            context.eventLoop.scheduleTask(in: .milliseconds(50)) { context.close(promise: nil) }
+        case .garbage:
+            write("CONNECTED\nversion:1.2\n\n\0HELLO THERE\n\n\0")
+        case .refuseLogin:
+            write("ERROR\nmessage:Access refused for user 'guest'\n\nbad credentials\0")
+            context.eventLoop.scheduleTask(in: .milliseconds(50)) { context.close(promise: nil) }
+        }
+    }
+}
+
+final class FakePeerTests: XCTestCase {
+    private func options(_ peer: FakePeer) -> ConnectionOptions {
+        var o = ConnectionOptions(urls: [peer.url])
+        o.reconnect = .none
+        o.heartBeat = .none
+        o.connectTimeout = .seconds(3)
+        o.useEnvironmentCredentials = false
+        return o
+    }
+
+    /// CONNECT offers every version and sends host:/ when no vhost is given.
+    func testConnectFrame() throws {
+        let peer = try FakePeer(.silent(connectedHeaders: []))
+        let box = EventBox()
+        var o = options(peer)
+        o.login = "bob"
+        o.passcode = "secret"
+        let client = try connect(o, box)
+        let connect = try XCTUnwrap(peer.received.firstFrame)
+        XCTAssertEqual(connect.command, .connect)
+        XCTAssertEqual(connect.headers["accept-version"], "1.0,1.1,1.2")
+        XCTAssertEqual(connect.headers["host"], "/")
+        XCTAssertEqual(connect.headers["login"], "bob")
+        XCTAssertEqual(connect.headers["passcode"], "secret")
+        XCTAssertEqual(client.connectedInfo.version, .v1_2)
+        _ = try? client.close().wait()
+    }
+
+    /// DISCONNECT that never gets its RECEIPT: closed within disconnectTimeout.
+    func testDisconnectWithoutReceiptClosesWithinBound() throws {
+        let peer = try FakePeer(.silent(connectedHeaders: []))
+        let box = EventBox()
+        var o = options(peer)
+        o.disconnectTimeout = .milliseconds(500)
+        let client = try connect(o, box)
+        let start = Date()
+        try client.disconnect().wait()
+        let took = elapsed(since: start)
+        XCTAssertGreaterThanOrEqual(took, 0.45)
+        XCTAssertLessThan(took, 1.5)
+        XCTAssertEqual(client.state, .closed)
+        XCTAssertTrue(try client.snapshot().wait().disconnectTimedOut)
+        let closed = try XCTUnwrap(box.closed(1))
+        XCTAssertNil(closed, "a DISCONNECT is a clean end")
+        // The peer saw the DISCONNECT with a receipt header.
+        XCTAssertTrue(String(decoding: peer.received.value, as: UTF8.self).contains("DISCONNECT\nreceipt:"))
+    }
+
+    /// Heart-beats negotiated and the peer says nothing: reported as peerSilent, not a hang.
+    func testSilentPeerIsReportedAsPeerSilent() throws {
+        let peer = try FakePeer(.silent(connectedHeaders: [("heart-beat", "300,300")]))
+        let box = EventBox()
+        var o = options(peer)
+        o.heartBeat = HeartBeat(300, 300)
+        o.heartBeatGrace = 2
+        let client = try connect(o, box)
+        XCTAssertEqual(client.connectedInfo.heartBeat.receiveInterval, 300)
+        let start = Date()
+        let closed = try XCTUnwrap(box.closed(5), "no close reported")
+        let took = elapsed(since: start)
+        guard case .peerSilent(let silent, let every)? = closed else {
+            return XCTFail("expected peerSilent, got \(String(describing: closed))")
+        }
+        XCTAssertEqual(every, 300)
+        XCTAssertGreaterThanOrEqual(silent, 0.6)
+        XCTAssertLessThan(took, 2.0)
+        XCTAssertTrue(closed!.description.contains("silent"), closed!.description)
+        // We kept sending heart-beats meanwhile.
+        XCTAssertTrue(peer.received.value.filter { $0 == 0x0A }.count >= 2)
+    }
+
+    /// A peer closing in the middle of a frame: one line naming it.
+    func testPeerClosingMidFrame() throws {
+        let peer = try FakePeer(.closeMidFrame)
+        let box = EventBox()
+        let client = try connect(options(peer), box)
+        let closed = try XCTUnwrap(box.closed(3))
+        guard case .closedByPeer(midFrame: true)? = closed else {
+            return XCTFail("expected closedByPeer(midFrame: true), got \(String(describing: closed))")
+        }
+        let text = closed!.description
+        XCTAssertFalse(text.contains("\n"))
+        XCTAssertTrue(text.contains("middle of a frame"), text)
+        XCTAssertEqual(client.state, .closed)
+    }
+
+    func testGarbageIsAProtocolViolation() throws {
+        let peer = try FakePeer(.garbage)
+        let box = EventBox()
+        _ = try connect(options(peer), box)
+        let closed = try XCTUnwrap(box.closed(3))
+        guard case .protocolViolation? = closed else {
+            return XCTFail("expected protocolViolation, got \(String(describing: closed))")
+        }
+        XCTAssertFalse(closed!.description.contains("\n"), closed!.description)
+    }
+
+    func testRefusedLogin() throws {
+        let peer = try FakePeer(.refuseLogin)
+        let box = EventBox()
+        let e = expectConnectionError { _ = try connect(options(peer), box) }
+        guard case .authenticationFailed? = e else { return XCTFail("got \(String(describing: e))") }
+        XCTAssertTrue(e!.description.contains("Access refused"), e!.description)
+    }
+
+    func testSendWhileClosedFailsNotConnected() throws {
+        let peer = try FakePeer(.silent(connectedHeaders: []))
+        let box = EventBox()
+        let client = try connect(options(peer), box)
+        try client.close().wait()
+        let e = expectConnectionError { try client.send(destination: "/queue/x", body: "x").wait() }
+        guard case .notConnected? = e else { return XCTFail("got \(String(describing: e))") }
+    }
+
+    /// Trace shows every frame and heart-beat in both directions.
+    func testTrace() throws {
+        let peer = try FakePeer(.silent(connectedHeaders: [("heart-beat", "0,100")]))
+        let box = EventBox()
+        var o = options(peer)
+        o.trace = true
+        o.heartBeat = HeartBeat(100, 0)
+        let client = try connect(o, box)
+        Thread.sleep(forTimeInterval: 0.35)
+        _ = try? client.close().wait()
+        let outs = box.all.compactMap { e -> [UInt8]? in
+            if case .trace(.outbound, let b, _) = e { return b } else { return nil }
+        }
+        let ins = box.all.compactMap { e -> [UInt8]? in
+            if case .trace(.inbound, let b, _) = e { return b } else { return nil }
+        }
+        XCTAssertTrue(String(decoding: outs.first ?? [], as: UTF8.self).hasPrefix("CONNECT\n"))
+        XCTAssertGreaterThanOrEqual(outs.filter { $0 == [0x0A] }.count, 2, "heart-beats traced")
+        XCTAssertTrue(String(decoding: ins.first ?? [], as: UTF8.self).hasPrefix("CONNECTED\n"))
+    }
+
+    // MARK: - Connect failures
+
+    func testRefusedPort() throws {
+        // Bind then close to get a port nobody listens on.
+        let ch = try ServerBootstrap(group: testGroup).bind(host: "127.0.0.1", port: 0).wait()
+        let port = ch.localAddress!.port!
+        try ch.close().wait()
+        var o = ConnectionOptions(urls: [StompURL(host: "127.0.0.1", port: port)])
+        o.reconnect = .none
+        let e = expectConnectionError { _ = try connect(o, EventBox()) }
+        guard case .refused? = e else { return XCTFail("got \(String(describing: e))") }
+        XCTAssertEqual(e!.description, "connection refused by 127.0.0.1:\(port): nothing listens on port \(port)")
+    }
+
+    func testUnresolvableHost() throws {
+        var o = ConnectionOptions(urls: [StompURL(host: "no-such-host.invalid", port: 61613)])
+        o.connectTimeout = .seconds(5)
+        let e = expectConnectionError { _ = try connect(o, EventBox()) }
+        guard case .unreachable? = e else { return XCTFail("got \(String(describing: e))") }
+        XCTAssertTrue(e!.description.contains("no-such-host.invalid"), e!.description)
+        XCTAssertFalse(e!.description.contains("\n"))
+    }
+
+    func testUnreachableAddress() throws {
+        // TEST-NET-1 (RFC 5737): never routed. Depending on the network: no route, a timeout, or (behind a
+        // firewall that rejects) refused; each names the address.
+        var o = ConnectionOptions(urls: [StompURL(host: "192.0.2.1", port: 61613)])
+        o.connectTimeout = .seconds(1)
+        let start = Date()
+        let e = expectConnectionError { _ = try connect(o, EventBox()) }
+        XCTAssertLessThan(elapsed(since: start), 3)
+        switch e {
+        case .unreachable?:
+            XCTAssertTrue(e!.description.hasPrefix("cannot reach 192.0.2.1:61613: "), e!.description)
+        case .refused?:
+            XCTAssertTrue(e!.description.contains("192.0.2.1:61613"), e!.description)
+        default:
+            XCTFail("got \(String(describing: e))")
+        }
+    }
+
+    /// A host that never completes the TCP handshake (a listener whose accept queue is full):
+    /// unreachable after connectTimeout, not a hang.
+    func testConnectTimeout() throws {
+        let server = try ServerBootstrap(group: testGroup)
+            .serverChannelOption(ChannelOptions.backlog, value: 0)
+            .serverChannelOption(ChannelOptions.autoRead, value: false)
+            .bind(host: "127.0.0.1", port: 0).wait()
+        defer { try? server.close().wait() }
+        let port = server.localAddress!.port!
+        var fillers: [Channel] = []
+        for _ in 0..<4 {
+            if let c = try? ClientBootstrap(group: testGroup).connectTimeout(.milliseconds(200))
+                .connect(host: "127.0.0.1", port: port).wait() { fillers.append(c) }
+        }
+        defer { for c in fillers { try? c.close().wait() } }
+        var o = ConnectionOptions(urls: [StompURL(host: "127.0.0.1", port: port)])
+        o.connectTimeout = .milliseconds(700)
+        let start = Date()
+        let e = expectConnectionError { _ = try connect(o, EventBox()) }
+        let took = elapsed(since: start)
+        XCTAssertLessThan(took, 2.5)
+        switch e {
+        case .unreachable?:
+            XCTAssertTrue(e!.description.contains("timed out"), e!.description)
+        case .timeout?:
+            // The kernel completed the handshake after all: then no CONNECTED within the bound.
+            XCTAssertTrue(e!.description.contains("CONNECTED"), e!.description)
+        default:
+            XCTFail("got \(String(describing: e))")
+        }
+    }
+
+    /// A peer that accepts the TCP connection but never answers CONNECT.
+    func testNoConnectedWithinTimeout() throws {
+        let server = try ServerBootstrap(group: testGroup).bind(host: "127.0.0.1", port: 0).wait()
+        defer { try? server.close().wait() }
+        var o = ConnectionOptions(urls: [StompURL(host: "127.0.0.1", port: server.localAddress!.port!)])
+        o.connectTimeout = .milliseconds(500)
+        let e = expectConnectionError { _ = try connect(o, EventBox()) }
+        guard case .timeout? = e else { return XCTFail("got \(String(describing: e))") }
+        XCTAssertEqual(e!.description, "timed out after 0.5 s waiting for CONNECTED from 127.0.0.1:\(server.localAddress!.port!)")
+    }
+
+    /// failover: the first URL refuses, the second answers.
+    func testFailoverToSecondURL() throws {
+        let peer = try FakePeer(.silent(connectedHeaders: []))
+        let ch = try ServerBootstrap(group: testGroup).bind(host: "127.0.0.1", port: 0).wait()
+        let dead = ch.localAddress!.port!
+        try ch.close().wait()
+        var o = try ConnectionOptions(url: "failover:(stomp://127.0.0.1:\(dead),stomp://127.0.0.1:\(peer.port))")
+        o.reconnect = .none
+        let client = try connect(o, EventBox())
+        XCTAssertEqual(client.url.port, peer.port)
+        _ = try? client.close().wait()
+    }
+}
