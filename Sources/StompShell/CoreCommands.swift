@@ -1,0 +1,470 @@
+// Core commands: connection, frames, subscriptions, transactions, raw, status, set, help, echo, sleep, quit.
+
+import Foundation
+import NIOCore
+import StompProto
+import StompConnection
+import RPCCommands
+
+public enum CoreCommands {
+    public static var all: [CommandSpec] {
+        [connect, disconnect, send, subscribe, unsubscribe, ack, nack, begin, commit, abort, raw, status, set,
+         help, echo, sleep, quit]
+    }
+
+    // MARK: helpers
+
+    static func headers(_ p: ParsedCommand) throws -> StompHeaders {
+        var h = StompHeaders()
+        for (long, value, column) in p.optionValues where long == "--header" {
+            guard let c = value.firstIndex(of: ":"), c != value.startIndex else {
+                throw ShellError("-H: expected NAME:VALUE, got '\(value)'", column: column)
+            }
+            h.append(String(value[..<c]), String(value[value.index(after: c)...]))
+        }
+        return h
+    }
+
+    static func readFile(_ path: String, column: Int) throws -> [UInt8] {
+        let expanded = (path as NSString).expandingTildeInPath
+        guard let d = FileManager.default.contents(atPath: expanded) else {
+            throw ShellError("cannot read '\(path)': \(String(cString: strerror(errno)))", column: column)
+        }
+        return [UInt8](d)
+    }
+
+    static func ms(_ start: DispatchTime) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+    }
+
+    static func obj(_ pairs: (String, JSONValue)...) -> JSONValue { .object(JSONObject(pairs)) }
+
+    // MARK: connection
+
+    static let connect = CommandSpec(
+        name: "connect",
+        arguments: [ArgumentSpec("URL", .url, optional: true,
+                                 help: "stomp://[LOGIN[:PASSCODE]@]HOST[:PORT][/VHOST], stomp+ssl://..., failover:(URL,URL)")],
+        options: [
+            OptionSpec("--login", value: .string, valueName: "L", help: "login (default: the URL's, or STOMP_LOGIN)"),
+            OptionSpec("--passcode", value: .string, valueName: "P", sensitive: true,
+                       help: "passcode (asked without echo when a login is given without one on a terminal)"),
+            OptionSpec("--vhost", value: .string, valueName: "V", help: "CONNECT host header (RabbitMQ: the virtual host)"),
+            OptionSpec("--stomp-version", value: .string, valueName: "V", help: "versions to offer, e.g. 1.2 or 1.1,1.2"),
+            OptionSpec("--heart-beat", value: .string, valueName: "CX,CY", help: "heart-beats in ms (0,0 disables)"),
+        ],
+        summary: "connect to a broker",
+        help: "Connects to the broker at URL (default: the URL given on the command line, STOMP_URL, or stomp://localhost:61613). A current connection is closed first.",
+        run: { shell, p in
+            var r = Shell.ConnectRequest()
+            r.url = p.argument(0)
+            r.login = p.option("--login"); r.passcode = p.option("--passcode"); r.vhost = p.option("--vhost")
+            r.stompVersion = p.option("--stomp-version"); r.heartBeat = p.option("--heart-beat")
+            try shell.connect(r)
+        })
+
+    static let disconnect = CommandSpec(
+        name: "disconnect", summary: "disconnect gracefully (DISCONNECT, wait for its receipt)",
+        needsConnection: true,
+        run: { shell, _ in
+            let url = shell.client?.url.description ?? ""
+            try shell.disconnect()
+            shell.output.result(text: "disconnected from \(url)", json: obj(("disconnected", .string(url))))
+        })
+
+    // MARK: frames
+
+    static let send = CommandSpec(
+        name: "send",
+        arguments: [ArgumentSpec("DEST", .destination, help: "destination, e.g. /queue/a"),
+                    ArgumentSpec("BODY", .restOfLine, optional: true,
+                                 help: "the rest of the line, verbatim; <<TAG reads the following lines up to TAG")],
+        options: [.header,
+                  .flag("--receipt", help: "ask for a receipt and wait for it"),
+                  OptionSpec("--content-type", value: .string, valueName: "T", help: "content-type header"),
+                  OptionSpec("--file", value: .path, valueName: "PATH", help: "send the file's bytes exactly")],
+        summary: "send a message",
+        help: "Sends a SEND frame to DEST. While a transaction is open the message joins it.",
+        needsConnection: true,
+        run: { shell, p in
+            let client = try shell.requireClient()
+            let dest = p.arguments[0]
+            var h = try headers(p)
+            if let ct = p.option("--content-type") { h["content-type"] = ct }
+            var body = p.body ?? []
+            if let path = p.option("--file") {
+                if p.body != nil { throw ShellError("give either BODY or --file, not both", column: p.column(ofArgument: 1)) }
+                body = try readFile(path, column: p.column(ofOption: "--file"))
+            }
+            let receipt = p.flag("--receipt")
+            let start = DispatchTime.now()
+            try shell.waitInterruptibly(client.send(destination: dest, headers: h, body: body, receipt: receipt,
+                                                    transaction: shell.currentTransaction))
+            shell.completion.add(.destination, dest)
+            if receipt {
+                let t = ms(start)
+                var text = "sent to \(dest) (\(body.count) bytes), receipt received"
+                if shell.settings.timing { text += String(format: " in %.2f ms", t) }
+                shell.output.result(text: text, json: obj(("sent", .string(dest)), ("bytes", .integer(Int64(body.count))),
+                                                          ("receipt", .bool(true)), ("ms", .number((t * 1000).rounded() / 1000))))
+            } else {
+                shell.output.result(text: nil, json: obj(("sent", .string(dest)), ("bytes", .integer(Int64(body.count)))))
+            }
+        })
+
+    static let subscribe = CommandSpec(
+        name: "subscribe", aliases: ["sub"],
+        arguments: [ArgumentSpec("DEST", .destination)],
+        options: [OptionSpec("--id", value: .string, valueName: "ID", help: "subscription id (default: generated)"),
+                  OptionSpec("--ack", value: .choice(["auto", "client", "client-individual"]),
+                             help: "acknowledgement mode (default auto)"),
+                  .header],
+        summary: "subscribe to a destination",
+        help: "Subscribes and waits for the broker's receipt. Received messages are printed as they arrive.",
+        needsConnection: true,
+        run: { shell, p in
+            let client = try shell.requireClient()
+            let dest = p.arguments[0]
+            let ack = AckMode(rawValue: p.option("--ack") ?? "auto") ?? .auto
+            let info = try shell.waitInterruptibly(client.subscribe(destination: dest, id: p.option("--id"), ack: ack,
+                                                                    headers: try headers(p), receipt: true))
+            shell.subscriptions.append(info)
+            if ack != .auto { shell.pendingAckSubscriptions.insert(info.id) }
+            shell.completion.add(.destination, dest)
+            shell.completion.add(.subscriptionID, info.id)
+            shell.output.result(text: "subscribed to \(dest) (id \(info.id), ack \(info.ack.rawValue))",
+                                json: obj(("subscribed", .string(dest)), ("id", .string(info.id)), ("ack", .string(info.ack.rawValue))))
+        })
+
+    static let unsubscribe = CommandSpec(
+        name: "unsubscribe", aliases: ["unsub"],
+        arguments: [ArgumentSpec("ID|DEST", .subscriptionID)],
+        summary: "end a subscription (by id or destination)",
+        needsConnection: true,
+        run: { shell, p in
+            let client = try shell.requireClient()
+            let key = p.arguments[0]
+            let matching = shell.subscriptions.filter { $0.id == key }
+            let targets = matching.isEmpty ? shell.subscriptions.filter { $0.destination == key } : matching
+            guard !targets.isEmpty else {
+                let known = shell.subscriptions.map { "\($0.id) (\($0.destination))" }.joined(separator: ", ")
+                throw ShellError("no subscription '\(key)'" + (known.isEmpty ? "" : "; subscriptions: \(known)"),
+                                 column: p.column(ofArgument: 0))
+            }
+            for t in targets {
+                try shell.waitInterruptibly(client.unsubscribe(id: t.id, receipt: true))
+                shell.subscriptions.removeAll { $0.id == t.id }
+                shell.pendingAckSubscriptions.remove(t.id)
+                shell.completion.remove(.subscriptionID, t.id)
+                shell.output.result(text: "unsubscribed \(t.id) (\(t.destination))",
+                                    json: obj(("unsubscribed", .string(t.id)), ("destination", .string(t.destination))))
+            }
+        })
+
+    static func ackCommand(_ name: String, nack: Bool) -> CommandSpec {
+        CommandSpec(
+            name: name,
+            arguments: [ArgumentSpec("MESSAGE|last", .messageID, optional: true, help: "message-id (default: the newest awaiting ack)")],
+            summary: nack ? "reject a message (NACK)" : "acknowledge a message (ACK)",
+            help: "Takes the ack id from the session: give the message-id shown with the message, or 'last'. "
+                + "Joins the open transaction.",
+            needsConnection: true,
+            run: { shell, p in
+                let client = try shell.requireClient()
+                let arg = p.argument(0)
+                let id = (arg == nil || arg == "last") ? nil : arg
+                let f = nack ? client.nack(messageID: id, transaction: shell.currentTransaction)
+                             : client.ack(messageID: id, transaction: shell.currentTransaction)
+                let pa = try shell.waitInterruptibly(f)
+                shell.completion.remove(.messageID, pa.messageID)
+                shell.output.result(text: "\(nack ? "nacked" : "acked") \(pa.messageID)",
+                                    json: obj((nack ? "nacked" : "acked", .string(pa.messageID)),
+                                              ("subscription", .string(pa.subscription))))
+            })
+    }
+    static let ack = ackCommand("ack", nack: false)
+    static let nack = ackCommand("nack", nack: true)
+
+    // MARK: transactions
+
+    static let begin = CommandSpec(
+        name: "begin", arguments: [ArgumentSpec("TX", .transactionID, optional: true, help: "transaction id (default t1, t2, ...)")],
+        summary: "begin a transaction (sends and acks join it until commit/abort)",
+        needsConnection: true,
+        run: { shell, p in
+            let client = try shell.requireClient()
+            var tx = p.argument(0)
+            if tx == nil {
+                repeat { shell.transactionCounter += 1; tx = "t\(shell.transactionCounter)" } while shell.openTransactions.contains(tx!)
+            }
+            try shell.waitInterruptibly(client.begin(tx!))
+            shell.openTransactions.append(tx!)
+            shell.completion.add(.transactionID, tx!)
+            shell.output.result(text: "began \(tx!)", json: obj(("began", .string(tx!))))
+        })
+
+    static func endTransaction(_ name: String, commit: Bool) -> CommandSpec {
+        CommandSpec(
+            name: name, arguments: [ArgumentSpec("TX", .transactionID, optional: true, help: "default: the current transaction")],
+            summary: commit ? "commit a transaction" : "abort (roll back) a transaction",
+            needsConnection: true,
+            run: { shell, p in
+                let client = try shell.requireClient()
+                guard let tx = p.argument(0) ?? shell.currentTransaction else {
+                    throw ShellError("no open transaction (use 'begin')")
+                }
+                guard shell.openTransactions.contains(tx) else {
+                    throw ShellError("no open transaction '\(tx)'", column: p.column(ofArgument: 0))
+                }
+                try shell.waitInterruptibly(commit ? client.commit(tx) : client.abort(tx))
+                shell.openTransactions.removeAll { $0 == tx }
+                shell.completion.remove(.transactionID, tx)
+                shell.output.result(text: "\(commit ? "committed" : "aborted") \(tx)",
+                                    json: obj((commit ? "committed" : "aborted", .string(tx))))
+            })
+    }
+    static let commit = endTransaction("commit", commit: true)
+    static let abort = endTransaction("abort", commit: false)
+
+    // MARK: raw
+
+    static let raw = CommandSpec(
+        name: "raw",
+        options: [OptionSpec("--file", value: .path, valueName: "PATH", help: "send the file as one frame")],
+        summary: "send a frame typed by hand (ends with a line '.')",
+        help: "Type the command line, header lines, an empty line and the body; a line with a single '.' ends it. "
+            + "The bytes are sent exactly as typed (lines joined by LF) with a NUL appended. "
+            + "--file sends a file's bytes as one frame (NUL appended unless the file ends with one).",
+        needsConnection: true, blockTerminator: ".",
+        run: { shell, p in
+            let client = try shell.requireClient()
+            var bytes: [UInt8]
+            if let path = p.option("--file") {
+                bytes = try readFile(path, column: p.column(ofOption: "--file"))
+                if bytes.last != 0 { bytes.append(0) }
+            } else {
+                bytes = p.body ?? []
+                guard !bytes.isEmpty else { throw ShellError("empty frame: nothing sent") }
+                bytes.append(0)
+            }
+            try shell.waitInterruptibly(client.sendRaw(bytes))
+            shell.output.result(text: nil, json: obj(("raw", .integer(Int64(bytes.count)))))
+        })
+
+    // MARK: status
+
+    static let status = CommandSpec(
+        name: "status", summary: "show the connection, subscriptions, pending acks, transactions and counters",
+        run: { shell, _ in
+            guard let client = shell.client else {
+                var text = "not connected"
+                if let r = shell.lostReason { text += " (connection lost: \(r))" }
+                shell.output.result(text: text, json: obj(("connected", .bool(false))))
+                return
+            }
+            let snap = try shell.waitInterruptibly(client.snapshot(), timeout: 10)
+            let info = client.connectedInfo
+            var lines: [String] = []
+            lines.append("connected to \(client.url)")
+            lines.append("  version      \(info.version.rawValue)")
+            lines.append("  server       \(info.server ?? "-")")
+            lines.append("  session      \(info.session ?? "-")")
+            let hb = info.heartBeat
+            lines.append("  heart-beats  send every \(hb.sendInterval.map { "\($0) ms" } ?? "-"), expect every \(hb.receiveInterval.map { "\($0) ms" } ?? "-")")
+            lines.append("  subscriptions \(snap.subscriptions.count)")
+            for s in snap.subscriptions { lines.append("    \(s.id)  \(s.destination)  ack:\(s.ack.rawValue)") }
+            lines.append("  pending acks \(snap.pendingAcks.count)")
+            for a in snap.pendingAcks { lines.append("    \(a.messageID)  (subscription \(a.subscription))") }
+            lines.append("  transactions \(snap.transactions.isEmpty ? "-" : snap.transactions.joined(separator: ", "))")
+            lines.append("  messages received \(shell.messagesReceived)")
+            var o = JSONObject()
+            o.append("connected", .string(client.url.description))
+            o.append("version", .string(info.version.rawValue))
+            o.append("server", info.server.map { .string($0) } ?? .null)
+            o.append("subscriptions", .array(snap.subscriptions.map {
+                .object(JSONObject([("id", .string($0.id)), ("destination", .string($0.destination)), ("ack", .string($0.ack.rawValue))]))
+            }))
+            o.append("pending_acks", .array(snap.pendingAcks.map { .string($0.messageID) }))
+            o.append("transactions", .array(snap.transactions.map { .string($0) }))
+            o.append("messages_received", .integer(Int64(shell.messagesReceived)))
+            shell.output.result(text: lines.joined(separator: "\n"), json: .object(o))
+        })
+
+    // MARK: set
+
+    static let settingNames: [(name: String, values: [String], help: String)] = [
+        ("format", ["pretty", "json"], "output format"),
+        ("trace", ["on", "off"], "show every frame in and out as on the wire"),
+        ("timing", ["on", "off"], "show round-trip times"),
+        ("color", ["on", "off", "auto"], "colour in pretty output"),
+        ("on-error", ["stop", "continue"], "what a script does after a failed command"),
+        ("quiet", ["on", "off"], "print only received frames and errors"),
+        ("timeout", [], "default timeout of wait/expect/expect-error, seconds"),
+    ]
+
+    static func settingValue(_ shell: Shell, _ name: String) -> String {
+        let s = shell.settings
+        switch name {
+        case "format": return s.format.rawValue
+        case "trace": return s.trace ? "on" : "off"
+        case "timing": return s.timing ? "on" : "off"
+        case "color": return s.color ? "on" : "off"
+        case "on-error": return s.onError.rawValue
+        case "quiet": return s.quiet ? "on" : "off"
+        case "timeout": return Shell.seconds(s.timeout)
+        default: return ""
+        }
+    }
+
+    static let set = CommandSpec(
+        name: "set",
+        arguments: [ArgumentSpec("NAME", .string, optional: true, help: "a setting or a variable"),
+                    ArgumentSpec("VALUE", .restOfLine, optional: true, help: "the rest of the line")],
+        summary: "show or change settings and variables",
+        help: "Settings: " + settingNames.map { "\($0.name) (\($0.values.isEmpty ? "SECONDS" : $0.values.joined(separator: "|"))): \($0.help)" }
+            .joined(separator: "; ") + ". Any other NAME sets a variable, used as $NAME or ${NAME}.",
+        complete: { shell, words, _ in
+            if words.count == 1 { return settingNames.map(\.name) + shell.variables.user.keys.sorted() }
+            if words.count == 2 { return settingNames.first { $0.name == words[1] }?.values }
+            return nil
+        },
+        run: { shell, p in
+            guard let name = p.argument(0) else {
+                var lines = settingNames.map { "\($0.name) \(settingValue(shell, $0.name))" }
+                var o = JSONObject()
+                for s in settingNames { o.append(s.name, .string(settingValue(shell, s.name))) }
+                var vars = JSONObject()
+                for (k, v) in shell.variables.user.sorted(by: { $0.key < $1.key }) {
+                    lines.append("$\(k) = \(v)")
+                    vars.append(k, .string(v))
+                }
+                o.append("variables", .object(vars))
+                shell.output.result(text: lines.joined(separator: "\n"), json: .object(o))
+                return
+            }
+            guard let value = p.argument(1) else {
+                if settingNames.contains(where: { $0.name == name }) {
+                    shell.output.result(text: "\(name) \(settingValue(shell, name))", json: obj((name, .string(settingValue(shell, name)))))
+                } else if let v = shell.variables.user[name] {
+                    shell.output.result(text: v, json: obj((name, .string(v))))
+                } else {
+                    throw ShellError("no setting or variable '\(name)'", column: p.column(ofArgument: 0))
+                }
+                return
+            }
+            let col = p.column(ofArgument: 1)
+            func onOff() throws -> Bool {
+                switch value.lowercased() {
+                case "on", "true", "yes", "1": return true
+                case "off", "false", "no", "0": return false
+                default: throw ShellError("\(name): expected on or off, got '\(value)'", column: col)
+                }
+            }
+            switch name {
+            case "format":
+                guard let f = OutputFormat(rawValue: value) else { throw ShellError("format: expected pretty or json, got '\(value)'", column: col) }
+                shell.settings.format = f
+            case "trace": shell.settings.trace = try onOff()
+            case "timing": shell.settings.timing = try onOff()
+            case "color", "colour":
+                shell.settings.color = value == "auto" ? Output.defaultColor() : try onOff()
+            case "on-error":
+                guard let o = OnError(rawValue: value) else { throw ShellError("on-error: expected stop or continue, got '\(value)'", column: col) }
+                shell.settings.onError = o
+            case "quiet": shell.settings.quiet = try onOff()
+            case "timeout":
+                guard let d = Double(value), d >= 0 else { throw ShellError("timeout: expected seconds, got '\(value)'", column: col) }
+                shell.settings.timeout = d
+            default:
+                guard let f = name.first, f.isLetter || f == "_",
+                      name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" }) else {
+                    throw ShellError("bad variable name '\(name)'", column: p.column(ofArgument: 0))
+                }
+                shell.variables.user[name] = value
+            }
+        })
+
+    // MARK: help, echo, sleep, quit
+
+    static let help = CommandSpec(
+        name: "help", aliases: ["?"],
+        arguments: [ArgumentSpec("COMMAND", .string, optional: true)],
+        options: [.flag("--names", help: "list command names only, one per line")],
+        summary: "list commands, or describe one",
+        complete: { shell, words, _ in words.count == 1 ? shell.table.map(\.name) : [] },
+        run: { shell, p in
+            if p.flag("--names") {
+                let names = shell.table.map(\.name)
+                shell.output.result(text: names.joined(separator: "\n"), json: .array(names.map { .string($0) }))
+                return
+            }
+            if let name = p.argument(0) {
+                guard let spec = CommandTable.find(name, in: shell.table) else {
+                    var msg = "unknown command '\(name)'"
+                    if let s = CommandTable.suggestion(for: name, in: shell.table) { msg += " (did you mean '\(s)'?)" }
+                    throw ShellError(msg, column: p.column(ofArgument: 0))
+                }
+                shell.output.result(text: Help.describe(spec), json: Help.json(spec))
+                return
+            }
+            shell.output.result(text: Help.overview(shell.table), json: .array(shell.table.map { Help.json($0) }))
+        })
+
+    static let echo = CommandSpec(
+        name: "echo", arguments: [ArgumentSpec("TEXT", .restOfLine, optional: true)],
+        summary: "print text (variables substituted)",
+        run: { shell, p in
+            let text = p.argument(0) ?? ""
+            shell.output.result(text: text, json: obj(("echo", .string(text))))
+        })
+
+    static let sleep = CommandSpec(
+        name: "sleep", arguments: [ArgumentSpec("SECONDS", .duration)],
+        summary: "wait, printing frames that arrive (Ctrl-C interrupts)",
+        run: { shell, p in try shell.sleepInterruptibly(Double(p.arguments[0]) ?? 0) })
+
+    static let quit = CommandSpec(
+        name: "quit", aliases: ["exit"], summary: "disconnect and leave (Ctrl-D too)",
+        run: { shell, _ in shell.requestQuit() })
+}
+
+public enum Help {
+    /// `help`: one line per command.
+    public static func overview(_ table: [CommandSpec]) -> String {
+        let width = min(44, table.map { $0.synopsis.count }.max() ?? 20)
+        var lines = ["Commands (help COMMAND for details):"]
+        for spec in table {
+            let syn = spec.synopsis
+            let pad = syn.count < width ? String(repeating: " ", count: width - syn.count) : ""
+            var line = "  \(syn)\(pad)  \(spec.summary)"
+            if syn.count >= width { line = "  \(syn)\n  \(String(repeating: " ", count: width))  \(spec.summary)" }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public static func describe(_ spec: CommandSpec) -> String {
+        var lines = ["usage: \(spec.synopsis)", "", spec.summary]
+        if !spec.aliases.isEmpty { lines.append("aliases: \(spec.aliases.joined(separator: ", "))") }
+        if !spec.help.isEmpty { lines += ["", spec.help] }
+        let args = spec.arguments.filter { !$0.help.isEmpty }
+        if !args.isEmpty {
+            lines.append("")
+            for a in args { lines.append("  \(a.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(a.help)") }
+        }
+        if !spec.options.isEmpty {
+            lines.append("")
+            for o in spec.options {
+                var n = o.short.map { "\($0), \(o.long)" } ?? o.long
+                if o.value != nil { n += " \(o.valueName)" }
+                lines.append("  \(n.padding(toLength: 24, withPad: " ", startingAt: 0)) \(o.help)")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public static func json(_ spec: CommandSpec) -> JSONValue {
+        .object(JSONObject([("command", .string(spec.name)), ("synopsis", .string(spec.synopsis)),
+                            ("summary", .string(spec.summary))]))
+    }
+}

@@ -1,0 +1,360 @@
+// A small table-driven lexer/parser for one logical line.
+//
+// Tokens are separated by blanks. '...' is literal; "..." allows \" \\ \$ \n \t escapes; outside quotes a
+// backslash escapes the next character. `$NAME`, `${NAME}`, `${env.HOME}`, `${last.body}`,
+// `${last.header.NAME}`, `${rpc.result}` are substituted outside single quotes; `$$` is a literal `$`.
+// `--` ends the options. A restOfLine argument takes the rest of the line verbatim (whitespace and quotes
+// kept; variables substituted). A last token `<<TAG` takes the following lines (up to a line `TAG`).
+// Columns are 1-based character positions in the line.
+
+/// Looks variables up by name (`NAME`, `env.HOME`, `last.body`, ...); nil = unknown.
+public typealias VariableResolver = (String) -> String?
+
+struct Token {
+    var text: String
+    var column: Int        // 1-based column of the first character
+    var start: Int         // index of the first character
+    var end: Int           // index after the last character
+    var quoted: Bool       // any part was quoted or escaped
+}
+
+struct LineLexer {
+    let chars: [Character]
+    var pos = 0
+    let resolve: VariableResolver?    // nil: leave variables as written (completion, probing)
+
+    init(_ line: String, resolve: VariableResolver?) {
+        chars = Array(line)
+        self.resolve = resolve
+    }
+
+    var atEnd: Bool { pos >= chars.count }
+
+    mutating func skipBlanks() {
+        while pos < chars.count, chars[pos] == " " || chars[pos] == "\t" { pos += 1 }
+    }
+
+    /// The next token, nil at the end of the line.
+    mutating func next() throws -> Token? {
+        skipBlanks()
+        guard pos < chars.count else { return nil }
+        let start = pos
+        var text = ""
+        var quoted = false
+        while pos < chars.count {
+            let c = chars[pos]
+            if c == " " || c == "\t" { break }
+            switch c {
+            case "'":
+                quoted = true
+                let open = pos
+                pos += 1
+                while pos < chars.count, chars[pos] != "'" { text.append(chars[pos]); pos += 1 }
+                guard pos < chars.count else { throw ShellError("unterminated quote", column: open + 1) }
+                pos += 1
+            case "\"":
+                quoted = true
+                let open = pos
+                pos += 1
+                while pos < chars.count, chars[pos] != "\"" {
+                    let d = chars[pos]
+                    if d == "\\", pos + 1 < chars.count {
+                        let e = chars[pos + 1]
+                        switch e {
+                        case "n": text.append("\n")
+                        case "t": text.append("\t")
+                        case "r": text.append("\r")
+                        case "\"", "\\", "$": text.append(e)
+                        default: text.append("\\"); text.append(e)
+                        }
+                        pos += 2
+                    } else if d == "$" {
+                        text += try variable()
+                    } else {
+                        text.append(d); pos += 1
+                    }
+                }
+                guard pos < chars.count else { throw ShellError("unterminated quote", column: open + 1) }
+                pos += 1
+            case "\\":
+                quoted = true
+                if pos + 1 < chars.count { text.append(chars[pos + 1]); pos += 2 } else { pos += 1 }
+            case "$":
+                text += try variable()
+            default:
+                text.append(c); pos += 1
+            }
+        }
+        return Token(text: text, column: start + 1, start: start, end: pos, quoted: quoted)
+    }
+
+    /// At a `$`: substitute the variable and advance.
+    private mutating func variable() throws -> String {
+        let dollar = pos
+        if let r = try Self.expandVariable(chars, at: &pos, resolve: resolve) { return r }
+        pos = dollar + 1
+        return "$"
+    }
+
+    /// Expands the variable reference at `pos` (a `$`); nil if it is not a reference (a lone `$`).
+    static func expandVariable(_ chars: [Character], at pos: inout Int, resolve: VariableResolver?) throws -> String? {
+        let dollar = pos
+        guard dollar + 1 < chars.count else { return nil }
+        let n = chars[dollar + 1]
+        var name = ""
+        var end = dollar + 1
+        if n == "$" { pos = dollar + 2; return "$" }
+        if n == "{" {
+            var i = dollar + 2
+            while i < chars.count, chars[i] != "}" { name.append(chars[i]); i += 1 }
+            guard i < chars.count else { throw ShellError("unterminated '${'", column: dollar + 1) }
+            guard !name.isEmpty else { throw ShellError("empty variable name", column: dollar + 1) }
+            end = i + 1
+        } else if n.isLetter || n == "_" {
+            var i = dollar + 1
+            while i < chars.count, chars[i].isLetter || chars[i].isNumber || chars[i] == "_" { name.append(chars[i]); i += 1 }
+            end = i
+        } else {
+            return nil
+        }
+        pos = end
+        guard let resolve else { return String(chars[dollar..<end]) }
+        guard let v = resolve(name) else { throw ShellError("unknown variable '\(name)'", column: dollar + 1) }
+        return v
+    }
+
+    /// Substitutes variables in verbatim text (rest of line, heredoc lines); `$$` is `$`.
+    static func expand(_ text: String, baseColumn: Int, resolve: VariableResolver?) throws -> String {
+        guard resolve != nil, text.contains("$") else { return text }
+        let chars = Array(text)
+        var out = ""
+        var pos = 0
+        while pos < chars.count {
+            if chars[pos] == "$" {
+                let at = pos
+                do {
+                    if let r = try expandVariable(chars, at: &pos, resolve: resolve) { out += r; continue }
+                } catch var e as ShellError {
+                    e.column = baseColumn + (e.column ?? 1) - 1
+                    throw e
+                }
+                pos = at + 1
+                out.append("$")
+            } else {
+                out.append(chars[pos]); pos += 1
+            }
+        }
+        return out
+    }
+
+    func raw(from start: Int) -> String { String(chars[start...]) }
+}
+
+/// A heredoc marker `<<TAG`: the TAG, or nil.
+func heredocTag(_ token: Token) -> String? {
+    guard !token.quoted, token.text.hasPrefix("<<"), token.text.count > 2 else { return nil }
+    let tag = String(token.text.dropFirst(2))
+    guard tag.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }) else { return nil }
+    return tag
+}
+
+public enum LineParser {
+    /// What follows a line before it can be parsed: the terminator of a heredoc or a block, or nil.
+    /// Never throws: unparseable lines get their error later, from `parse`.
+    public static func blockTerminator(for line: String, table: [CommandSpec] = CommandTable.all) -> String? {
+        var lx = LineLexer(line, resolve: nil)
+        var tokens: [Token] = []
+        while let t = try? lx.next() { tokens.append(t) }
+        guard let first = tokens.first else { return nil }
+        if let last = tokens.last, tokens.count > 1, let tag = heredocTag(last) { return tag }
+        if let spec = CommandTable.find(first.text, in: table), let term = spec.blockTerminator {
+            // raw: a block unless --file or an argument was given
+            if tokens.count == 1 { return term }
+        }
+        return nil
+    }
+
+    /// Splits a leading `-` (ignore errors on this line, as in sftp's batch files). Returns the offset.
+    public static func stripIgnoreMarker(_ line: String) -> (line: String, ignoreErrors: Bool, offset: Int) {
+        var i = line.startIndex
+        while i < line.endIndex, line[i] == " " || line[i] == "\t" { i = line.index(after: i) }
+        guard i < line.endIndex, line[i] == "-" else { return (line, false, 0) }
+        let after = line.index(after: i)
+        // "-" followed by a command word (not "--x" or "-5")
+        guard after < line.endIndex, line[after].isLetter else { return (line, false, 0) }
+        let offset = line.distance(from: line.startIndex, to: after)
+        return (String(repeating: " ", count: offset) + line[after...], true, 0)
+    }
+
+    /// Parses one logical line. Returns nil for a blank line or a comment.
+    /// `block`: the heredoc/block lines read after it (without the terminator).
+    public static func parse(_ line: String, block: [String]? = nil, table: [CommandSpec] = CommandTable.all,
+                             resolve: VariableResolver?) throws -> ParsedCommand? {
+        var lx = LineLexer(line, resolve: resolve)
+        lx.skipBlanks()
+        if lx.atEnd || lx.chars[lx.pos] == "#" { return nil }
+        guard let word = try lx.next() else { return nil }
+        guard let spec = CommandTable.find(word.text, in: table) else {
+            var msg = "unknown command '\(word.text)'"
+            if let s = CommandTable.suggestion(for: word.text, in: table) { msg += " (did you mean '\(s)'?)" } else {
+                msg += "; type 'help' for the list"
+            }
+            throw ShellError(msg, column: word.column)
+        }
+        let usage = "usage: \(spec.synopsis)"
+        func fail(_ message: String, _ column: Int) -> ShellError {
+            ShellError(message, column: column, exitStatus: 1, note: usage)
+        }
+        var parsed = ParsedCommand(spec: spec, line: line, commandColumn: word.column,
+                                   endColumn: lx.chars.count + 1)
+        parsed.block = block
+        var optionsEnded = false
+        var blockUsed = false
+        let blockText = block.map { $0.joined(separator: "\n") }
+
+        func blockValue(_ tok: Token) throws -> String? {
+            guard heredocTag(tok) != nil, let blockText, tok.end == lx.chars.count else { return nil }
+            blockUsed = true
+            return try expandBlock(blockText, resolve: resolve)
+        }
+
+        while true {
+            lx.skipBlanks()
+            if lx.atEnd { break }
+            let start = lx.pos
+            let argIndex = parsed.arguments.count
+            let nextArg: ArgumentSpec? = argIndex < spec.arguments.count ? spec.arguments[argIndex]
+                : (spec.arguments.last?.variadic == true ? spec.arguments.last : nil)
+            // peek the token
+            var peek = lx
+            let tok = try peek.next()!
+            let looksLikeOption = !optionsEnded && !tok.quoted && tok.text.hasPrefix("-") && tok.text.count > 1
+                && !(Double(tok.text) != nil && spec.option(named: tok.text) == nil)
+            if looksLikeOption {
+                lx = peek
+                if tok.text == "--" { optionsEnded = true; continue }
+                var name = tok.text
+                var inline: String?
+                if name.hasPrefix("--"), let eq = name.firstIndex(of: "=") {
+                    inline = String(name[name.index(after: eq)...]); name = String(name[..<eq])
+                }
+                var opt = spec.option(named: name)
+                if opt == nil, !name.hasPrefix("--"), name.count > 2 {     // -Hname:value
+                    let short = String(name.prefix(2))
+                    if let o = spec.option(named: short), o.value != nil { opt = o; inline = String(name.dropFirst(2)); name = short }
+                }
+                guard let opt else {
+                    throw fail("unknown option '\(name)' for '\(spec.name)'", tok.column)
+                }
+                var value = ""
+                var valueColumn = tok.column
+                if let kind = opt.value {
+                    if let inline { value = inline } else {
+                        guard let v = try lx.next() else {
+                            throw fail("option \(opt.long) needs a value (\(opt.valueName))", lx.chars.count + 1)
+                        }
+                        value = try blockValue(v) ?? v.text
+                        valueColumn = v.column
+                    }
+                    try validate(value, kind: kind, what: opt.long, column: valueColumn, usage: usage)
+                } else if inline != nil {
+                    throw fail("option \(opt.long) takes no value", tok.column)
+                }
+                if !opt.repeatable, parsed.optionValues.contains(where: { $0.long == opt.long }) {
+                    throw fail("option \(opt.long) given twice", tok.column)
+                }
+                parsed.optionValues.append((opt.long, value, tok.column))
+                continue
+            }
+            guard let arg = nextArg else {
+                throw fail("unexpected argument '\(tok.text)' for '\(spec.name)'", tok.column)
+            }
+            if arg.kind == .restOfLine {
+                let raw = lx.raw(from: start)
+                parsed.rawRestOfLine = raw
+                let value: String
+                if let b = try blockValue(tok), tok.end == lx.chars.count, peek.atEnd {
+                    value = b
+                } else if arg.verbatim {
+                    value = raw
+                } else {
+                    value = try LineLexer.expand(raw, baseColumn: start + 1, resolve: resolve)
+                }
+                parsed.arguments.append(value)
+                parsed.argumentColumns.append(start + 1)
+                parsed.body = Array(value.utf8)
+                lx.pos = lx.chars.count
+                break
+            }
+            lx = peek
+            let value = try blockValue(tok) ?? tok.text
+            try validate(value, kind: arg.kind, what: arg.name, column: tok.column, usage: usage)
+            parsed.arguments.append(value)
+            parsed.argumentColumns.append(tok.column)
+        }
+        if let block, !blockUsed {
+            if spec.blockTerminator != nil {
+                parsed.body = Array(block.joined(separator: "\n").utf8)     // verbatim (raw)
+            } else {
+                throw ShellError("'\(spec.name)' takes no heredoc here", column: parsed.endColumn)
+            }
+        }
+        let required = spec.arguments.filter { !$0.optional }.count
+        if parsed.arguments.count < required {
+            let missing = spec.arguments[parsed.arguments.count]
+            throw fail("missing argument \(missing.name) for '\(spec.name)'", parsed.endColumn)
+        }
+        return parsed
+    }
+
+    static func expandBlock(_ text: String, resolve: VariableResolver?) throws -> String {
+        var out: [String] = []
+        for (i, l) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            do { out.append(try LineLexer.expand(String(l), baseColumn: 1, resolve: resolve)) } catch var e as ShellError {
+                e.lineOffset = i + 1
+                throw e
+            }
+        }
+        return out.joined(separator: "\n")
+    }
+
+    static func validate(_ value: String, kind: ValueKind, what: String, column: Int, usage: String) throws {
+        func bad(_ expected: String) -> ShellError {
+            ShellError("\(what): expected \(expected), got '\(value)'", column: column, exitStatus: 1, note: usage)
+        }
+        switch kind {
+        case .integer:
+            if Int(value) == nil { throw bad("an integer") }
+        case .number:
+            if Double(value) == nil { throw bad("a number") }
+        case .duration:
+            guard let d = Double(value), d >= 0, d.isFinite else { throw bad("a number of seconds") }
+        case .choice(let choices):
+            if !choices.contains(value) { throw bad(choices.joined(separator: "|")) }
+        case .header:
+            guard let c = value.firstIndex(of: ":"), c != value.startIndex else { throw bad("NAME:VALUE") }
+        default:
+            break
+        }
+    }
+
+    /// Words of a partial line for completion: (complete words, the partial word, its start column).
+    static func wordsForCompletion(_ line: String) -> (words: [String], partial: String, partialStart: Int) {
+        var lx = LineLexer(line, resolve: nil)
+        var words: [Token] = []
+        while true {
+            let saved = lx
+            guard let t = try? lx.next() else {
+                // unterminated quote: the partial word starts at it
+                var s = saved; s.skipBlanks()
+                return (words.map(\.text), String(s.chars[s.pos...]).replacingOccurrences(of: "\"", with: ""), s.pos)
+            }
+            words.append(t)
+            if lx.atEnd { break }
+        }
+        let endsWithBlank = line.last == " " || line.last == "\t"
+        if endsWithBlank || words.isEmpty { return (words.map(\.text), "", Array(line).count) }
+        let last = words.removeLast()
+        return (words.map(\.text), last.text, last.start)
+    }
+}

@@ -1,0 +1,441 @@
+// The shell: one logical line at a time on the calling thread (REPL thread or batch runner).
+
+import Foundation
+import NIOCore
+import NIOPosix
+import StompProto
+import StompConnection
+import RPCCommands
+
+public enum OnError: String, Sendable { case stop, `continue` }
+
+public struct Settings {
+    public var format: OutputFormat = .pretty
+    public var trace = false
+    public var timing = true
+    public var color: Bool = Output.defaultColor()
+    public var onError: OnError = .stop
+    public var quiet = false
+    /// Default timeout of wait/expect/expect-error, seconds.
+    public var timeout: Double = 5
+    public init() {}
+}
+
+/// How to connect when `connect` is given no URL or options (from argv and the environment).
+public struct ConnectDefaults {
+    public var url: String?
+    public var login: String?
+    public var passcode: String?
+    public var vhost: String?
+    public var stompVersion: String?
+    public var heartBeat: String?
+    public var tls = TLSOptions()
+    public var reconnect: ReconnectPolicy = .default
+    public init() {}
+}
+
+/// Variables: user variables (`set NAME VALUE`), `env.NAME`, `last.body`, `last.header.NAME`, `rpc.result`.
+public final class Variables {
+    public var user: [String: String] = [:]
+    weak var shell: Shell?
+
+    public subscript(name: String) -> String? {
+        get { resolve(name) }
+        set { user[name] = newValue }
+    }
+
+    public func resolve(_ name: String) -> String? {
+        if let v = user[name] { return v }
+        if name.hasPrefix("env.") { return ProcessInfo.processInfo.environment[String(name.dropFirst(4))] }
+        if name.hasPrefix("last.") {
+            guard let last = shell?.lastMessage else { return nil }
+            let key = String(name.dropFirst(5))
+            switch key {
+            case "body": return String(decoding: last.body, as: UTF8.self)
+            case "frame": return last.command.rawValue
+            default:
+                if key.hasPrefix("header.") { return last.headers[String(key.dropFirst(7))] }
+                return last.headers[key]     // ${last.destination}, ${last.message-id}
+            }
+        }
+        return nil
+    }
+}
+
+public final class Shell: @unchecked Sendable {
+    public let group: EventLoopGroup
+    public let output: Output
+    public let wake: WakeUp
+    public let inbox: Inbox
+    public let variables = Variables()
+    public let completion = CompletionData()
+    public var table: [CommandSpec]
+    public var defaults = ConnectDefaults()
+    /// True in the REPL (password prompts, caret under errors).
+    public var interactive = false
+    /// Lines source for blocks typed interactively (raw, heredoc); set by the REPL.
+    public var settings = Settings() { didSet { applySettings() } }
+
+    public private(set) var client: StompClient?
+    var generation = 0
+    public internal(set) var lastMessage: StompFrame?
+    /// Why the last connection ended for good (nil: never connected or closed by us).
+    public internal(set) var lostReason: String?
+    public internal(set) var openTransactions: [String] = []
+    /// Subscriptions made in this session (from subscribe's results).
+    public internal(set) var subscriptions: [SubscriptionInfo] = []
+    var transactionCounter = 0
+    var subscriptionCounter = 0
+    public internal(set) var messagesReceived = 0
+    var quitRequested = false
+    /// Set when a command asks to leave (quit/exit).
+    public var shouldQuit: Bool { quitRequested }
+    /// Login of the current connection (for the prompt).
+    var connectedLogin: String?
+
+    public init(group: EventLoopGroup? = nil, output: Output = Output(), table: [CommandSpec] = CommandTable.all) {
+        self.group = group ?? MultiThreadedEventLoopGroup.singleton
+        self.output = output
+        self.wake = WakeUp()
+        self.inbox = Inbox(wake: wake)
+        self.table = table
+        settings.color = output.color
+        variables.shell = self
+        applySettings()
+    }
+
+    func applySettings() {
+        output.format = settings.format
+        output.color = settings.color
+        output.quiet = settings.quiet
+        inbox.acceptTrace = settings.trace
+    }
+
+    public var currentTransaction: String? { openTransactions.last }
+
+    public var interrupted: Bool { Interrupt.requested }
+
+    /// The client, or "not connected".
+    public func requireClient() throws -> StompClient {
+        if let client { return client }
+        if let lostReason { throw ShellError.connection("not connected (connection lost: \(lostReason))") }
+        throw ShellError("not connected (use 'connect [URL]')")
+    }
+
+    // MARK: prompt
+
+    public var prompt: String {
+        guard let client else { return "(not connected)> " }
+        var p = ""
+        if let l = connectedLogin { p += "\(l)@" }
+        p += client.url.hostAndPort + " " + client.connectedInfo.version.rawValue
+        if let tx = currentTransaction { p += " [tx:\(tx)]" }
+        return p + "> "
+    }
+
+    // MARK: running lines
+
+    /// Parses and runs one logical line (`block`: heredoc / raw lines). Throws ShellError.
+    public func run(line: String, block: [String]? = nil) throws {
+        processEvents()
+        guard let cmd = try LineParser.parse(line, block: block, table: table, resolve: variables.resolve) else { return }
+        try run(cmd)
+        processEvents()
+    }
+
+    public func run(_ cmd: ParsedCommand) throws {
+        if cmd.spec.needsConnection, client == nil {
+            var e: ShellError
+            do { _ = try requireClient(); return } catch let err as ShellError { e = err }
+            e.column = cmd.commandColumn
+            throw e
+        }
+        do {
+            try cmd.spec.run(self, cmd)
+        } catch var e as ShellError {
+            if e.column == nil { e.column = cmd.commandColumn }
+            throw e
+        } catch {
+            throw ShellError(Self.describe(error), column: cmd.commandColumn,
+                             exitStatus: error is StompConnectionError && client == nil ? 3 : 1)
+        }
+    }
+
+    static func describe(_ error: Error) -> String {
+        if let e = error as? CustomStringConvertible { return e.description }
+        return "\(error)"
+    }
+
+    /// Whether a line must never be written to history.
+    public func isSensitive(_ line: String) -> Bool {
+        var lx = LineLexer(line, resolve: nil)
+        var words: [String] = []
+        while let t = try? lx.next() { words.append(t.text) }
+        guard let first = words.first, let spec = CommandTable.find(first, in: table) else {
+            return line.contains("passcode")
+        }
+        if spec.sensitive { return true }
+        for w in words.dropFirst() {
+            let name = w.split(separator: "=", maxSplits: 1).first.map(String.init) ?? w
+            if let o = spec.option(named: name), o.sensitive { return true }
+            // a URL with user:passcode@
+            if w.range(of: "://[^/@ ]*:[^/@ ]*@", options: .regularExpression) != nil { return true }
+        }
+        return false
+    }
+
+    // MARK: events
+
+    /// Drains the inbox: prints frames, records messages for wait/expect, follows the connection's state.
+    public func processEvents() {
+        for (gen, event) in inbox.take() where gen == generation {
+            handle(event)
+        }
+    }
+
+    func handle(_ event: ClientEvent) {
+        switch event {
+        case .frame(let f):
+            switch f.command {
+            case .message:
+                messagesReceived += 1
+                lastMessage = f
+                inbox.pending.append(ReceivedMessage(frame: f, receivedAt: Date()))
+                if let d = f.headers["destination"] { completion.add(.destination, d) }
+                if let r = f.headers["reply-to"] { completion.add(.destination, r) }
+                if f.headers["ack"] != nil || pendingAckSubscriptions.contains(f.headers["subscription"] ?? "") {
+                    if let id = f.headers["message-id"] { completion.add(.messageID, id) }
+                }
+            case .error:
+                inbox.errors.append(f)
+            case .receipt:
+                // receipts the client asked for itself (subscribe, send --receipt, disconnect) are not news
+                if let id = f.headers["receipt-id"], id.range(of: "^(r|disconnect)-[0-9]+$", options: .regularExpression) != nil,
+                   !settings.trace {
+                    return
+                }
+            default: break
+            }
+            output.frame(f)
+        case .trace(let dir, let bytes, _):
+            if settings.trace { output.trace(outbound: dir == .outbound, bytes: bytes) }
+        case .heartbeatReceived:
+            break
+        case .connectionLost(let reason):
+            output.warning("connection lost: \(reason)")
+        case .reconnecting(let attempt, let url, let delay):
+            output.info("reconnecting to \(url) (attempt \(attempt), in \(Double(delay.nanoseconds) / 1e9) s)")
+        case .reconnected(let info, let resubscribed, let lost):
+            output.info("reconnected (STOMP \(info.version.rawValue)); resubscribed: \(resubscribed.map(\.id).joined(separator: ", "))")
+            if !lost.transactions.isEmpty {
+                output.warning("transactions lost: \(lost.transactions.joined(separator: ", "))")
+                openTransactions.removeAll { lost.transactions.contains($0) }
+            }
+            if !lost.unacknowledged.isEmpty {
+                output.warning("\(lost.unacknowledged.count) unacknowledged message(s) will be redelivered")
+            }
+        case .closed(let error):
+            client = nil
+            openTransactions.removeAll()
+            subscriptions.removeAll()
+            pendingAckSubscriptions.removeAll()
+            completion.set(.subscriptionID, [])
+            completion.set(.transactionID, [])
+            completion.set(.messageID, [])
+            if let error {
+                lostReason = error.description
+                output.error("error: connection closed: \(error.description)")
+            }
+        }
+    }
+
+    /// Subscriptions in client or client-individual mode (their messages await an ack).
+    var pendingAckSubscriptions = Set<String>()
+
+    // MARK: waiting
+
+    /// Waits for the wake-up pipe (frames, completed futures, Ctrl-C) at most `seconds`, then drains events.
+    public func pump(maxWait seconds: Double) {
+        var pfd = pollfd(fd: wake.readFD, events: Int16(POLLIN), revents: 0)
+        let ms = Int32(max(0, min(seconds, 3600)) * 1000)
+        _ = poll(&pfd, 1, ms)
+        wake.drain()
+        processEvents()
+    }
+
+    /// Blocks until the future completes, Ctrl-C, or the timeout; prints frames meanwhile.
+    public func waitInterruptibly<T>(_ future: EventLoopFuture<T>, timeout: Double? = nil) throws -> T {
+        let box = ResultBox<T>()
+        let wake = self.wake
+        future.whenComplete { r in box.set(r); wake.signal() }
+        let deadline = timeout.map { Date().addingTimeInterval($0) }
+        while true {
+            if let r = box.get() {
+                processEvents()
+                switch r {
+                case .success(let v): return v
+                case .failure(let e):
+                    if let ce = e as? StompConnectionError {
+                        switch ce {
+                        case .notConnected, .closedByPeer, .peerSilent, .brokerError:
+                            throw ShellError(ce.description, column: nil, exitStatus: 3)
+                        default: throw ShellError(ce.description)
+                        }
+                    }
+                    throw ShellError(Self.describe(e))
+                }
+            }
+            if Interrupt.requested {
+                Interrupt.clear()
+                throw ShellError("interrupted")
+            }
+            var wait = 0.5
+            if let deadline {
+                let left = deadline.timeIntervalSinceNow
+                if left <= 0 { throw ShellError("timed out after \(Self.seconds(timeout!)) s") }
+                wait = min(wait, left)
+            }
+            pump(maxWait: wait)
+        }
+    }
+
+    /// Sleeps interruptibly, printing frames meanwhile.
+    public func sleepInterruptibly(_ seconds: Double) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            if Interrupt.requested { Interrupt.clear(); throw ShellError("interrupted") }
+            let left = deadline.timeIntervalSinceNow
+            if left <= 0 { return }
+            pump(maxWait: min(left, 0.5))
+        }
+    }
+
+    /// Waits until `condition` holds (checked after every batch of events), Ctrl-C, or the deadline.
+    /// Returns false on timeout.
+    func waitUntil(timeout: Double, _ condition: () -> Bool) throws -> Bool {
+        processEvents()
+        let deadline = Date().addingTimeInterval(timeout)
+        while !condition() {
+            if Interrupt.requested { Interrupt.clear(); throw ShellError("interrupted") }
+            let left = deadline.timeIntervalSinceNow
+            if left <= 0 { return false }
+            pump(maxWait: min(left, 0.5))
+        }
+        return true
+    }
+
+    static func seconds(_ d: Double) -> String {
+        d == d.rounded() ? String(Int(d)) : String(format: "%g", d)
+    }
+
+    // MARK: connecting
+
+    public struct ConnectRequest {
+        public var url: String?
+        public var login: String?
+        public var passcode: String?
+        public var vhost: String?
+        public var stompVersion: String?
+        public var heartBeat: String?
+        public init() {}
+    }
+
+    /// Connects (closing any current connection first). Errors are ShellErrors with exit status 3 (2 for bad input).
+    public func connect(_ req: ConnectRequest) throws {
+        let urlText = req.url ?? defaults.url ?? ProcessInfo.processInfo.environment["STOMP_URL"] ?? "stomp://localhost:61613"
+        let urls: [StompURL]
+        do { urls = try StompURL.parseList(urlText) } catch {
+            throw ShellError("bad URL: \(Self.describe(error))", column: nil, exitStatus: 2)
+        }
+        var options = ConnectionOptions(urls: urls)
+        options.login = req.login ?? defaults.login
+        options.passcode = req.passcode ?? defaults.passcode
+        options.vhost = req.vhost ?? defaults.vhost
+        if let v = req.stompVersion ?? defaults.stompVersion {
+            var vs: [StompVersion] = []
+            for part in v.split(separator: ",") {
+                guard let sv = StompVersion(rawValue: String(part).trimmingCharacters(in: .whitespaces)) else {
+                    throw ShellError("bad STOMP version '\(part)' (1.0, 1.1 or 1.2)", column: nil, exitStatus: 2)
+                }
+                vs.append(sv)
+            }
+            options.versions = vs
+        }
+        if let hb = req.heartBeat ?? defaults.heartBeat {
+            guard let h = HeartBeat(header: hb) else {
+                throw ShellError("bad heart-beat '\(hb)' (CX,CY in milliseconds)", column: nil, exitStatus: 2)
+            }
+            options.heartBeat = h
+        }
+        options.tls = defaults.tls
+        options.reconnect = defaults.reconnect
+        options.trace = true     // trace events are shown only while `set trace on`
+        // a login without a passcode on a terminal: ask
+        let login = options.login ?? urls.first?.login
+        let hasPasscode = options.passcode != nil || urls.first?.passcode != nil
+            || ProcessInfo.processInfo.environment["STOMP_PASSCODE"] != nil
+        if login != nil, !hasPasscode, interactive, isatty(0) == 1 {
+            options.passcode = Password.read(prompt: "passcode for \(login!)@\(urls.first?.hostAndPort ?? ""): ")
+        }
+        if client != nil { try? disconnect() }
+        if defaults.tls.insecure, urls.contains(where: \.tls) { output.warning(TLSOptions.insecureWarning) }
+        generation += 1
+        let gen = generation
+        let inbox = self.inbox
+        let future = StompClient.connect(options, on: group) { event in inbox.push(event, generation: gen) }
+        future.whenFailure { error in
+            // a refused login is the broker's ERROR: let expect-error see it
+            if case .authenticationFailed(let message, _) = error as? StompConnectionError {
+                inbox.push(.frame(StompFrame(.error, headers: ["message": message])), generation: gen)
+            }
+        }
+        do {
+            let c = try waitInterruptibly(future)
+            client = c
+        } catch var e as ShellError {
+            e.exitStatus = e.message == "interrupted" ? 1 : 3
+            throw e
+        }
+        lostReason = nil
+        connectedLogin = login ?? ProcessInfo.processInfo.environment["STOMP_LOGIN"]
+        openTransactions = []
+        let info = client!.connectedInfo
+        var text = "connected to \(client!.url) (STOMP \(info.version.rawValue)"
+        if let s = info.server { text += ", \(s)" }
+        text += ")"
+        var o = JSONObject()
+        o.append("connected", .string(client!.url.description))
+        o.append("version", .string(info.version.rawValue))
+        if let s = info.server { o.append("server", .string(s)) }
+        if let s = info.session { o.append("session", .string(s)) }
+        output.result(text: text, json: .object(o))
+    }
+
+    public func disconnect() throws {
+        guard let c = client else { return }
+        defer {
+            client = nil
+            generation += 1
+            openTransactions = []
+            subscriptions = []
+            pendingAckSubscriptions.removeAll()
+            completion.set(.subscriptionID, [])
+            completion.set(.transactionID, [])
+            completion.set(.messageID, [])
+        }
+        do { try waitInterruptibly(c.disconnect(), timeout: 10) } catch {
+            output.warning("disconnect: \(Self.describe(error))")
+        }
+        processEvents()
+    }
+
+    /// Leaves at the next line (quit, exit).
+    public func requestQuit() { quitRequested = true }
+}
+
+final class ResultBox<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Result<T, Error>?
+    func set(_ r: Result<T, Error>) { lock.lock(); result = r; lock.unlock() }
+    func get() -> Result<T, Error>? { lock.lock(); defer { lock.unlock() }; return result }
+}

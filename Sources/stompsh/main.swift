@@ -1,0 +1,185 @@
+// stompsh: the STOMP shell. argv → StompShell (REPL or batch).
+
+import ArgumentParser
+import Foundation
+import StompShell
+import StompConnection
+
+struct Stompsh: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stompsh",
+        abstract: "An interactive and scriptable STOMP shell.",
+        discussion: """
+            Without -f or -c and with a terminal on stdin, stompsh is interactive (type 'help').
+            With -f FILE (- is stdin), -c COMMAND or piped stdin it runs the commands and exits:
+            0 all succeeded, 1 a command or assertion failed, 2 usage error, 3 could not connect or
+            the connection was lost for good. Errors are reported as FILE:LINE:COL: error: MESSAGE
+            (-c commands as -c[INDEX]:LINE:COL). See stompsh(1).
+            """,
+        version: StompshVersion.string)
+
+    @Argument(help: ArgumentHelp("Broker to connect to first: stomp://[LOGIN[:PASSCODE]@]HOST[:PORT][/VHOST], stomp+ssl://..., failover:(URL,URL).", valueName: "url"))
+    var url: String?
+
+    @Option(name: [.customShort("f"), .customLong("file")], help: ArgumentHelp("Run the commands in FILE (- for stdin), then exit.", valueName: "file"))
+    var file: String?
+
+    @Option(name: [.customShort("c"), .customLong("command")], parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("Run COMMAND (repeatable, in order, before -f), then exit.", valueName: "command"))
+    var commands: [String] = []
+
+    @Option(help: ArgumentHelp("Login (default: the URL's, or STOMP_LOGIN).", valueName: "login"))
+    var login: String?
+
+    @Option(help: ArgumentHelp("Read the passcode from this environment variable (default: STOMP_PASSCODE).", valueName: "name"))
+    var passcodeEnv: String?
+
+    @Option(help: ArgumentHelp("CONNECT host header (RabbitMQ: the virtual host).", valueName: "vhost"))
+    var vhost: String?
+
+    @Option(help: ArgumentHelp("STOMP versions to offer, e.g. 1.2 or 1.1,1.2.", valueName: "version"))
+    var stompVersion: String?
+
+    @Option(help: ArgumentHelp("Heart-beats in milliseconds: CX,CY (0,0 disables).", valueName: "cx,cy"))
+    var heartBeat: String?
+
+    @Option(help: ArgumentHelp("PEM file of CA certificates to trust (stomp+ssl://).", valueName: "file"))
+    var cafile: String?
+
+    @Option(help: ArgumentHelp("PEM client certificate.", valueName: "file"))
+    var cert: String?
+
+    @Option(help: ArgumentHelp("PEM private key of the client certificate.", valueName: "file"))
+    var key: String?
+
+    @Flag(help: "Do not verify the broker's TLS certificate or host name (dangerous).")
+    var insecure = false
+
+    @Flag(help: "Do not reconnect when the connection is lost.")
+    var noReconnect = false
+
+    @Flag(help: "JSON lines on stdout: received frames and command results; diagnostics on stderr.")
+    var json = false
+
+    @Flag(name: [.customShort("q"), .customLong("quiet")], help: "Print only received frames and errors.")
+    var quiet = false
+
+    @Flag(help: "Show every frame in and out as it is on the wire.")
+    var trace = false
+
+    @Flag(name: .customLong("rc"), inversion: .prefixedNo,
+          help: "Run ~/.stompshrc first (default: only for interactive sessions).")
+    var rc: Bool?
+
+    @Flag(help: .hidden)
+    var listCommands = false
+
+    mutating func validate() throws {
+        if let f = file, f != "-", !FileManager.default.isReadableFile(atPath: f) {
+            throw ValidationError("cannot read script '\(f)'")
+        }
+        if let hb = heartBeat {
+            let parts = hb.split(separator: ",")
+            guard parts.count == 2, parts.allSatisfy({ Int($0) != nil && Int($0)! >= 0 }) else {
+                throw ValidationError("--heart-beat: expected CX,CY in milliseconds, got '\(hb)'")
+            }
+        }
+        if let v = stompVersion {
+            for p in v.split(separator: ",") where !["1.0", "1.1", "1.2"].contains(String(p)) {
+                throw ValidationError("--stomp-version: expected 1.0, 1.1 or 1.2, got '\(p)'")
+            }
+        }
+        if let u = url {
+            do { _ = try StompURL.parseList(u) } catch { throw ValidationError("bad URL: \(error)") }
+        }
+        if let name = passcodeEnv, ProcessInfo.processInfo.environment[name] == nil {
+            throw ValidationError("--passcode-env: environment variable \(name) is not set")
+        }
+    }
+
+    func run() throws {
+        if listCommands {
+            for spec in CommandTable.all { print(spec.name) }
+            return
+        }
+        setlocale(LC_CTYPE, "")
+        let batch = file != nil || !commands.isEmpty || isatty(0) == 0
+        let output = Output()
+        let shell = Shell(output: output)
+        var settings = shell.settings
+        if json { settings.format = .json }
+        settings.quiet = quiet
+        settings.trace = trace
+        if !batch || isatty(1) == 0 { settings.color = Output.defaultColor() }
+        shell.settings = settings
+        var d = ConnectDefaults()
+        d.url = url
+        d.login = login
+        if let name = passcodeEnv { d.passcode = ProcessInfo.processInfo.environment[name] }
+        d.vhost = vhost
+        d.stompVersion = stompVersion
+        d.heartBeat = heartBeat
+        d.tls = TLSOptions(caFile: cafile, certificateFile: cert, keyFile: key, insecure: insecure)
+        if noReconnect { d.reconnect = .none }
+        shell.defaults = d
+
+        let runner = BatchRunner(shell: shell)
+        let rcPath = (NSHomeDirectory() as NSString).appendingPathComponent(".stompshrc")
+        if rc ?? !batch, FileManager.default.fileExists(atPath: rcPath), let src = FileScriptSource(path: rcPath) {
+            let saved = shell.settings.onError
+            shell.settings.onError = .continue
+            runner.run(src, ignoreAllErrors: !batch)
+            shell.settings.onError = saved
+        }
+
+        if url != nil {
+            do {
+                try shell.connect(Shell.ConnectRequest())
+            } catch let e as ShellError {
+                output.error("stompsh: \(e.message)")
+                if batch { throw ExitCode(e.exitStatus) }
+            }
+        }
+
+        if !batch {
+            shell.interactive = true
+            let status = REPL(shell: shell).run()
+            throw ExitCode(status)
+        }
+
+        var go = true
+        for (i, c) in commands.enumerated() where go {
+            go = runner.run(StringScriptSource(name: "-c[\(i + 1)]", text: c))
+        }
+        if go {
+            if let f = file {
+                if f == "-" { runner.run(StdinScriptSource(shell: shell)) } else if let src = FileScriptSource(path: f) { runner.run(src) } else {
+                    output.error("stompsh: cannot read '\(f)'")
+                    throw ExitCode(2)
+                }
+            } else if commands.isEmpty {
+                runner.run(StdinScriptSource(shell: shell))
+            }
+        }
+        throw ExitCode(runner.finish())
+    }
+}
+
+// Usage errors exit with status 2 (argument-parser's default is 64).
+do {
+    var command = try Stompsh.parseAsRoot()
+    try command.run()
+} catch {
+    let code = Stompsh.exitCode(for: error)
+    if code == .success {
+        Stompsh.exit(withError: error)
+    } else if error is ExitCode {
+        exit(code.rawValue)
+    } else if code == .validationFailure {
+        FileHandle.standardError.write(Data((Stompsh.fullMessage(for: error) + "\n").utf8))
+        exit(2)
+    } else {
+        FileHandle.standardError.write(Data(("stompsh: " + Stompsh.fullMessage(for: error) + "\n").utf8))
+        exit(code.rawValue == 0 ? 0 : 1)
+    }
+}

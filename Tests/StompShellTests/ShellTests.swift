@@ -1,0 +1,160 @@
+import XCTest
+import StompProto
+@testable import StompShell
+
+final class ShellTests: XCTestCase {
+    var out: [(String, OutputTarget)] = []
+
+    func makeShell() -> Shell {
+        let o = Output(color: false)
+        let shell = Shell(output: o)
+        o.sink = { [unowned self] t, s in self.out.append((t, s)) }
+        return shell
+    }
+
+    var stdout: String { out.filter { $0.1 == .stdout }.map(\.0).joined() }
+    var stderr: String { out.filter { $0.1 == .stderr }.map(\.0).joined() }
+
+    func testDispatchEchoSetAndVariables() throws {
+        let shell = makeShell()
+        try shell.run(line: "set who  big world")
+        try shell.run(line: "echo hello $who")
+        XCTAssertEqual(stdout, "hello big world\n")
+        XCTAssertEqual(shell.variables["who"], "big world")
+        try shell.run(line: "set format json")
+        XCTAssertEqual(shell.settings.format, .json)
+        try shell.run(line: "echo x")
+        XCTAssertTrue(stdout.hasSuffix("{\"echo\":\"x\"}\n"))
+    }
+
+    func testSettingErrorsHaveColumns() {
+        let shell = makeShell()
+        XCTAssertThrowsError(try shell.run(line: "set trace maybe")) { e in
+            XCTAssertEqual((e as? ShellError)?.column, 11)
+        }
+        XCTAssertThrowsError(try shell.run(line: "set format xml")) { e in
+            XCTAssertEqual((e as? ShellError)?.column, 12)
+        }
+    }
+
+    func testCommandsNeedingConnection() {
+        let shell = makeShell()
+        for line in ["send /q x", "subscribe /q", "ack", "begin", "raw --file /etc/hostname", "disconnect", "unsubscribe s"] {
+            XCTAssertThrowsError(try shell.run(line: "  " + line), line) { e in
+                let se = e as? ShellError
+                XCTAssertTrue(se?.message.hasPrefix("not connected") == true, line)
+                XCTAssertEqual(se?.column, 3)
+            }
+        }
+    }
+
+    func testStatusNotConnected() throws {
+        let shell = makeShell()
+        try shell.run(line: "status")
+        XCTAssertEqual(stdout, "not connected\n")
+        XCTAssertEqual(shell.prompt, "(not connected)> ")
+    }
+
+    func testHelpCoversTable() throws {
+        let shell = makeShell()
+        try shell.run(line: "help")
+        for spec in CommandTable.all { XCTAssertTrue(stdout.contains("  " + spec.synopsis), spec.name) }
+        out = []
+        try shell.run(line: "help --names")
+        XCTAssertEqual(stdout, CommandTable.all.map(\.name).joined(separator: "\n") + "\n")
+        out = []
+        try shell.run(line: "help send")
+        XCTAssertTrue(stdout.hasPrefix("usage: send DEST"))
+        XCTAssertThrowsError(try shell.run(line: "help sedn"))
+    }
+
+    func testWaitAndExpectFromInbox() throws {
+        let shell = makeShell()
+        func deliver(_ body: String, _ dest: String = "/queue/a", sub: String = "s1", headers: [(String, String)] = []) {
+            var h = StompHeaders([("destination", dest), ("subscription", sub), ("message-id", "m-\(body)")])
+            for (k, v) in headers { h.append(k, v) }
+            shell.inbox.push(.frame(StompFrame(.message, headers: h, body: body)), generation: shell.generation)
+        }
+        deliver("one")
+        deliver("two", "/queue/b", sub: "s2", headers: [("k", "v")])
+        try shell.run(line: "expect --on s2 --body two -H k:v")
+        XCTAssertEqual(shell.variables["last.body"], "two")
+        XCTAssertEqual(shell.variables["last.header.k"], "v")
+        XCTAssertThrowsError(try shell.run(line: "expect --body nope --timeout 0")) { e in
+            let se = e as! ShellError
+            XCTAssertEqual(se.message, "expect: body is 'one', expected 'nope'")
+            XCTAssertTrue(se.note!.contains("MESSAGE /queue/a"))
+        }
+        XCTAssertThrowsError(try shell.run(line: "wait 1 --timeout 0.05")) { e in
+            XCTAssertEqual((e as! ShellError).message, "wait: timed out after 0.05 s: 0 of 1 message arrived")
+        }
+        deliver("three"); deliver("four")
+        try shell.run(line: "wait 2 --timeout 0")
+        XCTAssertTrue(stdout.contains("MESSAGE /queue/a"))
+        XCTAssertEqual(shell.messagesReceived, 4)
+    }
+
+    func testExpectError() throws {
+        let shell = makeShell()
+        XCTAssertThrowsError(try shell.run(line: "expect-error --timeout 0"))
+        shell.inbox.push(.frame(StompFrame(.error, headers: ["message": "Unknown STOMP action: BOGUS"])), generation: shell.generation)
+        try shell.run(line: "expect-error --message 'Unknown' --match 'action: [A-Z]+'")
+        XCTAssertTrue(shell.inbox.errors.isEmpty)
+    }
+
+    func testSensitiveLines() {
+        let shell = makeShell()
+        XCTAssertTrue(shell.isSensitive("connect --passcode secret"))
+        XCTAssertTrue(shell.isSensitive("connect --passcode=secret"))
+        XCTAssertTrue(shell.isSensitive("connect stomp://guest:guest@localhost"))
+        XCTAssertFalse(shell.isSensitive("connect stomp://guest@localhost --login x"))
+        XCTAssertFalse(shell.isSensitive("send /q passcode-less"))
+    }
+
+    func testCompletion() {
+        let shell = makeShell()
+        XCTAssertEqual(Completer.complete(shell: shell, line: "sub").candidates, ["subscribe", "sub"])
+        XCTAssertEqual(Completer.complete(shell: shell, line: "subscribe /q --a").candidates, ["--ack"])
+        XCTAssertEqual(Completer.complete(shell: shell, line: "subscribe /q --ack c").candidates, ["client", "client-individual"])
+        let r = Completer.complete(shell: shell, line: "send /q -H cont")
+        XCTAssertEqual(r.candidates, ["content-type:", "content-length:"])
+        XCTAssertEqual(r.replaceFrom, 11)
+        shell.completion.add(.destination, "/queue/seen")
+        XCTAssertEqual(Completer.complete(shell: shell, line: "send /queue/s").candidates, ["/queue/seen"])
+        XCTAssertEqual(Completer.complete(shell: shell, line: "set form").candidates, ["format"])
+        XCTAssertEqual(Completer.complete(shell: shell, line: "set format ").candidates, ["pretty", "json"])
+        XCTAssertEqual(Completer.complete(shell: shell, line: "help exp").candidates, ["expect", "expect-error"])
+        XCTAssertEqual(Completer.complete(shell: shell, line: "send /q body te").candidates, [])
+    }
+
+    func testHints() {
+        let shell = makeShell()
+        XCTAssertEqual(Completer.hint(shell: shell, line: "subscribe "), "DEST [--id ID] [--ack auto|client|client-individual] [-H NAME:VALUE]...")
+        XCTAssertEqual(Completer.hint(shell: shell, line: "send /q "), "[BODY]")
+        XCTAssertEqual(Completer.hint(shell: shell, line: "wait"), " [N] [--timeout SECONDS] [--on ID|DEST]")
+        XCTAssertNil(Completer.hint(shell: shell, line: "bogus "))
+    }
+}
+
+final class OutputTests: XCTestCase {
+    func testJSONFrame() {
+        let f = StompFrame(.message, headers: StompHeaders([("destination", "/q"), ("x", "1"), ("x", "2")]), body: "hé")
+        XCTAssertEqual(FrameFormatter.json(f).compact, #"{"frame":"MESSAGE","headers":{"destination":"/q","x":"1"},"body":"hé"}"#)
+        let b = StompFrame(.message, headers: [:], body: [0x68, 0, 0xFF])
+        XCTAssertEqual(FrameFormatter.json(b).compact, #"{"frame":"MESSAGE","headers":{},"body_base64":"aAD/"}"#)
+    }
+
+    func testPrettyBodies() {
+        XCTAssertEqual(FrameFormatter.prettyBody(Array(#"{"a":1}"#.utf8), contentType: nil), "{\n  \"a\": 1\n}")
+        XCTAssertEqual(FrameFormatter.prettyBody(Array("plain".utf8), contentType: nil), "plain")
+        XCTAssertTrue(FrameFormatter.prettyBody([0, 1, 0x41], contentType: nil).hasPrefix("00000000  00 01 41"))
+    }
+
+    func testTraceShowsNulAndHeartbeat() {
+        let t = FrameFormatter.trace(outbound: true, bytes: Array("SEND\ndestination:/a\\cb\n\nx\0".utf8), at: Date())
+        XCTAssertTrue(t.contains(">>> SEND"))
+        XCTAssertTrue(t.contains("destination:/a\\cb"))
+        XCTAssertTrue(t.hasSuffix(">>> x^@"), t)
+        XCTAssertTrue(FrameFormatter.trace(outbound: false, bytes: [0x0A], at: Date()).hasSuffix("<<< heart-beat (LF)"))
+    }
+}
