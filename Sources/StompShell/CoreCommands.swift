@@ -232,8 +232,10 @@ public enum CoreCommands {
         name: "raw",
         options: [OptionSpec("--file", value: .path, valueName: "PATH", help: "send the file as one frame")],
         summary: "send a frame typed by hand (ends with a line '.')",
-        help: "Type the command line, header lines, an empty line and the body; a line with a single '.' ends it. "
-            + "The bytes are sent exactly as typed (lines joined by LF) with a NUL appended. "
+        help: "Type the command line, header lines, an empty line and the body; a line with a single '.' ends it "
+            + "(`raw <<TAG` reads up to a line TAG instead). The bytes are sent as typed: header lines each ended by LF, "
+            + "the empty line, the body lines joined by LF (no LF after the last), then a NUL. Without an empty line "
+            + "one is added after the headers. "
             + "--file sends a file's bytes as one frame (NUL appended unless the file ends with one).",
         needsConnection: true, blockTerminator: ".",
         run: { shell, p in

@@ -29,6 +29,7 @@ struct LineLexer {
     }
 
     var atEnd: Bool { pos >= chars.count }
+    var restIsBlank: Bool { chars[min(pos, chars.count)...].allSatisfy { $0 == " " || $0 == "\t" } }
 
     mutating func skipBlanks() {
         while pos < chars.count, chars[pos] == " " || chars[pos] == "\t" { pos += 1 }
@@ -213,7 +214,7 @@ public enum LineParser {
         let blockText = block.map { $0.joined(separator: "\n") }
 
         func blockValue(_ tok: Token) throws -> String? {
-            guard heredocTag(tok) != nil, let blockText, tok.end == lx.chars.count else { return nil }
+            guard heredocTag(tok) != nil, let blockText, lx.chars[tok.end...].allSatisfy({ $0 == " " || $0 == "\t" }) else { return nil }
             blockUsed = true
             return try expandBlock(blockText, resolve: resolve)
         }
@@ -266,6 +267,13 @@ public enum LineParser {
                 parsed.optionValues.append((opt.long, value, tok.column))
                 continue
             }
+            if spec.blockTerminator != nil, heredocTag(tok) != nil, let block, peek.restIsBlank {
+                // `raw <<EOF`: the heredoc is the frame, verbatim
+                lx = peek
+                blockUsed = true
+                parsed.body = rawFrame(block)
+                continue
+            }
             guard let arg = nextArg else {
                 throw fail("unexpected argument '\(tok.text)' for '\(spec.name)'", tok.column)
             }
@@ -273,7 +281,7 @@ public enum LineParser {
                 let raw = lx.raw(from: start)
                 parsed.rawRestOfLine = raw
                 let value: String
-                if let b = try blockValue(tok), tok.end == lx.chars.count, peek.atEnd {
+                if peek.restIsBlank, let b = try blockValue(tok) {
                     value = b
                 } else if arg.verbatim {
                     value = raw
@@ -294,7 +302,7 @@ public enum LineParser {
         }
         if let block, !blockUsed {
             if spec.blockTerminator != nil {
-                parsed.body = Array(block.joined(separator: "\n").utf8)     // verbatim (raw)
+                parsed.body = rawFrame(block)     // verbatim (raw)
             } else {
                 throw ShellError("'\(spec.name)' takes no heredoc here", column: parsed.endColumn)
             }
@@ -305,6 +313,17 @@ public enum LineParser {
             throw fail("missing argument \(missing.name) for '\(spec.name)'", parsed.endColumn)
         }
         return parsed
+    }
+
+    /// A frame typed line by line: the header lines up to the first empty line, each ended by LF, the empty
+    /// line, then the body lines joined by LF. Without an empty line, one is added after the headers.
+    static func rawFrame(_ lines: [String]) -> [UInt8] {
+        guard let blank = lines.firstIndex(of: "") else {
+            return Array((lines.joined(separator: "\n") + "\n\n").utf8)
+        }
+        let head = lines[..<blank].joined(separator: "\n")
+        let body = lines[(blank + 1)...].joined(separator: "\n")
+        return Array((head + "\n\n" + body).utf8)
     }
 
     static func expandBlock(_ text: String, resolve: VariableResolver?) throws -> String {

@@ -13,7 +13,7 @@ public final class REPL {
         self.shell = shell
         shell.interactive = true
         let env = ProcessInfo.processInfo.environment
-        let path = historyPath ?? env["STOMPSH_HISTFILE"] ?? (NSHomeDirectory() as NSString).appendingPathComponent(".stompsh_history")
+        let path = historyPath ?? History.defaultPath() ?? ""
         let size = Int(env["STOMPSH_HISTSIZE"] ?? "") ?? 1000
         if isatty(0) == 1 {
             let h = History(path: path.isEmpty ? nil : path, maxEntries: size)

@@ -162,8 +162,7 @@ public final class Shell: @unchecked Sendable {
     }
 
     static func describe(_ error: Error) -> String {
-        if let e = error as? CustomStringConvertible { return e.description }
-        return "\(error)"
+        String(describing: error)
     }
 
     /// Whether a line must never be written to history.

@@ -124,7 +124,8 @@ struct Stompsh: ParsableCommand {
         shell.defaults = d
 
         let runner = BatchRunner(shell: shell)
-        let rcPath = (NSHomeDirectory() as NSString).appendingPathComponent(".stompshrc")
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+        let rcPath = (home as NSString).appendingPathComponent(".stompshrc")
         if rc ?? !batch, FileManager.default.fileExists(atPath: rcPath), let src = FileScriptSource(path: rcPath) {
             let saved = shell.settings.onError
             shell.settings.onError = .continue

@@ -25,7 +25,7 @@ final class LineParserTests: XCTestCase {
         XCTAssertEqual(p.spec.name, "send")
         XCTAssertEqual(p.arguments[0], "/queue/a")
         XCTAssertEqual(String(decoding: p.body!, as: UTF8.self), "hello   \"world\"  ")
-        XCTAssertEqual(p.column(ofArgument: 1), 15)
+        XCTAssertEqual(p.column(ofArgument: 1), 17)
     }
 
     func testSendOptionsBeforeBody() throws {
@@ -58,7 +58,7 @@ final class LineParserTests: XCTestCase {
         let p = try parse("subscribe /queue/$name --id ${env.HOME}")
         XCTAssertEqual(p.arguments, ["/queue/world"])
         XCTAssertEqual(p.option("--id"), "/root")
-        XCTAssertEqual(try parse("echo a $name ${last.body} ${rpc.result} $$ '$name'").arguments[0], "a world hi 42 $ '$name'")
+        XCTAssertEqual(try parse("echo a $name ${last.body} ${rpc.result} $$ '$name'").arguments[0], "a world hi 42 $ 'world'")
         XCTAssertEqual(try parse("subscribe '$name'").arguments, ["$name"])
         XCTAssertEqual(try parse("echo cost $5").arguments, ["cost $5"])
     }
@@ -117,6 +117,14 @@ final class LineParserTests: XCTestCase {
     func testRawBlockVerbatim() throws {
         let p = try parse("raw", block: ["SEND", "destination:/q", "", "x $y"])
         XCTAssertEqual(String(decoding: p.body!, as: UTF8.self), "SEND\ndestination:/q\n\nx $y")
+    }
+
+    func testRawFrameJoining() throws {
+        XCTAssertEqual(String(decoding: try parse("raw", block: ["BOGUS", ""]).body!, as: UTF8.self), "BOGUS\n\n")
+        XCTAssertEqual(String(decoding: try parse("raw", block: ["DISCONNECT", "receipt:1"]).body!, as: UTF8.self),
+                       "DISCONNECT\nreceipt:1\n\n")
+        XCTAssertEqual(String(decoding: try parse("raw <<EOF", block: ["SEND", "destination:/q", "", "a", "b"]).body!, as: UTF8.self),
+                       "SEND\ndestination:/q\n\na\nb")
     }
 
     func testRepeatIsVerbatim() throws {
