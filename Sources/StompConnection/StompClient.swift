@@ -155,6 +155,11 @@ public final class StompClient: @unchecked Sendable {
         var connectTimeout: Scheduled<Void>?
         var closed = false
         var login: String?
+        var sslHandler: NIOSSLClientHandler?
+        /// DNS name the certificate must carry (nil: IP literal or no TLS).
+        var expectedName: String?
+        var tcpUp = false
+        var tlsUp = false
 
         init(url: StompURL, decoder: StompFrameDecoderHandler, encoder: StompFrameEncoderHandler) {
             self.url = url
@@ -187,7 +192,10 @@ public final class StompClient: @unchecked Sendable {
                 return promise.futureResult
             }
             do {
-                sslHandler = try NIOSSLClientHandler(context: sslContext, serverHostname: options.tls.sniName(for: url.host))
+                let name = options.tls.sniName(for: url.host)
+                sslHandler = try NIOSSLClientHandler(context: sslContext, serverHostname: name)
+                link.sslHandler = sslHandler
+                if !options.tls.insecure, let name, !TLSOptions.isIPAddress(name) { link.expectedName = name }
             } catch {
                 promise.fail(StompConnectionError.tlsFailure(host: url.host, port: url.port,
                                                               reason: StompConnectionError.tlsReason(error) ?? "\(error)"))
@@ -215,7 +223,7 @@ public final class StompClient: @unchecked Sendable {
         link.connectTimeout = eventLoop.scheduleTask(deadline: started + options.connectTimeout) { [weak self] in
             guard let self, let p = link.connectPromise else { return }
             let secs = Double(self.options.connectTimeout.nanoseconds) / 1e9
-            let what = link.channel == nil ? "TCP connect to \(url.hostAndPort)" : "CONNECTED from \(url.hostAndPort)"
+            let what = url.tls && !link.tlsUp ? "the TLS handshake with \(url.hostAndPort)" : "CONNECTED from \(url.hostAndPort)"
             let err: StompConnectionError = link.channel == nil
                 ? .unreachable(host: url.host, port: url.port, reason: "no answer within \(StompConnectionError.secs(secs)) (connect timed out)")
                 : .timeout(what: what, seconds: secs)
@@ -238,21 +246,43 @@ public final class StompClient: @unchecked Sendable {
                     channel.close(promise: nil)
                     return
                 }
-                // Drop any previous link (should be gone already).
-                self.link = link
-                self.session = StompSession(configuration: self.sessionConfiguration(for: url))
-                link.login = self.session.configuration.login
-                self.shared.withLockedValue { $0.url = url; $0.writable = channel.isWritable }
-                do {
-                    let frame = try self.session.connect(now: .now())
-                    channel.writeAndFlush(StompOutbound.frame(frame), promise: nil)
-                } catch {
-                    link.failure = self.mapError(error)
-                    channel.close(promise: nil)
-                }
+                link.tcpUp = true
+                // TLS: CONNECT (with the passcode) goes out only after the handshake and our name check.
+                if !url.tls || link.tlsUp { self.sendConnect(link) }
             }
         }
         return promise.futureResult
+    }
+
+    /// TCP (and TLS) are up: start the STOMP session on this link.
+    private func sendConnect(_ link: Link) {
+        guard let channel = link.channel, link.connectPromise != nil, !link.closed else { return }
+        let url = link.url
+        self.link = link
+        self.session = StompSession(configuration: sessionConfiguration(for: url))
+        link.login = session.configuration.login
+        shared.withLockedValue { $0.url = url; $0.writable = channel.isWritable }
+        do {
+            let frame = try session.connect(now: .now())
+            channel.writeAndFlush(StompOutbound.frame(frame), promise: nil)
+        } catch {
+            link.failure = mapError(error)
+            channel.close(promise: nil)
+        }
+    }
+
+    fileprivate func linkTLSHandshakeCompleted(_ link: Link) {
+        guard !link.closed, link.connectPromise != nil else { return }
+        if let name = link.expectedName, let cert = link.sslHandler?.peerCertificate,
+           HostnameCheck.matches(cert, dnsName: name) == false {
+            let names = HostnameCheck.dnsNames(cert)
+            fail(link, .tlsFailure(host: link.url.host, port: link.url.port,
+                                   reason: "the broker's certificate does not match the host name '\(name)'"
+                                       + (names.isEmpty ? "" : " (it is for \(names.joined(separator: ", ")))")))
+            return
+        }
+        link.tlsUp = true
+        if link.tcpUp { sendConnect(link) }
     }
 
     // MARK: - Inbound (called by StompClientHandler on the event loop)
@@ -1143,8 +1173,18 @@ final class StompClientHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let e = event as? StompPeerClosedEvent {
             client.linkPeerClosed(link, e)
+        } else if Self.isTLSHandshakeCompleted(event) {
+            client.linkTLSHandshakeCompleted(link)
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    /// `NIOTLS.TLSUserEvent.handshakeCompleted`, recognised without importing NIOTLS (not a declared
+    /// dependency of this target; NIOSSL fires it through the pipeline).
+    static func isTLSHandshakeCompleted(_ event: Any) -> Bool {
+        guard String(reflecting: type(of: event)) == "NIOTLS.TLSUserEvent" else { return false }
+        let mirror = Mirror(reflecting: event)
+        return mirror.children.first?.label == "handshakeCompleted"
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

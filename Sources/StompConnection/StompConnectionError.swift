@@ -173,6 +173,9 @@ extension StompConnectionError {
                     return "certificate verification failed: the broker's certificate is not signed by a trusted CA"
                         + " (use --cafile, or --insecure to skip verification)"
                 }
+                if text.contains("EOF during handshake") {
+                    return "the broker closed the connection during the TLS handshake (a plain stomp:// port, or it refused our certificate?)"
+                }
                 if text.contains("WRONG_VERSION_NUMBER") || text.contains("PACKET_LENGTH_TOO_LONG") {
                     return "handshake failed: the port does not speak TLS (is it a plain stomp:// port?)"
                 }

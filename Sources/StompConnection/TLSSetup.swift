@@ -82,3 +82,43 @@ extension TLSOptions {
         }
     }
 }
+
+/// Host-name check stricter than NIOSSL's: NIOSSL accepts a certificate whose IP-address SAN matches the
+/// socket's address even when a different DNS name was asked for (so `serverName` mismatches on
+/// loopback would pass). When we expect a DNS name and the certificate has SANs, one DNS SAN must match.
+enum HostnameCheck {
+    /// nil: the certificate has no SAN at all (NIOSSL's common-name check applies).
+    static func matches(_ cert: NIOSSLCertificate, dnsName: String) -> Bool? {
+        let expected = normalize(dnsName)
+        var sawSAN = false
+        for san in cert._subjectAlternativeNames() {
+            sawSAN = true
+            guard san.nameType == .dnsName else { continue }
+            let pattern = normalize(String(decoding: Array(san.contents), as: UTF8.self))
+            if match(pattern: pattern, host: expected) { return true }
+        }
+        return sawSAN ? false : nil
+    }
+
+    /// DNS names in the certificate, for the error message.
+    static func dnsNames(_ cert: NIOSSLCertificate) -> [String] {
+        cert._subjectAlternativeNames().filter { $0.nameType == .dnsName }
+            .map { String(decoding: Array($0.contents), as: UTF8.self) }
+    }
+
+    private static func normalize(_ s: String) -> String {
+        var t = s.lowercased()
+        if t.hasSuffix(".") { t.removeLast() }
+        return t
+    }
+
+    /// Exact, or a leftmost `*` label matching exactly one label.
+    static func match(pattern: String, host: String) -> Bool {
+        if pattern == host { return true }
+        guard pattern.hasPrefix("*.") else { return false }
+        let suffix = pattern.dropFirst(1)   // ".example.com"
+        guard host.hasSuffix(suffix) else { return false }
+        let label = host.dropLast(suffix.count)
+        return !label.isEmpty && !label.contains(".")
+    }
+}
