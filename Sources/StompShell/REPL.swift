@@ -103,7 +103,7 @@ public final class REPL {
 
     func report(_ e: ShellError, line: String) {
         var text = "error: \(e.message)"
-        if let col = e.column, e.lineOffset == 0, col >= 1, col <= line.count + 1, line.count < 200, !line.contains("\t") {
+        if let col = e.column, e.lineOffset == 0, e.message != "interrupted", col >= 1, col <= line.count + 1, line.count < 200, !line.contains("\t") {
             text = "  \(line)\n  \(String(repeating: " ", count: col - 1))^\n" + text
         }
         if let note = e.note { text += "\n" + note }
@@ -112,7 +112,7 @@ public final class REPL {
 
     func finish() -> Int32 {
         if shell.client != nil { try? shell.disconnect() }
-        history?.save()
+        _ = history?.save()
         return 0
     }
 }
