@@ -46,6 +46,8 @@ public struct RPCBenchResult: Sendable {
     public var elapsedNanoseconds: UInt64
     public var latency: LatencySummary
     public var recorder: LatencyRecorder
+    /// The first failure (error reply, bad reply, send failure), for diagnostics.
+    public var firstError: String?
     public var callsPerSecond: Double { elapsedNanoseconds > 0 ? Double(calls) / (Double(elapsedNanoseconds) / 1e9) : 0 }
 
     public var report: BenchReport {
@@ -76,6 +78,7 @@ public final class RPCBench: @unchecked Sendable {
     var inFlight = 0
     var lateAtStart = 0
     var stopped = false
+    var firstError: String?
     var ticker: RepeatedTask?
     var progressTask: RepeatedTask?
 
@@ -145,11 +148,17 @@ public final class RPCBench: @unchecked Sendable {
                 switch r {
                 case .success(let res):
                     recorder.record(nanoseconds: res.roundTripNanoseconds)
-                    if case .result = res.outcome { ok += 1 } else { errors += 1 }
+                    switch res.outcome {
+                    case .result: ok += 1
+                    case .error(let e):
+                        errors += 1
+                        if firstError == nil { firstError = e.description }
+                    }
                 case .failure(.timeout):
                     timeouts += 1
-                case .failure:
+                case .failure(let e):
                     errors += 1
+                    if firstError == nil { firstError = e.description }
                 }
                 if options.rate == nil { fill() }
                 maybeFinish()
@@ -167,7 +176,7 @@ public final class RPCBench: @unchecked Sendable {
         let elapsed = NIODeadline.now().uptimeNanoseconds &- startNs
         promise.succeed(RPCBenchResult(calls: completed, ok: ok, errors: errors, timeouts: timeouts,
                                        late: rpc.lateReplies - lateAtStart, elapsedNanoseconds: elapsed,
-                                       latency: recorder.summary(), recorder: recorder))
+                                       latency: recorder.summary(), recorder: recorder, firstError: firstError))
     }
     var promiseDone = false
 }

@@ -113,7 +113,9 @@ public final class RPCClient: @unchecked Sendable {
             .hop(to: loop)
             .map { info in
                 let rpc = RPCClient(client: client, replyTo: dest, subscriptionID: info.id)
-                rpc.token = client.addInterceptor { [unowned rpc] frame in rpc.intercept(frame) }
+                rpc.token = client.addInterceptor { [weak rpc] frame in rpc?.intercept(frame) ?? false }
+                // the connection ended for good: calls in flight fail now instead of timing out
+                client.closeFuture.whenComplete { [weak rpc] _ in loop.execute { rpc?.failAll(.closed) } }
                 return rpc
             }
     }
@@ -175,6 +177,13 @@ public final class RPCClient: @unchecked Sendable {
             p.timeout?.cancel()
             p.completion(.failure(.sendFailed("\(e)")))
         }
+    }
+
+    private func failAll(_ error: RPCCallError) {
+        isClosed = true
+        let p = pending
+        pending.removeAll()
+        for (_, c) in p { c.timeout?.cancel(); c.completion(.failure(error)) }
     }
 
     /// Calls waiting for a reply.

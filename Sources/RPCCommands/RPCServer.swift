@@ -90,6 +90,8 @@ public final class RPCServer: @unchecked Sendable {
         let loop = client.eventLoop
         return loop.flatSubmit {
             server.token = client.addInterceptor { [unowned server] frame in server.intercept(frame) }
+            // a lost connection ends the server (its unacknowledged requests go to other responders)
+            client.closeFuture.whenComplete { _ in loop.execute { server.stopping = true; server.complete() } }
             var h = options.headers
             let n = String(options.concurrency)
             let broker = client.connectedInfo.server ?? ""
@@ -127,12 +129,19 @@ public final class RPCServer: @unchecked Sendable {
         if inFlight == 0 { unsubscribe() }
     }
 
+    private var completed = false
+    private func complete() {
+        guard !completed else { return }
+        completed = true
+        finishedPromise.succeed(served)
+    }
+
     private func unsubscribe() {
         guard !unsubscribed else { return }
         unsubscribed = true
         client.unsubscribe(id: subscriptionID).whenComplete { [self] _ in
             if let t = token { client.removeInterceptor(t); token = nil }
-            finishedPromise.succeed(served)
+            complete()
         }
     }
 
@@ -265,7 +274,8 @@ public final class RPCServer: @unchecked Sendable {
             return .error(.invalidParams("fail expects code: integer[, message: string[, data]]"))
         }
         let message = v.count > 1 ? (v[1].stringValue ?? v[1].compact) : "fail"
-        return .error(RPCErrorObject(code: c, message: message, data: v.count > 2 ? v[2] : nil))
+        let data: JSONValue? = v.count > 2 ? .some(v[2]) : .none
+        return .error(RPCErrorObject(code: c, message: message, data: data))
     }
 }
 
@@ -306,8 +316,9 @@ enum RPCExec {
         let trimmed = text.hasSuffix("\n") ? String(text.dropLast()) : text
         if p.terminationStatus != 0 {
             let errText = String(decoding: err, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            let data: JSONValue? = !errText.isEmpty ? .some(.string(errText)) : (trimmed.isEmpty ? .none : .some(.string(trimmed)))
             return .error(RPCErrorObject(code: -32000, message: "--exec command exited with status \(p.terminationStatus)",
-                                         data: errText.isEmpty ? (trimmed.isEmpty ? nil : .string(trimmed)) : .string(errText)))
+                                         data: data))
         }
         if let v = try? JSONValue.parse(trimmed) { return .result(v) }
         return .result(.string(trimmed))

@@ -54,7 +54,7 @@ class BrokerTestCase: XCTestCase {
     func queue(_ name: String) -> String { "/queue/stompsh.rpctest.\(name).\(CorrelationIDGenerator.randomToken(6))" }
 
     static var repoRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).resolvingSymlinksInPath().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 }
 
@@ -68,12 +68,12 @@ final class RPCBrokerTests: BrokerTestCase {
         func call(_ m: String, _ p: JSONValue) throws -> RPCOutcome {
             try rpc.call(destination: dest, method: m, params: p, timeout: .seconds(10)).wait().outcome
         }
-        XCTAssertEqual(try call("echo", [1, "a", ["k": true]] as JSONValue), .result([1, "a", .object(["k": true])]))
+        XCTAssertEqual(try call("echo", [1, "a", .object(["k": true])]), .result([1, "a", .object(["k": true])]))
         XCTAssertEqual(try call("echo", .object(["x": 1])), .result(.object(["x": 1])))
         XCTAssertEqual(try call("add", [1, 2, 3]), .result(6))
         XCTAssertEqual(try call("add", [1, 2.5]), .result(3.5))
         XCTAssertEqual(try call("sleep", [20]), .result(20))
-        XCTAssertEqual(try call("fail", [7, "boom", ["d": 1]]), .error(RPCErrorObject(code: 7, message: "boom", data: .object(["d": 1]))))
+        XCTAssertEqual(try call("fail", [7, "boom", .object(["d": 1])]), .error(RPCErrorObject(code: 7, message: "boom", data: .object(["d": 1]))))
         guard case .error(let e) = try call("nope", []) else { return XCTFail("expected an error") }
         XCTAssertEqual(e.code, -32601)
         let r = try rpc.call(destination: dest, method: "echo", params: [], timeout: .seconds(5)).wait()
@@ -156,7 +156,7 @@ final class RPCBrokerTests: BrokerTestCase {
         XCTAssertTrue(byID["c1"]?.hasSuffix(#","id":"c1"}"#) ?? false)
         XCTAssertTrue(byID["c2"]?.hasPrefix(#"{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request""#) ?? false, byID["c2"] ?? "none")
         XCTAssertEqual(byID["c3"], #"{"jsonrpc":"2.0","result":[1],"id":"c3"}"#)
-        XCTAssertEqual(log.frames.first?.headers["content-type"], "application/json")
+        XCTAssertEqual(log.frames.first { $0.command == .message }?.headers["content-type"], "application/json")
         _ = try server.stop().wait()
     }
 
@@ -172,7 +172,7 @@ final class RPCBrokerTests: BrokerTestCase {
                                                                concurrency: 8, timeout: .seconds(10))).wait()
         XCTAssertEqual(r.calls, 2000)
         XCTAssertEqual(r.ok, 2000)
-        XCTAssertEqual(r.errors + r.timeouts + r.late, 0)
+        XCTAssertEqual(r.errors + r.timeouts + r.late, 0, r.firstError ?? "")
         XCTAssertGreaterThan(r.callsPerSecond, 50)
         let l = r.latency
         XCTAssertEqual(l.count, 2000)
@@ -186,7 +186,7 @@ final class RPCBrokerTests: BrokerTestCase {
         print("rpc bench \(b): " + r.report.text.replacingOccurrences(of: "\n", with: " | "))
         // duration + rate
         let r2 = try RPCBench.run(rpc, options: RPCBenchOptions(destination: dest, method: "echo", duration: 1, rate: 200)).wait()
-        XCTAssertEqual(Double(r2.calls), 200, accuracy: 40)
+        XCTAssertTrue(r2.calls > 100 && r2.calls <= 201, "rate 200/s for 1 s: \(r2.calls) calls")
         _ = try server.stop().wait()
     }
 
@@ -250,8 +250,13 @@ final class RPCPythonInteropTests: BrokerTestCase {
         try p.run()
         defer { if p.isRunning { p.terminate() } }
         // wait for "ready"
-        let ready = out.fileHandleForReading.availableData
-        XCTAssertTrue(String(decoding: ready, as: UTF8.self).contains("ready"))
+        var seen = ""
+        while !seen.contains("ready") {
+            let d = out.fileHandleForReading.availableData
+            if d.isEmpty { break }
+            seen += String(decoding: d, as: UTF8.self)
+        }
+        guard seen.contains("ready") else { return XCTFail("python responder said: \(seen)") }
         let rpc = try RPCClient.start(on: try connect(b)).wait()
         func call(_ m: String, _ params: JSONValue) throws -> RPCOutcome {
             try rpc.call(destination: dest, method: m, params: params, timeout: .seconds(10)).wait().outcome
@@ -272,11 +277,14 @@ final class RPCPythonInteropTests: BrokerTestCase {
         let server = try RPCServer.start(on: try connect(b), options: RPCServerOptions(destination: dest)).wait()
         func run(_ args: [String]) throws -> (Int32, String) {
             let p = try python(["call", url, dest] + args + ["--timeout", "10"])
-            let out = Pipe()
+            let out = Pipe(), err = Pipe()
             p.standardOutput = out
+            p.standardError = err
             try p.run()
             let data = out.fileHandleForReading.readDataToEndOfFile()
+            let errData = err.fileHandleForReading.readDataToEndOfFile()
             p.waitUntilExit()
+            if p.terminationStatus > 1 { print("python caller stderr: " + String(decoding: errData, as: UTF8.self)) }
             return (p.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
         }
         let (s1, o1) = try run(["add", "[1,2,3.5]"])
