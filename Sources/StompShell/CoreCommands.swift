@@ -265,6 +265,10 @@ public enum CoreCommands {
                 return
             }
             let snap = try shell.waitInterruptibly(client.snapshot(), timeout: 10)
+            if shell.client !== client {     // closed while we asked
+                shell.output.result(text: "not connected (\(shell.lostReason ?? "closed"))", json: obj(("connected", .bool(false))))
+                return
+            }
             let info = client.connectedInfo
             var lines: [String] = []
             lines.append("connected to \(client.url)")

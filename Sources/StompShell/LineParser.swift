@@ -120,7 +120,10 @@ struct LineLexer {
         }
         pos = end
         guard let resolve else { return String(chars[dollar..<end]) }
-        guard let v = resolve(name) else { throw ShellError("unknown variable '\(name)'", column: dollar + 1) }
+        guard let v = resolve(name) else {
+            let why = name.hasPrefix("last.") ? " (no message received yet, or no such header)" : ""
+            throw ShellError("unknown variable '\(name)'\(why)", column: dollar + 1)
+        }
         return v
     }
 

@@ -377,7 +377,7 @@ public final class Shell: @unchecked Sendable {
             options.passcode = Password.read(prompt: "passcode for \(login!)@\(urls.first?.hostAndPort ?? ""): ")
         }
         if client != nil { try? disconnect() }
-        if defaults.tls.insecure, urls.contains(where: \.tls) { output.warning(TLSOptions.insecureWarning) }
+        if defaults.tls.insecure, urls.contains(where: \.tls) { output.error(TLSOptions.insecureWarning) }
         generation += 1
         let gen = generation
         let inbox = self.inbox

@@ -10,11 +10,10 @@ struct Stompsh: ParsableCommand {
         commandName: "stompsh",
         abstract: "An interactive and scriptable STOMP shell.",
         discussion: """
-            Without -f or -c and with a terminal on stdin, stompsh is interactive (type 'help').
-            With -f FILE (- is stdin), -c COMMAND or piped stdin it runs the commands and exits:
-            0 all succeeded, 1 a command or assertion failed, 2 usage error, 3 could not connect or
-            the connection was lost for good. Errors are reported as FILE:LINE:COL: error: MESSAGE
-            (-c commands as -c[INDEX]:LINE:COL). See stompsh(1).
+            Without -f or -c and with a terminal on stdin, stompsh is interactive (type 'help'). With -f FILE (- is \
+            stdin), -c COMMAND or piped stdin it runs the commands and exits: 0 all succeeded, 1 a command or \
+            assertion failed, 2 usage error, 3 could not connect or the connection was lost for good. Errors are \
+            reported as FILE:LINE:COL: error: MESSAGE (-c commands as -c[INDEX]:LINE:COL). See stompsh(1).
             """,
         version: StompshVersion.string)
 

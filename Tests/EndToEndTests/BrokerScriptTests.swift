@@ -165,6 +165,23 @@ final class BrokerScriptTests: XCTestCase {
         }
     }
 
+    func testTLS() throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let url = env["STOMPSH_TEST_RABBITMQ_TLS"], let dir = env["STOMPSH_TEST_TLS_DIR"] else {
+            throw XCTSkip("STOMPSH_TEST_RABBITMQ_TLS / STOMPSH_TEST_TLS_DIR not set")
+        }
+        let q = Brokers.unique("tls")
+        let ok = try Stompsh.run([url, "--cafile", dir + "/ca.pem", "-c", "subscribe \(q)", "-c", "send \(q) secure",
+                                  "-c", "expect --body secure"])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        let untrusted = try Stompsh.run([url, "-c", "echo never"])
+        XCTAssertEqual(untrusted.status, 3)
+        XCTAssertTrue(untrusted.stderr.contains("certificate"), untrusted.stderr)
+        let insecure = try Stompsh.run([url, "--insecure", "-c", "echo yes"])
+        XCTAssertEqual(insecure.status, 0)
+        XCTAssertTrue(insecure.stderr.contains("NOT verified"), insecure.stderr)
+    }
+
     func testRepeatSendsAndStatus() throws {
         try eachBroker { name, url in
             let q = Brokers.unique(name)
