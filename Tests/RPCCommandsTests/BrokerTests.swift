@@ -306,3 +306,120 @@ final class RPCPythonInteropTests: BrokerTestCase {
     func testPythonCallerActiveMQ() throws { try pythonCaller(.activemq) }
     func testPythonCallerRabbitMQ() throws { try pythonCaller(.rabbitmq) }
 }
+
+/// End to end with stompsh processes: two `rpc serve` on one queue, `rpc bench` calling, one server SIGKILLed
+/// midway. Needs the binary: STOMPSH_BINARY, or .build/{debug,release}/stompsh (skipped otherwise).
+final class RPCProcessTests: BrokerTestCase {
+    func binary() throws -> String {
+        if let b = ProcessInfo.processInfo.environment["STOMPSH_BINARY"], !b.isEmpty { return b }
+        for dir in [".build/release", ".build/debug", ".build-rpc/release", ".build-rpc/debug"] {
+            let p = Self.repoRoot.appendingPathComponent(dir).appendingPathComponent("stompsh").path
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        throw XCTSkip("no stompsh binary (set STOMPSH_BINARY)")
+    }
+
+    final class Output: @unchecked Sendable {
+        let box = NIOLockedValueBox(Data())
+        var text: String { String(decoding: box.withLockedValue { $0 }, as: UTF8.self) }
+    }
+
+    func start(_ bin: String, _ args: [String]) throws -> (Process, Output) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: bin)
+        p.arguments = args
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        let out = Output()
+        pipe.fileHandleForReading.readabilityHandler = { h in
+            let d = h.availableData
+            out.box.withLockedValue { $0.append(d) }
+        }
+        try p.run()
+        return (p, out)
+    }
+
+    func twoServersOneKilled(_ b: Broker) throws {
+        let bin = try binary()
+        let url = try brokerURL(b)
+        let dest = queue("e2e")
+        let (s1, o1) = try start(bin, [url, "-c", "rpc serve \(dest) --concurrency 4"])
+        let (s2, o2) = try start(bin, [url, "-c", "rpc serve \(dest) --concurrency 4"])
+        defer { for p in [s1, s2] where p.isRunning { p.terminate() } }
+        let deadline = Date().addingTimeInterval(20)
+        while !(o1.text.contains("serving") && o2.text.contains("serving")), Date() < deadline { usleep(50_000) }
+        XCTAssertTrue(o1.text.contains("serving") && o2.text.contains("serving"), o1.text + o2.text)
+        let (caller, co) = try start(bin, [url, "-c", "rpc bench \(dest) sleep 2 -n 1000 -c 16 --timeout 10 --json"])
+        // kill the second responder once it has served some
+        let d2 = Date().addingTimeInterval(30)
+        while o2.text.split(separator: "\n").filter({ $0.hasPrefix("sleep") }).count < 100, Date() < d2 { usleep(10_000) }
+        kill(s2.processIdentifier, SIGKILL)
+        caller.waitUntilExit()
+        usleep(200_000)
+        let last = co.text.split(separator: "\n").last.map(String.init) ?? ""
+        let r = try JSONValue.parse(last)
+        let served1 = o1.text.split(separator: "\n").filter { $0.hasPrefix("sleep") }.count
+        let served2 = o2.text.split(separator: "\n").filter { $0.hasPrefix("sleep") }.count
+        print("e2e \(b): \(last); responder 1 served \(served1), responder 2 (killed) \(served2)")
+        XCTAssertEqual(caller.terminationStatus, 0, co.text)
+        XCTAssertEqual(r["calls"], 1000)
+        XCTAssertEqual((r["ok"]?.int64Value ?? 0) + (r["timeouts"]?.int64Value ?? 0), 1000)
+        XCTAssertEqual(r["errors"], 0)
+        XCTAssertGreaterThan(served1, 0)
+        XCTAssertGreaterThan(served2, 0)
+    }
+
+    func testTwoServersOneKilledActiveMQ() throws { try twoServersOneKilled(.activemq) }
+    func testTwoServersOneKilledRabbitMQ() throws { try twoServersOneKilled(.rabbitmq) }
+
+    /// `rpc call` in a script: result, --json line, error reply → exit 1, type error after discover → nothing sent.
+    func shellCommands(_ b: Broker) throws {
+        let bin = try binary()
+        let url = try brokerURL(b)
+        let dest = queue("shell")
+        let (server, so) = try start(bin, [url, "-c", "rpc serve \(dest)"])
+        defer { if server.isRunning { server.terminate() } }
+        let deadline = Date().addingTimeInterval(20)
+        while !so.text.contains("serving"), Date() < deadline { usleep(50_000) }
+        func run(_ commands: [String]) throws -> (Int32, String) {
+            let (p, o) = try start(bin, [url] + commands.flatMap { ["-c", $0] })
+            p.waitUntilExit()
+            usleep(50_000)
+            return (p.terminationStatus, o.text)
+        }
+        var (st, out) = try run(["rpc call \(dest) add 1 2 --json"])
+        XCTAssertEqual(st, 0, out)
+        XCTAssertTrue(out.contains(#"{"rpc":"add","result":3,"ms":"#), out)
+        (st, out) = try run(["rpc call \(dest) echo {\"k\": [1, \"a b\"]} x=1"])
+        XCTAssertNotEqual(st, 0)
+        XCTAssertTrue(out.contains("cannot mix"), out)
+        (st, out) = try run([#"rpc call \#(dest) echo {"k": [1, "a b"]} 4.5 word"#])
+        XCTAssertEqual(st, 0, out)
+        XCTAssertTrue(out.contains(#""a b""#) && out.contains("4.5") && out.contains(#""word""#) && out.contains(" ms)"), out)
+        (st, out) = try run(["rpc call \(dest) fail 7 boom"])
+        XCTAssertEqual(st, 1, out)
+        XCTAssertTrue(out.contains("error reply 7: boom"), out)
+        (st, out) = try run(["rpc call \(dest) add [1,2"])
+        XCTAssertNotEqual(st, 0)
+        XCTAssertTrue(out.contains("malformed literal"), out)
+        let servedBefore = so.text.split(separator: "\n").filter { $0.hasPrefix("fail") }.count
+        (st, out) = try run(["rpc discover \(dest)", "rpc methods", "rpc call \(dest) fail x"])
+        XCTAssertEqual(st, 1, out)
+        XCTAssertTrue(out.contains("add(numbers: number...) -> number"), out)
+        XCTAssertTrue(out.contains(#"parameter code of fail expects integer, given string "x""#), out)
+        usleep(300_000)
+        XCTAssertEqual(so.text.split(separator: "\n").filter { $0.hasPrefix("fail") }.count, servedBefore, "nothing sent on a type error")
+        (st, out) = try run(["rpc call \(dest) sleep 500 --timeout 0.1"])
+        XCTAssertEqual(st, 1, out)
+        XCTAssertTrue(out.contains("timed out"), out)
+        (st, out) = try run(["rpc bench \(dest) echo 1 -n 200 -c 4 --json"])
+        XCTAssertEqual(st, 0, out)
+        let r = try JSONValue.parse(out.split(separator: "\n").last.map(String.init) ?? "")
+        XCTAssertEqual(r["ok"], 200)
+        XCTAssertNotNil(r["latency_ms"]?["p50"]?.doubleValue)
+    }
+
+    func testShellCommandsActiveMQ() throws { try shellCommands(.activemq) }
+    func testShellCommandsRabbitMQ() throws { try shellCommands(.rabbitmq) }
+}
