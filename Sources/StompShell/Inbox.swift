@@ -18,6 +18,8 @@ public final class Inbox: @unchecked Sendable {
     private let lock = NIOLock()
     private var events: [(generation: Int, event: ClientEvent)] = []
     public let wake: WakeUp
+    /// At most this many unconsumed messages are kept for wait/expect (the oldest go first).
+    public static let maxPending = 10_000
     /// MESSAGE frames not yet consumed by wait/expect (shell thread only).
     public var pending: [ReceivedMessage] = []
     /// ERROR frames not yet consumed by expect-error (shell thread only).

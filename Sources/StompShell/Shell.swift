@@ -200,6 +200,7 @@ public final class Shell: @unchecked Sendable {
                 messagesReceived += 1
                 lastMessage = f
                 inbox.pending.append(ReceivedMessage(frame: f, receivedAt: Date()))
+                if inbox.pending.count > Inbox.maxPending { inbox.pending.removeFirst(inbox.pending.count - Inbox.maxPending) }
                 if let d = f.headers["destination"] { completion.add(.destination, d) }
                 if let r = f.headers["reply-to"] { completion.add(.destination, r) }
                 if f.headers["ack"] != nil || pendingAckSubscriptions.contains(f.headers["subscription"] ?? "") {
