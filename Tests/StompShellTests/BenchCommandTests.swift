@@ -1,0 +1,162 @@
+import Foundation
+import XCTest
+import StompProto
+import RPCCommands
+@testable import StompShell
+
+/// `bench send|consume|latency`: parsing without a broker; figures against a real broker when
+/// STOMPSH_TEST_ACTIVEMQ / STOMPSH_TEST_RABBITMQ are set (eval "$(scripts/brokers env)").
+final class BenchCommandTests: XCTestCase {
+    final class Captured: @unchecked Sendable {
+        let lock = NSLock()
+        var stdout = ""
+        var stderr = ""
+    }
+
+    func makeShell(_ captured: Captured) -> Shell {
+        let o = Output(color: false)
+        let shell = Shell(output: o)
+        o.sink = { text, stream in
+            captured.lock.lock()
+            if stream == .stdout { captured.stdout += text } else { captured.stderr += text }
+            captured.lock.unlock()
+        }
+        return shell
+    }
+
+    func testReceiptModes() {
+        XCTAssertEqual(BenchReceipts("none"), BenchReceipts.none)
+        XCTAssertEqual(BenchReceipts("each"), .each)
+        XCTAssertEqual(BenchReceipts("window:64"), .window(64))
+        XCTAssertNil(BenchReceipts("window:0"))
+        XCTAssertNil(BenchReceipts("window:"))
+        XCTAssertNil(BenchReceipts("all"))
+        XCTAssertEqual(BenchReceipts.window(8).description, "window:8")
+    }
+
+    func testInTableAndParses() throws {
+        XCTAssertNotNil(CommandTable.find("bench"))
+        let p = try XCTUnwrap(LineParser.parse("bench send /queue/b -n 10 --size 5 --receipts window:3 --json",
+                                               resolve: { _ in nil }))
+        XCTAssertEqual(p.arguments, ["send", "/queue/b"])
+        XCTAssertEqual(p.option("--count"), "10")
+        XCTAssertEqual(p.option("--receipts"), "window:3")
+        XCTAssertTrue(p.flag("--json"))
+        XCTAssertThrowsError(try LineParser.parse("bench flood /q", resolve: { _ in nil }))
+        XCTAssertThrowsError(try LineParser.parse("bench consume /q --ack client", resolve: { _ in nil }))
+    }
+
+    func testNeedsConnectionAndChecksOptions() {
+        let c = Captured()
+        let shell = makeShell(c)
+        XCTAssertThrowsError(try shell.run(line: "bench send /queue/b")) { e in
+            XCTAssertTrue((e as? ShellError)?.message.hasPrefix("not connected") == true)
+        }
+        // options that belong to another subcommand are refused before anything else
+        let p = try! XCTUnwrap(LineParser.parse("bench send /q --ack auto", resolve: { _ in nil }))
+        XCTAssertThrowsError(try BenchShellCommands.run(shell, p)) { e in
+            XCTAssertEqual((e as? ShellError)?.message, "option --ack does not apply to 'bench send'")
+            XCTAssertEqual((e as? ShellError)?.column, 15)
+        }
+    }
+
+    func testBodyAndMemory() {
+        XCTAssertEqual(SendBench.body(size: 0).count, 0)
+        XCTAssertEqual(SendBench.body(size: 1000).count, 1000)
+        XCTAssertFalse(SendBench.body(size: 1000).contains(0))
+        #if os(Linux)
+        let m = BenchMemory.current()
+        XCTAssertNotNil(m)
+        XCTAssertGreaterThan(m?.rssKiB ?? 0, 0)
+        XCTAssertGreaterThanOrEqual(m?.peakKiB ?? 0, m?.rssKiB ?? 0)
+        #endif
+    }
+
+    func testLiveLine() {
+        var r = LatencyRecorder()
+        for ns in [100_000, 200_000, 300_000] as [UInt64] { r.record(nanoseconds: ns) }
+        let line = BenchShellCommands.liveLine(r.summary())
+        XCTAssertTrue(line.hasPrefix("min 0.100  avg 0.200  p50 0.200"), line)
+        XCTAssertTrue(line.hasSuffix("ms  (3 samples)"), line)
+    }
+
+    // MARK: against brokers
+
+    func brokers() throws -> [(String, String)] {
+        let env = ProcessInfo.processInfo.environment
+        let list = [("activemq", env["STOMPSH_TEST_ACTIVEMQ"]), ("rabbitmq", env["STOMPSH_TEST_RABBITMQ"])]
+            .compactMap { n, u in u.map { (n, $0) } }
+        if list.isEmpty { throw XCTSkip("no broker (eval \"$(scripts/brokers env)\")") }
+        return list
+    }
+
+    func lastJSON(_ text: String) throws -> JSONValue {
+        let line = try XCTUnwrap(text.split(separator: "\n").last { $0.hasPrefix("{\"bench\"") }, text)
+        return try JSONValue.parse(String(line))
+    }
+
+    func testSendConsumeLatencyOnBrokers() throws {
+        for (name, url) in try brokers() {
+            let c = Captured()
+            let shell = makeShell(c)
+            try shell.run(line: "connect \(url)")
+            let q = "/queue/stompsh.benchtest.\(name).\(UInt32.random(in: 0...UInt32.max))"
+
+            for mode in ["none", "each", "window:16"] {
+                try shell.run(line: "bench send \(q) -n 300 --size 64 --receipts \(mode) --json")
+                let j = try lastJSON(c.stdout)
+                XCTAssertEqual(j["bench"]?.stringValue, "send", name)
+                XCTAssertEqual(j["messages"]?.int64Value, 300, "\(name) \(mode)")
+                XCTAssertEqual(j["receipts_mode"]?.stringValue, mode)
+                XCTAssertGreaterThan(j["msgs_per_s"]?.doubleValue ?? 0, 0)
+                XCTAssertGreaterThan(j["mb_per_s"]?.doubleValue ?? 0, 0)
+                if mode == "none" {
+                    XCTAssertNil(j["latency_ms"])
+                } else {
+                    XCTAssertEqual(j["receipts"]?.int64Value, 300)
+                    XCTAssertEqual(j["latency_ms"]?["count"]?.int64Value, 300)
+                    XCTAssertGreaterThan(j["latency_ms"]?["p50"]?.doubleValue ?? 0, 0)
+                }
+            }
+            // 900 + the confirming SEND of the no-receipt run
+            try shell.run(line: "bench consume \(q) -n 901 --json")
+            var j = try lastJSON(c.stdout)
+            XCTAssertEqual(j["messages"]?.int64Value, 901, name)
+            XCTAssertEqual(j["complete"]?.boolValue, true)
+            XCTAssertEqual(j["bytes"]?.int64Value, 901 * 64)
+
+            try shell.run(line: "bench send \(q) -n 200 --receipts window:50")
+            XCTAssertTrue(c.stdout.contains("msgs/s"), c.stdout)
+            try shell.run(line: "bench consume \(q) -n 100 --ack client-individual --json")
+            j = try lastJSON(c.stdout)
+            XCTAssertEqual(j["messages"]?.int64Value, 100, name)
+            XCTAssertEqual(j["ack"]?.stringValue, "client-individual")
+            // the rest is still there: messages delivered beyond N were given back (ActiveMQ on UNSUBSCRIBE,
+            // RabbitMQ by NACK), not held until the connection closes
+            try shell.run(line: "bench consume \(q) -n 100 --ack client-individual --timeout 5 --json")
+            XCTAssertEqual(try lastJSON(c.stdout)["messages"]?.int64Value, 100, name)
+
+            // nothing more: stops after --timeout and fails
+            XCTAssertThrowsError(try shell.run(line: "bench consume \(q) -n 5 --timeout 0.5")) { e in
+                XCTAssertTrue((e as? ShellError)?.message.contains("only 0 of 5") == true, "\(e)")
+            }
+
+            try shell.run(line: "bench latency -n 50 --json")
+            j = try lastJSON(c.stdout)
+            XCTAssertEqual(j["samples"]?.int64Value, 50, name)
+            XCTAssertEqual(j["mode"]?.stringValue, "receipt")
+            XCTAssertGreaterThan(j["latency_ms"]?["p50"]?.doubleValue ?? 0, 0)
+
+            let t = "/topic/stompsh.benchtest.\(UInt32.random(in: 0...UInt32.max))"
+            try shell.run(line: "bench latency \(t) -n 30 --history 0.05 --json")
+            j = try lastJSON(c.stdout)
+            XCTAssertEqual(j["samples"]?.int64Value, 30, name)
+            XCTAssertEqual(j["mode"]?.stringValue, "self")
+            XCTAssertGreaterThanOrEqual(j["history"]?.arrayValue?.count ?? 0, 1)
+
+            // nothing of the benches reached the inbox
+            XCTAssertTrue(shell.inbox.pending.isEmpty, name)
+            try shell.run(line: "disconnect")
+        }
+    }
+}
