@@ -695,8 +695,7 @@ public final class StompClient: @unchecked Sendable {
                             _ make: @escaping (_ receiptID: String?) throws -> (frame: StompFrame?, value: T)) -> EventLoopFuture<T> {
         onLoop { (p: EventLoopPromise<T>) in
             guard self.phase == .connected, let link = self.link, let channel = link.channel else {
-                p.fail(self.phase == .reconnecting ? (self.lastError.map { _ in StompConnectionError.notConnected } ?? .notConnected)
-                                                   : StompConnectionError.notConnected)
+                p.fail(StompConnectionError.notConnected)
                 return
             }
             let rid = receipt ? self.makeReceiptID() : nil
