@@ -198,6 +198,48 @@ final class FakePeerTests: XCTestCase {
         XCTAssertTrue(e!.description.contains("Access refused"), e!.description)
     }
 
+    /// A RECEIPT that never comes: the future fails after receiptTimeout; the connection stays usable.
+    func testReceiptTimeout() throws {
+        let peer = try FakePeer(.silent(connectedHeaders: []))
+        let box = EventBox()
+        var o = options(peer)
+        o.receiptTimeout = .milliseconds(300)
+        let client = try connect(o, box)
+        let start = Date()
+        let e = expectConnectionError { try client.send(destination: "/queue/x", body: "x", receipt: true).wait() }
+        XCTAssertGreaterThanOrEqual(elapsed(since: start), 0.25)
+        guard case .timeout? = e else { return XCTFail("got \(String(describing: e))") }
+        XCTAssertEqual(e!.description, "timed out after 0.3 s waiting for RECEIPT r-1 for SEND to /queue/x")
+        XCTAssertEqual(client.state, .connected)
+        try client.send(destination: "/queue/x", body: "y").wait()
+        _ = try? client.close().wait()
+    }
+
+    /// The broker is gone for good: the attempts run out and the end is reported with the last cause.
+    func testReconnectGivesUp() throws {
+        let peer = try FakePeer(.silent(connectedHeaders: []))
+        let box = EventBox()
+        var o = options(peer)
+        o.reconnect = ReconnectPolicy(maxAttempts: 2, initialDelay: .milliseconds(20))
+        let client = try connect(o, box)
+        _ = try client.subscribe(destination: "/queue/a", id: "a").wait()
+        try peer.channel.close().wait()   // nothing listens any more
+        try client.dropConnection().wait()
+        let closed = try XCTUnwrap(box.closed(5), "no end reported")
+        guard case .refused? = closed else { return XCTFail("got \(String(describing: closed))") }
+        let kinds = box.all.compactMap { e -> String? in
+            switch e {
+            case .connectionLost: return "lost"
+            case .reconnecting(let n, _, _): return "attempt \(n)"
+            case .reconnected: return "reconnected"
+            case .closed: return "closed"
+            default: return nil
+            }
+        }
+        XCTAssertEqual(kinds, ["lost", "attempt 1", "attempt 2", "closed"])
+        XCTAssertEqual(client.state, .closed)
+    }
+
     func testSendWhileClosedFailsNotConnected() throws {
         let peer = try FakePeer(.silent(connectedHeaders: []))
         let box = EventBox()
