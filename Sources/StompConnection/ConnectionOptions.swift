@@ -85,8 +85,11 @@ public struct ConnectionOptions: Sendable {
     public var versions: [StompVersion]
     /// Heart-beat offer "cx,cy" in ms. Default 10000,10000.
     public var heartBeat: HeartBeat
-    /// The peer is silent after grace × negotiated receive interval.
+    /// The peer is silent after grace × negotiated receive interval...
     public var heartBeatGrace: Double
+    /// ...but never less than one interval plus this much (ActiveMQ asked for 500 ms sends a heart-beat
+    /// only when its 500 ms check finds nothing written, so gaps reach 1 s). Default 1 s.
+    public var heartBeatMinimumSlack: TimeAmount
     public var tls: TLSOptions
     /// TCP connect + TLS handshake + CONNECTED, per URL.
     public var connectTimeout: TimeAmount
@@ -113,6 +116,7 @@ public struct ConnectionOptions: Sendable {
                 versions: [StompVersion] = [.v1_0, .v1_1, .v1_2],
                 heartBeat: HeartBeat = HeartBeat(10_000, 10_000),
                 heartBeatGrace: Double = 2.0,
+                heartBeatMinimumSlack: TimeAmount = .seconds(1),
                 tls: TLSOptions = TLSOptions(),
                 connectTimeout: TimeAmount = .seconds(10),
                 receiptTimeout: TimeAmount = .seconds(10),
@@ -133,6 +137,7 @@ public struct ConnectionOptions: Sendable {
         self.versions = versions
         self.heartBeat = heartBeat
         self.heartBeatGrace = heartBeatGrace
+        self.heartBeatMinimumSlack = heartBeatMinimumSlack
         self.tls = tls
         self.connectTimeout = connectTimeout
         self.receiptTimeout = receiptTimeout
@@ -170,6 +175,15 @@ public struct ConnectionOptions: Sendable {
     /// ActiveMQ ignores the value.
     public func hostHeader(for url: StompURL) -> String {
         vhost ?? url.vhost ?? "/"
+    }
+
+    /// The grace factor given to the session: `heartBeatGrace`, raised so that grace × wantsReceive is at
+    /// least wantsReceive + `heartBeatMinimumSlack` (the negotiated interval is never below wantsReceive).
+    public var effectiveHeartBeatGrace: Double {
+        let want = heartBeat.wantsReceive
+        guard want > 0 else { return heartBeatGrace }
+        let slackMs = Double(heartBeatMinimumSlack.nanoseconds) / 1e6
+        return max(heartBeatGrace, (Double(want) + slackMs) / Double(want))
     }
 
     static func env(_ name: String) -> String? {

@@ -136,7 +136,7 @@ public final class StompClient: @unchecked Sendable {
         let creds = options.credentials(for: url)
         return SessionConfiguration(versions: options.versions, host: options.hostHeader(for: url),
                                     login: creds.login, passcode: creds.passcode, heartBeat: options.heartBeat,
-                                    heartBeatGrace: options.heartBeatGrace,
+                                    heartBeatGrace: options.effectiveHeartBeatGrace,
                                     extraConnectHeaders: options.connectHeaders,
                                     useStompCommand: options.useStompCommand)
     }

@@ -148,6 +148,7 @@ final class FakePeerTests: XCTestCase {
         var o = options(peer)
         o.heartBeat = HeartBeat(300, 300)
         o.heartBeatGrace = 2
+        o.heartBeatMinimumSlack = .milliseconds(100)
         let client = try connect(o, box)
         XCTAssertEqual(client.connectedInfo.heartBeat.receiveInterval, 300)
         let start = Date()
