@@ -157,7 +157,16 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
         case .encoded(let b, let frames):
             buffer = b
             framesSent += frames
-            if let trace { trace(Array(b.readableBytesView)) }
+            if let trace {
+                // `frames` identical frames back to back: one trace event each.
+                let all = Array(b.readableBytesView)
+                let size = frames > 0 && all.count % frames == 0 ? all.count / frames : all.count
+                var i = 0
+                while i < all.count {
+                    trace(Array(all[i..<min(i + size, all.count)]))
+                    i += size
+                }
+            }
         case .raw(let bytes):
             buffer = context.channel.allocator.buffer(capacity: bytes.count)
             buffer.writeBytes(bytes)
