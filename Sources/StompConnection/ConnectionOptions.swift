@@ -90,6 +90,9 @@ public struct ConnectionOptions: Sendable {
     /// ...but never less than one interval plus this much (ActiveMQ asked for 500 ms sends a heart-beat
     /// only when its 500 ms check finds nothing written, so gaps reach 1 s). Default 1 s.
     public var heartBeatMinimumSlack: TimeAmount
+    /// We send a heart-beat after this fraction of the negotiated interval without writing (default 0.5):
+    /// ActiveMQ allows no grace at all and closes a connection whose heart-beats come exactly on time.
+    public var heartBeatSendRatio: Double
     public var tls: TLSOptions
     /// TCP connect + TLS handshake + CONNECTED, per URL.
     public var connectTimeout: TimeAmount
@@ -117,6 +120,7 @@ public struct ConnectionOptions: Sendable {
                 heartBeat: HeartBeat = HeartBeat(10_000, 10_000),
                 heartBeatGrace: Double = 2.0,
                 heartBeatMinimumSlack: TimeAmount = .seconds(1),
+                heartBeatSendRatio: Double = 0.5,
                 tls: TLSOptions = TLSOptions(),
                 connectTimeout: TimeAmount = .seconds(10),
                 receiptTimeout: TimeAmount = .seconds(10),
@@ -138,6 +142,7 @@ public struct ConnectionOptions: Sendable {
         self.heartBeat = heartBeat
         self.heartBeatGrace = heartBeatGrace
         self.heartBeatMinimumSlack = heartBeatMinimumSlack
+        self.heartBeatSendRatio = heartBeatSendRatio
         self.tls = tls
         self.connectTimeout = connectTimeout
         self.receiptTimeout = receiptTimeout

@@ -41,8 +41,10 @@ public final class StompClient: @unchecked Sendable {
     private var receiptCounter = 0
     private var subscriptionCounter = 0
     private var heartbeatTask: Scheduled<Void>?
+    private var lastSentAt: StompInstant?
     private var reconnectTask: Scheduled<Void>?
     private var publishers: [Int: BulkPublisher] = [:]
+    private var writableWaiters: [EventLoopPromise<Void>] = []
     private var publisherCounter = 0
     private var counters = ClientCounters()
     private var baseCounters = ClientCounters()   // totals of earlier links
@@ -263,7 +265,9 @@ public final class StompClient: @unchecked Sendable {
         link.login = session.configuration.login
         shared.withLockedValue { $0.url = url; $0.writable = channel.isWritable }
         do {
-            let frame = try session.connect(now: .now())
+            let now = StompInstant.now()
+            let frame = try session.connect(now: now)
+            lastSentAt = now
             channel.writeAndFlush(StompOutbound.frame(frame), promise: nil)
         } catch {
             link.failure = mapError(error)
@@ -370,6 +374,9 @@ public final class StompClient: @unchecked Sendable {
         let writable = channel.isWritable
         shared.withLockedValue { $0.writable = writable }
         if writable {
+            let waiters = writableWaiters
+            writableWaiters = []
+            for w in waiters { w.succeed(()) }
             for pub in publishers.values.sorted(by: { $0.id < $1.id }) { pump(pub) }
         }
     }
@@ -540,7 +547,7 @@ public final class StompClient: @unchecked Sendable {
             }
         }
         link.channel?.flush()
-        session.didSend(now: .now())
+        noteSent(.now())
         return restored
     }
 
@@ -568,6 +575,9 @@ public final class StompClient: @unchecked Sendable {
         let pubs = publishers
         publishers = [:]
         for (_, pub) in pubs { pub.fail(error) }
+        let waiters = writableWaiters
+        writableWaiters = []
+        for w in waiters { w.fail(error) }
     }
 
     private func publishState() {
@@ -594,12 +604,30 @@ public final class StompClient: @unchecked Sendable {
 
     // MARK: - Heart-beats
 
+    /// Any bytes written: resets our heart-beat timer (ours and the session's).
+    private func noteSent(_ now: StompInstant) {
+        session.didSend(now: now)
+        lastSentAt = now
+    }
+
+    /// We send a heart-beat after `heartBeatSendRatio` × the negotiated interval without writing, not after
+    /// the full interval: ActiveMQ checks every interval, without grace, that something arrived since its
+    /// last check, so a heart-beat sent exactly on time often lands just past its check and it closes
+    /// the connection ("Channel was inactive for too (>500) long").
+    private func ownHeartbeatDeadline() -> StompInstant? {
+        guard let ms = session.connectedInfo?.heartBeat.sendInterval, ms > 0, let last = lastSentAt else { return nil }
+        let ratio = min(max(options.heartBeatSendRatio, 0.1), 1.0)
+        return last.advanced(byNanoseconds: UInt64(Double(ms) * ratio * 1_000_000))
+    }
+
     private func scheduleTick() {
         heartbeatTask?.cancel()
         heartbeatTask = nil
         guard link != nil else { return }
         let now = StompInstant.now()
-        guard let deadline = session.nextDeadline(now: now) else { return }
+        var next = session.nextDeadline(now: now)
+        if let mine = ownHeartbeatDeadline() { next = next.map { min($0, mine) } ?? mine }
+        guard let deadline = next else { return }
         let at = max(deadline.nanoseconds, now.nanoseconds &+ 1_000_000)
         heartbeatTask = eventLoop.scheduleTask(deadline: .uptimeNanoseconds(at)) { [weak self] in
             guard let self else { return }
@@ -611,16 +639,21 @@ public final class StompClient: @unchecked Sendable {
     private func tick() {
         guard let link, let channel = link.channel else { return }
         let now = StompInstant.now()
+        var sendHeartbeat = false
         for action in session.tick(now: now) {
             switch action {
             case .sendHeartbeat:
-                channel.writeAndFlush(StompOutbound.heartbeat, promise: nil)
-                session.didSend(now: now)
+                sendHeartbeat = true
             case .peerSilent(let ago):
                 let every = session.connectedInfo?.heartBeat.receiveInterval ?? 0
                 fail(link, .peerSilent(silentForSeconds: Double(ago) / 1e9, expectedEveryMilliseconds: every))
                 return
             }
+        }
+        if let mine = ownHeartbeatDeadline(), mine <= now { sendHeartbeat = true }
+        if sendHeartbeat {
+            channel.writeAndFlush(StompOutbound.heartbeat, promise: nil)
+            noteSent(now)
         }
         scheduleTick()
     }
@@ -743,7 +776,7 @@ public final class StompClient: @unchecked Sendable {
             }
             self.counters.framesSent += 1
             channel.writeAndFlush(StompOutbound.frame(frame), promise: writePromise)
-            self.session.didSend(now: .now())
+            self.noteSent(.now())
         }
     }
 
@@ -864,7 +897,7 @@ public final class StompClient: @unchecked Sendable {
             self.counters.framesSent += 1
             let wp = self.eventLoop.makePromise(of: Void.self)
             channel.writeAndFlush(StompOutbound.raw(bytes), promise: wp)
-            self.session.didSend(now: .now())
+            self.noteSent(.now())
             wp.futureResult.whenComplete { result in
                 switch result {
                 case .success: p.succeed(())
@@ -911,6 +944,18 @@ public final class StompClient: @unchecked Sendable {
             case .connecting, .reconnecting:
                 self.finishClose(nil)
             }
+        }
+    }
+
+    /// Succeeds at once if the socket takes writes, else when its outbound buffer drained below the low
+    /// water mark. For callers that pipeline many `send`s without waiting for each.
+    public func waitUntilWritable() -> EventLoopFuture<Void> {
+        onLoop { p in
+            guard self.phase == .connected || self.phase == .disconnecting, let channel = self.link?.channel else {
+                p.fail(StompConnectionError.notConnected)
+                return
+            }
+            if channel.isWritable { p.succeed(()) } else { self.writableWaiters.append(p) }
         }
     }
 
@@ -1125,7 +1170,7 @@ public final class StompClient: @unchecked Sendable {
             channel.flush()
             pub.noteBuffered(channel)
         }
-        if wrote { session.didSend(now: .now()) }
+        if wrote { noteSent(.now()) }
         if pub.sent < pub.count && !channel.isWritable { pub.pauses += 1 }
         finishIfDone(pub)
         if !pub.done && pub.outstanding > 0 {

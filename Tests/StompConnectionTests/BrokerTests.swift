@@ -378,7 +378,10 @@ final class BrokerTests: XCTestCase {
             }
             _ = try client.subscribe(destination: q, receipt: true).wait()
             var futures: [EventLoopFuture<Void>] = []
-            for i in 0..<n { futures.append(client.send(destination: q, body: "\(i)")) }
+            for i in 0..<n {
+                futures.append(client.send(destination: q, body: "\(i)"))
+                if i % 200 == 199 { try client.waitUntilWritable().wait() }
+            }
             try EventLoopFuture.andAllSucceed(futures, on: client.eventLoop).wait()
             let r = try client.publish(destination: q, body: Array("bulk".utf8), count: m, receiptEvery: 500, receiptWindow: 2).wait()
             XCTAssertEqual(r.receipts, m / 500)
