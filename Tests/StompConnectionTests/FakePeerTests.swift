@@ -241,6 +241,36 @@ final class FakePeerTests: XCTestCase {
         XCTAssertEqual(client.state, .closed)
     }
 
+    /// failover: the connected broker goes away; the next URL in the list takes over, subscriptions restored.
+    func testFailoverReconnectsToTheNextURL() throws {
+        let a = try FakePeer(.silent(connectedHeaders: []))
+        let b = try FakePeer(.silent(connectedHeaders: []))
+        let box = EventBox()
+        var o = try ConnectionOptions(url: "failover:(stomp://127.0.0.1:\(a.port),stomp://127.0.0.1:\(b.port))")
+        o.reconnect = ReconnectPolicy(maxAttempts: 4, initialDelay: .milliseconds(20))
+        o.useEnvironmentCredentials = false
+        o.heartBeat = .none
+        let client = try connect(o, box)
+        XCTAssertEqual(client.url.port, a.port)
+        _ = try client.subscribe(destination: "/queue/a", id: "keep").wait()
+        try a.channel.close().wait()
+        try client.dropConnection().wait()
+        let ev = box.wait(5) { if case .reconnected = $0 { return true }; return false }
+        guard case .reconnected(_, let subs, _)? = ev else { return XCTFail("no reconnect: \(box.all)") }
+        XCTAssertEqual(subs.map { $0.id }, ["keep"])
+        XCTAssertEqual(client.url.port, b.port)
+        // b saw CONNECT then the SUBSCRIBE with the same id.
+        var text = ""
+        let until = Date().addingTimeInterval(2)
+        repeat {
+            text = String(decoding: b.received.value, as: UTF8.self)
+            if text.contains("SUBSCRIBE\n") { break }
+            Thread.sleep(forTimeInterval: 0.01)
+        } while Date() < until
+        XCTAssertTrue(text.contains("SUBSCRIBE\n") && text.contains("id:keep\n"), text)
+        _ = try? client.close().wait()
+    }
+
     func testSendWhileClosedFailsNotConnected() throws {
         let peer = try FakePeer(.silent(connectedHeaders: []))
         let box = EventBox()
