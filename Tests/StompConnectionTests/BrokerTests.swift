@@ -245,6 +245,7 @@ final class BrokerTests: XCTestCase {
         let e = expectConnectionError { _ = try connect(o, EventBox()) }
         guard case .authenticationFailed? = e else { return XCTFail("got \(String(describing: e))") }
         let text = e!.description
+        print("bad login: \(text)")
         XCTAssertFalse(text.contains("\n"))
         XCTAssertFalse(text.contains("wrong-passcode"))
         XCTAssertTrue(text.contains("guest"), text)
@@ -254,6 +255,7 @@ final class BrokerTests: XCTestCase {
         v.vhost = "no-such-vhost"
         let ve = expectConnectionError { _ = try connect(v, EventBox()) }
         guard case .authenticationFailed? = ve else { return XCTFail("got \(String(describing: ve))") }
+        print("bad vhost: \(ve!)")
     }
 
     /// An ERROR after CONNECTED (RabbitMQ: missing /amq/queue/) is surfaced and ends the connection.
@@ -267,6 +269,7 @@ final class BrokerTests: XCTestCase {
         XCTAssertNotNil(f.headers["message"])
         let closed = try XCTUnwrap(box.closed(5))
         guard case .brokerError? = closed else { return XCTFail("got \(String(describing: closed))") }
+        print("broker error: \(closed!)")
         XCTAssertFalse(closed!.description.contains("\n"))
         XCTAssertEqual(client.state, .closed)
     }

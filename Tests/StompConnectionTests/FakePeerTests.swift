@@ -161,6 +161,7 @@ final class FakePeerTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(silent, 0.6)
         XCTAssertLessThan(took, 2.0)
         XCTAssertTrue(closed!.description.contains("silent"), closed!.description)
+        print("silent: \(closed!)")
         // We kept sending heart-beats meanwhile.
         XCTAssertTrue(peer.received.value.filter { $0 == 0x0A }.count >= 2)
     }
@@ -177,6 +178,7 @@ final class FakePeerTests: XCTestCase {
         let text = closed!.description
         XCTAssertFalse(text.contains("\n"))
         XCTAssertTrue(text.contains("middle of a frame"), text)
+        print("mid-frame: \(text)")
         XCTAssertEqual(client.state, .closed)
     }
 
@@ -189,6 +191,7 @@ final class FakePeerTests: XCTestCase {
             return XCTFail("expected protocolViolation, got \(String(describing: closed))")
         }
         XCTAssertFalse(closed!.description.contains("\n"), closed!.description)
+        print("garbage: \(closed!)")
     }
 
     func testRefusedLogin() throws {
@@ -327,6 +330,7 @@ final class FakePeerTests: XCTestCase {
         let e = expectConnectionError { _ = try connect(o, EventBox()) }
         guard case .unreachable? = e else { return XCTFail("got \(String(describing: e))") }
         XCTAssertTrue(e!.description.contains("no-such-host.invalid"), e!.description)
+        print("unresolvable: \(e!)")
         XCTAssertFalse(e!.description.contains("\n"))
     }
 
