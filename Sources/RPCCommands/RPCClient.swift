@@ -70,6 +70,7 @@ public final class RPCClient: @unchecked Sendable {
     private var ids: CorrelationIDGenerator
     private var pending: [String: Pending] = [:]
     private var token: InterceptorToken?
+    private var writer: RPCWriter!
     private var isClosed = false
     private let counters = NIOLockedValueBox(Counters())
 
@@ -113,6 +114,7 @@ public final class RPCClient: @unchecked Sendable {
             .hop(to: loop)
             .map { info in
                 let rpc = RPCClient(client: client, replyTo: dest, subscriptionID: info.id)
+                rpc.writer = RPCWriter(client: client)
                 rpc.token = client.addInterceptor { [weak rpc] frame in rpc?.intercept(frame) ?? false }
                 // the connection ended for good: calls in flight fail now instead of timing out
                 client.closeFuture.whenComplete { [weak rpc] _ in loop.execute { rpc?.failAll(.closed) } }
@@ -158,10 +160,13 @@ public final class RPCClient: @unchecked Sendable {
         guard !isClosed else { completion(.failure(.closed)); return }
         let id = ids.make()
         var h = StompHeaders()
+        h.append("destination", destination)
         h.append(RPCHeader.replyTo, replyTo)
         h.append(RPCHeader.correlationID, id)
         h.append(RPCHeader.contentType, RPCHeader.json)
-        for (n, v) in extra.pairs where n != RPCHeader.replyTo && n != RPCHeader.correlationID { h.append(n, v) }
+        for (n, v) in extra.pairs where n != RPCHeader.replyTo && n != RPCHeader.correlationID && n != "destination" {
+            h.append(n, v)
+        }
         let body = template.body(id: id)
         let method = template.method
         let seconds = Double(timeout.nanoseconds) / 1e9
@@ -172,10 +177,18 @@ public final class RPCClient: @unchecked Sendable {
         }
         pending[id] = Pending(start: NIODeadline.now().uptimeNanoseconds, timeout: task, method: method, completion: completion)
         counters.withLockedValue { $0.sent += 1 }
-        client.send(destination: destination, headers: h, body: body).whenFailure { [weak self] e in
+        let failed: () -> Void = { [weak self] in
             guard let self, let p = self.pending.removeValue(forKey: id) else { return }
             p.timeout?.cancel()
-            p.completion(.failure(.sendFailed("\(e)")))
+            p.completion(.failure(.sendFailed("connection lost")))
+        }
+        do {
+            try writer.append(StompFrame(.send, headers: h, body: body), failed: failed)
+        } catch {
+            if let p = pending.removeValue(forKey: id) {
+                p.timeout?.cancel()
+                p.completion(.failure(.sendFailed("\(error)")))
+            }
         }
     }
 

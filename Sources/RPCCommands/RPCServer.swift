@@ -48,6 +48,7 @@ public final class RPCServer: @unchecked Sendable {
     private let finishedPromise: EventLoopPromise<Int>
     // event-loop state
     private var token: InterceptorToken?
+    private var writer: RPCWriter!
     private var served = 0
     private var started = 0
     private var inFlight = 0
@@ -89,6 +90,7 @@ public final class RPCServer: @unchecked Sendable {
         let server = RPCServer(client: client, options: options, onServed: onServed)
         let loop = client.eventLoop
         return loop.flatSubmit {
+            server.writer = RPCWriter(client: client)
             server.token = client.addInterceptor { [unowned server] frame in server.intercept(frame) }
             // a lost connection ends the server (its unacknowledged requests go to other responders)
             client.closeFuture.whenComplete { _ in loop.execute { server.stopping = true; server.complete() } }
@@ -156,7 +158,7 @@ public final class RPCServer: @unchecked Sendable {
 
     private func handle(_ frame: StompFrame) {
         let start = NIODeadline.now().uptimeNanoseconds
-        let messageID = frame.headers["message-id"]
+        let messageID = Self.ackHeaders(frame, version: client.connectedInfo.version)
         let replyTo = frame.headers[RPCHeader.replyTo]
         let cid = frame.headers[RPCHeader.correlationID]
         inFlight += 1
@@ -170,9 +172,11 @@ public final class RPCServer: @unchecked Sendable {
             return
         case .success(let r): req = r
         }
-        let id = req.id ?? cid.map { JSONValue.string($0) } ?? .null
+        let id = req.id ?? .null
+        // no "id": a notification, answered by nobody (it is still acknowledged)
+        let answerTo = req.id == nil ? nil : replyTo
         let done: (RPCOutcome) -> Void = { [self] outcome in
-            respond(RPCResponse(outcome: outcome, id: id), method: req.method, replyTo: replyTo, cid: cid,
+            respond(RPCResponse(outcome: outcome, id: id), method: req.method, replyTo: answerTo, cid: cid,
                     messageID: messageID, start: start)
         }
         switch req.method {
@@ -203,34 +207,50 @@ public final class RPCServer: @unchecked Sendable {
         }
     }
 
-    private func respond(_ response: RPCResponse, method: String, replyTo: String?, cid: String?, messageID: String?,
+    /// The headers of the ACK for `frame` (1.2: id = its ack header; 1.1: message-id + subscription; 1.0: message-id).
+    static func ackHeaders(_ frame: StompFrame, version: StompVersion) -> StompHeaders? {
+        let h = frame.headers
+        var a = StompHeaders()
+        switch version {
+        case .v1_2:
+            guard let id = h["ack"] ?? h["message-id"] else { return nil }
+            a.append("id", id)
+        case .v1_1:
+            guard let id = h["message-id"] else { return nil }
+            a.append("message-id", id)
+            if let s = h["subscription"] { a.append("subscription", s) }
+        case .v1_0:
+            guard let id = h["message-id"] else { return nil }
+            a.append("message-id", id)
+        }
+        return a
+    }
+
+    /// Sends the reply, then the ACK, in one write (coalesced with the other replies of this event-loop pass):
+    /// the broker sees the reply before the ACK, so a request is never acknowledged unanswered.
+    private func respond(_ response: RPCResponse, method: String, replyTo: String?, cid: String?, messageID ack: StompHeaders?,
                          start: UInt64) {
         let errorCode: Int?
         if case .error(let e) = response.outcome { errorCode = e.code } else { errorCode = nil }
-        let finishOne = { [self] (replied: Bool) in
-            if let messageID {
-                _ = client.ack(messageID: messageID)
+        do {
+            if let replyTo {
+                var h = StompHeaders()
+                h.append("destination", replyTo)
+                if let cid { h.append(RPCHeader.correlationID, cid) }
+                h.append(RPCHeader.contentType, RPCHeader.json)
+                try writer.append(StompFrame(.send, headers: h, body: response.encode()))
             }
-            inFlight -= 1
-            served += 1
-            servedBox.withLockedValue { $0 += 1 }
-            onServed(RPCServedCall(method: method, correlationID: cid, errorCode: errorCode,
-                                   nanoseconds: NIODeadline.now().uptimeNanoseconds &- start, replied: replied))
-            if let c = options.count, served >= c { finish() }
-            if stopping && inFlight == 0 { unsubscribe() }
+            if let ack { try writer.append(StompFrame(.ack, headers: ack)) }
+        } catch {
+            // cannot encode (e.g. a reply-to with a line feed in STOMP 1.0): leave it unacknowledged
         }
-        guard let replyTo else { finishOne(false); return }
-        var h = StompHeaders()
-        if let cid { h.append(RPCHeader.correlationID, cid) }
-        h.append(RPCHeader.contentType, RPCHeader.json)
-        client.send(destination: replyTo, headers: h, body: response.encode()).whenComplete { [self] r in
-            switch r {
-            case .success: finishOne(true)
-            case .failure:  // connection gone: the broker redelivers the request elsewhere
-                inFlight -= 1
-                if stopping && inFlight == 0 { unsubscribe() }
-            }
-        }
+        inFlight -= 1
+        served += 1
+        servedBox.withLockedValue { $0 += 1 }
+        onServed(RPCServedCall(method: method, correlationID: cid, errorCode: errorCode,
+                               nanoseconds: NIODeadline.now().uptimeNanoseconds &- start, replied: replyTo != nil))
+        if let c = options.count, served >= c { finish() }
+        if stopping && inFlight == 0 { unsubscribe() }
     }
 
     // MARK: built-ins

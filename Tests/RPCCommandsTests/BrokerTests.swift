@@ -148,14 +148,18 @@ final class RPCBrokerTests: BrokerTestCase {
         }
         try send("{not json", "c1")
         try send(#"{"jsonrpc":"2.0","method":5,"id":"c2"}"#, "c2")
+        try send(#"{"jsonrpc":"2.0","method":"echo","params":[0]}"#, "c4")     // a notification: no reply
         try send(#"{"jsonrpc":"2.0","method":"echo","params":[1],"id":"c3"}"#, "c3")
         let deadline = Date().addingTimeInterval(5)
-        while log.frames.count < 3, Date() < deadline { usleep(20_000) }
+        func replyCount() -> Int { log.frames.filter { $0.command == .message }.count }
+        while replyCount() < 3, Date() < deadline { usleep(20_000) }
+        usleep(200_000)     // a reply to the notification would have come by now
         let byID = Dictionary(log.frames.map { ($0.headers["correlation-id"] ?? "", $0.bodyString ?? "") }, uniquingKeysWith: { a, _ in a })
         XCTAssertTrue(byID["c1"]?.hasPrefix(#"{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error""#) ?? false, byID["c1"] ?? "none")
         XCTAssertTrue(byID["c1"]?.hasSuffix(#","id":"c1"}"#) ?? false)
         XCTAssertTrue(byID["c2"]?.hasPrefix(#"{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request""#) ?? false, byID["c2"] ?? "none")
         XCTAssertEqual(byID["c3"], #"{"jsonrpc":"2.0","result":[1],"id":"c3"}"#)
+        XCTAssertNil(byID["c4"])
         XCTAssertEqual(log.frames.first { $0.command == .message }?.headers["content-type"], "application/json")
         _ = try server.stop().wait()
     }
