@@ -164,13 +164,12 @@ public struct ConnectionOptions: Sendable {
     }
 
     /// The CONNECT credentials for `url`: options, then URL userinfo, then the environment.
+    /// Each of login and passcode falls back separately, so `--login L` with `STOMP_PASSCODE` set
+    /// sends both.
     public func credentials(for url: StompURL) -> (login: String?, passcode: String?) {
-        if login != nil || passcode != nil { return (login ?? url.login, passcode ?? url.passcode) }
-        if url.login != nil || url.passcode != nil { return (url.login, url.passcode) }
-        if useEnvironmentCredentials {
-            return (ConnectionOptions.env("STOMP_LOGIN"), ConnectionOptions.env("STOMP_PASSCODE"))
-        }
-        return (nil, nil)
+        let environmentLogin = useEnvironmentCredentials ? ConnectionOptions.env("STOMP_LOGIN") : nil
+        let environmentPasscode = useEnvironmentCredentials ? ConnectionOptions.env("STOMP_PASSCODE") : nil
+        return (login ?? url.login ?? environmentLogin, passcode ?? url.passcode ?? environmentPasscode)
     }
 
     /// The CONNECT `host` header for `url`: options.vhost, then the URL's vhost, then "/".

@@ -383,12 +383,8 @@ public final class Shell: @unchecked Sendable {
         let gen = generation
         let inbox = self.inbox
         let future = StompClient.connect(options, on: group) { event in inbox.push(event, generation: gen) }
-        future.whenFailure { error in
-            // a refused login is the broker's ERROR: let expect-error see it
-            if case .authenticationFailed(let message, _) = error as? StompConnectionError {
-                inbox.push(.frame(StompFrame(.error, headers: ["message": message])), generation: gen)
-            }
-        }
+        // A refused login reaches the inbox as the broker's own ERROR frame (the client emits it
+        // before failing the connect), so `expect-error` can assert it.
         do {
             let c = try waitInterruptibly(future)
             client = c

@@ -90,6 +90,11 @@ final class StompURLTests: XCTestCase {
         XCTAssertEqual(o.credentials(for: o.urls[0]).passcode, "envpass")
         let withURL = try ConnectionOptions(url: "stomp://u:p@h")
         XCTAssertEqual(withURL.credentials(for: withURL.urls[0]).login, "u")
+        // A login given as an option still takes the passcode from the environment.
+        var loginOnly = try ConnectionOptions(url: "stomp://h")
+        loginOnly.login = "admin"
+        XCTAssertEqual(loginOnly.credentials(for: loginOnly.urls[0]).login, "admin")
+        XCTAssertEqual(loginOnly.credentials(for: loginOnly.urls[0]).passcode, "envpass")
     }
 
     func testHeartBeatGraceHasAMinimumSlack() {
