@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # stompsh next to stomp.py (and a bare socket, the broker's limit) on the same broker(s), in one run.
 #
-#   bench/compare.sh [--quick] [--broker activemq|rabbitmq|both] [--write-results] [--keep DIR]
+#   bench/compare.sh [--quick] [--broker activemq|rabbitmq|both] [--private|--shared] [--write-results] [--keep DIR]
 #
-# Starts the brokers as the tests do (scripts/brokers start), builds stompsh and stompproto-bench in release mode
+# Starts the brokers as the tests do (scripts/brokers start): --private (the default without --quick) starts a
+# second pair for this run only (run dir /tmp/stompsh-bench-run, ports 626xx; stopped at the end), so tests
+# restarting the shared brokers cannot disturb it; --shared (the default with --quick) uses the tests' brokers.
+# Builds stompsh and stompproto-bench in release mode
 # (swift build -c release --scratch-path .build-bench), then for each broker runs stompsh's `bench`/`rpc bench`
 # commands and the equivalent stomp.py programs (bench/py_bench.py, Tests/python/rpc_peer.py), and prints a
 # Markdown table: work | stompsh | stomp.py | ratio | target. Then start-up times, memory, and the StompProto
@@ -17,6 +20,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 PY=${PYTHON:-python3}
 QUICK=0
+PRIVATE=
 BROKERS=both
 WRITE=0
 KEEP=
@@ -25,13 +29,16 @@ while [[ $# -gt 0 ]]; do
         --quick) QUICK=1 ;;
         --broker) BROKERS=$2; shift ;;
         --write-results) WRITE=1 ;;
+        --private) PRIVATE=1 ;;
+        --shared) PRIVATE=0 ;;
         --keep) KEEP=$2; shift ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
         *) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
 done
 if [[ $QUICK == 1 && $BROKERS == both ]]; then BROKERS=activemq; fi
+if [[ -z $PRIVATE ]]; then PRIVATE=$((1 - QUICK)); fi
 
 # --- counts -------------------------------------------------------------------------------------------------
 if [[ $QUICK == 1 ]]; then
@@ -52,6 +59,7 @@ pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     [[ -n $KEEP ]] || rm -rf "$OUT"
+    if [[ $PRIVATE == 1 ]]; then "$REPO/scripts/brokers" stop >&2 || true; fi
 }
 trap cleanup EXIT
 
@@ -67,7 +75,12 @@ record() {
 }
 
 # --- brokers and build ----------------------------------------------------------------------------------------
-say "brokers (scripts/brokers start)"
+if [[ $PRIVATE == 1 ]]; then
+    export STOMPSH_RUN_DIR=${STOMPSH_BENCH_RUN_DIR:-/tmp/stompsh-bench-run}
+    export ACTIVEMQ_STOMP_PORT=62613 RABBITMQ_STOMP_PORT=62620 RABBITMQ_STOMP_TLS_PORT=62621 RABBITMQ_AMQP_PORT=6682
+    export RABBITMQ_DIST_PORT=26682 RABBITMQ_EPMD_PORT=25369
+fi
+say "brokers (scripts/brokers start$([[ $PRIVATE == 1 ]] && echo ", private: $STOMPSH_RUN_DIR"))"
 "$REPO/scripts/brokers" start >&2
 eval "$("$REPO/scripts/brokers" env)"
 
@@ -181,16 +194,16 @@ say "memory: idle, then consuming $N_MEM messages"
 fp=$!
 record memory consume_big stompsh "$("$BIN" "$URL" --json -c "bench consume /queue/stompsh.bench.$TAG.mem -n $N_MEM --json")"
 wait $fp || true
-"$BIN" "$URL" --json -c "bench send /queue/stompsh.bench.$TAG.mem2 -n $N_MEM --json" > "$OUT/sendbig.json"
+"$BIN" "$URL" --json -c "bench send /topic/stompsh.bench.$TAG.mem2 -n $N_MEM --json" > "$OUT/sendbig.json"   # a topic without subscribers: the broker drops them (1M queued would hit its memory limit)
 record memory send_big stompsh "$(cat "$OUT/sendbig.json")"
-drain "$URL" "/queue/stompsh.bench.$TAG.mem2"; drain "$URL" "/queue/stompsh.bench.$TAG.mem"; drain "$URL" "/queue/stompsh.bench.$TAG.oneshot"
+drain "$URL" "/queue/stompsh.bench.$TAG.mem"; drain "$URL" "/queue/stompsh.bench.$TAG.oneshot"
 
 # --- codec -----------------------------------------------------------------------------------------------------
 say "StompProto codec (stompproto-bench --seconds $CODEC_S)"
 (cd "$REPO" && "$CODEC" --seconds "$CODEC_S") > "$OUT/codec.txt" 2>&1 || echo "stompproto-bench failed" >> "$OUT/codec.txt"
 
 # --- report ----------------------------------------------------------------------------------------------------
-CMDLINE="bench/compare.sh $([[ $QUICK == 1 ]] && echo --quick) --broker $BROKERS"
+CMDLINE="bench/compare.sh $([[ $QUICK == 1 ]] && echo "--quick ")--broker $BROKERS $([[ $PRIVATE == 1 ]] && echo --private || echo --shared)"
 "$PY" "$HERE/report.py" "$RESULTS" "$OUT/codec.txt" --command "$CMDLINE" --bin "$BIN" > "$OUT/report.md"
 cat "$OUT/report.md"
 if [[ $WRITE == 1 ]]; then

@@ -64,6 +64,20 @@ public struct BenchMemory: Sendable, Equatable {
 
 @inline(__always) func benchNow() -> UInt64 { NIODeadline.now().uptimeNanoseconds }
 
+/// Events of a bench's own connection, handed to the running engine (on the event loop).
+public final class BenchEventRouter: @unchecked Sendable {
+    var onFrame: ((StompFrame) -> Void)?
+    var onClosed: ((StompConnectionError?) -> Void)?
+    public init() {}
+    public func handle(_ event: ClientEvent) {
+        switch event {
+        case .frame(let f): onFrame?(f)
+        case .closed(let e): onClosed?(e)
+        default: break
+        }
+    }
+}
+
 // MARK: - send
 
 public struct SendBenchResult: Sendable {
@@ -82,8 +96,11 @@ public struct SendBenchResult: Sendable {
 }
 
 /// `bench send`: N copies of one SEND. No receipts: the connection's bulk `publish` (back-pressure, batched
-/// flushes) in chunks, so Ctrl-C stops within a chunk. Receipts: one `send(receipt:)` per message, each RECEIPT's
-/// round trip recorded, sequentially or with at most W outstanding.
+/// flushes) in chunks, so Ctrl-C stops within a chunk. Receipts: sequentially or with at most W outstanding, each
+/// RECEIPT's round trip recorded. The SEND frames with receipts are encoded here and written with `sendRaw`, all
+/// those a batch of RECEIPTs makes room for in one write (one flush): `send(receipt:)` flushes every frame and
+/// schedules a timeout per receipt, which halves the rate (see bench/RESULTS.md); their RECEIPTs come back as
+/// events of the bench's own connection (`router`).
 public final class SendBench: @unchecked Sendable {
     public static let chunk = 10_000
 
@@ -93,8 +110,15 @@ public final class SendBench: @unchecked Sendable {
     let body: [UInt8]
     let count: Int
     let mode: BenchReceipts
+    let router: BenchEventRouter
     let promise: EventLoopPromise<SendBenchResult>
     var loop: EventLoop { client.eventLoop }
+    let receiptPrefix = "bench-\(UInt32.random(in: 0...UInt32.max))-"
+    var sentAt: [Int: UInt64] = [:]
+    var refillScheduled = false
+    var lastProgressNs: UInt64 = 0
+    var watchdog: RepeatedTask?
+    var encoder: FrameEncoder?
 
     // event-loop state
     var startNs: UInt64 = 0
@@ -107,8 +131,10 @@ public final class SendBench: @unchecked Sendable {
     var stopped = false
     var finished = false
 
-    init(client: StompClient, destination: String, headers: StompHeaders, size: Int, count: Int, mode: BenchReceipts) {
+    init(client: StompClient, destination: String, headers: StompHeaders, size: Int, count: Int, mode: BenchReceipts,
+         router: BenchEventRouter) {
         self.client = client
+        self.router = router
         self.destination = destination
         self.headers = headers
         self.body = Self.body(size: size)
@@ -124,8 +150,9 @@ public final class SendBench: @unchecked Sendable {
     }
 
     public static func start(client: StompClient, destination: String, headers: StompHeaders = [:], size: Int,
-                             count: Int, receipts: BenchReceipts) -> SendBench {
-        let b = SendBench(client: client, destination: destination, headers: headers, size: size, count: count, mode: receipts)
+                             count: Int, receipts: BenchReceipts, router: BenchEventRouter) -> SendBench {
+        let b = SendBench(client: client, destination: destination, headers: headers, size: size, count: count, mode: receipts,
+                          router: router)
         b.loop.execute { b.begin() }
         return b
     }
@@ -143,14 +170,39 @@ public final class SendBench: @unchecked Sendable {
         startNs = benchNow()
         switch mode {
         case .none: publishChunk()
-        case .each, .window: fill()
+        case .each, .window:
+            encoder = FrameEncoder(version: client.connectedInfo.version, contentLength: client.options.contentLength)
+            router.onFrame = { [self] f in
+                switch f.command {
+                case .receipt: if let id = f.headers["receipt-id"] { receipt(id) }
+                case .error: fail(StompConnectionError.brokerError(ServerError(frame: f)))
+                default: break
+                }
+            }
+            router.onClosed = { [self] e in fail(e ?? StompConnectionError.notConnected) }
+            lastProgressNs = startNs
+            let timeout = client.options.receiptTimeout
+            watchdog = loop.scheduleRepeatedTask(initialDelay: .milliseconds(500), delay: .milliseconds(500)) { [self] _ in
+                if outstanding > 0, benchNow() &- lastProgressNs > UInt64(timeout.nanoseconds) {
+                    fail(StompConnectionError.timeout(what: "RECEIPT (\(outstanding) outstanding)",
+                                                      seconds: Double(timeout.nanoseconds) / 1e9))
+                }
+            }
+            fill()
         }
     }
 
     func fail(_ error: Error) {
         guard !finished else { return }
         finished = true
+        cleanUp()
         promise.fail(error)
+    }
+
+    func cleanUp() {
+        watchdog?.cancel()
+        router.onFrame = nil
+        router.onClosed = nil
     }
 
     // no receipts: bulk publish, chunk by chunk, then one SEND with a receipt
@@ -194,23 +246,47 @@ public final class SendBench: @unchecked Sendable {
         case .window(let w): limit = w
         default: limit = 1
         }
-        while !stopped, !finished, outstanding < limit, issued < count {
-            issued += 1
-            outstanding += 1
-            let t0 = benchNow()
-            client.send(destination: destination, headers: headers, body: body, receipt: true).whenComplete { r in
-                self.outstanding -= 1
-                switch r {
-                case .success:
-                    self.completed += 1
-                    self.receipts += 1
-                    self.recorder.record(nanoseconds: benchNow() &- t0)
-                    self.fill()
-                case .failure(let e): self.fail(e)
-                }
+        let k = min(limit - outstanding, count - issued)
+        guard !stopped, !finished, k > 0, let encoder else { maybeFinish(); return }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(k * (body.count + destination.utf8.count + 64))
+        let now = benchNow()
+        do {
+            for _ in 0..<k {
+                issued += 1
+                var h = headers
+                h["destination"] = destination
+                h["receipt"] = receiptPrefix + String(issued)
+                try encoder.encode(StompFrame(.send, headers: h, body: body), into: &bytes)
+                sentAt[issued] = now
+            }
+        } catch {
+            fail(error)
+            return
+        }
+        outstanding += k
+        client.sendRaw(bytes).whenFailure { e in self.fail(e) }
+    }
+
+    func receipt(_ id: String) {
+        guard !finished, id.hasPrefix(receiptPrefix), let seq = Int(id.dropFirst(receiptPrefix.count)),
+              let t0 = sentAt.removeValue(forKey: seq) else { return }
+        let now = benchNow()
+        lastProgressNs = now
+        recorder.record(nanoseconds: now &- t0)
+        outstanding -= 1
+        completed += 1
+        receipts += 1
+        if case .each = mode {
+            fill()
+        } else if !refillScheduled {
+            // after the rest of this read's RECEIPTs: one write for all the room they make
+            refillScheduled = true
+            loop.execute { [self] in
+                refillScheduled = false
+                fill()
             }
         }
-        maybeFinish()
     }
 
     func maybeFinish() {
@@ -223,6 +299,7 @@ public final class SendBench: @unchecked Sendable {
     func finish() {
         guard !finished else { return }
         finished = true
+        cleanUp()
         let end = benchNow()
         promise.succeed(SendBenchResult(messages: completed, size: body.count, receipts: receipts,
                                         writtenNanoseconds: (writtenNs == 0 ? end : writtenNs) &- startNs,

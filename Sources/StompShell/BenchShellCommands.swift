@@ -53,7 +53,8 @@ public enum BenchShellCommands {
                 Round trips one at a time, with live min/avg/p50/p99 on a terminal (Ctrl-C stops), like
                 redis-cli --latency. Without DEST: SEND with a receipt to \(defaultLatencyDestination); with DEST: the
                 message sent to DEST comes back to this session's subscription.
-            Ctrl-C stops a bench and prints what it measured. A progress line shows on a terminal.
+            Ctrl-C stops a bench and prints what it measured. A progress line shows on a terminal. A bench runs on a
+            connection of its own to the session's broker (same options, but no trace, heart-beats or reconnect).
             """,
             needsConnection: true,
             run: { shell, cmd in try run(shell, cmd) }),
@@ -73,12 +74,32 @@ public enum BenchShellCommands {
         for o in cmd.optionValues where !allowed.contains(o.long) {
             throw ShellError("option \(o.long) does not apply to 'bench \(sub)'", column: o.column)
         }
-        let client = try shell.requireClient()
+        let session = try shell.requireClient()
+        let router = BenchEventRouter()
+        let client = try benchConnection(shell, like: session, router: router)
+        defer { close(shell, client) }
         switch sub {
-        case "send": try send(shell, cmd, client)
+        case "send": try send(shell, cmd, client, router)
         case "consume": try consume(shell, cmd, client)
         default: try latency(shell, cmd, client)
         }
+    }
+
+    /// A bench runs on a connection of its own to the session's broker, with the session's options except: no
+    /// wire trace, no heart-beats, no reconnect, and no events for the shell. So the figures are the client
+    /// library's and the broker's (not the shell's inbox and trace plumbing), a flood of frames never interleaves
+    /// with the session's, and the session's subscriptions see nothing of it.
+    static func benchConnection(_ shell: Shell, like session: StompClient, router: BenchEventRouter) throws -> StompClient {
+        var o = session.options
+        o.urls = [session.url]
+        o.trace = false
+        o.heartBeat = .none
+        o.reconnect = .none
+        return try shell.waitInterruptibly(StompClient.connect(o, on: shell.group) { e in router.handle(e) })
+    }
+
+    static func close(_ shell: Shell, _ client: StompClient) {
+        do { try shell.waitInterruptibly(client.disconnect(), timeout: 5) } catch { _ = client.close() }
     }
 
     static func destination(_ cmd: ParsedCommand, _ sub: String) throws -> String {
@@ -111,7 +132,7 @@ public enum BenchShellCommands {
 
     // MARK: send
 
-    static func send(_ shell: Shell, _ cmd: ParsedCommand, _ client: StompClient) throws {
+    static func send(_ shell: Shell, _ cmd: ParsedCommand, _ client: StompClient, _ router: BenchEventRouter) throws {
         let dest = try destination(cmd, "send")
         let n = try integer(cmd, "--count", min: 1) ?? defaultCount
         let size = try integer(cmd, "--size", min: 0) ?? defaultSize
@@ -123,7 +144,8 @@ public enum BenchShellCommands {
             }
             mode = m
         }
-        let b = SendBench.start(client: client, destination: dest, headers: headers(cmd), size: size, count: n, receipts: mode)
+        let b = SendBench.start(client: client, destination: dest, headers: headers(cmd), size: size, count: n, receipts: mode,
+                                router: router)
         let r = try drive(shell, cmd, result: b.result, stop: b.stop) {
             b.progress().map { p in Tick(live: "\(p.done) msgs  \(StatsFormat.fixed(p.perSecond, 0)) msgs/s") }
         }
