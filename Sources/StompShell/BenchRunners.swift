@@ -323,7 +323,8 @@ public struct ConsumeBenchResult: Sendable {
 
 /// `bench consume`: subscribes, counts N messages in an interceptor on the event loop (they never reach the
 /// shell's inbox), ACKs each in client-individual mode, then unsubscribes. Stops early after `idleTimeout`
-/// without a message.
+/// without a message. The ACKs of one read's messages are encoded here and written together with `sendRaw` (one
+/// flush): `ack(messageID:)` flushes every ACK, which costs more than half the rate (see bench/RESULTS.md).
 public final class ConsumeBench: @unchecked Sendable {
     let client: StompClient
     let destination: String
@@ -345,6 +346,9 @@ public final class ConsumeBench: @unchecked Sendable {
     var ending = false
     var finished = false
     var watchdog: RepeatedTask?
+    var ackBytes: [UInt8] = []
+    var ackFlushScheduled = false
+    lazy var encoder = FrameEncoder(version: client.connectedInfo.version, contentLength: .never)
 
     init(client: StompClient, destination: String, count: Int, ack: AckMode, prefetch: Int?, headers: StompHeaders,
          idleTimeout: TimeAmount) {
@@ -410,10 +414,32 @@ public final class ConsumeBench: @unchecked Sendable {
         received += 1
         bytes += frame.body.count
         lastNs = benchNow()
-        if ack != .auto {
-            _ = client.ack(messageID: frame.headers["ack"] ?? frame.headers["message-id"])
-        }
+        if ack != .auto { queueAck(frame) }
         if received >= count { end() }
+    }
+
+    func queueAck(_ frame: StompFrame) {
+        let messageID = frame.headers["message-id"] ?? ""
+        var h = StompHeaders()
+        switch encoder.version {
+        case .v1_2: h.append("id", frame.headers["ack"] ?? messageID)
+        case .v1_1: h.append("message-id", messageID); h.append("subscription", subscriptionID)
+        case .v1_0: h.append("message-id", messageID)
+        }
+        do { try encoder.encode(StompFrame(.ack, headers: h), into: &ackBytes) } catch { return }
+        if !ackFlushScheduled {
+            // after the rest of this read's messages: one write for all their ACKs
+            ackFlushScheduled = true
+            loop.execute { [self] in flushAcks() }
+        }
+    }
+
+    func flushAcks() {
+        ackFlushScheduled = false
+        guard !ackBytes.isEmpty else { return }
+        let bytes = ackBytes
+        ackBytes.removeAll(keepingCapacity: true)
+        _ = client.sendRaw(bytes)
     }
 
     func end() {
@@ -421,6 +447,7 @@ public final class ConsumeBench: @unchecked Sendable {
         ending = true
         endNs = received > 0 ? lastNs : benchNow()    // the last message, not the idle time after it
         watchdog?.cancel()
+        flushAcks()
         client.unsubscribe(id: subscriptionID, receipt: true).whenComplete { _ in
             self.cleanUp()
             self.finished = true
