@@ -110,7 +110,9 @@ public final class RPCClient: @unchecked Sendable {
         let token = CorrelationIDGenerator.randomToken(10)
         let dest = replyTo ?? "/temp-queue/stompsh-\(token)"
         let loop = client.eventLoop
-        return client.subscribe(destination: dest, id: "stompsh-rpc-replies-\(token)", ack: .auto, receipt: true)
+        var h = StompHeaders()
+        if client.connectedInfo.server?.hasPrefix("ActiveMQ") ?? false { h["activemq.dispatchAsync"] = "false" }
+        return client.subscribe(destination: dest, id: "stompsh-rpc-replies-\(token)", ack: .auto, headers: h, receipt: true)
             .hop(to: loop)
             .map { info in
                 let rpc = RPCClient(client: client, replyTo: dest, subscriptionID: info.id)

@@ -55,6 +55,9 @@ public final class RPCServer: @unchecked Sendable {
     private var stopping = false
     private var unsubscribed = false
     private let servedBox = NIOLockedValueBox(0)
+    private let lostConnection = NIOLockedValueBox(false)
+    /// True when the server ended because its connection closed for good (not by `stop()` or `count`).
+    public var endedByConnectionLoss: Bool { lostConnection.withLockedValue { $0 } }
     public var servedCount: Int { servedBox.withLockedValue { $0 } }
 
     /// The built-in methods as an OpenRPC description.
@@ -93,7 +96,13 @@ public final class RPCServer: @unchecked Sendable {
             server.writer = RPCWriter(client: client)
             server.token = client.addInterceptor { [unowned server] frame in server.intercept(frame) }
             // a lost connection ends the server (its unacknowledged requests go to other responders)
-            client.closeFuture.whenComplete { _ in loop.execute { server.stopping = true; server.complete() } }
+            client.closeFuture.whenComplete { _ in
+                loop.execute {
+                    if !server.stopping { server.lostConnection.withLockedValue { $0 = true } }
+                    server.stopping = true
+                    server.complete()
+                }
+            }
             var h = options.headers
             let n = String(options.concurrency)
             let broker = client.connectedInfo.server ?? ""
@@ -101,6 +110,8 @@ public final class RPCServer: @unchecked Sendable {
                 h["prefetch-count"] = n
             } else if broker.hasPrefix("ActiveMQ") {
                 h["activemq.prefetchSize"] = n
+                // deliver on the sender's thread, not through a dispatch thread: lower latency, fewer wake-ups
+                if h["activemq.dispatchAsync"] == nil { h["activemq.dispatchAsync"] = "false" }
             } else {
                 h["activemq.prefetchSize"] = n
                 h["prefetch-count"] = n

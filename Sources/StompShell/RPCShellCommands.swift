@@ -75,6 +75,39 @@ public enum RPCShellCommands {
         return r
     }
 
+    /// A connection of its own to the session's broker (as `bench` does): the session's options without wire
+    /// trace, heart-beats or reconnect, and no events for the shell, so `rpc bench` and `rpc serve` measure
+    /// and serve at the library's speed rather than the shell's inbox and trace plumbing.
+    /// `notes` (optional) collects what happened to the connection (broker ERRORs, reconnects) for the shell to print;
+    /// `reconnect` keeps the session's reconnect policy (a responder outlives an ERROR, e.g. ActiveMQ refusing a
+    /// reply to a temporary queue whose caller has gone).
+    static func ownConnection(_ shell: Shell, like session: StompClient, reconnect: Bool = false,
+                              notes: NIOLockedValueBox<[String]>? = nil) throws -> StompClient {
+        var o = session.options
+        o.urls = [session.url]
+        o.trace = false
+        o.heartBeat = .none
+        if !reconnect { o.reconnect = .none }
+        let wake = shell.wake
+        return try shell.waitInterruptibly(StompClient.connect(o, on: shell.group) { e in
+            guard let notes else { return }
+            var note: String?
+            switch e {
+            case .frame(let f) where f.command == .error:
+                note = "broker ERROR: " + (f.headers["message"] ?? "") + (f.bodyString.flatMap { $0.split(separator: "\n").first }.map { " (\($0.trimmingCharacters(in: .whitespaces)))" } ?? "")
+            case .connectionLost(let r): note = "connection lost: \(r)"
+            case .reconnected: note = "reconnected; serving again"
+            case .closed(let err?): note = "connection closed: \(err)"
+            default: break
+            }
+            if let note { notes.withLockedValue { $0.append(note) }; wake.signal() }
+        }, timeout: 30)
+    }
+
+    static func closeOwn(_ shell: Shell, _ client: StompClient) {
+        do { try shell.waitInterruptibly(client.disconnect(), timeout: 5) } catch { _ = client.close() }
+    }
+
     // MARK: tokenizing the rest of the line
 
     struct Word { var text: String; var column: Int; var raw: String }
@@ -341,24 +374,19 @@ public enum RPCShellCommands {
     static func serve(_ shell: Shell, _ cmd: ParsedCommand, _ a: Args) throws {
         guard let destWord = a.positional.first else { throw RPCUsageError("missing argument DEST for 'rpc serve'", column: cmd.endColumn) }
         if a.positional.count > 1 { throw RPCUsageError("unexpected argument '\(a.positional[1].text)'", column: a.positional[1].column) }
-        let client = try shell.requireClient()
-        let count = try number(a, "--count", integer: true, min: 1).map { Int($0) }
+        let session = try shell.requireClient()
+        var remaining = try number(a, "--count", integer: true, min: 1).map { Int($0) }
         let concurrency = try number(a, "--concurrency", integer: true, min: 1).map { Int($0) } ?? RPCServerOptions.defaultConcurrency
         let quiet = a.flag("--quiet") || shell.settings.quiet
         let json = jsonMode(shell, a)
-        let options = RPCServerOptions(destination: destWord.text, concurrency: concurrency, count: count,
-                                       exec: a.option("--exec")?.text, headers: try headers(a))
+        let extra = try headers(a)
         let queue = NIOLockedValueBox([RPCServedCall]())
+        let notes = NIOLockedValueBox([String]())
         let wake = shell.wake
-        let server = try shell.waitInterruptibly(RPCServer.start(on: client, options: options) { call in
-            if quiet { return }
-            queue.withLockedValue { $0.append(call) }
-            wake.signal()
-        }, timeout: 30)
-        shell.output.info("serving \(destWord.text) (concurrency \(concurrency)\(count.map { ", \($0) calls" } ?? ""); Ctrl-C stops)")
-        let done = NIOLockedValueBox(false)
-        server.finished.whenComplete { _ in done.withLockedValue { $0 = true }; wake.signal() }
+        var total = 0
+        var announced = false
         func flush() {
+            for n in notes.withLockedValue({ q -> [String] in defer { q.removeAll() }; return q }) { shell.output.warning(n) }
             for c in queue.withLockedValue({ q -> [RPCServedCall] in defer { q.removeAll() }; return q }) {
                 let ms = StatsFormat.fixed(Double(c.nanoseconds) / 1e6, 3)
                 if json {
@@ -370,17 +398,43 @@ public enum RPCShellCommands {
                 }
             }
         }
-        while !done.withLockedValue({ $0 }) {
-            if shell.interrupted {
-                Interrupt.clear()
-                _ = try? shell.waitInterruptibly(server.stop(), timeout: 10)
-                break
+        // Serves on a connection of its own unless `set trace on` (then on the session's, to show the frames).
+        // When the broker ends that connection (ActiveMQ sends ERROR for a reply to a temporary queue whose caller
+        // has gone), it connects again and goes on serving.
+        while true {
+            let client = shell.settings.trace ? session : try ownConnection(shell, like: session, reconnect: true, notes: notes)
+            defer { if client !== session { closeOwn(shell, client) } }
+            let options = RPCServerOptions(destination: destWord.text, concurrency: concurrency, count: remaining,
+                                           exec: a.option("--exec")?.text, headers: extra)
+            let server = try shell.waitInterruptibly(RPCServer.start(on: client, options: options) { call in
+                if quiet { return }
+                queue.withLockedValue { $0.append(call) }
+                wake.signal()
+            }, timeout: 30)
+            if !announced {
+                shell.output.info("serving \(destWord.text) (concurrency \(concurrency)\(remaining.map { ", \($0) calls" } ?? ""); Ctrl-C stops)")
+                announced = true
             }
-            shell.pump(maxWait: 0.5)
+            let done = NIOLockedValueBox(false)
+            server.finished.whenComplete { _ in done.withLockedValue { $0 = true }; wake.signal() }
+            var interrupted = false
+            while !done.withLockedValue({ $0 }) {
+                if shell.interrupted {
+                    Interrupt.clear()
+                    interrupted = true
+                    _ = try? shell.waitInterruptibly(server.stop(), timeout: 10)
+                    break
+                }
+                shell.pump(maxWait: 0.5)
+                flush()
+            }
             flush()
+            total += server.servedCount
+            if let r = remaining { remaining = r - server.servedCount }
+            if interrupted || !server.endedByConnectionLoss || client === session || (remaining.map { $0 <= 0 } ?? false) { break }
+            shell.output.warning("connecting again to serve \(destWord.text)")
         }
-        flush()
-        shell.output.info("served \(server.servedCount) call\(server.servedCount == 1 ? "" : "s")")
+        shell.output.info("served \(total) call\(total == 1 ? "" : "s")")
     }
 
     static func bench(_ shell: Shell, _ cmd: ParsedCommand, _ a: Args) throws {
@@ -391,7 +445,9 @@ public enum RPCShellCommands {
         let rate = try number(a, "--rate")
         let opts = RPCBenchOptions(destination: dest, method: method, params: params, calls: calls, concurrency: conc,
                                    duration: duration, rate: rate, timeout: try timeout(a), headers: try headers(a))
-        let rpc = try rpcClient(shell, replyTo: a.option("--reply-to")?.text)
+        let own = try ownConnection(shell, like: try shell.requireClient())
+        defer { closeOwn(shell, own) }
+        let rpc = try shell.waitInterruptibly(RPCClient.start(on: own, replyTo: a.option("--reply-to")?.text), timeout: 30)
         let json = jsonMode(shell, a)
         let tty = isatty(2) == 1 && !json
         let line = NIOLockedValueBox<String?>(nil)
