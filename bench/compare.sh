@@ -49,6 +49,7 @@ else
     N_RPC_SEQ=2000; N_RPC_CONC=20000; N_RPC_CONC_PY=5000; RUNS=20; N_MEM=1000000; CODEC_S=0.6
 fi
 SIZE=100
+PREFETCH=1000   # client-individual: unacknowledged messages the broker may push (RabbitMQ's default is unlimited)
 
 say() { printf '== %s\n' "$*" >&2; }
 OUT=${KEEP:-$(mktemp -d /tmp/stompsh-bench.XXXXXX)}
@@ -90,8 +91,13 @@ if [[ -n ${STOMPSH_BENCH_BIN:-} ]]; then
     CODEC=$(dirname "$BIN")/stompproto-bench
 else
     say "swift build -c release --scratch-path $SCRATCH (stompsh, stompproto-bench)"
-    (cd "$REPO" && swift build -c release --scratch-path "$SCRATCH" --product stompsh >&2 \
-        && swift build -c release --scratch-path "$SCRATCH" --product stompproto-bench >&2)
+    # a source file saved while building ("modified during the build"): build again
+    for attempt in 1 2 3; do
+        if (cd "$REPO" && swift build -c release --scratch-path "$SCRATCH" --product stompsh >&2 \
+            && swift build -c release --scratch-path "$SCRATCH" --product stompproto-bench >&2); then break; fi
+        [[ $attempt == 3 ]] && { say "build failed"; exit 1; }
+        sleep 10
+    done
     BINDIR=$(cd "$REPO" && swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
     BIN=$BINDIR/stompsh
     CODEC=$BINDIR/stompproto-bench
@@ -106,6 +112,12 @@ drain() { "$BIN" "$1" -q -c "bench consume $2 -n 100000000 --timeout 1" > /dev/n
 
 run_broker() {
     local name=$1 url=$2 q=/queue/stompsh.bench.$TAG.$1
+    say "$name: warm-up (the brokers' JIT/caches: the first client measured would pay for it)"
+    "$PY" "$HERE/py_bench.py" raw "$url" "$q.warm" -n "$N_SEND" --size $SIZE > /dev/null
+    "$BIN" "$url" -q -c "bench send $q.warm -n $N_SEND" -c "bench send $q.warm -n $N_WIN --receipts window:$WIN" > /dev/null 2>&1 || true
+    "$PY" "$HERE/py_bench.py" send "$url" "$q.warm" -n "$N_EACH" > /dev/null
+    drain "$url" "$q.warm"
+
     say "$name: send, $N_SEND x $SIZE B, no receipts"
     record "$name" send_none stompsh "$("$BIN" "$url" --json -c "bench send $q.none.sh -n $N_SEND --size $SIZE --json")"
     drain "$url" "$q.none.sh"
@@ -117,7 +129,8 @@ run_broker() {
     say "$name: send, receipt each (sequential), $N_EACH"
     record "$name" send_each stompsh "$("$BIN" "$url" --json -c "bench send $q.each.sh -n $N_EACH --receipts each --json")"
     record "$name" send_each stomp.py "$("$PY" "$HERE/py_bench.py" send "$url" "$q.each.py" -n "$N_EACH" --receipts each)"
-    drain "$url" "$q.each.sh"; drain "$url" "$q.each.py"
+    record "$name" send_each bare-socket "$("$PY" "$HERE/py_bench.py" raw "$url" "$q.each.raw" -n "$N_EACH" --receipts each)"
+    drain "$url" "$q.each.sh"; drain "$url" "$q.each.py"; drain "$url" "$q.each.raw"
 
     say "$name: send, receipts window:$WIN, $N_WIN"
     record "$name" send_window stompsh "$("$BIN" "$url" --json -c "bench send $q.win.sh -n $N_WIN --receipts window:$WIN --json")"
@@ -133,12 +146,12 @@ run_broker() {
     record "$name" consume_auto stomp.py "$("$PY" "$HERE/py_bench.py" consume "$url" "$q.cons.py" -n "$N_CONS")"
     drain "$url" "$q.cons.py"
 
-    say "$name: consume client-individual, $N_CI"
+    say "$name: consume client-individual, $N_CI, prefetch $PREFETCH (both clients)"
     "$PY" "$HERE/py_bench.py" fill "$url" "$q.ci.sh" -n "$N_CI" --size $SIZE > /dev/null
-    record "$name" consume_ci stompsh "$("$BIN" "$url" --json -c "bench consume $q.ci.sh -n $N_CI --ack client-individual --json")"
+    record "$name" consume_ci stompsh "$("$BIN" "$url" --json -c "bench consume $q.ci.sh -n $N_CI --ack client-individual --prefetch $PREFETCH --json")"
     drain "$url" "$q.ci.sh"
     "$PY" "$HERE/py_bench.py" fill "$url" "$q.ci.py" -n "$N_CI" --size $SIZE > /dev/null
-    record "$name" consume_ci stomp.py "$("$PY" "$HERE/py_bench.py" consume "$url" "$q.ci.py" -n "$N_CI" --ack client-individual)"
+    record "$name" consume_ci stomp.py "$("$PY" "$HERE/py_bench.py" consume "$url" "$q.ci.py" -n "$N_CI" --ack client-individual --prefetch $PREFETCH)"
     drain "$url" "$q.ci.py"
 
     say "$name: RPC echo, sequential ($N_RPC_SEQ) and -c 32 ($N_RPC_CONC stompsh, $N_RPC_CONC_PY stomp.py)"
@@ -207,6 +220,8 @@ CMDLINE="bench/compare.sh $([[ $QUICK == 1 ]] && echo "--quick ")--broker $BROKE
 "$PY" "$HERE/report.py" "$RESULTS" "$OUT/codec.txt" --command "$CMDLINE" --bin "$BIN" > "$OUT/report.md"
 cat "$OUT/report.md"
 if [[ $WRITE == 1 ]]; then
-    cp "$OUT/report.md" "$HERE/RESULTS.md"
+    # keep the hand-written notes after the marker line
+    { cat "$OUT/report.md"; [[ -f $HERE/RESULTS.md ]] && sed -n '/^<!-- notes -->$/,$p' "$HERE/RESULTS.md"; } > "$OUT/RESULTS.md"
+    cp "$OUT/RESULTS.md" "$HERE/RESULTS.md"
     say "wrote bench/RESULTS.md"
 fi

@@ -10,9 +10,10 @@ Every mode prints ONE JSON line of figures on stdout (times from time.perf_count
       broker took; `msgs_per_s` is the same figure (written_s is the time the last frame left the client).
   py_bench.py consume URL DEST [-n N] [--ack auto|client-individual] [--prefetch P]
       stomp.py consumes N messages (the queue must hold them: see `fill`).
-  py_bench.py raw URL DEST [-n N] [--size B] [--batch K]
+  py_bench.py raw URL DEST [-n N] [--size B] [--batch K] [--receipts none|each]
       Bare socket: CONNECT, then pre-built SEND frames written K at a time with sendall, then one SEND with a
-      receipt; the broker's limit, as no client can do less work.
+      receipt; the broker's limit, as no client can do less work. --receipts each: one SEND with a receipt at a
+      time, waited for (the broker's floor for sequential receipts).
   py_bench.py fill URL DEST [-n N] [--size B]
       Same as raw (used to fill a queue before a consume benchmark).
 """
@@ -197,6 +198,27 @@ def cmd_raw(a, name="raw"):
     if not f.startswith(b"CONNECTED"):
         raise SystemExit("not connected: %r" % f[:200])
     frame = ("SEND\ndestination:%s\n\n" % a.dest).encode() + b"x" * a.size + b"\0"
+    if a.receipts == "each":
+        # the broker's floor for sequential receipts: one pre-built SEND with a receipt, wait for the RECEIPT, repeat
+        lat = []
+        t0 = time.perf_counter()
+        for i in range(a.n):
+            t = time.perf_counter()
+            s.sendall(("SEND\ndestination:%s\nreceipt:r%d\n\n" % (a.dest, i)).encode() + b"x" * a.size + b"\0")
+            while True:
+                f, buf = read_frame(s, buf)
+                if f.startswith(b"RECEIPT"):
+                    break
+                if f.startswith(b"ERROR"):
+                    raise SystemExit("ERROR: %r" % f[:300])
+            lat.append(time.perf_counter() - t)
+        elapsed = time.perf_counter() - t0
+        s.sendall(b"DISCONNECT\n\n\0")
+        s.close()
+        print(json.dumps({"client": "bare-socket", "bench": name, "receipts": "each", "messages": a.n, "size": a.size,
+                          "elapsed_s": round(elapsed, 4), "msgs_per_s": round(a.n / elapsed, 1),
+                          "latency_ms": percentiles(lat)}))
+        return
     chunk = frame * a.batch
     full, rest = divmod(a.n, a.batch)
     t0 = time.perf_counter()

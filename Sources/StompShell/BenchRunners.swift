@@ -205,6 +205,13 @@ public final class SendBench: @unchecked Sendable {
         router.onClosed = nil
     }
 
+    /// Frames per write: up to 1,000 (like the bare-socket writer) and 256 KiB. The connection's default, 64, writes
+    /// 8 KiB at a time with 100 B bodies: 69-96k msg/s here against 84-118k with 2,048 (ActiveMQ, 100k x 100 B).
+    var flushEvery: Int {
+        let frame = body.count + destination.utf8.count + headers.pairs.reduce(32) { $0 + $1.name.utf8.count + $1.value.utf8.count + 2 }
+        return max(1, min(1000, 256 * 1024 / frame))
+    }
+
     // no receipts: bulk publish, chunk by chunk, then one SEND with a receipt
     func publishChunk() {
         guard !finished else { return }
@@ -214,7 +221,7 @@ public final class SendBench: @unchecked Sendable {
             return
         }
         issued += n
-        client.publish(destination: destination, headers: headers, body: body, count: n).whenComplete { r in
+        client.publish(destination: destination, headers: headers, body: body, count: n, flushEvery: flushEvery).whenComplete { r in
             switch r {
             case .success(let p):
                 self.completed += p.messages
