@@ -283,16 +283,34 @@ public enum CoreCommands {
             for a in snap.pendingAcks { lines.append("    \(a.messageID)  (subscription \(a.subscription))") }
             lines.append("  transactions \(snap.transactions.isEmpty ? "-" : snap.transactions.joined(separator: ", "))")
             lines.append("  messages received \(shell.messagesReceived)")
+            let c = snap.counters
+            lines.append("  counters     frames sent \(c.framesSent), received \(c.framesReceived) "
+                         + "(messages \(c.messagesReceived), receipts \(c.receiptsReceived), errors \(c.errorsReceived))")
+            lines.append("               bytes sent \(c.bytesSent), received \(c.bytesReceived); "
+                         + "heart-beats sent \(c.heartbeatsSent), received \(c.heartbeatsReceived); reconnects \(c.reconnects)")
             var o = JSONObject()
             o.append("connected", .string(client.url.description))
             o.append("version", .string(info.version.rawValue))
             o.append("server", info.server.map { .string($0) } ?? .null)
+            o.append("session", info.session.map { .string($0) } ?? .null)
             o.append("subscriptions", .array(snap.subscriptions.map {
                 .object(JSONObject([("id", .string($0.id)), ("destination", .string($0.destination)), ("ack", .string($0.ack.rawValue))]))
             }))
             o.append("pending_acks", .array(snap.pendingAcks.map { .string($0.messageID) }))
             o.append("transactions", .array(snap.transactions.map { .string($0) }))
             o.append("messages_received", .integer(Int64(shell.messagesReceived)))
+            o.append("heart_beats", .object(JSONObject([
+                ("send_ms", hb.sendInterval.map { .integer(Int64($0)) } ?? .null),
+                ("receive_ms", hb.receiveInterval.map { .integer(Int64($0)) } ?? .null)])))
+            o.append("counters", .object(JSONObject([
+                ("frames_sent", .integer(Int64(c.framesSent))), ("frames_received", .integer(Int64(c.framesReceived))),
+                ("messages_received", .integer(Int64(c.messagesReceived))),
+                ("receipts_received", .integer(Int64(c.receiptsReceived))),
+                ("errors_received", .integer(Int64(c.errorsReceived))),
+                ("bytes_sent", .integer(Int64(c.bytesSent))), ("bytes_received", .integer(Int64(c.bytesReceived))),
+                ("heart_beats_sent", .integer(Int64(c.heartbeatsSent))),
+                ("heart_beats_received", .integer(Int64(c.heartbeatsReceived))),
+                ("reconnects", .integer(Int64(c.reconnects)))])))
             shell.output.result(text: lines.joined(separator: "\n"), json: .object(o))
         })
 
@@ -325,7 +343,7 @@ public enum CoreCommands {
     static let set = CommandSpec(
         name: "set",
         arguments: [ArgumentSpec("NAME", .string, optional: true, help: "a setting or a variable"),
-                    ArgumentSpec("VALUE", .restOfLine, optional: true, help: "the rest of the line")],
+                    ArgumentSpec("VALUE", .restOfLine, optional: true, help: "the rest of the line (one quoted word: without its quotes)")],
         summary: "show or change settings and variables",
         help: "Settings: " + settingNames.map { "\($0.name) (\($0.values.isEmpty ? "SECONDS" : $0.values.joined(separator: "|"))): \($0.help)" }
             .joined(separator: "; ") + ". Any other NAME sets a variable, used as $NAME or ${NAME}.",
@@ -348,7 +366,7 @@ public enum CoreCommands {
                 shell.output.result(text: lines.joined(separator: "\n"), json: .object(o))
                 return
             }
-            guard let value = p.argument(1) else {
+            guard var value = p.argument(1) else {
                 if settingNames.contains(where: { $0.name == name }) {
                     shell.output.result(text: "\(name) \(settingValue(shell, name))", json: obj((name, .string(settingValue(shell, name)))))
                 } else if let v = shell.variables.user[name] {
@@ -359,6 +377,7 @@ public enum CoreCommands {
                 return
             }
             let col = p.column(ofArgument: 1)
+            if let unquoted = try unquotedWord(p.rawRestOfLine, shell: shell) { value = unquoted }
             func onOff() throws -> Bool {
                 switch value.lowercased() {
                 case "on", "true", "yes", "1": return true
@@ -389,6 +408,17 @@ public enum CoreCommands {
                 shell.variables.user[name] = value
             }
         })
+
+    /// `set NAME "a value"`: a VALUE that is one quoted word is taken without its quotes (as a shell would);
+    /// anything else is the rest of the line verbatim. nil: not a single quoted word.
+    static func unquotedWord(_ raw: String?, shell: Shell) throws -> String? {
+        guard let raw else { return nil }
+        let t = raw.trimmingCharacters(in: .whitespaces)
+        guard let q = t.first, q == "\"" || q == "'", t.count >= 2, t.last == q else { return nil }
+        var lx = LineLexer(t, resolve: shell.variables.resolve)
+        guard let tok = try? lx.next(), lx.atEnd || lx.restIsBlank, tok.start == 0, tok.end == t.count else { return nil }
+        return tok.text
+    }
 
     // MARK: help, echo, sleep, quit
 

@@ -231,8 +231,18 @@ public enum LineParser {
                 : (spec.arguments.last?.variadic == true ? spec.arguments.last : nil)
             // peek the token
             var peek = lx
-            let tok = try peek.next()!
-            let looksLikeOption = !optionsEnded && !tok.quoted && tok.text.hasPrefix("-") && tok.text.count > 1
+            let tok: Token
+            do { tok = try peek.next()! } catch let e as ShellError {
+                // BODY / TEXT is the rest of the line verbatim: a lone quote in it (`send /q it's`) is text
+                guard nextArg?.kind == .restOfLine else { throw e }
+                var end = lx
+                while !end.atEnd, end.chars[end.pos] != " " && end.chars[end.pos] != "\t" { end.pos += 1 }
+                tok = Token(text: String(lx.chars[start..<end.pos]), column: start + 1, start: start, end: end.pos, quoted: true)
+                peek = end
+            }
+            // A command without options (echo, set, sleep, ...) takes words starting with '-' as text.
+            let looksLikeOption = !optionsEnded && !spec.options.isEmpty && !tok.quoted && tok.text.hasPrefix("-")
+                && tok.text.count > 1
                 && !(Double(tok.text) != nil && spec.option(named: tok.text) == nil)
             if looksLikeOption {
                 lx = peek

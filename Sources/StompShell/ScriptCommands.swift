@@ -61,9 +61,16 @@ public enum ScriptCommands {
             }
             guard ok, let m = message else {
                 let on = filter.map { " on \($0)" } ?? ""
-                let others = shell.inbox.pending.count
-                throw ShellError("expect: no message\(on) within \(Shell.seconds(timeout)) s"
-                                 + (others > 0 ? " (\(others) other message(s) waiting)" : ""))
+                let others = shell.inbox.pending
+                var e = ShellError("expect: no message\(on) within \(Shell.seconds(timeout)) s"
+                                   + (others.isEmpty ? "" : " (\(others.count) other message(s) waiting)"))
+                if !others.isEmpty {
+                    // what arrived instead (not consumed: a later wait/expect still sees them)
+                    let shown = others.prefix(3).map { FrameFormatter.pretty($0.frame, color: nil) }
+                    e.note = "received instead:\n" + shown.joined(separator: "\n")
+                        + (others.count > 3 ? "\n... and \(others.count - 3) more" : "")
+                }
+                throw e
             }
             shell.lastMessage = m.frame
             var problems: [String] = []

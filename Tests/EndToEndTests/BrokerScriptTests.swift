@@ -49,6 +49,37 @@ final class BrokerScriptTests: XCTestCase {
         }
     }
 
+    func testStatusShowsCounters() throws {
+        try eachBroker { name, url in
+            let q = Brokers.unique(name)
+            let r = try Stompsh.run([url, "-c", "subscribe \(q)", "-c", "send --receipt \(q) hi", "-c", "wait", "-c", "status"])
+            XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
+            XCTAssertTrue(r.stdout.contains("  counters     frames sent "), r.stdout)
+            XCTAssertTrue(r.stdout.contains("(messages 1, receipts "), r.stdout)
+            XCTAssertTrue(r.stdout.contains("heart-beats sent "), r.stdout)
+            let j = try Stompsh.run([url, "--json", "-c", "status"])
+            XCTAssertEqual(j.status, 0, "\(name): \(j.stderr)")
+            let line = j.stdout.split(separator: "\n").last.map(String.init) ?? ""
+            let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            let counters = o?["counters"] as? [String: Any]
+            XCTAssertNotNil(counters?["frames_sent"], line)
+            XCTAssertNotNil(counters?["bytes_received"], line)
+            XCTAssertNotNil(o?["heart_beats"], line)
+        }
+    }
+
+    func testExpectWithoutMatchPrintsWhatArrivedInstead() throws {
+        try eachBroker { name, url in
+            let q = Brokers.unique(name), other = Brokers.unique(name)
+            let r = try Stompsh.run([url, "-q", "-c", "subscribe \(q)", "-c", "subscribe \(other)", "-c", "send \(other) elsewhere",
+                                     "-c", "expect --on \(q) --timeout 1"])
+            XCTAssertEqual(r.status, 1)
+            XCTAssertTrue(r.stderr.contains("-c[4]:1:1: error: expect: no message on \(q) within 1 s (1 other message(s) waiting)"), r.stderr)
+            XCTAssertTrue(r.stderr.contains("received instead:\nMESSAGE \(other)"), r.stderr)
+            XCTAssertTrue(r.stderr.contains("elsewhere"), r.stderr)
+        }
+    }
+
     func testWaitTimeoutSaysHowMany() throws {
         try eachBroker { name, url in
             let q = Brokers.unique(name)

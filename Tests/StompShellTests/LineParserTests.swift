@@ -20,6 +20,15 @@ final class LineParserTests: XCTestCase {
         XCTAssertNil(try LineParser.parse("# comment", resolve: resolve))
     }
 
+    func testLoneQuoteInRestOfLineIsText() throws {
+        let p = try parse("send /queue/a -H k:v it's  $name's \"day")
+        XCTAssertEqual(String(decoding: p.body!, as: UTF8.self), "it's  world's \"day")
+        XCTAssertEqual(p.option("--header"), "k:v")
+        XCTAssertEqual(try parse("echo don't").arguments, ["don't"])
+        XCTAssertEqual(error("send /queue/a -H 'k:v")?.message, "unterminated quote")   // not in the body: still an error
+        XCTAssertEqual(error("send 'unterminated")?.message, "unterminated quote")
+    }
+
     func testSendBodyRestOfLineVerbatim() throws {
         let p = try parse("send /queue/a   hello   \"world\"  ")
         XCTAssertEqual(p.spec.name, "send")

@@ -27,6 +27,47 @@ final class ShellTests: XCTestCase {
         XCTAssertTrue(stdout.hasSuffix("{\"echo\":\"x\"}\n"))
     }
 
+    func testCommandWithoutOptionsTakesDashWordsAsText() throws {
+        let shell = makeShell()
+        try shell.run(line: "echo --- x ---")
+        try shell.run(line: "echo -n  a")
+        try shell.run(line: "echo -- b")
+        try shell.run(line: "set dashed --flag-like value")
+        try shell.run(line: "echo $dashed")
+        XCTAssertEqual(stdout, "--- x ---\n-n  a\n-- b\n--flag-like value\n")
+        // commands with options still reject unknown ones, with the synopsis
+        XCTAssertThrowsError(try shell.run(line: "wait --bogus")) { e in
+            XCTAssertEqual((e as? ShellError)?.note, "usage: wait [N] [--timeout SECONDS] [--on ID|DEST]")
+        }
+    }
+
+    func testExpectTimeoutShowsOtherMessages() throws {
+        let shell = makeShell()
+        shell.inbox.push(.frame(StompFrame(.message, headers: StompHeaders([("destination", "/queue/b"), ("subscription", "s2")]),
+                                           body: "not for a")), generation: shell.generation)
+        XCTAssertThrowsError(try shell.run(line: "expect --on /queue/a --timeout 0")) { e in
+            let se = e as! ShellError
+            XCTAssertEqual(se.message, "expect: no message on /queue/a within 0 s (1 other message(s) waiting)")
+            XCTAssertTrue(se.note?.hasPrefix("received instead:\nMESSAGE /queue/b") == true, se.note ?? "")
+            XCTAssertTrue(se.note?.contains("not for a") == true)
+        }
+        try shell.run(line: "expect --on /queue/b --body 'not for a' --timeout 0")   // still there
+    }
+
+    func testSetTakesOneQuotedWordWithoutQuotes() throws {
+        let shell = makeShell()
+        try shell.run(line: "set a \"hello   world\"")
+        try shell.run(line: "set b 'single $a'")
+        try shell.run(line: "set c \"x\" and \"y\"")
+        try shell.run(line: "set d it's")
+        try shell.run(line: "set e \"$a!\"")
+        XCTAssertEqual(shell.variables["a"], "hello   world")
+        XCTAssertEqual(shell.variables["b"], "single $a")
+        XCTAssertEqual(shell.variables["c"], "\"x\" and \"y\"")
+        XCTAssertEqual(shell.variables["d"], "it's")
+        XCTAssertEqual(shell.variables["e"], "hello   world!")
+    }
+
     func testSettingErrorsHaveColumns() {
         let shell = makeShell()
         XCTAssertThrowsError(try shell.run(line: "set trace maybe")) { e in
