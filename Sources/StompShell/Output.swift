@@ -207,6 +207,18 @@ public enum FrameFormatter {
         return s
     }
 
+    /// The passcode header of a CONNECT or STOMP frame, masked: traces get pasted into tickets.
+    static func maskingPasscode(_ lines: [String]) -> [String] {
+        guard let command = lines.first?.trimmingCharacters(in: .init(charactersIn: "\r")),
+              command == "CONNECT" || command == "STOMP" else { return lines }
+        var out = lines
+        for i in out.indices.dropFirst() {
+            if out[i].isEmpty || out[i] == "\r" { break }
+            if out[i].hasPrefix("passcode:") { out[i] = "passcode:********" }
+        }
+        return out
+    }
+
     /// One trace entry: `12:00:01.234 >>> ` then the frame as on the wire (escapes visible, NUL as ^@).
     static func trace(outbound: Bool, bytes: [UInt8], at date: Date) -> String {
         let arrow = outbound ? ">>>" : "<<<"
@@ -217,6 +229,7 @@ public enum FrameFormatter {
         let vis = visibleBytes(bytes)
         var lines = vis.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }
+        lines = maskingPasscode(lines)
         return lines.enumerated().map { i, l in i == 0 ? "\(ts) \(arrow) \(l)" : "             \(arrow) \(l)" }
             .joined(separator: "\n")
     }

@@ -198,4 +198,15 @@ final class OutputTests: XCTestCase {
         XCTAssertTrue(t.hasSuffix(">>> x^@"), t)
         XCTAssertTrue(FrameFormatter.trace(outbound: false, bytes: [0x0A], at: Date()).hasSuffix("<<< heart-beat (LF)"))
     }
+
+    func testTraceMasksTheConnectPasscodeOnly() {
+        let connect = FrameFormatter.trace(
+            outbound: true, bytes: Array("CONNECT\nlogin:guest\npasscode:s3cret\n\n\0".utf8), at: Date())
+        XCTAssertFalse(connect.contains("s3cret"), connect)
+        XCTAssertTrue(connect.contains("passcode:********"), connect)
+        XCTAssertTrue(connect.contains("login:guest"), connect)
+        let send = FrameFormatter.trace(
+            outbound: true, bytes: Array("SEND\ndestination:/q\n\npasscode:in-a-body\0".utf8), at: Date())
+        XCTAssertTrue(send.contains("passcode:in-a-body"), send)
+    }
 }
