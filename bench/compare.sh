@@ -108,7 +108,7 @@ TAG=$(date +%s)$RANDOM
 # --- per broker -----------------------------------------------------------------------------------------------
 # drain URL QUEUE: empties a queue (the brokers keep non-persistent messages in memory: leftovers would trigger
 # producer flow control and slow the next benches down)
-drain() { "$BIN" "$1" -q -c "bench consume $2 -n 100000000 --timeout 1" > /dev/null 2>&1 || true; }
+drain() { "$BIN" "$1" -q -c "bench consume $2 -n 100000000 --timeout 0.5" > /dev/null 2>&1 || true; }
 
 run_broker() {
     local name=$1 url=$2 q=/queue/stompsh.bench.$TAG.$1
