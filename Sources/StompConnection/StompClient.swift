@@ -36,6 +36,8 @@ public final class StompClient: @unchecked Sendable {
     private var phase: Phase = .connecting
     private var session: StompSession
     private var link: Link?
+    /// Whether links emit `.trace` events; starts as `options.trace`, changed by `setTrace`.
+    private var tracing: Bool
     private var urlIndex = 0
     private var receipts: [String: PendingReceipt] = [:]
     private var receiptCounter = 0
@@ -66,6 +68,7 @@ public final class StompClient: @unchecked Sendable {
     private init(options: ConnectionOptions, eventLoop: EventLoop, sslContext: NIOSSLContext?,
                  events: @escaping @Sendable (ClientEvent) -> Void) {
         self.options = options
+        self.tracing = options.trace
         self.eventLoop = eventLoop
         self.sslContext = sslContext
         self.events = events
@@ -183,10 +186,7 @@ public final class StompClient: @unchecked Sendable {
         let encoder = StompFrameEncoderHandler(version: .v1_0, contentLength: options.contentLength)
         let link = Link(url: url, decoder: decoder, encoder: encoder)
         link.connectPromise = promise
-        if options.trace {
-            decoder.trace = { [weak self] bytes in self?.emit(.trace(.inbound, bytes, at: .now())) }
-            encoder.trace = { [weak self] bytes in self?.emit(.trace(.outbound, bytes, at: .now())) }
-        }
+        if tracing { installTrace(on: link) }
         var sslHandler: NIOSSLClientHandler?
         if url.tls {
             guard let sslContext else {
@@ -978,6 +978,25 @@ public final class StompClient: @unchecked Sendable {
             }
             p.succeed(())
         }
+    }
+
+    /// Turns the wire trace (`.trace` events) on or off for this and later links. Off costs
+    /// nothing per frame, so a shell can offer `set trace on` without slowing every connection.
+    public func setTrace(_ on: Bool) {
+        let apply = {
+            self.tracing = on
+            guard let link = self.link else { return }
+            if on { self.installTrace(on: link) } else {
+                link.decoder.trace = nil
+                link.encoder.trace = nil
+            }
+        }
+        if eventLoop.inEventLoop { apply() } else { eventLoop.execute(apply) }
+    }
+
+    private func installTrace(on link: Link) {
+        link.decoder.trace = { [weak self] bytes in self?.emit(.trace(.inbound, bytes, at: .now())) }
+        link.encoder.trace = { [weak self] bytes in self?.emit(.trace(.outbound, bytes, at: .now())) }
     }
 
     public func snapshot() -> EventLoopFuture<ClientSnapshot> {

@@ -109,6 +109,7 @@ public final class Shell: @unchecked Sendable {
         output.color = settings.color
         output.quiet = settings.quiet
         inbox.acceptTrace = settings.trace
+        client?.setTrace(settings.trace)
     }
 
     public var currentTransaction: String? { openTransactions.last }
@@ -369,7 +370,7 @@ public final class Shell: @unchecked Sendable {
         }
         options.tls = defaults.tls
         options.reconnect = defaults.reconnect
-        options.trace = true     // trace events are shown only while `set trace on`
+        options.trace = settings.trace     // `set trace` toggles it on the client (applySettings)
         // a login without a passcode on a terminal: ask
         let login = options.login ?? urls.first?.login
         let hasPasscode = options.passcode != nil || urls.first?.passcode != nil
