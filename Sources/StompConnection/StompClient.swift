@@ -63,7 +63,15 @@ public final class StompClient: @unchecked Sendable {
     private struct PendingReceipt {
         var kind: ReceiptKind
         var timeout: Scheduled<Void>?
+        /// For `.promise` receipts: when `sweepReceipts` fails it, and what the timeout error says.
+        var deadline: NIODeadline? = nil
+        var what: String = ""
     }
+    /// One task at the earliest receipt deadline (instead of one timer per receipt).
+    private var receiptSweep: Scheduled<Void>?
+    private var receiptSweepAt: NIODeadline?
+    /// Channels written to without flushing; flushed once by the task scheduled with the first.
+    private var unflushedChannels: [Channel] = []
 
     private init(options: ConnectionOptions, eventLoop: EventLoop, sslContext: NIOSSLContext?,
                  events: @escaping @Sendable (ClientEvent) -> Void) {
@@ -173,6 +181,7 @@ public final class StompClient: @unchecked Sendable {
         }
 
         func close() {
+            channel?.flush()   // frames written this tick still go out (see flushSoon)
             channel?.close(promise: nil)
         }
     }
@@ -334,6 +343,8 @@ public final class StompClient: @unchecked Sendable {
                 pending.timeout?.cancel()
                 switch pending.kind {
                 case .promise(let p):
+                    // The awaited future carries it; forwarding it too costs the consumer a wake-up.
+                    forward = false
                     p.succeed(())
                 case .bulk(let pub):
                     forward = false
@@ -568,6 +579,9 @@ public final class StompClient: @unchecked Sendable {
     private func failPending(_ error: StompConnectionError) {
         let pending = receipts
         receipts = [:]
+        receiptSweep?.cancel()
+        receiptSweep = nil
+        receiptSweepAt = nil
         for (_, r) in pending {
             r.timeout?.cancel()
             if case .promise(let p) = r.kind { p.fail(error) }
@@ -747,13 +761,10 @@ public final class StompClient: @unchecked Sendable {
             let writePromise = self.eventLoop.makePromise(of: Void.self)
             if let rid {
                 let rp = self.eventLoop.makePromise(of: Void.self)
-                let timeout = self.options.receiptTimeout
-                let task = self.eventLoop.scheduleTask(in: timeout) { [weak self] in
-                    guard let self, self.receipts.removeValue(forKey: rid) != nil else { return }
-                    rp.fail(StompConnectionError.timeout(what: "RECEIPT \(rid) for \(intent)",
-                                                         seconds: Double(timeout.nanoseconds) / 1e9))
-                }
-                self.receipts[rid] = PendingReceipt(kind: .promise(rp), timeout: task)
+                let deadline = NIODeadline.now() + self.options.receiptTimeout
+                self.receipts[rid] = PendingReceipt(kind: .promise(rp), timeout: nil, deadline: deadline,
+                                                    what: "RECEIPT \(rid) for \(intent)")
+                self.armReceiptSweep(deadline)
                 writePromise.futureResult.whenFailure { error in
                     if let r = self.receipts.removeValue(forKey: rid) {
                         r.timeout?.cancel()
@@ -775,9 +786,56 @@ public final class StompClient: @unchecked Sendable {
                 }
             }
             self.counters.framesSent += 1
-            channel.writeAndFlush(StompOutbound.frame(frame), promise: writePromise)
+            channel.write(StompOutbound.frame(frame), promise: writePromise)
+            self.flushSoon(channel)
             self.noteSent(.now())
         }
+    }
+
+    /// Flushes `channel` once, at the end of the current event-loop tick: frames written by several
+    /// intents in one tick (ACKs while handling a read, windowed receipts) share one flush.
+    private func flushSoon(_ channel: Channel) {
+        if unflushedChannels.contains(where: { $0 === channel }) { return }
+        unflushedChannels.append(channel)
+        if unflushedChannels.count > 1 { return }
+        eventLoop.execute { [self] in
+            let channels = unflushedChannels
+            unflushedChannels = []
+            for c in channels { c.flush() }
+        }
+    }
+
+    /// Makes sure a sweep runs at `deadline` or earlier.
+    private func armReceiptSweep(_ deadline: NIODeadline) {
+        if let at = receiptSweepAt, at <= deadline { return }
+        receiptSweep?.cancel()
+        receiptSweepAt = deadline
+        receiptSweep = eventLoop.scheduleTask(deadline: deadline) { [weak self] () -> Void in self?.sweepReceipts() }
+    }
+
+    /// Fails the `.promise` receipts whose deadline passed; re-arms for the earliest one left.
+    private func sweepReceipts() {
+        receiptSweep = nil
+        receiptSweepAt = nil
+        let now = NIODeadline.now()
+        var expired: [(id: String, receipt: PendingReceipt, deadline: NIODeadline)] = []
+        var next: NIODeadline?
+        for (id, r) in receipts {
+            guard let d = r.deadline else { continue }
+            if d <= now {
+                expired.append((id, r, d))
+            } else if next.map({ d < $0 }) ?? true {
+                next = d
+            }
+        }
+        let seconds = Double(options.receiptTimeout.nanoseconds) / 1e9
+        for e in expired.sorted(by: { $0.deadline < $1.deadline }) {
+            guard receipts.removeValue(forKey: e.id) != nil else { continue }
+            if case .promise(let p) = e.receipt.kind {
+                p.fail(StompConnectionError.timeout(what: e.receipt.what, seconds: seconds))
+            }
+        }
+        if let next { armReceiptSweep(next) }
     }
 
     /// SEND. The future succeeds when written (flushed to the socket), or when the RECEIPT arrived.
@@ -841,9 +899,7 @@ public final class StompClient: @unchecked Sendable {
     }
 
     private func findPending(_ messageID: String?) -> PendingAck? {
-        let pending = session.pendingAcks
-        guard let messageID else { return pending.last }
-        return pending.first { $0.messageID == messageID } ?? pending.first { $0.ackID == messageID }
+        session.pendingAck(for: messageID)
     }
 
     /// ACK of `messageID` (message-id or ack id) or, when nil, of the newest message awaiting one.

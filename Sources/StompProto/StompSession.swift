@@ -18,7 +18,7 @@ public struct StompSession: Sendable {
     private var subscriptionMap: [String: (seq: Int, info: SubscriptionInfo)] = [:]
     private var receiptMap: [String: (seq: Int, purpose: ReceiptPurpose)] = [:]
     private var transactionMap: [String: Int] = [:]
-    private var pending: [PendingAck] = []
+    private var pending = PendingAckStore()
     /// The last message received on an `auto` subscription, to explain a mistaken ACK.
     private var lastAutoMessage: (messageID: String, subscription: String)?
     private var lastSent: StompInstant?
@@ -41,7 +41,17 @@ public struct StompSession: Sendable {
     public func subscription(id: String) -> SubscriptionInfo? { subscriptionMap[id]?.info }
 
     /// Messages awaiting ACK/NACK, oldest first.
-    public var pendingAcks: [PendingAck] { pending }
+    public var pendingAcks: [PendingAck] { pending.all }
+
+    /// Number of messages awaiting ACK/NACK.
+    public var pendingAckCount: Int { pending.count }
+
+    /// The pending message with message-id `id`, else the one with ack id `id` (oldest such); the
+    /// newest pending message when `id` is nil. O(1).
+    public func pendingAck(for id: String?) -> PendingAck? {
+        guard let id else { return pending.newest.flatMap { pending[$0] } }
+        return pending.oldest(messageIDOrAckID: id).flatMap { pending[$0] }
+    }
 
     /// Open transactions, in begin order.
     public var openTransactions: [String] {
@@ -158,7 +168,7 @@ public struct StompSession: Sendable {
         let index = try pendingIndex(messageID)
         try checkTransaction(transaction)
         try checkReceipt(receipt)
-        let p = pending[index]
+        let p = pending[index]!
         var h = StompHeaders()
         switch version {
         case .v1_2:
@@ -244,7 +254,7 @@ public struct StompSession: Sendable {
             }
         case .ack, .nack:
             let key = h["id"] ?? h["message-id"]
-            if let key, let i = pending.lastIndex(where: { $0.ackID == key || $0.messageID == key }) {
+            if let key, let i = pending.newest(matching: key) {
                 settle(i)
             }
         case .begin:
@@ -362,10 +372,10 @@ public struct StompSession: Sendable {
     /// The transport is gone: → failed. Returns the transactions and unacknowledged messages lost
     /// (subscriptions are kept for `resetForReconnect`).
     public mutating func connectionLost() -> LostState {
-        let lost = LostState(transactions: openTransactions, unacknowledged: pending)
+        let lost = LostState(transactions: openTransactions, unacknowledged: pending.all)
         state = .failed
         transactionMap = [:]
-        pending = []
+        pending = PendingAckStore()
         receiptMap = [:]
         lastAutoMessage = nil
         return lost
@@ -375,7 +385,7 @@ public struct StompSession: Sendable {
     /// (call `subscribe` for each once connected) and what was lost.
     public mutating func resetForReconnect() -> (resubscribe: [SubscriptionInfo], lost: LostState) {
         let subs = subscriptions
-        let lost = LostState(transactions: openTransactions, unacknowledged: pending)
+        let lost = LostState(transactions: openTransactions, unacknowledged: pending.all)
         clearTracking(keepSubscriptions: false)
         state = .disconnected
         return (subs, lost)
@@ -401,10 +411,10 @@ public struct StompSession: Sendable {
         receiptMap[id] = (nextSequence(), purpose)
     }
 
-    /// Index in `pending` of the message to ACK/NACK; explains why there is none.
+    /// Sequence number in `pending` of the message to ACK/NACK; explains why there is none.
     private func pendingIndex(_ messageID: String?) throws -> Int {
         if let id = messageID {
-            if let i = pending.lastIndex(where: { $0.messageID == id || $0.ackID == id }) { return i }
+            if let i = pending.newest(matching: id) { return i }
             if let last = lastAutoMessage, last.messageID == id {
                 throw SessionError.ackNotExpected(subscription: last.subscription, mode: .auto)
             }
@@ -414,20 +424,16 @@ public struct StompSession: Sendable {
             if let last = lastAutoMessage { throw SessionError.ackNotExpected(subscription: last.subscription, mode: .auto) }
             throw SessionError.nothingToAcknowledge
         }
-        return pending.count - 1
+        return pending.newest!
     }
 
     /// Removes `pending[index]`; in `client` mode also every earlier message of its subscription.
     private mutating func settle(_ index: Int) {
-        let p = pending[index]
+        guard let p = pending[index] else { return }
         if subscriptionMap[p.subscription]?.info.ack == .client {
-            var i = 0
-            pending.removeAll { e in
-                defer { i += 1 }
-                return i <= index && e.subscription == p.subscription
-            }
+            pending.removeThrough(index, subscription: p.subscription)
         } else {
-            pending.remove(at: index)
+            pending.remove(index)
         }
     }
 
@@ -448,7 +454,7 @@ public struct StompSession: Sendable {
         if !keepSubscriptions { subscriptionMap = [:] }
         receiptMap = [:]
         transactionMap = [:]
-        pending = []
+        pending = PendingAckStore()
         lastAutoMessage = nil
         connectedInfo = nil
         lastReceived = nil

@@ -259,6 +259,44 @@ final class StompSessionTests: XCTestCase {
         XCTAssertEqual(s.pendingAcks.map(\.messageID), ["4"])
     }
 
+    /// The indexed pending store against the plain array it replaced (`lastIndex(where:)`, cumulative
+    /// `client` removal), with duplicate ids, mixed modes and enough traffic to trigger compaction.
+    func testPendingAcksMatchArrayModel() throws {
+        var s = try connected(.v1_1)
+        _ = try s.subscribe(destination: "/a", id: "A", ack: .client)
+        _ = try s.subscribe(destination: "/b", id: "B", ack: .clientIndividual)
+        var model: [PendingAck] = []
+        var rng = SystemRandomNumberGenerator()
+        var next = 0
+        for _ in 0..<4000 {
+            let r = Int.random(in: 0..<10, using: &rng)
+            if r < 5 || model.isEmpty {
+                let sub = Bool.random(using: &rng) ? "A" : "B"
+                // Some ids repeat (redeliveries).
+                let id = Int.random(in: 0..<8, using: &rng) == 0 && next > 0 ? "m\(Int.random(in: 0..<next, using: &rng))" : "m\(next)"
+                next += 1
+                _ = try s.receive(message(sub: sub, id: id), now: t0)
+                model.append(PendingAck(subscription: sub, messageID: id, ackID: id))
+            } else {
+                let pick: String? = r == 9 ? nil : model[Int.random(in: 0..<model.count, using: &rng)].messageID
+                let i = pick.map { id in model.lastIndex { $0.messageID == id }! } ?? model.count - 1
+                XCTAssertEqual(s.pendingAck(for: pick), pick.map { id in model.first { $0.messageID == id }! } ?? model.last)
+                _ = try s.ack(messageID: pick)
+                let p = model[i]
+                if p.subscription == "A" {
+                    var k = 0
+                    model.removeAll { e in defer { k += 1 }; return k <= i && e.subscription == "A" }
+                } else {
+                    model.remove(at: i)
+                }
+            }
+            XCTAssertEqual(s.pendingAckCount, model.count)
+        }
+        XCTAssertEqual(s.pendingAcks, model)
+        _ = try s.unsubscribe(id: "A")
+        XCTAssertEqual(s.pendingAcks, model.filter { $0.subscription != "A" })
+    }
+
     func testIndividualAckInClientIndividualMode() throws {
         var s = try connected()
         _ = try s.subscribe(destination: "/a", id: "A", ack: .clientIndividual)
