@@ -36,7 +36,7 @@ public enum Completer {
             return c
         case .url:
             var u = ["stomp://localhost:61613", "stomp+ssl://", "failover:("]
-            if let d = shell.defaults.url { u.insert(d, at: 0) }
+            if let d = shell.defaults.parameters.url { u.insert(d, at: 0) }
             return u
         case .header:
             return headerNames(for: command)

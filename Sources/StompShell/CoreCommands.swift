@@ -56,7 +56,7 @@ public enum CoreCommands {
         summary: "connect to a broker",
         help: "Connects to the broker at URL (default: the URL given on the command line, STOMP_URL, or stomp://localhost:61613). A current connection is closed first.",
         run: { shell, p in
-            var r = Shell.ConnectRequest()
+            var r = ConnectParameters()
             r.url = p.argument(0)
             r.login = p.option("--login"); r.passcode = p.option("--passcode"); r.vhost = p.option("--vhost")
             r.stompVersion = p.option("--stomp-version"); r.heartBeat = p.option("--heart-beat")

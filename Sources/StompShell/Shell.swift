@@ -21,14 +21,32 @@ public struct Settings {
     public init() {}
 }
 
-/// How to connect when `connect` is given no URL or options (from argv and the environment).
-public struct ConnectDefaults {
+/// What a `connect` asks for; a field left nil comes from the session's defaults.
+public struct ConnectParameters {
     public var url: String?
     public var login: String?
     public var passcode: String?
     public var vhost: String?
     public var stompVersion: String?
     public var heartBeat: String?
+    public init() {}
+
+    /// These parameters, with each field left nil taken from `defaults`.
+    public func filled(from defaults: ConnectParameters) -> ConnectParameters {
+        var p = self
+        p.url = url ?? defaults.url
+        p.login = login ?? defaults.login
+        p.passcode = passcode ?? defaults.passcode
+        p.vhost = vhost ?? defaults.vhost
+        p.stompVersion = stompVersion ?? defaults.stompVersion
+        p.heartBeat = heartBeat ?? defaults.heartBeat
+        return p
+    }
+}
+
+/// How to connect when `connect` is given no URL or options (from argv and the environment).
+public struct ConnectDefaults {
+    public var parameters = ConnectParameters()
     public var tls = TLSOptions()
     public var reconnect: ReconnectPolicy = .default
     public init() {}
@@ -331,28 +349,19 @@ public final class Shell: @unchecked Sendable {
 
     // MARK: connecting
 
-    public struct ConnectRequest {
-        public var url: String?
-        public var login: String?
-        public var passcode: String?
-        public var vhost: String?
-        public var stompVersion: String?
-        public var heartBeat: String?
-        public init() {}
-    }
-
     /// Connects (closing any current connection first). Errors are ShellErrors with exit status 3 (2 for bad input).
-    public func connect(_ req: ConnectRequest) throws {
-        let urlText = req.url ?? defaults.url ?? ProcessInfo.processInfo.environment["STOMP_URL"] ?? "stomp://localhost:61613"
+    public func connect(_ request: ConnectParameters) throws {
+        let req = request.filled(from: defaults.parameters)
+        let urlText = req.url ?? ProcessInfo.processInfo.environment["STOMP_URL"] ?? "stomp://localhost:61613"
         let urls: [StompURL]
         do { urls = try StompURL.parseList(urlText) } catch {
             throw ShellError("bad URL: \(Self.describe(error))", column: nil, exitStatus: 2)
         }
         var options = ConnectionOptions(urls: urls)
-        options.login = req.login ?? defaults.login
-        options.passcode = req.passcode ?? defaults.passcode
-        options.vhost = req.vhost ?? defaults.vhost
-        if let v = req.stompVersion ?? defaults.stompVersion {
+        options.login = req.login
+        options.passcode = req.passcode
+        options.vhost = req.vhost
+        if let v = req.stompVersion {
             var vs: [StompVersion] = []
             for part in v.split(separator: ",") {
                 guard let sv = StompVersion(rawValue: String(part).trimmingCharacters(in: .whitespaces)) else {
@@ -362,7 +371,7 @@ public final class Shell: @unchecked Sendable {
             }
             options.versions = vs
         }
-        if let hb = req.heartBeat ?? defaults.heartBeat {
+        if let hb = req.heartBeat {
             guard let h = HeartBeat(header: hb) else {
                 throw ShellError("bad heart-beat '\(hb)' (CX,CY in milliseconds)", column: nil, exitStatus: 2)
             }

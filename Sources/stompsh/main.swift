@@ -112,12 +112,12 @@ struct Stompsh: ParsableCommand {
         if !batch || isatty(1) == 0 { settings.color = Output.defaultColor() }
         shell.settings = settings
         var d = ConnectDefaults()
-        d.url = url
-        d.login = login
-        if let name = passcodeEnv { d.passcode = ProcessInfo.processInfo.environment[name] }
-        d.vhost = vhost
-        d.stompVersion = stompVersion
-        d.heartBeat = heartBeat
+        d.parameters.url = url
+        d.parameters.login = login
+        if let name = passcodeEnv { d.parameters.passcode = ProcessInfo.processInfo.environment[name] }
+        d.parameters.vhost = vhost
+        d.parameters.stompVersion = stompVersion
+        d.parameters.heartBeat = heartBeat
         d.tls = TLSOptions(caFile: cafile, certificateFile: cert, keyFile: key, insecure: insecure)
         if noReconnect { d.reconnect = .none }
         shell.defaults = d
@@ -134,7 +134,7 @@ struct Stompsh: ParsableCommand {
 
         if url != nil {
             do {
-                try shell.connect(Shell.ConnectRequest())
+                try shell.connect(ConnectParameters())
             } catch let e as ShellError {
                 output.error("stompsh: \(e.message)")
                 if batch { throw ExitCode(e.exitStatus) }
