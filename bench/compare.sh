@@ -137,6 +137,8 @@ run_broker() {
     drain "$url" "$q.win.sh"
     record "$name" send_window stomp.py "$("$PY" "$HERE/py_bench.py" send "$url" "$q.win.py" -n "$N_WIN" --receipts "window:$WIN")"
     drain "$url" "$q.win.py"
+    record "$name" send_window bare-socket "$("$PY" "$HERE/py_bench.py" raw "$url" "$q.win.raw" -n "$N_WIN" --receipts "window:$WIN")"
+    drain "$url" "$q.win.raw"
 
     say "$name: consume auto, $N_CONS (queues filled by the bare-socket writer)"
     "$PY" "$HERE/py_bench.py" fill "$url" "$q.cons.sh" -n "$N_CONS" --size $SIZE > /dev/null
@@ -153,6 +155,9 @@ run_broker() {
     "$PY" "$HERE/py_bench.py" fill "$url" "$q.ci.py" -n "$N_CI" --size $SIZE > /dev/null
     record "$name" consume_ci stomp.py "$("$PY" "$HERE/py_bench.py" consume "$url" "$q.ci.py" -n "$N_CI" --ack client-individual --prefetch $PREFETCH)"
     drain "$url" "$q.ci.py"
+    "$PY" "$HERE/py_bench.py" fill "$url" "$q.ci.raw" -n "$N_CI" --size $SIZE > /dev/null
+    record "$name" consume_ci bare-socket "$("$PY" "$HERE/py_bench.py" rawconsume "$url" "$q.ci.raw" -n "$N_CI" --prefetch $PREFETCH)"
+    drain "$url" "$q.ci.raw"
 
     say "$name: RPC echo, sequential ($N_RPC_SEQ) and -c 32 ($N_RPC_CONC stompsh, $N_RPC_CONC_PY stomp.py)"
     local rpy=$REPO/Tests/python/rpc_peer.py log=$OUT/rpc.$name.log
@@ -166,6 +171,7 @@ run_broker() {
     "$PY" "$rpy" bench "$url" "$q.rpc.py" echo '[1]' -n 200 -c 1 > /dev/null
     record "$name" rpc_seq stompsh "$("$BIN" "$url" --json -c "rpc bench $q.rpc.sh echo 1 -n $N_RPC_SEQ -c 1 --json")"
     record "$name" rpc_seq stomp.py "$("$PY" "$rpy" bench "$url" "$q.rpc.py" echo '[1]' -n "$N_RPC_SEQ" -c 1)"
+    record "$name" rpc_seq bare-socket "$("$PY" "$HERE/py_bench.py" rpcfloor "$url" "$q.rpc.raw" -n "$N_RPC_SEQ")"
     record "$name" rpc_c32 stompsh "$("$BIN" "$url" --json -c "rpc bench $q.rpc.sh echo 1 -n $N_RPC_CONC -c 32 --json")"
     record "$name" rpc_c32 stomp.py "$("$PY" "$rpy" bench "$url" "$q.rpc.py" echo '[1]' -n "$N_RPC_CONC_PY" -c 32)"
     kill "$spid" "$ppid" 2>/dev/null || true

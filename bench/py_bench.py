@@ -14,11 +14,20 @@ Every mode prints ONE JSON line of figures on stdout (times from time.perf_count
       Bare socket: CONNECT, then pre-built SEND frames written K at a time with sendall, then one SEND with a
       receipt; the broker's limit, as no client can do less work. --receipts each: one SEND with a receipt at a
       time, waited for (the broker's floor for sequential receipts).
+      --receipts window:W: a receipt on every SEND, at most W outstanding (the floor for windowed receipts).
+  py_bench.py rawconsume URL DEST [-n N] [--prefetch P]
+      Bare socket: SUBSCRIBE client-individual, one ACK per MESSAGE (the ACKs of one read written together):
+      the broker's floor for acknowledged consumption.
+  py_bench.py rpcfloor URL DEST [-n N]
+      Bare socket: a caller and a responder connection in one process, one JSON-RPC echo call at a time over
+      DEST with a /temp-queue/ reply-to (client-individual ack on the responder, as `rpc serve` does): the
+      broker's floor for a sequential call, as no caller or responder can do less work.
   py_bench.py fill URL DEST [-n N] [--size B]
       Same as raw (used to fill a queue before a consume benchmark).
 """
 import argparse
 import json
+import re
 import resource
 import socket
 import sys
@@ -219,6 +228,41 @@ def cmd_raw(a, name="raw"):
                           "elapsed_s": round(elapsed, 4), "msgs_per_s": round(a.n / elapsed, 1),
                           "latency_ms": percentiles(lat)}))
         return
+    if a.receipts.startswith("window:"):
+        w = int(a.receipts.split(":", 1)[1])
+        rframe = ("SEND\ndestination:%s\nreceipt:w\n\n" % a.dest).encode() + b"x" * a.size + b"\0"
+        sent = done = 0
+        t0 = time.perf_counter()
+        k = min(w, a.n)
+        s.sendall(rframe * k)
+        sent = k
+        while done < a.n:
+            chunk = s.recv(262144)
+            if not chunk:
+                raise SystemExit("connection closed by the broker")
+            if b"ERROR" in chunk:
+                raise SystemExit("ERROR: %r" % chunk[:300])
+            buf += chunk
+            got = buf.count(b"RECEIPT")
+            # keep an incomplete trailing frame for the next read
+            cut = buf.rfind(b"\0")
+            tail = buf[cut + 1:]
+            if got and tail.find(b"RECEIPT") >= 0:
+                got -= 1
+                buf = tail
+            else:
+                buf = tail
+            done += got
+            k = min(got, a.n - sent)
+            if k > 0:
+                s.sendall(rframe * k)
+                sent += k
+        elapsed = time.perf_counter() - t0
+        s.sendall(b"DISCONNECT\n\n\0")
+        s.close()
+        print(json.dumps({"client": "bare-socket", "bench": name, "receipts": a.receipts, "messages": a.n,
+                          "size": a.size, "elapsed_s": round(elapsed, 4), "msgs_per_s": round(a.n / elapsed, 1)}))
+        return
     chunk = frame * a.batch
     full, rest = divmod(a.n, a.batch)
     t0 = time.perf_counter()
@@ -242,9 +286,110 @@ def cmd_raw(a, name="raw"):
                       "msgs_per_s": round(a.n / elapsed, 1), "mb_per_s": round(a.n * a.size / elapsed / 1e6, 3)}))
 
 
+def raw_connect(url):
+    u, hp = hostport(url)
+    s = socket.create_connection(hp)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s.sendall(("CONNECT\naccept-version:1.2\nhost:%s\nlogin:%s\npasscode:%s\nheart-beat:0,0\n\n\0"
+               % (u.path.lstrip("/") or "/", u.username or "guest", u.password or "guest")).encode())
+    f, buf = read_frame(s, b"")
+    if not f.startswith(b"CONNECTED"):
+        raise SystemExit("not connected: %r" % f[:200])
+    return s, buf, f
+
+
+def next_frame(s, buf):
+    """The next frame (heart-beat EOLs skipped) and the rest of the buffer."""
+    while True:
+        f, buf = read_frame(s, buf)
+        f = f.lstrip(b"\r\n")
+        if f:
+            if f.startswith(b"ERROR"):
+                raise SystemExit("ERROR: %r" % f[:300])
+            return f, buf
+
+
+def header(f, name):
+    m = re.search(b"\n" + name + b":([^\n]*)", f.split(b"\n\n", 1)[0])
+    return m.group(1) if m else None
+
+
+ACK_ID = re.compile(b"\nack:([^\n]*)")
+
+
+def cmd_rawconsume(a):
+    s, buf, _ = raw_connect(a.url)
+    pf = a.prefetch or 1000
+    s.sendall(("SUBSCRIBE\nid:1\ndestination:%s\nack:client-individual\nactivemq.prefetchSize:%d\n"
+               "prefetch-count:%d\n\n\0" % (a.dest, pf, pf)).encode())
+    got = 0
+    t0 = None
+    while got < a.n:
+        chunk = s.recv(262144)
+        if not chunk:
+            raise SystemExit("connection closed by the broker")
+        if t0 is None:
+            t0 = time.perf_counter()
+        buf += chunk
+        cut = buf.rfind(b"\0")
+        if cut < 0:
+            continue
+        whole, buf = buf[:cut + 1], buf[cut + 1:]
+        ids = ACK_ID.findall(whole)
+        if not ids and b"ERROR" in whole:
+            raise SystemExit("ERROR: %r" % whole[:300])
+        got += len(ids)
+        s.sendall(b"".join(b"ACK\nid:" + i + b"\n\n\0" for i in ids))
+    elapsed = time.perf_counter() - t0
+    s.sendall(b"DISCONNECT\n\n\0")
+    s.close()
+    print(json.dumps({"client": "bare-socket", "bench": "rawconsume", "ack": "client-individual", "messages": got,
+                      "elapsed_s": round(elapsed, 4), "msgs_per_s": round(got / elapsed, 1)}))
+
+
+def cmd_rpcfloor(a):
+    caller, cb, connected = raw_connect(a.url)
+    responder, rb, _ = raw_connect(a.url)
+    tag = "%x" % time.time_ns()
+    svc = a.dest.encode()
+    reply = ("/temp-queue/floor-" + tag).encode()
+    # ActiveMQ wants the caller subscribed to its temp queue; RabbitMQ refuses that and subscribes it itself
+    if b"\nserver:RabbitMQ" not in connected:
+        caller.sendall(b"SUBSCRIBE\nid:r\ndestination:" + reply + b"\nactivemq.dispatchAsync:false\nreceipt:s\n\n\0")
+        next_frame(caller, cb)
+    responder.sendall(b"SUBSCRIBE\nid:s\ndestination:" + svc + b"\nack:client-individual\nactivemq.dispatchAsync:false\n"
+                      b"activemq.prefetchSize:1\nprefetch-count:1\nreceipt:s\n\n\0")
+    next_frame(responder, rb)
+    lat = []
+    t0 = time.perf_counter()
+    for i in range(a.n):
+        t = time.perf_counter()
+        cid = b"%d" % i
+        caller.sendall(b"SEND\ndestination:" + svc + b"\nreply-to:" + reply + b"\ncorrelation-id:" + cid +
+                       b"\ncontent-type:application/json\n\n"
+                       b'{"jsonrpc":"2.0","method":"echo","params":[1],"id":"' + cid + b'"}\0')
+        m, rb = next_frame(responder, rb)
+        responder.sendall(b"SEND\ndestination:" + header(m, b"reply-to") + b"\ncorrelation-id:" + cid +
+                          b"\ncontent-type:application/json\n\n"
+                          b'{"jsonrpc":"2.0","result":[1],"id":"' + cid + b'"}\0'
+                          b"ACK\nid:" + header(m, b"ack") + b"\n\n\0")
+        while True:
+            r, cb = next_frame(caller, cb)
+            if r.startswith(b"MESSAGE") and header(r, b"correlation-id") == cid:
+                break
+        lat.append(time.perf_counter() - t)
+    elapsed = time.perf_counter() - t0
+    for s in (caller, responder):
+        s.sendall(b"DISCONNECT\n\n\0")
+        s.close()
+    print(json.dumps({"client": "bare-socket", "bench": "rpcfloor", "calls": a.n, "concurrency": 1,
+                      "elapsed_s": round(elapsed, 4), "calls_per_s": round(a.n / elapsed, 1),
+                      "latency_ms": percentiles(lat)}))
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["send", "consume", "raw", "fill"])
+    ap.add_argument("mode", choices=["send", "consume", "raw", "fill", "rawconsume", "rpcfloor"])
     ap.add_argument("url")
     ap.add_argument("dest")
     ap.add_argument("-n", type=int, default=100000)
@@ -259,6 +404,10 @@ def main():
         cmd_send(a)
     elif a.mode == "consume":
         cmd_consume(a)
+    elif a.mode == "rawconsume":
+        cmd_rawconsume(a)
+    elif a.mode == "rpcfloor":
+        cmd_rpcfloor(a)
     else:
         cmd_raw(a, a.mode)
 

@@ -78,6 +78,14 @@ def machine():
     return cores, load, model, mem
 
 
+def reach(floor, peer, target):
+    """Whether a rate `target` times the peer's is within the broker's floor (what no client can beat)."""
+    if floor is None or peer is None:
+        return ""
+    need = peer * target
+    return "target needs %s: %s the broker's floor" % (fmt(need), "above" if need > floor else "within")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("results")
@@ -140,7 +148,8 @@ def main():
             if raw:
                 rr = num(raw, "msgs_per_s")
                 w("| ↳ bare socket, same work (msg/s; p50 ms): the broker's floor | %s (stompsh) | %s; %s | "
-                  "stompsh at %s of it | |" % (fmt(sr), fmt(rr), fmt(num(raw, "latency_ms", "p50"), 3), ratio(sr, rr)))
+                  "stompsh at %s of it | %s |" % (fmt(sr), fmt(rr), fmt(num(raw, "latency_ms", "p50"), 3), ratio(sr, rr),
+                                                  reach(rr, pr, target)))
         for work, label in [("consume_auto", "consume, ack auto (msg/s)"),
                             ("consume_ci", "consume, ack client-individual (msg/s)")]:
             s, p = g(work, "stompsh"), g(work, "stomp.py")
@@ -149,11 +158,25 @@ def main():
             w("| %s, %s%s | %s | %s | %s | ≥ 3x%s |" % (label, fmt(num(s, "messages") or num(p, "messages")),
                                                   ", prefetch 1000" if work == "consume_ci" else "",
                                                   fmt(sr), fmt(pr), ratio(sr, pr), verdict(ok)))
+            raw = g(work, "bare-socket")
+            if raw:
+                rr = num(raw, "msgs_per_s")
+                w("| ↳ bare socket, same work (msg/s): the broker's floor | %s (stompsh) | %s | stompsh at %s of it | %s |"
+                  % (fmt(sr), fmt(rr), ratio(sr, rr), reach(rr, pr, 3)))
         s, p = g("rpc_seq", "stompsh"), g("rpc_seq", "stomp.py")
         sl, pl = num(s, "latency_ms", "p50"), num(p, "p50_ms")
         ok = None if sl is None or pl is None else sl / pl <= 0.5
         w("| RPC echo, sequential, p50 (ms), %s calls | %s | %s | %s | ≤ 0.5x%s |" %
           (fmt(num(s, "calls") or num(p, "calls")), fmt(sl, 3), fmt(pl, 3), ratio(sl, pl), verdict(ok)))
+        raw = g("rpc_seq", "bare-socket")
+        if raw:
+            rl = num(raw, "latency_ms", "p50")
+            note = ""
+            if rl is not None and pl:
+                note = ("half of stomp.py's p50 is %s ms: %s the broker's floor" %
+                        (fmt(pl / 2, 3), "below" if rl > pl / 2 else "above"))
+            w("| ↳ bare socket caller + responder in one process, p50 (ms): the broker's floor | %s (stompsh) | %s | "
+              "stompsh at %s of it | %s |" % (fmt(sl, 3), fmt(rl, 3), ratio(sl, rl), note))
         sr, pr = num(s, "calls_per_s"), num(p, "calls_per_s")
         w("| ↳ sequential calls/s | %s | %s | %s | |" % (fmt(sr), fmt(pr), ratio(sr, pr)))
         s, p = g("rpc_c32", "stompsh"), g("rpc_c32", "stomp.py")

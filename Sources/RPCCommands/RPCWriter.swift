@@ -1,5 +1,5 @@
 // Coalesced output on the event loop: frames appended during one event-loop pass (e.g. the replies and ACKs
-// for a burst of requests read at once) go out in one write, through StompClient.sendRaw (which keeps the
+// for a burst of requests read at once) go out in one write, through StompClient.sendEncoded (which keeps the
 // session's bookkeeping: ACKs settle their pending messages). Fewer writes here means fewer reads and
 // wake-ups in the broker, which is what limits RPC throughput.
 import NIOCore
@@ -10,6 +10,7 @@ final class RPCWriter {
     let client: StompClient
     private var encoder: FrameEncoder
     private var buffer: [UInt8] = []
+    private var frames: [StompFrame] = []
     private var onFailure: [() -> Void] = []
     private var scheduled = false
 
@@ -24,6 +25,7 @@ final class RPCWriter {
         client.eventLoop.preconditionInEventLoop()
         encoder.version = client.connectedInfo.version
         try encoder.encode(frame, into: &buffer)
+        frames.append(frame)
         if let failed { onFailure.append(failed) }
         if !scheduled {
             scheduled = true
@@ -35,10 +37,12 @@ final class RPCWriter {
         scheduled = false
         guard !buffer.isEmpty else { return }
         let bytes = buffer
+        let batch = frames
         let failures = onFailure
         buffer = []
         buffer.reserveCapacity(min(bytes.count, 64 * 1024))
+        frames.removeAll(keepingCapacity: true)
         onFailure = []
-        client.sendRaw(bytes).whenFailure { _ in for f in failures { f() } }
+        client.sendEncoded(bytes, frames: batch).whenFailure { _ in for f in failures { f() } }
     }
 }

@@ -19,6 +19,9 @@ public final class StompFrameDecoderHandler: ChannelInboundHandler, RemovableCha
 
     public var decoder: FrameDecoder
     public var trace: (([UInt8]) -> Void)?
+    /// When set, events go straight to this owner instead of down the pipeline (no boxing per event: the
+    /// client's read path). Errors, closes and user events still travel the pipeline.
+    public var deliver: ((FrameDecoderEvent) -> Void)?
     /// Bytes received, for counters.
     public private(set) var bytesReceived: Int = 0
     private var failed = false
@@ -67,7 +70,11 @@ public final class StompFrameDecoderHandler: ChannelInboundHandler, RemovableCha
             if trace != nil { emitTrace(upTo: decoder.streamOffset) }
             // The handler above may change `version` during this call (after CONNECTED):
             // the next `next()` then decodes with the new rules.
-            context.fireChannelRead(wrapInboundOut(event))
+            if let deliver {
+                deliver(event)
+            } else {
+                context.fireChannelRead(wrapInboundOut(event))
+            }
         }
     }
 

@@ -3,11 +3,11 @@ import StompProto
 
 /// What the client reports to the layer above, in order, on the event loop.
 public enum ClientEvent: Sendable {
-    /// MESSAGE (unless an interceptor consumed it), RECEIPT (except those of `publish`), ERROR, as received.
+    /// MESSAGE (unless an interceptor consumed it), ERROR, and the RECEIPTs the client did not ask for itself
+    /// (those of raw frames and of `sendFrames`), as received. Heart-beats are counted, not reported.
     case frame(StompFrame)
     /// Wire bytes of one frame or heart-beat, only when `options.trace`.
     case trace(TraceDirection, [UInt8], at: StompInstant)
-    case heartbeatReceived
     /// The connection was lost; reconnect attempts follow (`.reconnecting`), or `.closed`.
     case connectionLost(String)
     case reconnecting(attempt: Int, url: StompURL, delay: TimeAmount)

@@ -97,7 +97,7 @@ public struct SendBenchResult: Sendable {
 
 /// `bench send`: N copies of one SEND. No receipts: the connection's bulk `publish` (back-pressure, batched
 /// flushes) in chunks, so Ctrl-C stops within a chunk. Receipts: sequentially or with at most W outstanding, each
-/// RECEIPT's round trip recorded. The SEND frames with receipts are encoded here and written with `sendRaw`, all
+/// RECEIPT's round trip recorded. The SEND frames with receipts are built here and written with `sendFrames`, all
 /// those a batch of RECEIPTs makes room for in one write (one flush): `send(receipt:)` flushes every frame and
 /// schedules a timeout per receipt, which halves the rate (see bench/RESULTS.md); their RECEIPTs come back as
 /// events of the bench's own connection (`router`).
@@ -118,7 +118,6 @@ public final class SendBench: @unchecked Sendable {
     var refillScheduled = false
     var lastProgressNs: UInt64 = 0
     var watchdog: RepeatedTask?
-    var encoder: FrameEncoder?
 
     // event-loop state
     var startNs: UInt64 = 0
@@ -171,7 +170,6 @@ public final class SendBench: @unchecked Sendable {
         switch mode {
         case .none: publishChunk()
         case .each, .window:
-            encoder = FrameEncoder(version: client.connectedInfo.version, contentLength: client.options.contentLength)
             router.onFrame = { [self] f in
                 switch f.command {
                 case .receipt: if let id = f.headers["receipt-id"] { receipt(id) }
@@ -254,25 +252,20 @@ public final class SendBench: @unchecked Sendable {
         default: limit = 1
         }
         let k = min(limit - outstanding, count - issued)
-        guard !stopped, !finished, k > 0, let encoder else { maybeFinish(); return }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(k * (body.count + destination.utf8.count + 64))
+        guard !stopped, !finished, k > 0 else { maybeFinish(); return }
+        var frames: [StompFrame] = []
+        frames.reserveCapacity(k)
         let now = benchNow()
-        do {
-            for _ in 0..<k {
-                issued += 1
-                var h = headers
-                h["destination"] = destination
-                h["receipt"] = receiptPrefix + String(issued)
-                try encoder.encode(StompFrame(.send, headers: h, body: body), into: &bytes)
-                sentAt[issued] = now
-            }
-        } catch {
-            fail(error)
-            return
+        for _ in 0..<k {
+            issued += 1
+            var h = headers
+            h["destination"] = destination
+            h["receipt"] = receiptPrefix + String(issued)
+            frames.append(StompFrame(.send, headers: h, body: body))
+            sentAt[issued] = now
         }
         outstanding += k
-        client.sendRaw(bytes).whenFailure { e in self.fail(e) }
+        client.sendFrames(frames).whenFailure { e in self.fail(e) }
     }
 
     func receipt(_ id: String) {
@@ -330,7 +323,7 @@ public struct ConsumeBenchResult: Sendable {
 
 /// `bench consume`: subscribes, counts N messages in an interceptor on the event loop (they never reach the
 /// shell's inbox), ACKs each in client-individual mode, then unsubscribes. Stops early after `idleTimeout`
-/// without a message. The ACKs of one read's messages are encoded here and written together with `sendRaw` (one
+/// without a message. The ACKs of one read's messages are written together with `sendFrames` (one
 /// flush): `ack(messageID:)` flushes every ACK, which costs more than half the rate (see bench/RESULTS.md).
 public final class ConsumeBench: @unchecked Sendable {
     let client: StompClient
@@ -353,9 +346,9 @@ public final class ConsumeBench: @unchecked Sendable {
     var ending = false
     var finished = false
     var watchdog: RepeatedTask?
-    var ackBytes: [UInt8] = []
+    var acks: [StompFrame] = []
+    lazy var version = client.connectedInfo.version
     var ackFlushScheduled = false
-    lazy var encoder = FrameEncoder(version: client.connectedInfo.version, contentLength: .never)
 
     init(client: StompClient, destination: String, count: Int, ack: AckMode, prefetch: Int?, headers: StompHeaders,
          idleTimeout: TimeAmount) {
@@ -428,12 +421,12 @@ public final class ConsumeBench: @unchecked Sendable {
     func queueAck(_ frame: StompFrame) {
         let messageID = frame.headers["message-id"] ?? ""
         var h = StompHeaders()
-        switch encoder.version {
+        switch version {
         case .v1_2: h.append("id", frame.headers["ack"] ?? messageID)
         case .v1_1: h.append("message-id", messageID); h.append("subscription", subscriptionID)
         case .v1_0: h.append("message-id", messageID)
         }
-        do { try encoder.encode(StompFrame(.ack, headers: h), into: &ackBytes) } catch { return }
+        acks.append(StompFrame(.ack, headers: h))
         if !ackFlushScheduled {
             // after the rest of this read's messages: one write for all their ACKs
             ackFlushScheduled = true
@@ -443,10 +436,10 @@ public final class ConsumeBench: @unchecked Sendable {
 
     func flushAcks() {
         ackFlushScheduled = false
-        guard !ackBytes.isEmpty else { return }
-        let bytes = ackBytes
-        ackBytes.removeAll(keepingCapacity: true)
-        _ = client.sendRaw(bytes)
+        guard !acks.isEmpty else { return }
+        let frames = acks
+        acks.removeAll(keepingCapacity: true)
+        _ = client.sendFrames(frames)
     }
 
     func end() {

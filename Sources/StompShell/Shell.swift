@@ -227,19 +227,11 @@ public final class Shell: @unchecked Sendable {
                 }
             case .error:
                 inbox.errors.append(f)
-            case .receipt:
-                // receipts the client asked for itself (subscribe, send --receipt, disconnect) are not news
-                if let id = f.headers["receipt-id"], id.range(of: "^(r|disconnect)-[0-9]+$", options: .regularExpression) != nil,
-                   !settings.trace {
-                    return
-                }
             default: break
             }
             output.frame(f)
         case .trace(let dir, let bytes, _):
             if settings.trace { output.trace(outbound: dir == .outbound, bytes: bytes) }
-        case .heartbeatReceived:
-            break
         case .connectionLost(let reason):
             output.warning("connection lost: \(reason)")
         case .reconnecting(let attempt, let url, let delay):
