@@ -2,6 +2,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
+import NIOTLS
 import StompProto
 
 /// A STOMP connection over TCP or TLS, driving a `StompSession`, with heart-beats, receipts,
@@ -1346,12 +1347,10 @@ final class StompClientHandler: ChannelInboundHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
-    /// `NIOTLS.TLSUserEvent.handshakeCompleted`, recognised without importing NIOTLS (not a declared
-    /// dependency of this target; NIOSSL fires it through the pipeline).
+    /// NIOSSL's `TLSUserEvent.handshakeCompleted`, fired through the pipeline.
     static func isTLSHandshakeCompleted(_ event: Any) -> Bool {
-        guard String(reflecting: type(of: event)) == "NIOTLS.TLSUserEvent" else { return false }
-        let mirror = Mirror(reflecting: event)
-        return mirror.children.first?.label == "handshakeCompleted"
+        if case .handshakeCompleted? = event as? TLSUserEvent { return true }
+        return false
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
