@@ -42,6 +42,9 @@ public final class FaultyPeer: @unchecked Sendable {
         case refuseLogin
         /// Well behaved, but every frame it sends leaves this much later.
         case delayEveryFrame(TimeAmount)
+        /// On the trigger: a MESSAGE to subscription "0" with body "trickled", sent in `pieces` parts `apart` from
+        /// each other (slow but progressing, not stalled), then the RECEIPT.
+        case trickleFrame(pieces: Int, apart: TimeAmount)
 
         public var description: String {
             switch self {
@@ -57,6 +60,7 @@ public final class FaultyPeer: @unchecked Sendable {
             case .neverConnected: return "neverConnected"
             case .refuseLogin: return "refuseLogin"
             case .delayEveryFrame(let d): return "delayEveryFrame(\(d.nanoseconds / 1_000_000) ms)"
+            case .trickleFrame(let n, let d): return "trickleFrame(\(n) × \(d.nanoseconds / 1_000_000) ms)"
             }
         }
     }
@@ -177,7 +181,7 @@ final class FaultyPeerHandler: ChannelInboundHandler {
         if !triggered {
             triggered = true
             log.trigger()
-            if commitFault(context: context) { return }
+            if commitFault(trigger: frame, context: context) { return }
             answer(frame, context: context)
             if case .stopHeartBeating = fault { mute = true }
             return
@@ -217,7 +221,7 @@ final class FaultyPeerHandler: ChannelInboundHandler {
     }
 
     /// Commits the fault on the trigger; true if the trigger frame must not be answered.
-    private func commitFault(context: ChannelHandlerContext) -> Bool {
+    private func commitFault(trigger: StompFrame, context: ChannelHandlerContext) -> Bool {
         let messageStart = "MESSAGE\ndestination:/queue/fault\nsubscription:0\nmessage-id:fault-1\n\nhal"
         switch fault {
         case .none, .noReceipt, .delayEveryFrame, .neverConnected, .refuseLogin:
@@ -239,6 +243,17 @@ final class FaultyPeerHandler: ChannelInboundHandler {
             let size = StompLimits.default.maxBodySize + 1
             writeRaw(Array("MESSAGE\ndestination:/queue/fault\ncontent-length:\(size)\n\nthe start of a huge body".utf8),
                      context: context)
+        case .trickleFrame(let pieces, let apart):
+            let message = StompFrame(.message, headers: ["destination": "/queue/fault", "subscription": "0",
+                                                         "message-id": "trickled-1"], body: "trickled")
+            guard let bytes = try? encoder.encode(message) else { return false }
+            let size = (bytes.count + pieces - 1) / max(pieces, 1)
+            for (i, start) in stride(from: 0, to: bytes.count, by: size).enumerated() {
+                let piece = Array(bytes[start..<min(start + size, bytes.count)])
+                context.eventLoop.scheduleTask(in: apart * Int64(i)) { self.writeRaw(piece, context: context) }
+            }
+            context.eventLoop.scheduleTask(in: apart * Int64(pieces)) { self.answer(trigger, context: context) }
+            return true
         case .errorThenClose:
             send(StompFrame(.error, headers: ["message": FaultyPeer.errorMessage, "content-type": "text/plain"],
                             body: "the broker gave up\nsecond line"), context: context)
