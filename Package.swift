@@ -71,12 +71,20 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "stompproto-bench", dependencies: ["StompProto"]),
+        // Test support shared by the test targets: FaultyPeer, a misbehaving STOMP server on loopback.
+        .target(name: "StompTestSupport", dependencies: [
+            "StompProto",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ], path: "Tests/StompTestSupport"),
         .testTarget(name: "StompProtoTests", dependencies: ["StompProto"]),
-        .testTarget(name: "StompConnectionTests", dependencies: ["StompConnection", "StompProto",
+        .testTarget(name: "StompConnectionTests", dependencies: ["StompConnection", "StompProto", "StompTestSupport",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "RPCCommandsTests", dependencies: ["RPCCommands", "StompConnection", "StompProto"]),
         .testTarget(name: "StompShellTests", dependencies: ["StompShell", "StompProto"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["StompProto"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["StompProto", "StompTestSupport",
+            .product(name: "NIOPosix", package: "swift-nio")]),
     ],
     swiftLanguageModes: [.v5]
 )

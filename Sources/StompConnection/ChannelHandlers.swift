@@ -12,6 +12,8 @@ public struct StompPeerClosedEvent: Sendable, Equatable {
 /// Inbound: bytes → `FrameDecoderEvent` (frames and heart-beats), wrapping `StompProto.FrameDecoder`.
 ///
 /// A decoding error is fired as `StompConnectionError.protocolViolation` and closes the channel.
+/// A peer that stops sending in the middle of a frame for `stallTimeout` is fired as
+/// `StompConnectionError.stalledMidFrame` and closed (silence between frames is the heart-beats' business).
 /// When `trace` is set, it is called with the exact wire bytes of every frame and heart-beat.
 public final class StompFrameDecoderHandler: ChannelInboundHandler, RemovableChannelHandler {
     public typealias InboundIn = ByteBuffer
@@ -29,9 +31,17 @@ public final class StompFrameDecoderHandler: ChannelInboundHandler, RemovableCha
     // Trace: bytes not yet emitted, starting at stream offset `traceBase`.
     private var traceBytes: [UInt8] = []
     private var traceBase = 0
+    /// How long the peer may send nothing while a frame is unfinished; nil: no limit.
+    public let stallTimeout: TimeAmount?
+    private var lastReadAt = NIODeadline.now()
+    /// At most one check pending; it re-arms itself while a frame stays unfinished.
+    private var stallCheck: Scheduled<Void>?
+    /// Stream offset where the unfinished frame starts (the end of the last event).
+    private var frameStartOffset = 0
 
-    public init(version: StompVersion = .v1_0, limits: StompLimits = .default) {
+    public init(version: StompVersion = .v1_0, limits: StompLimits = .default, stallTimeout: TimeAmount? = nil) {
         self.decoder = FrameDecoder(version: version, limits: limits)
+        self.stallTimeout = stallTimeout
     }
 
     /// Escaping rules change with the negotiated version (CONNECTED itself is never escaped).
@@ -47,6 +57,27 @@ public final class StompFrameDecoderHandler: ChannelInboundHandler, RemovableCha
         buffer.withUnsafeReadableBytes { decoder.append($0) }
         if trace != nil { traceBytes.append(contentsOf: buffer.readableBytesView) }
         decodeLoop(context: context)
+        if let stallTimeout, !failed, !decoder.isAtFrameBoundary {
+            lastReadAt = .now()
+            if stallCheck == nil { armStallCheck(context: context, at: lastReadAt + stallTimeout) }
+        }
+    }
+
+    private func armStallCheck(context: ChannelHandlerContext, at deadline: NIODeadline) {
+        stallCheck = context.eventLoop.scheduleTask(deadline: deadline) { [self] in
+            stallCheck = nil
+            guard let stallTimeout, !failed, !closedReported, !decoder.isAtFrameBoundary else { return }
+            let quiet = NIODeadline.now() - lastReadAt
+            guard quiet >= stallTimeout else {
+                armStallCheck(context: context, at: lastReadAt + stallTimeout)
+                return
+            }
+            failed = true
+            emitTrace(upTo: nil)
+            context.fireErrorCaught(StompConnectionError.stalledMidFrame(
+                seconds: Double(stallTimeout.nanoseconds) / 1e9, pendingBytes: bytesReceived - frameStartOffset))
+            context.close(promise: nil)
+        }
     }
 
     private func decodeLoop(context: ChannelHandlerContext) {
@@ -67,7 +98,8 @@ public final class StompFrameDecoderHandler: ChannelInboundHandler, RemovableCha
                 return
             }
             guard let event else { return }
-            if trace != nil { emitTrace(upTo: decoder.streamOffset) }
+            frameStartOffset = decoder.streamOffset
+            if trace != nil { emitTrace(upTo: frameStartOffset) }
             // The handler above may change `version` during this call (after CONNECTED):
             // the next `next()` then decodes with the new rules.
             if let deliver {
@@ -89,6 +121,8 @@ public final class StompFrameDecoderHandler: ChannelInboundHandler, RemovableCha
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
+        stallCheck?.cancel()
+        stallCheck = nil
         reportClosed(context: context)
         context.fireChannelInactive()
     }

@@ -97,6 +97,11 @@ public struct ConnectionOptions: Sendable {
     /// TCP connect + TLS handshake + CONNECTED, per URL.
     public var connectTimeout: TimeAmount
     public var receiptTimeout: TimeAmount
+    /// How long the broker may send nothing in the middle of a frame before the connection is given up
+    /// (`StompConnectionError.stalledMidFrame`). Between frames, silence is judged by heart-beats.
+    /// Default 5 s: shorter than the receipt timeout, so a RECEIPT stuck behind a stalled frame is
+    /// reported as the stall it is.
+    public var frameStallTimeout: TimeAmount
     /// How long DISCONNECT waits for its RECEIPT before closing anyway.
     public var disconnectTimeout: TimeAmount
     public var reconnect: ReconnectPolicy
@@ -124,6 +129,7 @@ public struct ConnectionOptions: Sendable {
                 tls: TLSOptions = TLSOptions(),
                 connectTimeout: TimeAmount = .seconds(10),
                 receiptTimeout: TimeAmount = .seconds(10),
+                frameStallTimeout: TimeAmount = .seconds(5),
                 disconnectTimeout: TimeAmount = .seconds(2),
                 reconnect: ReconnectPolicy = .default,
                 limits: StompLimits = .default,
@@ -146,6 +152,7 @@ public struct ConnectionOptions: Sendable {
         self.tls = tls
         self.connectTimeout = connectTimeout
         self.receiptTimeout = receiptTimeout
+        self.frameStallTimeout = frameStallTimeout
         self.disconnectTimeout = disconnectTimeout
         self.reconnect = reconnect
         self.limits = limits

@@ -196,7 +196,8 @@ public final class StompClient: @unchecked Sendable {
         eventLoop.assertInEventLoop()
         let promise = eventLoop.makePromise(of: ConnectedInfo.self)
         let started = NIODeadline.now()
-        let decoder = StompFrameDecoderHandler(version: .v1_0, limits: options.limits)
+        let decoder = StompFrameDecoderHandler(version: .v1_0, limits: options.limits,
+                                               stallTimeout: options.frameStallTimeout)
         let encoder = StompFrameEncoderHandler(version: .v1_0, contentLength: options.contentLength)
         let link = Link(url: url, decoder: decoder, encoder: encoder)
         link.connectPromise = promise

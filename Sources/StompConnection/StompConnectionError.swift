@@ -29,6 +29,8 @@ public enum StompConnectionError: Error, Sendable, CustomStringConvertible {
     case peerSilent(silentForSeconds: Double, expectedEveryMilliseconds: Int)
     /// The broker closed the TCP connection; `midFrame`: in the middle of a frame.
     case closedByPeer(midFrame: Bool)
+    /// The broker sent nothing for `seconds` (the stall timeout) in the middle of a frame (`pendingBytes` of it received).
+    case stalledMidFrame(seconds: Double, pendingBytes: Int)
     /// The broker sent bytes that are not STOMP.
     case protocolViolation(FrameDecodingError)
     /// The session refused the request (not subscribed, unknown transaction, ...); nothing was sent.
@@ -66,6 +68,8 @@ public enum StompConnectionError: Error, Sendable, CustomStringConvertible {
         case let .closedByPeer(midFrame):
             return midFrame ? "broker closed the connection in the middle of a frame"
                             : "broker closed the connection"
+        case let .stalledMidFrame(seconds, pending):
+            return "broker stopped sending in the middle of a frame: nothing for \(Self.secs(seconds)) after \(pending) bytes of it"
         case let .protocolViolation(err):
             return "broker sent invalid STOMP: \(err)"
         case let .session(err):

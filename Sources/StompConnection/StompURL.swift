@@ -183,12 +183,15 @@ public struct StompURL: Sendable, Equatable, Hashable, CustomStringConvertible {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
-    /// The URL, with the login but never the passcode (shown as `***` if present).
+    /// What a passcode shows as wherever one would be printed.
+    public static let passcodeMask = "****"
+
+    /// The URL, with the login but never the passcode (shown as `****` if present).
     public var description: String {
         var s = tls ? "stomp+ssl://" : "stomp://"
         if let login {
             s += StompURL.percentEncode(login, keep: StompURL.unreserved)
-            if passcode != nil { s += ":***" }
+            if passcode != nil { s += ":" + StompURL.passcodeMask }
             s += "@"
         }
         s += hostAndPort
@@ -206,26 +209,20 @@ public struct StompURLError: Error, Sendable, Equatable, CustomStringConvertible
         "invalid broker URL '\(StompURLError.mask(input))': \(reason)"
     }
 
+    /// `s` with the passcode of every `scheme://login:passcode@` masked. The userinfo ends at the last '@'
+    /// before the next URL of a list, so a passcode holding '/', '?' or '@' is masked whole.
     static func mask(_ s: String) -> String {
         var out = ""
         var rest = Substring(s)
         while let r = rest.firstRange(of: "://") {
             out += rest[..<r.upperBound]
             rest = rest[r.upperBound...]
-            let end = rest.firstIndex(where: { $0 == "/" || $0 == "," || $0 == ")" || $0 == "?" }) ?? rest.endIndex
-            let authority = rest[..<end]
-            if let at = authority.lastIndex(of: "@") {
-                let userinfo = authority[..<at]
-                if let colon = userinfo.firstIndex(of: ":") {
-                    out += userinfo[..<colon] + ":***"
-                } else {
-                    out += userinfo
-                }
-                out += authority[at...]
-            } else {
-                out += authority
+            let end = rest.firstIndex(where: { $0 == "," || $0 == ")" || $0 == " " }) ?? rest.endIndex
+            let segment = rest[..<end]
+            if let at = segment.lastIndex(of: "@"), let colon = segment[..<at].firstIndex(of: ":") {
+                out += segment[..<colon] + ":" + StompURL.passcodeMask
+                rest = rest[at...]
             }
-            rest = rest[end...]
         }
         return out + rest
     }

@@ -25,8 +25,24 @@ public enum CoreCommands {
         return h
     }
 
+    /// The largest body stompsh sends: what it accepts from a broker (`StompLimits.maxBodySize`, 64 MiB).
+    static let maxBodySize = StompLimits.default.maxBodySize
+
+    /// Refuses a body over `maxBodySize` (`what`: where it comes from, e.g. the file's name) before anything is sent.
+    static func checkBodySize(_ size: Int, from what: String? = nil, column: Int?) throws {
+        guard size > maxBodySize else { return }
+        let source = what.map { "'\($0)' is " } ?? ""
+        throw ShellError("body too large: \(source)\(size) bytes; stompsh sends at most \(maxBodySize) "
+                         + "(\(maxBodySize / (1024 * 1024)) MiB, its maxBodySize)", column: column)
+    }
+
+    /// The bytes of the file at `path` (a body), refused before reading when larger than `maxBodySize`.
     static func readFile(_ path: String, column: Int) throws -> [UInt8] {
         let expanded = (path as NSString).expandingTildeInPath
+        var st = stat()
+        if stat(expanded, &st) == 0, st.st_mode & S_IFMT == S_IFREG {
+            try checkBodySize(Int(st.st_size), from: path, column: column)
+        }
         guard let d = FileManager.default.contents(atPath: expanded) else {
             throw ShellError("cannot read '\(path)': \(String(cString: strerror(errno)))", column: column)
         }
@@ -96,6 +112,7 @@ public enum CoreCommands {
                 if p.body != nil { throw ShellError("give either BODY or --file, not both", column: p.column(ofArgument: 1)) }
                 body = try readFile(path, column: p.column(ofOption: "--file"))
             }
+            try checkBodySize(body.count, column: p.column(ofArgument: 1))
             let receipt = p.flag("--receipt")
             let start = DispatchTime.now()
             try shell.waitInterruptibly(client.send(destination: dest, headers: h, body: body, receipt: receipt,

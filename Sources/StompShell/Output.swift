@@ -97,7 +97,7 @@ public final class Output {
             var o = JSONObject()
             o.append("trace", .string(outbound ? "out" : "in"))
             o.append("at", .string(FrameFormatter.timestamp(date)))
-            o.append("wire", .string(FrameFormatter.visibleBytes(bytes)))
+            o.append("wire", .string(FrameFormatter.maskingPasscode(FrameFormatter.visibleBytes(bytes))))
             emit(JSONValue.object(o).compact, .stderr)
         }
     }
@@ -207,6 +207,15 @@ public enum FrameFormatter {
         return s
     }
 
+    /// What a masked passcode shows as, wherever stompsh prints one (traces, URLs, errors).
+    public static let passcodeMask = StompURL.passcodeMask
+
+    /// The wire text of a frame (see `visibleBytes`) with a CONNECT/STOMP passcode masked.
+    static func maskingPasscode(_ text: String) -> String {
+        maskingPasscode(text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
+            .joined(separator: "\n")
+    }
+
     /// The passcode header of a CONNECT or STOMP frame, masked: traces get pasted into tickets.
     static func maskingPasscode(_ lines: [String]) -> [String] {
         guard let command = lines.first?.trimmingCharacters(in: .init(charactersIn: "\r")),
@@ -214,7 +223,7 @@ public enum FrameFormatter {
         var out = lines
         for i in out.indices.dropFirst() {
             if out[i].isEmpty || out[i] == "\r" { break }
-            if out[i].hasPrefix("passcode:") { out[i] = "passcode:********" }
+            if out[i].hasPrefix("passcode:") { out[i] = "passcode:" + passcodeMask }
         }
         return out
     }

@@ -24,7 +24,7 @@ public enum ScriptCommands {
             let timeout = try p.seconds("--timeout", default: shell.settings.timeout)
             let filter = p.option("--on")
             var got = 0
-            let ok = try shell.waitUntil(timeout: timeout) {
+            let ok = try shell.waitUntil(timeout: timeout, failingOnLoss: "wait") {
                 while got < n, shell.inbox.consume(on: filter) != nil { got += 1 }
                 return got >= n
             }
@@ -55,7 +55,7 @@ public enum ScriptCommands {
             let timeout = try p.seconds("--timeout", default: shell.settings.timeout)
             let filter = p.option("--on")
             var message: ReceivedMessage?
-            let ok = try shell.waitUntil(timeout: timeout) {
+            let ok = try shell.waitUntil(timeout: timeout, failingOnLoss: "expect") {
                 message = shell.inbox.consume(on: filter)
                 return message != nil
             }

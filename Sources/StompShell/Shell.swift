@@ -288,7 +288,7 @@ public final class Shell: @unchecked Sendable {
                 case .failure(let e):
                     if let ce = e as? StompConnectionError {
                         switch ce {
-                        case .notConnected, .closedByPeer, .peerSilent, .brokerError:
+                        case .notConnected, .closedByPeer, .stalledMidFrame, .peerSilent, .brokerError, .protocolViolation:
                             throw ShellError(ce.description, column: nil, exitStatus: 3)
                         default: throw ShellError(ce.description)
                         }
@@ -322,12 +322,17 @@ public final class Shell: @unchecked Sendable {
     }
 
     /// Waits until `condition` holds (checked after every batch of events), Ctrl-C, or the deadline.
-    /// Returns false on timeout.
-    func waitUntil(timeout: Double, _ condition: () -> Bool) throws -> Bool {
+    /// Returns false on timeout. With `failingOnLoss` (the command's name), a connection lost for good
+    /// while the condition does not hold ends the wait at once (exit status 3): nothing more can arrive.
+    func waitUntil(timeout: Double, failingOnLoss command: String? = nil, _ condition: () -> Bool) throws -> Bool {
         processEvents()
+        let connectedAtStart = client != nil
         let deadline = Date().addingTimeInterval(timeout)
         while !condition() {
             if Interrupt.requested { Interrupt.clear(); throw ShellError("interrupted") }
+            if let command, client == nil, connectedAtStart || lostReason != nil {
+                throw ShellError.connection("\(command): connection lost: \(lostReason ?? "closed")")
+            }
             let left = deadline.timeIntervalSinceNow
             if left <= 0 { return false }
             pump(maxWait: min(left, 0.5))

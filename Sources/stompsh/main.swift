@@ -124,8 +124,12 @@ struct Stompsh: ParsableCommand {
 
         let runner = BatchRunner(shell: shell)
         let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
-        let rcPath = (home as NSString).appendingPathComponent(".stompshrc")
-        if rc ?? !batch, FileManager.default.fileExists(atPath: rcPath), let src = FileScriptSource(path: rcPath) {
+        let rcPath = RCFile.path(home: home)
+        let runRC = rc ?? !batch
+        if runRC, let refusal = RCFile.refusal(path: rcPath, shell: shell) {
+            output.error("stompsh: \(refusal)")
+            if batch { throw ExitCode(2) }
+        } else if runRC, FileManager.default.fileExists(atPath: rcPath), let src = FileScriptSource(path: rcPath) {
             let saved = shell.settings.onError
             shell.settings.onError = .continue
             runner.run(src, ignoreAllErrors: !batch)

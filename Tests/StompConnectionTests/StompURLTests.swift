@@ -25,7 +25,7 @@ final class StompURLTests: XCTestCase {
         XCTAssertEqual(u.port, 7000)
         XCTAssertEqual(u.vhost, "my/vhost")
         // The passcode never shows.
-        XCTAssertEqual(u.description, "stomp://al%40ice:***@mq.example:7000/my%2Fvhost")
+        XCTAssertEqual(u.description, "stomp://al%40ice:****@mq.example:7000/my%2Fvhost")
         XCTAssertFalse(u.description.contains("p:ss"))
         XCTAssertEqual(try StompURL(parsing: "stomp://h/%2F").vhost, "/")
         XCTAssertNil(try StompURL(parsing: "stomp://h/").vhost)
@@ -52,16 +52,25 @@ final class StompURLTests: XCTestCase {
 
     func testErrorsAreOneLineAndHideThePasscode() {
         for bad in ["http://x", "stomp://h:99999", "stomp://h:abc", "failover:(stomp://a,)", "stomp://h/%zz",
-                    "failover:(stomp://a", "stomp://u:secret@h:0"] {
+                    "failover:(stomp://a", "stomp://u:secret@h:0", "stomp://u:se/cret@h:0",
+                    "failover:(stomp://u:secret@h:0,stomp://v:secret@h:1)"] {
             do {
                 _ = try StompURL.parseList(bad)
                 XCTFail("accepted \(bad)")
             } catch let e as StompURLError {
                 XCTAssertFalse(e.description.contains("\n"))
                 XCTAssertFalse(e.description.contains("secret"), e.description)
+                XCTAssertFalse(e.description.contains("cret"), e.description)
             } catch {
                 XCTFail("\(error)")
             }
+        }
+    }
+
+    func testPasscodeMaskIsFourStars() throws {
+        XCTAssertEqual(try StompURL(parsing: "stomp://bob:pw@h:1").description, "stomp://bob:****@h:1")
+        XCTAssertThrowsError(try StompURL.parseList("stomp://bob:p@ss@h:99999")) { e in
+            XCTAssertTrue("\(e)".hasPrefix("invalid broker URL 'stomp://bob:****@h:99999': "), "\(e)")
         }
     }
 

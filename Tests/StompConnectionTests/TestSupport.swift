@@ -161,3 +161,11 @@ func uniqueName(_ prefix: String) -> String {
 }
 
 func elapsed(since start: Date) -> Double { Date().timeIntervalSince(start) }
+
+/// Bytes appended from any thread.
+final class NIOLockedBytes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var bytes: [UInt8] = []
+    func append(_ b: [UInt8]) { lock.lock(); bytes += b; lock.unlock() }
+    var value: [UInt8] { lock.lock(); defer { lock.unlock() }; return bytes }
+}

@@ -203,10 +203,19 @@ final class OutputTests: XCTestCase {
         let connect = FrameFormatter.trace(
             outbound: true, bytes: Array("CONNECT\nlogin:guest\npasscode:s3cret\n\n\0".utf8), at: Date())
         XCTAssertFalse(connect.contains("s3cret"), connect)
-        XCTAssertTrue(connect.contains("passcode:********"), connect)
+        XCTAssertTrue(connect.contains(">>> passcode:****\n"), connect)
         XCTAssertTrue(connect.contains("login:guest"), connect)
         let send = FrameFormatter.trace(
             outbound: true, bytes: Array("SEND\ndestination:/q\n\npasscode:in-a-body\0".utf8), at: Date())
         XCTAssertTrue(send.contains("passcode:in-a-body"), send)
+        // JSON trace lines too.
+        let o = Output(color: false)
+        o.format = .json
+        var lines: [String] = []
+        o.sink = { t, _ in lines.append(t) }
+        o.trace(outbound: true, bytes: Array("STOMP\nlogin:guest\npasscode:s3cret\n\n\0".utf8))
+        XCTAssertEqual(lines.count, 1)
+        XCTAssertFalse(lines[0].contains("s3cret"), lines[0])
+        XCTAssertTrue(lines[0].contains(#"login:guest\npasscode:****\n"#), lines[0])
     }
 }

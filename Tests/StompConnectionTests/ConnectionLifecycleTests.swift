@@ -3,99 +3,14 @@ import NIOCore
 import NIOPosix
 import StompConnection
 import StompProto
+import StompTestSupport
 import XCTest
 
-/// A tiny STOMP "broker" that answers CONNECT with CONNECTED and then does what the test asks.
-final class FakePeer: @unchecked Sendable {
-    enum Behaviour {
-        /// CONNECTED with these extra headers, then silence (reads and ignores everything).
-        case silent(connectedHeaders: [(String, String)])
-        /// CONNECTED, then the start of a MESSAGE, then close.
-        case closeMidFrame
-        /// CONNECTED, then bytes that are not STOMP.
-        case garbage
-        /// ERROR instead of CONNECTED, then close.
-        case refuseLogin
-    }
-
-    let channel: Channel
-    let received = NIOLockedBytes()
-    var port: Int { channel.localAddress!.port! }
-
-    init(_ behaviour: Behaviour) throws {
-        let received = self.received
-        channel = try ServerBootstrap(group: testGroup)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { ch in
-                ch.eventLoop.makeCompletedFuture {
-                    try ch.pipeline.syncOperations.addHandler(FakePeerHandler(behaviour, received))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).wait()
-    }
-
-    deinit { try? channel.close().wait() }
-
-    var url: StompURL { StompURL(host: "127.0.0.1", port: port) }
-}
-
-final class NIOLockedBytes: @unchecked Sendable {
-    private let lock = NSLock()
-    private var bytes: [UInt8] = []
-    func append(_ b: [UInt8]) { lock.lock(); bytes += b; lock.unlock() }
-    var value: [UInt8] { lock.lock(); defer { lock.unlock() }; return bytes }
-    /// The first frame received (the CONNECT), decoded.
-    var firstFrame: StompFrame? {
-        var d = FrameDecoder(version: .v1_0)
-        d.append(value)
-        while let e = try? d.next() { if case .frame(let f) = e { return f } }
-        return nil
-    }
-}
-
-final class FakePeerHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-    let behaviour: FakePeer.Behaviour
-    let received: NIOLockedBytes
-    var answered = false
-
-    init(_ behaviour: FakePeer.Behaviour, _ received: NIOLockedBytes) {
-        self.behaviour = behaviour
-        self.received = received
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let buf = unwrapInboundIn(data)
-        let bytes = Array(buf.readableBytesView)
-        received.append(bytes)
-        guard !answered, received.value.contains(0) else { return }
-        answered = true
-        func write(_ s: String) {
-            var out = context.channel.allocator.buffer(capacity: s.utf8.count)
-            out.writeString(s)
-            context.writeAndFlush(wrapOutboundOut(out), promise: nil)
-        }
-        switch behaviour {
-        case .silent(let headers):
-            var s = "CONNECTED\nversion:1.2\nserver:FakePeer/1\n"
-            for (k, v) in headers { s += "\(k):\(v)\n" }
-            write(s + "\n\0")
-        case .closeMidFrame:
-            write("CONNECTED\nversion:1.2\n\n\0MESSAGE\ndestination:/queue/a\nsubscription:0\nmessage-id:1\n\nhal")
-            context.eventLoop.scheduleTask(in: .milliseconds(50)) { context.close(promise: nil) }
-        case .garbage:
-            write("CONNECTED\nversion:1.2\n\n\0HELLO THERE\n\n\0")
-        case .refuseLogin:
-            write("ERROR\nmessage:Access refused for user 'guest'\n\nbad credentials\0")
-            context.eventLoop.scheduleTask(in: .milliseconds(50)) { context.close(promise: nil) }
-        }
-    }
-}
-
-final class FakePeerTests: XCTestCase {
-    private func options(_ peer: FakePeer) -> ConnectionOptions {
-        var o = ConnectionOptions(urls: [peer.url])
+/// The client's connection life cycle (CONNECT, DISCONNECT, receipts, reconnect, failover, trace, connect
+/// failures) against a `FaultyPeer`; the faults themselves are tabled in FaultyPeerTests.
+final class ConnectionLifecycleTests: XCTestCase {
+    private func options(_ peer: FaultyPeer) -> ConnectionOptions {
+        var o = ConnectionOptions(urls: [StompURL(host: "127.0.0.1", port: peer.port)])
         o.reconnect = .none
         o.heartBeat = .none
         o.connectTimeout = .seconds(3)
@@ -105,13 +20,13 @@ final class FakePeerTests: XCTestCase {
 
     /// CONNECT offers every version and sends host:/ when no vhost is given.
     func testConnectFrame() throws {
-        let peer = try FakePeer(.silent(connectedHeaders: []))
+        let peer = try FaultyPeer(.noReceipt, group: testGroup)
         let box = EventBox()
         var o = options(peer)
         o.login = "bob"
         o.passcode = "secret"
         let client = try connect(o, box)
-        let connect = try XCTUnwrap(peer.received.firstFrame)
+        let connect = try XCTUnwrap(peer.receivedFrames.first)
         XCTAssertEqual(connect.command, .connect)
         XCTAssertEqual(connect.headers["accept-version"], "1.0,1.1,1.2")
         XCTAssertEqual(connect.headers["host"], "/")
@@ -123,7 +38,7 @@ final class FakePeerTests: XCTestCase {
 
     /// DISCONNECT that never gets its RECEIPT: closed within disconnectTimeout.
     func testDisconnectWithoutReceiptClosesWithinBound() throws {
-        let peer = try FakePeer(.silent(connectedHeaders: []))
+        let peer = try FaultyPeer(.noReceipt, group: testGroup)
         let box = EventBox()
         var o = options(peer)
         o.disconnectTimeout = .milliseconds(500)
@@ -138,64 +53,11 @@ final class FakePeerTests: XCTestCase {
         let closed = try XCTUnwrap(box.closed(1))
         XCTAssertNil(closed, "a DISCONNECT is a clean end")
         // The peer saw the DISCONNECT with a receipt header.
-        XCTAssertTrue(String(decoding: peer.received.value, as: UTF8.self).contains("DISCONNECT\nreceipt:"))
-    }
-
-    /// Heart-beats negotiated and the peer says nothing: reported as peerSilent, not a hang.
-    func testSilentPeerIsReportedAsPeerSilent() throws {
-        let peer = try FakePeer(.silent(connectedHeaders: [("heart-beat", "300,300")]))
-        let box = EventBox()
-        var o = options(peer)
-        o.heartBeat = HeartBeat(300, 300)
-        o.heartBeatGrace = 2
-        o.heartBeatMinimumSlack = .milliseconds(100)
-        let client = try connect(o, box)
-        XCTAssertEqual(client.connectedInfo.heartBeat.receiveInterval, 300)
-        let start = Date()
-        let closed = try XCTUnwrap(box.closed(5), "no close reported")
-        let took = elapsed(since: start)
-        guard case .peerSilent(let silent, let every)? = closed else {
-            return XCTFail("expected peerSilent, got \(String(describing: closed))")
-        }
-        XCTAssertEqual(every, 300)
-        XCTAssertGreaterThanOrEqual(silent, 0.6)
-        XCTAssertLessThan(took, 2.0)
-        XCTAssertTrue(closed!.description.contains("silent"), closed!.description)
-        print("silent: \(closed!)")
-        // We kept sending heart-beats meanwhile.
-        XCTAssertTrue(peer.received.value.filter { $0 == 0x0A }.count >= 2)
-    }
-
-    /// A peer closing in the middle of a frame: one line naming it.
-    func testPeerClosingMidFrame() throws {
-        let peer = try FakePeer(.closeMidFrame)
-        let box = EventBox()
-        let client = try connect(options(peer), box)
-        let closed = try XCTUnwrap(box.closed(3))
-        guard case .closedByPeer(midFrame: true)? = closed else {
-            return XCTFail("expected closedByPeer(midFrame: true), got \(String(describing: closed))")
-        }
-        let text = closed!.description
-        XCTAssertFalse(text.contains("\n"))
-        XCTAssertTrue(text.contains("middle of a frame"), text)
-        print("mid-frame: \(text)")
-        XCTAssertEqual(client.state, .closed)
-    }
-
-    func testGarbageIsAProtocolViolation() throws {
-        let peer = try FakePeer(.garbage)
-        let box = EventBox()
-        _ = try connect(options(peer), box)
-        let closed = try XCTUnwrap(box.closed(3))
-        guard case .protocolViolation? = closed else {
-            return XCTFail("expected protocolViolation, got \(String(describing: closed))")
-        }
-        XCTAssertFalse(closed!.description.contains("\n"), closed!.description)
-        print("garbage: \(closed!)")
+        XCTAssertTrue(String(decoding: peer.receivedBytes, as: UTF8.self).contains("DISCONNECT\nreceipt:"))
     }
 
     func testRefusedLogin() throws {
-        let peer = try FakePeer(.refuseLogin)
+        let peer = try FaultyPeer(.refuseLogin, group: testGroup)
         let box = EventBox()
         let e = expectConnectionError { _ = try connect(options(peer), box) }
         guard case .authenticationFailed? = e else { return XCTFail("got \(String(describing: e))") }
@@ -204,7 +66,7 @@ final class FakePeerTests: XCTestCase {
 
     /// A RECEIPT that never comes: the future fails after receiptTimeout; the connection stays usable.
     func testReceiptTimeout() throws {
-        let peer = try FakePeer(.silent(connectedHeaders: []))
+        let peer = try FaultyPeer(.noReceipt, group: testGroup)
         let box = EventBox()
         var o = options(peer)
         o.receiptTimeout = .milliseconds(300)
@@ -221,13 +83,13 @@ final class FakePeerTests: XCTestCase {
 
     /// The broker is gone for good: the attempts run out and the end is reported with the last cause.
     func testReconnectGivesUp() throws {
-        let peer = try FakePeer(.silent(connectedHeaders: []))
+        let peer = try FaultyPeer(.noReceipt, group: testGroup)
         let box = EventBox()
         var o = options(peer)
         o.reconnect = ReconnectPolicy(maxAttempts: 2, initialDelay: .milliseconds(20))
         let client = try connect(o, box)
         _ = try client.subscribe(destination: "/queue/a", id: "a").wait()
-        try peer.channel.close().wait()   // nothing listens any more
+        peer.stop()   // nothing listens any more
         try client.dropConnection().wait()
         let closed = try XCTUnwrap(box.closed(5), "no end reported")
         guard case .refused? = closed else { return XCTFail("got \(String(describing: closed))") }
@@ -246,8 +108,8 @@ final class FakePeerTests: XCTestCase {
 
     /// failover: the connected broker goes away; the next URL in the list takes over, subscriptions restored.
     func testFailoverReconnectsToTheNextURL() throws {
-        let a = try FakePeer(.silent(connectedHeaders: []))
-        let b = try FakePeer(.silent(connectedHeaders: []))
+        let a = try FaultyPeer(.noReceipt, group: testGroup)
+        let b = try FaultyPeer(.noReceipt, group: testGroup)
         let box = EventBox()
         var o = try ConnectionOptions(url: "failover:(stomp://127.0.0.1:\(a.port),stomp://127.0.0.1:\(b.port))")
         o.reconnect = ReconnectPolicy(maxAttempts: 4, initialDelay: .milliseconds(20))
@@ -256,7 +118,7 @@ final class FakePeerTests: XCTestCase {
         let client = try connect(o, box)
         XCTAssertEqual(client.url.port, a.port)
         _ = try client.subscribe(destination: "/queue/a", id: "keep").wait()
-        try a.channel.close().wait()
+        a.stop()
         try client.dropConnection().wait()
         let ev = box.wait(5) { if case .reconnected = $0 { return true }; return false }
         guard case .reconnected(_, let subs, _)? = ev else { return XCTFail("no reconnect: \(box.all)") }
@@ -266,7 +128,7 @@ final class FakePeerTests: XCTestCase {
         var text = ""
         let until = Date().addingTimeInterval(2)
         repeat {
-            text = String(decoding: b.received.value, as: UTF8.self)
+            text = String(decoding: b.receivedBytes, as: UTF8.self)
             if text.contains("SUBSCRIBE\n") { break }
             Thread.sleep(forTimeInterval: 0.01)
         } while Date() < until
@@ -275,7 +137,7 @@ final class FakePeerTests: XCTestCase {
     }
 
     func testSendWhileClosedFailsNotConnected() throws {
-        let peer = try FakePeer(.silent(connectedHeaders: []))
+        let peer = try FaultyPeer(.noReceipt, group: testGroup)
         let box = EventBox()
         let client = try connect(options(peer), box)
         try client.close().wait()
@@ -285,7 +147,7 @@ final class FakePeerTests: XCTestCase {
 
     /// Trace shows every frame and heart-beat in both directions.
     func testTrace() throws {
-        let peer = try FakePeer(.silent(connectedHeaders: [("heart-beat", "0,100")]))
+        let peer = try FaultyPeer(.none, group: testGroup)
         let box = EventBox()
         var o = options(peer)
         o.trace = true
@@ -384,20 +246,9 @@ final class FakePeerTests: XCTestCase {
         }
     }
 
-    /// A peer that accepts the TCP connection but never answers CONNECT.
-    func testNoConnectedWithinTimeout() throws {
-        let server = try ServerBootstrap(group: testGroup).bind(host: "127.0.0.1", port: 0).wait()
-        defer { try? server.close().wait() }
-        var o = ConnectionOptions(urls: [StompURL(host: "127.0.0.1", port: server.localAddress!.port!)])
-        o.connectTimeout = .milliseconds(500)
-        let e = expectConnectionError { _ = try connect(o, EventBox()) }
-        guard case .timeout? = e else { return XCTFail("got \(String(describing: e))") }
-        XCTAssertEqual(e!.description, "timed out after 0.5 s waiting for CONNECTED from 127.0.0.1:\(server.localAddress!.port!)")
-    }
-
     /// failover: the first URL refuses, the second answers.
     func testFailoverToSecondURL() throws {
-        let peer = try FakePeer(.silent(connectedHeaders: []))
+        let peer = try FaultyPeer(.noReceipt, group: testGroup)
         let ch = try ServerBootstrap(group: testGroup).bind(host: "127.0.0.1", port: 0).wait()
         let dead = ch.localAddress!.port!
         try ch.close().wait()

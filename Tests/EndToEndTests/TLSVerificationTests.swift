@@ -1,0 +1,38 @@
+import Foundation
+import XCTest
+
+/// Certificate verification is on by default: the stompsh binary refuses RabbitMQ's TLS listener, whose
+/// certificate is signed by a test CA the system does not trust, with a clear message, and accepts it
+/// with `--cafile` naming that CA.
+final class TLSVerificationTests: XCTestCase {
+    private func setup() throws -> (url: String, hostPort: String, dir: String) {
+        let url = try Brokers.url("STOMPSH_TEST_RABBITMQ_TLS")
+        let dir = try Brokers.url("STOMPSH_TEST_TLS_DIR")
+        let hostPort = String(url.drop(while: { $0 != "/" }).dropFirst(2).prefix(while: { $0 != "/" }))
+        return (url, hostPort, dir)
+    }
+
+    private let credentials = ["STOMP_LOGIN": "guest", "STOMP_PASSCODE": "guest"]
+
+    func testUntrustedCertificateIsRefusedByDefault() throws {
+        let (url, hostPort, dir) = try setup()
+        let refusal = "stompsh: TLS with \(hostPort) failed: certificate verification failed: the broker's certificate "
+            + "is not signed by a trusted CA (use --cafile, or --insecure to skip verification)\n"
+        let byDefault = try Stompsh.run([url, "-c", "status"], env: credentials)
+        XCTAssertEqual(byDefault.status, 3)
+        XCTAssertEqual(byDefault.stdout, "")
+        XCTAssertEqual(byDefault.stderr, refusal)
+        // Another CA does not help either.
+        let otherCA = try Stompsh.run(["--cafile", "\(dir)/other-ca.pem", url, "-c", "status"], env: credentials)
+        XCTAssertEqual(otherCA.status, 3)
+        XCTAssertEqual(otherCA.stderr, refusal)
+    }
+
+    func testTrustedWithCafile() throws {
+        let (url, _, dir) = try setup()
+        let r = try Stompsh.run(["--cafile", "\(dir)/ca.pem", url, "-c", "status"], env: credentials)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stderr, "")
+        XCTAssertTrue(r.stdout.contains("connected to \(url)"), r.stdout)
+    }
+}
