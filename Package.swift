@@ -77,6 +77,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], path: "Tests/StompTestSupport"),
         .testTarget(name: "StompProtoTests", dependencies: ["StompProto"]),
         .testTarget(name: "StompConnectionTests", dependencies: ["StompConnection", "StompProto", "StompTestSupport",
@@ -84,7 +85,7 @@ let package = Package(
         .testTarget(name: "RPCCommandsTests", dependencies: ["RPCCommands", "StompConnection", "StompProto"]),
         .testTarget(name: "StompShellTests", dependencies: ["StompShell", "StompProto"]),
         .testTarget(name: "EndToEndTests", dependencies: ["StompProto", "StompTestSupport",
-            .product(name: "NIOPosix", package: "swift-nio")]),
+            .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")]),
     ],
     swiftLanguageModes: [.v5]
 )

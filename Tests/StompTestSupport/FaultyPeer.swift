@@ -4,6 +4,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import StompProto
 
 /// A small STOMP "broker" on 127.0.0.1 (ephemeral port) that behaves like a broker until the first client
@@ -78,8 +79,9 @@ public final class FaultyPeer: @unchecked Sendable {
     private let channel: Channel
     private let log: Log
 
-    /// Starts listening on 127.0.0.1 with an ephemeral port on `group`.
-    public init(_ fault: Fault, group: EventLoopGroup) throws {
+    /// Starts listening on 127.0.0.1 with an ephemeral port on `group`; with `tls`, it speaks STOMP over TLS
+    /// (a broker with its own certificate, e.g. a self-signed one).
+    public init(_ fault: Fault, group: EventLoopGroup, tls: NIOSSLContext? = nil) throws {
         self.fault = fault
         let log = Log()
         self.log = log
@@ -87,6 +89,7 @@ public final class FaultyPeer: @unchecked Sendable {
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture {
+                    if let tls { try ch.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try ch.pipeline.syncOperations.addHandler(FaultyPeerHandler(fault: fault, log: log))
                 }
             }
