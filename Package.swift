@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "stompsh", targets: ["stompsh"]),
         .executable(name: "stompproto-bench", targets: ["stompproto-bench"]),
         .library(name: "StompProto", targets: ["StompProto"]),
+        .library(name: "StompBroker", targets: ["StompBroker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -28,6 +29,15 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        // The in-memory sandbox broker: a pure engine on StompProto plus a small SwiftNIO server.
+        .target(
+            name: "StompBroker",
+            dependencies: [
+                "StompProto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // Typed JSON-RPC calls over STOMP, with timing and statistics.
@@ -57,17 +67,19 @@ let package = Package(
         .executableTarget(
             name: "stompsh",
             dependencies: [
-                "StompShell",
+                "StompShell", "StompBroker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .executableTarget(name: "stompproto-bench", dependencies: ["StompProto"]),
         .testTarget(name: "StompProtoTests", dependencies: ["StompProto"]),
-        .testTarget(name: "StompConnectionTests", dependencies: ["StompConnection", "StompProto",
+        .testTarget(name: "StompBrokerTests", dependencies: ["StompBroker", "StompProto"]),
+        .testTarget(name: "StompConnectionTests", dependencies: ["StompConnection", "StompProto", "StompBroker",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
-        .testTarget(name: "RPCCommandsTests", dependencies: ["RPCCommands", "StompConnection", "StompProto"]),
-        .testTarget(name: "StompShellTests", dependencies: ["StompShell", "StompProto"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["StompProto"]),
+        .testTarget(name: "RPCCommandsTests", dependencies: ["RPCCommands", "StompConnection", "StompProto", "StompBroker"]),
+        .testTarget(name: "StompShellTests", dependencies: ["StompShell", "StompProto", "StompBroker"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["StompProto", "StompBroker"]),
     ],
     swiftLanguageModes: [.v5]
 )
