@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "stompsh", targets: ["stompsh"]),
         .executable(name: "stompproto-bench", targets: ["stompproto-bench"]),
         .library(name: "StompProto", targets: ["StompProto"]),
+        .library(name: "StompBroker", targets: ["StompBroker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -34,6 +35,16 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
+            ],
+            swiftSettings: hotPath
+        ),
+        // The in-memory sandbox broker: a pure engine on StompProto plus a small SwiftNIO server.
+        .target(
+            name: "StompBroker",
+            dependencies: [
+                "StompProto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: hotPath
         ),
@@ -66,8 +77,9 @@ let package = Package(
         .executableTarget(
             name: "stompsh",
             dependencies: [
-                "StompShell",
+                "StompShell", "StompBroker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .executableTarget(name: "stompproto-bench", dependencies: ["StompProto"]),
@@ -80,11 +92,12 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], path: "Tests/StompTestSupport"),
         .testTarget(name: "StompProtoTests", dependencies: ["StompProto"]),
-        .testTarget(name: "StompConnectionTests", dependencies: ["StompConnection", "StompProto", "StompTestSupport",
+        .testTarget(name: "StompBrokerTests", dependencies: ["StompBroker", "StompProto"]),
+        .testTarget(name: "StompConnectionTests", dependencies: ["StompConnection", "StompProto", "StompTestSupport", "StompBroker",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
-        .testTarget(name: "RPCCommandsTests", dependencies: ["RPCCommands", "StompConnection", "StompProto"]),
-        .testTarget(name: "StompShellTests", dependencies: ["StompShell", "StompProto"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["StompProto", "StompTestSupport",
+        .testTarget(name: "RPCCommandsTests", dependencies: ["RPCCommands", "StompConnection", "StompProto", "StompBroker"]),
+        .testTarget(name: "StompShellTests", dependencies: ["StompShell", "StompProto", "StompBroker"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["StompProto", "StompTestSupport", "StompBroker",
             .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")]),
     ],
     swiftLanguageModes: [.v5]

@@ -2,6 +2,8 @@
 
 import ArgumentParser
 import Foundation
+import NIOPosix
+import StompBroker
 import StompShell
 import StompConnection
 
@@ -13,7 +15,9 @@ struct Stompsh: ParsableCommand {
             Without -f or -c and with a terminal on stdin, stompsh is interactive (type 'help'). With -f FILE (- is \
             stdin), -c COMMAND or piped stdin it runs the commands and exits: 0 all succeeded, 1 a command or \
             assertion failed, 2 usage error, 3 could not connect or the connection was lost for good. Errors are \
-            reported as FILE:LINE:COL: error: MESSAGE (-c commands as -c[INDEX]:LINE:COL). See stompsh(1).
+            reported as FILE:LINE:COL: error: MESSAGE (-c commands as -c[INDEX]:LINE:COL). --sandbox starts an \
+            in-memory broker in the process and connects to it; 'stompsh broker [--port P] [--host H]' runs only that \
+            broker. See stompsh(1).
             """,
         version: StompshVersion.string)
 
@@ -54,6 +58,9 @@ struct Stompsh: ParsableCommand {
     @Flag(help: "Do not verify the broker's TLS certificate or host name (dangerous).")
     var insecure = false
 
+    @Flag(help: "Start an in-memory sandbox broker on 127.0.0.1 (port 61613 if free) and connect to it.")
+    var sandbox = false
+
     @Flag(help: "Do not reconnect when the connection is lost.")
     var noReconnect = false
 
@@ -87,6 +94,9 @@ struct Stompsh: ParsableCommand {
             for p in v.split(separator: ",") where !["1.0", "1.1", "1.2"].contains(String(p)) {
                 throw ValidationError("--stomp-version: expected 1.0, 1.1 or 1.2, got '\(p)'")
             }
+        }
+        if sandbox, url != nil {
+            throw ValidationError("--sandbox starts its own broker: give no URL")
         }
         if let u = url {
             do { _ = try StompURL.parseList(u) } catch { throw ValidationError("bad URL: \(error)") }
@@ -136,7 +146,21 @@ struct Stompsh: ParsableCommand {
             shell.settings.onError = saved
         }
 
-        if url != nil {
+        if sandbox {
+            let broker: SandboxBroker
+            do {
+                broker = try SandboxBroker.startPreferring(configuration: SandboxDefaults.configuration,
+                                                           on: MultiThreadedEventLoopGroup(numberOfThreads: 1)).wait()
+            } catch {
+                output.error("stompsh: cannot start the sandbox broker: \(error)")
+                throw ExitCode(3)
+            }
+            output.info("in-memory sandbox broker on 127.0.0.1:\(broker.port) — not a real broker; messages are lost on exit")
+            d.parameters.url = broker.url
+            shell.defaults = d
+        }
+
+        if url != nil || sandbox {
             do {
                 try shell.connect(ConnectParameters())
             } catch let e as ShellError {
@@ -169,21 +193,33 @@ struct Stompsh: ParsableCommand {
     }
 }
 
-// Usage errors exit with status 2 (argument-parser's default is 64).
-do {
-    var command = try Stompsh.parseAsRoot()
-    try command.run()
-} catch {
-    let code = Stompsh.exitCode(for: error)
-    if code == .success {
-        Stompsh.exit(withError: error)
-    } else if error is ExitCode {
-        exit(code.rawValue)
-    } else if code == .validationFailure {
-        FileHandle.standardError.write(Data((Stompsh.fullMessage(for: error) + "\n").utf8))
-        exit(2)
-    } else {
-        FileHandle.standardError.write(Data(("stompsh: " + Stompsh.fullMessage(for: error) + "\n").utf8))
-        exit(code.rawValue == 0 ? 0 : 1)
+/// Parses `arguments` as `Command` and runs it. Usage errors exit with status 2 (argument-parser's default is 64).
+func runCommand<Command: ParsableCommand>(_: Command.Type, _ arguments: [String]?) -> Never {
+    do {
+        var command = try Command.parseAsRoot(arguments)
+        try command.run()
+        exit(0)
+    } catch {
+        let code = Command.exitCode(for: error)
+        if code == .success {
+            Command.exit(withError: error)
+        } else if error is ExitCode {
+            exit(code.rawValue)
+        } else if code == .validationFailure {
+            FileHandle.standardError.write(Data((Command.fullMessage(for: error) + "\n").utf8))
+            exit(2)
+        } else {
+            FileHandle.standardError.write(Data(("stompsh: " + Command.fullMessage(for: error) + "\n").utf8))
+            exit(code.rawValue == 0 ? 0 : 1)
+        }
     }
+}
+
+// `stompsh broker ...` is the sandbox broker; anything else is the shell (a first word "broker" is never a URL:
+// write stomp://broker to reach a host of that name).
+let argv = Array(CommandLine.arguments.dropFirst())
+if argv.first == "broker" {
+    runCommand(BrokerCommand.self, Array(argv.dropFirst()))
+} else {
+    runCommand(Stompsh.self, nil)
 }

@@ -1,13 +1,15 @@
 import Foundation
 import XCTest
 
-/// Scripts against the real brokers (ActiveMQ and RabbitMQ), through the built binary.
+/// Scripts against the real brokers (ActiveMQ and RabbitMQ) and the sandbox broker, through the built binary.
 final class BrokerScriptTests: XCTestCase {
-    /// Runs `body` for each configured broker (skips when none is configured).
+    /// Runs `body` for each configured broker and the sandbox (a missing real broker fails when required).
     func eachBroker(_ body: (String, String) throws -> Void) throws {
-        let brokers = Brokers.all()
-        if brokers.isEmpty { _ = try Brokers.activemq() }
-        for (name, url) in brokers {
+        if ProcessInfo.processInfo.environment["STOMPSH_REQUIRE_BROKERS"] == "1" {
+            _ = try Brokers.activemq()
+            _ = try Brokers.rabbitmq()
+        }
+        for (name, url) in Brokers.all() {
             try body(name, url)
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import StompBroker
 import XCTest
 
 /// Runs the built `stompsh` binary (env STOMPSH_BIN, else next to the test bundle).
@@ -77,7 +78,8 @@ enum Stompsh {
     }
 }
 
-/// The brokers from `scripts/brokers env`; XCTSkip when missing unless STOMPSH_REQUIRE_BROKERS=1.
+/// The brokers from `scripts/brokers env`; XCTSkip when missing unless STOMPSH_REQUIRE_BROKERS=1. The sandbox
+/// broker is always there: STOMPSH_TEST_SANDBOX (scripts/test runs `stompsh broker`), else started in this process.
 enum Brokers {
     static func url(_ name: String) throws -> String {
         let env = ProcessInfo.processInfo.environment
@@ -90,10 +92,19 @@ enum Brokers {
     }
     static func activemq() throws -> String { try url("STOMPSH_TEST_ACTIVEMQ") }
     static func rabbitmq() throws -> String { try url("STOMPSH_TEST_RABBITMQ") }
+    static let sandbox: String = {
+        if let u = ProcessInfo.processInfo.environment["STOMPSH_TEST_SANDBOX"], !u.isEmpty { return u }
+        do {
+            return try SandboxBroker.startDetached().url
+        } catch {
+            fatalError("cannot start the in-process sandbox broker: \(error)")
+        }
+    }()
     static func all() -> [(name: String, url: String)] {
         var r: [(String, String)] = []
         if let u = try? activemq() { r.append(("activemq", u)) }
         if let u = try? rabbitmq() { r.append(("rabbitmq", u)) }
+        r.append(("sandbox", sandbox))
         return r
     }
 

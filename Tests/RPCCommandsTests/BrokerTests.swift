@@ -1,5 +1,5 @@
-// RPC against real brokers: STOMPSH_TEST_ACTIVEMQ / STOMPSH_TEST_RABBITMQ (from `scripts/brokers env`).
-// Skipped when unset, unless STOMPSH_REQUIRE_BROKERS=1.
+// RPC against real brokers: STOMPSH_TEST_ACTIVEMQ / STOMPSH_TEST_RABBITMQ (from `scripts/brokers env`), skipped
+// when unset unless STOMPSH_REQUIRE_BROKERS=1; and against the sandbox broker (STOMPSH_TEST_SANDBOX, else in-process).
 import Foundation
 import XCTest
 import NIOCore
@@ -7,11 +7,24 @@ import NIOPosix
 import NIOConcurrencyHelpers
 import StompProto
 import StompConnection
+import StompBroker
 @testable import RPCCommands
 
+/// The brokers, by the environment variable naming each.
 enum Broker: String, CaseIterable {
-    case activemq = "STOMPSH_TEST_ACTIVEMQ", rabbitmq = "STOMPSH_TEST_RABBITMQ"
+    case activemq = "STOMPSH_TEST_ACTIVEMQ", rabbitmq = "STOMPSH_TEST_RABBITMQ", sandbox = "STOMPSH_TEST_SANDBOX"
+}
 
+/// The sandbox broker the tests use: STOMPSH_TEST_SANDBOX if set, else one started once in this process.
+enum SandboxFixture {
+    static let url: String = {
+        if let u = ProcessInfo.processInfo.environment["STOMPSH_TEST_SANDBOX"], !u.isEmpty { return u }
+        do {
+            return try SandboxBroker.startDetached().url
+        } catch {
+            fatalError("cannot start the in-process sandbox broker: \(error)")
+        }
+    }()
 }
 
 /// Collects the frames the client did not intercept.
@@ -27,6 +40,7 @@ class BrokerTestCase: XCTestCase {
 
     func brokerURL(_ b: Broker) throws -> String {
         let env = ProcessInfo.processInfo.environment
+        if b == .sandbox { return SandboxFixture.url }
         if let u = env[b.rawValue], !u.isEmpty { return u }
         if env["STOMPSH_REQUIRE_BROKERS"] == "1" { XCTFail("\(b.rawValue) not set but STOMPSH_REQUIRE_BROKERS=1"); throw XCTSkip("missing broker") }
         throw XCTSkip("\(b.rawValue) not set (eval \"$(scripts/brokers env)\")")
@@ -86,8 +100,10 @@ final class RPCBrokerTests: BrokerTestCase {
 
     func testCallAndServeActiveMQ() throws { try callAndServe(.activemq, sameConnection: false) }
     func testCallAndServeRabbitMQ() throws { try callAndServe(.rabbitmq, sameConnection: false) }
+    func testCallAndServeSandbox() throws { try callAndServe(.sandbox, sameConnection: false) }
     func testCallAndServeSameConnectionActiveMQ() throws { try callAndServe(.activemq, sameConnection: true) }
     func testCallAndServeSameConnectionRabbitMQ() throws { try callAndServe(.rabbitmq, sameConnection: true) }
+    func testCallAndServeSameConnectionSandbox() throws { try callAndServe(.sandbox, sameConnection: true) }
 
     func timeoutAndLate(_ b: Broker) throws {
         let sc = try connect(b), cc = try connect(b)
@@ -110,6 +126,7 @@ final class RPCBrokerTests: BrokerTestCase {
 
     func testTimeoutAndLateReplyActiveMQ() throws { try timeoutAndLate(.activemq) }
     func testTimeoutAndLateReplyRabbitMQ() throws { try timeoutAndLate(.rabbitmq) }
+    func testTimeoutAndLateReplySandbox() throws { try timeoutAndLate(.sandbox) }
 
     func discovery(_ b: Broker) throws {
         let sc = try connect(b), cc = try connect(b)
@@ -135,6 +152,7 @@ final class RPCBrokerTests: BrokerTestCase {
 
     func testDiscoveryActiveMQ() throws { try discovery(.activemq) }
     func testDiscoveryRabbitMQ() throws { try discovery(.rabbitmq) }
+    func testDiscoverySandbox() throws { try discovery(.sandbox) }
 
     func malformedRequests(_ b: Broker) throws {
         let log = FrameLog()
@@ -166,6 +184,7 @@ final class RPCBrokerTests: BrokerTestCase {
 
     func testMalformedRequestsActiveMQ() throws { try malformedRequests(.activemq) }
     func testMalformedRequestsRabbitMQ() throws { try malformedRequests(.rabbitmq) }
+    func testMalformedRequestsSandbox() throws { try malformedRequests(.sandbox) }
 
     func bench(_ b: Broker) throws {
         let sc = try connect(b), cc = try connect(b)
@@ -196,6 +215,7 @@ final class RPCBrokerTests: BrokerTestCase {
 
     func testBenchActiveMQ() throws { try bench(.activemq) }
     func testBenchRabbitMQ() throws { try bench(.rabbitmq) }
+    func testBenchSandbox() throws { try bench(.sandbox) }
 
     /// Two responders share a queue; one dies (socket closed, no DISCONNECT) midway: every call completes once.
     func loadSharing(_ b: Broker) throws {
@@ -222,6 +242,7 @@ final class RPCBrokerTests: BrokerTestCase {
 
     func testLoadSharingActiveMQ() throws { try loadSharing(.activemq) }
     func testLoadSharingRabbitMQ() throws { try loadSharing(.rabbitmq) }
+    func testLoadSharingSandbox() throws { try loadSharing(.sandbox) }
 }
 
 /// The format is language-neutral: a stomp.py responder and caller (Tests/python/rpc_peer.py) talk to RPCClient/RPCServer.
@@ -307,8 +328,10 @@ final class RPCPythonInteropTests: BrokerTestCase {
 
     func testPythonResponderActiveMQ() throws { try pythonResponder(.activemq) }
     func testPythonResponderRabbitMQ() throws { try pythonResponder(.rabbitmq) }
+    func testPythonResponderSandbox() throws { try pythonResponder(.sandbox) }
     func testPythonCallerActiveMQ() throws { try pythonCaller(.activemq) }
     func testPythonCallerRabbitMQ() throws { try pythonCaller(.rabbitmq) }
+    func testPythonCallerSandbox() throws { try pythonCaller(.sandbox) }
 }
 
 /// End to end with stompsh processes: two `rpc serve` on one queue, `rpc bench` calling, one server SIGKILLed
@@ -376,6 +399,7 @@ final class RPCProcessTests: BrokerTestCase {
 
     func testTwoServersOneKilledActiveMQ() throws { try twoServersOneKilled(.activemq) }
     func testTwoServersOneKilledRabbitMQ() throws { try twoServersOneKilled(.rabbitmq) }
+    func testTwoServersOneKilledSandbox() throws { try twoServersOneKilled(.sandbox) }
 
     /// `rpc call` in a script: result, --json line, error reply → exit 1, type error after discover → nothing sent.
     func shellCommands(_ b: Broker) throws {
@@ -426,4 +450,5 @@ final class RPCProcessTests: BrokerTestCase {
 
     func testShellCommandsActiveMQ() throws { try shellCommands(.activemq) }
     func testShellCommandsRabbitMQ() throws { try shellCommands(.rabbitmq) }
+    func testShellCommandsSandbox() throws { try shellCommands(.sandbox) }
 }

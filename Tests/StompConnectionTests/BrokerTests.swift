@@ -5,7 +5,8 @@ import StompConnection
 import StompProto
 import XCTest
 
-/// Against the real brokers named by STOMPSH_TEST_ACTIVEMQ / STOMPSH_TEST_RABBITMQ (`scripts/brokers env`).
+/// Against the real brokers named by STOMPSH_TEST_ACTIVEMQ / STOMPSH_TEST_RABBITMQ (`scripts/brokers env`) and the
+/// sandbox broker (STOMPSH_TEST_SANDBOX, else in-process): where the real brokers agree, the sandbox must too.
 final class BrokerTests: XCTestCase {
     func testEachVersion() throws {
         for broker in try TestEnv.brokers() {
@@ -115,7 +116,7 @@ final class BrokerTests: XCTestCase {
             let m = try XCTUnwrap(box.message(), "\(broker)")
             let nacked = try client.nack(messageID: m.headers["message-id"], receipt: true).wait()
             XCTAssertEqual(nacked.messageID, m.headers["message-id"])
-            if broker.isRabbit {
+            if broker.kind == .rabbitMQ {
                 // RabbitMQ requeues a NACKed message: it comes back, marked redelivered.
                 let again = try XCTUnwrap(box.message(), "RabbitMQ: NACKed message not redelivered")
                 XCTAssertEqual(again.bodyString, "refuse me")
@@ -123,7 +124,8 @@ final class BrokerTests: XCTestCase {
                 _ = try client.ack(messageID: again.headers["message-id"], receipt: true).wait()
             } else {
                 // ActiveMQ treats a STOMP NACK as a poison ack: the message goes to the dead-letter queue.
-                XCTAssertNil(box.message(0.5), "ActiveMQ redelivered a NACKed message")
+                // The sandbox discards it.
+                XCTAssertNil(box.message(0.5), "\(broker) redelivered a NACKed message")
                 XCTAssertTrue(try client.snapshot().wait().pendingAcks.isEmpty)
             }
             try client.disconnect().wait()
@@ -167,8 +169,8 @@ final class BrokerTests: XCTestCase {
             let replyTo = "/temp-queue/" + uniqueName("reply")
             _ = try responder.subscribe(destination: service, receipt: true).wait()
             let sub = try requester.subscribe(destination: replyTo, receipt: true).wait()
-            XCTAssertEqual(try requester.subscribesImplicitly(replyTo).wait(), broker.isRabbit)
-            if broker.isRabbit { XCTAssertEqual(sub.id, replyTo) }
+            XCTAssertEqual(try requester.subscribesImplicitly(replyTo).wait(), broker.kind == .rabbitMQ)
+            if broker.kind == .rabbitMQ { XCTAssertEqual(sub.id, replyTo) }
 
             try requester.send(destination: service, headers: ["reply-to": replyTo, "correlation-id": "c1"],
                                body: "ping", receipt: true).wait()
@@ -218,11 +220,12 @@ final class BrokerTests: XCTestCase {
             o.heartBeat = HeartBeat(500, 500)
             let box = EventBox()
             let client = try connect(o, box)
-            // ActiveMQ honours 500 ms; RabbitMQ works in whole seconds and answers heart-beat:1000,1000.
+            // ActiveMQ and the sandbox honour 500 ms; RabbitMQ works in whole seconds and answers heart-beat:1000,1000.
             let hb = client.connectedInfo.heartBeat
             print("\(broker): CONNECTED heart-beat:\(client.connectedInfo.headers["heart-beat"] ?? "-") → send \(hb.sendInterval ?? 0) ms, receive \(hb.receiveInterval ?? 0) ms")
-            XCTAssertEqual(hb.sendInterval, broker.isRabbit ? 1000 : 500, "\(broker)")
-            XCTAssertEqual(hb.receiveInterval, broker.isRabbit ? 1000 : 500, "\(broker)")
+            let expected = broker.kind == .rabbitMQ ? 1000 : 500
+            XCTAssertEqual(hb.sendInterval, expected, "\(broker)")
+            XCTAssertEqual(hb.receiveInterval, expected, "\(broker)")
             clients.append((broker, client, box))
         }
         Thread.sleep(forTimeInterval: 15)
@@ -258,9 +261,15 @@ final class BrokerTests: XCTestCase {
         print("bad vhost: \(ve!)")
     }
 
-    /// An ERROR after CONNECTED (RabbitMQ: missing /amq/queue/) is surfaced and ends the connection.
+    /// An ERROR after CONNECTED (RabbitMQ: missing /amq/queue/; the sandbox: a destination it does not know) is
+    /// surfaced and ends the connection.
     func testBrokerErrorEndsConnection() throws {
-        let broker = try TestEnv.rabbitMQ()
+        for broker in try TestEnv.brokers([.rabbitMQ, .sandbox]) {
+            try brokerErrorEndsConnection(broker)
+        }
+    }
+
+    private func brokerErrorEndsConnection(_ broker: TestBroker) throws {
         let box = EventBox()
         let client = try connect(broker.options, box)
         _ = client.subscribe(destination: "/amq/queue/" + uniqueName("missing"))

@@ -7,7 +7,7 @@ import XCTest
 /// Against RabbitMQ's TLS listener (STOMPSH_TEST_RABBITMQ_TLS, certificates in STOMPSH_TEST_TLS_DIR).
 final class TLSTests: XCTestCase {
     private func setup() throws -> (broker: TestBroker, dir: String) {
-        let broker = try TestEnv.broker("STOMPSH_TEST_RABBITMQ_TLS", name: "RabbitMQ TLS", rabbit: true)
+        let broker = try TestEnv.broker("STOMPSH_TEST_RABBITMQ_TLS", name: "RabbitMQ TLS", kind: .rabbitMQ)
         guard let dir = TestEnv.value("STOMPSH_TEST_TLS_DIR") else {
             if TestEnv.requireBrokers { XCTFail("STOMPSH_TEST_TLS_DIR is not set") }
             throw XCTSkip("STOMPSH_TEST_TLS_DIR not set")

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import StompBroker
 import StompConnection
 import StompProto
 import XCTest
@@ -8,11 +9,16 @@ import XCTest
 /// One event loop group for all tests.
 let testGroup = MultiThreadedEventLoopGroup(numberOfThreads: 2)
 
-/// A real broker from the environment (`scripts/brokers env`).
+/// Which broker a test talks to, for the places where brokers differ.
+enum BrokerKind: String, CaseIterable {
+    case activeMQ = "ActiveMQ", rabbitMQ = "RabbitMQ", sandbox = "sandbox"
+}
+
+/// A broker from the environment (`scripts/brokers env`; the sandbox: STOMPSH_TEST_SANDBOX or in-process).
 struct TestBroker: CustomStringConvertible {
     var name: String
     var url: StompURL
-    var isRabbit: Bool
+    var kind: BrokerKind
     var description: String { name }
 
     var options: ConnectionOptions {
@@ -36,7 +42,7 @@ enum TestEnv {
     static var requireBrokers: Bool { value("STOMPSH_REQUIRE_BROKERS") == "1" }
 
     /// The broker named by `variable`, or skip (fail when STOMPSH_REQUIRE_BROKERS=1).
-    static func broker(_ variable: String, name: String, rabbit: Bool,
+    static func broker(_ variable: String, name: String, kind: BrokerKind,
                        file: StaticString = #filePath, line: UInt = #line) throws -> TestBroker {
         guard let s = value(variable) else {
             if requireBrokers {
@@ -47,22 +53,34 @@ enum TestEnv {
             throw XCTSkip("\(variable) not set: no \(name) broker (eval \"$(scripts/brokers env)\")")
         }
         let urls = try StompURL.parseList(s)
-        return TestBroker(name: name, url: urls[0], isRabbit: rabbit)
+        return TestBroker(name: name, url: urls[0], kind: kind)
     }
 
     static func activeMQ(file: StaticString = #filePath, line: UInt = #line) throws -> TestBroker {
-        try broker("STOMPSH_TEST_ACTIVEMQ", name: "ActiveMQ", rabbit: false, file: file, line: line)
+        try broker("STOMPSH_TEST_ACTIVEMQ", name: "ActiveMQ", kind: .activeMQ, file: file, line: line)
     }
 
     static func rabbitMQ(file: StaticString = #filePath, line: UInt = #line) throws -> TestBroker {
-        try broker("STOMPSH_TEST_RABBITMQ", name: "RabbitMQ", rabbit: true, file: file, line: line)
+        try broker("STOMPSH_TEST_RABBITMQ", name: "RabbitMQ", kind: .rabbitMQ, file: file, line: line)
     }
 
-    /// Both brokers; a missing one is skipped (or fails when required). Skips if none.
+    /// The sandbox broker: STOMPSH_TEST_SANDBOX (scripts/test runs `stompsh broker`), else one started in
+    /// this test process. Never skipped: it needs nothing installed.
+    static func sandbox(file: StaticString = #filePath, line: UInt = #line) throws -> TestBroker {
+        TestBroker(name: "sandbox", url: try StompURL.parseList(SandboxFixture.url)[0], kind: .sandbox)
+    }
+
+    /// ActiveMQ, RabbitMQ and the sandbox; a missing real broker is skipped (or fails when required).
     static func brokers(file: StaticString = #filePath, line: UInt = #line) throws -> [TestBroker] {
+        try brokers([.activeMQ, .rabbitMQ, .sandbox], file: file, line: line)
+    }
+
+    /// The given kinds of broker; a missing real one is skipped (or fails when required). Skips if none.
+    static func brokers(_ kinds: [BrokerKind], file: StaticString = #filePath, line: UInt = #line) throws -> [TestBroker] {
         var out: [TestBroker] = []
         var skips: [String] = []
-        for f in [activeMQ, rabbitMQ] {
+        let make: [BrokerKind: (StaticString, UInt) throws -> TestBroker] = [.activeMQ: activeMQ, .rabbitMQ: rabbitMQ, .sandbox: sandbox]
+        for f in kinds.map({ make[$0]! }) {
             do { out.append(try f(file, line)) } catch let s as XCTSkip { skips.append("\(s)") }
         }
         if out.isEmpty { throw XCTSkip("no broker configured: \(skips.joined(separator: "; "))") }
@@ -168,4 +186,16 @@ final class NIOLockedBytes: @unchecked Sendable {
     private var bytes: [UInt8] = []
     func append(_ b: [UInt8]) { lock.lock(); bytes += b; lock.unlock() }
     var value: [UInt8] { lock.lock(); defer { lock.unlock() }; return bytes }
+}
+
+/// The sandbox broker the tests use: STOMPSH_TEST_SANDBOX if set, else one started once in this process.
+enum SandboxFixture {
+    static let url: String = {
+        if let u = TestEnv.value("STOMPSH_TEST_SANDBOX") { return u }
+        do {
+            return try SandboxBroker.startDetached().url
+        } catch {
+            fatalError("cannot start the in-process sandbox broker: \(error)")
+        }
+    }()
 }

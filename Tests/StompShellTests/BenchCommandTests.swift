@@ -2,10 +2,12 @@ import Foundation
 import XCTest
 import StompProto
 import RPCCommands
+import StompBroker
 @testable import StompShell
 
 /// `bench send|consume|latency`: parsing without a broker; figures against a real broker when
-/// STOMPSH_TEST_ACTIVEMQ / STOMPSH_TEST_RABBITMQ are set (eval "$(scripts/brokers env)").
+/// STOMPSH_TEST_ACTIVEMQ / STOMPSH_TEST_RABBITMQ are set (eval "$(scripts/brokers env)"), and against the sandbox
+/// broker (STOMPSH_TEST_SANDBOX, else started in this process).
 final class BenchCommandTests: XCTestCase {
     final class Captured: @unchecked Sendable {
         let lock = NSLock()
@@ -84,11 +86,21 @@ final class BenchCommandTests: XCTestCase {
 
     func brokers() throws -> [(String, String)] {
         let env = ProcessInfo.processInfo.environment
-        let list = [("activemq", env["STOMPSH_TEST_ACTIVEMQ"]), ("rabbitmq", env["STOMPSH_TEST_RABBITMQ"])]
+        if env["STOMPSH_REQUIRE_BROKERS"] == "1", env["STOMPSH_TEST_ACTIVEMQ"] == nil || env["STOMPSH_TEST_RABBITMQ"] == nil {
+            XCTFail("STOMPSH_TEST_ACTIVEMQ / STOMPSH_TEST_RABBITMQ not set but STOMPSH_REQUIRE_BROKERS=1")
+        }
+        return [("activemq", env["STOMPSH_TEST_ACTIVEMQ"]), ("rabbitmq", env["STOMPSH_TEST_RABBITMQ"]), ("sandbox", Self.sandbox)]
             .compactMap { n, u in u.map { (n, $0) } }
-        if list.isEmpty { throw XCTSkip("no broker (eval \"$(scripts/brokers env)\")") }
-        return list
     }
+
+    static let sandbox: String = {
+        if let u = ProcessInfo.processInfo.environment["STOMPSH_TEST_SANDBOX"], !u.isEmpty { return u }
+        do {
+            return try SandboxBroker.startDetached().url
+        } catch {
+            fatalError("cannot start the in-process sandbox broker: \(error)")
+        }
+    }()
 
     func lastJSON(_ text: String) throws -> JSONValue {
         let line = try XCTUnwrap(text.split(separator: "\n").last { $0.hasPrefix("{\"bench\"") }, text)

@@ -1,0 +1,182 @@
+import NIOCore
+import StompProto
+
+/// One client socket of the sandbox broker: bytes → `FrameDecoder` → engine; engine's frames →
+/// `FrameEncoder` → bytes. Keeps the server side of the heart-beats.
+final class BrokerConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let core: BrokerCore
+    private var context: ChannelHandlerContext?
+    private var id: ConnectionID?
+    private var decoder: FrameDecoder
+    private var encoder = FrameEncoder(version: .v1_0, contentLength: .whenNeeded)
+    private var scratch: [UInt8] = []
+    private var closing = false
+    private var peer = "?"
+    private var lastRead = NIODeadline.now()
+    private var lastWrite = NIODeadline.now()
+    private var heartbeatTask: RepeatedTask?
+    private var closeReason: String?
+    private var framesIn = 0
+    private var framesOut = 0
+    /// Set by the core while this connection waits for its flush.
+    var isDirty = false
+
+    init(core: BrokerCore) {
+        self.core = core
+        self.decoder = FrameDecoder(version: .v1_0, limits: core.limits)
+        scratch.reserveCapacity(4096)
+    }
+
+    private func log(_ text: String) {
+        guard let log = core.log, let id else { return }
+        log("connection \(id): \(text)")
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.context = context
+        peer = context.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
+        id = core.open(self)
+        log("opened from \(peer)")
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let id, !closing else { return }
+        let buffer = unwrapInboundIn(data)
+        lastRead = .now()
+        buffer.withUnsafeReadableBytes { decoder.append($0) }
+        while !closing {
+            let event: FrameDecoderEvent?
+            do {
+                event = try decoder.next()
+            } catch let e as FrameDecodingError {
+                let error: BrokerProtocolError
+                if case .limitExceeded(let limit, _, _, _) = e {
+                    error = BrokerProtocolError("limit exceeded (\(limit))", detail: e.description)
+                } else {
+                    error = BrokerProtocolError("malformed frame", detail: e.description)
+                }
+                core.reject(id, error)
+                return
+            } catch {
+                core.reject(id, BrokerProtocolError("malformed frame", detail: "\(error)"))
+                return
+            }
+            guard let event else { return }
+            if case .frame(let frame) = event {
+                framesIn += 1
+                core.receive(frame, from: id)
+            }
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if let id { core.setWritable(context.channel.isWritable, for: id) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        heartbeatTask?.cancel()
+        heartbeatTask = nil
+        if let id {
+            log("closed" + (closeReason.map { " (\($0))" } ?? "") + ", frames in \(framesIn) out \(framesOut)")
+            core.closed(id)
+        }
+        self.context = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if closeReason == nil { closeReason = "\(error)" }
+        context.close(promise: nil)
+    }
+
+    // MARK: called by the core
+
+    func write(_ frame: StompFrame) {
+        guard let context, !closing else { return }
+        scratch.removeAll(keepingCapacity: true)
+        do {
+            try encoder.encode(frame, into: &scratch)
+        } catch {
+            log("\(frame.command.rawValue) not sent: \(error)")
+            return
+        }
+        var buffer = context.channel.allocator.buffer(capacity: scratch.count)
+        buffer.writeBytes(scratch)
+        framesOut += 1
+        if frame.command == .error { log("ERROR \(frame.headers["message"] ?? "")") }
+        context.write(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    func flush() {
+        guard let context else { return }
+        lastWrite = .now()
+        context.flush()
+    }
+
+    func establish(version: StompVersion, heartBeat: NegotiatedHeartBeat, login: String?) {
+        decoder.version = version
+        encoder.version = version
+        let hb = "heart-beat " + (heartBeat.sendInterval.map { "send \($0) ms" } ?? "send none")
+            + ", " + (heartBeat.receiveInterval.map { "expect \($0) ms" } ?? "expect none")
+        log("CONNECT as \(login ?? "(no login)"), STOMP \(version.rawValue), \(hb)")
+        startHeartbeats(heartBeat)
+    }
+
+    func closeAfterWrites(reason: String?) {
+        guard let context, !closing else { return }
+        closing = true
+        if let reason { closeReason = reason } else { closeReason = "DISCONNECT" }
+        // Writes complete in order: once this empty one is written, so is everything before it.
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: heart-beats
+
+    private func startHeartbeats(_ hb: NegotiatedHeartBeat) {
+        guard let context, hb.sendInterval != nil || hb.receiveInterval != nil else { return }
+        let send = hb.sendInterval.map { TimeAmount.milliseconds(Int64($0)) }
+        // A client may be late: allow twice its interval, and at least a second more.
+        let silence = hb.receiveInterval.map { TimeAmount.milliseconds(Int64(max(2 * $0, $0 + 1000))) }
+        let period = TimeAmount.milliseconds(Int64(max(50, min(hb.sendInterval ?? .max, hb.receiveInterval ?? .max) / 2)))
+        heartbeatTask = context.eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { [weak self] _ in
+            self?.heartbeatTick(send: send, silence: silence)
+        }
+    }
+
+    private func heartbeatTick(send: TimeAmount?, silence: TimeAmount?) {
+        guard let context, !closing else { return }
+        let now = NIODeadline.now()
+        if let silence, now - lastRead > silence {
+            closeReason = "no heart-beat from the client for \((now - lastRead).nanoseconds / 1_000_000) ms"
+            closing = true
+            context.close(promise: nil)
+            return
+        }
+        // send at half the interval idle, so the client never waits longer than the interval
+        if let send, now - lastWrite >= .nanoseconds(send.nanoseconds / 2) {
+            var buffer = context.channel.allocator.buffer(capacity: 1)
+            buffer.writeBytes(FrameEncoder.heartbeat)
+            lastWrite = now
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        }
+    }
+}
+
+extension BrokerConnectionHandler {
+    /// Closes the socket at once (broker stopping).
+    func closeNow() -> EventLoopFuture<Void> {
+        guard let context else { return core.eventLoop.makeSucceededVoidFuture() }
+        closeReason = closeReason ?? "broker stopping"
+        closing = true
+        let p = context.eventLoop.makePromise(of: Void.self)
+        context.close(promise: p)
+        return p.futureResult.recover { _ in }
+    }
+}

@@ -1,0 +1,5 @@
+/// A delivered message awaiting ACK or NACK.
+struct PendingDelivery {
+    var message: StoredMessage
+    var subscription: Subscription
+}

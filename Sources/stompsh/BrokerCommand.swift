@@ -1,0 +1,85 @@
+// `stompsh broker`: the in-memory sandbox broker in the foreground, logging connections, until SIGINT/SIGTERM.
+
+import ArgumentParser
+import Dispatch
+import Foundation
+import NIOPosix
+import StompBroker
+import StompShell
+
+struct BrokerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stompsh broker",
+        abstract: "Run the in-memory sandbox STOMP broker in the foreground (Ctrl-C stops it).",
+        discussion: """
+            A small broker for trying stompsh out and for tests: STOMP 1.0, 1.1 and 1.2; /queue/NAME, /topic/NAME and \
+            /temp-queue/NAME destinations; receipts, acknowledgements, transactions and heart-beats. Any login is \
+            accepted and everything is kept in memory: not a real broker. It logs each connection on stdout. \
+            See stompsh(1).
+            """,
+        version: StompshVersion.string)
+
+    @Option(help: ArgumentHelp("Port to listen on (0: any free port).", valueName: "port"))
+    var port: Int = SandboxBroker.defaultPort
+
+    @Option(help: ArgumentHelp("Address to listen on (loopback by default; another address lets other machines in, without any authentication).", valueName: "host"))
+    var host: String = "127.0.0.1"
+
+    mutating func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port: expected 0 to 65535, got \(port)") }
+    }
+
+    func run() throws {
+        setvbuf(stdout, nil, _IOLBF, 0)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let broker: SandboxBroker
+        do {
+            broker = try SandboxBroker.start(host: host, port: port, configuration: SandboxDefaults.configuration,
+                                             on: group, log: { line in BrokerLogLine.print(line) }).wait()
+        } catch {
+            FileHandle.standardError.write(Data("stompsh broker: cannot listen on \(host):\(port): \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        BrokerLogLine.print("in-memory sandbox broker listening on \(broker.url) — not a real broker; messages are lost on exit (Ctrl-C stops)")
+
+        let stop = DispatchSemaphore(value: 0)
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            sources.append(source)
+        }
+        stop.wait()
+        try? broker.stop().wait()
+        BrokerLogLine.print("stopped")
+        try? group.syncShutdownGracefully()
+        _ = sources
+    }
+}
+
+/// The sandbox's settings, shared by `stompsh broker` and `stompsh --sandbox`.
+enum SandboxDefaults {
+    static var configuration: BrokerConfiguration {
+        let token = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        return BrokerConfiguration(serverName: "stompsh-sandbox/\(StompshVersion.string)", messageIDPrefix: "sandbox-\(token)")
+    }
+}
+
+/// One timestamped line of the broker's log on stdout.
+enum BrokerLogLine {
+    private static let lock = NSLock()
+
+    static func print(_ text: String) {
+        var now = timeval()
+        gettimeofday(&now, nil)
+        var t = time_t(now.tv_sec)
+        var parts = tm()
+        localtime_r(&t, &parts)
+        let stamp = String(format: "%02d:%02d:%02d.%03d", parts.tm_hour, parts.tm_min, parts.tm_sec, Int(now.tv_usec) / 1000)
+        lock.lock()
+        Swift.print("\(stamp) \(text)")
+        lock.unlock()
+    }
+}
