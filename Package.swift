@@ -83,9 +83,9 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "stompproto-bench", dependencies: ["StompProto"]),
-        // Test support shared by the test targets: FaultyPeer, a misbehaving STOMP server on loopback.
+        // Test support shared by the test targets: FaultyPeer (a misbehaving STOMP server on loopback), SandboxFixture.
         .target(name: "StompTestSupport", dependencies: [
-            "StompProto",
+            "StompProto", "StompBroker",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -95,8 +95,8 @@ let package = Package(
         .testTarget(name: "StompBrokerTests", dependencies: ["StompBroker", "StompProto"]),
         .testTarget(name: "StompConnectionTests", dependencies: ["StompConnection", "StompProto", "StompTestSupport", "StompBroker",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
-        .testTarget(name: "RPCCommandsTests", dependencies: ["RPCCommands", "StompConnection", "StompProto", "StompBroker"]),
-        .testTarget(name: "StompShellTests", dependencies: ["StompShell", "StompProto", "StompBroker"]),
+        .testTarget(name: "RPCCommandsTests", dependencies: ["RPCCommands", "StompConnection", "StompProto", "StompBroker", "StompTestSupport"]),
+        .testTarget(name: "StompShellTests", dependencies: ["StompShell", "StompProto", "StompBroker", "StompTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["StompProto", "StompTestSupport", "StompBroker",
             .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")]),
     ],

@@ -1,5 +1,6 @@
 import Foundation
 import StompBroker
+import StompTestSupport
 import XCTest
 
 /// Runs the built `stompsh` binary (env STOMPSH_BIN, else next to the test bundle).
@@ -92,14 +93,7 @@ enum Brokers {
     }
     static func activemq() throws -> String { try url("STOMPSH_TEST_ACTIVEMQ") }
     static func rabbitmq() throws -> String { try url("STOMPSH_TEST_RABBITMQ") }
-    static let sandbox: String = {
-        if let u = ProcessInfo.processInfo.environment["STOMPSH_TEST_SANDBOX"], !u.isEmpty { return u }
-        do {
-            return try SandboxBroker.startDetached().url
-        } catch {
-            fatalError("cannot start the in-process sandbox broker: \(error)")
-        }
-    }()
+    static var sandbox: String { SandboxFixture.url }
     static func all() -> [(name: String, url: String)] {
         var r: [(String, String)] = []
         if let u = try? activemq() { r.append(("activemq", u)) }

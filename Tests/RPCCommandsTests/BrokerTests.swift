@@ -1,6 +1,7 @@
 // RPC against real brokers: STOMPSH_TEST_ACTIVEMQ / STOMPSH_TEST_RABBITMQ (from `scripts/brokers env`), skipped
 // when unset unless STOMPSH_REQUIRE_BROKERS=1; and against the sandbox broker (STOMPSH_TEST_SANDBOX, else in-process).
 import Foundation
+import StompTestSupport
 import XCTest
 import NIOCore
 import NIOPosix
@@ -13,18 +14,6 @@ import StompBroker
 /// The brokers, by the environment variable naming each.
 enum Broker: String, CaseIterable {
     case activemq = "STOMPSH_TEST_ACTIVEMQ", rabbitmq = "STOMPSH_TEST_RABBITMQ", sandbox = "STOMPSH_TEST_SANDBOX"
-}
-
-/// The sandbox broker the tests use: STOMPSH_TEST_SANDBOX if set, else one started once in this process.
-enum SandboxFixture {
-    static let url: String = {
-        if let u = ProcessInfo.processInfo.environment["STOMPSH_TEST_SANDBOX"], !u.isEmpty { return u }
-        do {
-            return try SandboxBroker.startDetached().url
-        } catch {
-            fatalError("cannot start the in-process sandbox broker: \(error)")
-        }
-    }()
 }
 
 /// Collects the frames the client did not intercept.

@@ -4,6 +4,7 @@ import NIOPosix
 import StompBroker
 import StompConnection
 import StompProto
+import StompTestSupport
 import XCTest
 
 /// One event loop group for all tests.
@@ -186,16 +187,4 @@ final class NIOLockedBytes: @unchecked Sendable {
     private var bytes: [UInt8] = []
     func append(_ b: [UInt8]) { lock.lock(); bytes += b; lock.unlock() }
     var value: [UInt8] { lock.lock(); defer { lock.unlock() }; return bytes }
-}
-
-/// The sandbox broker the tests use: STOMPSH_TEST_SANDBOX if set, else one started once in this process.
-enum SandboxFixture {
-    static let url: String = {
-        if let u = TestEnv.value("STOMPSH_TEST_SANDBOX") { return u }
-        do {
-            return try SandboxBroker.startDetached().url
-        } catch {
-            fatalError("cannot start the in-process sandbox broker: \(error)")
-        }
-    }()
 }

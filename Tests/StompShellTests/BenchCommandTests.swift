@@ -1,4 +1,5 @@
 import Foundation
+import StompTestSupport
 import XCTest
 import StompProto
 import RPCCommands
@@ -93,14 +94,7 @@ final class BenchCommandTests: XCTestCase {
             .compactMap { n, u in u.map { (n, $0) } }
     }
 
-    static let sandbox: String = {
-        if let u = ProcessInfo.processInfo.environment["STOMPSH_TEST_SANDBOX"], !u.isEmpty { return u }
-        do {
-            return try SandboxBroker.startDetached().url
-        } catch {
-            fatalError("cannot start the in-process sandbox broker: \(error)")
-        }
-    }()
+    static var sandbox: String { SandboxFixture.url }
 
     func lastJSON(_ text: String) throws -> JSONValue {
         let line = try XCTUnwrap(text.split(separator: "\n").last { $0.hasPrefix("{\"bench\"") }, text)

@@ -14,71 +14,18 @@
 #   tmux -L <socket printed at the end> attach
 set -uo pipefail
 
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 NAME=tmux_live_output
-
-skip() { echo "$NAME: skip: $*"; exit 0; }
-fail() {
-    echo "$NAME: FAIL: $*" >&2
-    if [[ -n ${SOCK:-} ]]; then
-        echo "--- pane ---" >&2
-        tmux -L "$SOCK" capture-pane -p -t t 2>/dev/null | sed 's/^/| /' >&2
-        echo "------------" >&2
-    fi
-    exit 1
-}
-
-if [[ -z ${STOMPSH_TEST_ACTIVEMQ:-} ]]; then
-    [[ ${STOMPSH_REQUIRE_BROKERS:-} == 1 ]] && fail "STOMPSH_TEST_ACTIVEMQ is not set"
-    skip "STOMPSH_TEST_ACTIVEMQ is not set (eval \"\$(scripts/brokers env)\")"
-fi
-command -v tmux >/dev/null || fail "tmux is not installed"
+. "$(dirname "${BASH_SOURCE[0]}")/lib/tmux.sh"
 python3 -c 'import stomp' 2>/dev/null || fail "python3 stomp.py is not installed"
 
-BIN=${STOMPSH_BIN:-}
-[[ -n $BIN ]] || { [[ -n ${STOMPSH_BIN_DIR:-} ]] && BIN=$STOMPSH_BIN_DIR/stompsh; }
-[[ -n $BIN ]] || BIN=$REPO/.build/debug/stompsh
-[[ -x $BIN ]] || fail "stompsh binary not found: $BIN (swift build first)"
-
-URL=$STOMPSH_TEST_ACTIVEMQ
-TAG=$$.$RANDOM
 QX=/queue/stompsh.tmux.x.$TAG     # subscribed in the shell; messages arrive here
 QY=/queue/stompsh.tmux.y.$TAG     # the half-typed send goes here
 HALF="send $QY hel"
-SOCK=stompsh-test-$TAG
-TMP=$(mktemp -d /tmp/stompsh-tmux.XXXXXX)
 COLS=120
 ROWS=40
 
-cleanup() {
-    if [[ ${STOMPSH_TMUX_KEEP:-} == 1 ]]; then
-        echo "$NAME: tmux server kept: tmux -L $SOCK attach"
-    else
-        tmux -L "$SOCK" kill-server 2>/dev/null
-    fi
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-T() { tmux -L "$SOCK" "$@"; }
-pane() { T capture-pane -p -t t; }
-# The last non-blank line of the pane.
-last_line() { pane | sed -e 's/[[:space:]]*$//' | awk 'NF { l = $0 } END { print l }'; }
 cursor() { T display-message -p -t t '#{cursor_x} #{cursor_y}'; }
-
-# wait_for SECONDS DESCRIPTION CMD...: retry CMD every 0.1 s.
-wait_for() {
-    local secs=$1 what=$2 i
-    shift 2
-    for ((i = 0; i < secs * 10; i++)); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    fail "timed out after ${secs}s waiting for: $what"
-}
-at_prompt() { [[ $(last_line) =~ \>$ ]]; }
 last_line_is() { [[ $(last_line) == *"$1" ]]; }
-pane_has() { pane | grep -qF -- "$1"; }
 
 # Python helpers (stomp.py), independent of stompsh.
 broker_py() {

@@ -10,59 +10,12 @@
 # Binary: $STOMPSH_BIN, else $STOMPSH_BIN_DIR/stompsh, else .build/debug/stompsh.
 set -uo pipefail
 
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 NAME=tmux_secrets
+PANE_SCROLLBACK=1   # the whole pane including scroll-back
+. "$(dirname "${BASH_SOURCE[0]}")/lib/tmux.sh"
 
-skip() { echo "$NAME: skip: $*"; exit 0; }
-fail() {
-    echo "$NAME: FAIL: $*" >&2
-    if [[ -n ${SOCK:-} ]]; then
-        echo "--- pane ---" >&2
-        tmux -L "$SOCK" capture-pane -p -S - -t t 2>/dev/null | sed 's/^/| /' >&2
-        echo "------------" >&2
-    fi
-    exit 1
-}
-
-if [[ -z ${STOMPSH_TEST_ACTIVEMQ:-} ]]; then
-    [[ ${STOMPSH_REQUIRE_BROKERS:-} == 1 ]] && fail "STOMPSH_TEST_ACTIVEMQ is not set"
-    skip "STOMPSH_TEST_ACTIVEMQ is not set (eval \"\$(scripts/brokers env)\")"
-fi
-command -v tmux >/dev/null || fail "tmux is not installed"
-
-BIN=${STOMPSH_BIN:-}
-[[ -n $BIN ]] || { [[ -n ${STOMPSH_BIN_DIR:-} ]] && BIN=$STOMPSH_BIN_DIR/stompsh; }
-[[ -n $BIN ]] || BIN=$REPO/.build/debug/stompsh
-[[ -x $BIN ]] || fail "stompsh binary not found: $BIN (swift build first)"
-
-URL=$STOMPSH_TEST_ACTIVEMQ
-TAG=$$.$RANDOM
 ASKED=Asked-S3cret-$TAG      # typed at the no-echo prompt
 TYPED=Typed-S3cret-$TAG      # typed on a command line with --passcode
-SOCK=stompsh-secrets-$TAG
-TMP=$(mktemp -d /tmp/stompsh-secrets.XXXXXX)
-
-cleanup() {
-    tmux -L "$SOCK" kill-server 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-T() { tmux -L "$SOCK" "$@"; }
-# The whole pane including scroll-back.
-pane() { T capture-pane -p -S - -t t; }
-last_line() { pane | sed -e 's/[[:space:]]*$//' | awk 'NF { l = $0 } END { print l }'; }
-wait_for() {
-    local secs=$1 what=$2 i
-    shift 2
-    for ((i = 0; i < secs * 10; i++)); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    fail "timed out after ${secs}s waiting for: $what"
-}
-at_prompt() { [[ $(last_line) =~ \>$ ]]; }
-pane_has() { pane | grep -qF -- "$1"; }
 type_line() { T send-keys -t t -l "$1"; T send-keys -t t Enter; }
 
 T -f /dev/null new-session -d -s t -x 120 -y 40 \
