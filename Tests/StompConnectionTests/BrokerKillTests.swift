@@ -41,6 +41,10 @@ final class BrokerKillTests: XCTestCase {
             consumerLog.record(e)
             consumerBox.handler(e)
         }.wait()
+        // Both queues exist well before the crash: RabbitMQ 3.10 once lost a queue declared (by its first SEND)
+        // half a second before a SIGKILL, with every receipted message in it.
+        try consumer.send(destination: sendQueue, headers: ["persistent": "true", "seq": "0"], body: "declares the queue",
+                          receipt: true).wait()
         for seq in 1...preloaded {
             try consumer.send(destination: ackQueue, headers: ["persistent": "true", "seq": "\(seq)"],
                               body: "preloaded \(seq)", receipt: true).wait()
