@@ -163,6 +163,9 @@ public final class Shell: @unchecked Sendable {
     }
 
     public func run(_ cmd: ParsedCommand) throws {
+        if cmd.spec.needsConnection, !Self.runsWhileReconnecting.contains(cmd.spec.name) {
+            try waitWhileReconnecting()
+        }
         if cmd.spec.needsConnection, client == nil {
             var e: ShellError
             do { _ = try requireClient(); return } catch let err as ShellError { e = err }
@@ -178,6 +181,17 @@ public final class Shell: @unchecked Sendable {
             throw ShellError(Self.describe(error), column: cmd.commandColumn,
                              exitStatus: error is StompConnectionError && client == nil ? 3 : 1)
         }
+    }
+
+    /// Commands that act at once even while the client reconnects (leaving needs no connection back).
+    static let runsWhileReconnecting: Set<String> = ["disconnect"]
+
+    /// While the client reconnects (broker restarted, network dropped), waits until it is connected again or
+    /// has given up, printing what arrives meanwhile: a command typed during the outage then runs on the new
+    /// connection instead of failing with "not connected". Ctrl-C stops the wait.
+    func waitWhileReconnecting() throws {
+        guard let c = client, c.state == .reconnecting else { return }
+        _ = try waitUntil(timeout: 366 * 86_400) { client.map { $0.state != .reconnecting } ?? true }
     }
 
     static func describe(_ error: Error) -> String {
