@@ -49,7 +49,7 @@ final class BrokerKillTests: XCTestCase {
             try consumer.send(destination: ackQueue, headers: ["persistent": "true", "seq": "\(seq)"],
                               body: "preloaded \(seq)", receipt: true).wait()
         }
-        let prefetchHeader = broker.isRabbit ? "prefetch-count" : "activemq.prefetchSize"
+        let prefetchHeader = broker.kind == .rabbitMQ ? "prefetch-count" : "activemq.prefetchSize"
         _ = try consumer.subscribe(destination: ackQueue, id: "acks", ack: .clientIndividual,
                                    headers: [prefetchHeader: "\(prefetch)"], receipt: true).wait()
         let firstDeliveries = consumerBox.messages(prefetch, timeout: 10, subscription: "acks")
@@ -154,7 +154,7 @@ struct KillableBroker {
             if TestEnv.value("STOMPSH_REQUIRE_KILLABLE") == "1" { XCTFail(why, file: file, line: line) }
             throw XCTSkip(why)
         }
-        let broker = TestBroker(name: name, url: try StompURL.parseList(url)[0], isRabbit: rabbit)
+        let broker = TestBroker(name: name, url: try StompURL.parseList(url)[0], kind: rabbit ? .rabbitMQ : .activeMQ)
         return KillableBroker(broker: broker, control: control, service: service)
     }
 
