@@ -49,7 +49,7 @@ else
     N_RPC_SEQ=2000; N_RPC_CONC=20000; N_RPC_CONC_PY=5000; RUNS=20; N_MEM=1000000; CODEC_S=0.6
 fi
 SIZE=100
-ROUNDS=$((QUICK ? 1 : 3))   # latency-bound works (sequential receipts and calls): median of this many rounds
+ROUNDS=$((QUICK ? 1 : 3))   # send without receipts, sequential receipts and calls: median of this many rounds
 PREFETCH=1000   # client-individual: unacknowledged messages the broker may push (RabbitMQ's default is unlimited)
 
 say() { printf '== %s\n' "$*" >&2; }
@@ -120,15 +120,17 @@ run_broker() {
     drain "$url" "$q.warm"
 
     say "$name: send, $N_SEND x $SIZE B, no receipts"
-    record "$name" send_none stompsh "$("$BIN" "$url" --json -c "bench send $q.none.sh -n $N_SEND --size $SIZE --json")"
-    drain "$url" "$q.none.sh"
-    record "$name" send_none stomp.py "$("$PY" "$HERE/py_bench.py" send "$url" "$q.none.py" -n "$N_SEND" --size $SIZE)"
-    drain "$url" "$q.none.py"
-    record "$name" send_none bare-socket "$("$PY" "$HERE/py_bench.py" raw "$url" "$q.none.raw" -n "$N_SEND" --size $SIZE)"
-    drain "$url" "$q.none.raw"
+    local round
+    for ((round = 0; round < ROUNDS; round++)); do
+        record "$name" send_none stompsh "$("$BIN" "$url" --json -c "bench send $q.none.sh -n $N_SEND --size $SIZE --json")"
+        drain "$url" "$q.none.sh"
+        record "$name" send_none stomp.py "$("$PY" "$HERE/py_bench.py" send "$url" "$q.none.py" -n "$N_SEND" --size $SIZE)"
+        drain "$url" "$q.none.py"
+        record "$name" send_none bare-socket "$("$PY" "$HERE/py_bench.py" raw "$url" "$q.none.raw" -n "$N_SEND" --size $SIZE)"
+        drain "$url" "$q.none.raw"
+    done
 
     say "$name: send, receipt each (sequential), $N_EACH"
-    local round
     for ((round = 0; round < ROUNDS; round++)); do
         record "$name" send_each stompsh "$("$BIN" "$url" --json -c "bench send $q.each.sh -n $N_EACH --receipts each --json")"
         record "$name" send_each stomp.py "$("$PY" "$HERE/py_bench.py" send "$url" "$q.each.py" -n "$N_EACH" --receipts each)"

@@ -122,8 +122,8 @@ def main():
     rounds = max([sum(1 for r in rows if r["broker"] == b and r["work"] == "rpc_seq" and r["client"] == "stompsh")
                   for b in set(r["broker"] for r in rows)] or [1])
     if rounds > 1:
-        w("- sequential receipts and sequential RPC calls: %d alternating rounds per client, the table shows each "
-          "client's median round" % rounds)
+        w("- send without receipts, sequential receipts and sequential RPC calls: %d alternating rounds per client, "
+          "the table shows each client's median round" % rounds)
     w("")
     brokers = []
     for r in rows:
