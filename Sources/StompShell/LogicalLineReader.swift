@@ -20,14 +20,14 @@ public struct LogicalLine {
     public var unterminated: ShellError?
     var segments: [Segment]
 
-    /// The physical line number of the line's first segment.
-    public var firstLine: Int { segments[0].line }
+    /// The physical line number of the line's last segment: the heredoc or block starts on the next.
+    public var lastLine: Int { segments[segments.count - 1].line }
 
     /// Where an error about this line is in the script: physical line number and 1-based column there.
     /// `error.lineOffset` > 0 points into the heredoc lines that follow.
     public func position(of error: ShellError) -> (line: Int, column: Int) {
         let col = error.column ?? 1
-        if error.lineOffset > 0 { return (firstLine + error.lineOffset, col) }
+        if error.lineOffset > 0 { return (lastLine + error.lineOffset, col) }
         let seg = segments.last { $0.start < col } ?? segments[0]
         return (seg.line, col - seg.start)
     }

@@ -39,5 +39,20 @@ final class FuzzRegressionTests: XCTestCase {
         XCTAssertEqual(try column("rpc call $dest m 1 [\"e\u{301}\", x"), 26)   // in characters, not scalars
         XCTAssertEqual(try column("rpc call /q m --params $bad"), 24)
     }
+
+    /// Input "send\\\n <<TAG\n$A\nTAG" (regression-heredoc-after-continuation): an error in a heredoc line was
+    /// placed counting from the first line of a continued command line, one line too early per continuation.
+    func testHeredocErrorsPointAtTheHeredocLineAfterAContinuation() throws {
+        let lines = logicalLines("send\\\n <<TAG\n$A\nTAG\n")
+        XCTAssertEqual(lines.count, 1)
+        let line = try XCTUnwrap(lines.first)
+        XCTAssertEqual(line.block, ["$A"])
+        XCTAssertThrowsError(try LineParser.parse(line.text, block: line.block, table: CommandTable.all, resolve: { _ in nil })) { e in
+            let e = e as! ShellError
+            XCTAssertEqual(e.lineOffset, 1)
+            XCTAssertEqual(line.position(of: e).line, 3)
+            XCTAssertEqual(line.position(of: e).column, 1)
+        }
+    }
 }
 

@@ -6,7 +6,8 @@
 // - no crash, and only the shell's typed errors (ShellError, RPCUsageError) are thrown;
 // - a logical line holds no line break;
 // - every error's column is within its line (1 ... length + 1, in characters), and its script position
-//   (LogicalLine.position) is a physical line of the script with the column within that line;
+//   (LogicalLine.position) is a physical line of the script with the column within that line (for an error in
+//   a heredoc line, that very line);
 // - completion's partial word starts within the line.
 
 #if canImport(Glibc)
@@ -73,6 +74,9 @@ func checkShellError(_ e: ShellError, _ line: LogicalLine, _ source: RecordingSo
         violated("error \(e.message.debugDescription) placed on line \(number) of \(source.lines.count)")
     }
     let physical = source.lines[number - 1]
+    if e.lineOffset > 0, let block = line.block, physical != block[e.lineOffset - 1] {
+        violated("error \(e.message.debugDescription) about heredoc line \(block[e.lineOffset - 1].debugDescription) placed on line \(number), \(physical.debugDescription)")
+    }
     guard column >= 1 && column <= physical.count + 1 else {
         violated("error \(e.message.debugDescription) placed at \(number):\(column), line \(physical.debugDescription) (logical \(line.text.debugDescription))")
     }
