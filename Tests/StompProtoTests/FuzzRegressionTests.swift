@@ -18,4 +18,21 @@ final class FuzzRegressionTests: XCTestCase {
         // a value ending with CR stays unrepresentable: the decoder would strip it with the EOL
         XCTAssertThrowsError(try FrameEncoder(version: .v1_1).encode(StompFrame(.send, headers: ["a": "b\r"])))
     }
+
+    /// regression-content-length-leading-zero: "content-length:03" declares 3 bytes to the decoder (digits, leading
+    /// zeros allowed), but the encoder compared the text with "3" and refused to write the frame back.
+    func testAContentLengthWithLeadingZerosRoundTrips() throws {
+        let wire = [UInt8](wire: "ACK\ncontent-length:03\n\n\u{1}\0\0\0")
+        let frame = StompFrame(.ack, headers: ["content-length": "03"], body: [1, 0, 0])
+        XCTAssertEqual(try decodeAll(wire), [.frame(frame)])
+        XCTAssertEqual(try FrameEncoder().encode(frame), wire)
+        // a value that does not declare the body's size stays an error
+        for declared in ["4", "+3", " 3", "3 ", ""] {
+            XCTAssertThrowsError(try FrameEncoder().encode(StompFrame(.send, headers: ["content-length": declared], body: [1, 2, 3])),
+                                 declared) { e in
+                XCTAssertEqual(e as? FrameEncodingError, .contentLengthMismatch(declared: declared, actual: 3))
+            }
+        }
+    }
 }
+
