@@ -40,7 +40,7 @@ public enum RPCLiteral {
         switch first {
         case "\"", "[", "{":
             do { return try JSONValue.parse(text) } catch let e as JSONParseError {
-                throw RPCUsageError("malformed literal \(text): \(e.message)", column: column + e.column - 1)
+                throw RPCUsageError("malformed literal \(text): \(e.message)", column: column + characterOffset(e, in: text))
             }
         case "-", "0"..."9":
             let s = text.unicodeScalars
@@ -48,7 +48,7 @@ public enum RPCLiteral {
             if first == "-", !(second.map { ("0"..."9").contains($0) } ?? false) { return .string(text) }
             do { return try JSONValue.parse(text) } catch let e as JSONParseError {
                 throw RPCUsageError("malformed number \(text): \(e.message) (quote it, \"...\", for a string)",
-                                    column: column + e.column - 1)
+                                    column: column + characterOffset(e, in: text))
             }
         default:
             switch text {
@@ -58,6 +58,20 @@ public enum RPCLiteral {
             default: return .string(text)   // bare word
             }
         }
+    }
+
+    /// Where a JSON error is in `text`, in characters from its start: JSON counts columns in Unicode scalars,
+    /// the command line in characters (an accent typed as a combining mark is one character, two scalars).
+    static func characterOffset(_ e: JSONParseError, in text: String) -> Int {
+        let scalar = e.column - 1
+        var scalars = 0
+        var offset = 0
+        for c in text {
+            scalars += c.unicodeScalars.count
+            if scalar < scalars { return offset }
+            offset += 1
+        }
+        return offset
     }
 
     /// NAME=VALUE? NAME is [A-Za-z_][A-Za-z0-9_.-]*; returns the name and the value's text.
@@ -105,7 +119,7 @@ public enum RPCLiteral {
     public static func verbatimParams(_ text: String, column: Int) throws -> RPCCallParams {
         let v: JSONValue
         do { v = try JSONValue.parse(text) } catch let e as JSONParseError {
-            throw RPCUsageError("malformed --params JSON: \(e.message)", column: column + e.column - 1)
+            throw RPCUsageError("malformed --params JSON: \(e.message)", column: column + characterOffset(e, in: text))
         }
         switch v {
         case .array, .object: return RPCCallParams(params: v)

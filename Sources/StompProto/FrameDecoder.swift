@@ -306,8 +306,9 @@ public struct FrameDecoder: Sendable {
         return p.count == s.utf8CodeUnitCount && memcmp(p.baseAddress!, s.utf8Start, p.count) == 0
     }
 
-    /// Decimal digits only (no sign, no spaces); nil on overflow or anything else.
-    private static func parseLength(_ p: UnsafeRawBufferPointer) -> Int? {
+    /// Decimal digits only (no sign, no spaces; leading zeros allowed); nil on overflow or anything else.
+    /// The encoder checks an explicit `content-length` with it, so both sides read the value alike.
+    static func parseLength(_ p: UnsafeRawBufferPointer) -> Int? {
         guard !p.isEmpty, p.count <= 18 else { return nil }
         var n = 0
         for b in p {

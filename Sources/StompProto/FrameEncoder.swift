@@ -41,8 +41,9 @@ public struct FrameEncoder: Sendable {
 
         var explicitLength = false
         for e in entries where e.name == "content-length" {
-            explicitLength = true   // the first one is what the peer will use
-            guard e.value == String(body.count) else {
+            explicitLength = true   // the first one is what the peer will use, read as the decoder reads it
+            let declared = HeaderEscaping.withUTF8(e.value) { FrameDecoder.parseLength(UnsafeRawBufferPointer($0)) }
+            guard declared == body.count else {
                 throw FrameEncodingError.contentLengthMismatch(declared: e.value, actual: body.count)
             }
             break

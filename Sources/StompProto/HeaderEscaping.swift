@@ -62,7 +62,7 @@ public enum HeaderEscaping {
     }
 
     /// Size of `buf` once escaped. Throws when it cannot be represented in this mode
-    /// (LF, or ':' in a name, or a trailing CR, where there is no escaping; a trailing CR in 1.1).
+    /// (LF, or ':' in a name, or a value's trailing CR, where there is no escaping; a value's trailing CR in 1.1).
     @inline(__always)
     static func escapedCount(_ buf: UnsafeBufferPointer<UInt8>, isName: Bool, name: String, mode: Mode) throws -> Int {
         var extra = 0
@@ -82,8 +82,8 @@ public enum HeaderEscaping {
             if isName && buf.contains(0x3A) { throw reject("the name contains ':', which this frame cannot escape") }
             if !isName && buf.last == 0x0D { throw reject("ends with a carriage return, which this frame cannot escape") }
             return buf.count
-        case .v1_1:
-            if buf.last == 0x0D { throw reject("ends with a carriage return, which STOMP 1.1 cannot escape") }
+        case .v1_1:   // a CR ending a name is followed by ':', not stripped as part of the EOL
+            if !isName && buf.last == 0x0D { throw reject("ends with a carriage return, which STOMP 1.1 cannot escape") }
             return buf.count + extra
         case .v1_2:
             return buf.count + extra

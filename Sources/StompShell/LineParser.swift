@@ -130,25 +130,39 @@ struct LineLexer {
     /// Substitutes variables in verbatim text (rest of line, heredoc lines); `$$` is `$`.
     static func expand(_ text: String, baseColumn: Int, resolve: VariableResolver?) throws -> String {
         guard resolve != nil, text.contains("$") else { return text }
+        return String(try expandTracked(text, baseColumn: baseColumn, resolve: resolve).chars)
+    }
+
+    /// `expand`, keeping where each character of the result comes from: its 1-based column in the line
+    /// (`baseColumn` is the column of `text`'s first character; a variable's value gets the column of its `$`).
+    static func expandTracked(_ text: String, baseColumn: Int, resolve: VariableResolver?) throws -> (chars: [Character], columns: [Int]) {
         let chars = Array(text)
-        var out = ""
+        var out: [Character] = []
+        var columns: [Int] = []
+        out.reserveCapacity(chars.count)
+        columns.reserveCapacity(chars.count)
         var pos = 0
         while pos < chars.count {
-            if chars[pos] == "$" {
+            if chars[pos] == "$", resolve != nil {
                 let at = pos
                 do {
-                    if let r = try expandVariable(chars, at: &pos, resolve: resolve) { out += r; continue }
+                    if let r = try expandVariable(chars, at: &pos, resolve: resolve) {
+                        let value = Array(r)
+                        out += value
+                        columns += repeatElement(baseColumn + at, count: value.count)
+                        continue
+                    }
                 } catch var e as ShellError {
                     e.column = baseColumn + (e.column ?? 1) - 1
                     throw e
                 }
-                pos = at + 1
-                out.append("$")
-            } else {
-                out.append(chars[pos]); pos += 1
+                pos = at
             }
+            out.append(chars[pos])
+            columns.append(baseColumn + pos)
+            pos += 1
         }
-        return out
+        return (out, columns)
     }
 
     func raw(from start: Int) -> String { String(chars[start...]) }

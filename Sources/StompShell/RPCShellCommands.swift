@@ -17,7 +17,8 @@ public enum RPCShellCommands {
         CommandSpec(
             name: "rpc",
             arguments: [ArgumentSpec("SUBCOMMAND", .choice(subcommands), help: "call, serve, discover, methods or bench"),
-                        ArgumentSpec("ARGS", .restOfLine, optional: true, help: "the subcommand's arguments and options")],
+                        ArgumentSpec("ARGS", .restOfLine, optional: true, verbatim: true,   // RPCCommandLine substitutes
+                                     help: "the subcommand's arguments and options")],
             summary: "typed JSON-RPC 2.0 calls over STOMP, timed: call, serve, discover, methods, bench",
             help: """
             rpc call DEST METHOD [ARG]... [--timeout SECONDS] [-H NAME:VALUE]... [--params JSON] [--reply-to DEST] [--json]
@@ -108,117 +109,8 @@ public enum RPCShellCommands {
         do { try shell.waitInterruptibly(client.disconnect(), timeout: 5) } catch { _ = client.close() }
     }
 
-    // MARK: tokenizing the rest of the line
-
-    struct Word { var text: String; var column: Int; var raw: String }
-
-    /// Splits on blanks outside quotes and brackets. "..." is kept with its quotes (a JSON string literal);
-    /// '...' is literal text (quotes dropped). Columns are 1-based in the command line.
-    static func words(_ s: String, baseColumn: Int) throws -> [Word] {
-        let chars = Array(s)
-        var out: [Word] = []
-        var i = 0
-        while i < chars.count {
-            while i < chars.count, chars[i] == " " || chars[i] == "\t" { i += 1 }
-            guard i < chars.count else { break }
-            let start = i
-            var text = ""
-            var depth = 0
-            var textColumn: Int? = nil
-            while i < chars.count {
-                let c = chars[i]
-                if depth == 0, c == " " || c == "\t" { break }
-                switch c {
-                case "\"":
-                    let open = i
-                    text.append(c); i += 1
-                    while i < chars.count, chars[i] != "\"" {
-                        if chars[i] == "\\", i + 1 < chars.count { text.append(chars[i]); i += 1 }
-                        text.append(chars[i]); i += 1
-                    }
-                    guard i < chars.count else {
-                        throw RPCUsageError("unterminated string", column: baseColumn + open)
-                    }
-                    text.append("\""); i += 1
-                case "'":
-                    if text.isEmpty { textColumn = baseColumn + i + 1 }
-                    let open = i
-                    i += 1
-                    while i < chars.count, chars[i] != "'" { text.append(chars[i]); i += 1 }
-                    guard i < chars.count else { throw RPCUsageError("unterminated quote", column: baseColumn + open) }
-                    i += 1
-                case "[", "{": depth += 1; text.append(c); i += 1
-                case "]", "}": depth = max(0, depth - 1); text.append(c); i += 1
-                default: text.append(c); i += 1
-                }
-            }
-            out.append(Word(text: text, column: textColumn ?? (baseColumn + start), raw: String(chars[start..<i])))
-        }
-        return out
-    }
-
-    struct Args {
-        var positional: [Word] = []
-        var options: [String: [Word]] = [:]
-        func option(_ name: String) -> Word? { options[name]?.last }
-        func flag(_ name: String) -> Bool { options[name] != nil }
-    }
-
-    /// Option names per subcommand: long → (short, takes a value).
-    static let optionTable: [String: [(long: String, short: String?, value: Bool)]] = [
-        "call": [("--timeout", nil, true), ("--header", "-H", true), ("--params", nil, true), ("--reply-to", nil, true),
-                 ("--json", nil, false)],
-        "serve": [("--count", nil, true), ("--exec", nil, true), ("--concurrency", nil, true), ("--quiet", "-q", false),
-                  ("--json", nil, false), ("--header", "-H", true)],
-        "discover": [("--timeout", nil, true), ("--reply-to", nil, true), ("--json", nil, false)],
-        "methods": [("--json", nil, false)],
-        "bench": [("--calls", "-n", true), ("--concurrency", "-c", true), ("--duration", nil, true), ("--rate", nil, true),
-                  ("--timeout", nil, true), ("--header", "-H", true), ("--params", nil, true), ("--reply-to", nil, true),
-                  ("--json", nil, false)],
-    ]
-
-    static func parseArgs(_ sub: String, _ words: [Word]) throws -> Args {
-        let table = optionTable[sub] ?? []
-        var a = Args()
-        var k = 0
-        var ended = false
-        while k < words.count {
-            let w = words[k]
-            k += 1
-            let isNumber = Double(w.text) != nil
-            if !ended, w.raw.hasPrefix("-"), w.text.count > 1, !isNumber {
-                if w.text == "--" { ended = true; continue }
-                var name = w.text
-                var inline: Word? = nil
-                if name.hasPrefix("--"), let eq = name.firstIndex(of: "=") {
-                    let off = name.distance(from: name.startIndex, to: eq) + 1
-                    inline = Word(text: String(name[name.index(after: eq)...]), column: w.column + off, raw: String(name[name.index(after: eq)...]))
-                    name = String(name[..<eq])
-                }
-                guard let o = table.first(where: { $0.long == name || $0.short == name }) else {
-                    throw RPCUsageError("unknown option '\(name)' for 'rpc \(sub)' (options: \(table.map { $0.short ?? $0.long }.joined(separator: " ")))", column: w.column)
-                }
-                if o.value {
-                    var v: Word
-                    if let inline { v = inline } else {
-                        guard k < words.count else { throw RPCUsageError("option \(o.long) needs a value", column: w.column) }
-                        v = words[k]; k += 1
-                    }
-                    // "..." values are JSON strings: unquote (except --params, which is JSON)
-                    if o.long != "--params", v.text.hasPrefix("\""), case .string(let s)? = try? JSONValue.parse(v.text) {
-                        v.text = s
-                    }
-                    a.options[o.long, default: []].append(v)
-                } else {
-                    if inline != nil { throw RPCUsageError("option \(o.long) takes no value", column: w.column) }
-                    a.options[o.long, default: []].append(Word(text: "", column: w.column, raw: ""))
-                }
-            } else {
-                a.positional.append(w)
-            }
-        }
-        return a
-    }
+    typealias Word = RPCCommandLine.Word
+    typealias Args = RPCCommandLine.Args
 
     static func number(_ a: Args, _ name: String, integer: Bool = false, min: Double = 0) throws -> Double? {
         guard let w = a.option(name) else { return nil }
@@ -248,10 +140,9 @@ public enum RPCShellCommands {
 
     static func run(_ shell: Shell, _ cmd: ParsedCommand) throws {
         let sub = cmd.arguments[0]
-        let rest = cmd.arguments.count > 1 ? cmd.arguments[1] : ""
-        let base = cmd.arguments.count > 1 ? cmd.column(ofArgument: 1) : cmd.endColumn
+        let line = try RPCCommandLine(cmd, resolve: shell.variables.resolve)
         do {
-            let args = try parseArgs(sub, try words(rest, baseColumn: base))
+            let args = try line.arguments()
             switch sub {
             case "call": try call(shell, cmd, args)
             case "serve": try serve(shell, cmd, args)
@@ -273,14 +164,7 @@ public enum RPCShellCommands {
         guard a.positional.count >= 2 else { throw RPCUsageError("missing argument METHOD for 'rpc \(sub)'", column: cmd.endColumn) }
         let dest = a.positional[0].text
         let method = a.positional[1].text
-        let argWords = Array(a.positional.dropFirst(2))
-        let params: RPCCallParams
-        if let p = a.option("--params") {
-            if let first = argWords.first { throw RPCUsageError("--params and ARGs cannot be combined", column: first.column) }
-            params = try RPCLiteral.verbatimParams(p.text, column: p.column)
-        } else {
-            params = try RPCLiteral.params(from: argWords.map { RPCArgumentToken($0.text, column: $0.column) })
-        }
+        let params = try RPCCommandLine.callParams(a)
         if let m = registry(for: shell).method(method, at: dest) {
             do { try m.check(params) } catch var e as RPCUsageError {
                 if e.column == nil { e.column = a.positional[1].column }
@@ -490,7 +374,7 @@ public enum RPCShellCommands {
         let reg = registry(for: shell)
         if words.count == 1 { return subcommands }
         let sub = words[1]
-        if partial.hasPrefix("-") { return (optionTable[sub] ?? []).flatMap { [$0.long] + ($0.short.map { [$0] } ?? []) } }
+        if partial.hasPrefix("-") { return (RPCCommandLine.optionTable[sub] ?? []).flatMap { [$0.long] + ($0.short.map { [$0] } ?? []) } }
         let positional = words.dropFirst(2).filter { !$0.hasPrefix("-") }
         switch (sub, positional.count) {
         case (_, 0): return reg.destinations + shell.completion[.destination]

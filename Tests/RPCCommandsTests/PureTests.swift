@@ -88,6 +88,19 @@ final class RPCLiteralTests: XCTestCase {
         XCTAssertEqual(errCol(#"1.5.2"#), 17)
     }
 
+    /// The command line counts characters, JSON counts Unicode scalars: "e\u{301}" is one character, two scalars.
+    func testMalformedLiteralColumnsCountCharacters() {
+        func errCol(_ text: String) -> Int? {
+            do { _ = try RPCLiteral.parse(text, column: 14); return nil } catch let e as RPCUsageError { return e.column } catch { return -1 }
+        }
+        XCTAssertEqual(errCol("[\"e\u{301}\",x]"), 14 + 5)
+        XCTAssertEqual(errCol("[\"e\u{301}\""), 14 + 4)          // end of input
+        XCTAssertEqual(errCol("{\"\u{1F1E9}\u{1F1EA}\":}"), 14 + 5)   // a flag: one character, two scalars
+        XCTAssertThrowsError(try RPCLiteral.verbatimParams("[\"e\u{301}\",x]", column: 10)) { e in
+            XCTAssertEqual((e as? RPCUsageError)?.column, 15)
+        }
+    }
+
     func testVerbatimParams() throws {
         XCTAssertEqual(try RPCLiteral.verbatimParams(#"{"a":[1]}"#, column: 10).params, .object(["a": [1]]))
         XCTAssertThrowsError(try RPCLiteral.verbatimParams("42", column: 10))

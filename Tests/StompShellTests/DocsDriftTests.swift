@@ -98,7 +98,7 @@ final class DocsDriftTests: XCTestCase {
         XCTAssertNotNil(entry("rpc", all))
         for sub in RPCShellCommands.subcommands {
             guard let e = entry("rpc \(sub)", all) else { continue }
-            check("rpc \(sub)", itLine: e.itLine, expected: (RPCShellCommands.optionTable[sub] ?? []).map { ($0.long, $0.short) })
+            check("rpc \(sub)", itLine: e.itLine, expected: (RPCCommandLine.optionTable[sub] ?? []).map { ($0.long, $0.short) })
         }
     }
 
