@@ -9,7 +9,8 @@ public struct StompPeerClosedEvent: Sendable, Equatable {
     public var pendingBytes: Int
 }
 
-/// Inbound: bytes → `FrameDecoderEvent` (frames and heart-beats), wrapping `StompProto.FrameDecoder`.
+/// Inbound: bytes → `FrameDecoderEvent` (frames and heart-beats), wrapping `StompProto.FrameDecoder`. The events
+/// go straight to `deliver` (its owner, the client), not down the pipeline: no boxing per event.
 ///
 /// A decoding error is fired as `StompConnectionError.protocolViolation` and closes the channel.
 /// A peer that stops sending in the middle of a frame for `stallTimeout` is fired as
@@ -17,13 +18,11 @@ public struct StompPeerClosedEvent: Sendable, Equatable {
 /// When `trace` is set, it is called with the exact wire bytes of every frame and heart-beat.
 public final class StompFrameDecoderHandler: ChannelInboundHandler, RemovableChannelHandler {
     public typealias InboundIn = ByteBuffer
-    public typealias InboundOut = FrameDecoderEvent
 
     public var decoder: FrameDecoder
     public var trace: (([UInt8]) -> Void)?
-    /// When set, events go straight to this owner instead of down the pipeline (no boxing per event: the
-    /// client's read path). Errors, closes and user events still travel the pipeline.
-    public var deliver: ((FrameDecoderEvent) -> Void)?
+    /// Receives every decoded event, in order. Errors, closes and user events travel the pipeline.
+    public var deliver: (FrameDecoderEvent) -> Void = { _ in }
     /// Bytes received, for counters.
     public private(set) var bytesReceived: Int = 0
     private var failed = false
@@ -100,13 +99,9 @@ public final class StompFrameDecoderHandler: ChannelInboundHandler, RemovableCha
             guard let event else { return }
             frameStartOffset = decoder.streamOffset
             if trace != nil { emitTrace(upTo: frameStartOffset) }
-            // The handler above may change `version` during this call (after CONNECTED):
+            // The owner may change `version` during this call (after CONNECTED):
             // the next `next()` then decodes with the new rules.
-            if let deliver {
-                deliver(event)
-            } else {
-                context.fireChannelRead(wrapInboundOut(event))
-            }
+            deliver(event)
         }
     }
 

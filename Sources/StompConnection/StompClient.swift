@@ -1323,9 +1323,10 @@ public final class StompClient: @unchecked Sendable {
     }
 }
 
-/// Last handler in the pipeline: hands frames, errors, closes and writability to the client.
+/// Last handler in the pipeline: hands errors, closes, TLS and writability events to the client (frames and
+/// heart-beats reach it from the decoder handler's `deliver`).
 final class StompClientHandler: ChannelInboundHandler {
-    typealias InboundIn = FrameDecoderEvent
+    typealias InboundIn = Never
 
     private let client: StompClient
     private let link: StompClient.Link
@@ -1333,10 +1334,6 @@ final class StompClientHandler: ChannelInboundHandler {
     init(client: StompClient, link: StompClient.Link) {
         self.client = client
         self.link = link
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        client.linkRead(link, unwrapInboundIn(data))
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
