@@ -193,19 +193,16 @@ def read_frame(sock, buf):
         buf += chunk
 
 
+def wait_receipt(s, buf):
+    """Reads until the next RECEIPT (an ERROR ends the program); returns the rest of the buffer."""
+    while True:
+        f, buf = next_frame(s, buf)
+        if f.startswith(b"RECEIPT"):
+            return buf
+
+
 def cmd_raw(a, name="raw"):
-    u, hp = hostport(a.url)
-    s = socket.create_connection(hp)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    vhost = u.path.lstrip("/") or "/"
-    login = u.username or "guest"
-    passcode = u.password or "guest"
-    s.sendall(("CONNECT\naccept-version:1.2\nhost:%s\nlogin:%s\npasscode:%s\nheart-beat:0,0\n\n\0"
-               % (vhost, login, passcode)).encode())
-    buf = b""
-    f, buf = read_frame(s, buf)
-    if not f.startswith(b"CONNECTED"):
-        raise SystemExit("not connected: %r" % f[:200])
+    s, buf, _ = raw_connect(a.url)
     frame = ("SEND\ndestination:%s\n\n" % a.dest).encode() + b"x" * a.size + b"\0"
     if a.receipts == "each":
         # the broker's floor for sequential receipts: one pre-built SEND with a receipt, wait for the RECEIPT, repeat
@@ -214,12 +211,7 @@ def cmd_raw(a, name="raw"):
         for i in range(a.n):
             t = time.perf_counter()
             s.sendall(("SEND\ndestination:%s\nreceipt:r%d\n\n" % (a.dest, i)).encode() + b"x" * a.size + b"\0")
-            while True:
-                f, buf = read_frame(s, buf)
-                if f.startswith(b"RECEIPT"):
-                    break
-                if f.startswith(b"ERROR"):
-                    raise SystemExit("ERROR: %r" % f[:300])
+            buf = wait_receipt(s, buf)
             lat.append(time.perf_counter() - t)
         elapsed = time.perf_counter() - t0
         s.sendall(b"DISCONNECT\n\n\0")
@@ -272,12 +264,7 @@ def cmd_raw(a, name="raw"):
         s.sendall(frame * rest)
     written = time.perf_counter() - t0
     s.sendall(("SEND\ndestination:%s\nreceipt:final\n\n" % a.dest).encode() + b"x" * a.size + b"\0")
-    while True:
-        f, buf = read_frame(s, buf)
-        if f.startswith(b"RECEIPT"):
-            break
-        if f.startswith(b"ERROR"):
-            raise SystemExit("ERROR: %r" % f[:300])
+    buf = wait_receipt(s, buf)
     elapsed = time.perf_counter() - t0
     s.sendall(b"DISCONNECT\n\n\0")
     s.close()
@@ -299,14 +286,11 @@ def raw_connect(url):
 
 
 def next_frame(s, buf):
-    """The next frame (heart-beat EOLs skipped) and the rest of the buffer."""
-    while True:
-        f, buf = read_frame(s, buf)
-        f = f.lstrip(b"\r\n")
-        if f:
-            if f.startswith(b"ERROR"):
-                raise SystemExit("ERROR: %r" % f[:300])
-            return f, buf
+    """The next frame (heart-beat EOLs skipped) and the rest of the buffer; an ERROR ends the program."""
+    f, buf = read_frame(s, buf)
+    if f.startswith(b"ERROR"):
+        raise SystemExit("ERROR: %r" % f[:300])
+    return f, buf
 
 
 def header(f, name):
