@@ -50,19 +50,25 @@ final class BackPressureTests: XCTestCase {
     func testWaitCountsEveryArrivalBeyondTheKeptMessages() throws {
         let url = try Brokers.activemq()
         let q = Brokers.unique("conn-wait")
-        let r = try Stompsh.run([url, "-q", "-c", "subscribe \(q)", "-c", "bench send \(q) -n 20000 --receipts window:100",
+        let r = try Stompsh.run([url, "-c", "subscribe \(q)", "-c", "bench send \(q) -n 20000 --receipts window:100",
                                  "-c", "wait 20000 --timeout 120", "-c", "echo all arrived"], timeout: 180)
         XCTAssertEqual(r.status, 0, String(r.stderr.suffix(2000)))
-        XCTAssertTrue(r.stdout.contains("all arrived"), String(r.stdout.suffix(300)))
+        XCTAssertTrue(r.stdout.hasSuffix("all arrived\n"), String(r.stdout.suffix(300)))
+        XCTAssertGreaterThanOrEqual(r.stdout.components(separatedBy: "MESSAGE \(q)").count - 1, 20_000)
     }
 
     /// ActiveMQ's queue browser ends with a MESSAGE carrying `browser:end`: not a message for wait.
     func testWaitDoesNotCountTheBrowserEnd() throws {
         let url = try Brokers.activemq()
         let q = Brokers.unique("conn-browse")
-        let r = try Stompsh.run([url, "-c", "repeat 4 send --receipt \(q) m${repeat.index}",
-                                 "-c", "subscribe \(q) -H browser:true", "-c", "wait 4",
-                                 "-c", "- wait 1 --timeout 1", "-c", "echo done"])
+        let script = Stompsh.script("""
+            repeat 4 send --receipt \(q) m${repeat.index}
+            subscribe \(q) -H browser:true
+            wait 4
+            -wait 1 --timeout 1
+            echo done
+            """)
+        let r = try Stompsh.run([url, "-f", script])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("0 of 1 message arrived"), r.stderr)
         XCTAssertTrue(r.stdout.contains("done"), r.stdout)
