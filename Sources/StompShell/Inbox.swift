@@ -38,6 +38,7 @@ public final class Inbox: @unchecked Sendable {
     /// Any thread.
     public func push(_ event: ClientEvent, generation: Int) {
         if case .trace = event, !acceptTrace { return }
+        if case .transportTrace = event, !acceptTrace { return }
         let wasEmpty = lock.withLock { () -> Bool in
             let e = events.isEmpty
             events.append((generation, event))
