@@ -227,7 +227,7 @@ public final class StompClient: @unchecked Sendable {
             guard let self, let p = link.connectPromise else { return }
             let secs = Double(self.options.connectTimeout.nanoseconds) / 1e9
             let what = link.transport.waitingFor
-            let err: StompConnectionError = link.channel == nil
+            let err: StompConnectionError = link.channel == nil || link.transport.stage == .connecting
                 ? .unreachable(host: url.host, port: url.port, reason: "no answer within \(StompConnectionError.secs(secs)) (connect timed out)")
                 : .timeout(what: what, seconds: secs)
             link.failure = err

@@ -28,7 +28,7 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
         let requestEncoder = HTTPRequestEncoder()
         let responseDecoder = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes))
         let transport = self.transport
-        let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: transport.maxMessageSize, automaticErrorHandling: true) { channel, response in
+        let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: transport.maxMessageSize, automaticErrorHandling: false) { channel, response in
             transport.webSocketUpgraded(channel, response: response)
         }
         var removable: [RemovableChannelHandler] = [requestEncoder, responseDecoder, self]

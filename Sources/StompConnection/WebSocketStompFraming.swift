@@ -9,7 +9,7 @@ import StompProto
 /// NUL before the frame's own, binary otherwise (or always, with `forceBinary`). A buffer holding several
 /// frames (a batch of raw frames) is cut at the frame ends. In: the payload of every text or binary message
 /// goes to the STOMP decoder as bytes (it is chunking-invariant: several frames in one message, or one frame
-/// over several, are both fine); a text message that is not UTF-8 is refused. Pings are answered with pongs;
+/// over several, are both fine; a text message that is not UTF-8 is taken as bytes too). Pings are answered with pongs;
 /// a close from the server is answered and reported with its code and reason (and whether a STOMP frame was
 /// cut short); closing the channel sends our close first.
 final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler {
@@ -41,10 +41,10 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
             let payload = frame.unmaskedData
             let text = frame.opcode == .text
             transport.note(.inbound, "ws \(text ? "text" : "binary") message, \(payload.readableBytes) bytes")
-            if text && !payload.withUnsafeReadableBytes({ StompText.isUTF8($0) }) {
-                protocolFailure(context, code: .dataInconsistentWithMessage,
-                                reason: "the server sent a text message that is not UTF-8 (\(payload.readableBytes) bytes)")
-                return
+            // RFC 6455 wants a text message that is not UTF-8 refused; RabbitMQ Web-STOMP (web_stomp.ws_frame = text,
+            // its default) sends binary bodies that way. The bytes go to STOMP as they are, which keeps them exact.
+            if text, transport.trace != nil, !payload.withUnsafeReadableBytes({ StompText.isUTF8($0) }) {
+                transport.note(.inbound, "(that text message is not UTF-8: taken as bytes)")
             }
             context.fireChannelRead(wrapInboundOut(payload))
         case .ping:
@@ -71,6 +71,16 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
         let reason = data.readString(length: data.readableBytes) ?? ""
         let shown = Self.describeClose(code: code, reason: reason)
         transport.note(.inbound, "ws close, \(shown)")
+        // The reason first: answering the close may close the channel at once.
+        if !failed {
+            failed = true
+            var text = "the server closed the WebSocket (\(shown))"
+            if let decoder = try? context.pipeline.syncOperations.handler(type: StompFrameDecoderHandler.self),
+               !decoder.decoder.isAtFrameBoundary {
+                text += " in the middle of a STOMP frame (\(decoder.decoder.bufferedByteCount) bytes of it received)"
+            }
+            context.fireErrorCaught(StompConnectionError.webSocket(host: host, port: port, reason: text))
+        }
         if !closeSent {
             closeSent = true
             var echo = context.channel.allocator.buffer(capacity: 2)
@@ -79,14 +89,6 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
             let frame = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: echo)
             context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in context.close(promise: nil) }
         }
-        guard !failed else { return }
-        failed = true
-        var text = "the server closed the WebSocket (\(shown))"
-        if let decoder = try? context.pipeline.syncOperations.handler(type: StompFrameDecoderHandler.self),
-           !decoder.decoder.isAtFrameBoundary {
-            text += " in the middle of a STOMP frame (\(decoder.decoder.bufferedByteCount) bytes of it received)"
-        }
-        context.fireErrorCaught(StompConnectionError.webSocket(host: host, port: port, reason: text))
     }
 
     static func describeClose(code: UInt16?, reason: String) -> String {
@@ -112,16 +114,14 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
                 protocolFailure(context, code: .protocolError, reason: "the server broke WebSocket fragmentation (\(e))")
             }
         case let e as NIOWebSocketError:
-            // WebSocketProtocolErrorHandler has sent the close already.
-            closeSent = true
-            failed = true
-            let reason: String
+            // From WebSocketFrameDecoder (the upgrader adds no automatic error handler: this one reports first,
+            // then closes with the code).
             if case .invalidFrameLength = e {
-                reason = "the server sent a WebSocket frame larger than \(transport.maxMessageSize) bytes"
+                protocolFailure(context, code: .messageTooLarge,
+                                reason: "the server sent a WebSocket frame larger than \(transport.maxMessageSize) bytes")
             } else {
-                reason = "the server sent a malformed WebSocket frame (\(e))"
+                protocolFailure(context, code: .protocolError, reason: "the server sent a malformed WebSocket frame (\(e))")
             }
-            context.fireErrorCaught(StompConnectionError.webSocket(host: host, port: port, reason: reason))
         default:
             context.fireErrorCaught(error)
         }

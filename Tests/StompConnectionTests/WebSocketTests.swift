@@ -289,10 +289,9 @@ final class WebSocketTests: XCTestCase {
         XCTAssertTrue(server.received.contains { $0.opcode == .connectionClose }, "the close was answered")
     }
 
-    func testTextMessagesThatAreNotSTOMPOrNotUTF8AndOversizedMessages() throws {
+    func testTextMessagesThatAreNotSTOMPAndOversizedMessages() throws {
         let cases: [(String, [UInt8], WebSocketOpcode, String)] = [
             ("not STOMP", Array("hello world\n\n\0".utf8), .text, "invalid STOMP"),
-            ("not UTF-8", Array("MESSAGE\n\n".utf8) + [0xFF, 0xFE, 0], .text, "not UTF-8"),
             ("too big", Array(repeating: UInt8(ascii: "a"), count: 5000), .binary, "larger than 4096 bytes"),
         ]
         for (name, payload, opcode, expected) in cases {
@@ -311,6 +310,26 @@ final class WebSocketTests: XCTestCase {
             XCTAssertTrue(text.contains(expected), "\(name): \(text)")
             XCTAssertFalse(text.contains("\n"), name)
         }
+    }
+
+    /// RabbitMQ Web-STOMP's default (`web_stomp.ws_frame = text`) sends any body in a text message: bytes that are
+    /// not UTF-8 are taken as they are, not refused.
+    func testATextMessageThatIsNotUTF8IsTakenAsBytes() throws {
+        let body: [UInt8] = [0xFF, 0xFE, 0x00, 0x80]
+        let server = try ScriptedWebSocketServer.startRaw(subprotocol: "v12.stomp") { message, reply in
+            let text = String(decoding: message, as: UTF8.self)
+            if text.hasPrefix("CONNECT") {
+                reply(.text, "", Array("CONNECTED\nversion:1.2\n\n\0".utf8))
+            } else if text.hasPrefix("SUBSCRIBE") {
+                reply(.text, "", Array("MESSAGE\ndestination:/queue/x\nmessage-id:1\nsubscription:s\ncontent-length:4\n\n".utf8) + body + [0])
+            }
+        }
+        defer { server.stop() }
+        let box = EventBox()
+        let client = try connect(server.options, box)
+        _ = try client.subscribe(destination: "/queue/x", id: "s").wait()
+        XCTAssertEqual(box.message(5)?.body, body)
+        client.close().whenComplete { _ in }
     }
 
     func testExtraHeadersAndOriginReachTheServerAndAreMaskedInTheTrace() throws {
