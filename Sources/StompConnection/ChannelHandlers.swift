@@ -159,6 +159,9 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
     public private(set) var bytesSent: Int = 0
     public private(set) var framesSent: Int = 0
     public private(set) var heartbeatsSent: Int = 0
+    /// `.encoded` batches of N identical frames go down as N buffers, one per frame (a WebSocket link sends each
+    /// STOMP frame as one message).
+    public var writesOneFramePerBuffer = false
     private var scratch: [UInt8] = []
 
     public init(version: StompVersion = .v1_0, contentLength: ContentLengthPolicy = .whenNeeded) {
@@ -215,6 +218,14 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
             if let trace { for chunk in Self.frameChunks(bytes) { trace(chunk) } }
         }
         bytesSent += buffer.readableBytes
+        if writesOneFramePerBuffer, case .encoded(_, let frames) = out, frames > 1, buffer.readableBytes % frames == 0 {
+            let size = buffer.readableBytes / frames
+            for i in 0..<frames {
+                let slice = buffer.getSlice(at: buffer.readerIndex + i * size, length: size)!
+                context.write(wrapOutboundOut(slice), promise: i == frames - 1 ? promise : nil)
+            }
+            return
+        }
         context.write(wrapOutboundOut(buffer), promise: promise)
     }
 

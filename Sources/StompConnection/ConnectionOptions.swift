@@ -94,6 +94,8 @@ public struct ConnectionOptions: Sendable {
     /// ActiveMQ allows no grace at all and closes a connection whose heart-beats come exactly on time.
     public var heartBeatSendRatio: Double
     public var tls: TLSOptions
+    /// `ws://` and `wss://`: extra handshake headers, Origin, text or binary messages, message size bound.
+    public var webSocket = WebSocketOptions()
     /// TCP connect + TLS handshake + CONNECTED, per URL.
     public var connectTimeout: TimeAmount
     public var receiptTimeout: TimeAmount

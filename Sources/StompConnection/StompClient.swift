@@ -5,7 +5,7 @@ import NIOSSL
 import NIOTLS
 import StompProto
 
-/// A STOMP connection over TCP or TLS, driving a `StompSession`, with heart-beats, receipts,
+/// A STOMP connection over TCP, TLS or WebSocket (the link's `LinkTransport`), driving a `StompSession`, with heart-beats, receipts,
 /// failover/reconnect and back-pressure.
 ///
 /// Threading: every public method is thread-safe. All session state lives on `eventLoop`; a call made on
@@ -102,7 +102,7 @@ public final class StompClient: @unchecked Sendable {
             return loop.makeFailedFuture(StompConnectionError.configuration("no broker URL given"))
         }
         var ssl: NIOSSLContext?
-        if options.urls.contains(where: { $0.tls }) {
+        if options.urls.contains(where: { $0.tls }) {   // stomp+ssl:// and wss://
             do {
                 ssl = try NIOSSLContext(configuration: options.tls.makeTLSConfiguration())
             } catch let e as StompConnectionError {
@@ -179,18 +179,16 @@ public final class StompClient: @unchecked Sendable {
         var connectTimeout: Scheduled<Void>?
         var closed = false
         var login: String?
-        var sslHandler: NIOSSLClientHandler?
-        /// DNS name the certificate must carry (nil: IP literal or no TLS).
-        var expectedName: String?
-        var tcpUp = false
-        var tlsUp = false
+        /// How the bytes move (TCP, TLS, WebSocket): pipeline below the STOMP handlers, stages, trace notes.
+        let transport: LinkTransport
         /// The last ERROR received after CONNECTED, and when: a close soon after it is the broker's answer.
         var lastError: (error: ServerError, at: NIODeadline)?
 
-        init(url: StompURL, decoder: StompFrameDecoderHandler, encoder: StompFrameEncoderHandler) {
+        init(url: StompURL, decoder: StompFrameDecoderHandler, encoder: StompFrameEncoderHandler, transport: LinkTransport) {
             self.url = url
             self.decoder = decoder
             self.encoder = encoder
+            self.transport = transport
         }
 
         func close() {
@@ -222,7 +220,7 @@ public final class StompClient: @unchecked Sendable {
         }
     }
 
-    /// TCP (+TLS) connect, CONNECT with `host`, wait for CONNECTED. Runs on the event loop.
+    /// Transport (TCP, TLS, WebSocket) up, CONNECT with `host`, wait for CONNECTED. Runs on the event loop.
     private func openLink(_ url: StompURL, host: String) -> EventLoopFuture<ConnectedInfo> {
         eventLoop.assertInEventLoop()
         let promise = eventLoop.makePromise(of: ConnectedInfo.self)
@@ -230,28 +228,17 @@ public final class StompClient: @unchecked Sendable {
         let decoder = StompFrameDecoderHandler(version: .v1_0, limits: options.limits,
                                                stallTimeout: options.frameStallTimeout)
         let encoder = StompFrameEncoderHandler(version: .v1_0, contentLength: options.contentLength)
-        let link = Link(url: url, decoder: decoder, encoder: encoder)
+        let transport: LinkTransport
+        do {
+            transport = try LinkTransport(url: url, options: options, sslContext: sslContext)
+        } catch {
+            promise.fail(mapError(error))
+            return promise.futureResult
+        }
+        let link = Link(url: url, decoder: decoder, encoder: encoder, transport: transport)
         link.host = host
         link.connectPromise = promise
         if tracing { installTrace(on: link) }
-        var sslHandler: NIOSSLClientHandler?
-        if url.tls {
-            guard let sslContext else {
-                promise.fail(StompConnectionError.configuration("TLS is not configured"))
-                return promise.futureResult
-            }
-            do {
-                let name = options.tls.sniName(for: url.host)
-                sslHandler = try NIOSSLClientHandler(context: sslContext, serverHostname: name)
-                link.sslHandler = sslHandler
-                if !options.tls.insecure, let name, !TLSOptions.isIPAddress(name) { link.expectedName = name }
-            } catch {
-                promise.fail(StompConnectionError.tlsFailure(host: url.host, port: url.port,
-                                                              reason: StompConnectionError.tlsReason(error) ?? "\(error)"))
-                return promise.futureResult
-            }
-        }
-        let handler = StompClientHandler(client: self, link: link)
         decoder.deliver = { [weak self, weak link] event in
             if let self, let link { self.linkRead(link, event) }
         }
@@ -264,19 +251,15 @@ public final class StompClient: @unchecked Sendable {
             .channelInitializer { channel in
                 link.channel = channel
                 return channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    if let sslHandler { try sync.addHandler(sslHandler) }
-                    try sync.addHandler(decoder)
-                    try sync.addHandler(encoder)
-                    try sync.addHandler(handler)
+                    try transport.configure(channel, stomp: [decoder, encoder]) { StompClientHandler(client: self, link: link) }
                 }
             }
         // The whole attempt (TCP, TLS, CONNECTED) is bounded by connectTimeout.
         link.connectTimeout = eventLoop.scheduleTask(deadline: started + options.connectTimeout) { [weak self] in
             guard let self, let p = link.connectPromise else { return }
             let secs = Double(self.options.connectTimeout.nanoseconds) / 1e9
-            let what = url.tls && !link.tlsUp ? "the TLS handshake with \(url.hostAndPort)" : "CONNECTED from \(url.hostAndPort)"
-            let err: StompConnectionError = link.channel == nil
+            let what = link.transport.waitingFor
+            let err: StompConnectionError = link.channel == nil || link.transport.stage == .connecting
                 ? .unreachable(host: url.host, port: url.port, reason: "no answer within \(StompConnectionError.secs(secs)) (connect timed out)")
                 : .timeout(what: what, seconds: secs)
             link.failure = err
@@ -298,15 +281,14 @@ public final class StompClient: @unchecked Sendable {
                     channel.close(promise: nil)
                     return
                 }
-                link.tcpUp = true
-                // TLS: CONNECT (with the passcode) goes out only after the handshake and our name check.
-                if !url.tls || link.tlsUp { self.sendConnect(link) }
+                // CONNECT (with the passcode) goes out on StompTransportReadyEvent: after TLS and its name
+                // check, after the WebSocket upgrade.
             }
         }
         return promise.futureResult
     }
 
-    /// TCP (and TLS) are up: start the STOMP session on this link.
+    /// The transport is up (StompTransportReadyEvent): start the STOMP session on this link.
     private func sendConnect(_ link: Link) {
         guard let channel = link.channel, link.connectPromise != nil, !link.closed else { return }
         let url = link.url
@@ -325,18 +307,8 @@ public final class StompClient: @unchecked Sendable {
         }
     }
 
-    fileprivate func linkTLSHandshakeCompleted(_ link: Link) {
-        guard !link.closed, link.connectPromise != nil else { return }
-        if let name = link.expectedName, let cert = link.sslHandler?.peerCertificate,
-           HostnameCheck.matches(cert, dnsName: name) == false {
-            let names = HostnameCheck.dnsNames(cert)
-            fail(link, .tlsFailure(host: link.url.host, port: link.url.port,
-                                   reason: "the broker's certificate does not match the host name '\(name)'"
-                                       + (names.isEmpty ? "" : " (it is for \(names.joined(separator: ", ")))")))
-            return
-        }
-        link.tlsUp = true
-        if link.tcpUp { sendConnect(link) }
+    fileprivate func linkTransportReady(_ link: Link) {
+        sendConnect(link)
     }
 
     // MARK: - Inbound (called by StompClientHandler on the event loop)
@@ -361,6 +333,10 @@ public final class StompClient: @unchecked Sendable {
         }
         switch sessionEvent {
         case .connected(let info):
+            if let mismatch = link.transport.check(negotiated: info.version) {
+                fail(link, mismatch)
+                return
+            }
             link.decoder.version = info.version
             link.encoder.version = info.version
             link.connectTimeout?.cancel()
@@ -1154,6 +1130,7 @@ public final class StompClient: @unchecked Sendable {
             if on { self.installTrace(on: link) } else {
                 link.decoder.trace = nil
                 link.encoder.trace = nil
+                link.transport.trace = nil
             }
         }
         if eventLoop.inEventLoop { apply() } else { eventLoop.execute(apply) }
@@ -1162,6 +1139,7 @@ public final class StompClient: @unchecked Sendable {
     private func installTrace(on link: Link) {
         link.decoder.trace = { [weak self] bytes in self?.emit(.trace(.inbound, bytes, at: .now())) }
         link.encoder.trace = { [weak self] bytes in self?.emit(.trace(.outbound, bytes, at: .now())) }
+        link.transport.trace = { [weak self] direction, note in self?.emit(.transportTrace(direction, note, at: .now())) }
     }
 
     public func snapshot() -> EventLoopFuture<ClientSnapshot> {
@@ -1382,9 +1360,9 @@ public final class StompClient: @unchecked Sendable {
     }
 }
 
-/// Last handler in the pipeline: hands errors, closes, TLS and writability events to the client (frames and
-/// heart-beats reach it from the decoder handler's `deliver`).
-final class StompClientHandler: ChannelInboundHandler {
+/// Last handler in the pipeline: hands errors, closes, the transport's ready event and writability to the client
+/// (frames and heart-beats reach it from the decoder handler's `deliver`).
+final class StompClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = Never
 
     private let client: StompClient
@@ -1398,16 +1376,10 @@ final class StompClientHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let e = event as? StompPeerClosedEvent {
             client.linkPeerClosed(link, e)
-        } else if Self.isTLSHandshakeCompleted(event) {
-            client.linkTLSHandshakeCompleted(link)
+        } else if event is StompTransportReadyEvent {
+            client.linkTransportReady(link)
         }
         context.fireUserInboundEventTriggered(event)
-    }
-
-    /// NIOSSL's `TLSUserEvent.handshakeCompleted`, fired through the pipeline.
-    static func isTLSHandshakeCompleted(_ event: Any) -> Bool {
-        if case .handshakeCompleted? = event as? TLSUserEvent { return true }
-        return false
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

@@ -19,6 +19,9 @@ public enum StompConnectionError: Error, Sendable, CustomStringConvertible {
     case refused(host: String, port: Int)
     /// Handshake or certificate problem (verification, name mismatch, bad key file...).
     case tlsFailure(host: String, port: Int, reason: String)
+    /// STOMP over WebSocket: the opening handshake failed (HTTP status, subprotocol, not HTTP at all), a
+    /// WebSocket frame broke the rules, or the server closed the WebSocket (code and reason in `reason`).
+    case webSocket(host: String, port: Int, reason: String)
     /// The broker answered CONNECT with an ERROR (bad login/passcode, vhost access refused).
     case authenticationFailed(message: String, login: String?)
     /// The broker refused CONNECT's `host` header (the virtual host) in every form tried: "/" (RabbitMQ's
@@ -57,6 +60,8 @@ public enum StompConnectionError: Error, Sendable, CustomStringConvertible {
             return "connection refused by \(Self.hp(host, port)): nothing listens on port \(port)"
         case let .tlsFailure(host, port, reason):
             return "TLS with \(Self.hp(host, port)) failed: \(reason)"
+        case let .webSocket(host, port, reason):
+            return "WebSocket with \(Self.hp(host, port)): \(Self.oneLine(reason))"
         case let .authenticationFailed(message, login):
             let who = login.map { " as '\($0)'" } ?? " (no login given)"
             return "broker refused the connection\(who): \(Self.oneLine(message))"
@@ -105,7 +110,7 @@ public enum StompConnectionError: Error, Sendable, CustomStringConvertible {
     /// a shell's exit status 3 ("could not connect or lost for good") derives from it; the others are 1.
     public var endsConnection: Bool {
         switch self {
-        case .unreachable, .refused, .tlsFailure, .authenticationFailed, .hostRefused, .brokerError, .peerSilent, .closedByPeer,
+        case .unreachable, .refused, .tlsFailure, .webSocket, .authenticationFailed, .hostRefused, .brokerError, .peerSilent, .closedByPeer,
              .stalledMidFrame, .protocolViolation, .notConnected, .io:
             return true
         case .rejected, .timeout, .session, .encoding, .configuration:

@@ -69,6 +69,7 @@ public final class Inbox: @unchecked Sendable {
     /// Any thread (the event loop).
     public func push(_ event: ClientEvent, generation: Int) {
         if case .trace = event, !acceptTrace { return }
+        if case .transportTrace = event, !acceptTrace { return }
         let cost = Self.cost(of: event)
         let (wasEmpty, pause) = lock.withLock { () -> (Bool, (@Sendable (Bool) -> Void)?) in
             let e = events.isEmpty

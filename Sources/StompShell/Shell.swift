@@ -48,6 +48,8 @@ public struct ConnectParameters {
 public struct ConnectDefaults {
     public var parameters = ConnectParameters()
     public var tls = TLSOptions()
+    /// `ws://`/`wss://`: extra handshake headers, Origin, binary messages (argv: --ws-header, --origin, --ws-binary).
+    public var webSocket = WebSocketOptions()
     public var reconnect: ReconnectPolicy = .default
     public init() {}
 }
@@ -251,6 +253,8 @@ public final class Shell: @unchecked Sendable {
             output.frame(f)
         case .trace(let dir, let bytes, _):
             if settings.trace { output.trace(outbound: dir == .outbound, bytes: bytes) }
+        case .transportTrace(let dir, let note, _):
+            if settings.trace { output.transportTrace(outbound: dir == .outbound, note: note) }
         case .connectionLost(let reason):
             output.warning("connection lost: \(reason)")
         case .reconnecting(let attempt, let url, let delay):
@@ -394,6 +398,7 @@ public final class Shell: @unchecked Sendable {
             options.heartBeat = h
         }
         options.tls = defaults.tls
+        options.webSocket = defaults.webSocket
         options.reconnect = defaults.reconnect
         options.trace = settings.trace     // `set trace` toggles it on the client (applySettings)
         // a login without a passcode on a terminal: ask
