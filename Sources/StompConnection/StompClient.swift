@@ -1142,6 +1142,13 @@ public final class StompClient: @unchecked Sendable {
         link.transport.trace = { [weak self] direction, note in self?.emit(.transportTrace(direction, note, at: .now())) }
     }
 
+    /// Reads the session (the one owner of subscriptions, pending acks, transactions and receipts) on the
+    /// event loop: for callers that must not keep a copy of its state. Waiting on the future from another
+    /// thread is fine; never wait on it on the event loop.
+    public func query<T: Sendable>(_ read: @escaping @Sendable (StompSession) -> T) -> EventLoopFuture<T> {
+        onLoop { p in p.succeed(read(self.session)) }
+    }
+
     public func snapshot() -> EventLoopFuture<ClientSnapshot> {
         onLoop { p in
             let connected = self.phase == .connected || self.phase == .disconnecting
