@@ -490,10 +490,9 @@ public final class StompClient: @unchecked Sendable {
         case .authenticationFailed, .hostRefused, .session, .encoding, .configuration:
             return false
         case .brokerError(let err):
-            // An ERROR means the broker refused something; reconnecting would repeat it. A broker shutting
-            // down is different.
-            let text = (err.message + " " + err.bodyText).lowercased()
-            return text.contains("shutdown") || text.contains("connection_forced") || text.contains("shutting down")
+            // A close just after an ERROR: the broker refused something; reconnecting would repeat it. A
+            // broker shutting down is different.
+            return quirks.announcesShutdown(err)
         default:
             return true
         }
@@ -886,8 +885,12 @@ public final class StompClient: @unchecked Sendable {
     /// (RabbitMQ). Then `subscribe` registers the subscription locally, with id = the destination (what
     /// RabbitMQ puts in the reply's `subscription` header), and sends nothing.
     private func brokerSubscribesTempQueues(_ destination: String) -> Bool {
-        guard destination.hasPrefix("/temp-queue/") else { return false }
-        return session.connectedInfo?.server?.hasPrefix("RabbitMQ") ?? false
+        destination.hasPrefix("/temp-queue/") && quirks.subscribesTempQueuesItself
+    }
+
+    /// The broker's quirks: `options.quirks`, else derived from the current (or last) CONNECTED.
+    private var quirks: BrokerQuirks {
+        options.quirks ?? BrokerQuirks(server: session.connectedInfo?.server)
     }
 
     /// Whether `subscribe(destination:)` for this destination is handled locally (RabbitMQ temp queues).
