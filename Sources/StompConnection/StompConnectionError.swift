@@ -12,7 +12,7 @@ import Darwin
 #endif
 
 /// Why a connection failed or ended. `description` is one line that names the cause.
-public enum StompConnectionError: Error, Sendable, CustomStringConvertible {
+public enum StompConnectionError: Error, Sendable, Equatable, CustomStringConvertible {
     /// No route, DNS failure, or the TCP connect timed out.
     case unreachable(host: String, port: Int, reason: String)
     /// The host answered but nothing listens on that port.
