@@ -42,7 +42,9 @@ final class BackPressureTests: XCTestCase {
         print("flood: peak RSS \(peak / 1024) MiB, exit \(p.terminationStatus) after \(String(format: "%.1f", took)) s")
         XCTAssertTrue(peer.triggered)
         XCTAssertLessThan(peak, 400 * 1024, "peak RSS \(peak / 1024) MiB")
-        XCTAssertLessThan(took, 15, "sleep 3 ends on time")
+        // Before: still in `sleep 3` after 40 s. Printing a 1 MiB body takes ~0.5 s in a debug build and up to
+        // 8 MiB are handled between two looks at the clock: a bound, not a speed target.
+        XCTAssertLessThan(took, 30, "sleep 3 ends in bounded time")
         XCTAssertEqual(p.terminationStatus, 0)
     }
 
