@@ -101,7 +101,8 @@ public enum StompConnectionError: Error, Sendable, Equatable, CustomStringConver
     /// what the broker or the network did.
     public var fault: StompFault {
         switch self {
-        case .session, .encoding, .configuration, .notConnected: return .local
+        case .session(let e): return e.fault   // a frame that makes no sense now is the peer's
+        case .encoding, .configuration, .notConnected: return .local
         default: return .peer
         }
     }
@@ -113,7 +114,9 @@ public enum StompConnectionError: Error, Sendable, Equatable, CustomStringConver
         case .unreachable, .refused, .tlsFailure, .webSocket, .authenticationFailed, .hostRefused, .brokerError, .peerSilent, .closedByPeer,
              .stalledMidFrame, .protocolViolation, .notConnected, .io:
             return true
-        case .rejected, .timeout, .session, .encoding, .configuration:
+        case .session(let e):
+            return e.fault == .peer          // the peer broke the protocol (a second CONNECTED): the link is closed
+        case .rejected, .timeout, .encoding, .configuration:
             return false
         }
     }
