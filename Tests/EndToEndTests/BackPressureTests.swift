@@ -20,7 +20,16 @@ final class BackPressureTests: XCTestCase {
     /// A peer floods 2,000 MESSAGEs of 1 MiB: stompsh's memory stays bounded (it reached 2 GB in 3 s before)
     /// and `sleep 3` ends on time.
     func testFloodOfOneMebibyteMessagesKeepsMemoryBounded() throws {
-        let peer = try FaultyPeer(.flood(messages: 2_000, size: 1 << 20), group: Self.group)
+        try flood(messages: 2_000, size: 1 << 20)
+    }
+
+    /// 2 M small MESSAGEs (900 MB before): bounded too.
+    func testFloodOfSmallMessagesKeepsMemoryBounded() throws {
+        try flood(messages: 2_000_000, size: 16)
+    }
+
+    private func flood(messages: Int, size: Int) throws {
+        let peer = try FaultyPeer(.flood(messages: messages, size: size), group: Self.group)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Stompsh.binary)
         p.arguments = ["-q", "--no-reconnect", peer.url, "-c", "subscribe /queue/flood", "-c", "sleep 3"]
@@ -39,7 +48,7 @@ final class BackPressureTests: XCTestCase {
         }
         p.waitUntilExit()
         let took = Date().timeIntervalSince(start)
-        print("flood: peak RSS \(peak / 1024) MiB, exit \(p.terminationStatus) after \(String(format: "%.1f", took)) s")
+        print("flood \(messages) × \(size) B: peak RSS \(peak / 1024) MiB, exit \(p.terminationStatus) after \(String(format: "%.1f", took)) s")
         XCTAssertTrue(peer.triggered)
         XCTAssertLessThan(peak, 400 * 1024, "peak RSS \(peak / 1024) MiB")
         // Before: still in `sleep 3` after 40 s. Printing a 1 MiB body takes ~0.5 s in a debug build and up to
