@@ -47,12 +47,14 @@ public final class SandboxBroker: @unchecked Sendable {
     }
 
     /// The STOMP-over-TCP listener: each accepted socket gets a `BrokerConnectionHandler` on the core's loop.
-    /// Writes are bounded: past 64 KiB unsent the channel turns unwritable and the engine hands it nothing more.
+    /// Writes are bounded as ActiveMQ's (64 KiB socket send buffer): past 64 KiB unsent the channel turns
+    /// unwritable and the engine hands it nothing more, so a client that stops reading holds little in flight.
     private static func listenTCP(host: String, port: Int, core: BrokerCore) -> EventLoopFuture<Channel> {
         ServerBootstrap(group: core.eventLoop, childGroup: core.eventLoop)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.so_sndbuf), value: 64 * 1024)
             .childChannelOption(ChannelOptions.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture(withResultOf: {
