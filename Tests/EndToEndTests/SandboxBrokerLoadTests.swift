@@ -71,10 +71,36 @@ final class SandboxBrokerLoadTests: XCTestCase {
     func testMaxMemoryRefusesSendsWithAnError() throws {
         let (broker, log, port) = try startBroker(["--max-memory", "1M"])
         defer { broker.terminate(); broker.waitUntilExit() }
-        let q = "/queue/broker-maxmem-\(UInt32.random(in: 0...UInt32.max))"
-        let r = try Stompsh.run(["stomp://127.0.0.1:\(port)", "-c", "bench send \(q) -n 5000 --size 1000"])
-        XCTAssertNotEqual(r.status, 0, r.stdout)
-        XCTAssertTrue((r.stdout + r.stderr).contains("memory limit reached"), r.stdout + r.stderr)
+        // a raw client: 2,000 SENDs of 1,000 bytes with receipts, then one more; it reads until that one is answered
+        let script = """
+            import socket, sys
+            s = socket.create_connection(("127.0.0.1", int(sys.argv[1]))); s.settimeout(20)
+            s.sendall(b"CONNECT\\naccept-version:1.2\\n\\n\\0")
+            sends = b"".join(b"SEND\\ndestination:/queue/broker-maxmem\\nreceipt:r%d\\n\\n" % i + b"z" * 1000 + b"\\0" for i in range(2000))
+            s.sendall(sends + b"SEND\\ndestination:/queue/broker-maxmem-2\\nreceipt:last\\n\\nx\\0")
+            data = b""
+            while b"receipt-id:last\\n" not in data:
+                chunk = s.recv(1 << 16)
+                if not chunk: break
+                data += chunk
+            text = data.decode()
+            print("receipts", text.count("RECEIPT\\n"), "memory-errors", text.count("message:memory limit reached"),
+                  "open", b"receipt-id:last\\n" in data)
+            """
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", script, String(port)]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let r = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        let counts = r.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        XCTAssertEqual(counts.count, 2, r)
+        XCTAssertGreaterThan(counts.first ?? 0, 500, "SENDs within 1 MiB are taken: \(r)")
+        XCTAssertGreaterThan(counts.last ?? 0, 500, "the rest are refused: \(r)")
+        XCTAssertEqual((counts.first ?? 0) + (counts.last ?? 0), 2001, r)
+        XCTAssertTrue(r.contains("open True"), "every SEND answered, the connection kept: \(r)")
         XCTAssertTrue(log.text.contains("ERROR memory limit reached"), log.text)
         let bad = try Stompsh.run(["broker", "--max-memory", "lots"])
         XCTAssertEqual(bad.status, 2)
