@@ -4,6 +4,7 @@ import XCTest
 import StompProto
 import RPCCommands
 import StompBroker
+import StompBench
 @testable import StompShell
 
 /// `bench send|consume|latency`: parsing without a broker; figures against a real broker when
@@ -64,9 +65,9 @@ final class BenchCommandTests: XCTestCase {
     }
 
     func testBodyAndMemory() {
-        XCTAssertEqual(SendBench.body(size: 0).count, 0)
-        XCTAssertEqual(SendBench.body(size: 1000).count, 1000)
-        XCTAssertFalse(SendBench.body(size: 1000).contains(0))
+        XCTAssertEqual(BenchMessage.body(size: 0).count, 0)
+        XCTAssertEqual(BenchMessage.body(size: 1000).count, 1000)
+        XCTAssertFalse(BenchMessage.body(size: 1000).contains(0))
         #if os(Linux)
         let m = BenchMemory.current()
         XCTAssertNotNil(m)
@@ -84,6 +85,31 @@ final class BenchCommandTests: XCTestCase {
     }
 
     // MARK: against brokers
+
+    /// `bench send -n N` leaves exactly N messages, whatever the receipts mode; `bench consume` checks them as a
+    /// stream: every sequence number once, in order, with end-to-end latency from the send timestamp.
+    func testSendLeavesExactlyNAndConsumeChecksTheStream() throws {
+        for (name, url) in try brokers() {
+            let c = Captured()
+            let shell = makeShell(c)
+            try shell.run(line: "connect \(url)")
+            defer { try? shell.run(line: "disconnect") }
+            for n in [1, 2, 25] {
+                let q = "/queue/stompsh.benchrpc.exact.\(name).\(UInt32.random(in: 0...UInt32.max))"
+                try shell.run(line: "bench send \(q) -n \(n) --json")
+                XCTAssertEqual(try lastJSON(c.stdout)["messages"]?.int64Value, Int64(n), name)
+                try shell.run(line: "bench consume \(q) -n \(n) --json")
+                let j = try lastJSON(c.stdout)
+                XCTAssertEqual(j["messages"]?.int64Value, Int64(n), "\(name) -n \(n)")
+                XCTAssertEqual(j["lost"]?.int64Value, 0, "\(name) -n \(n): \(j.compact)")
+                XCTAssertEqual(j["duplicates"]?.int64Value, 0, "\(name) -n \(n)")
+                XCTAssertEqual(j["out_of_order"]?.int64Value, 0, "\(name) -n \(n)")
+                XCTAssertEqual(j["latency_ms"]?["count"]?.int64Value, Int64(n), "\(name) -n \(n): \(j.compact)")
+                XCTAssertThrowsError(try shell.run(line: "bench consume \(q) -n 1 --timeout 0.5"),
+                                     "\(name) -n \(n): a message more than was sent")
+            }
+        }
+    }
 
     func brokers() throws -> [(String, String)] {
         let env = ProcessInfo.processInfo.environment
@@ -124,12 +150,13 @@ final class BenchCommandTests: XCTestCase {
                     XCTAssertGreaterThan(j["latency_ms"]?["p50"]?.doubleValue ?? 0, 0)
                 }
             }
-            // 900 + the confirming SEND of the no-receipt run
-            try shell.run(line: "bench consume \(q) -n 901 --json")
+            // exactly the 900 sent: the no-receipt run confirms with a receipt on its last message, not an extra SEND
+            try shell.run(line: "bench consume \(q) -n 900 --json")
             var j = try lastJSON(c.stdout)
-            XCTAssertEqual(j["messages"]?.int64Value, 901, name)
+            XCTAssertEqual(j["messages"]?.int64Value, 900, name)
             XCTAssertEqual(j["complete"]?.boolValue, true)
-            XCTAssertEqual(j["bytes"]?.int64Value, 901 * 64)
+            XCTAssertEqual(j["bytes"]?.int64Value, 900 * 64)
+            XCTAssertThrowsError(try shell.run(line: "bench consume \(q) -n 1 --timeout 0.5"), "\(name): a stray message")
 
             try shell.run(line: "bench send \(q) -n 200 --receipts window:50")
             XCTAssertTrue(c.stdout.contains("msgs/s"), c.stdout)
