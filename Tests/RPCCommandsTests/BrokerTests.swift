@@ -465,6 +465,13 @@ final class RPCProcessTests: BrokerTestCase {
         XCTAssertEqual(j["ok"], 20, out)
         XCTAssertEqual(j["timeouts"], 0, out)
         XCTAssertFalse(out.contains("MESSAGE"), "no reply printed as a plain message: \(out)")
+        // N connections share the calls, each with its own reply queue
+        (st, out) = try run(["rpc bench \(dest) echo 1 -n 40 -c 2 --connections 3 --json"])
+        XCTAssertEqual(st, 0, out)
+        XCTAssertTrue(out.contains(#""ok":40"#) && out.contains(#""connections":3"#), out)
+        (st, out) = try run(["rpc bench \(dest) echo 1 -n 40 --connections 2 --reply-to \(replies)"])
+        XCTAssertNotEqual(st, 0, out)
+        XCTAssertTrue(out.contains("--reply-to: one reply destination cannot serve 2 connections"), out)
         // error replies: the figures, then exit 1
         (st, out) = try run(["rpc bench \(dest) fail 7 boom -n 5 --json"])
         XCTAssertEqual(st, 1, out)

@@ -86,6 +86,48 @@ final class BenchCommandTests: XCTestCase {
 
     // MARK: against brokers
 
+    /// `--connections N`: N senders, each its own sequence stream, N consumers sharing the count; `--prebuilt`
+    /// messages carry no sequence numbers and are counted as such.
+    func testConnectionsAndPrebuilt() throws {
+        for (name, url) in try brokers() {
+            let c = Captured()
+            let shell = makeShell(c)
+            try shell.run(line: "connect \(url)")
+            defer { try? shell.run(line: "disconnect") }
+            let q = "/queue/stompsh.benchrpc.conns.\(name).\(UInt32.random(in: 0...UInt32.max))"
+            try shell.run(line: "bench send \(q) -n 1000 --size 10 --connections 4 --json")
+            var j = try lastJSON(c.stdout)
+            XCTAssertEqual(j["messages"]?.int64Value, 1000, name)
+            XCTAssertEqual(j["connections"]?.int64Value, 4, name)
+            try shell.run(line: "bench send \(q) -n 200 --size 10 --connections 2 --receipts window:8 --json")
+            j = try lastJSON(c.stdout)
+            XCTAssertEqual(j["receipts"]?.int64Value, 200, name)
+            XCTAssertEqual(j["latency_ms"]?["count"]?.int64Value, 200, name)
+            try shell.run(line: "bench consume \(q) -n 1200 --connections 3 --json")
+            j = try lastJSON(c.stdout)
+            XCTAssertEqual(j["messages"]?.int64Value, 1200, "\(name): \(j.compact)")
+            XCTAssertEqual(j["connections"]?.int64Value, 3, name)
+            XCTAssertEqual(j["streams"]?.int64Value, 6, "\(name): 4 + 2 senders")
+            XCTAssertEqual(j["lost"]?.int64Value, 0, "\(name): \(j.compact)")
+            XCTAssertEqual(j["duplicates"]?.int64Value, 0, name)
+            XCTAssertEqual(j["complete"]?.boolValue, true, name)
+            XCTAssertThrowsError(try shell.run(line: "bench consume \(q) -n 1 --timeout 0.5"), "\(name): a stray message")
+
+            try shell.run(line: "bench send \(q) -n 100 --prebuilt --json")
+            j = try lastJSON(c.stdout)
+            XCTAssertEqual(j["prebuilt"]?.boolValue, true, name)
+            XCTAssertEqual(j["messages"]?.int64Value, 100, name)
+            try shell.run(line: "bench consume \(q) -n 100 --json")
+            j = try lastJSON(c.stdout)
+            XCTAssertEqual(j["unsequenced"]?.int64Value, 100, name)
+            XCTAssertNil(j["latency_ms"], "\(name): no timestamps, no end-to-end latency")
+            XCTAssertThrowsError(try shell.run(line: "bench send \(q) -n 5 --prebuilt --receipts each")) { e in
+                XCTAssertTrue((e as? ShellError)?.message.contains("--receipts none only") == true, "\(e)")
+            }
+            XCTAssertThrowsError(try shell.run(line: "bench send \(q) -n 2 --connections 3"))
+        }
+    }
+
     /// `bench send -n N` leaves exactly N messages, whatever the receipts mode; `bench consume` checks them as a
     /// stream: every sequence number once, in order, with end-to-end latency from the send timestamp.
     func testSendLeavesExactlyNAndConsumeChecksTheStream() throws {
