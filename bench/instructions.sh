@@ -133,7 +133,7 @@ responder() {   # N
         > "$WORK/resp.out" 2> "$WORK/resp.err" &
     local vp=$!
     for _ in $(seq 600); do grep -q serving "$WORK/resp.out" 2> /dev/null && break; sleep 0.1; done
-    "$SH" "$URL" -q -c "rpc bench $d echo 1 -n $1 -c 8 --timeout 60" > /dev/null
+    "$SH" "$URL" -q -c "rpc bench $d echo 1 -n $1 -c 8 --timeout 60" > /dev/null 2>&1 || true
     wait "$vp"
     awk '/^summary:/ { print $2 }' "$WORK/cg.resp"
 }
