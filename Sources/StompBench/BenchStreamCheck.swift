@@ -43,8 +43,16 @@ struct SequenceBitmap: Sendable {
 
 /// The sequence check of one consumer (or of several, merged).
 public struct BenchStreamCheck: Sendable {
-    var streams: [String: SequenceBitmap] = [:]
-    var last: [String: Int] = [:]
+    /// Per stream: the numbers seen and the highest so far (for out-of-order).
+    struct Stream: Sendable {
+        var seen = SequenceBitmap()
+        var last = Int.min
+    }
+    var index: [String: Int] = [:]
+    var streams: [Stream] = []
+    /// The stream of the previous message (consecutive messages mostly share it: no hashing for them).
+    var cachedName: String?
+    var cachedIndex = 0
     /// Messages whose number had arrived before.
     public private(set) var duplicates = 0
     /// Messages that came after a higher number of their stream.
@@ -57,19 +65,33 @@ public struct BenchStreamCheck: Sendable {
     /// Notes one message's stream and sequence number (nil: not a bench message).
     public mutating func note(stream: String?, sequence: Int?) {
         guard let stream, let sequence else { unsequenced += 1; return }
-        if !streams[stream, default: SequenceBitmap()].insert(sequence) {
+        let k: Int
+        if let c = cachedName, c == stream {
+            k = cachedIndex
+        } else if let known = index[stream] {
+            k = known
+            cachedName = stream
+            cachedIndex = k
+        } else {
+            k = streams.count
+            streams.append(Stream())
+            index[stream] = k
+            cachedName = stream
+            cachedIndex = k
+        }
+        if !streams[k].seen.insert(sequence) {
             duplicates += 1
             return
         }
-        if let l = last[stream], sequence < l { outOfOrder += 1 } else { last[stream] = sequence }
+        if sequence < streams[k].last { outOfOrder += 1 } else { streams[k].last = sequence }
     }
 
     /// Numbers missing inside the range seen of each stream (a message consumed elsewhere, before or after this
     /// run, is outside the range, not lost).
-    public var lost: Int { streams.values.reduce(0) { $0 + $1.gaps } }
+    public var lost: Int { streams.reduce(0) { $0 + $1.seen.gaps } }
     /// Sender streams seen.
     public var streamCount: Int { streams.count }
-    public var sequenced: Int { streams.values.reduce(0) { $0 + $1.distinct } }
+    public var sequenced: Int { streams.reduce(0) { $0 + $1.seen.distinct } }
 
     /// Several consumers' checks as one: numbers seen by two consumers are duplicates.
     public static func merged(_ parts: [BenchStreamCheck]) -> BenchStreamCheck {
@@ -78,14 +100,18 @@ public struct BenchStreamCheck: Sendable {
             out.duplicates += p.duplicates
             out.outOfOrder += p.outOfOrder
             out.unsequenced += p.unsequenced
-            for (name, bits) in p.streams {
-                guard var mine = out.streams[name] else { out.streams[name] = bits; continue }
-                for (k, w) in bits.words.enumerated() where w != 0 {
-                    for b in 0..<64 where w & (UInt64(1) << UInt64(b)) != 0 {
-                        if !mine.insert(bits.base + k * 64 + b) { out.duplicates += 1 }
+            for (name, k) in p.index {
+                let bits = p.streams[k].seen
+                guard let mine = out.index[name] else {
+                    out.index[name] = out.streams.count
+                    out.streams.append(p.streams[k])
+                    continue
+                }
+                for (w, word) in bits.words.enumerated() where word != 0 {
+                    for b in 0..<64 where word & (UInt64(1) << UInt64(b)) != 0 {
+                        if !out.streams[mine].seen.insert(bits.base + w * 64 + b) { out.duplicates += 1 }
                     }
                 }
-                out.streams[name] = mine
             }
         }
         return out

@@ -161,12 +161,13 @@ public final class ConsumeBench: BenchEngine, @unchecked Sendable {
         bytes += frame.body.count
         lastNs = benchNow()
         var stream: String?, seq: Int?, sent: UInt64?
-        for (n, v) in frame.headers.pairs where n.hasPrefix("stompsh-bench-") {
+        // one pass over the headers, exact names (no prefix test: it is the costly String operation here)
+        for (n, v) in frame.headers.pairs {
             switch n {
-            case BenchMessage.streamHeader: stream = stream ?? v
-            case BenchMessage.sequenceHeader: seq = seq ?? Int(v)
-            case BenchMessage.sentHeader: sent = sent ?? UInt64(v)
-            default: break
+            case BenchMessage.sequenceHeader: if seq == nil { seq = Int(v) }
+            case BenchMessage.sentHeader: if sent == nil { sent = UInt64(v) }
+            case BenchMessage.streamHeader: if stream == nil { stream = v }
+            default: continue
             }
         }
         check.note(stream: stream, sequence: seq)
