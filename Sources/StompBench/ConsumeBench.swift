@@ -33,7 +33,7 @@ public struct ConsumeBenchResult: BenchOutcome {
             out.endToEnd.merge(p.endToEnd)
         }
         out.check = BenchStreamCheck.merged(parts.map(\.check))
-        out.complete = parts.allSatisfy(\.complete)
+        out.complete = parts.contains { $0.complete }   // one quota: whoever ended after the Nth saw it taken
         out.connections = parts.count
         return out
     }
