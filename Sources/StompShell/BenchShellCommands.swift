@@ -117,14 +117,7 @@ public enum BenchShellCommands {
         return n
     }
 
-    static func headers(_ cmd: ParsedCommand) -> StompHeaders {
-        var h = StompHeaders()
-        for v in cmd.options("--header") {
-            guard let c = v.firstIndex(of: ":") else { continue }
-            h.append(String(v[..<c]), String(v[v.index(after: c)...]))
-        }
-        return h
-    }
+    static func headers(_ cmd: ParsedCommand) throws -> StompHeaders { try CoreCommands.headers(cmd) }
 
     static func jsonMode(_ shell: Shell, _ cmd: ParsedCommand) -> Bool {
         cmd.flag("--json") || shell.settings.format == .json
@@ -144,7 +137,7 @@ public enum BenchShellCommands {
             }
             mode = m
         }
-        let b = SendBench.start(client: client, destination: dest, headers: headers(cmd), size: size, count: n, receipts: mode,
+        let b = SendBench.start(client: client, destination: dest, headers: try headers(cmd), size: size, count: n, receipts: mode,
                                 router: router)
         let r = try drive(shell, cmd, result: b.result, stop: b.stop) {
             b.progress().map { p in Tick(live: "\(p.done) msgs  \(StatsFormat.fixed(p.perSecond, 0)) msgs/s") }
@@ -171,7 +164,7 @@ public enum BenchShellCommands {
         let prefetch = try integer(cmd, "--prefetch", min: 1)
         let idle = try cmd.seconds("--timeout", default: 10)
         let b = ConsumeBench.start(client: client, destination: dest, count: n, ack: ack, prefetch: prefetch,
-                                   headers: headers(cmd), idleTimeout: .nanoseconds(Int64(idle * 1e9)))
+                                   headers: try headers(cmd), idleTimeout: .nanoseconds(Int64(idle * 1e9)))
         let r = try drive(shell, cmd, result: b.result, stop: b.stop) {
             b.progress().map { p in Tick(live: "\(p.done) msgs  \(StatsFormat.fixed(p.perSecond, 0)) msgs/s") }
         }

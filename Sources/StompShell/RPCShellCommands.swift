@@ -123,10 +123,10 @@ public enum RPCShellCommands {
     static func headers(_ a: Args) throws -> StompHeaders {
         var h = StompHeaders()
         for w in a.options["--header"] ?? [] {
-            guard let c = w.text.firstIndex(of: ":"), c != w.text.startIndex else {
+            guard let (name, value) = HeaderArgument.split(w.text) else {
                 throw RPCUsageError("-H: expected NAME:VALUE, got '\(w.text)'", column: w.column)
             }
-            h.append(String(w.text[..<c]), String(w.text[w.text.index(after: c)...]))
+            h.append(name, value)
         }
         return h
     }

@@ -19,8 +19,7 @@ public enum ScriptCommands {
         summary: "wait until N more messages arrived (fails on timeout)",
         help: "Consumes N received messages not yet consumed by wait/expect (those that arrived before the wait count).",
         run: { shell, p in
-            let n = Int(p.argument(0) ?? "1") ?? 1
-            guard n >= 0 else { throw ShellError("N must be 0 or more", column: p.column(ofArgument: 0)) }
+            let n = Int(p.argument(0) ?? "1") ?? 1      // ≥ 0: the parser checks every .integer
             let timeout = try p.seconds("--timeout", default: shell.settings.timeout)
             let filter = p.option("--on")
             var got = 0

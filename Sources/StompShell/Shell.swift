@@ -103,7 +103,6 @@ public final class Shell: @unchecked Sendable {
     /// Subscriptions made in this session (from subscribe's results).
     public internal(set) var subscriptions: [SubscriptionInfo] = []
     var transactionCounter = 0
-    var subscriptionCounter = 0
     public internal(set) var messagesReceived = 0
     var quitRequested = false
     /// Set when a command asks to leave (quit/exit).
@@ -157,9 +156,11 @@ public final class Shell: @unchecked Sendable {
     /// Parses and runs one logical line (`block`: heredoc / raw lines). Throws ShellError.
     public func run(line: String, block: [String]? = nil) throws {
         processEvents()
+        try checkOutput()
         guard let cmd = try LineParser.parse(line, block: block, table: table, resolve: variables.resolve) else { return }
         try run(cmd)
         processEvents()
+        try checkOutput()
     }
 
     public func run(_ cmd: ParsedCommand) throws {
@@ -175,9 +176,11 @@ public final class Shell: @unchecked Sendable {
         do {
             try cmd.spec.run(self, cmd)
         } catch var e as ShellError {
+            if output.failure != nil { try checkOutput() }      // the closed connection is not the cause
             if e.column == nil { e.column = cmd.commandColumn }
             throw e
         } catch {
+            if output.failure != nil { try checkOutput() }
             throw ShellError(Self.describe(error), column: cmd.commandColumn,
                              exitStatus: error is StompConnectionError && client == nil ? 3 : 1)
         }
@@ -219,10 +222,45 @@ public final class Shell: @unchecked Sendable {
     // MARK: events
 
     /// Drains the inbox: prints frames, records messages for wait/expect, follows the connection's state.
+    /// Once standard output has failed, nothing more is printed or taken: the connection is closed at once
+    /// (see `checkOutput`).
     public func processEvents() {
+        guard output.failure == nil else { return closeAfterOutputFailure() }
         for (gen, event) in inbox.take() where gen == generation {
             handle(event)
+            if output.failure != nil { return closeAfterOutputFailure() }
         }
+    }
+
+    // MARK: a failing standard output
+
+    /// Whether the output failure has been reported (thrown once by `checkOutput`).
+    public internal(set) var outputFailureReported = false
+
+    /// Throws once standard output has failed (a closed pipe, a full disk, a closed descriptor): the
+    /// connection is closed at once, without DISCONNECT, so the broker stops delivering and takes back what
+    /// was not acknowledged, instead of stompsh consuming messages that can be printed nowhere. The error
+    /// ends the session whatever `on-error` says (BatchRunner, REPL); its exit status is 1.
+    public func checkOutput() throws {
+        guard let failure = output.failure else { return }
+        closeAfterOutputFailure()
+        outputFailureReported = true
+        throw ShellError("\(failure): stopped" + (closedAfterOutputFailure ? "; connection closed, nothing more is consumed" : ""))
+    }
+
+    /// Whether `closeAfterOutputFailure` closed a connection.
+    var closedAfterOutputFailure = false
+
+    /// Closes the socket at once (no DISCONNECT, no waiting for receipts) after standard output failed.
+    func closeAfterOutputFailure() {
+        guard let c = client else { return }
+        closedAfterOutputFailure = true
+        client = nil
+        generation += 1
+        openTransactions = []
+        subscriptions = []
+        pendingAckSubscriptions.removeAll()
+        _ = try? c.close().wait()
     }
 
     func handle(_ event: ClientEvent) {
@@ -293,7 +331,7 @@ public final class Shell: @unchecked Sendable {
         let box = ResultBox<T>()
         let wake = self.wake
         future.whenComplete { r in box.set(r); wake.signal() }
-        let deadline = timeout.map { Date().addingTimeInterval($0) }
+        let deadline = timeout.map { ShellClock.deadline(in: $0) }
         while true {
             if let r = box.get() {
                 processEvents()
@@ -310,13 +348,14 @@ public final class Shell: @unchecked Sendable {
                     throw ShellError(Self.describe(e))
                 }
             }
+            try checkOutput()
             if Interrupt.requested {
                 Interrupt.clear()
                 throw ShellError("interrupted")
             }
             var wait = 0.5
             if let deadline {
-                let left = deadline.timeIntervalSinceNow
+                let left = ShellClock.secondsLeft(until: deadline)
                 if left <= 0 { throw ShellError("timed out after \(Self.seconds(timeout!)) s") }
                 wait = min(wait, left)
             }
@@ -326,10 +365,11 @@ public final class Shell: @unchecked Sendable {
 
     /// Sleeps interruptibly, printing frames meanwhile.
     public func sleepInterruptibly(_ seconds: Double) throws {
-        let deadline = Date().addingTimeInterval(seconds)
+        let deadline = ShellClock.deadline(in: seconds)
         while true {
+            try checkOutput()
             if Interrupt.requested { Interrupt.clear(); throw ShellError("interrupted") }
-            let left = deadline.timeIntervalSinceNow
+            let left = ShellClock.secondsLeft(until: deadline)
             if left <= 0 { return }
             pump(maxWait: min(left, 0.5))
         }
@@ -341,13 +381,14 @@ public final class Shell: @unchecked Sendable {
     func waitUntil(timeout: Double, failingOnLoss command: String? = nil, _ condition: () -> Bool) throws -> Bool {
         processEvents()
         let connectedAtStart = client != nil
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = ShellClock.deadline(in: timeout)
         while !condition() {
+            try checkOutput()
             if Interrupt.requested { Interrupt.clear(); throw ShellError("interrupted") }
             if let command, client == nil, connectedAtStart || lostReason != nil {
                 throw ShellError.connection("\(command): connection lost: \(lostReason ?? "closed")")
             }
-            let left = deadline.timeIntervalSinceNow
+            let left = ShellClock.secondsLeft(until: deadline)
             if left <= 0 { return false }
             pump(maxWait: min(left, 0.5))
         }

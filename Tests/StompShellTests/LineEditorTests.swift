@@ -301,23 +301,23 @@ final class LineEditorTests: XCTestCase {
 
     func testPromptLiterals() {
         let m: wchar_t = 1
-        XCTAssertEqual(LineEditor.promptWithLiterals("db> ", marker: m), wide("db> "))
+        XCTAssertEqual(LineLayout.promptWithLiterals("db> ", marker: m), wide("db> "))
         // SGR sequences become literals attached to the next visible character.
-        XCTAssertEqual(LineEditor.promptWithLiterals("\u{1B}[1;32mdb\u{1B}[0m> ", marker: m),
+        XCTAssertEqual(LineLayout.promptWithLiterals("\u{1B}[1;32mdb\u{1B}[0m> ", marker: m),
                        [1] + wide("\u{1B}[1;32m") + [1] + wide("db") + [1] + wide("\u{1B}[0m") + [1] + wide("> "))
         // A trailing sequence (libedit would drop it) moves before the last visible character.
-        XCTAssertEqual(LineEditor.promptWithLiterals("\u{1B}[32mdb> \u{1B}[0m", marker: m),
+        XCTAssertEqual(LineLayout.promptWithLiterals("\u{1B}[32mdb> \u{1B}[0m", marker: m),
                        [1] + wide("\u{1B}[32m") + [1] + wide("db>") + [1] + wide("\u{1B}[0m") + [1] + wide(" "))
         // Newlines and stray markers are removed.
-        XCTAssertEqual(LineEditor.promptWithLiterals("a\nb\u{1}> ", marker: m), wide("ab> "))
+        XCTAssertEqual(LineLayout.promptWithLiterals("a\nb\u{1}> ", marker: m), wide("ab> "))
     }
 
     func testLayoutMatchesLibedit() {
         LineEditor.setUTF8Locale()   // as LineEditor.init does: wcwidth needs it
         let prompt = wide("db> ")    // 4 columns
-        func lay(_ s: String, cursor: Int? = nil, cols: Int = 10) -> (LineEditor.Pos, LineEditor.Pos) {
+        func lay(_ s: String, cursor: Int? = nil, cols: Int = 10) -> (LineLayout.Pos, LineLayout.Pos) {
             let b = wide(s)
-            let r = LineEditor.layout(prompt: prompt, marker: 1, buffer: b, cursor: cursor ?? b.count, columns: cols)
+            let r = LineLayout.layout(prompt: prompt, marker: 1, buffer: b, cursor: cursor ?? b.count, columns: cols)
             return (r.cursor, r.end)
         }
         XCTAssertEqual(lay("").1, .init(v: 0, h: 4))
@@ -333,17 +333,17 @@ final class LineEditorTests: XCTestCase {
         XCTAssertEqual(lay("a\u{1}", cols: 80).1, .init(v: 0, h: 7))
         XCTAssertEqual(lay("a\tb", cols: 80).1, .init(v: 0, h: 9))
         // Literals (colours) in the prompt take no room.
-        let colored = LineEditor.promptWithLiterals("\u{1B}[32mdb\u{1B}[0m> ", marker: 1)
-        XCTAssertEqual(LineEditor.layout(prompt: colored, marker: 1, buffer: wide("abcdef"), cursor: 6, columns: 10).end,
+        let colored = LineLayout.promptWithLiterals("\u{1B}[32mdb\u{1B}[0m> ", marker: 1)
+        XCTAssertEqual(LineLayout.layout(prompt: colored, marker: 1, buffer: wide("abcdef"), cursor: 6, columns: 10).end,
                        .init(v: 1, h: 0))
     }
 
     func testCommonPrefixAndColumns() {
-        XCTAssertEqual(LineEditor.commonPrefix(["subscribe", "sub", "subx"]), "sub")
-        XCTAssertEqual(LineEditor.commonPrefix(["a", "b"]), "")
-        XCTAssertEqual(LineEditor.commonPrefix(["/queue/a"]), "/queue/a")
-        XCTAssertEqual(LineEditor.columnize(["a", "bb", "ccc"], width: 80), "a    bb   ccc")
-        XCTAssertEqual(LineEditor.columnize(["a", "bb", "ccc", "d"], width: 10), "a    ccc\nbb   d")
-        XCTAssertEqual(LineEditor.columnize(["longword"], width: 3), "longword")
+        XCTAssertEqual(LineLayout.commonPrefix(["subscribe", "sub", "subx"]), "sub")
+        XCTAssertEqual(LineLayout.commonPrefix(["a", "b"]), "")
+        XCTAssertEqual(LineLayout.commonPrefix(["/queue/a"]), "/queue/a")
+        XCTAssertEqual(LineLayout.columnize(["a", "bb", "ccc"], width: 80), "a    bb   ccc")
+        XCTAssertEqual(LineLayout.columnize(["a", "bb", "ccc", "d"], width: 10), "a    ccc\nbb   d")
+        XCTAssertEqual(LineLayout.columnize(["longword"], width: 3), "longword")
     }
 }
