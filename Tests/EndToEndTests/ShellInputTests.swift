@@ -67,7 +67,8 @@ final class ShellInputTests: XCTestCase {
         XCTAssertEqual(mkfifo(fifo, 0o600), 0)
         defer { unlink(fifo) }
         let r = try bash("""
-            (printf 'from a fifo' > '\(fifo)') &
+            # the writer gives up after 10 s if stompsh never opens the FIFO (and holds no pipe of the test)
+            timeout 10 sh -c "printf 'from a fifo' > '\(fifo)'" >/dev/null 2>&1 &
             printf 'from stdin' | "$STOMPSH" -q '\(url)' -c 'subscribe \(q)' \
               -c 'send \(q) --file /dev/null' -c 'expect --body ""' \
               -c 'send \(q) --file /dev/stdin' -c 'expect --body "from stdin"' \
