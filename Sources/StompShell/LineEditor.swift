@@ -246,33 +246,23 @@ public final class LineEditor: LineSource {
 
     private var pendingNeedsMore = false
 
-    /// Decode one UTF-8 character from `pending` (invalid bytes → U+FFFD).
+    /// Decode one UTF-8 character from `pending` with the stdlib (invalid bytes → U+FFFD).
     private func decodePending() -> wchar_t? {
         pendingNeedsMore = false
-        guard let b0 = pending.first else { return nil }
-        let len: Int
-        switch b0 {
-        case 0x00...0x7F: pending.removeFirst(); return wchar_t(b0)
-        case 0xC2...0xDF: len = 2
-        case 0xE0...0xEF: len = 3
-        case 0xF0...0xF4: len = 4
-        default: pending.removeFirst(); return 0xFFFD
+        switch TerminalUTF8.first(pending) {
+        case nil: return nil
+        case .scalar(let u, let length)?:
+            pending.removeFirst(length)
+            return wchar_t(bitPattern: u.value)
+        case .invalid(let length)?:
+            pending.removeFirst(length)
+            return 0xFFFD
+        case .incomplete?:
+            // wait for the rest unless nothing more is coming
+            if inputReady(timeoutMS: 50) { pendingNeedsMore = true; return nil }
+            pending.removeAll()
+            return 0xFFFD
         }
-        var value = UInt32(b0) & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07)
-        for k in 1..<len {
-            guard k < pending.count else {
-                // Incomplete: wait for the rest unless nothing more is coming.
-                if inputReady(timeoutMS: 50) { pendingNeedsMore = true; return nil }
-                pending.removeFirst(k)
-                return 0xFFFD
-            }
-            let b = pending[k]
-            guard b & 0xC0 == 0x80 else { pending.removeFirst(k); return 0xFFFD }
-            value = value << 6 | UInt32(b & 0x3F)
-        }
-        pending.removeFirst(len)
-        guard Unicode.Scalar(value) != nil else { return 0xFFFD }
-        return wchar_t(bitPattern: value)
     }
 
     private func inputReady(timeoutMS: Int32 = 0) -> Bool {

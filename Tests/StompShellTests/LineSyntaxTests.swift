@@ -134,3 +134,18 @@ final class LineSyntaxTests: XCTestCase {
         }
     }
 }
+
+/// Terminal key bytes decoded by the stdlib, telling a character cut short by a read from a wrong one.
+final class TerminalUTF8Tests: XCTestCase {
+    func testCharactersCutShortAndWrongBytes() {
+        XCTAssertNil(TerminalUTF8.first([UInt8]()))
+        XCTAssertEqual(TerminalUTF8.first([0x61, 0x62]), .scalar("a", length: 1))
+        XCTAssertEqual(TerminalUTF8.first(Array("é!".utf8)), .scalar("é", length: 2))
+        XCTAssertEqual(TerminalUTF8.first(Array("😀".utf8)), .scalar("😀", length: 4))
+        XCTAssertEqual(TerminalUTF8.first([0xF0, 0x9F, 0x98]), .incomplete)
+        XCTAssertEqual(TerminalUTF8.first([0xC3]), .incomplete)
+        XCTAssertEqual(TerminalUTF8.first([0xC3, 0x28]), .invalid(length: 1))
+        XCTAssertEqual(TerminalUTF8.first([0xFF, 0x61]), .invalid(length: 1))
+        XCTAssertEqual(TerminalUTF8.first([0xED, 0xA0, 0x80]), .invalid(length: 1), "a surrogate is no character")
+    }
+}
