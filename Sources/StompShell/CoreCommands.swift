@@ -94,6 +94,15 @@ public enum CoreCommands {
             r.url = p.argument(0)
             r.login = p.option("--login"); r.passcode = p.option("--passcode"); r.vhost = p.option("--vhost")
             r.stompVersion = p.option("--stomp-version"); r.heartBeat = p.option("--heart-beat")
+            // a bad option value points at its option, checked by the rule `connect` itself applies
+            for (long, check) in [("--stomp-version", { _ = try Shell.stompVersions($0) }), ("--heart-beat", { _ = try Shell.heartBeat($0) })]
+                as [(String, (String) throws -> Void)] {
+                guard let v = p.option(long) else { continue }
+                do { try check(v) } catch var e as ShellError {
+                    e.column = p.column(ofOption: long)
+                    throw e
+                }
+            }
             do { try shell.connect(r) } catch var e as ShellError {
                 // the caret goes under the URL that failed (bad, unreachable, refused), when one was typed
                 if e.column == nil, r.url != nil { e.column = p.column(ofArgument: 0) }

@@ -413,22 +413,8 @@ public final class Shell: @unchecked Sendable {
         options.login = req.login
         options.passcode = req.passcode
         options.vhost = req.vhost
-        if let v = req.stompVersion {
-            var vs: [StompVersion] = []
-            for part in v.split(separator: ",") {
-                guard let sv = StompVersion(rawValue: String(part).trimmingCharacters(in: .whitespaces)) else {
-                    throw ShellError("bad STOMP version '\(part)' (1.0, 1.1 or 1.2)", column: nil, exitStatus: 2)
-                }
-                vs.append(sv)
-            }
-            options.versions = vs
-        }
-        if let hb = req.heartBeat {
-            guard let h = HeartBeat(header: hb) else {
-                throw ShellError("bad heart-beat '\(hb)' (CX,CY in milliseconds)", column: nil, exitStatus: 2)
-            }
-            options.heartBeat = h
-        }
+        if let v = req.stompVersion { options.versions = try Self.stompVersions(v) }
+        if let hb = req.heartBeat { options.heartBeat = try Self.heartBeat(hb) }
         options.tls = defaults.tls
         options.reconnect = defaults.reconnect
         options.trace = settings.trace     // `set trace` toggles it on the client (applySettings)
@@ -467,6 +453,24 @@ public final class Shell: @unchecked Sendable {
         if let s = info.server { o.append("server", .string(s)) }
         if let s = info.session { o.append("session", .string(s)) }
         output.result(text: text, json: .object(o))
+    }
+
+    /// `--stomp-version 1.1,1.2`; a usage error (status 2) otherwise.
+    static func stompVersions(_ text: String) throws -> [StompVersion] {
+        try text.split(separator: ",").map { part in
+            guard let v = StompVersion(rawValue: String(part).trimmingCharacters(in: .whitespaces)) else {
+                throw ShellError("bad STOMP version '\(part)' (1.0, 1.1 or 1.2)", column: nil, exitStatus: 2)
+            }
+            return v
+        }
+    }
+
+    /// `--heart-beat CX,CY`; a usage error (status 2) otherwise.
+    static func heartBeat(_ text: String) throws -> HeartBeat {
+        guard let h = HeartBeat(header: text) else {
+            throw ShellError("bad heart-beat '\(text)' (CX,CY in milliseconds)", column: nil, exitStatus: 2)
+        }
+        return h
     }
 
     public func disconnect() throws {

@@ -165,6 +165,9 @@ final class ShellInputTests: XCTestCase {
         let r = try Stompsh.run(["-c", "connect stomp://127.0.0.1:1"])
         XCTAssertEqual(r.status, 3)
         XCTAssertTrue(r.stderr.hasPrefix("-c[1]:1:9: error: "), r.stderr)
+        let bad = try Stompsh.run(["-c", "connect stomp://x:1 --heart-beat -1,0"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.hasPrefix("-c[1]:1:21: error: bad heart-beat '-1,0'"), bad.stderr)
     }
 
     func testBrokerIsASubcommandInTheCompletionScripts() throws {
