@@ -230,13 +230,35 @@ public enum FrameFormatter {
         return out
     }
 
-    /// One trace entry: `12:00:01.234 >>> ` then the frame as on the wire (escapes visible, NUL as ^@).
+    /// Trace entries for the bytes of one read or write: `12:00:01.234 >>> ` then each frame as on the wire
+    /// (escapes visible, NUL as ^@). A chunk holding several frames gives one entry per frame, each on its own
+    /// line with the timestamp (EOLs after a frame's NUL stay with that frame).
     static func trace(outbound: Bool, bytes: [UInt8], at date: Date) -> String {
         let arrow = outbound ? ">>>" : "<<<"
         let ts = timestamp(date)
         if bytes.allSatisfy({ $0 == 0x0A || $0 == 0x0D }) {
             return "\(ts) \(arrow) heart-beat (\(bytes.count == 1 ? "LF" : "\(bytes.count) bytes"))"
         }
+        var frames: [ArraySlice<UInt8>] = []
+        var start = bytes.startIndex
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            if bytes[i] == 0 {
+                var end = i + 1
+                while end < bytes.endIndex, bytes[end] == 0x0A || bytes[end] == 0x0D { end += 1 }
+                frames.append(bytes[start..<end])
+                start = end
+                i = end
+            } else {
+                i += 1
+            }
+        }
+        if start < bytes.endIndex { frames.append(bytes[start...]) }
+        return frames.map { traceEntry(Array($0), arrow: arrow, timestamp: ts) }.joined(separator: "\n")
+    }
+
+    /// One frame's trace entry (see `trace`).
+    private static func traceEntry(_ bytes: [UInt8], arrow: String, timestamp ts: String) -> String {
         let vis = visibleBytes(bytes)
         var lines = vis.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }

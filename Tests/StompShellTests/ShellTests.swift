@@ -199,6 +199,22 @@ final class OutputTests: XCTestCase {
         XCTAssertTrue(FrameFormatter.trace(outbound: false, bytes: [0x0A], at: Date()).hasSuffix("<<< heart-beat (LF)"))
     }
 
+    /// Two frames in one write: each on its own line with the timestamp (not `^@SEND` after the first, nor a
+    /// second SEND line without a timestamp), with or without EOLs between them.
+    func testTraceGivesEachFrameOfAChunkItsOwnEntry() throws {
+        let stamped = try NSRegularExpression(pattern: #"^\d\d:\d\d:\d\d\.\d{3} >>> SEND$"#)
+        for gap in ["", "\n", "\r\n\n"] {
+            let t = FrameFormatter.trace(outbound: true, bytes: Array("SEND\ndestination:/a\n\none\0\(gap)SEND\ndestination:/b\n\ntwo\0".utf8),
+                                         at: Date(timeIntervalSince1970: 0))
+            let lines = t.split(separator: "\n").map(String.init)
+            let starts = lines.filter { stamped.firstMatch(in: $0, range: NSRange($0.startIndex..., in: $0)) != nil }
+            XCTAssertEqual(starts.count, 2, t)
+            XCTAssertFalse(t.contains("^@SEND"), t)
+            XCTAssertTrue(lines.contains { $0.hasPrefix("             >>> one^@") }, t)   // EOLs after NUL stay visible
+            XCTAssertEqual(lines.last, "             >>> two^@", t)
+        }
+    }
+
     func testTraceMasksTheConnectPasscodeOnly() {
         let connect = FrameFormatter.trace(
             outbound: true, bytes: Array("CONNECT\nlogin:guest\npasscode:s3cret\n\n\0".utf8), at: Date())
