@@ -107,7 +107,11 @@ struct Stompsh: ParsableCommand {
 
     func run() throws {
         if listCommands {
-            for spec in CommandTable.all { print(spec.name) }
+            OutputWriter.standard.write(CommandTable.all.map { $0.name + "\n" }.joined(), to: .stdout)
+            if let failure = OutputWriter.standard.failure {
+                FileHandle.standardError.write(Data("stompsh: \(failure)\n".utf8))
+                throw ExitCode(1)
+            }
             return
         }
         setlocale(LC_CTYPE, "")
