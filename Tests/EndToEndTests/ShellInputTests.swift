@@ -105,14 +105,14 @@ final class ShellInputTests: XCTestCase {
         let url = try Brokers.activemq()
         let q = Brokers.unique("shell-utf8")
         let path = NSTemporaryDirectory() + "stompsh-utf8-\(getpid()).stompsh"
-        var bytes = Array("subscribe \(q)\nsend \(q) ok\nsend \(q) b".utf8)
+        var bytes = Array("subscribe \(q)\nsend \(q) ok\nwait 1\nsend \(q) b".utf8)
         bytes += [0xFF, 0xFE]
         bytes += Array("d\nsend \(q) after\n".utf8)
         FileManager.default.createFile(atPath: path, contents: Data(bytes))
         defer { unlink(path) }
         let r = try Stompsh.run([url, "--json", "-f", path, "-q"])
         XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.stderr.contains("\(path):3:\(8 + q.count): error: invalid UTF-8 (byte 0xFF)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("\(path):4:\(8 + q.count): error: invalid UTF-8 (byte 0xFF)"), r.stderr)
         let bodies = r.lines.filter { $0.contains("\"MESSAGE\"") }
         XCTAssertEqual(bodies.count, 1, r.stdout)
         XCTAssertTrue(bodies.allSatisfy { $0.contains("\"body\":\"ok\"") }, r.stdout)
