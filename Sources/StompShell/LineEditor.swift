@@ -177,13 +177,6 @@ public final class LineEditor: LineSource {
         _ = stompsh_el_refresh(el)
     }
 
-    /// The current line and cursor (Characters), e.g. for tests or status.
-    public var currentLine: (line: String, cursor: Int) {
-        let (w, c) = lineWide()
-        let prefix = Self.string(w[0..<c])
-        return (Self.string(w[...]), prefix.count)
-    }
-
     // MARK: prompt
 
     private func setPrompt(_ prompt: String) {

@@ -289,7 +289,8 @@ public final class Shell: @unchecked Sendable {
         case .reconnecting(let attempt, let url, let delay):
             output.info("reconnecting to \(url) (attempt \(attempt), in \(Double(delay.nanoseconds) / 1e9) s)")
         case .reconnected(let info, let resubscribed, let lost):
-            output.info("reconnected (STOMP \(info.version.rawValue)); resubscribed: \(resubscribed.map(\.id).joined(separator: ", "))")
+            output.info("reconnected (STOMP \(info.version.rawValue))"
+                        + (resubscribed.isEmpty ? "" : "; resubscribed: \(resubscribed.map(\.id).joined(separator: ", "))"))
             if !lost.transactions.isEmpty {
                 output.warning("transactions lost: \(lost.transactions.joined(separator: ", "))")
                 openTransactions.removeAll { lost.transactions.contains($0) }

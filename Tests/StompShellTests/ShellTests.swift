@@ -234,4 +234,20 @@ final class OutputTests: XCTestCase {
         XCTAssertFalse(lines[0].contains("s3cret"), lines[0])
         XCTAssertTrue(lines[0].contains(#"login:guest\npasscode:****\n"#), lines[0])
     }
+
+    /// "reconnected ...; resubscribed:" with nothing after it said nothing: the list is named only when it has ids.
+    func testReconnectedLineNamesResubscriptionsOnlyWhenThereAreAny() {
+        let output = Output(color: false)
+        var text = ""
+        output.sink = { t, _ in text += t }
+        let shell = Shell(output: output)
+        let info = ConnectedInfo(version: .v1_2, server: nil, session: nil,
+                                 heartBeat: NegotiatedHeartBeat(sendInterval: nil, receiveInterval: nil), headers: [:])
+        shell.handle(.reconnected(info, resubscribed: [], lost: LostState()))
+        XCTAssertEqual(text, "reconnected (STOMP 1.2)\n")
+        text = ""
+        shell.handle(.reconnected(info, resubscribed: [SubscriptionInfo(id: "s1", destination: "/queue/a", ack: .auto)],
+                                  lost: LostState()))
+        XCTAssertEqual(text, "reconnected (STOMP 1.2); resubscribed: s1\n")
+    }
 }
