@@ -8,8 +8,9 @@
 // kept; variables substituted). A last token `<<TAG` takes the following lines (up to a line `TAG`).
 // Columns are 1-based character positions in the line.
 
-/// Looks variables up by name (`NAME`, `env.HOME`, `last.body`, ...); nil = unknown.
-public typealias VariableResolver = (String) -> String?
+/// Looks variables up by name (`NAME`, `env.HOME`, `last.body`, ...); nil = unknown. Throws a ShellError for a
+/// value it cannot give as text (bytes that are not UTF-8 are never rewritten); the parser adds the column.
+public typealias VariableResolver = (String) throws -> String?
 
 struct Token {
     var text: String
@@ -129,7 +130,12 @@ struct LineLexer {
         }
         pos = end
         guard let resolve else { return String(chars[dollar..<end]) }
-        guard let v = resolve(name) else {
+        let value: String?
+        do { value = try resolve(name) } catch var e as ShellError {
+            e.column = dollar + 1
+            throw e
+        }
+        guard let v = value else {
             let why = name.hasPrefix("last.") ? " (no message received yet, or no such header)" : ""
             throw ShellError("unknown variable '\(name)'\(why)", column: dollar + 1)
         }

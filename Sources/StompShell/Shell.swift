@@ -58,18 +58,32 @@ public final class Variables {
     weak var shell: Shell?
 
     public subscript(name: String) -> String? {
-        get { resolve(name) }
+        get { try? resolve(name) }
         set { user[name] = newValue }
     }
 
-    public func resolve(_ name: String) -> String? {
+    /// The value of `name`, nil if unknown. Throws for a value that is not UTF-8 (a binary `${last.body}`, an
+    /// environment variable): substituting it would rewrite its bytes.
+    public func resolve(_ name: String) throws -> String? {
         if let v = user[name] { return v }
-        if name.hasPrefix("env.") { return ProcessInfo.processInfo.environment[String(name.dropFirst(4))] }
+        if name.hasPrefix("env.") {
+            guard let raw = getenv(String(name.dropFirst(4))) else { return nil }
+            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: strlen(raw))
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                throw ShellError("${\(name)} is not UTF-8 text: stompsh does not rewrite its bytes")
+            }
+            return text
+        }
         if name.hasPrefix("last.") {
             guard let last = shell?.lastMessage else { return nil }
             let key = String(name.dropFirst(5))
             switch key {
-            case "body": return String(decoding: last.body, as: UTF8.self)
+            case "body":
+                guard let text = String(validating: last.body, as: UTF8.self) else {
+                    throw ShellError("${last.body} is not UTF-8 text (\(last.body.count) bytes): stompsh does not rewrite "
+                                     + "its bytes into a command line")
+                }
+                return text
             case "frame": return last.command.rawValue
             default:
                 if key.hasPrefix("header.") { return last.headers[String(key.dropFirst(7))] }

@@ -1,4 +1,5 @@
 import XCTest
+import StompProto
 @testable import StompShell
 
 /// The rules a line is read by, as the man page states them: backslashes outside quotes, heredoc quoting,
@@ -147,5 +148,24 @@ final class TerminalUTF8Tests: XCTestCase {
         XCTAssertEqual(TerminalUTF8.first([0xC3, 0x28]), .invalid(length: 1))
         XCTAssertEqual(TerminalUTF8.first([0xFF, 0x61]), .invalid(length: 1))
         XCTAssertEqual(TerminalUTF8.first([0xED, 0xA0, 0x80]), .invalid(length: 1), "a surrogate is no character")
+    }
+}
+
+/// Variables whose values are not UTF-8 text are refused where they are substituted, never rewritten.
+final class VariableBytesTests: XCTestCase {
+    func testBinaryLastBodyAndEnvironmentAreRefusedWithTheirColumn() throws {
+        let shell = Shell(output: Output(color: false))
+        shell.lastMessage = StompFrame(.message, headers: ["destination": "/q"], body: [0x61, 0xFF])
+        XCTAssertThrowsError(try shell.run(line: "echo got ${last.body}")) { e in
+            XCTAssertEqual((e as? ShellError)?.message,
+                           "${last.body} is not UTF-8 text (2 bytes): stompsh does not rewrite its bytes into a command line")
+            XCTAssertEqual((e as? ShellError)?.column, 10)
+        }
+        setenv("STOMPSH_TEST_BINARY", "caf\u{E9}", 1)      // UTF-8: fine
+        XCTAssertEqual(try shell.variables.resolve("env.STOMPSH_TEST_BINARY"), "café")
+        var bad: [CChar] = [0x61, CChar(bitPattern: 0xFF), 0]
+        setenv("STOMPSH_TEST_BINARY", &bad, 1)
+        XCTAssertThrowsError(try shell.variables.resolve("env.STOMPSH_TEST_BINARY"))
+        unsetenv("STOMPSH_TEST_BINARY")
     }
 }

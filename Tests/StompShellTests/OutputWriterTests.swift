@@ -50,11 +50,10 @@ final class OutputWriterTests: XCTestCase {
         let w = OutputWriter(stdout: fds[1], stderr: 2)
         let text = String(repeating: "0123456789abcdef", count: 64 * 1024)     // 1 MiB: many short writes
         let reader = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true)
-        var got = Data()
         let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async { got = reader.readDataToEndOfFile(); done.signal() }
-        w.write(text, to: .stdout)
-        close(fds[1])
+        let writeEnd = fds[1]
+        DispatchQueue.global().async { w.write(text, to: .stdout); close(writeEnd); done.signal() }
+        let got = reader.readDataToEndOfFile()
         done.wait()
         XCTAssertNil(w.failure)
         XCTAssertEqual(got.count, text.utf8.count)
