@@ -69,7 +69,8 @@ struct Stompsh: ParsableCommand {
     @Flag(help: "JSON lines on stdout: received frames and command results; diagnostics on stderr.")
     var json = false
 
-    @Flag(name: [.customShort("q"), .customLong("quiet")], help: "Print only received frames and errors.")
+    @Flag(name: [.customShort("q"), .customLong("quiet")],
+          help: "Quiet stompsh's chatter (connected to ..., receipts); frames, errors and what commands print (echo) stay.")
     var quiet = false
 
     @Flag(help: "Show every frame in and out as it is on the wire.")
