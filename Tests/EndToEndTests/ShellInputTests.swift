@@ -57,6 +57,24 @@ final class ShellInputTests: XCTestCase {
         XCTAssertFalse(r.stdout.contains("subscribed to"), "chatter stays quiet: \(r.stdout)")
     }
 
+    /// An `rpc call`'s result is what the script asked for: -q keeps it (the timing line is chatter).
+    func testQuietKeepsTheRPCCallResult() throws {
+        let url = try Brokers.activemq()
+        let q = Brokers.unique("shell-quiet-rpc")
+        let r = try bash("""
+            "$STOMPSH" -q '\(url)' -c 'rpc serve \(q) --count 2' >/dev/null 2>&1 &
+            sleep 1.5
+            "$STOMPSH" -q '\(url)' -c 'rpc call \(q) add 1 2 --timeout 10' -c 'rpc call \(q) add 2 2 --json --timeout 10'
+            status=$?
+            wait
+            exit $status
+            """)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.first, "3", r.stdout)
+        XCTAssertTrue(lines.count == 2 && lines[1].hasPrefix(#"{"rpc":"add","result":4,"#), r.stdout)
+    }
+
     // MARK: item 14: files, directories, counts
 
     func testSendFileReadsDevNullStdinAndFIFOs() throws {
