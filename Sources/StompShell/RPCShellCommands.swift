@@ -120,10 +120,10 @@ public enum RPCShellCommands {
     static func headers(_ a: Args) throws -> StompHeaders {
         var h = StompHeaders()
         for w in a.options["--header"] ?? [] {
-            guard let c = w.text.firstIndex(of: ":"), c != w.text.startIndex else {
+            guard let (name, value) = HeaderArgument.split(w.text) else {
                 throw RPCUsageError("-H: expected NAME:VALUE, got '\(w.text)'", column: w.column)
             }
-            h.append(String(w.text[..<c]), String(w.text[w.text.index(after: c)...]))
+            h.append(name, value)
         }
         return h
     }
@@ -192,14 +192,14 @@ public enum RPCShellCommands {
             shell.variables.user["rpc.result"] = v.stringValue ?? v.compact
             o.append("result", v)
             o.append("ms", .number(ms))
-            if json { shell.output.emitLine(JSONValue.object(o).compact) } else {
-                shell.output.result(text: v.pretty, json: nil)
+            if json { shell.output.emit(JSONValue.object(o).compact) } else {     // the answer: never quieted by -q
+                shell.output.answer(text: v.pretty, json: nil)
                 if shell.settings.timing { shell.output.info("(\(StatsFormat.fixed(r.milliseconds, 3)) ms)") }
             }
         case .error(let e):
             o.append("error", e.json)
             o.append("ms", .number(ms))
-            if json { shell.output.emitLine(JSONValue.object(o).compact) }
+            if json { shell.output.emit(JSONValue.object(o).compact) }
             else if shell.settings.timing { shell.output.info("(\(StatsFormat.fixed(r.milliseconds, 3)) ms)") }
             throw ShellError("rpc \(method): error reply \(e.code): \(e.message)" + (e.data.map { " (\($0.compact))" } ?? ""))
         }
@@ -226,11 +226,11 @@ public enum RPCShellCommands {
         shell.completion.add(.destination, dest)
         for m in d.methods { shell.completion.add(.rpcMethod, m.name) }
         if jsonMode(shell, a) {
-            shell.output.emitLine(JSONValue.object(["rpc": "rpc.discover", "result": doc, "ms": .number(StatsFormat.round3(r.milliseconds))]).compact)
+            shell.output.emit(JSONValue.object(["rpc": "rpc.discover", "result": doc, "ms": .number(StatsFormat.round3(r.milliseconds))]).compact)
         } else {
             var lines = ["\(dest): \(d.title.isEmpty ? "" : d.title + " ")\(d.version.isEmpty ? "" : d.version + ", ")\(d.methods.count) method\(d.methods.count == 1 ? "" : "s")"]
             for m in d.methods { lines.append("  " + m.signature + (m.summary.map { "  — \($0)" } ?? "")) }
-            shell.output.result(text: lines.joined(separator: "\n"), json: nil)
+            shell.output.answer(text: lines.joined(separator: "\n"), json: nil)
             if shell.settings.timing { shell.output.info("(\(StatsFormat.fixed(r.milliseconds, 3)) ms)") }
         }
     }
@@ -251,8 +251,8 @@ public enum RPCShellCommands {
                                      "params": .array(m.params.map { .object(["name": .string($0.name), "type": .string($0.typeText), "required": .bool($0.required)]) })]))
             }
         }
-        if jsonMode(shell, a) { for j in json { shell.output.emitLine(j.compact) } }
-        else { shell.output.result(text: lines.isEmpty ? "no methods known (use 'rpc discover DEST')" : lines.joined(separator: "\n"), json: nil) }
+        if jsonMode(shell, a) { for j in json { shell.output.emit(j.compact) } }
+        else { shell.output.answer(text: lines.isEmpty ? "no methods known (use 'rpc discover DEST')" : lines.joined(separator: "\n"), json: nil) }
     }
 
     static func serve(_ shell: Shell, _ cmd: ParsedCommand, _ a: Args) throws {

@@ -9,7 +9,7 @@ import StompShell
 
 struct BrokerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "stompsh broker",
+        commandName: "broker",
         abstract: "Run the in-memory sandbox STOMP broker in the foreground (Ctrl-C stops it).",
         discussion: """
             A small broker for trying stompsh out and for tests: STOMP 1.0, 1.1 and 1.2; /queue/NAME, /topic/NAME and \
