@@ -60,18 +60,32 @@ public final class Variables {
     weak var shell: Shell?
 
     public subscript(name: String) -> String? {
-        get { resolve(name) }
+        get { try? resolve(name) }
         set { user[name] = newValue }
     }
 
-    public func resolve(_ name: String) -> String? {
+    /// The value of `name`, nil if unknown. Throws for a value that is not UTF-8 (a binary `${last.body}`, an
+    /// environment variable): substituting it would rewrite its bytes.
+    public func resolve(_ name: String) throws -> String? {
         if let v = user[name] { return v }
-        if name.hasPrefix("env.") { return ProcessInfo.processInfo.environment[String(name.dropFirst(4))] }
+        if name.hasPrefix("env.") {
+            guard let raw = getenv(String(name.dropFirst(4))) else { return nil }
+            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: strlen(raw))
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                throw ShellError("${\(name)} is not UTF-8 text: stompsh does not rewrite its bytes")
+            }
+            return text
+        }
         if name.hasPrefix("last.") {
             guard let last = shell?.lastMessage else { return nil }
             let key = String(name.dropFirst(5))
             switch key {
-            case "body": return String(decoding: last.body, as: UTF8.self)
+            case "body":
+                guard let text = String(validating: last.body, as: UTF8.self) else {
+                    throw ShellError("${last.body} is not UTF-8 text (\(last.body.count) bytes): stompsh does not rewrite "
+                                     + "its bytes into a command line")
+                }
+                return text
             case "frame": return last.command.rawValue
             default:
                 if key.hasPrefix("header.") { return last.headers[String(key.dropFirst(7))] }
@@ -174,9 +188,11 @@ public final class Shell: @unchecked Sendable {
     /// Parses and runs one logical line (`block`: heredoc / raw lines). Throws ShellError.
     public func run(line: String, block: [String]? = nil) throws {
         processEvents()
+        try checkOutput()
         guard let cmd = try LineParser.parse(line, block: block, table: table, resolve: variables.resolve) else { return }
         try run(cmd)
         processEvents()
+        try checkOutput()
     }
 
     public func run(_ cmd: ParsedCommand) throws {
@@ -192,9 +208,11 @@ public final class Shell: @unchecked Sendable {
         do {
             try cmd.spec.run(self, cmd)
         } catch var e as ShellError {
+            if output.failure != nil { try checkOutput() }      // the closed connection is not the cause
             if e.column == nil { e.column = cmd.commandColumn }
             throw e
         } catch {
+            if output.failure != nil { try checkOutput() }
             throw ShellError(Self.describe(error), column: cmd.commandColumn,
                              exitStatus: (error as? StompConnectionError)?.endsConnection == true && client == nil ? 3 : 1)
         }
@@ -236,10 +254,45 @@ public final class Shell: @unchecked Sendable {
     // MARK: events
 
     /// Drains the inbox: prints frames, records messages for wait/expect, follows the connection's state.
+    /// Once standard output has failed, nothing more is printed or taken: the connection is closed at once
+    /// (see `checkOutput`).
     public func processEvents() {
+        guard output.failure == nil else { return closeAfterOutputFailure() }
         for (gen, event) in inbox.take() where gen == generation {
             handle(event)
+            if output.failure != nil { return closeAfterOutputFailure() }
         }
+    }
+
+    // MARK: a failing standard output
+
+    /// Whether the output failure has been reported (thrown once by `checkOutput`).
+    public internal(set) var outputFailureReported = false
+
+    /// Throws once standard output has failed (a closed pipe, a full disk, a closed descriptor): the
+    /// connection is closed at once, without DISCONNECT, so the broker stops delivering and takes back what
+    /// was not acknowledged, instead of stompsh consuming messages that can be printed nowhere. The error
+    /// ends the session whatever `on-error` says (BatchRunner, REPL); its exit status is 1.
+    public func checkOutput() throws {
+        guard let failure = output.failure else { return }
+        closeAfterOutputFailure()
+        outputFailureReported = true
+        throw ShellError("\(failure): stopped" + (closedAfterOutputFailure ? "; connection closed, nothing more is consumed" : ""))
+    }
+
+    /// Whether `closeAfterOutputFailure` closed a connection.
+    var closedAfterOutputFailure = false
+
+    /// Closes the socket at once (no DISCONNECT, no waiting for receipts) after standard output failed.
+    func closeAfterOutputFailure() {
+        guard let c = client else { return }
+        closedAfterOutputFailure = true
+        client = nil
+        generation += 1
+        openTransactions = []
+        subscriptions = []
+        pendingAckSubscriptions.removeAll()
+        _ = try? c.close().wait()
     }
 
     func handle(_ event: ClientEvent) {
@@ -311,7 +364,7 @@ public final class Shell: @unchecked Sendable {
         let box = ResultBox<T>()
         let wake = self.wake
         future.whenComplete { r in box.set(r); wake.signal() }
-        let deadline = timeout.map { Date().addingTimeInterval($0) }
+        let deadline = timeout.map { ShellClock.deadline(in: $0) }
         while true {
             if let r = box.get() {
                 processEvents()
@@ -324,13 +377,14 @@ public final class Shell: @unchecked Sendable {
                     throw ShellError(Self.describe(e))
                 }
             }
+            try checkOutput()
             if Interrupt.requested {
                 Interrupt.clear()
                 throw ShellError("interrupted")
             }
             var wait = 0.5
             if let deadline {
-                let left = deadline.timeIntervalSinceNow
+                let left = ShellClock.secondsLeft(until: deadline)
                 if left <= 0 { throw ShellError("timed out after \(Self.seconds(timeout!)) s") }
                 wait = min(wait, left)
             }
@@ -340,10 +394,11 @@ public final class Shell: @unchecked Sendable {
 
     /// Sleeps interruptibly, printing frames meanwhile.
     public func sleepInterruptibly(_ seconds: Double) throws {
-        let deadline = Date().addingTimeInterval(seconds)
+        let deadline = ShellClock.deadline(in: seconds)
         while true {
+            try checkOutput()
             if Interrupt.requested { Interrupt.clear(); throw ShellError("interrupted") }
-            let left = deadline.timeIntervalSinceNow
+            let left = ShellClock.secondsLeft(until: deadline)
             if left <= 0 { return }
             pump(maxWait: min(left, 0.5))
         }
@@ -355,13 +410,14 @@ public final class Shell: @unchecked Sendable {
     func waitUntil(timeout: Double, failingOnLoss command: String? = nil, _ condition: () -> Bool) throws -> Bool {
         processEvents()
         let connectedAtStart = client != nil
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = ShellClock.deadline(in: timeout)
         while !condition() {
+            try checkOutput()
             if Interrupt.requested { Interrupt.clear(); throw ShellError("interrupted") }
             if let command, client == nil, connectedAtStart || lostReason != nil {
                 throw ShellError.connection("\(command): connection lost: \(lostReason ?? "closed")")
             }
-            let left = deadline.timeIntervalSinceNow
+            let left = ShellClock.secondsLeft(until: deadline)
             if left <= 0 { return false }
             pump(maxWait: min(left, 0.5))
         }
@@ -386,22 +442,8 @@ public final class Shell: @unchecked Sendable {
         options.login = req.login
         options.passcode = req.passcode
         options.vhost = req.vhost
-        if let v = req.stompVersion {
-            var vs: [StompVersion] = []
-            for part in v.split(separator: ",") {
-                guard let sv = StompVersion(rawValue: String(part).trimmingCharacters(in: .whitespaces)) else {
-                    throw ShellError("bad STOMP version '\(part)' (1.0, 1.1 or 1.2)", column: nil, exitStatus: 2)
-                }
-                vs.append(sv)
-            }
-            options.versions = vs
-        }
-        if let hb = req.heartBeat {
-            guard let h = HeartBeat(header: hb) else {
-                throw ShellError("bad heart-beat '\(hb)' (CX,CY in milliseconds)", column: nil, exitStatus: 2)
-            }
-            options.heartBeat = h
-        }
+        if let v = req.stompVersion { options.versions = try Self.stompVersions(v) }
+        if let hb = req.heartBeat { options.heartBeat = try Self.heartBeat(hb) }
         options.tls = defaults.tls
         options.webSocket = defaults.webSocket
         options.reconnect = defaults.reconnect
@@ -447,6 +489,24 @@ public final class Shell: @unchecked Sendable {
         if let s = info.server { o.append("server", .string(s)) }
         if let s = info.session { o.append("session", .string(s)) }
         output.result(text: text, json: .object(o))
+    }
+
+    /// `--stomp-version 1.1,1.2`; a usage error (status 2) otherwise.
+    static func stompVersions(_ text: String) throws -> [StompVersion] {
+        try text.split(separator: ",").map { part in
+            guard let v = StompVersion(rawValue: String(part).trimmingCharacters(in: .whitespaces)) else {
+                throw ShellError("bad STOMP version '\(part)' (1.0, 1.1 or 1.2)", column: nil, exitStatus: 2)
+            }
+            return v
+        }
+    }
+
+    /// `--heart-beat CX,CY`; a usage error (status 2) otherwise.
+    static func heartBeat(_ text: String) throws -> HeartBeat {
+        guard let h = HeartBeat(header: text) else {
+            throw ShellError("bad heart-beat '\(text)' (CX,CY in milliseconds)", column: nil, exitStatus: 2)
+        }
+        return h
     }
 
     public func disconnect() throws {
