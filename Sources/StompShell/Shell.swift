@@ -288,10 +288,8 @@ public final class Shell: @unchecked Sendable {
         guard let c = client else { return }
         closedAfterOutputFailure = true
         client = nil
+        inbox.attachFlowControl(nil)
         generation += 1
-        openTransactions = []
-        subscriptions = []
-        pendingAckSubscriptions.removeAll()
         _ = try? c.close().wait()
     }
 
