@@ -176,10 +176,7 @@ public enum CoreCommands {
             let ack = AckMode(rawValue: p.option("--ack") ?? "auto") ?? .auto
             let info = try shell.waitInterruptibly(client.subscribe(destination: dest, id: p.option("--id"), ack: ack,
                                                                     headers: try headers(p), receipt: true))
-            shell.subscriptions.append(info)
-            if ack != .auto { shell.pendingAckSubscriptions.insert(info.id) }
             shell.completion.add(.destination, dest)
-            shell.completion.add(.subscriptionID, info.id)
             shell.output.result(text: "subscribed to \(dest) (id \(info.id), ack \(info.ack.rawValue))",
                                 json: obj(("subscribed", .string(dest)), ("id", .string(info.id)), ("ack", .string(info.ack.rawValue))))
         })
@@ -192,18 +189,16 @@ public enum CoreCommands {
         run: { shell, p in
             let client = try shell.requireClient()
             let key = p.arguments[0]
-            let matching = shell.subscriptions.filter { $0.id == key }
-            let targets = matching.isEmpty ? shell.subscriptions.filter { $0.destination == key } : matching
+            let subscriptions = shell.subscriptions
+            let matching = subscriptions.filter { $0.id == key }
+            let targets = matching.isEmpty ? subscriptions.filter { $0.destination == key } : matching
             guard !targets.isEmpty else {
-                let known = shell.subscriptions.map { "\($0.id) (\($0.destination))" }.joined(separator: ", ")
+                let known = subscriptions.map { "\($0.id) (\($0.destination))" }.joined(separator: ", ")
                 throw ShellError("no subscription '\(key)'" + (known.isEmpty ? "" : "; subscriptions: \(known)"),
                                  column: p.column(ofArgument: 0))
             }
             for t in targets {
                 try shell.waitInterruptibly(client.unsubscribe(id: t.id, receipt: true))
-                shell.subscriptions.removeAll { $0.id == t.id }
-                shell.pendingAckSubscriptions.remove(t.id)
-                shell.completion.remove(.subscriptionID, t.id)
                 shell.output.result(text: "unsubscribed \(t.id) (\(t.destination))",
                                     json: obj(("unsubscribed", .string(t.id)), ("destination", .string(t.destination))))
             }
@@ -224,7 +219,6 @@ public enum CoreCommands {
                 let f = nack ? client.nack(messageID: id, transaction: shell.currentTransaction)
                              : client.ack(messageID: id, transaction: shell.currentTransaction)
                 let pa = try shell.waitInterruptibly(f)
-                shell.completion.remove(.messageID, pa.messageID)
                 shell.output.result(text: "\(nack ? "nacked" : "acked") \(pa.messageID)",
                                     json: obj((nack ? "nacked" : "acked", .string(pa.messageID)),
                                               ("subscription", .string(pa.subscription))))
@@ -243,11 +237,10 @@ public enum CoreCommands {
             let client = try shell.requireClient()
             var tx = p.argument(0)
             if tx == nil {
-                repeat { shell.transactionCounter += 1; tx = "t\(shell.transactionCounter)" } while shell.openTransactions.contains(tx!)
+                let open = shell.openTransactions
+                repeat { shell.transactionCounter += 1; tx = "t\(shell.transactionCounter)" } while open.contains(tx!)
             }
             try shell.waitInterruptibly(client.begin(tx!))
-            shell.openTransactions.append(tx!)
-            shell.completion.add(.transactionID, tx!)
             shell.output.result(text: "began \(tx!)", json: obj(("began", .string(tx!))))
         })
 
@@ -265,8 +258,6 @@ public enum CoreCommands {
                     throw ShellError("no open transaction '\(tx)'", column: p.column(ofArgument: 0))
                 }
                 try shell.waitInterruptibly(commit ? client.commit(tx) : client.abort(tx))
-                shell.openTransactions.removeAll { $0 == tx }
-                shell.completion.remove(.transactionID, tx)
                 shell.output.result(text: "\(commit ? "committed" : "aborted") \(tx)",
                                     json: obj((commit ? "committed" : "aborted", .string(tx))))
             })

@@ -114,6 +114,7 @@ public enum ScriptCommands {
             let ok = try shell.waitUntil(timeout: timeout) { !shell.inbox.errors.isEmpty }
             guard ok else { throw ShellError("expect-error: no ERROR within \(Shell.seconds(timeout)) s") }
             let f = shell.inbox.errors.removeFirst()
+            shell.expectedErrorTaken = true
             if shell.inbox.errors.isEmpty {
                 shell.lostReason = shell.client == nil ? "broker sent ERROR (expected)" : nil
                 shell.lostForGood = false

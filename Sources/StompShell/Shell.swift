@@ -118,9 +118,9 @@ public final class Shell: @unchecked Sendable {
     /// A connection ended for good (not by us) and no `expect-error` took the ERROR it ended with:
     /// a script then exits with status 3.
     public internal(set) var lostForGood = false
-    public internal(set) var openTransactions: [String] = []
-    /// Subscriptions made in this session (from subscribe's results).
-    public internal(set) var subscriptions: [SubscriptionInfo] = []
+    /// `expect-error` took an ERROR on the current connection: a close by the broker after it is expected.
+    var expectedErrorTaken = false
+    /// Names `begin` gives (t1, t2, ...): a naming policy, not session state.
     var transactionCounter = 0
     public internal(set) var messagesReceived = 0
     var quitRequested = false
@@ -148,6 +148,19 @@ public final class Shell: @unchecked Sendable {
         client?.setTrace(settings.trace)
     }
 
+    // MARK: the session's state, read from the client (the shell keeps no copy)
+
+    /// Reads the client's session on its event loop; nil when not connected.
+    public func session<T: Sendable>(_ read: @escaping @Sendable (StompSession) -> T) -> T? {
+        guard let client else { return nil }
+        return try? client.query(read).wait()
+    }
+
+    /// Open transactions, in begin order.
+    public var openTransactions: [String] { session { $0.openTransactions } ?? [] }
+    /// Active subscriptions, in subscribe order.
+    public var subscriptions: [SubscriptionInfo] { session { $0.subscriptions } ?? [] }
+    /// The newest open transaction: sends and acks join it.
     public var currentTransaction: String? { openTransactions.last }
 
     public var interrupted: Bool { Interrupt.requested }
@@ -275,10 +288,8 @@ public final class Shell: @unchecked Sendable {
         guard let c = client else { return }
         closedAfterOutputFailure = true
         client = nil
+        inbox.attachFlowControl(nil)
         generation += 1
-        openTransactions = []
-        subscriptions = []
-        pendingAckSubscriptions.removeAll()
         _ = try? c.close().wait()
     }
 
@@ -295,9 +306,6 @@ public final class Shell: @unchecked Sendable {
                 }
                 if let d = f.headers["destination"] { completion.add(.destination, d) }
                 if let r = f.headers["reply-to"] { completion.add(.destination, r) }
-                if f.headers["ack"] != nil || pendingAckSubscriptions.contains(f.headers["subscription"] ?? "") {
-                    if let id = f.headers["message-id"] { completion.add(.messageID, id) }
-                }
             case .error:
                 inbox.errors.append(f)
             default: break
@@ -316,7 +324,6 @@ public final class Shell: @unchecked Sendable {
                         + (resubscribed.isEmpty ? "" : "; resubscribed: \(resubscribed.map(\.id).joined(separator: ", "))"))
             if !lost.transactions.isEmpty {
                 output.warning("transactions lost: \(lost.transactions.joined(separator: ", "))")
-                openTransactions.removeAll { lost.transactions.contains($0) }
             }
             if !lost.unacknowledged.isEmpty {
                 output.warning("\(lost.unacknowledged.count) unacknowledged message(s) will be redelivered")
@@ -324,23 +331,20 @@ public final class Shell: @unchecked Sendable {
         case .closed(let error):
             client = nil
             inbox.attachFlowControl(nil)
-            openTransactions.removeAll()
-            subscriptions.removeAll()
-            pendingAckSubscriptions.removeAll()
-            completion.set(.subscriptionID, [])
-            completion.set(.transactionID, [])
-            completion.set(.messageID, [])
             if let error {
                 lostReason = error.description
-                lostForGood = true
-                output.error("error: connection lost for good: \(error.description)")
+                if case .brokerError = error, expectedErrorTaken {
+                    // The broker closed after the ERROR a script expected: the end it asked for.
+                    lostReason = "broker sent ERROR (expected)"
+                    output.info("connection closed by the broker after its ERROR")
+                } else {
+                    lostForGood = true
+                    output.error("error: connection lost for good: \(error.description)")
+                }
             }
             connectedLogin = nil
         }
     }
-
-    /// Subscriptions in client or client-individual mode (their messages await an ack).
-    var pendingAckSubscriptions = Set<String>()
 
     // MARK: waiting
 
@@ -471,8 +475,8 @@ public final class Shell: @unchecked Sendable {
             throw e
         }
         lostReason = nil
+        expectedErrorTaken = false
         connectedLogin = login ?? ProcessInfo.processInfo.environment["STOMP_LOGIN"]
-        openTransactions = []
         let info = client!.connectedInfo
         var text = "connected to \(client!.url) (STOMP \(info.version.rawValue)"
         if let s = info.server { text += ", \(s)" }
@@ -509,12 +513,6 @@ public final class Shell: @unchecked Sendable {
             client = nil
             inbox.attachFlowControl(nil)
             generation += 1
-            openTransactions = []
-            subscriptions = []
-            pendingAckSubscriptions.removeAll()
-            completion.set(.subscriptionID, [])
-            completion.set(.transactionID, [])
-            completion.set(.messageID, [])
         }
         do { try waitInterruptibly(c.disconnect(), timeout: 10) } catch {
             output.warning("disconnect: \(Self.describe(error))")
