@@ -111,16 +111,8 @@ public enum BenchShellCommands {
         return n
     }
 
-    static func headers(_ cmd: ParsedCommand) throws -> StompHeaders {
-        var h = StompHeaders()
-        for v in cmd.options("--header") {
-            guard let c = v.firstIndex(of: ":"), c != v.startIndex else {
-                throw ShellError("-H: expected NAME:VALUE, got '\(v)'", column: cmd.column(ofOption: "--header"))
-            }
-            h.append(String(v[..<c]), String(v[v.index(after: c)...]))
-        }
-        return h
-    }
+    /// `-H NAME:VALUE`: the parser `send` uses (one rule, errors at the option's column).
+    static func headers(_ cmd: ParsedCommand) throws -> StompHeaders { try CoreCommands.headers(cmd) }
 
     static func jsonMode(_ shell: Shell, _ cmd: ParsedCommand) -> Bool {
         cmd.flag("--json") || shell.settings.format == .json
