@@ -11,15 +11,22 @@ struct SequenceBitmap: Sendable {
     var highest = Int.min
     var distinct = 0
 
-    /// Marks `seq`; returns false if it was marked already.
-    mutating func insert(_ seq: Int) -> Bool {
+    /// The widest range of numbers one stream may span (8 MiB of bitmap): a sender whose numbers jump further
+    /// (not a bench, or hostile) cannot make the check grow without bound.
+    static let maxSpan = 1 << 26
+
+    /// Marks `seq`; returns false if it was marked already, nil if it lies too far from the others.
+    mutating func insert(_ seq: Int) -> Bool? {
+        guard seq >= Int.min / 2, seq <= Int.max / 2 else { return nil }
         if words.isEmpty { base = seq & ~63 }
         if seq < base {
             let newBase = seq & ~63
+            guard base - newBase + words.count * 64 <= Self.maxSpan else { return nil }
             words.insert(contentsOf: repeatElement(0, count: (base - newBase) / 64), at: 0)
             base = newBase
         }
         let index = (seq - base) >> 6
+        guard index < Self.maxSpan / 64 else { return nil }
         if index >= words.count { words.append(contentsOf: repeatElement(0, count: index - words.count + 1)) }
         let bit = UInt64(1) << UInt64((seq - base) & 63)
         if words[index] & bit != 0 { return false }
@@ -57,8 +64,11 @@ public struct BenchStreamCheck: Sendable {
     public private(set) var duplicates = 0
     /// Messages that came after a higher number of their stream.
     public private(set) var outOfOrder = 0
-    /// Messages without the bench headers (another sender, or `--prebuilt`).
+    /// Messages without the bench headers (another sender, or `--prebuilt`), or whose number or stream the check
+    /// cannot keep (more than `maxStreams` streams, a number further than `SequenceBitmap.maxSpan` from the rest).
     public private(set) var unsequenced = 0
+    /// Streams the check keeps apart; messages of further streams count as unsequenced.
+    static let maxStreams = 4096
 
     public init() {}
 
@@ -73,15 +83,17 @@ public struct BenchStreamCheck: Sendable {
             cachedName = stream
             cachedIndex = k
         } else {
+            guard streams.count < Self.maxStreams else { unsequenced += 1; return }
             k = streams.count
             streams.append(Stream())
             index[stream] = k
             cachedName = stream
             cachedIndex = k
         }
-        if !streams[k].seen.insert(sequence) {
-            duplicates += 1
-            return
+        switch streams[k].seen.insert(sequence) {
+        case nil: unsequenced += 1; return
+        case false?: duplicates += 1; return
+        case true?: break
         }
         if sequence < streams[k].last { outOfOrder += 1 } else { streams[k].last = sequence }
     }
@@ -109,7 +121,7 @@ public struct BenchStreamCheck: Sendable {
                 }
                 for (w, word) in bits.words.enumerated() where word != 0 {
                     for b in 0..<64 where word & (UInt64(1) << UInt64(b)) != 0 {
-                        if !out.streams[mine].seen.insert(bits.base + w * 64 + b) { out.duplicates += 1 }
+                        if out.streams[mine].seen.insert(bits.base + w * 64 + b) == false { out.duplicates += 1 }
                     }
                 }
             }

@@ -147,6 +147,8 @@ public final class ConsumeBench: BenchEngine, @unchecked Sendable {
 
     /// RabbitMQ keeps a cancelled subscription's unacknowledged messages until the connection closes (AMQP):
     /// NACK them so they go back to the queue now. ActiveMQ redelivers them on UNSUBSCRIBE (its NACK means DLQ).
+    static let maxAgeNanoseconds: UInt64 = 86_400 * 1_000_000_000
+
     lazy var nackExtras: Bool = ack != .auto && client.connectedInfo.version != .v1_0
         && (client.connectedInfo.server ?? "").hasPrefix("RabbitMQ")
 
@@ -172,8 +174,10 @@ public final class ConsumeBench: BenchEngine, @unchecked Sendable {
         }
         check.note(stream: stream, sequence: seq)
         if let sent {
+            // a timestamp from the future (clocks apart) counts as 0; one more than a day old is not a bench's
             let now = BenchMessage.wallNanoseconds()
-            endToEnd.record(nanoseconds: now > sent ? now - sent : 0)
+            let age = now > sent ? now - sent : 0
+            if age <= Self.maxAgeNanoseconds { endToEnd.record(nanoseconds: age) }
         }
         if ack != .auto { queueAck(frame) }
         if last { end(); quota.ended() }

@@ -110,18 +110,20 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
     func begin() {
         startNs = benchNow()
         router.onClosed = { [self] e in fail(e ?? StompConnectionError.notConnected) }
+        // a broker ERROR ends the bench at once (RabbitMQ's "Unknown destination" keeps the connection open: the
+        // last message's receipt would never come)
+        router.onFrame = { [self] f in
+            switch f.command {
+            case .receipt: if let id = f.headers["receipt-id"] { receipt(id) }
+            case .error: fail(StompConnectionError.brokerError(ServerError(frame: f)))
+            default: break
+            }
+        }
         switch mode {
         case .none:
             if prebuilt { preparePrebuilt() }
             publish()
         case .each, .window:
-            router.onFrame = { [self] f in
-                switch f.command {
-                case .receipt: if let id = f.headers["receipt-id"] { receipt(id) }
-                case .error: fail(StompConnectionError.brokerError(ServerError(frame: f)))
-                default: break
-                }
-            }
             lastProgressNs = startNs
             let timeout = client.options.receiptTimeout
             watchdog = loop.scheduleRepeatedTask(initialDelay: .milliseconds(500), delay: .milliseconds(500)) { [self] _ in

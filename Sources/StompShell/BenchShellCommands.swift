@@ -111,6 +111,7 @@ public enum BenchShellCommands {
         return n
     }
 
+    /// `-H NAME:VALUE`: the parser `send` uses (one rule, errors at the option's column).
     static func headers(_ cmd: ParsedCommand) throws -> StompHeaders { try CoreCommands.headers(cmd) }
 
     static func jsonMode(_ shell: Shell, _ cmd: ParsedCommand) -> Bool {

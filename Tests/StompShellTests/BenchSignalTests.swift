@@ -85,7 +85,7 @@ final class BenchSignalTests: XCTestCase {
         }
     }
 
-    func testSIGINTStopsBenchLatencyAndRPCServe() throws {
+    func testSIGINTStopsBenchLatencyRPCBenchAndRPCServe() throws {
         for (name, url) in brokers() {
             var r = try interrupt([url, "-c", "bench latency -n 100000000"])
             XCTAssertEqual(r.reason, .exit, name)
@@ -93,6 +93,20 @@ final class BenchSignalTests: XCTestCase {
             XCTAssertTrue(r.stdout.contains("bench latency") && r.stdout.contains("p99"), "\(name): \(r.stdout)")
 
             let q = "/queue/stompsh.benchrpc.sigint.rpc.\(name).\(UInt32.random(in: 0...UInt32.max))"
+            // a responder in another process, and an rpc bench against it interrupted
+            let server = Process()
+            server.executableURL = URL(fileURLWithPath: try binary())
+            server.arguments = [url, "-q", "-c", "rpc serve \(q) -q"]
+            server.standardOutput = FileHandle.nullDevice
+            server.standardError = FileHandle.nullDevice
+            try server.run()
+            defer { if server.isRunning { server.terminate() } }
+            r = try interrupt([url, "-c", "rpc bench \(q) sleep 5 -n 100000000 -c 4 --json"], after: 2)
+            XCTAssertEqual(r.reason, .exit, name)
+            XCTAssertEqual(r.status, 130, "\(name): \(r.stdout) \(r.stderr)")
+            XCTAssertTrue(r.stdout.contains(#""interrupted":true"#) && r.stdout.contains(#""errors":0"#), "\(name): \(r.stdout)")
+            server.terminate()
+
             r = try interrupt([url, "-c", "rpc serve \(q) -q"], whenOutputContains: "serving", after: 0.2)
             XCTAssertEqual(r.reason, .exit, name)
             XCTAssertEqual(r.status, 130, "\(name): \(r.stdout) \(r.stderr)")

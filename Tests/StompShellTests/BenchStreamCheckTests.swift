@@ -39,6 +39,17 @@ final class BenchStreamCheckTests: XCTestCase {
         XCTAssertEqual([c.lost, c.duplicates, c.outOfOrder, c.unsequenced, c.streamCount], [0, 0, 0, 1, 2])
     }
 
+    /// Numbers from a sender that is not a bench (or a hostile one) cannot make the check grow without bound.
+    func testFarApartNumbersAndManyStreamsStayBounded() {
+        var c = check([("a", 1), ("a", Int.max), ("a", Int.min), ("a", 1 << 40), ("a", 2)])
+        XCTAssertEqual(c.sequenced, 2)
+        XCTAssertEqual(c.unsequenced, 3)
+        XCTAssertEqual(c.lost, 0)
+        for k in 0..<5000 { c.note(stream: "s\(k)", sequence: 1) }
+        XCTAssertEqual(c.streamCount, 4096)
+        XCTAssertEqual(c.unsequenced, 3 + 5001 - 4096)
+    }
+
     func testMergeOfConsumers() {
         // two consumers share a queue: together they saw 1...10 once, except 4 seen by both and 9 by neither
         let x = check([1, 2, 3, 4, 5].map { ("a", $0) })
