@@ -15,10 +15,16 @@ public enum ScriptCommands {
     static let wait = CommandSpec(
         name: "wait",
         arguments: [ArgumentSpec("N", .integer, optional: true, help: "number of messages (default 1)")],
-        options: [timeoutOption, onOption],
+        options: [timeoutOption, onOption,
+                  OptionSpec("--idle", value: .duration, valueName: "SECONDS",
+                             help: "instead of N: until no message arrived for SECONDS (--timeout only if given)")],
         summary: "wait until N more messages arrived (fails on timeout)",
         help: "Consumes N received messages not yet consumed by wait/expect (those that arrived before the wait count).",
         run: { shell, p in
+            if p.option("--idle") != nil {
+                if p.argument(0) != nil { throw ShellError("give N or --idle, not both", column: p.column(ofArgument: 0), exitStatus: 2) }
+                return try DrainCommands.waitIdle(shell, p)
+            }
             let n = Int(p.argument(0) ?? "1") ?? 1
             guard n >= 0 else { throw ShellError("N must be 0 or more", column: p.column(ofArgument: 0)) }
             let timeout = try p.seconds("--timeout", default: shell.settings.timeout)

@@ -77,6 +77,12 @@ struct Stompsh: ParsableCommand {
           help: "Run ~/.stompshrc first (default: only for interactive sessions).")
     var rc: Bool?
 
+    @Option(help: ArgumentHelp("Record every frame in both directions to FILE (JSON lines with t and dir) for 'stompsh replay'.", valueName: "file"))
+    var record: String?
+
+    @Flag(help: "Overwrite the --record file if it exists.")
+    var forceRecord = false
+
     @Flag(help: .hidden)
     var listCommands = false
 
@@ -131,6 +137,12 @@ struct Stompsh: ParsableCommand {
         d.tls = TLSOptions(caFile: cafile, certificateFile: cert, keyFile: key, insecure: insecure)
         if noReconnect { d.reconnect = .none }
         shell.defaults = d
+        if let path = record {
+            do { shell.recorder = try FrameRecorder(path: path, force: forceRecord, what: "--record") } catch let e as ShellError {
+                output.error("stompsh: \(e.message)")
+                throw ExitCode(2)
+            }
+        }
 
         let runner = BatchRunner(shell: shell)
         let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
@@ -189,7 +201,9 @@ struct Stompsh: ParsableCommand {
                 runner.run(StdinScriptSource(shell: shell))
             }
         }
-        throw ExitCode(runner.finish())
+        let status = runner.finish()
+        if let r = shell.recorder { try? r.close() }
+        throw ExitCode(status)
     }
 }
 
@@ -220,6 +234,8 @@ func runCommand<Command: ParsableCommand>(_: Command.Type, _ arguments: [String]
 let argv = Array(CommandLine.arguments.dropFirst())
 if argv.first == "broker" {
     runCommand(BrokerCommand.self, Array(argv.dropFirst()))
+} else if argv.first == "replay" {
+    runCommand(ReplayCommand.self, Array(argv.dropFirst()))
 } else {
     runCommand(Stompsh.self, nil)
 }
