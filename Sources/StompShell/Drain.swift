@@ -2,6 +2,7 @@
 
 import Foundation
 import NIOConcurrencyHelpers
+import NIOCore
 import StompProto
 import StompConnection
 import RPCCommands
@@ -80,7 +81,8 @@ enum DrainCommands {
 
     /// `subscribe DEST --count N`: the first N messages are shown (and acknowledged, as auto would), then the
     /// subscription ends. Underneath it is client-individual with a prefetch of N, so the broker sends no more than
-    /// N ahead; one that still arrives after the N-th is not acknowledged and goes back to the queue.
+    /// N ahead; one that still arrives after the N-th is not acknowledged and goes back to the queue
+    /// (`CountedSubscription`).
     static func subscribeCounted(_ shell: Shell, _ p: ParsedCommand, count n: Int) throws {
         let client = try shell.requireClient()
         let dest = p.arguments[0]
@@ -93,7 +95,7 @@ enum DrainCommands {
         var headers = try CoreCommands.headers(p)
         if headers[family.prefetchHeader] == nil { headers[family.prefetchHeader] = String(n) }
         let id = p.option("--id") ?? Operator.makeSubscriptionID("count")
-        let counter = CountedSubscription(client: client, id: id, limit: n)
+        let counter = CountedSubscription(client: client, id: id, limit: n, family: family)
         _ = try Operator.await(shell, client.subscribe(destination: dest, id: id, ack: .clientIndividual,
                                                         headers: headers, receipt: true), what: "subscribe \(dest)")
         shell.completion.add(.destination, dest)
@@ -136,23 +138,50 @@ enum DrainCommands {
     }
 }
 
-/// Counts one subscription's messages on the event loop: the first `limit` pass (acknowledged at once, as auto
-/// would), the last of them unsubscribes; later ones are held back unacknowledged (the broker takes them back).
+/// Counts one subscription's messages on the event loop: the first `limit` pass; the N-th ends the subscription.
+/// Later ones (dispatched before the broker saw the UNSUBSCRIBE) are held back unacknowledged: the broker takes
+/// them back.
+///
+/// ActiveMQ and the sandbox: each of the N is acknowledged as it arrives, and messages held back at UNSUBSCRIBE go
+/// back to the queue; they can still arrive after the RECEIPT, so the counter keeps holding them back for a while.
+/// RabbitMQ keeps such messages unacknowledged until the connection ends and answers a delivery that races the
+/// UNSUBSCRIBE with an ERROR; there the prefetch of N means nothing more is sent before an ACK, so the N are
+/// acknowledged together in a transaction committed after the UNSUBSCRIBE (measured: no ERROR, nothing held).
 final class CountedSubscription: @unchecked Sendable {
     private let lock = NIOLock()
     private var seen = 0
+    private var held: [String] = []
     private var token: InterceptorToken?
+    static let holdBackSeconds: Int64 = 10
 
-    init(client: StompClient, id: String, limit: Int) {
+    init(client: StompClient, id: String, limit: Int, family: BrokerFamily) {
+        let together = family == .rabbitMQ
         token = client.addInterceptor { [weak client, self] frame in
             guard frame.command == .message, frame.headers["subscription"] == id, let client else { return false }
-            let n = self.lock.withLock { () -> Int in self.seen += 1; return self.seen }
+            let ackID = frame.headers["ack"] ?? frame.headers["message-id"]
+            let (n, acks) = self.lock.withLock { () -> (Int, [String]) in
+                self.seen += 1
+                if together, self.seen <= limit, let a = ackID { self.held.append(a) }
+                return (self.seen, self.seen == limit ? self.held : [])
+            }
             if n > limit { return true }
-            _ = client.ack(messageID: frame.headers["ack"] ?? frame.headers["message-id"])
+            if !together { _ = client.ack(messageID: ackID) }
             if n == limit {
-                client.unsubscribe(id: id, receipt: true).whenComplete { [self] _ in
-                    if let t = self.lock.withLock({ () -> InterceptorToken? in let t = self.token; self.token = nil; return t }) {
-                        client.removeInterceptor(t)
+                let done: EventLoopFuture<Void>
+                if together {
+                    let tx = "\(id)-acks"
+                    _ = client.begin(tx)
+                    for a in acks { _ = client.ack(messageID: a, transaction: tx) }
+                    done = client.unsubscribe(id: id, receipt: true)
+                    _ = client.commit(tx)
+                } else {
+                    done = client.unsubscribe(id: id, receipt: true)
+                }
+                done.whenComplete { [self] _ in
+                    client.eventLoop.scheduleTask(in: .seconds(Self.holdBackSeconds)) { [self] in
+                        if let t = self.lock.withLock({ () -> InterceptorToken? in let t = self.token; self.token = nil; return t }) {
+                            client.removeInterceptor(t)
+                        }
                     }
                 }
             }
