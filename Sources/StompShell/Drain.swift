@@ -10,9 +10,15 @@ import RPCCommands
 enum DrainCommands {
     static func plural(_ n: Int) -> String { n == 1 ? "message" : "messages" }
 
-    /// Prints a message on standard output (the session's format, or a JSON line).
-    static func show(_ shell: Shell, _ f: StompFrame, json: Bool) {
+    /// Prints a message on standard output (the session's format, or a JSON line); throws when the write failed
+    /// (the message must not be acknowledged).
+    static func show(_ shell: Shell, _ f: StompFrame, json: Bool, command: String) throws {
+        errno = 0
         if json && shell.output.format != .json { shell.output.emit(FrameFormatter.json(f).compact) } else { shell.output.frame(f) }
+        if Operator.writeFailed(errno) {
+            throw ShellError("\(command): cannot write to standard output: \(String(cString: strerror(errno))); stopped "
+                             + "without acknowledging what could not be shown")
+        }
     }
 
     /// Before acknowledging what was printed: standard output must still take writes.
@@ -31,7 +37,8 @@ enum DrainCommands {
         req.selector = p.option("--selector")
         req.idle = 10
         let json = p.flag("--json")
-        let r = try ConsumeEngine.run(shell, req, write: { show(shell, $0, json: json) }, commit: stdoutCommit("browse"))
+        let r = try ConsumeEngine.run(shell, req, write: { try show(shell, $0, json: json, command: "browse") },
+                                      commit: stdoutCommit("browse"))
         shell.output.result(text: "browsed \(r.count) \(plural(r.count)) on \(dest) (none consumed)",
                             json: CoreCommands.obj(("browsed", .integer(Int64(r.count))), ("destination", .string(dest))))
     }
@@ -49,7 +56,8 @@ enum DrainCommands {
                                       commit: { try file.sync() })
             try file.close()
         } else {
-            r = try ConsumeEngine.run(shell, req, write: { shell.output.frame($0) }, commit: stdoutCommit("drain"))
+            r = try ConsumeEngine.run(shell, req, write: { try show(shell, $0, json: false, command: "drain") },
+                                      commit: stdoutCommit("drain"))
         }
         let why = r.end == .max ? "reached --max" : "quiet for \(Shell.seconds(req.idle)) s"
         shell.output.result(text: "drained \(r.count) \(plural(r.count)) from \(dest) (\(why))",

@@ -26,14 +26,15 @@ final class OperatorToolsTests: XCTestCase {
         p.standardError = err
         p.standardInput = FileHandle.nullDevice
         try p.run()
-        var o = Data(), e = Data()
+        final class Box: @unchecked Sendable { var data = Data() }
+        let o = Box(), e = Box()
         let g = DispatchGroup()
-        g.enter(); DispatchQueue.global().async { o = out.fileHandleForReading.readDataToEndOfFile(); g.leave() }
-        g.enter(); DispatchQueue.global().async { e = err.fileHandleForReading.readDataToEndOfFile(); g.leave() }
+        g.enter(); DispatchQueue.global().async { o.data = out.fileHandleForReading.readDataToEndOfFile(); g.leave() }
+        g.enter(); DispatchQueue.global().async { e.data = err.fileHandleForReading.readDataToEndOfFile(); g.leave() }
         if g.wait(timeout: .now() + timeout) == .timedOut { p.terminate(); XCTFail("bash timed out: \(script)"); g.wait() }
         p.waitUntilExit()
-        return Stompsh.Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                              stderr: String(decoding: e, as: UTF8.self))
+        return Stompsh.Result(status: p.terminationStatus, stdout: String(decoding: o.data, as: UTF8.self),
+                              stderr: String(decoding: e.data, as: UTF8.self))
     }
 
     /// JSON objects of stdout's lines.
@@ -59,7 +60,7 @@ final class OperatorToolsTests: XCTestCase {
         let path = tempPath("numbered.jsonl")
         var text = ""
         for i in 0..<n { text += "{\"frame\":\"MESSAGE\",\"headers\":{\"x-n\":\"\(i)\"},\"body\":\"body-\(i)\"}\n" }
-        FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         return path
     }
 
@@ -164,6 +165,21 @@ final class OperatorToolsTests: XCTestCase {
         }
     }
 
+    func testDrainToAClosedOrFullStandardOutputAcknowledgesNothing() throws {
+        for (name, url) in Brokers.all() {
+            let q = Brokers.unique("ops-full-\(name)")
+            var r = try run(url, ["bench send \(q) -n 500 --receipts window:64"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            for redirect in [">&-", ">/dev/full"] {
+                r = try bash("HOME=\(Stompsh.tempHome) '\(Stompsh.binary)' \(url) -c 'drain \(q)' \(redirect)", timeout: 60)
+                XCTAssertEqual(r.status, 1, "\(name) \(redirect): \(r.stderr)")
+                XCTAssertTrue(r.stderr.contains("drain: cannot write to standard output"), "\(name) \(redirect): \(r.stderr)")
+                XCTAssertTrue(r.stderr.contains("(after 0 messages; the rest stays on \(q))"), r.stderr)
+            }
+            XCTAssertEqual(try drainCount(url, q), 500, "\(name): nothing was acknowledged into the void")
+        }
+    }
+
     // MARK: move
 
     func testMoveOfTenThousandKilledPartwayThenRunAgainLosesNothing() throws {
@@ -260,7 +276,7 @@ final class OperatorToolsTests: XCTestCase {
                 let h = m.headers.map { "\(jsonString($0.key)):\(jsonString($0.value))" }.joined(separator: ",")
                 text += "{\"frame\":\"MESSAGE\",\"headers\":{\(h)},\"body_base64\":\"\(Data(m.body).base64EncodedString())\"}\n"
             }
-            FileManager.default.createFile(atPath: source, contents: Data(text.utf8))
+            _ = FileManager.default.createFile(atPath: source, contents: Data(text.utf8))
             let d1 = tempPath("d1.jsonl"), d2 = tempPath("d2.jsonl")
             var r = try run(url, ["load \(source) \(q1)", "dump \(q1) \(d1)", "load \(d1) \(q2)", "dump \(q2) \(d2)"])
             XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
@@ -302,7 +318,7 @@ final class OperatorToolsTests: XCTestCase {
                 {"frame":"MESSAGE","headers":{},"body":"four"}
 
                 """
-            FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
             var r = try run(url, ["load \(path) \(q)"])
             XCTAssertEqual(r.status, 1, r.stderr)
             XCTAssertTrue(r.stderr.contains("\(path):4: error:"), r.stderr)
@@ -378,7 +394,7 @@ final class OperatorToolsTests: XCTestCase {
             {"t":0.2,"dir":"out","frame":"SEND","headers":{"destination":"\(q)"},"body":"two"}
 
             """
-        FileManager.default.createFile(atPath: rec, contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: rec, contents: Data(text.utf8))
         var r = try Stompsh.run(["replay", rec, url])
         XCTAssertEqual(r.status, 1, r.stderr)
         XCTAssertTrue(r.stderr.contains("\(rec):2: error:"), r.stderr)
