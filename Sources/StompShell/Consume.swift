@@ -51,7 +51,7 @@ enum ConsumeEngine {
             headers[family.prefetchHeader] = String(min(req.window, req.max ?? req.window))
         }
         if let s = req.selector { headers["selector"] = s }
-        _ = try conn.await(shell, conn.client.subscribe(destination: req.destination, id: id,
+        _ = try conn.waitFor(shell, conn.client.subscribe(destination: req.destination, id: id,
                                                         ack: req.browse ? .auto : .clientIndividual,
                                                         headers: headers, receipt: true),
                            what: "\(req.command) \(req.destination)")

@@ -104,7 +104,7 @@ enum DrainCommands {
         if headers[family.prefetchHeader] == nil { headers[family.prefetchHeader] = String(n) }
         let id = p.option("--id") ?? Operator.makeSubscriptionID("count")
         let counter = CountedSubscription(client: client, id: id, limit: n, family: family)
-        _ = try Operator.await(shell, client.subscribe(destination: dest, id: id, ack: .clientIndividual,
+        _ = try Operator.waitFor(shell, client.subscribe(destination: dest, id: id, ack: .clientIndividual,
                                                         headers: headers, receipt: true), what: "subscribe \(dest)")
         shell.completion.add(.destination, dest)
         shell.output.result(text: "subscribed to \(dest) (id \(id), ack auto, until \(n) \(plural(n)))",

@@ -13,11 +13,14 @@ enum LoadCommand {
         let path = p.arguments[0], dest = p.arguments[1]
         let rate = try Operator.positive(p, "--rate")
         let skipBad = p.flag("--skip-bad")
-        let client = try shell.requireClient()
         let reader = try LineReader(path: path, what: "load")
+        let family = BrokerFamily(server: try shell.requireClient().connectedInfo.server)
+        let conn = try OperatorConnection(shell, what: "load")
+        defer { conn.close(shell) }
+        let client = conn.client
+        try conn.checkTarget(shell, dest, family: family, command: "load")
         let tally = CopyTally()
         let wake = shell.wake
-        let errorsBefore = shell.inbox.errors.count
         let progress = ProgressLine(shell, verb: "loaded")
         var sent = 0, skipped = 0, bad = 0
         var failure: ShellError?
@@ -25,8 +28,7 @@ enum LoadCommand {
 
         func check() {
             if failure == nil, let reason = tally.failure { failure = ShellError("load: sending to \(dest) failed: \(reason)") }
-            if failure == nil, let e = Operator.brokerError(shell, since: errorsBefore) { failure = ShellError("load: broker sent ERROR: \(e)") }
-            if failure == nil, shell.client == nil { failure = ShellError.connection("load: connection lost: \(shell.lostReason ?? "closed")") }
+            if failure == nil { do { try conn.check("load") } catch let e as ShellError { failure = e } catch {} }
             if failure == nil, Interrupt.requested { Interrupt.clear(); failure = ShellError("interrupted") }
         }
 
@@ -84,7 +86,7 @@ enum LoadCommand {
             progress.update(tally.done)
             check()
         }
-        while tally.inFlight > 0, shell.client != nil {
+        while tally.inFlight > 0, conn.closedReason == nil {
             shell.pump(maxWait: 0.1)
             check()
             progress.update(tally.done)

@@ -63,13 +63,14 @@ enum MoveCopyCommands {
         let conn = try OperatorConnection(shell, what: name)
         defer { conn.close(shell) }
         let client = conn.client
+        try conn.checkTarget(shell, dst, family: family, command: name)
         let id = Operator.makeSubscriptionID(name)
         let feed = MessageFeed(client: client, subscriptionID: id, wake: shell.wake)
         defer { feed.stop() }
         var headers = StompHeaders()
         if move { headers[family.prefetchHeader] = String(min(window, limit ?? window)) } else { headers["browser"] = "true" }
         if let selector { headers["selector"] = selector }
-        _ = try conn.await(shell, client.subscribe(destination: src, id: id, ack: move ? .clientIndividual : .auto,
+        _ = try conn.waitFor(shell, client.subscribe(destination: src, id: id, ack: move ? .clientIndividual : .auto,
                                                    headers: headers, receipt: true), what: "\(name) \(src)")
         let tally = CopyTally()
         let wake = shell.wake

@@ -178,6 +178,26 @@ final class OperatorConnection: @unchecked Sendable {
         if let r = closedReason { throw ShellError.connection("\(what): connection lost: \(r)") }
     }
 
+    /// Refuses a target that would take messages and drop them while confirming each with a RECEIPT: a topic or
+    /// an exchange (nobody subscribed or bound: gone), and on RabbitMQ an `/amq/queue/NAME` that does not exist
+    /// (an unroutable publish is confirmed too; measured). The latter is checked by subscribing to it (prefetch 1,
+    /// no ACK) and unsubscribing: a missing queue gets an ERROR; a message delivered meanwhile stays
+    /// unacknowledged until this connection closes, then goes back to the queue.
+    func checkTarget(_ shell: Shell, _ destination: String, family: BrokerFamily, command: String) throws {
+        if destination.hasPrefix("/topic/") || destination.hasPrefix("/exchange/") {
+            throw ShellError("\(command): \(destination) is not a queue: the broker confirms each message sent there "
+                             + "and drops it when nothing is subscribed or bound; give a queue", column: nil, exitStatus: 2)
+        }
+        guard family == .rabbitMQ, destination.hasPrefix("/amq/queue/") else { return }
+        let id = Operator.makeSubscriptionID("check")
+        let feed = MessageFeed(client: client, subscriptionID: id, wake: shell.wake)
+        defer { feed.stop() }
+        _ = try waitFor(shell, client.subscribe(destination: destination, id: id, ack: .clientIndividual,
+                                              headers: ["prefetch-count": "1"], receipt: true),
+                      what: "\(command): \(destination)")
+        _ = try waitFor(shell, client.unsubscribe(id: id, receipt: true), what: "\(command): \(destination)")
+    }
+
     /// DISCONNECT (the broker takes back what was not acknowledged), at most 5 s.
     func close(_ shell: Shell) {
         let wake = shell.wake
@@ -191,7 +211,7 @@ final class OperatorConnection: @unchecked Sendable {
 
     /// Waits for `future` on this connection: fails at once on an ERROR (a refused destination), a lost
     /// connection or Ctrl-C.
-    func await<T>(_ shell: Shell, _ future: EventLoopFuture<T>, what: String, timeout: Double = 30) throws -> T {
+    func waitFor<T>(_ shell: Shell, _ future: EventLoopFuture<T>, what: String, timeout: Double = 30) throws -> T {
         let box = ResultBox<T>()
         let wake = shell.wake
         future.whenComplete { r in box.set(r); wake.signal() }
@@ -227,7 +247,7 @@ enum Operator {
 
     /// Waits for `future` on the session's connection like `waitInterruptibly`, but fails at once with the
     /// broker's ERROR when one arrives meanwhile (a refused destination) or when the connection ends.
-    static func await<T>(_ shell: Shell, _ future: EventLoopFuture<T>, what: String, timeout: Double = 30) throws -> T {
+    static func waitFor<T>(_ shell: Shell, _ future: EventLoopFuture<T>, what: String, timeout: Double = 30) throws -> T {
         let box = ResultBox<T>()
         let wake = shell.wake
         future.whenComplete { r in box.set(r); wake.signal() }

@@ -247,10 +247,30 @@ final class OperatorToolsTests: XCTestCase {
 
     func testARefusedDestinationEndsTheCommandWithTheBrokersReason() throws {
         let url = try Brokers.rabbitmq()
-        let r = try run(url, ["drain /amq/queue/stompsh-ops-missing-\(UUID().uuidString.prefix(6))"], timeout: 30)
-        XCTAssertNotEqual(r.status, 0)
-        XCTAssertTrue(r.stderr.contains("drain"), r.stderr)
-        XCTAssertTrue(r.stderr.lowercased().contains("not_found") || r.stderr.contains("refused") || r.stderr.contains("ERROR"), r.stderr)
+        let missing = "/amq/queue/stompsh-ops-missing-\(UUID().uuidString.prefix(6))"
+        var r = try run(url, ["drain \(missing)"], timeout: 30)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("drain \(missing): broker refused: not_found"), r.stderr)
+        // RabbitMQ confirms a SEND to a missing /amq/queue/ and drops it: move and load check the target first
+        let q = Brokers.unique("ops-refused")
+        let file = numberedFile(3)
+        r = try run(url, ["load \(file) \(q)", "move \(q) \(missing)"], timeout: 30)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("move: \(missing): broker refused: not_found"), r.stderr)
+        r = try run(url, ["load \(file) \(missing)"], timeout: 30)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("load: \(missing): broker refused: not_found"), r.stderr)
+        XCTAssertEqual(try drainCount(url, q), 3, "nothing moved into the void")
+    }
+
+    func testTopicsAreRefusedAsTargets() throws {
+        for (name, url) in Brokers.all() {
+            let q = Brokers.unique("ops-topic-\(name)")
+            let r = try run(url, ["send --receipt \(q) kept", "move \(q) /topic/stompsh-ops-nobody"])
+            XCTAssertEqual(r.status, 2, "\(name): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("/topic/stompsh-ops-nobody is not a queue"), r.stderr)
+            XCTAssertEqual(try drainCount(url, q), 1, name)
+        }
     }
 
     // MARK: dump and load
