@@ -11,11 +11,15 @@ import StompConnection
 public final class FrameRecorder {
     public let path: String
     private let file: LineFile
-    private var outbound: FrameDecoder
-    private var inbound: FrameDecoder
+    /// The version frames are decoded with: 1.0 (no escapes) from a CONNECT until CONNECTED names one.
+    private var version: StompVersion
     private let start: StompInstant
+    private var pendingOut: [UInt8] = []
+    private var pendingIn: [UInt8] = []
     /// Frames written so far.
     public private(set) var frames = 0
+    /// Trace chunks that did not decode (left out).
+    public private(set) var undecodable = 0
     /// Why recording stopped (a write error); nil while it works.
     public private(set) var failure: String?
 
@@ -24,49 +28,51 @@ public final class FrameRecorder {
     public init(path: String, force: Bool, version: StompVersion = .v1_0, what: String = "record") throws {
         file = try LineFile(path: path, force: force, what: what)
         self.path = path
-        outbound = FrameDecoder(version: version)
-        inbound = FrameDecoder(version: version)
+        self.version = version
         start = .now()
     }
 
-    /// Records the frames in `bytes` (one direction's wire bytes, any chunking).
+    /// Records the frames in `bytes`: one trace chunk (whole frames: the client traces frame by frame) of one
+    /// direction. Each chunk is decoded on its own (a frame cut short waits for the next chunk), so chunks of
+    /// several connections (the session's and an operator command's) may interleave, and one that does not
+    /// decode loses only itself.
     public func record(outbound isOut: Bool, _ bytes: [UInt8], at instant: StompInstant) {
         guard failure == nil, instant >= start else { return }
         let t = Double(instant.nanoseconds(since: start)) / 1e9
-        var frames: [StompFrame] = []
-        if isOut { collect(&outbound, bytes, into: &frames) } else { collect(&inbound, bytes, into: &frames) }
-        for var f in frames {
+        var decoder = FrameDecoder(version: version)
+        let input = (isOut ? pendingOut : pendingIn) + bytes
+        decoder.append(input)
+        var boundary = 0   // where the frame being decoded began
+        while true {
+            defer { boundary = decoder.streamOffset }
+            let event: FrameDecoderEvent?
+            do { event = try decoder.next() } catch {
+                undecodable += 1
+                if isOut { pendingOut = [] } else { pendingIn = [] }
+                return
+            }
+            guard let event else {
+                // a frame cut across chunks (not what the client's trace gives): kept for the next chunk
+                let rest = Array(input[min(boundary, input.count)...])
+                if isOut { pendingOut = rest } else { pendingIn = rest }
+                return
+            }
+            guard case .frame(var f) = event else { continue }
             switch f.command {
             case .connect, .stomp:
-                // a new link: both streams start afresh, unescaped until CONNECTED names the version
-                outbound = FrameDecoder(version: .v1_0)
-                inbound = FrameDecoder(version: .v1_0)
+                // a new link: unescaped until CONNECTED names the version
+                version = .v1_0
                 if f.headers["passcode"] != nil { f.headers["passcode"] = StompURL.passcodeMask }
             case .connected:
-                let v = StompVersion(rawValue: f.headers["version"] ?? "1.0") ?? .v1_0
-                outbound.version = v
-                inbound.version = v
+                version = StompVersion(rawValue: f.headers["version"] ?? "1.0") ?? .v1_0
+                decoder.version = version
             default: break
             }
             do {
                 try file.writeLine(MessageLine(frame: f, t: t, direction: isOut ? "out" : "in").encoded)
-                self.frames += 1
+                frames += 1
             } catch {
                 failure = "\(error)"
-                return
-            }
-        }
-    }
-
-    private func collect(_ decoder: inout FrameDecoder, _ bytes: [UInt8], into frames: inout [StompFrame]) {
-        decoder.append(bytes)
-        while true {
-            do {
-                guard let event = try decoder.next() else { return }
-                if case .frame(let f) = event { frames.append(f) }
-            } catch {
-                // what the client itself refused; start again at the next chunk
-                decoder = FrameDecoder(version: decoder.version)
                 return
             }
         }
@@ -98,6 +104,7 @@ enum RecordCommand {
             shell.processEvents()
             shell.recorder = nil
             try r.close()
+            if r.undecodable > 0 { shell.output.warning("record: \(r.undecodable) traced chunk(s) did not decode and are not in \(r.path)") }
             shell.output.result(text: "recorded \(r.frames) frame\(r.frames == 1 ? "" : "s") to \(r.path)",
                                 json: CoreCommands.obj(("recorded", .integer(Int64(r.frames))), ("file", .string(r.path))))
         default:

@@ -106,6 +106,22 @@ final class OperatorToolsUnitTests: XCTestCase {
         XCTAssertFalse(try String(contentsOfFile: path, encoding: .utf8).contains("s3cret"))
     }
 
+    func testRecorderDecodesEachChunkOnItsOwnSoInterleavedConnectionsAndABadChunkLoseNothingElse() throws {
+        let path = tempPath("rec2.jsonl")
+        let rec = try FrameRecorder(path: path, force: false, version: .v1_2)
+        let t0 = StompInstant.now()
+        rec.record(outbound: false, Array("MESSAGE\nsubscription:s1\nx:a\\cb\n\none\0".utf8), at: t0)
+        rec.record(outbound: false, Array("NOT A FRAME\n\n\0".utf8), at: t0)   // e.g. a peer's garbage
+        rec.record(outbound: false, Array("MESSAGE\nsubscription:s2\n\ntwo\0\n".utf8), at: t0)
+        rec.record(outbound: false, Array("\n".utf8), at: t0)
+        rec.record(outbound: false, Array("MESSAGE\nsubscription:s1\n\nthree\0".utf8), at: t0)
+        try rec.close()
+        XCTAssertEqual(rec.undecodable, 1)
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { try MessageLine.parse(Array($0.utf8))! }
+        XCTAssertEqual(lines.map { String(decoding: $0.frame.body, as: UTF8.self) }, ["one", "two", "three"])
+        XCTAssertEqual(lines[0].frame.headers["x"], "a:b")
+    }
+
     func testFilesAreRefusedBeforeAnythingHappens() throws {
         let path = tempPath("exists.jsonl")
         FileManager.default.createFile(atPath: path, contents: Data("x\n".utf8))
