@@ -88,7 +88,35 @@ final class OperatorToolsTests: XCTestCase {
         XCTAssertEqual(all.filter { $0["frame"] as? String == "MESSAGE" }.count, 5, r.stdout)
         XCTAssertFalse(r.stdout.contains("browser\":\"end"), r.stdout)
         XCTAssertEqual(all.first { $0["browsed"] != nil }?["browsed"] as? Int, 5)
-        XCTAssertEqual(try drainCount(url, q), 5, "browse consumed nothing")
+        // dump --browse and copy leave the queue as it is too
+        let out = tempPath("browsed.jsonl")
+        r = try run(url, ["dump \(q) \(out) --browse", "copy \(q) \(q).copy"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try bodies(ofDump: out), ["m-1", "m-2", "m-3", "m-4", "m-5"])
+        XCTAssertTrue(r.stdout.contains("copied 5 messages from \(q) to \(q).copy"), r.stdout)
+        XCTAssertEqual(try drainCount(url, "\(q).copy"), 5)
+        XCTAssertEqual(try drainCount(url, q), 5, "browse, dump --browse and copy consumed nothing")
+    }
+
+    func testProgressShowsOnATerminalOnlyAndNotWithQuiet() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no script(1)") }
+        let url = Brokers.sandbox
+        let q = Brokers.unique("ops-progress")
+        var r = try run(url, ["bench send \(q) -n 3000 --receipts window:64"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let bin = "HOME=\(Stompsh.tempHome) '\(Stompsh.binary)' \(url)"
+        // stderr on a pseudo-terminal (script(1)): the progress line, redrawn with CR, cleared at the end
+        r = try bash("script -qec \"\(bin) -c 'move \(q) \(q).b --idle 0.5'\" /dev/null", timeout: 120)
+        XCTAssertEqual(r.status, 0, r.stdout)
+        XCTAssertTrue(r.stdout.contains("\r\u{1B}[Kmoved "), "progress on a terminal: \(r.stdout.prefix(300))")
+        XCTAssertTrue(r.stdout.contains(" msg/s "), r.stdout)
+        // piped, and with -q on a terminal: none
+        r = try bash("\(bin) -c 'move \(q).b \(q) --idle 0.5'", timeout: 120)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertFalse(r.stderr.contains("msg/s"), r.stderr)
+        r = try bash("script -qec \"\(bin) -q -c 'move \(q) \(q).b --idle 0.5'\" /dev/null", timeout: 120)
+        XCTAssertFalse(r.stdout.contains("msg/s"), r.stdout)
+        XCTAssertEqual(try drainCount(url, "\(q).b"), 3000)
     }
 
     func testBrowseIsRefusedWhereTheBrokerCannotBrowseAndConsumesNothing() throws {
