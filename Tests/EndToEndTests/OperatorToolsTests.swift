@@ -265,6 +265,14 @@ final class OperatorToolsTests: XCTestCase {
             if name == "activemq" {
                 XCTAssertEqual(r.status, 0, r.stderr)
                 XCTAssertTrue(r.stdout.contains("moved 0 messages"), r.stdout)
+                // a selector that matches moves only its messages
+                r = try run(url, ["send --receipt \(q) -H kind:x one", "send --receipt \(q) -H kind:y two",
+                                  "move \(q) \(q).x --selector \"kind = 'x'\""])
+                XCTAssertEqual(r.status, 0, r.stderr)
+                XCTAssertTrue(r.stdout.contains("moved 1 message from"), r.stdout)
+                XCTAssertEqual(try drainCount(url, "\(q).x"), 1)
+                XCTAssertEqual(try drainCount(url, q), 2, "x and two stay")
+                continue
             } else {
                 XCTAssertEqual(r.status, 2, r.stderr)
                 XCTAssertTrue(r.stderr.contains("has no message selectors"), r.stderr)
