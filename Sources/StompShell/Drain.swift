@@ -127,7 +127,7 @@ enum DrainCommands {
         shell.processEvents()
         while true {
             var took = false
-            while shell.inbox.consume(on: filter) != nil { got += 1; took = true }
+            while shell.inbox.consumeArrival(on: filter) { got += 1; took = true }
             if took { last = Date() }
             let quiet = Date().timeIntervalSince(last)
             if quiet >= idle { break }

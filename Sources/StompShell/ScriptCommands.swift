@@ -19,7 +19,8 @@ public enum ScriptCommands {
                   OptionSpec("--idle", value: .duration, valueName: "SECONDS",
                              help: "instead of N: until no message arrived for SECONDS (--timeout only if given)")],
         summary: "wait until N more messages arrived (fails on timeout)",
-        help: "Consumes N received messages not yet consumed by wait/expect (those that arrived before the wait count).",
+        help: "Consumes N received messages not yet consumed by wait/expect (those that arrived before the wait count; "
+            + "all that arrived count, also those no longer kept for expect; a browser's end marker is no message).",
         run: { shell, p in
             if p.option("--idle") != nil {
                 if p.argument(0) != nil { throw ShellError("give N or --idle, not both", column: p.column(ofArgument: 0), exitStatus: 2) }
@@ -31,7 +32,7 @@ public enum ScriptCommands {
             let filter = p.option("--on")
             var got = 0
             let ok = try shell.waitUntil(timeout: timeout, failingOnLoss: "wait") {
-                while got < n, shell.inbox.consume(on: filter) != nil { got += 1 }
+                while got < n, shell.inbox.consumeArrival(on: filter) { got += 1 }
                 return got >= n
             }
             if !ok {
@@ -120,7 +121,10 @@ public enum ScriptCommands {
             let ok = try shell.waitUntil(timeout: timeout) { !shell.inbox.errors.isEmpty }
             guard ok else { throw ShellError("expect-error: no ERROR within \(Shell.seconds(timeout)) s") }
             let f = shell.inbox.errors.removeFirst()
-            if shell.inbox.errors.isEmpty { shell.lostReason = shell.client == nil ? "broker sent ERROR (expected)" : nil }
+            if shell.inbox.errors.isEmpty {
+                shell.lostReason = shell.client == nil ? "broker sent ERROR (expected)" : nil
+                shell.lostForGood = false
+            }
             let message = f.headers["message"] ?? ""
             let text = message + "\n" + String(decoding: f.body, as: UTF8.self)
             if let m = p.option("--message"), !message.contains(m) {
