@@ -220,6 +220,8 @@ func runCommand<Command: ParsableCommand>(_: Command.Type, _ arguments: [String]
 let argv = Array(CommandLine.arguments.dropFirst())
 if argv.first == "broker" {
     runCommand(BrokerCommand.self, Array(argv.dropFirst()))
+} else if argv.first == "probe" {
+    runCommand(ProbeCommand.self, Array(argv.dropFirst()))
 } else {
     runCommand(Stompsh.self, nil)
 }
