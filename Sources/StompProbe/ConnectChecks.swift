@@ -111,8 +111,7 @@ enum ConnectChecks {
     }
 
     static func idle(_ ctx: ProbeContext) throws -> ProbeOutcome {
-        let link: ProbeLink
-        do { link = try ctx.transport.open(timeout: ctx.timeout) } catch { throw ProbeInconclusive("\(error)") }
+        guard let link = ctx.openLink() else { throw ProbeInconclusive("cannot connect") }
         defer { link.close() }
         let start = ProbeClock.now()
         let deadline = ProbeClock.after(seconds: ctx.options.idleWindow)

@@ -13,7 +13,7 @@ public enum ProbeCardRenderer {
         if let s = report.server { out += " (server: \(s))" }
         out += "\n"
         if report.unreachable {
-            out += "cannot connect: \(report.results.first?.observed ?? "no checks selected")\n"
+            out += "the probe could not start: \(report.results.first?.observed ?? "no checks selected")\n"
         }
         var group: ProbeGroup?
         for r in report.results {

@@ -80,12 +80,26 @@ public final class ProbeContext: @unchecked Sendable {
         return "\(base)-\(counter)"
     }
 
+    private var lastOpenError: String?
+
+    /// A new link; a refused or failed TCP/TLS connect is tried twice more (100 ms, 300 ms later) before the check
+    /// gives up: a busy broker's accept queue can overflow for a moment.
+    func openLink() -> ProbeLink? {
+        for delay in [0.0, 0.1, 0.3] {
+            if delay > 0 {
+                evidence.remark("connect failed (\(lastOpenError ?? "")); again in \(Int(delay * 1000)) ms")
+                Thread.sleep(forTimeInterval: delay)
+            }
+            do { return try transport.open(timeout: timeout) } catch { lastOpenError = "\(error)" }
+        }
+        return nil
+    }
+
     /// Opens a connection and sends CONNECT (or STOMP); waits for CONNECTED or ERROR.
     public func connect(versions: [StompVersion]? = [.v1_0, .v1_1, .v1_2], heartBeat: String? = "0,0",
                         host: String?? = .none, login: String?? = .none, passcode: String?? = .none,
                         extra: [(String, String)] = [], label: String? = nil) -> ConnectAttempt {
-        let link: ProbeLink
-        do { link = try transport.open(timeout: timeout) } catch { return .failed("\(error)") }
+        guard let link = openLink() else { return .failed(lastOpenError ?? "cannot connect") }
         lock.lock()
         let name = label ?? "c\(connections.count + 1)"
         let conn = ProbeConnection(link: link, evidence: evidence, label: name)
@@ -127,7 +141,7 @@ public final class ProbeContext: @unchecked Sendable {
         switch connect(versions: versions, heartBeat: heartBeat) {
         case .connected(let c, _): return c
         case .refused(_, let f): throw ProbeInconclusive("CONNECT refused: \(f.headers["message"] ?? "ERROR")")
-        case .failed(let why): throw ProbeInconclusive("cannot connect: \(why)")
+        case .failed(let why): throw ProbeInconclusive(why)
         }
     }
 

@@ -39,6 +39,11 @@ public struct SocketTransport: ProbeTransport {
             }
         do {
             link.channel = try bootstrap.connect(host: url.host, port: url.port).wait()
+        } catch let e as NIOConnectionError {
+            let reasons = e.connectionErrors.map { f -> String in
+                (f.error as? IOError).map { String(cString: strerror($0.errnoCode)).lowercased() } ?? "\(f.error)"
+            } + (e.dnsAError.map { ["\($0)"] } ?? [])
+            throw ProbeConnectError("cannot connect to \(url.hostAndPort): \(reasons.isEmpty ? "\(e)" : reasons.joined(separator: "; "))")
         } catch {
             throw ProbeConnectError("cannot connect to \(url.hostAndPort): \(error)")
         }

@@ -138,7 +138,7 @@ struct ProbeCommand: ParsableCommand {
         try write(text)
         if reports.contains(where: \.unreachable) {
             for r in reports where r.unreachable {
-                FileHandle.standardError.write(Data("stompsh probe: cannot connect to \(r.url): \(r.results.first?.observed ?? "")\n".utf8))
+                FileHandle.standardError.write(Data("stompsh probe: \(r.url): \(r.results.first?.observed ?? "cannot connect")\n".utf8))
             }
             throw ExitCode(3)
         }

@@ -49,7 +49,7 @@ final class ProbeCommandTests: XCTestCase {
         XCTAssertEqual(r.status, 3, r.stderr)
         XCTAssertTrue(r.stdout.contains("cannot connect"), r.stdout)
         XCTAssertTrue(r.stdout.contains("could not tell"), r.stdout)
-        XCTAssertTrue(r.stderr.contains("stompsh probe: cannot connect to stomp://127.0.0.1:1"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("stompsh probe: stomp://127.0.0.1:1: cannot connect to 127.0.0.1:1: "), r.stderr)
     }
 
     func testUsageErrorsExit2() throws {
