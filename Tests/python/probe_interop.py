@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Drives a broker with stomp.py (STOMP 1.0, 1.1 and 1.2 connections) through some of `stompsh probe`'s checks and
 prints one JSON object {check id: key observation}, in the probe card's words, so that a client nobody here wrote can
-be compared with the card (Tests/StompProbeTests/InteropTests.swift).
+be compared with the card (Tests/StompProbeTests/ProbeStompPyTests.swift).
 
     probe_interop.py HOST PORT [LOGIN PASSCODE]
 """
@@ -63,7 +63,10 @@ def connect(version):
 
 def close(conn):
     try:
-        conn.transport.stop()
+        if conn.is_connected():
+            conn.disconnect()
+        else:
+            conn.transport.disconnect_socket()
     except Exception:
         pass
 

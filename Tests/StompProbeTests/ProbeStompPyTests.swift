@@ -8,7 +8,7 @@ import StompProbe
 import StompTestSupport
 import XCTest
 
-final class InteropTests: XCTestCase {
+final class ProbeStompPyTests: XCTestCase {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("python/probe_interop.py").path
 
@@ -26,9 +26,18 @@ final class InteropTests: XCTestCase {
         throw XCTSkip("python3 with stomp.py not available (pip install stomp.py)")
     }
 
-    func testStompPyAgreesWithTheSandboxCard() throws {
+    func testStompPyAgreesWithTheSandboxCard() throws { try agree(try StompURL(parsing: SandboxFixture.url)) }
+
+    func testStompPyAgreesWithTheActiveMQCard() throws {
+        guard let u = ProcessInfo.processInfo.environment["STOMPSH_TEST_ACTIVEMQ"], !u.isEmpty else {
+            if ProcessInfo.processInfo.environment["STOMPSH_REQUIRE_BROKERS"] == "1" { XCTFail("STOMPSH_TEST_ACTIVEMQ not set") }
+            throw XCTSkip("STOMPSH_TEST_ACTIVEMQ not set")
+        }
+        try agree(try StompURL(parsing: u))
+    }
+
+    func agree(_ url: StompURL) throws {
         let python = try python()
-        let url = try StompURL(parsing: SandboxFixture.url)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = [python, Self.script, url.host, String(url.port)]
