@@ -77,15 +77,17 @@ enum ErrorChecks {
     static func judge(_ answer: ErrorAnswer, mustError: Bool) -> ProbeOutcome {
         switch answer {
         case .error(let headers, let open):
-            let names = headers.filter { $0 != "content-length" && $0 != "content-type" }
-            let listed = names.isEmpty ? "no headers" : names.joined(separator: ",")
+            // The key names the headers beyond message and the body's own (receipt-id, version ...).
+            let extra = headers.filter { !["message", "content-length", "content-type"].contains($0) }
+            let error = (["ERROR"] + extra).joined(separator: "+")
+            let listed = headers.isEmpty ? "no headers" : headers.joined(separator: ",")
             switch open {
             case true?:
-                return ProbeOutcome(.deviates, "ERROR (\(listed)); the connection stays open", key: "ERROR(\(listed)), stays open")
+                return ProbeOutcome(.deviates, "ERROR (\(listed)); the connection stays open", key: "\(error), stays open")
             case false?:
-                return ProbeOutcome(.conforms, "ERROR (\(listed)), then the connection closed", key: "ERROR(\(listed)), closed")
+                return ProbeOutcome(.conforms, "ERROR (\(listed)), then the connection closed", key: "\(error), closed")
             case nil:
-                return ProbeOutcome(.couldNotTell, "ERROR (\(listed)); afterwards neither RECEIPT nor close", key: "ERROR(\(listed))")
+                return ProbeOutcome(.couldNotTell, "ERROR (\(listed)); afterwards neither RECEIPT nor close", key: error)
             }
         case .receipt:
             return mustError ? ProbeOutcome(.deviates, "accepted with a RECEIPT", key: "RECEIPT")

@@ -33,7 +33,7 @@ public enum ProbeCardRenderer {
     }
 
     /// Several cards side by side: one row per check, `*` where the brokers differ (verdict or key observation).
-    public static func comparison(_ reports: [ProbeReport], width: Int = 34) -> String {
+    public static func comparison(_ reports: [ProbeReport], width: Int = 42) -> String {
         var ids: [String] = []
         for r in reports { for row in r.results where !ids.contains(row.id) { ids.append(row.id) } }
         let idCol = max(28, (ids.map(\.count).max() ?? 0) + 2)

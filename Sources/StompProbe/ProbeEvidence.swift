@@ -31,7 +31,7 @@ public final class ProbeEvidence: @unchecked Sendable {
     /// `COMMAND name:value ... (N-byte body "...")`, header values and body trimmed.
     static func summary(of frame: StompFrame) -> String {
         var s = frame.command.rawValue
-        for (n, v) in frame.headers.pairs { s += " \(trim(n, 40)):\(trim(v, 60))" }
+        for (n, v) in frame.headers.pairs { s += " \(trim(n, 40)):\(n == "passcode" ? "****" : trim(v, 60))" }
         if !frame.body.isEmpty {
             let text = frame.body.prefix(40).map { b -> String in
                 (0x20..<0x7F).contains(b) ? String(UnicodeScalar(b)) : (b == 0x0A ? "\\n" : String(format: "\\x%02x", b))

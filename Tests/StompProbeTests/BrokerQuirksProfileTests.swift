@@ -12,7 +12,7 @@ final class BrokerQuirksProfileTests: XCTestCase {
         R.row("connect.heart-beat-timing", .deviates, key: "first beat late, beats on time"),
         R.row("framing.repeated-header", .conforms, key: "first kept"),
         R.row("framing.largest-frame", .conforms, key: "largest 64 MiB"),
-        R.row("errors.unknown-ack-id", .deviates, key: "ERROR(message), stays open"),
+        R.row("errors.unknown-ack-id", .deviates, key: "ERROR+receipt-id, stays open"),
         R.row("reply.temp-queue-subscribe", .conforms, key: "accepted"),
         R.row("reply.without-subscribe", .notSupported, key: "reply lost"),
         R.row("reply.with-subscribe", .conforms, key: "reply arrives"),

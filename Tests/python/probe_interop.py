@@ -169,7 +169,7 @@ def error_case(out, check, version, cmd, headers, prepare=None):
     conn.send_frame(cmd, dict(headers, receipt="error-check"))
     rec.wait(lambda: rec.errors or "error-check" in rec.receipts or rec.disconnected)
     if rec.errors:
-        names = [n for n in rec.errors[0].headers if n not in ("content-length", "content-type")]
+        names = [n for n in rec.errors[0].headers if n not in ("message", "content-length", "content-type")]
         time.sleep(0.3)
         if rec.disconnected:
             state = "closed"
@@ -180,7 +180,7 @@ def error_case(out, check, version, cmd, headers, prepare=None):
             except Exception:
                 pass
             state = "stays open" if "open-check" in rec.receipts else "closed"
-        out["errors." + check] = "ERROR(%s), %s" % (",".join(names) or "no headers", state)
+        out["errors." + check] = "%s, %s" % ("+".join(["ERROR"] + names), state)
     elif "error-check" in rec.receipts:
         out["errors." + check] = "RECEIPT"
     elif rec.disconnected:
