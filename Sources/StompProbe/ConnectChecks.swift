@@ -116,8 +116,10 @@ enum ConnectChecks {
         let start = ProbeClock.now()
         let deadline = ProbeClock.after(seconds: ctx.options.idleWindow)
         while true {
-            switch link.read(deadline: deadline) {
+            if ctx.cancellation.isCancelled { throw ProbeInconclusive("interrupted") }
+            switch link.read(deadline: min(deadline, ProbeClock.after(seconds: 0.2))) {
             case .bytes: continue
+            case .timeout where ProbeClock.now() < deadline: continue
             case .closed:
                 let s = ProbeClock.seconds(since: start)
                 ctx.evidence.remark(String(format: "closed by the broker after %.1f s", s))

@@ -45,6 +45,8 @@ public final class ProbeContext: @unchecked Sendable {
     /// The CONNECTED `server` header of the run's first connection.
     public let server: String?
     let registry: DestinationRegistry
+    /// Set by the prober: long waits give up early when it is cancelled.
+    var cancellation = ProbeCancellation()
     private let lock = NSLock()
     private var connections: [ProbeConnection] = []
     private var counter = 0

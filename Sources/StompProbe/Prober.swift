@@ -25,6 +25,15 @@ public struct ProbeOptions: Sendable {
     public init() {}
 }
 
+/// Asks a running probe to stop (Ctrl-C): checks not yet started are marked, the queues are still drained.
+public final class ProbeCancellation: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancelled = false
+    public init() {}
+    public func cancel() { lock.lock(); cancelled = true; lock.unlock() }
+    public var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
+}
+
 /// Probes one broker.
 public final class Prober: @unchecked Sendable {
     let transport: ProbeTransport
@@ -32,10 +41,12 @@ public final class Prober: @unchecked Sendable {
     let options: ProbeOptions
     let displayURL: String
     let checks: [ProbeCheck]
+    let cancellation: ProbeCancellation
 
     public init(transport: ProbeTransport, target: ProbeTarget, options: ProbeOptions, displayURL: String,
-                checks: [ProbeCheck] = ProbeChecks.all) {
+                checks: [ProbeCheck] = ProbeChecks.all, cancellation: ProbeCancellation = ProbeCancellation()) {
         self.transport = transport; self.target = target; self.options = options; self.displayURL = displayURL
+        self.cancellation = cancellation
         self.checks = options.groups.isEmpty ? checks : checks.filter { options.groups.contains($0.group) }
     }
 
@@ -81,6 +92,11 @@ public final class Prober: @unchecked Sendable {
             thread.start()
         }
         for (i, check) in checks.enumerated() where !check.background {
+            if cancellation.isCancelled {
+                results[i] = ProbeCheckResult(id: check.id, group: check.group, name: check.title, spec: check.spec,
+                                              observed: "interrupted before it ran", key: nil, verdict: .couldNotTell, timing: check.timing)
+                continue
+            }
             results[i] = runOne(check, prefix: prefix, server: server, registry: registry)
         }
         group.wait()
@@ -91,6 +107,7 @@ public final class Prober: @unchecked Sendable {
 
     func runOne(_ check: ProbeCheck, prefix: String, server: String?, registry: DestinationRegistry) -> ProbeCheckResult {
         let ctx = ProbeContext(transport: transport, target: target, prefix: prefix, options: options, server: server, registry: registry)
+        ctx.cancellation = cancellation
         let t0 = ProbeClock.now()
         let outcome: ProbeOutcome
         do {

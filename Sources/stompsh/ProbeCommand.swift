@@ -109,10 +109,21 @@ struct ProbeCommand: ParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
         let urls = compare.isEmpty ? [url ?? "stomp://localhost:61613"] : compare
+        // Ctrl-C / SIGTERM: the running check ends, the rest are marked, the queues drained, the card printed (130).
+        let cancellation = ProbeCancellation()
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { cancellation.cancel() }
+            source.resume()
+            sources.append(source)
+        }
+        defer { sources.forEach { $0.cancel() } }
         var reports: [ProbeReport] = []
         for u in urls {
             let parsed = try StompURL(parsing: u)
-            reports.append(probe(parsed, options: options, group: group))
+            reports.append(probe(parsed, options: options, group: group, cancellation: cancellation))
         }
         var text: String
         if json {
@@ -142,17 +153,22 @@ struct ProbeCommand: ParsableCommand {
             }
             throw ExitCode(3)
         }
+        if cancellation.isCancelled {
+            FileHandle.standardError.write(Data("stompsh probe: interrupted; the card above is partial\n".utf8))
+            throw ExitCode(130)
+        }
         if strict, reports.contains(where: \.hasDeviations) { throw ExitCode(1) }
     }
 
-    func probe(_ url: StompURL, options: ProbeOptions, group: MultiThreadedEventLoopGroup) -> ProbeReport {
+    func probe(_ url: StompURL, options: ProbeOptions, group: MultiThreadedEventLoopGroup, cancellation: ProbeCancellation) -> ProbeReport {
         let env = ProcessInfo.processInfo.environment
         var target = ProbeTarget(host: vhost ?? url.vhost ?? "/", hostName: url.host)
         target.login = login ?? url.login ?? env["STOMP_LOGIN"]
         target.passcode = passcodeEnv.flatMap { env[$0] } ?? url.passcode ?? env["STOMP_PASSCODE"]
         let tls = TLSOptions(caFile: cafile, certificateFile: cert, keyFile: key, insecure: insecure)
         let transport = SocketTransport(url: url, tls: tls, group: group)
-        return Prober(transport: transport, target: target, options: options, displayURL: url.description).run()
+        return Prober(transport: transport, target: target, options: options, displayURL: url.description,
+                      cancellation: cancellation).run()
     }
 
     /// Writes the card; a failing stdout (closed pipe, full disk) ends the command loudly with status 1.

@@ -81,6 +81,25 @@ final class ProbeCommandTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("cannot write the report"), r.stderr)
     }
 
+    func testCtrlCEndsWithAPartialCardAndStatus130() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = ["probe", SandboxFixture.url]
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        kill(p.processIdentifier, SIGINT)
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130, errText)
+        XCTAssertTrue(text.contains("interrupted before it ran"), text)
+        XCTAssertTrue(text.contains("59 checks:"), text)
+        XCTAssertTrue(errText.contains("interrupted; the card above is partial"), errText)
+    }
+
     func testStrictExits1WhenACheckDeviates() throws {
         guard let url = ProcessInfo.processInfo.environment["STOMPSH_TEST_ACTIVEMQ"], !url.isEmpty else {
             throw XCTSkip("STOMPSH_TEST_ACTIVEMQ not set")
