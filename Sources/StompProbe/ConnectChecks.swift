@@ -127,7 +127,7 @@ enum ConnectChecks {
             case .timeout:
                 let s = ctx.options.idleWindow
                 ctx.evidence.remark(String(format: "still open after %.0f s", s))
-                return ProbeOutcome(.couldNotTell, String(format: "still open after %.0f s (the probe waits no longer)", s), key: "open")
+                return ProbeOutcome(.couldNotTell, String(format: "still open after %.0f s (the probe waits no longer: --idle-wait)", s), key: "open")
             }
         }
     }

@@ -36,6 +36,10 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds to wait for each answer the broker owes (default 2).", valueName: "seconds"))
     var timeout: Double = 2
 
+    @Option(help: ArgumentHelp("Seconds the idle-socket check waits for the broker to drop a connection that never sends CONNECT (default 12).",
+                               valueName: "seconds"))
+    var idleWait: Double = 12
+
     @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Show the frames each check exchanged (trimmed).")
     var verbose = false
 
@@ -73,6 +77,9 @@ struct ProbeCommand: ParsableCommand {
         guard timeout.isFinite, timeout > 0, timeout <= 60 else {
             throw ValidationError("--timeout: expected seconds above 0 and at most 60, got \(timeout)")
         }
+        guard idleWait.isFinite, idleWait > 0, idleWait <= 600 else {
+            throw ValidationError("--idle-wait: expected seconds above 0 and at most 600, got \(idleWait)")
+        }
         if let only { do { _ = try ProbeGroup.parseList(only) } catch { throw ValidationError("--only: \(error)") } }
         if !compare.isEmpty, url != nil { compare.insert(url!, at: 0); url = nil }
         if !compare.isEmpty, compare.count < 2 { throw ValidationError("--compare: give at least two URLs") }
@@ -105,6 +112,7 @@ struct ProbeCommand: ParsableCommand {
         }
         var options = ProbeOptions()
         options.timeout = timeout
+        options.idleWindow = idleWait
         options.groups = try only.map(ProbeGroup.parseList) ?? []
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
