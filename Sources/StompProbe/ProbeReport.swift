@@ -14,10 +14,26 @@ public struct ProbeReport: Sendable, Codable, Equatable {
     public var prefix: String
     public var seconds: Double
     public var results: [ProbeCheckResult]
+    /// The private queues the checks used (drained at the end of the run).
+    public var queues: [String]
 
-    public init(url: String, server: String?, unreachable: Bool, prefix: String, seconds: Double, results: [ProbeCheckResult]) {
+    public init(url: String, server: String?, unreachable: Bool, prefix: String, seconds: Double, results: [ProbeCheckResult],
+                queues: [String] = []) {
         self.url = url; self.server = server; self.unreachable = unreachable; self.prefix = prefix
-        self.seconds = seconds; self.results = results
+        self.seconds = seconds; self.results = results; self.queues = queues
+    }
+
+    enum CodingKeys: String, CodingKey { case url, server, unreachable, prefix, seconds, results, queues }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        url = try c.decode(String.self, forKey: .url)
+        server = try c.decodeIfPresent(String.self, forKey: .server)
+        unreachable = try c.decodeIfPresent(Bool.self, forKey: .unreachable) ?? false
+        prefix = try c.decode(String.self, forKey: .prefix)
+        seconds = try c.decodeIfPresent(Double.self, forKey: .seconds) ?? 0
+        results = try c.decode([ProbeCheckResult].self, forKey: .results)
+        queues = try c.decodeIfPresent([String].self, forKey: .queues) ?? []
     }
 
     /// How many rows got each verdict.

@@ -102,7 +102,7 @@ public final class Prober: @unchecked Sendable {
         group.wait()
         drain(registry.all, prefix: prefix, server: server, registry: registry)
         return ProbeReport(url: displayURL, server: server, unreachable: false, prefix: prefix,
-                           seconds: ProbeClock.seconds(since: start), results: results.all)
+                           seconds: ProbeClock.seconds(since: start), results: results.all, queues: registry.all)
     }
 
     func runOne(_ check: ProbeCheck, prefix: String, server: String?, registry: DestinationRegistry) -> ProbeCheckResult {

@@ -7,7 +7,7 @@
 import Foundation
 import NIOPosix
 import StompConnection
-import StompProbe
+@testable import StompProbe
 import StompTestSupport
 import XCTest
 
@@ -68,6 +68,25 @@ final class ConformanceTests: XCTestCase {
             XCTFail("\(name)'s card changed (- expected, + now); if intended: STOMPSH_UPDATE_CONFORMANCE=1 swift test --filter ConformanceTests\n"
                     + diff.joined(separator: "\n") + "\nobserved:\n" + rows, file: file, line: line)
         }
+    }
+
+    /// Nothing the probe sent is left on the queues it used.
+    func testTheQueuesAreDrained() throws {
+        let url = try url("STOMPSH_TEST_ACTIVEMQ")
+        var options = ProbeOptions()
+        options.groups = [.delivery, .transactions, .extras]
+        let target = ProbeTarget(login: "guest", passcode: "guest", host: "/", hostName: url.host)
+        let transport = SocketTransport(url: url, group: Self.group)
+        let report = Prober(transport: transport, target: target, options: options, displayURL: url.description).run()
+        XCTAssertGreaterThan(report.queues.count, 10, "\(report.queues)")
+        XCTAssertTrue(report.queues.allSatisfy { $0.hasPrefix("/queue/\(report.prefix).") }, "\(report.queues)")
+        let ctx = ProbeContext(transport: transport, target: target, prefix: report.prefix, options: options, server: report.server,
+                               registry: DestinationRegistry())
+        defer { ctx.closeAll() }
+        let c = try ctx.open()
+        for q in report.queues { try ctx.subscribe(c, q) }
+        let left = c.messages(nil, count: 100, seconds: 0.5).messages
+        XCTAssertEqual(left.map { $0.headers["destination"] ?? "?" }, [], "messages left behind")
     }
 
     func testActiveMQCard() throws { try check("activemq", try url("STOMPSH_TEST_ACTIVEMQ")) }
