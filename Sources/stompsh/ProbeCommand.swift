@@ -148,13 +148,13 @@ struct ProbeCommand: ParsableCommand {
             text = ProbeCardRenderer.comparison(reports)
             if verbose { text += reports.map { "\n" + ProbeCardRenderer.text($0, verbose: true) }.joined() }
         }
+        try write(text)
         if let p = profile, let report = reports.first, !report.unreachable {
             do { try BrokerQuirksProfile(report: report).jsonData().write(to: URL(fileURLWithPath: p)) } catch {
                 FileHandle.standardError.write(Data("stompsh probe: cannot write the profile '\(p)': \(error.localizedDescription)\n".utf8))
                 throw ExitCode(1)
             }
         }
-        try write(text)
         if reports.contains(where: \.unreachable) {
             for r in reports where r.unreachable {
                 FileHandle.standardError.write(Data("stompsh probe: \(r.url): \(r.results.first?.observed ?? "cannot connect")\n".utf8))

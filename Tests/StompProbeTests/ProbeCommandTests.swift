@@ -75,6 +75,13 @@ final class ProbeCommandTests: XCTestCase {
         XCTAssertEqual(loaded, BrokerQuirksProfile(report: report))
     }
 
+    func testAProfileThatCannotBeWrittenFailsAfterTheCard() throws {
+        let r = try probe([SandboxFixture.url, "--only", "receipts", "--profile", "/nonexistent-dir/p.json"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stdout.contains("9 checks:"), r.stdout)
+        XCTAssertTrue(r.stderr.contains("cannot write the profile '/nonexistent-dir/p.json'"), r.stderr)
+    }
+
     func testAFailingStdoutEndsWithStatus1AndAMessage() throws {
         let r = try probe([SandboxFixture.url, "--only", "receipts"], stdoutPath: "/dev/full")
         XCTAssertEqual(r.status, 1)
