@@ -39,7 +39,14 @@ final class ConformanceTests: XCTestCase {
 
     /// Probes, checks the time budget, compares with (or rewrites) Tests/conformance/NAME.json.
     func check(_ name: String, _ url: StompURL, file: StaticString = #filePath, line: UInt = #line) throws {
-        let report = probe(url)
+        var report = probe(url)
+        // The shared brokers are sometimes restarted by another suite's run: a card with rows that could not even
+        // connect is taken again once, a few seconds later.
+        if report.results.contains(where: { $0.verdict == .couldNotTell && $0.observed.contains("cannot connect") }) {
+            print("\(name): the broker went away during the probe; probing again")
+            Thread.sleep(forTimeInterval: 5)
+            report = probe(url)
+        }
         XCTAssertFalse(report.unreachable, "cannot connect to \(url)", file: file, line: line)
         XCTAssertLessThan(report.seconds, 30, "the whole probe takes under 30 s", file: file, line: line)
         let path = Self.directory.appendingPathComponent("\(name).json")
