@@ -23,6 +23,14 @@ final class ProbeCommandTests: XCTestCase {
 
     struct Run { var status: Int32; var stdout: String; var stderr: String }
 
+    /// A pipe's bytes, read on another thread.
+    final class Captured: @unchecked Sendable {
+        private let lock = NSLock()
+        private var data = Data()
+        func set(_ d: Data) { lock.lock(); data = d; lock.unlock() }
+        var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
+    }
+
     /// Runs `stompsh probe ARGS`; `stdoutPath` redirects stdout to a file (e.g. /dev/full).
     func probe(_ args: [String], stdoutPath: String? = nil) throws -> Run {
         let p = Process()
@@ -33,15 +41,15 @@ final class ProbeCommandTests: XCTestCase {
         p.standardError = err
         p.standardInput = FileHandle.nullDevice
         try p.run()
-        var outData = Data(), errData = Data()
+        let outData = Captured(), errData = Captured()
         let g = DispatchGroup()
         if stdoutPath == nil {
-            g.enter(); DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); g.leave() }
+            g.enter(); DispatchQueue.global().async { outData.set(out.fileHandleForReading.readDataToEndOfFile()); g.leave() }
         }
-        g.enter(); DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); g.leave() }
+        g.enter(); DispatchQueue.global().async { errData.set(err.fileHandleForReading.readDataToEndOfFile()); g.leave() }
         if g.wait(timeout: .now() + 90) == .timedOut { p.terminate(); XCTFail("stompsh probe \(args) timed out"); g.wait() }
         p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+        return Run(status: p.terminationStatus, stdout: outData.text, stderr: errData.text)
     }
 
     func testUnreachableBrokerPrintsTheCardAndExits3() throws {
