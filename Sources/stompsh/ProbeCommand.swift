@@ -16,7 +16,7 @@ struct ProbeCommand: ParsableCommand {
             destinations (/queue/stompsh-probe-RANDOM.*, drained afterwards) and prints, for each check, the \
             specification's reference, what the broker did and a verdict: conforms, deviates, not supported or could \
             not tell. Exit status: 0 the probe ran (whatever the verdicts), 1 with --strict when a check deviates, \
-            2 usage error, 3 could not connect. See stompsh(1), PROBE.
+            2 usage error, 3 could not connect, 130 interrupted (the partial card is printed). See stompsh(1), PROBE.
             """,
         version: StompshVersion.string)
 
@@ -33,10 +33,10 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Run only these groups (comma-separated).", valueName: "group,..."))
     var only: String?
 
-    @Option(help: ArgumentHelp("Seconds to wait for each answer the broker owes (default 2).", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Seconds to wait for each answer the broker owes.", valueName: "seconds"))
     var timeout: Double = 2
 
-    @Option(help: ArgumentHelp("Seconds the idle-socket check waits for the broker to drop a connection that never sends CONNECT (default 12).",
+    @Option(help: ArgumentHelp("Seconds the idle-socket check waits for the broker to drop a connection that never sends CONNECT.",
                                valueName: "seconds"))
     var idleWait: Double = 12
 
