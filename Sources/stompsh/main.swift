@@ -310,6 +310,8 @@ if argv.first == "broker" {
     runCommand(BrokerEntry.self, ["--help"])
 } else if argv.first == "replay" {
     runCommand(ReplayCommand.self, Array(argv.dropFirst()))
+} else if argv.first == "probe" {
+    runCommand(ProbeCommand.self, Array(argv.dropFirst()))
 } else {
     runCommand(Stompsh.self, nil)
 }
