@@ -25,7 +25,7 @@ let package = Package(
     targets: [
         // The protocol, free of I/O: frames, escaping, decoder, encoder, negotiation, session.
         .target(name: "StompProto", swiftSettings: hotPath),
-        // The connection: drives StompProto over TCP/TLS with SwiftNIO.
+        // The connection: drives StompProto over TCP, TLS or WebSocket with SwiftNIO.
         .target(
             name: "StompConnection",
             dependencies: [
@@ -35,6 +35,8 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             swiftSettings: hotPath
         ),
@@ -45,6 +47,8 @@ let package = Package(
                 "StompProto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             swiftSettings: hotPath
         ),
@@ -59,6 +63,17 @@ let package = Package(
             ],
             swiftSettings: hotPath
         ),
+        // The benchmarks: one engine shape (start, progress, stop, result) for send, consume, latency and RPC,
+        // frames made per message through StompProto's encoder, N connections as one bench.
+        .target(
+            name: "StompBench",
+            dependencies: [
+                "StompProto", "StompConnection", "RPCCommands",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: hotPath
+        ),
         // libedit, the system line editor (Debian: libedit-dev).
         .systemLibrary(name: "CLibEdit", path: "Sources/CLibEdit", pkgConfig: "libedit",
                        providers: [.apt(["libedit-dev"])]),
@@ -68,7 +83,7 @@ let package = Package(
         .target(
             name: "StompShell",
             dependencies: [
-                "StompProto", "StompConnection", "RPCCommands", "CLineEditShim",
+                "StompProto", "StompConnection", "RPCCommands", "StompBench", "CLineEditShim",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
@@ -94,9 +109,10 @@ let package = Package(
         .testTarget(name: "StompProtoTests", dependencies: ["StompProto"]),
         .testTarget(name: "StompBrokerTests", dependencies: ["StompBroker", "StompProto"]),
         .testTarget(name: "StompConnectionTests", dependencies: ["StompConnection", "StompProto", "StompTestSupport", "StompBroker",
-            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
-        .testTarget(name: "RPCCommandsTests", dependencies: ["RPCCommands", "StompConnection", "StompProto", "StompBroker", "StompTestSupport"]),
-        .testTarget(name: "StompShellTests", dependencies: ["StompShell", "StompProto", "StompBroker", "StompTestSupport"]),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio")]),
+        .testTarget(name: "RPCCommandsTests", dependencies: ["RPCCommands", "StompBench", "StompConnection", "StompProto", "StompBroker", "StompTestSupport"]),
+        .testTarget(name: "StompShellTests", dependencies: ["StompShell", "StompBench", "StompProto", "StompBroker", "StompTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["StompProto", "StompTestSupport", "StompBroker",
             .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")]),
     ],
