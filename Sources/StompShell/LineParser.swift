@@ -225,8 +225,9 @@ public enum LineParser {
         var i = line.startIndex
         while i < line.endIndex, line[i] == " " || line[i] == "\t" { i = line.index(after: i) }
         guard i < line.endIndex, line[i] == "-" else { return (line, false, 0) }
-        let after = line.index(after: i)
-        // "-" followed by a command word (not "--x" or "-5")
+        var after = line.index(after: i)
+        // "-" followed by a command word, blanks between allowed (`-wait 1`, `- wait 1`; not "--x" or "-5")
+        while after < line.endIndex, line[after] == " " || line[after] == "\t" { after = line.index(after: after) }
         guard after < line.endIndex, line[after].isLetter else { return (line, false, 0) }
         let offset = line.distance(from: line.startIndex, to: after)
         return (String(repeating: " ", count: offset) + line[after...], true, 0)

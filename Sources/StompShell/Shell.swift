@@ -3,6 +3,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOConcurrencyHelpers
 import StompProto
 import StompConnection
 import RPCCommands
@@ -366,12 +367,12 @@ public final class Shell: @unchecked Sendable {
 
     /// Blocks until the future completes, Ctrl-C, or the timeout; prints frames meanwhile.
     public func waitInterruptibly<T>(_ future: EventLoopFuture<T>, timeout: Double? = nil) throws -> T {
-        let box = ResultBox<T>()
+        let box = NIOLockedValueBox<Result<T, Error>?>(nil)
         let wake = self.wake
-        future.whenComplete { r in box.set(r); wake.signal() }
+        future.whenComplete { r in box.withLockedValue { $0 = r }; wake.signal() }
         let deadline = timeout.map { ShellClock.deadline(in: $0) }
         while true {
-            if let r = box.get() {
+            if let r = box.withLockedValue({ $0 }) {
                 processEvents()
                 switch r {
                 case .success(let v): return v
@@ -531,9 +532,3 @@ public final class Shell: @unchecked Sendable {
     public func requestQuit() { quitRequested = true }
 }
 
-final class ResultBox<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var result: Result<T, Error>?
-    func set(_ r: Result<T, Error>) { lock.lock(); result = r; lock.unlock() }
-    func get() -> Result<T, Error>? { lock.lock(); defer { lock.unlock() }; return result }
-}

@@ -58,6 +58,17 @@ final class LineSyntaxTests: XCTestCase {
         XCTAssertEqual(line?.refusal?.column, 9)
     }
 
+    // MARK: the ignore marker
+
+    func testLeadingDashMayBeFollowedByBlanks() {
+        XCTAssertTrue(LineParser.stripIgnoreMarker("-wait 1").ignoreErrors)
+        XCTAssertEqual(LineParser.stripIgnoreMarker("- wait 1").line, "  wait 1", "columns stay the script's")
+        XCTAssertTrue(LineParser.stripIgnoreMarker("  -\twait 1").ignoreErrors)
+        XCTAssertFalse(LineParser.stripIgnoreMarker("--x").ignoreErrors)
+        XCTAssertFalse(LineParser.stripIgnoreMarker("- 5").ignoreErrors)
+        XCTAssertFalse(LineParser.stripIgnoreMarker("-").ignoreErrors)
+    }
+
     // MARK: counts
 
     /// Every integer argument and option of the table, subcommands' included, refuses a negative count.
