@@ -22,6 +22,10 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
     private var closeSent = false
     private var closeReceived = false
     private var failed = false
+    /// Our close went out and waits for the server's (RFC 6455: the server closes the TCP connection first).
+    private var awaitingCloseReply: (promise: EventLoopPromise<Void>?, timeout: Scheduled<Void>)?
+    /// How long a close we started waits for the server's answer before the socket is closed anyway.
+    static let closeReplyTimeout: TimeAmount = .seconds(1)
     /// Finds frame ends in multi-frame buffers.
     private var boundaries = FrameDecoder(version: .v1_0)
 
@@ -71,8 +75,15 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
         let reason = data.readString(length: data.readableBytes) ?? ""
         let shown = Self.describeClose(code: code, reason: reason)
         transport.note(.inbound, "ws close, \(shown)")
+        if let waiting = awaitingCloseReply {
+            // The answer to our close: done.
+            awaitingCloseReply = nil
+            waiting.timeout.cancel()
+            context.close(promise: waiting.promise)
+            return
+        }
         // The reason first: answering the close may close the channel at once.
-        if !failed {
+        if !failed && !closeSent {
             failed = true
             var text = "the server closed the WebSocket (\(shown))"
             if let decoder = try? context.pipeline.syncOperations.handler(type: StompFrameDecoderHandler.self),
@@ -180,11 +191,13 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
             context.close(mode: mode, promise: promise)
             return
         }
-        sendClose(context, code: .normalClosure, then: promise)
+        sendClose(context, code: .normalClosure, then: promise, awaitReply: true)
     }
 
-    /// Our close frame, then the socket (without waiting for the server's answer: STOMP is done by then).
-    private func sendClose(_ context: ChannelHandlerContext, code: WebSocketErrorCode, then promise: EventLoopPromise<Void>?) {
+    /// Our close frame, then the socket: after the server's close (at most `closeReplyTimeout`) when `awaitReply`,
+    /// else at once (a protocol failure: nothing more is read).
+    private func sendClose(_ context: ChannelHandlerContext, code: WebSocketErrorCode, then promise: EventLoopPromise<Void>?,
+                           awaitReply: Bool = false) {
         guard !closeSent else {
             context.close(promise: promise)
             return
@@ -194,6 +207,31 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
         data.write(webSocketErrorCode: code)
         transport.note(.outbound, "ws close, code \(UInt16(webSocketErrorCode: code))")
         let frame = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data)
-        context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in context.close(promise: promise) }
+        guard awaitReply else {
+            context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in context.close(promise: promise) }
+            return
+        }
+        let timeout = context.eventLoop.scheduleTask(in: Self.closeReplyTimeout) { [weak self] in
+            guard let self, let waiting = self.awaitingCloseReply else { return }
+            self.awaitingCloseReply = nil
+            self.transport.note(.inbound, "(no close from the server within \(Self.closeReplyTimeout.nanoseconds / 1_000_000) ms)")
+            context.close(promise: waiting.promise)
+        }
+        awaitingCloseReply = (promise, timeout)
+        context.writeAndFlush(wrapOutboundOut(frame)).whenFailure { _ in
+            guard let waiting = self.awaitingCloseReply else { return }
+            self.awaitingCloseReply = nil
+            waiting.timeout.cancel()
+            context.close(promise: waiting.promise)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let waiting = awaitingCloseReply {
+            awaitingCloseReply = nil
+            waiting.timeout.cancel()
+            waiting.promise?.succeed(())
+        }
+        context.fireChannelInactive()
     }
 }

@@ -71,6 +71,21 @@ final class WebSocketTests: XCTestCase {
         }
     }
 
+    /// DISCONNECT over WebSocket ends with the close handshake: our close (1000), the server's answer, then the socket.
+    func testDisconnectDoesTheCloseHandshake() throws {
+        let broker = try Self.sandbox()
+        let box = EventBox()
+        var options = broker.options
+        options.trace = true
+        let client = try connect(options, box)
+        try client.disconnect().wait()
+        XCTAssertNil(try client.closeFuture.wait())
+        let notes = box.all.compactMap { e -> String? in
+            if case .transportTrace(let d, let n, _) = e, n.hasPrefix("ws close") || n.hasPrefix("(no close") { return "\(d.rawValue) \(n)" } else { return nil }
+        }
+        XCTAssertEqual(notes, [">>> ws close, code 1000", "<<< ws close, code 1000 normal closure"])
+    }
+
     func testForceBinarySendsEveryFrameAsBinary() throws {
         let broker = try Self.sandbox()
         let box = EventBox()
