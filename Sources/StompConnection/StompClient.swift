@@ -44,7 +44,8 @@ public final class StompClient: @unchecked Sendable {
     private var receiptCounter = 0
     private var subscriptionCounter = 0
     private var heartbeatTask: Scheduled<Void>?
-    private var lastSentAt: StompInstant?
+    /// Reading from the socket is stopped (`setReadingPaused`): the consumer is behind.
+    private var readingPaused = false
     private var reconnectTask: Scheduled<Void>?
     private var publishers: [Int: BulkPublisher] = [:]
     private var writableWaiters: [EventLoopPromise<Void>] = []
@@ -118,7 +119,7 @@ public final class StompClient: @unchecked Sendable {
         let url = options.urls[index]
         shared.withLockedValue { $0.url = url }
         let promise = eventLoop.makePromise(of: StompClient.self)
-        openLink(url).whenComplete { result in
+        connectLink(url).whenComplete { result in
             switch result {
             case .success:
                 guard self.phase == .connecting else {
@@ -134,6 +135,7 @@ public final class StompClient: @unchecked Sendable {
                 let e = error as? StompConnectionError ?? .io("\(error)")
                 var retry = index + 1 < self.options.urls.count && !self.userClosing
                 if case .authenticationFailed = e { retry = false }
+                if case .hostRefused = e { retry = false }
                 if retry {
                     self.initialConnect(index: index + 1, firstError: firstError ?? e).cascade(to: promise)
                     return
@@ -150,18 +152,22 @@ public final class StompClient: @unchecked Sendable {
         return promise.futureResult
     }
 
-    private func sessionConfiguration(for url: StompURL) -> SessionConfiguration {
+    private func sessionConfiguration(for url: StompURL, host: String) -> SessionConfiguration {
         let creds = options.credentials(for: url)
-        return SessionConfiguration(versions: options.versions, host: options.hostHeader(for: url),
+        return SessionConfiguration(versions: options.versions, host: host,
                                     login: creds.login, passcode: creds.passcode, heartBeat: options.heartBeat,
-                                    heartBeatGrace: options.effectiveHeartBeatGrace,
+                                    heartBeatGrace: options.heartBeatGrace,
                                     extraConnectHeaders: options.connectHeaders,
-                                    useStompCommand: options.useStompCommand)
+                                    useStompCommand: options.useStompCommand,
+                                    heartBeatMinimumSlack: Int(options.heartBeatMinimumSlack.nanoseconds / 1_000_000),
+                                    heartBeatSendRatio: options.heartBeatSendRatio)
     }
 
     /// Per-channel state.
     final class Link {
         let url: StompURL
+        /// CONNECT's `host` header on this link.
+        var host = "/"
         let decoder: StompFrameDecoderHandler
         let encoder: StompFrameEncoderHandler
         var channel: Channel?
@@ -175,6 +181,8 @@ public final class StompClient: @unchecked Sendable {
         var login: String?
         /// How the bytes move (TCP, TLS, WebSocket): pipeline below the STOMP handlers, stages, trace notes.
         let transport: LinkTransport
+        /// The last ERROR received after CONNECTED, and when: a close soon after it is the broker's answer.
+        var lastError: (error: ServerError, at: NIODeadline)?
 
         init(url: StompURL, decoder: StompFrameDecoderHandler, encoder: StompFrameEncoderHandler, transport: LinkTransport) {
             self.url = url
@@ -189,8 +197,31 @@ public final class StompClient: @unchecked Sendable {
         }
     }
 
-    /// Transport (TCP, TLS, WebSocket) up, CONNECT, wait for CONNECTED. Runs on the event loop.
-    private func openLink(_ url: StompURL) -> EventLoopFuture<ConnectedInfo> {
+    /// The `host` header that worked for each URL after a fallback (see `connectLink`).
+    private var learnedHosts: [StompURL: String] = [:]
+
+    /// `openLink` with the `host` fallback: when the broker refuses a default `host` header as an unknown
+    /// virtual host, one more attempt with the other form ("/" ↔ the URL's host name); the form that worked
+    /// is used first for that URL from then on (reconnects).
+    private func connectLink(_ url: StompURL) -> EventLoopFuture<ConnectedInfo> {
+        let first = learnedHosts[url] ?? options.hostHeader(for: url)
+        return openLink(url, host: first).flatMapError { error in
+            guard let refusal = error as? StompConnectionError, refusal.refusesHostHeader, !self.userClosing,
+                  let other = self.options.alternateHostHeader(for: url, after: first) else {
+                return self.eventLoop.makeFailedFuture(error)
+            }
+            return self.openLink(url, host: other).map { info in
+                self.learnedHosts[url] = other
+                return info
+            }.flatMapErrorThrowing { second in
+                guard let e = second as? StompConnectionError, e.refusesHostHeader else { throw second }
+                throw StompConnectionError.hostRefused(message: e.refusalMessage, tried: [first, other])
+            }
+        }
+    }
+
+    /// Transport (TCP, TLS, WebSocket) up, CONNECT with `host`, wait for CONNECTED. Runs on the event loop.
+    private func openLink(_ url: StompURL, host: String) -> EventLoopFuture<ConnectedInfo> {
         eventLoop.assertInEventLoop()
         let promise = eventLoop.makePromise(of: ConnectedInfo.self)
         let started = NIODeadline.now()
@@ -205,6 +236,7 @@ public final class StompClient: @unchecked Sendable {
             return promise.futureResult
         }
         let link = Link(url: url, decoder: decoder, encoder: encoder, transport: transport)
+        link.host = host
         link.connectPromise = promise
         if tracing { installTrace(on: link) }
         decoder.deliver = { [weak self, weak link] event in
@@ -261,13 +293,13 @@ public final class StompClient: @unchecked Sendable {
         guard let channel = link.channel, link.connectPromise != nil, !link.closed else { return }
         let url = link.url
         self.link = link
-        self.session = StompSession(configuration: sessionConfiguration(for: url))
+        self.session = StompSession(configuration: sessionConfiguration(for: url, host: link.host))
         link.login = session.configuration.login
         shared.withLockedValue { $0.url = url; $0.writable = channel.isWritable }
         do {
             let now = StompInstant.now()
             let frame = try session.connect(now: now)
-            lastSentAt = now
+            counters.framesSent += 1
             channel.writeAndFlush(StompOutbound.frame(frame), promise: nil)
         } catch {
             link.failure = mapError(error)
@@ -310,6 +342,7 @@ public final class StompClient: @unchecked Sendable {
             link.connectTimeout?.cancel()
             link.connectTimeout = nil
             shared.withLockedValue { $0.connectedInfo = info }
+            if readingPaused { applyReadingPaused(link) }
             scheduleTick()
             if let p = link.connectPromise {
                 link.connectPromise = nil
@@ -347,12 +380,24 @@ public final class StompClient: @unchecked Sendable {
 
         case .error(let err):
             counters.errorsReceived += 1
-            if let frame { emit(.frame(frame)) }
             if link.connectPromise != nil {
+                if let frame { emit(.frame(frame)) }
                 fail(link, classifyConnectError(err, login: link.login))
-            } else {
-                fail(link, .brokerError(err))
+                return
             }
+            // The connection ends when the socket ends, not with the frame: many brokers keep it open.
+            link.lastError = (err, .now())
+            if let id = err.headers["receipt-id"], let pending = receipts.removeValue(forKey: id) {
+                pending.timeout?.cancel()
+                switch pending.kind {
+                case .promise(let p): p.fail(StompConnectionError.rejected(err))
+                case .bulk(let pub):
+                    publishers[pub.id] = nil
+                    pub.fail(StompConnectionError.rejected(err))
+                case .disconnect: link.close()
+                }
+            }
+            if let frame { emit(.frame(frame)) }
 
         case .heartbeat:
             break   // the session notes it (peer-silence check) and `counters` counts it; no event per EOL
@@ -421,6 +466,7 @@ public final class StompClient: @unchecked Sendable {
 
     private func closeReason(_ link: Link) -> StompConnectionError {
         if let f = link.failure { return f }
+        if let e = link.lastError, NIODeadline.now() - e.at <= options.errorCloseGrace { return .brokerError(e.error) }
         if let e = link.firstError {
             if let s = e as? StompConnectionError { return s }
             if let tls = StompConnectionError.tlsReason(e) {
@@ -441,7 +487,7 @@ public final class StompClient: @unchecked Sendable {
     private func shouldReconnect(after reason: StompConnectionError) -> Bool {
         guard options.reconnect.enabled, !userClosing else { return false }
         switch reason {
-        case .authenticationFailed, .session, .encoding, .configuration:
+        case .authenticationFailed, .hostRefused, .session, .encoding, .configuration:
             return false
         case .brokerError(let err):
             // An ERROR means the broker refused something; reconnecting would repeat it. A broker shutting
@@ -504,7 +550,7 @@ public final class StompClient: @unchecked Sendable {
         reconnectTask = eventLoop.scheduleTask(in: delay) { [self] in
             self.reconnectTask = nil
             guard self.phase == .reconnecting else { return }
-            self.openLink(url).whenComplete { result in
+            self.connectLink(url).whenComplete { result in
                 switch result {
                 case .success(let info):
                     guard self.phase == .reconnecting, let link = self.link else {
@@ -520,7 +566,7 @@ public final class StompClient: @unchecked Sendable {
                 case .failure(let error):
                     let e = error as? StompConnectionError ?? .io("\(error)")
                     self.lastError = e
-                    if case .authenticationFailed = e {
+                    if e.endsConnection && !e.isWorthRetrying {
                         self.finishClose(e)
                     } else {
                         self.reconnect(attempt: attempt + 1, subscriptions: subscriptions, lost: lost)
@@ -606,30 +652,19 @@ public final class StompClient: @unchecked Sendable {
 
     // MARK: - Heart-beats
 
-    /// Any bytes written: resets our heart-beat timer (ours and the session's).
+    /// Any bytes written: resets the session's heart-beat timer.
     private func noteSent(_ now: StompInstant) {
         session.didSend(now: now)
-        lastSentAt = now
     }
 
-    /// We send a heart-beat after `heartBeatSendRatio` × the negotiated interval without writing, not after
-    /// the full interval: ActiveMQ checks every interval, without grace, that something arrived since its
-    /// last check, so a heart-beat sent exactly on time often lands just past its check and it closes
-    /// the connection ("Channel was inactive for too (>500) long").
-    private func ownHeartbeatDeadline() -> StompInstant? {
-        guard let ms = session.connectedInfo?.heartBeat.sendInterval, ms > 0, let last = lastSentAt else { return nil }
-        let ratio = min(max(options.heartBeatSendRatio, 0.1), 1.0)
-        return last.advanced(byNanoseconds: UInt64(Double(ms) * ratio * 1_000_000))
-    }
-
+    /// One timer at the session's next deadline (our heart-beat, the peer's silence): the rules and the
+    /// instants are the session's; this only schedules and executes `tick`'s actions.
     private func scheduleTick() {
         heartbeatTask?.cancel()
         heartbeatTask = nil
         guard link != nil else { return }
         let now = StompInstant.now()
-        var next = session.nextDeadline(now: now)
-        if let mine = ownHeartbeatDeadline() { next = next.map { min($0, mine) } ?? mine }
-        guard let deadline = next else { return }
+        guard let deadline = session.nextDeadline(now: now) else { return }
         let at = max(deadline.nanoseconds, now.nanoseconds &+ 1_000_000)
         heartbeatTask = eventLoop.scheduleTask(deadline: .uptimeNanoseconds(at)) { [weak self] in
             guard let self else { return }
@@ -647,12 +682,12 @@ public final class StompClient: @unchecked Sendable {
             case .sendHeartbeat:
                 sendHeartbeat = true
             case .peerSilent(let ago):
+                if readingPaused { continue }   // its bytes may wait unread in the socket: no judgement
                 let every = session.connectedInfo?.heartBeat.receiveInterval ?? 0
                 fail(link, .peerSilent(silentForSeconds: Double(ago) / 1e9, expectedEveryMilliseconds: every))
                 return
             }
         }
-        if let mine = ownHeartbeatDeadline(), mine <= now { sendHeartbeat = true }
         if sendHeartbeat {
             channel.writeAndFlush(StompOutbound.heartbeat, promise: nil)
             noteSent(now)
@@ -1059,6 +1094,30 @@ public final class StompClient: @unchecked Sendable {
                 self.fail(link, .io("connection dropped on request"))
             }
             p.succeed(())
+        }
+    }
+
+    /// Stops (true) or resumes reading from the socket: back-pressure from a consumer that is behind (a slow
+    /// terminal, file or script). While paused, the broker's frames wait in the kernel's buffers and then in
+    /// the broker (TCP flow control) instead of in this process, and its silence is not judged.
+    /// Thread-safe; kept across reconnects (applied once CONNECTED is read).
+    public func setReadingPaused(_ paused: Bool) {
+        let apply = { [self] in
+            guard readingPaused != paused else { return }
+            readingPaused = paused
+            if let link, link.connectPromise == nil { applyReadingPaused(link) }
+        }
+        if eventLoop.inEventLoop { apply() } else { eventLoop.execute(apply) }
+    }
+
+    private func applyReadingPaused(_ link: Link) {
+        guard let channel = link.channel, let options = channel.syncOptions else { return }
+        link.decoder.readingPaused = readingPaused
+        try? options.setOption(ChannelOptions.autoRead, value: !readingPaused)
+        if !readingPaused {
+            session.readingResumed(now: .now())
+            channel.read()
+            scheduleTick()
         }
     }
 
