@@ -220,8 +220,10 @@ final class LinkTransport {
             "the server chose subprotocol \(subprotocol) but CONNECTED says STOMP \(version.rawValue)")
     }
 
-    func note(_ direction: TraceDirection, _ text: String) {
-        trace?(direction, text)
+    /// A trace line; the text is built only when tracing (the framing calls this for every message).
+    @inline(__always)
+    func note(_ direction: TraceDirection, _ text: @autoclosure () -> String) {
+        if let trace { trace(direction, text()) }
     }
 
     func fail(_ context: ChannelHandlerContext, _ error: StompConnectionError) {

@@ -26,6 +26,10 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
     private var awaitingCloseReply: (promise: EventLoopPromise<Void>?, timeout: Scheduled<Void>)?
     /// How long a close we started waits for the server's answer before the socket is closed anyway.
     static let closeReplyTimeout: TimeAmount = .seconds(1)
+    /// Message payloads of this read, handed to the STOMP decoder together at `channelReadComplete` (one decoder
+    /// pass per read rather than per message, as on TCP; the decoder does not care where messages end). While
+    /// tracing, each goes at once so that the notes and the STOMP bytes interleave.
+    private var inbound: ByteBuffer?
     /// Finds frame ends in multi-frame buffers.
     private var boundaries = FrameDecoder(version: .v1_0)
 
@@ -47,7 +51,11 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
             transport.note(.inbound, "ws \(text ? "text" : "binary") message, \(payload.readableBytes) bytes")
             // RFC 6455 wants a text message that is not UTF-8 refused; RabbitMQ Web-STOMP (web_stomp.ws_frame = text,
             // its default) sends binary bodies that way. The bytes go to STOMP as they are, which keeps them exact.
-            if text, transport.trace != nil, !payload.withUnsafeReadableBytes({ StompText.isUTF8($0) }) {
+            guard transport.trace != nil else {
+                if inbound == nil { inbound = payload } else { var p = payload; inbound!.writeBuffer(&p) }
+                return
+            }
+            if text, !payload.withUnsafeReadableBytes({ StompText.isUTF8($0) }) {
                 transport.note(.inbound, "(that text message is not UTF-8: taken as bytes)")
             }
             context.fireChannelRead(wrapInboundOut(payload))
@@ -60,10 +68,22 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
         case .pong:
             transport.note(.inbound, "ws pong, \(frame.length) bytes")
         case .connectionClose:
+            deliverInbound(context)
             peerClosed(context, frame.unmaskedData)
         default:
             protocolFailure(context, code: .protocolError, reason: "the server sent a WebSocket frame with the unknown opcode \(frame.opcode)")
         }
+    }
+
+    private func deliverInbound(_ context: ChannelHandlerContext) {
+        guard let buffer = inbound else { return }
+        inbound = nil
+        context.fireChannelRead(wrapInboundOut(buffer))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        deliverInbound(context)
+        context.fireChannelReadComplete()
     }
 
     /// The server's close: answer it (unless we started the close), then report it with its code and reason.
@@ -114,6 +134,7 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        deliverInbound(context)
         if failed, !(error is StompConnectionError) { return }
         switch error {
         case let e as NIOWebSocketFrameAggregator.Error:
@@ -227,6 +248,7 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        deliverInbound(context)
         if let waiting = awaitingCloseReply {
             awaitingCloseReply = nil
             waiting.timeout.cancel()
