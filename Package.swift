@@ -63,6 +63,17 @@ let package = Package(
             ],
             swiftSettings: hotPath
         ),
+        // The benchmarks: one engine shape (start, progress, stop, result) for send, consume, latency and RPC,
+        // frames made per message through StompProto's encoder, N connections as one bench.
+        .target(
+            name: "StompBench",
+            dependencies: [
+                "StompProto", "StompConnection", "RPCCommands",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: hotPath
+        ),
         // libedit, the system line editor (Debian: libedit-dev).
         .systemLibrary(name: "CLibEdit", path: "Sources/CLibEdit", pkgConfig: "libedit",
                        providers: [.apt(["libedit-dev"])]),
@@ -72,7 +83,7 @@ let package = Package(
         .target(
             name: "StompShell",
             dependencies: [
-                "StompProto", "StompConnection", "RPCCommands", "CLineEditShim",
+                "StompProto", "StompConnection", "RPCCommands", "StompBench", "CLineEditShim",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
@@ -100,8 +111,8 @@ let package = Package(
         .testTarget(name: "StompConnectionTests", dependencies: ["StompConnection", "StompProto", "StompTestSupport", "StompBroker",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio")]),
-        .testTarget(name: "RPCCommandsTests", dependencies: ["RPCCommands", "StompConnection", "StompProto", "StompBroker", "StompTestSupport"]),
-        .testTarget(name: "StompShellTests", dependencies: ["StompShell", "StompProto", "StompBroker", "StompTestSupport"]),
+        .testTarget(name: "RPCCommandsTests", dependencies: ["RPCCommands", "StompBench", "StompConnection", "StompProto", "StompBroker", "StompTestSupport"]),
+        .testTarget(name: "StompShellTests", dependencies: ["StompShell", "StompBench", "StompProto", "StompBroker", "StompTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["StompProto", "StompTestSupport", "StompBroker",
             .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")]),
     ],

@@ -40,7 +40,8 @@ public struct RPCMethodDescriptor: Sendable, Equatable {
     public var name: String
     public var summary: String?
     public var params: [RPCParamDescriptor]
-    /// stompsh extension `x-variadic`: the last param repeats (by position).
+    /// stompsh extension `x-variadic`: the last param repeats (by position), and by name it stands for any name
+    /// the others do not have.
     public var variadic: Bool
     /// OpenRPC paramStructure: "by-position", "by-name" or "either" (default).
     public var paramStructure: String
@@ -95,8 +96,12 @@ public struct RPCMethodDescriptor: Sendable, Equatable {
             if paramStructure == "by-position" {
                 throw RPCUsageError("\(name) takes its parameters by position", column: call.namedColumns.values.min())
             }
+            // A variadic method's last parameter takes whatever the fixed ones do not: the schema names no other
+            // parameter, but it does not forbid them (`rpc serve`'s echo returns any object it is given). Their
+            // values are checked against the variadic parameter's type.
+            let rest = variadic ? params.last : nil
             for m in o.members {
-                guard let p = params.first(where: { $0.name == m.key }) else {
+                guard let p = params.first(where: { $0.name == m.key }) ?? rest else {
                     let known = params.map(\.name).joined(separator: ", ")
                     throw RPCUsageError("\(name) has no parameter \(m.key) (parameters: \(known.isEmpty ? "none" : known))",
                                         column: call.namedColumns[m.key])

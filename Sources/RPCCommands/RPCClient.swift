@@ -124,7 +124,8 @@ public final class RPCClient: @unchecked Sendable {
             }
     }
 
-    /// Removes the interceptor and unsubscribes; pending calls fail with `.closed`.
+    /// Removes the interceptor and unsubscribes, the broker's RECEIPT awaited (so a subscription made next to the
+    /// same reply destination, on any connection, is the only one); pending calls fail with `.closed`.
     public func close() -> EventLoopFuture<Void> {
         eventLoop.flatSubmit { [self] in
             guard !isClosed else { return eventLoop.makeSucceededVoidFuture() }
@@ -133,7 +134,7 @@ public final class RPCClient: @unchecked Sendable {
             let p = pending
             pending.removeAll()
             for (_, c) in p { c.timeout?.cancel(); c.completion(.failure(.closed)) }
-            return client.unsubscribe(id: replySubscriptionID).recover { _ in }
+            return client.unsubscribe(id: replySubscriptionID, receipt: true).recover { _ in }
         }
     }
 

@@ -10,6 +10,8 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
     private let core: BrokerCore
     private var context: ChannelHandlerContext?
     private var id: ConnectionID?
+    /// The engine's id of this connection (nil before the channel is active).
+    var connectionID: ConnectionID? { id }
     private var decoder: FrameDecoder
     private var encoder = FrameEncoder(version: .v1_0, contentLength: .whenNeeded)
     private var scratch: [UInt8] = []
@@ -17,7 +19,9 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
     private var peer = "?"
     private var lastRead = NIODeadline.now()
     private var lastWrite = NIODeadline.now()
-    private var heartbeatTask: RepeatedTask?
+    private var sendBeatTask: Scheduled<Void>?
+    private var readCheckTask: Scheduled<Void>?
+    private var connectTimeoutTask: Scheduled<Void>?
     private var closeReason: String?
     private var framesIn = 0
     private var framesOut = 0
@@ -40,6 +44,13 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
         peer = context.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
         id = core.open(self)
         log("opened from \(peer)")
+        let timeout = core.engine.configuration.connectTimeout
+        connectTimeoutTask = context.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout))) { [weak self] in
+            guard let self, let context = self.context, !self.closing else { return }
+            self.closeReason = "no CONNECT within \(timeout) ms"
+            self.closing = true
+            context.close(promise: nil)
+        }
         context.fireChannelActive()
     }
 
@@ -79,8 +90,10 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        heartbeatTask?.cancel()
-        heartbeatTask = nil
+        for task in [sendBeatTask, readCheckTask, connectTimeoutTask] { task?.cancel() }
+        sendBeatTask = nil
+        readCheckTask = nil
+        connectTimeoutTask = nil
         if let id {
             log("closed" + (closeReason.map { " (\($0))" } ?? "") + ", frames in \(framesIn) out \(framesOut)")
             core.closed(id)
@@ -112,10 +125,12 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
         context.write(wrapOutboundOut(buffer), promise: nil)
     }
 
-    func flush() {
-        guard let context else { return }
+    /// Flushes; true if the socket can take more (the engine may hand this connection another window).
+    func flush() -> Bool {
+        guard let context else { return false }
         lastWrite = .now()
         context.flush()
+        return !closing && context.channel.isWritable
     }
 
     func establish(version: StompVersion, heartBeat: NegotiatedHeartBeat, login: String?) {
@@ -124,6 +139,8 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
         let hb = "heart-beat " + (heartBeat.sendInterval.map { "send \($0) ms" } ?? "send none")
             + ", " + (heartBeat.receiveInterval.map { "expect \($0) ms" } ?? "expect none")
         log("CONNECT as \(login ?? "(no login)"), STOMP \(version.rawValue), \(hb)")
+        connectTimeoutTask?.cancel()
+        connectTimeoutTask = nil
         startHeartbeats(heartBeat)
     }
 
@@ -139,32 +156,49 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
 
     // MARK: heart-beats
 
+    /// Sends an EOL whenever nothing went out for the negotiated interval (as ActiveMQ does: not earlier, so
+    /// beats come at the interval), and closes the connection when a client that promised heart-beats
+    /// is silent for twice its interval and at least a second longer.
     private func startHeartbeats(_ hb: NegotiatedHeartBeat) {
-        guard let context, hb.sendInterval != nil || hb.receiveInterval != nil else { return }
-        let send = hb.sendInterval.map { TimeAmount.milliseconds(Int64($0)) }
-        // A client may be late: allow twice its interval, and at least a second more.
-        let silence = hb.receiveInterval.map { TimeAmount.milliseconds(Int64(max(2 * $0, $0 + 1000))) }
-        let period = TimeAmount.milliseconds(Int64(max(50, min(hb.sendInterval ?? .max, hb.receiveInterval ?? .max) / 2)))
-        heartbeatTask = context.eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { [weak self] _ in
-            self?.heartbeatTick(send: send, silence: silence)
+        if let send = hb.sendInterval, send > 0 {
+            scheduleBeat(interval: .milliseconds(Int64(send)), at: lastWrite + .milliseconds(Int64(send)))
+        }
+        if let receive = hb.receiveInterval, receive > 0 {
+            let silence = TimeAmount.milliseconds(Int64(max(2 * receive, receive + 1000)))
+            scheduleReadCheck(silence: silence, at: lastRead + silence)
         }
     }
 
-    private func heartbeatTick(send: TimeAmount?, silence: TimeAmount?) {
+    private func scheduleBeat(interval: TimeAmount, at deadline: NIODeadline) {
         guard let context, !closing else { return }
-        let now = NIODeadline.now()
-        if let silence, now - lastRead > silence {
-            closeReason = "no heart-beat from the client for \((now - lastRead).nanoseconds / 1_000_000) ms"
-            closing = true
-            context.close(promise: nil)
-            return
+        sendBeatTask = context.eventLoop.scheduleTask(deadline: deadline) { [weak self] in
+            guard let self, let context = self.context, !self.closing else { return }
+            let due = self.lastWrite + interval
+            let now = NIODeadline.now()
+            if now >= due {
+                var buffer = context.channel.allocator.buffer(capacity: 1)
+                buffer.writeBytes(FrameEncoder.heartbeat)
+                self.lastWrite = now
+                context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+                self.scheduleBeat(interval: interval, at: now + interval)
+            } else {
+                self.scheduleBeat(interval: interval, at: due)
+            }
         }
-        // send at half the interval idle, so the client never waits longer than the interval
-        if let send, now - lastWrite >= .nanoseconds(send.nanoseconds / 2) {
-            var buffer = context.channel.allocator.buffer(capacity: 1)
-            buffer.writeBytes(FrameEncoder.heartbeat)
-            lastWrite = now
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    private func scheduleReadCheck(silence: TimeAmount, at deadline: NIODeadline) {
+        guard let context, !closing else { return }
+        readCheckTask = context.eventLoop.scheduleTask(deadline: deadline) { [weak self] in
+            guard let self, let context = self.context, !self.closing else { return }
+            let now = NIODeadline.now()
+            if now - self.lastRead >= silence {
+                self.closeReason = "no heart-beat from the client for \((now - self.lastRead).nanoseconds / 1_000_000) ms"
+                self.closing = true
+                context.close(promise: nil)
+            } else {
+                self.scheduleReadCheck(silence: silence, at: self.lastRead + silence)
+            }
         }
     }
 }

@@ -1,4 +1,7 @@
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
 import StompProto
 
 /// The engine and the open connections' handlers, on the broker's one event loop: feeds the engine and
@@ -71,6 +74,7 @@ final class BrokerCore {
             apply()
         }
         busy = false
+        releaseMemoryAfterDrain()
     }
 
     private func apply() {
@@ -95,14 +99,39 @@ final class BrokerCore {
         }
     }
 
-    /// One flush per touched connection per event-loop pass (after the rest of this read's frames).
+    /// One flush per touched connection per event-loop pass (after the rest of this read's frames). A
+    /// connection whose socket took it all may be handed the next delivery window, in a later pass: a fast
+    /// consumer drains a long queue in window-sized steps, between which the loop serves everything else
+    /// (new frames, other connections, a stop).
     private func flushDirty() {
         flushScheduled = false
         let touched = dirty
         dirty.removeAll(keepingCapacity: true)
         for h in touched {
             h.isDirty = false
-            h.flush()
+            if h.flush(), let id = h.connectionID { perform { $0.drained(id, into: &$1) } }
         }
     }
+
+    /// Highest `heldBytes` since memory was last given back.
+    private var heldPeak = 0
+
+    /// After a large drain, hands freed heap pages back to the system (glibc keeps them otherwise).
+    private func releaseMemoryAfterDrain() {
+        let held = engine.heldBytes
+        heldPeak = max(heldPeak, held)
+        guard heldPeak >= 32 << 20, held <= heldPeak / 4 else { return }
+        heldPeak = held
+        _ = BrokerCore.mallocTrim?(0)
+    }
+
+    /// glibc's `malloc_trim` (not in the Glibc module map), looked up once; nil elsewhere.
+    private static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
+        #if canImport(Glibc)
+        guard let symbol = dlsym(nil, "malloc_trim") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+        #else
+        return nil
+        #endif
+    }()
 }

@@ -1,4 +1,9 @@
 import StompProto
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The sandbox broker's state and rules, free of I/O: it takes decoded frames per connection and answers
 /// with `BrokerAction`s (frames to write, connections to close). Everything lives in memory.
@@ -6,15 +11,30 @@ import StompProto
 /// Not thread-safe: call it from one thread (the server uses one event loop).
 public final class BrokerEngine {
     public let configuration: BrokerConfiguration
+    /// Wall-clock time in milliseconds since 1970 (MESSAGE `timestamp`, `expires`); injected so tests fix it.
+    private let clock: () -> Int64
     private var connections: [ConnectionID: BrokerConnection] = [:]
     private var queues: [String: MessageQueue] = [:]
     private var topics: [String: Topic] = [:]
     private var lastConnection: UInt64 = 0
     private var lastMessage: UInt64 = 0
+    /// Approximate bytes of the messages held (see `StoredMessage.size`).
+    public private(set) var heldBytes = 0
 
-    public init(configuration: BrokerConfiguration = BrokerConfiguration()) {
+    public init(configuration: BrokerConfiguration = BrokerConfiguration(), clock: @escaping () -> Int64 = BrokerEngine.wallClock) {
         self.configuration = configuration
+        self.clock = clock
     }
+
+    /// Milliseconds since 1970 from the system clock.
+    public static func wallClock() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    private func retain(_ m: StoredMessage, times: Int = 1) { heldBytes += m.size * times }
+    private func release(_ m: StoredMessage) { heldBytes -= m.size }
 
     // MARK: introspection (tests, logs)
 
@@ -33,7 +53,7 @@ public final class BrokerEngine {
     public func open() -> ConnectionID {
         lastConnection += 1
         let id = ConnectionID(lastConnection)
-        connections[id] = BrokerConnection(id: id)
+        connections[id] = BrokerConnection(id: id, credit: configuration.deliveryWindow)
         return id
     }
 
@@ -45,34 +65,68 @@ public final class BrokerEngine {
         conn.writable = false
         for sub in conn.subscriptions.values.sorted(by: { $0.id < $1.id }) { end(sub, into: &actions) }
         conn.subscriptions.removeAll()
+        for steps in conn.transactions.values { discard(steps) }
         conn.transactions.removeAll()
+        for q in conn.tempQueues.values {
+            while let m = q.messages.popFirst() { release(m) }
+        }
         conn.tempQueues.removeAll()
     }
 
-    /// The connection's socket can (or cannot) take more bytes now. Queues skip an unwritable connection's
-    /// subscriptions, so a slow consumer leaves messages to others instead of filling memory.
+    /// The connection's socket can (or cannot) take more bytes now. Nothing is handed to an unwritable
+    /// connection: queues skip its subscriptions, so a slow consumer leaves messages to others or on the
+    /// queue instead of filling memory. Writable again, it gets a fresh delivery window.
     public func setWritable(_ writable: Bool, for id: ConnectionID, into actions: inout [BrokerAction]) {
         guard let conn = connections[id], conn.writable != writable else { return }
         conn.writable = writable
-        guard writable else { return }
-        for sub in conn.subscriptions.values {
-            if case .queue(let q) = sub.target { dispatch(q, into: &actions) }
+        if writable { refill(conn, into: &actions) }
+    }
+
+    /// The connection's socket has taken everything written so far: it gets a fresh delivery window
+    /// (`BrokerConfiguration.deliveryWindow` bytes) and its subscriptions are served again.
+    public func drained(_ id: ConnectionID, into actions: inout [BrokerAction]) {
+        guard let conn = connections[id], conn.writable, conn.credit < configuration.deliveryWindow else { return }
+        refill(conn, into: &actions)
+    }
+
+    private func refill(_ conn: BrokerConnection, into actions: inout [BrokerAction]) {
+        conn.credit = configuration.deliveryWindow
+        guard conn.state == .connected else { return }
+        for sub in conn.subscriptions.values.sorted(by: { $0.id < $1.id }) {
+            guard conn.canTakeMessages else { return }
+            serve(sub, into: &actions)
+        }
+    }
+
+    /// Hands `sub` what waits for it: its queue's messages (round robin with the queue's other
+    /// subscribers) or its topic backlog.
+    private func serve(_ sub: Subscription, into actions: inout [BrokerAction]) {
+        switch sub.target {
+        case .queue(let q): dispatch(q, into: &actions)
+        case .topic: drainBacklog(sub, into: &actions)
         }
     }
 
     /// A violation found before a frame was complete (bad bytes, a limit exceeded): ERROR, then close.
     public func reject(_ id: ConnectionID, _ error: BrokerProtocolError, into actions: inout [BrokerAction]) {
         guard let conn = connections[id], conn.state != .closing else { return }
-        fail(conn, error, receipt: nil, into: &actions)
+        fail(conn, error, receipt: nil, close: true, into: &actions)
     }
 
     // MARK: frames
 
-    /// One frame from a client.
+    /// One frame from a client. A refused frame gets an ERROR; the connection stays open (as with ActiveMQ)
+    /// unless the frame was a refused CONNECT or was malformed (an empty header name).
     public func receive(_ frame: StompFrame, from id: ConnectionID, into actions: inout [BrokerAction]) {
         guard let conn = connections[id], conn.state != .closing else { return }
-        let receipt = frame.command == .connect || frame.command == .stomp ? nil : frame.headers["receipt"]
+        // CONNECT has no receipt; a CONNECT on a connected session is an error that names it (as ActiveMQ)
+        let isConnect = frame.command == .connect || frame.command == .stomp
+        let receipt = isConnect && conn.state == .awaitingConnect ? nil : frame.headers["receipt"]
         do {
+            if frame.headers.pairs.contains(where: { $0.name.isEmpty }) {
+                throw BrokerProtocolError("malformed frame", detail: "\(frame.command.rawValue): a header line with an empty name",
+                                          closesConnection: true)
+            }
             try handle(frame, conn, into: &actions)
             if let receipt, conn.state != .closing || frame.command == .disconnect {
                 actions.append(.frame(StompFrame(.receipt, headers: ["receipt-id": receipt]), to: id))
@@ -81,9 +135,9 @@ public final class BrokerEngine {
                 closeQuietly(conn, into: &actions)
             }
         } catch let error as BrokerProtocolError {
-            fail(conn, error, receipt: receipt, into: &actions)
+            fail(conn, error, receipt: receipt, close: error.closesConnection, into: &actions)
         } catch {
-            fail(conn, BrokerProtocolError("internal error", detail: "\(error)"), receipt: receipt, into: &actions)
+            fail(conn, BrokerProtocolError("internal error", detail: "\(error)"), receipt: receipt, close: true, into: &actions)
         }
     }
 
@@ -114,7 +168,8 @@ public final class BrokerEngine {
             for step in steps { apply(step, conn, into: &actions) }
         case .abort:
             let tx = try required("transaction", frame)
-            guard conn.transactions.removeValue(forKey: tx) != nil else { throw unknownTransaction(tx, frame) }
+            guard let steps = conn.transactions.removeValue(forKey: tx) else { throw unknownTransaction(tx, frame) }
+            discard(steps)
         case .disconnect:
             break
         case .connected, .message, .receipt, .error:
@@ -122,25 +177,26 @@ public final class BrokerEngine {
         }
     }
 
+    /// A refused CONNECT closes the connection.
     private func connect(_ frame: StompFrame, _ conn: BrokerConnection, into actions: inout [BrokerAction]) throws {
         let supported = configuration.versions
         guard let version = VersionNegotiation.serverChoice(acceptVersionHeader: frame.headers["accept-version"], supported: supported) else {
             let list = supported.map(\.rawValue).joined(separator: ",")
             throw BrokerProtocolError("unsupported STOMP version",
                                       detail: "accept-version:\(frame.headers["accept-version"] ?? "") names none of \(list)",
-                                      headers: ["version": list])
+                                      headers: ["version": list], closesConnection: true)
         }
         var client = HeartBeat.none
         if version != .v1_0, let text = frame.headers["heart-beat"] {
             guard let hb = HeartBeat(header: text) else {
-                throw BrokerProtocolError("malformed heart-beat header", detail: "heart-beat:\(text): expected CX,CY in milliseconds")
+                throw BrokerProtocolError("malformed heart-beat header", detail: "heart-beat:\(text): expected CX,CY in milliseconds",
+                                          closesConnection: true)
             }
             client = hb
         }
-        // The broker can send and receive as often as the client likes, within the minimum.
-        let minimum = configuration.minimumHeartBeat
-        let offer = HeartBeat(client.wantsReceive == 0 ? 0 : max(client.wantsReceive, minimum),
-                              client.canSend == 0 ? 0 : max(client.canSend, minimum))
+        // The broker sends and receives as often as the client likes (as ActiveMQ; no lower bound).
+        // STOMP 1.0 has no heart-beats: CONNECTED says heart-beat:0,0 (as ActiveMQ's does).
+        let offer = HeartBeat(client.wantsReceive, client.canSend)
         let negotiated = version == .v1_0 ? NegotiatedHeartBeat.none : NegotiatedHeartBeat.negotiate(client: offer, server: client)
         conn.state = .connected
         conn.version = version
@@ -148,33 +204,54 @@ public final class BrokerEngine {
         h.append("version", version.rawValue)
         h.append("server", configuration.serverName)
         h.append("session", "\(configuration.messageIDPrefix)-session-\(conn.id)")
-        if version != .v1_0 { h.append("heart-beat", offer.headerValue) }
+        h.append("heart-beat", version == .v1_0 ? HeartBeat.none.headerValue : offer.headerValue)
         actions.append(.frame(StompFrame(.connected, headers: h), to: conn.id))
         actions.append(.established(conn.id, version: version, heartBeat: negotiated, login: frame.headers["login"]))
     }
 
     // MARK: SEND
 
+    /// Headers the broker sets itself (or that describe the SEND, not the message).
     private static let notCopied: Set<String> = ["destination", "transaction", "receipt", "content-length",
-                                                 "message-id", "subscription", "ack", "redelivered"]
+                                                 "message-id", "subscription", "ack", "redelivered",
+                                                 "expires", "priority", "timestamp"]
 
     private func send(_ frame: StompFrame, _ conn: BrokerConnection, into actions: inout [BrokerAction]) throws {
-        let destination = try BrokerDestination.parse(try required("destination", frame), connection: conn.id)
-        lastMessage += 1
+        let destinationText = try required("destination", frame)
+        let destination = try BrokerDestination.parse(destinationText, connection: conn.id)
+        if case .tempQueue(let owner, _) = destination, owner != conn.id, connections[owner]?.state != .connected {
+            throw BrokerProtocolError("destination does not exist",
+                                      detail: "'\(destinationText)': the connection that owned this temporary queue has ended")
+        }
+        let tx = frame.headers["transaction"]
+        if let tx, conn.transactions[tx] == nil { throw unknownTransaction(tx, frame) }
         var headers: [(name: String, value: String)] = []
         headers.reserveCapacity(frame.headers.count)
-        for (name, value) in frame.headers.pairs where !Self.notCopied.contains(name) {
+        var seen = Set<String>()
+        // A repeated header: the first one counts (STOMP 1.2 §"Repeated Header Entries"; ActiveMQ keeps only it).
+        for (name, value) in frame.headers.pairs where !Self.notCopied.contains(name) && seen.insert(name).inserted {
             headers.append((name, name == "reply-to" ? BrokerDestination.rewriteReplyTo(value, connection: conn.id) : value))
         }
-        let message = StoredMessage(id: "\(configuration.messageIDPrefix)-\(lastMessage)", headers: headers, body: frame.body)
-        if let tx = frame.headers["transaction"] {
-            guard conn.transactions[tx] != nil else { throw unknownTransaction(tx, frame) }
+        var message = StoredMessage(id: "\(configuration.messageIDPrefix)-\(lastMessage + 1)", headers: headers, body: frame.body)
+        message.expires = frame.headers["expires"].flatMap { Int64($0) } ?? 0
+        if let priority = frame.headers["priority"] { message.priority = priority }
+        message.timestamp = clock()
+        let size = message.size
+        if heldBytes + size > configuration.maxMemory {
+            throw BrokerProtocolError("memory limit reached",
+                                      detail: "the broker holds \(heldBytes) bytes of messages and may hold \(configuration.maxMemory) "
+                                        + "(stompsh broker --max-memory): consume some and send again")
+        }
+        lastMessage += 1
+        retain(message)
+        if let tx {
             conn.transactions[tx]!.append(.send(destination, message))
         } else {
             publish(message, to: destination, into: &actions)
         }
     }
 
+    /// Routes a message the engine holds (counted once in `heldBytes`) to its destination.
     private func publish(_ message: StoredMessage, to destination: BrokerDestination, into actions: inout [BrokerAction]) {
         switch destination {
         case .queue(let name):
@@ -182,11 +259,18 @@ public final class BrokerEngine {
             q.messages.append(message)
             dispatch(q, into: &actions)
         case .topic(let name):
-            guard let t = topics[name] else { return }
-            for sub in t.subscribers { deliver(message, to: sub, into: &actions) }
+            guard let t = topics[name], !t.subscribers.isEmpty else { return release(message) }
+            retain(message, times: t.subscribers.count - 1)
+            for sub in t.subscribers {
+                if sub.backlog.isEmpty && sub.isReady {
+                    deliver(message, to: sub, into: &actions)
+                } else {
+                    sub.backlog.append(message)
+                }
+            }
         case .tempQueue(let owner, let name):
-            // The owner gone, its temporary queues are gone: the message is dropped.
-            guard let conn = connections[owner], conn.state == .connected else { return }
+            // The owner gone (between a transaction's SEND and its COMMIT), its temporary queues are gone.
+            guard let conn = connections[owner], conn.state == .connected else { return release(message) }
             if let q = conn.tempQueues[name], !q.consumers.isEmpty {
                 q.messages.append(message)
                 dispatch(q, into: &actions)
@@ -203,13 +287,29 @@ public final class BrokerEngine {
         return q
     }
 
-    /// Hands waiting messages to ready subscribers, round robin.
+    /// Hands waiting messages to ready subscribers, round robin; expired ones are dropped.
     private func dispatch(_ q: MessageQueue, into actions: inout [BrokerAction]) {
+        var now: Int64?
         while !q.messages.isEmpty, let sub = q.nextReadyConsumer() {
-            deliver(q.messages.popFirst()!, to: sub, into: &actions)
+            let message = q.messages.popFirst()!
+            if message.expires > 0 {
+                if now == nil { now = clock() }
+                if message.isExpired(at: now!) { release(message); continue }
+            }
+            deliver(message, to: sub, into: &actions)
         }
     }
 
+    /// Hands a topic subscriber the messages it could not take when they were published.
+    private func drainBacklog(_ sub: Subscription, into actions: inout [BrokerAction]) {
+        let now = clock()
+        while sub.isReady, let message = sub.backlog.popFirst() {
+            if message.isExpired(at: now) { release(message); continue }
+            deliver(message, to: sub, into: &actions)
+        }
+    }
+
+    /// Writes a MESSAGE; the message leaves the engine (auto) or waits for its ACK.
     private func deliver(_ message: StoredMessage, to sub: Subscription, into actions: inout [BrokerAction]) {
         var h = StompHeaders()
         h.append("destination", sub.destination)
@@ -221,11 +321,22 @@ public final class BrokerEngine {
             sub.connection.pending[ackID] = PendingDelivery(message: message, subscription: sub)
             sub.unackedOrder.append(ackID)
             sub.unackedCount += 1
+        } else {
+            release(message)
         }
+        appendCommonHeaders(message, to: &h)
+        sub.connection.credit -= message.size
+        actions.append(.frame(StompFrame(.message, headers: h, body: message.body), to: sub.connection.id))
+    }
+
+    /// The headers every MESSAGE carries after destination, message-id, subscription (and ack).
+    private func appendCommonHeaders(_ message: StoredMessage, to h: inout StompHeaders) {
         if message.redelivered { h.append("redelivered", "true") }
         if !message.body.isEmpty { h.append("content-length", String(message.body.count)) }
+        h.append("expires", String(message.expires))
+        h.append("priority", message.priority)
+        h.append("timestamp", String(message.timestamp))
         for (name, value) in message.headers { h.append(name, value) }
-        actions.append(.frame(StompFrame(.message, headers: h, body: message.body), to: sub.connection.id))
     }
 
     /// A message for a temporary queue its owner did not subscribe to: delivered anyway (as RabbitMQ does),
@@ -237,9 +348,9 @@ public final class BrokerEngine {
         h.append("destination", destination)
         h.append("message-id", message.id)
         h.append("subscription", destination)
-        if message.redelivered { h.append("redelivered", "true") }
-        if !message.body.isEmpty { h.append("content-length", String(message.body.count)) }
-        for (name, value) in message.headers { h.append(name, value) }
+        appendCommonHeaders(message, to: &h)
+        release(message)
+        conn.credit -= message.size
         actions.append(.frame(StompFrame(.message, headers: h, body: message.body), to: conn.id))
     }
 
@@ -340,6 +451,8 @@ public final class BrokerEngine {
                 if q.isIdle, let name = q.name, queues[name] === q { queues.removeValue(forKey: name) }
             }
         case .topic(let t):
+            for m in unacked { release(m) }
+            while let m = sub.backlog.popFirst() { release(m) }
             t.remove(sub)
             if t.subscribers.isEmpty {
                 let name = String(t.destination.dropFirst(BrokerDestination.topicPrefix.count))
@@ -389,19 +502,28 @@ public final class BrokerEngine {
         let sub = p.subscription
         if sub.ack == .client {
             while let id = sub.unackedOrder.popFirst() {
-                if conn.pending.removeValue(forKey: id) != nil { sub.unackedCount -= 1 }
+                if let settled = conn.pending.removeValue(forKey: id) {
+                    sub.unackedCount -= 1
+                    release(settled.message)
+                }
                 if id == ackID { break }
             }
         } else {
             conn.pending.removeValue(forKey: ackID)
             sub.unackedCount -= 1
+            release(p.message)
             // drop settled ids from the front; compact when stale ones pile up behind an old one
             while let first = sub.unackedOrder.first, conn.pending[first] == nil { _ = sub.unackedOrder.popFirst() }
             if sub.unackedOrder.count > 2 * sub.unackedCount + 64 {
                 sub.unackedOrder.retain { conn.pending[$0] != nil }
             }
         }
-        if case .queue(let q) = sub.target, conn.subscriptions[sub.id] === sub { dispatch(q, into: &actions) }
+        if conn.subscriptions[sub.id] === sub { serve(sub, into: &actions) }
+    }
+
+    /// Lets go of what a discarded transaction would have sent.
+    private func discard(_ steps: [TransactionStep]) {
+        for case .send(_, let message) in steps { release(message) }
     }
 
     private func apply(_ step: TransactionStep, _ conn: BrokerConnection, into actions: inout [BrokerAction]) {
@@ -424,8 +546,10 @@ public final class BrokerEngine {
         BrokerProtocolError("unknown transaction", detail: "\(frame.command.rawValue): transaction '\(tx)' was not begun (or has ended)")
     }
 
-    private func fail(_ conn: BrokerConnection, _ error: BrokerProtocolError, receipt: String?, into actions: inout [BrokerAction]) {
+    private func fail(_ conn: BrokerConnection, _ error: BrokerProtocolError, receipt: String?, close: Bool,
+                      into actions: inout [BrokerAction]) {
         actions.append(.frame(error.frame(receipt: receipt), to: conn.id))
+        guard close else { return }
         conn.state = .closing
         conn.writable = false
         actions.append(.close(conn.id, reason: error.message))

@@ -1,7 +1,8 @@
 import StompProto
 
 /// A client's frame the broker refuses: answered with an ERROR frame (header `message`, the details in
-/// the body, `receipt-id` when the frame asked for a receipt), after which the connection is closed.
+/// the body, `receipt-id` when the frame asked for a receipt). As with ActiveMQ, the connection stays open
+/// unless `closesConnection` (a malformed frame, a refused CONNECT).
 public struct BrokerProtocolError: Error, Sendable, Equatable, CustomStringConvertible {
     /// One line, for the ERROR frame's `message` header.
     public var message: String
@@ -9,11 +10,14 @@ public struct BrokerProtocolError: Error, Sendable, Equatable, CustomStringConve
     public var detail: String
     /// Extra headers of the ERROR frame (e.g. `version` when no offered version is supported).
     public var headers: StompHeaders
+    /// The broker closes the connection after the ERROR.
+    public var closesConnection: Bool
 
-    public init(_ message: String, detail: String = "", headers: StompHeaders = [:]) {
+    public init(_ message: String, detail: String = "", headers: StompHeaders = [:], closesConnection: Bool = false) {
         self.message = message
         self.detail = detail
         self.headers = headers
+        self.closesConnection = closesConnection
     }
 
     public var description: String { detail.isEmpty ? message : "\(message): \(detail)" }

@@ -1,6 +1,7 @@
 /// A first-in first-out queue with O(1) amortised append and removal at the front, and cheap
 /// putting back at the front (redelivery). Popped slots are cleared at once so message bodies
-/// are released when delivered, not when the storage is next compacted.
+/// are released when delivered, not when the storage is next compacted; compaction copies the live
+/// elements into storage of their own size, so a queue that drained gives its memory back.
 struct FIFO<Element> {
     private var storage: [Element?] = []
     private var head = 0
@@ -22,7 +23,7 @@ struct FIFO<Element> {
             storage.removeAll(keepingCapacity: storage.count <= 4096)
             head = 0
         } else if head >= 1024 && head * 2 >= storage.count {
-            storage.removeFirst(head)
+            storage = Array(storage[head...])   // a fresh, tight buffer: removeFirst would keep the old capacity
             head = 0
         }
         return element
@@ -40,12 +41,21 @@ struct FIFO<Element> {
         }
     }
 
+    /// Slots allocated (for tests of memory release).
+    var capacity: Int { storage.capacity }
+
     /// The elements, front first.
     var elements: [Element] { storage[head...].map { $0! } }
 
     /// Keeps only the elements for which `keep` is true (order kept).
     mutating func retain(_ keep: (Element) -> Bool) {
         storage = storage[head...].filter { keep($0!) }
+        head = 0
+    }
+
+    /// Removes every element, releasing the storage.
+    mutating func removeAll() {
+        storage = []
         head = 0
     }
 }

@@ -35,25 +35,35 @@ public final class SandboxBroker: @unchecked Sendable {
         return "stomp://\(h):\(port)"
     }
 
-    /// Starts listening on `host:port` (port 0: any free port). Fails if the port is taken.
+    /// Starts listening on `host:port` (port 0: any free port). Fails with a `SandboxListenError` (e.g. the
+    /// port is in use).
     public static func start(host: String = "127.0.0.1", port: Int, configuration: BrokerConfiguration = BrokerConfiguration(),
                              limits: StompLimits = .default, on group: EventLoopGroup, log: BrokerLog? = nil) -> EventLoopFuture<SandboxBroker> {
         let loop = group.next()
         let core = BrokerCore(engine: BrokerEngine(configuration: configuration), limits: limits, log: log, eventLoop: loop)
-        return ServerBootstrap(group: loop, childGroup: loop)
+        return listenTCP(host: host, port: port, core: core)
+            .flatMapErrorThrowing { throw SandboxListenError(host: host, port: port, cause: $0) }
+            .map { channel in
+                SandboxBroker(host: host, port: channel.localAddress?.port ?? port, serverChannel: channel, core: core)
+            }
+    }
+
+    /// The STOMP-over-TCP listener: each accepted socket gets a `BrokerConnectionHandler` on the core's loop.
+    /// Writes are bounded as ActiveMQ's (64 KiB socket send buffer): past 64 KiB unsent the channel turns
+    /// unwritable and the engine hands it nothing more, so a client that stops reading holds little in flight.
+    private static func listenTCP(host: String, port: Int, core: BrokerCore) -> EventLoopFuture<Channel> {
+        ServerBootstrap(group: core.eventLoop, childGroup: core.eventLoop)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(ChannelOptions.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 1024 * 1024))
+            .childChannelOption(ChannelOptions.socketOption(.so_sndbuf), value: 64 * 1024)
+            .childChannelOption(ChannelOptions.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture(withResultOf: {
                     try channel.pipeline.syncOperations.addHandler(BrokerConnectionHandler(core: core))
                 })
             }
             .bind(host: host, port: port)
-            .map { channel in
-                SandboxBroker(host: host, port: channel.localAddress?.port ?? port, serverChannel: channel, core: core)
-            }
     }
 
     /// Starts on `preferredPort` if it is free, else on a port the system picks.

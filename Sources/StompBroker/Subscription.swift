@@ -12,6 +12,9 @@ final class Subscription {
     /// Ack ids of unacknowledged deliveries in delivery order; settled ones are skipped (and compacted away).
     var unackedOrder = FIFO<String>()
     var unackedCount = 0
+    /// Topic messages published while this subscriber could not take them (slow socket, prefetch full),
+    /// in order; counted in the broker's memory.
+    var backlog = FIFO<StoredMessage>()
 
     init(id: String, connection: BrokerConnection, target: Target, ack: AckMode, prefetch: Int) {
         self.id = id
@@ -28,7 +31,7 @@ final class Subscription {
         }
     }
 
-    /// Can take a message from a queue now: its connection is writable and it holds fewer than `prefetch`
+    /// Can take a message now: its connection can take more bytes and it holds fewer than `prefetch`
     /// unacknowledged messages.
-    var isReady: Bool { connection.writable && (ack == .auto || unackedCount < prefetch) }
+    var isReady: Bool { connection.canTakeMessages && (ack == .auto || unackedCount < prefetch) }
 }

@@ -109,6 +109,8 @@ public struct ConnectionOptions: Sendable {
     /// An ERROR after CONNECTED does not end the connection (brokers often keep it open); a close by the
     /// broker within this time after one is reported as `.brokerError` (and not reconnected). Default 1 s.
     public var errorCloseGrace: TimeAmount = .seconds(1)
+    /// What differs about the broker; nil: derived from CONNECTED's `server` header (`BrokerQuirks(server:)`).
+    public var quirks: BrokerQuirks?
     public var reconnect: ReconnectPolicy
     public var limits: StompLimits
     public var contentLength: ContentLengthPolicy

@@ -33,13 +33,12 @@ public final class StompClient: @unchecked Sendable {
 
     // MARK: Event-loop state
 
-    private enum Phase { case connecting, connected, reconnecting, disconnecting, closed }
-    private var phase: Phase = .connecting
+    /// Connect, failover, reconnect, lost for good: the decisions; this class executes its actions.
+    private var lifecycle: ConnectionLifecycle
     private var session: StompSession
     private var link: Link?
     /// Whether links emit `.trace` events; starts as `options.trace`, changed by `setTrace`.
     private var tracing: Bool
-    private var urlIndex = 0
     private var receipts: [String: PendingReceipt] = [:]
     private var receiptCounter = 0
     private var subscriptionCounter = 0
@@ -52,9 +51,7 @@ public final class StompClient: @unchecked Sendable {
     private var publisherCounter = 0
     private var counters = ClientCounters()
     private var baseCounters = ClientCounters()   // totals of earlier links
-    private var userClosing = false
     private var disconnectTimedOut = false
-    private var lastError: StompConnectionError?
     private let closePromise: EventLoopPromise<StompConnectionError?>
 
     private enum ReceiptKind {
@@ -88,6 +85,7 @@ public final class StompClient: @unchecked Sendable {
         self.events = events
         self.shared = NIOLockedValueBox(Shared(url: options.urls.first ?? .default))
         self.session = StompSession(configuration: SessionConfiguration())
+        self.lifecycle = ConnectionLifecycle(urlCount: options.urls.count, policy: options.reconnect)
         self.closePromise = eventLoop.makePromise(of: StompConnectionError?.self)
     }
 
@@ -112,45 +110,63 @@ public final class StompClient: @unchecked Sendable {
             }
         }
         let client = StompClient(options: options, eventLoop: loop, sslContext: ssl, events: events)
-        return loop.flatSubmit { client.initialConnect(index: 0, firstError: nil) }
+        return loop.flatSubmit { client.initialConnect() }
     }
 
-    private func initialConnect(index: Int, firstError: StompConnectionError?) -> EventLoopFuture<StompClient> {
-        let url = options.urls[index]
-        shared.withLockedValue { $0.url = url }
+    /// The first connect: the lifecycle's failover order (each URL once), then its verdict.
+    private func initialConnect() -> EventLoopFuture<StompClient> {
         let promise = eventLoop.makePromise(of: StompClient.self)
-        connectLink(url).whenComplete { result in
-            switch result {
-            case .success:
-                guard self.phase == .connecting else {
-                    self.link?.close()
-                    promise.fail(self.lastError ?? StompConnectionError.notConnected)
-                    return
-                }
-                self.urlIndex = index
-                self.phase = .connected
-                self.publishState()
-                promise.succeed(self)
-            case .failure(let error):
-                let e = error as? StompConnectionError ?? .io("\(error)")
-                var retry = index + 1 < self.options.urls.count && !self.userClosing
-                if case .authenticationFailed = e { retry = false }
-                if case .hostRefused = e { retry = false }
-                if retry {
-                    self.initialConnect(index: index + 1, firstError: firstError ?? e).cascade(to: promise)
-                    return
-                }
-                // One URL: its error. Several: the last one's, which names its host.
-                if self.phase != .closed {
-                    self.phase = .closed
-                    self.publishState()
-                    self.closePromise.succeed(e)
-                }
-                promise.fail(e)
-            }
-        }
+        execute(lifecycle.start(), initial: promise)
         return promise.futureResult
     }
+
+    /// Runs one lifecycle action. `initial`: the first connect's promise, while it is pending.
+    private func execute(_ action: ConnectionLifecycle.Action, initial: EventLoopPromise<StompClient>? = nil) {
+        switch action {
+        case .open(let index):
+            let url = options.urls[index]
+            shared.withLockedValue { $0.url = url }
+            connectLink(url).whenComplete { result in
+                switch result {
+                case .success:
+                    self.execute(self.lifecycle.attemptSucceeded(), initial: initial)
+                case .failure(let error):
+                    let e = error as? StompConnectionError ?? .io("\(error)")
+                    self.execute(self.lifecycle.attemptFailed(e), initial: initial)
+                }
+            }
+        case .connected(_, let reconnected):
+            publishState()
+            if reconnected, let link {
+                counters.reconnects += 1
+                let (subscriptions, lost) = pendingResubscribe ?? ([], LostState())
+                pendingResubscribe = nil
+                let restored = resubscribe(subscriptions, on: link)
+                emit(.reconnected(session.connectedInfo!, resubscribed: restored, lost: lost))
+            }
+            initial?.succeed(self)
+        case .reportLost(let reason):
+            publishState()
+            emit(.connectionLost(reason.description))
+        case .reconnect(let attempt, let index, let delay):
+            publishState()
+            let url = options.urls[index]
+            emit(.reconnecting(attempt: attempt, url: url, delay: delay))
+            reconnectTask = eventLoop.scheduleTask(in: delay) { [self] in
+                self.reconnectTask = nil
+                guard case .reconnecting(attempt, index) = self.lifecycle.state else { return }
+                self.execute(.open(index: index))
+            }
+        case .giveUp(let error):
+            link?.close()
+            // A first connect that fails reports through its future only (no `.closed` event).
+            finishClose(error, report: initial == nil)
+            if let initial { initial.fail(error ?? lifecycle.lastError ?? StompConnectionError.notConnected) }
+        }
+    }
+
+    /// What a reconnect restores: the subscriptions and what the loss took (from `resetForReconnect`).
+    private var pendingResubscribe: (resubscribe: [SubscriptionInfo], lost: LostState)?
 
     private func sessionConfiguration(for url: StompURL, host: String) -> SessionConfiguration {
         let creds = options.credentials(for: url)
@@ -206,7 +222,7 @@ public final class StompClient: @unchecked Sendable {
     private func connectLink(_ url: StompURL) -> EventLoopFuture<ConnectedInfo> {
         let first = learnedHosts[url] ?? options.hostHeader(for: url)
         return openLink(url, host: first).flatMapError { error in
-            guard let refusal = error as? StompConnectionError, refusal.refusesHostHeader, !self.userClosing,
+            guard let refusal = error as? StompConnectionError, refusal.refusesHostHeader, !self.lifecycle.userClosing,
                   let other = self.options.alternateHostHeader(for: url, after: first) else {
                 return self.eventLoop.makeFailedFuture(error)
             }
@@ -442,26 +458,14 @@ public final class StompClient: @unchecked Sendable {
         heartbeatTask?.cancel()
         heartbeatTask = nil
         foldCounters(link)
-        switch phase {
-        case .disconnecting:
-            failPending(.notConnected)
-            finishClose(nil)
-        case .connected:
-            lastError = reason
-            let subscriptions = session.subscriptions
-            let lost = session.connectionLost()
-            failPending(reason)
-            if shouldReconnect(after: reason) {
-                phase = .reconnecting
-                publishState()
-                emit(.connectionLost(reason.description))
-                reconnect(attempt: 1, subscriptions: subscriptions, lost: lost)
-            } else {
-                finishClose(reason)
-            }
-        case .connecting, .reconnecting, .closed:
-            break
+        let wasConnected = lifecycle.state.isConnected
+        let actions = lifecycle.linkClosed(reason, quirks: quirks)
+        if wasConnected {
+            // The session keeps the subscriptions to restore; transactions and unacknowledged messages are lost.
+            pendingResubscribe = session.resetForReconnect()
         }
+        failPending(wasConnected ? reason : .notConnected)
+        for action in actions { execute(action) }
     }
 
     private func closeReason(_ link: Link) -> StompConnectionError {
@@ -482,21 +486,6 @@ public final class StompClient: @unchecked Sendable {
             return .io("\(link.url.hostAndPort): \(e)")
         }
         return .closedByPeer(midFrame: link.peerClosed?.midFrame ?? false)
-    }
-
-    private func shouldReconnect(after reason: StompConnectionError) -> Bool {
-        guard options.reconnect.enabled, !userClosing else { return false }
-        switch reason {
-        case .authenticationFailed, .hostRefused, .session, .encoding, .configuration:
-            return false
-        case .brokerError(let err):
-            // An ERROR means the broker refused something; reconnecting would repeat it. A broker shutting
-            // down is different.
-            let text = (err.message + " " + err.bodyText).lowercased()
-            return text.contains("shutdown") || text.contains("connection_forced") || text.contains("shutting down")
-        default:
-            return true
-        }
     }
 
     /// Closes `link` because of `error` (the reason reported when it is gone).
@@ -537,45 +526,6 @@ public final class StompClient: @unchecked Sendable {
 
     // MARK: - Reconnect
 
-    private func reconnect(attempt: Int, subscriptions: [SubscriptionInfo], lost: LostState) {
-        guard phase == .reconnecting else { return }
-        if let max = options.reconnect.maxAttempts, attempt > max {
-            finishClose(lastError)
-            return
-        }
-        let index = (urlIndex + attempt - 1) % options.urls.count
-        let url = options.urls[index]
-        let delay = options.reconnect.delay(forAttempt: attempt)
-        emit(.reconnecting(attempt: attempt, url: url, delay: delay))
-        reconnectTask = eventLoop.scheduleTask(in: delay) { [self] in
-            self.reconnectTask = nil
-            guard self.phase == .reconnecting else { return }
-            self.connectLink(url).whenComplete { result in
-                switch result {
-                case .success(let info):
-                    guard self.phase == .reconnecting, let link = self.link else {
-                        self.link?.close()
-                        return
-                    }
-                    self.urlIndex = index
-                    self.phase = .connected
-                    self.counters.reconnects += 1
-                    self.publishState()
-                    let restored = self.resubscribe(subscriptions, on: link)
-                    self.emit(.reconnected(info, resubscribed: restored, lost: lost))
-                case .failure(let error):
-                    let e = error as? StompConnectionError ?? .io("\(error)")
-                    self.lastError = e
-                    if e.endsConnection && !e.isWorthRetrying {
-                        self.finishClose(e)
-                    } else {
-                        self.reconnect(attempt: attempt + 1, subscriptions: subscriptions, lost: lost)
-                    }
-                }
-            }
-        }
-    }
-
     private func resubscribe(_ subscriptions: [SubscriptionInfo], on link: Link) -> [SubscriptionInfo] {
         var restored: [SubscriptionInfo] = []
         for sub in subscriptions {
@@ -596,9 +546,10 @@ public final class StompClient: @unchecked Sendable {
         return restored
     }
 
-    private func finishClose(_ error: StompConnectionError?) {
-        guard phase != .closed else { return }
-        phase = .closed
+    /// The end, once: fails what waits, reports `.closed`, completes `closeFuture`.
+    private func finishClose(_ error: StompConnectionError?, report: Bool = true) {
+        guard !closedForGood else { return }
+        closedForGood = true
         heartbeatTask?.cancel()
         heartbeatTask = nil
         reconnectTask?.cancel()
@@ -606,7 +557,7 @@ public final class StompClient: @unchecked Sendable {
         failPending(error ?? .notConnected)
         publishState()
         link?.close()
-        emit(.closed(error))
+        if report { emit(.closed(error)) }
         closePromise.succeed(error)
     }
 
@@ -628,15 +579,10 @@ public final class StompClient: @unchecked Sendable {
         for w in waiters { w.fail(error) }
     }
 
+    private var closedForGood = false
+
     private func publishState() {
-        let state: ClientState
-        switch phase {
-        case .connecting: state = .connecting
-        case .connected: state = .connected
-        case .reconnecting: state = .reconnecting
-        case .disconnecting: state = .disconnecting
-        case .closed: state = .closed
-        }
+        let state = lifecycle.clientState
         shared.withLockedValue { $0.state = state }
     }
 
@@ -754,7 +700,7 @@ public final class StompClient: @unchecked Sendable {
         case let e as SessionError: return .session(e)
         case let e as FrameEncodingError: return .encoding(e)
         case let e as FrameDecodingError: return .protocolViolation(e)
-        case is ChannelError: return lastError ?? .notConnected
+        case is ChannelError: return lifecycle.lastError ?? .notConnected
         default: return .io("\(error)")
         }
     }
@@ -764,7 +710,7 @@ public final class StompClient: @unchecked Sendable {
     private func perform<T>(_ intent: String, receipt: Bool,
                             _ make: @escaping (_ receiptID: String?) throws -> (frame: StompFrame?, value: T)) -> EventLoopFuture<T> {
         onLoop { (p: EventLoopPromise<T>) in
-            guard self.phase == .connected, let link = self.link, let channel = link.channel else {
+            guard self.lifecycle.canSend, let link = self.link, let channel = link.channel else {
                 p.fail(StompConnectionError.notConnected)
                 return
             }
@@ -886,8 +832,12 @@ public final class StompClient: @unchecked Sendable {
     /// (RabbitMQ). Then `subscribe` registers the subscription locally, with id = the destination (what
     /// RabbitMQ puts in the reply's `subscription` header), and sends nothing.
     private func brokerSubscribesTempQueues(_ destination: String) -> Bool {
-        guard destination.hasPrefix("/temp-queue/") else { return false }
-        return session.connectedInfo?.server?.hasPrefix("RabbitMQ") ?? false
+        destination.hasPrefix("/temp-queue/") && quirks.subscribesTempQueuesItself
+    }
+
+    /// The broker's quirks: `options.quirks`, else derived from the current (or last) CONNECTED.
+    private var quirks: BrokerQuirks {
+        options.quirks ?? BrokerQuirks(server: session.connectedInfo?.server)
     }
 
     /// Whether `subscribe(destination:)` for this destination is handled locally (RabbitMQ temp queues).
@@ -1007,7 +957,7 @@ public final class StompClient: @unchecked Sendable {
     }
 
     private func writeEncoded(_ bytes: [UInt8], frames: [StompFrame], promise p: EventLoopPromise<Void>) {
-        guard phase == .connected || phase == .disconnecting, let channel = link?.channel else {
+        guard lifecycle.canSendWhileDisconnecting, let channel = link?.channel else {
             p.fail(StompConnectionError.notConnected)
             return
         }
@@ -1028,10 +978,11 @@ public final class StompClient: @unchecked Sendable {
     /// Never reconnects afterwards. Succeeds once the socket is closed.
     public func disconnect() -> EventLoopFuture<Void> {
         onLoop { (p: EventLoopPromise<Void>) in
-            self.userClosing = true
             self.closePromise.futureResult.whenComplete { _ in p.succeed(()) }
-            switch self.phase {
-            case .connected:
+            let wasConnected = self.lifecycle.state.isConnected
+            if let action = self.lifecycle.userLeaves() { self.execute(action) }
+            guard wasConnected else { return }
+            do {
                 guard let link = self.link, let channel = link.channel else {
                     self.finishClose(nil)
                     return
@@ -1042,11 +993,9 @@ public final class StompClient: @unchecked Sendable {
                 do {
                     frame = try self.session.disconnect(receipt: rid)
                 } catch {
-                    self.phase = .disconnecting
                     link.close()
                     return
                 }
-                self.phase = .disconnecting
                 self.publishState()
                 let task = self.eventLoop.scheduleTask(in: self.options.disconnectTimeout) { [weak self] in
                     guard let self, self.receipts.removeValue(forKey: rid) != nil else { return }
@@ -1056,10 +1005,6 @@ public final class StompClient: @unchecked Sendable {
                 self.receipts[rid] = PendingReceipt(kind: .disconnect, timeout: task)
                 self.counters.framesSent += 1
                 channel.writeAndFlush(StompOutbound.frame(frame)).whenFailure { _ in link.close() }
-            case .disconnecting, .closed:
-                break
-            case .connecting, .reconnecting:
-                self.finishClose(nil)
             }
         }
     }
@@ -1068,7 +1013,7 @@ public final class StompClient: @unchecked Sendable {
     /// water mark. For callers that pipeline many `send`s without waiting for each.
     public func waitUntilWritable() -> EventLoopFuture<Void> {
         onLoop { p in
-            guard self.phase == .connected || self.phase == .disconnecting, let channel = self.link?.channel else {
+            guard self.lifecycle.canSendWhileDisconnecting, let channel = self.link?.channel else {
                 p.fail(StompConnectionError.notConnected)
                 return
             }
@@ -1079,10 +1024,15 @@ public final class StompClient: @unchecked Sendable {
     /// Closes the socket at once, without DISCONNECT; never reconnects.
     public func close() -> EventLoopFuture<Void> {
         onLoop { (p: EventLoopPromise<Void>) in
-            self.userClosing = true
             self.closePromise.futureResult.whenComplete { _ in p.succeed(()) }
-            if self.phase == .connected { self.phase = .disconnecting }
-            if let link = self.link { link.close() } else { self.finishClose(nil) }
+            if let action = self.lifecycle.userLeaves() {
+                self.execute(action)
+            } else if let link = self.link {
+                self.publishState()
+                link.close()
+            } else {
+                self.finishClose(nil)
+            }
         }
     }
 
@@ -1142,9 +1092,16 @@ public final class StompClient: @unchecked Sendable {
         link.transport.trace = { [weak self] direction, note in self?.emit(.transportTrace(direction, note, at: .now())) }
     }
 
+    /// Reads the session (the one owner of subscriptions, pending acks, transactions and receipts) on the
+    /// event loop: for callers that must not keep a copy of its state. Waiting on the future from another
+    /// thread is fine; never wait on it on the event loop.
+    public func query<T: Sendable>(_ read: @escaping @Sendable (StompSession) -> T) -> EventLoopFuture<T> {
+        onLoop { p in p.succeed(read(self.session)) }
+    }
+
     public func snapshot() -> EventLoopFuture<ClientSnapshot> {
         onLoop { p in
-            let connected = self.phase == .connected || self.phase == .disconnecting
+            let connected = self.lifecycle.canSendWhileDisconnecting
             p.succeed(ClientSnapshot(
                 state: self.shared.withLockedValue { $0.state },
                 url: self.url,
@@ -1225,7 +1182,7 @@ public final class StompClient: @unchecked Sendable {
     public func publish(destination: String, headers: StompHeaders = [:], body: [UInt8], count: Int,
                         receiptEvery: Int = 0, receiptWindow: Int = 0, flushEvery: Int = 64) -> EventLoopFuture<PublishResult> {
         onLoop { (p: EventLoopPromise<PublishResult>) in
-            guard self.phase == .connected, self.link != nil else {
+            guard self.lifecycle.canSend, self.link != nil else {
                 p.fail(StompConnectionError.notConnected)
                 return
             }
@@ -1262,9 +1219,9 @@ public final class StompClient: @unchecked Sendable {
 
     private func pump(_ pub: BulkPublisher) {
         guard !pub.done else { return }
-        guard phase == .connected || phase == .disconnecting, let link, let channel = link.channel else {
+        guard lifecycle.canSendWhileDisconnecting, let link, let channel = link.channel else {
             publishers[pub.id] = nil
-            pub.fail(lastError ?? StompConnectionError.notConnected)
+            pub.fail(lifecycle.lastError ?? StompConnectionError.notConnected)
             return
         }
         var unflushed = 0

@@ -12,7 +12,7 @@ import Darwin
 #endif
 
 /// Why a connection failed or ended. `description` is one line that names the cause.
-public enum StompConnectionError: Error, Sendable, CustomStringConvertible {
+public enum StompConnectionError: Error, Sendable, Equatable, CustomStringConvertible {
     /// No route, DNS failure, or the TCP connect timed out.
     case unreachable(host: String, port: Int, reason: String)
     /// The host answered but nothing listens on that port.
@@ -101,7 +101,8 @@ public enum StompConnectionError: Error, Sendable, CustomStringConvertible {
     /// what the broker or the network did.
     public var fault: StompFault {
         switch self {
-        case .session, .encoding, .configuration, .notConnected: return .local
+        case .session(let e): return e.fault   // a frame that makes no sense now is the peer's
+        case .encoding, .configuration, .notConnected: return .local
         default: return .peer
         }
     }
@@ -113,7 +114,9 @@ public enum StompConnectionError: Error, Sendable, CustomStringConvertible {
         case .unreachable, .refused, .tlsFailure, .webSocket, .authenticationFailed, .hostRefused, .brokerError, .peerSilent, .closedByPeer,
              .stalledMidFrame, .protocolViolation, .notConnected, .io:
             return true
-        case .rejected, .timeout, .session, .encoding, .configuration:
+        case .session(let e):
+            return e.fault == .peer          // the peer broke the protocol (a second CONNECTED): the link is closed
+        case .rejected, .timeout, .encoding, .configuration:
             return false
         }
     }

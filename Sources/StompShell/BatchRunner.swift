@@ -18,10 +18,10 @@ public final class StdinScriptSource: ScriptSource {
         reader.onWake = { [unowned shell] in shell.processEvents() }
     }
 
-    public func nextLine() -> String? {
+    public func nextLine() throws -> String? {
         while true {
-            switch reader.readLine(prompt: "") {
-            case .line(let l): return l
+            switch reader.readLineBytes() {
+            case .line(let bytes): return try UTF8Text.decode(bytes).get()
             case .endOfFile: return nil
             case .interrupted: continue
             }
@@ -41,7 +41,7 @@ public final class BatchRunner {
     public func run(_ source: ScriptSource, ignoreAllErrors: Bool = false) -> Bool {
         var reader = LogicalLineReader(source, table: shell.table)
         while let line = reader.next() {
-            if let e = line.unterminated {
+            if let e = line.refusal {
                 if !report(e, source: source, at: line, ignore: line.ignoresErrors) { return false }
                 continue
             }
@@ -58,11 +58,16 @@ public final class BatchRunner {
     }
 
     /// Prints the error; returns whether to go on.
+    /// A failed standard output ends the run whatever `on-error` or a leading `-` say.
     func report(_ e: ShellError, source: ScriptSource, at line: LogicalLine, ignore: Bool) -> Bool {
         let (lineNumber, column) = line.position(of: e)
         var text = "\(source.name):\(lineNumber):\(column): error: \(e.message)"
         if let note = e.note { text += "\n" + note }
         shell.output.error(text)
+        if shell.output.failure != nil {
+            status = max(status, 1)
+            return false
+        }
         if ignore { return true }
         status = max(status, max(e.exitStatus, 1))
         return shell.settings.onError == .continue
@@ -71,6 +76,12 @@ public final class BatchRunner {
     /// After the last script: print what arrived, disconnect gracefully, fail on an unexpected broker ERROR.
     public func finish() -> Int32 {
         shell.processEvents()
+        let reportedOutputFailure = shell.outputFailureReported
+        do { try shell.checkOutput() } catch let e as ShellError {
+            // standard output failed where no script line could report it (e.g. the first connect's line)
+            if !reportedOutputFailure { shell.output.error("stompsh: error: \(e.message)") }
+            status = max(status, 1)
+        } catch {}
         if shell.client != nil { try? shell.disconnect() }
         shell.processEvents()
         if shell.lostForGood {

@@ -1,11 +1,13 @@
-// `bench send|consume|latency`: thin shell commands over the engines in BenchRunners.swift. Figures print like
-// `rpc bench` (RPCCommands' BenchReport / LatencySummary); `--json` (or `--json` on the command line of stompsh)
-// prints one JSON object per bench.
+// `bench send|consume|latency`: thin shell commands over the engines of StompBench: they parse the command,
+// open the bench's own connection(s), poll progress, and print the result. Figures print like `rpc bench`
+// (RPCCommands' BenchReport / LatencySummary); `--json` (or `--json` on the command line of stompsh) prints one
+// JSON object per bench.
 import Foundation
 import NIOCore
 import StompProto
 import StompConnection
 import RPCCommands
+import StompBench
 
 public enum BenchShellCommands {
     static let subcommands = ["send", "consume", "latency"]
@@ -25,7 +27,11 @@ public enum BenchShellCommands {
                                + "interactively, 1000 in scripts)"),
                 OptionSpec("--size", value: .integer, valueName: "BYTES", help: "send: body size (default 100)"),
                 OptionSpec("--receipts", value: .string, valueName: "none|each|window:W",
-                           help: "send: no receipts (default), one each waited for, or W outstanding"),
+                           help: "send: a receipt on the last message only (default), one each waited for, or W outstanding"),
+                .flag("--prebuilt", help: "send: one frame encoded once and written N times (no sequence numbers or "
+                          + "timestamps): the raw ceiling of broker and socket"),
+                OptionSpec("--connections", value: .integer, valueName: "N",
+                           help: "send, consume: N connections in parallel, spread over the event-loop threads (default 1)"),
                 OptionSpec("--ack", value: .choice(["auto", "client-individual"]), help: "consume: ack mode (default auto)"),
                 OptionSpec("--prefetch", value: .integer, valueName: "N",
                            help: "consume: broker prefetch (activemq.prefetchSize, prefetch-count)"),
@@ -43,18 +49,24 @@ public enum BenchShellCommands {
             ],
             summary: "measure the broker and the client: send rate, consume rate, round-trip latency",
             help: """
-            bench send DEST [-n N] [--size BYTES] [--receipts none|each|window:W] [-H NAME:VALUE]... [--json]
-                Publishes N messages of BYTES bytes and prints messages/s and MB/s, counted until the broker confirmed
-                the last one (a RECEIPT). With receipts: their round-trip percentiles. Memory stays flat for any N.
-            bench consume DEST [-n N] [--ack auto|client-individual] [--prefetch N] [--timeout SECONDS] [--json]
+            bench send DEST [-n N] [--size BYTES] [--receipts none|each|window:W] [--prebuilt] [--connections N]
+                       [-H NAME:VALUE]... [--json]
+                Publishes N messages of BYTES bytes, each with its own sequence number and send timestamp (headers
+                stompsh-bench-stream, -seq, -sent), and prints messages/s and MB/s, counted until the broker
+                confirmed the last one (a RECEIPT on it). With receipts: their round-trip percentiles. --prebuilt:
+                one frame written N times, the raw ceiling. Memory stays flat for any N.
+            bench consume DEST [-n N] [--ack auto|client-individual] [--prefetch N] [--timeout SECONDS]
+                       [--connections N] [--json]
                 Subscribes and counts N messages (the destination must hold them), then unsubscribes; prints
-                messages/s and MB/s. Stops after --timeout seconds without a message.
+                messages/s, MB/s, lost, duplicated and out-of-order sequence numbers and the end-to-end latency
+                (send timestamp to arrival). Stops after --timeout seconds without a message.
             bench latency [DEST] [-n N] [--history SECONDS] [--interval SECONDS] [--mode receipt|self] [--json]
                 Round trips one at a time, with live min/avg/p50/p99 on a terminal (Ctrl-C stops), like
                 redis-cli --latency. Without DEST: SEND with a receipt to \(defaultLatencyDestination); with DEST: the
                 message sent to DEST comes back to this session's subscription.
-            Ctrl-C stops a bench and prints what it measured. A progress line shows on a terminal. A bench runs on a
-            connection of its own to the session's broker (same options, but no trace, heart-beats or reconnect).
+            Ctrl-C stops a bench and prints what it measured (in a script, the script then ends with status 130). A
+            progress line shows on a terminal. A bench runs on connections of its own to the session's broker (same
+            options, but no trace, heart-beats or reconnect): --connections N opens N.
             """,
             needsConnection: true,
             run: { shell, cmd in try run(shell, cmd) }),
@@ -63,8 +75,8 @@ public enum BenchShellCommands {
     // MARK: dispatch
 
     static let optionsBySubcommand: [String: Set<String>] = [
-        "send": ["--count", "--size", "--receipts", "--header", "--json"],
-        "consume": ["--count", "--ack", "--prefetch", "--timeout", "--header", "--json"],
+        "send": ["--count", "--size", "--receipts", "--prebuilt", "--connections", "--header", "--json"],
+        "consume": ["--count", "--ack", "--prefetch", "--timeout", "--connections", "--header", "--json"],
         "latency": ["--count", "--history", "--interval", "--mode", "--json"],
     ]
 
@@ -75,31 +87,13 @@ public enum BenchShellCommands {
             throw ShellError("option \(o.long) does not apply to 'bench \(sub)'", column: o.column)
         }
         let session = try shell.requireClient()
-        let router = BenchEventRouter()
-        let client = try benchConnection(shell, like: session, router: router)
-        defer { close(shell, client) }
-        switch sub {
-        case "send": try send(shell, cmd, client, router)
-        case "consume": try consume(shell, cmd, client)
-        default: try latency(shell, cmd, client)
+        try CommandInterrupt.catching(shell) {
+            switch sub {
+            case "send": try send(shell, cmd, session)
+            case "consume": try consume(shell, cmd, session)
+            default: try latency(shell, cmd, session)
+            }
         }
-    }
-
-    /// A bench runs on a connection of its own to the session's broker, with the session's options except: no
-    /// wire trace, no heart-beats, no reconnect, and no events for the shell. So the figures are the client
-    /// library's and the broker's (not the shell's inbox and trace plumbing), a flood of frames never interleaves
-    /// with the session's, and the session's subscriptions see nothing of it.
-    static func benchConnection(_ shell: Shell, like session: StompClient, router: BenchEventRouter) throws -> StompClient {
-        var o = session.options
-        o.urls = [session.url]
-        o.trace = false
-        o.heartBeat = .none
-        o.reconnect = .none
-        return try shell.waitInterruptibly(StompClient.connect(o, on: shell.group) { e in router.handle(e) })
-    }
-
-    static func close(_ shell: Shell, _ client: StompClient) {
-        do { try shell.waitInterruptibly(client.disconnect(), timeout: 5) } catch { _ = client.close() }
     }
 
     static func destination(_ cmd: ParsedCommand, _ sub: String) throws -> String {
@@ -117,14 +111,8 @@ public enum BenchShellCommands {
         return n
     }
 
-    static func headers(_ cmd: ParsedCommand) -> StompHeaders {
-        var h = StompHeaders()
-        for v in cmd.options("--header") {
-            guard let c = v.firstIndex(of: ":") else { continue }
-            h.append(String(v[..<c]), String(v[v.index(after: c)...]))
-        }
-        return h
-    }
+    /// `-H NAME:VALUE`: the parser `send` uses (one rule, errors at the option's column).
+    static func headers(_ cmd: ParsedCommand) throws -> StompHeaders { try CoreCommands.headers(cmd) }
 
     static func jsonMode(_ shell: Shell, _ cmd: ParsedCommand) -> Bool {
         cmd.flag("--json") || shell.settings.format == .json
@@ -132,10 +120,12 @@ public enum BenchShellCommands {
 
     // MARK: send
 
-    static func send(_ shell: Shell, _ cmd: ParsedCommand, _ client: StompClient, _ router: BenchEventRouter) throws {
+    static func send(_ shell: Shell, _ cmd: ParsedCommand, _ session: StompClient) throws {
         let dest = try destination(cmd, "send")
         let n = try integer(cmd, "--count", min: 1) ?? defaultCount
         let size = try integer(cmd, "--size", min: 0) ?? defaultSize
+        let connections = try integer(cmd, "--connections", min: 1) ?? 1
+        let prebuilt = cmd.flag("--prebuilt")
         var mode = BenchReceipts.none
         if let r = cmd.option("--receipts") {
             guard let m = BenchReceipts(r) else {
@@ -144,47 +134,80 @@ public enum BenchShellCommands {
             }
             mode = m
         }
-        let b = SendBench.start(client: client, destination: dest, headers: headers(cmd), size: size, count: n, receipts: mode,
-                                router: router)
-        let r = try drive(shell, cmd, result: b.result, stop: b.stop) {
-            b.progress().map { p in Tick(live: "\(p.done) msgs  \(StatsFormat.fixed(p.perSecond, 0)) msgs/s") }
+        if prebuilt && mode != .none {
+            throw ShellError("--prebuilt writes one frame over and over: it goes with --receipts none only",
+                             column: cmd.column(ofOption: "--prebuilt"))
         }
+        if connections > n {
+            throw ShellError("--connections: \(connections) connections for \(n) messages", column: cmd.column(ofOption: "--connections"))
+        }
+        let h = try headers(cmd)
+        let routers = (0..<connections).map { _ in BenchEventRouter() }
+        let clients = try OwnConnection.open(shell, like: session, count: connections) { k in { e in routers[k].handle(e) } }
+        defer { OwnConnection.close(shell, clients) }
+        let run = BenchMessage.runToken()
+        let shares = benchShares(n, connections)
+        let group = BenchGroup(clients.indices.map { k in
+            SendBench.start(client: clients[k], destination: dest, headers: h, size: size, count: shares[k],
+                            receipts: mode, prebuilt: prebuilt, stream: "\(run)-\(k + 1)", router: routers[k])
+        }, on: clients[0].eventLoop)
+        let (r, interrupted) = try drive(shell, cmd, group) { p in Tick(live: "\(p.done) msgs  \(StatsFormat.fixed(p.perSecond, 0)) msgs/s") }
         var counters: [(String, Int64)] = [("messages", Int64(r.messages)), ("size", Int64(r.size))]
         if mode != .none { counters.append(("receipts", Int64(r.receipts))) }
         let report = BenchReport(name: "send", elapsedNanoseconds: r.elapsedNanoseconds, counters: counters,
                                  rates: [("msgs/s", r.messagesPerSecond), ("MB/s", r.megabytesPerSecond)],
                                  latency: r.latency?.summary())
         var extra: [(String, JSONValue)] = [("destination", .string(dest)), ("receipts_mode", .string(mode.description)),
+                                            ("connections", .integer(Int64(connections))),
                                             ("written_s", .number(StatsFormat.round3(Double(r.writtenNanoseconds) / 1e9)))]
+        if prebuilt { extra.append(("prebuilt", .bool(true))) }
         if r.interrupted { extra.append(("interrupted", .bool(true))) }
-        let title = "bench send \(dest): \(r.messages) x \(size) B, receipts \(mode)" + (r.interrupted ? " (interrupted)" : "")
+        let title = "bench send \(dest): \(r.messages) x \(size) B, receipts \(mode)"
+            + (connections > 1 ? ", \(connections) connections" : "")
+            + (prebuilt ? ", prebuilt (one frame written over and over: the raw ceiling)" : "")
+            + (r.interrupted ? " (interrupted)" : "")
         emit(shell, cmd, report: report, title: title, extra: extra)
         shell.variables.user["bench.msgs_per_s"] = StatsFormat.fixed(r.messagesPerSecond, 1)
+        try CommandInterrupt.endScriptIfInterrupted(shell, interrupted)
     }
 
     // MARK: consume
 
-    static func consume(_ shell: Shell, _ cmd: ParsedCommand, _ client: StompClient) throws {
+    static func consume(_ shell: Shell, _ cmd: ParsedCommand, _ session: StompClient) throws {
         let dest = try destination(cmd, "consume")
         let n = try integer(cmd, "--count", min: 1) ?? defaultCount
         let ack: AckMode = cmd.option("--ack") == "client-individual" ? .clientIndividual : .auto
         let prefetch = try integer(cmd, "--prefetch", min: 1)
+        let connections = try integer(cmd, "--connections", min: 1) ?? 1
         let idle = try cmd.seconds("--timeout", default: 10)
-        let b = ConsumeBench.start(client: client, destination: dest, count: n, ack: ack, prefetch: prefetch,
-                                   headers: headers(cmd), idleTimeout: .nanoseconds(Int64(idle * 1e9)))
-        let r = try drive(shell, cmd, result: b.result, stop: b.stop) {
-            b.progress().map { p in Tick(live: "\(p.done) msgs  \(StatsFormat.fixed(p.perSecond, 0)) msgs/s") }
-        }
+        let h = try headers(cmd)
+        let clients = try OwnConnection.open(shell, like: session, count: connections) { _ in { _ in } }
+        defer { OwnConnection.close(shell, clients) }
+        let quota = BenchQuota(n)
+        let group = BenchGroup(clients.map { c in
+            ConsumeBench.start(client: c, destination: dest, count: n, quota: quota, ack: ack, prefetch: prefetch,
+                               headers: h, idleTimeout: .nanoseconds(Int64(idle * 1e9)))
+        }, on: clients[0].eventLoop)
+        let (r, interrupted) = try drive(shell, cmd, group) { p in Tick(live: "\(p.done) msgs  \(StatsFormat.fixed(p.perSecond, 0)) msgs/s") }
+        let e2e = r.endToEnd.count > 0 ? r.endToEnd.summary() : nil
         let report = BenchReport(name: "consume", elapsedNanoseconds: r.elapsedNanoseconds,
-                                 counters: [("messages", Int64(r.messages)), ("bytes", Int64(r.bytes))],
-                                 rates: [("msgs/s", r.messagesPerSecond), ("MB/s", r.megabytesPerSecond)], latency: nil)
+                                 counters: [("messages", Int64(r.messages)), ("bytes", Int64(r.bytes)),
+                                            ("lost", Int64(r.check.lost)), ("duplicates", Int64(r.check.duplicates)),
+                                            ("out_of_order", Int64(r.check.outOfOrder))],
+                                 rates: [("msgs/s", r.messagesPerSecond), ("MB/s", r.megabytesPerSecond)], latency: e2e)
         var extra: [(String, JSONValue)] = [("destination", .string(dest)), ("ack", .string(ack.rawValue)),
+                                            ("connections", .integer(Int64(connections))),
+                                            ("unsequenced", .integer(Int64(r.check.unsequenced))),
+                                            ("streams", .integer(Int64(r.check.streamCount))),
                                             ("complete", .bool(r.complete))]
         if r.interrupted { extra.append(("interrupted", .bool(true))) }
         let title = "bench consume \(dest): \(r.messages) of \(n), ack \(ack.rawValue)"
+            + (connections > 1 ? ", \(connections) connections" : "")
             + (r.interrupted ? " (interrupted)" : r.complete ? "" : " (stopped: \(Shell.seconds(idle)) s without a message)")
+            + (e2e == nil ? "" : "; latency: send timestamp to arrival")
         emit(shell, cmd, report: report, title: title, extra: extra)
         shell.variables.user["bench.msgs_per_s"] = StatsFormat.fixed(r.messagesPerSecond, 1)
+        try CommandInterrupt.endScriptIfInterrupted(shell, interrupted)
         if !r.complete && !r.interrupted {
             throw ShellError("bench consume: only \(r.messages) of \(n) messages arrived "
                              + "(\(Shell.seconds(idle)) s without a message)")
@@ -193,7 +216,7 @@ public enum BenchShellCommands {
 
     // MARK: latency
 
-    static func latency(_ shell: Shell, _ cmd: ParsedCommand, _ client: StompClient) throws {
+    static func latency(_ shell: Shell, _ cmd: ParsedCommand, _ session: StompClient) throws {
         let given = cmd.argument(1)
         let dest = given ?? defaultLatencyDestination
         let mode: LatencyBench.Mode
@@ -209,13 +232,15 @@ public enum BenchShellCommands {
         }
         let interval = try cmd.seconds("--interval", default: 0)
         let json = jsonMode(shell, cmd)
+        let client = try OwnConnection.open(shell, like: session)
+        defer { OwnConnection.close(shell, [client]) }
         let b = LatencyBench.start(client: client, destination: dest, mode: mode, count: count, interval: interval,
                                    history: history)
-        let r = try drive(shell, cmd, result: b.result, stop: b.stop, alwaysPoll: !json && history != nil) {
-            b.progress().map { (p, fresh) in
+        let (r, interrupted) = try drive(shell, cmd, result: b.result, stop: b.stop, alwaysPoll: !json && history != nil) {
+            b.liveProgress().map { (_, l, fresh) in
                 // completed intervals are permanent lines (pretty mode), printed above the live line
                 let lines = json ? [] : fresh.map(historyLine)
-                guard let l = p.live, l.count > 0 else { return Tick(lines: lines, live: "waiting for the first round trip...") }
+                guard l.count > 0 else { return Tick(lines: lines, live: "waiting for the first round trip...") }
                 return Tick(lines: lines, live: liveLine(l))
             }
         }
@@ -234,8 +259,10 @@ public enum BenchShellCommands {
             }
             let what = mode == .receipt ? "SEND+RECEIPT to \(dest)" : "send to self via \(dest)"
             shell.output.result(text: "bench latency, \(what): \(r.samples) samples in "
-                                + "\(StatsFormat.fixed(Double(r.elapsedNanoseconds) / 1e9, 3)) s\n" + summary.text, json: nil)
+                                + "\(StatsFormat.fixed(Double(r.elapsedNanoseconds) / 1e9, 3)) s"
+                                + (interrupted ? " (interrupted)" : "") + "\n" + summary.text, json: nil)
         }
+        try CommandInterrupt.endScriptIfInterrupted(shell, interrupted)
     }
 
     /// `min 0.120  avg 0.210  p50 0.200  p99 0.900  max 1.500 ms  (1504 samples)`
@@ -261,15 +288,23 @@ public enum BenchShellCommands {
     /// What a progress poll gives: lines to print for good (history intervals) and the live line.
     struct Tick { var lines: [String] = []; var live: String }
 
+    /// `drive` for an engine whose progress line is made from its `BenchProgress`.
+    static func drive<E: BenchEngine>(_ shell: Shell, _ cmd: ParsedCommand, _ engine: E, json: Bool? = nil,
+                                      line: @escaping (BenchProgress) -> Tick) throws -> (E.Outcome, interrupted: Bool) {
+        try drive(shell, cmd, result: engine.result, stop: engine.stop, json: json) { engine.progress().map(line) }
+    }
+
     /// Waits for a bench on the shell thread: progress line on a terminal (stderr, ~4 times a second), frames and
-    /// events processed meanwhile, first Ctrl-C stops the bench (its partial figures are the result), a second one
-    /// abandons it. `alwaysPoll`: poll progress even without a terminal (for its permanent lines).
+    /// events processed meanwhile, first Ctrl-C stops the bench (its partial figures are the result, and
+    /// `interrupted` is true), a second one abandons it. `alwaysPoll`: poll progress even without a terminal
+    /// (for its permanent lines).
     static func drive<T>(_ shell: Shell, _ cmd: ParsedCommand, result: EventLoopFuture<T>, stop: @escaping () -> Void,
-                         alwaysPoll: Bool = false, progress: @escaping () -> EventLoopFuture<Tick>) throws -> T {
+                         alwaysPoll: Bool = false, json: Bool? = nil,
+                         progress: @escaping () -> EventLoopFuture<Tick>) throws -> (T, interrupted: Bool) {
         let wake = shell.wake
         let done = BenchBox<Result<T, Error>>()
         result.whenComplete { r in done.set(r); wake.signal() }
-        let tty = isatty(2) == 1 && !jsonMode(shell, cmd) && !shell.output.quiet
+        let tty = isatty(2) == 1 && !(json ?? jsonMode(shell, cmd)) && !shell.output.quiet
         let pending = BenchBox<Result<Tick, Error>>()
         var asked = false
         var shown = false
@@ -302,8 +337,8 @@ public enum BenchShellCommands {
             }
         }
         if shown { shell.output.sink("\r\u{1B}[K", .stderr) }
-        guard done.get() != nil else { throw ShellError("interrupted") }
-        return try shell.waitInterruptibly(result)
+        guard done.get() != nil else { throw ShellError("interrupted", column: nil, exitStatus: shell.interactive ? 1 : 130) }
+        return (try shell.waitInterruptibly(result), stopRequested)
     }
 
     /// Pretty: a title line then the report's lines; JSON: one object (report + extra + memory).

@@ -3,7 +3,7 @@
 
 /// What a command's argument or option value is, for parsing, completion and help.
 public enum ValueKind: Sendable, Hashable {
-    case string, integer, number, duration /* seconds, may be fractional */, url, destination,
+    case string, integer /* a count or size: ≥ 0 */, number, duration /* seconds, may be fractional */, url, destination,
          subscriptionID, transactionID, messageID, header /* NAME:VALUE */, path, choice([String]), rpcMethod,
          restOfLine /* verbatim */, json
 }
@@ -49,7 +49,7 @@ public struct OptionSpec: Sendable {
         OptionSpec(long, short: short, value: nil, help: help)
     }
 
-    /// `-H NAME:VALUE`, repeatable.
+    /// `-H NAME:VALUE`, repeatable (parsed by `HeaderArgument`).
     public static let header = OptionSpec("--header", short: "-H", value: .header, valueName: "NAME:VALUE",
                                           repeatable: true, help: "add a header (repeatable)")
 
@@ -180,5 +180,15 @@ public struct ShellError: Error, CustomStringConvertible {
 
     static func connection(_ message: String, column: Int? = nil) -> ShellError {
         ShellError(message, column: column, exitStatus: 3)
+    }
+}
+
+/// The one parser of `-H NAME:VALUE` arguments: the line parser validates `.header` values with it and every
+/// command (send, subscribe, expect, bench, rpc) builds its headers with it. The name is what precedes the first
+/// `:` and must not be empty; the value is the rest, possibly empty or holding more colons.
+public enum HeaderArgument {
+    public static func split(_ text: String) -> (name: String, value: String)? {
+        guard let c = text.firstIndex(of: ":"), c != text.startIndex else { return nil }
+        return (String(text[..<c]), String(text[text.index(after: c)...]))
     }
 }

@@ -6,9 +6,6 @@ public enum CommandTable {
         table.first { $0.matches(word) }
     }
 
-    /// Every command name, in table order.
-    public static var names: [String] { all.map(\.name) }
-
     /// The nearest command name (Levenshtein distance ≤ 2, or a unique prefix).
     public static func suggestion(for word: String, in table: [CommandSpec] = all) -> String? {
         let words = table.flatMap { [$0.name] + $0.aliases }

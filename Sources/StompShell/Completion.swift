@@ -27,11 +27,12 @@ public enum Completer {
             for p in ["/queue/", "/topic/", "/temp-queue/", "/exchange/", "/amq/queue/"] where !d.contains(p) { d.append(p) }
             return d
         case .subscriptionID:
-            return shell.subscriptions.map(\.id) + shell.subscriptions.map(\.destination)
+            let subscriptions = shell.subscriptions
+            return subscriptions.map(\.id) + subscriptions.map(\.destination)
         case .transactionID:
             return shell.openTransactions
         case .messageID:
-            return ["last"] + shell.completion[.messageID]
+            return ["last"] + (shell.session { $0.pendingAcks.map(\.messageID) } ?? [])
         case .choice(let c):
             return c
         case .url:

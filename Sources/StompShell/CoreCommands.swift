@@ -14,13 +14,14 @@ public enum CoreCommands {
 
     // MARK: helpers
 
+    /// The `-H NAME:VALUE` options of a command, in order (repeats kept), parsed by `HeaderArgument`.
     static func headers(_ p: ParsedCommand) throws -> StompHeaders {
         var h = StompHeaders()
         for (long, value, column) in p.optionValues where long == "--header" {
-            guard let c = value.firstIndex(of: ":"), c != value.startIndex else {
+            guard let (name, v) = HeaderArgument.split(value) else {
                 throw ShellError("-H: expected NAME:VALUE, got '\(value)'", column: column)
             }
-            h.append(String(value[..<c]), String(value[value.index(after: c)...]))
+            h.append(name, v)
         }
         return h
     }
@@ -36,22 +37,39 @@ public enum CoreCommands {
                          + "(\(maxBodySize / (1024 * 1024)) MiB, its maxBodySize)", column: column)
     }
 
-    /// The bytes of the file at `path` (a body), refused before reading when larger than `maxBodySize`.
+    /// The bytes of the file at `path` (a body): any readable file, FIFOs, /dev/stdin and /dev/null included.
+    /// A regular file larger than `maxBodySize` is refused before reading, anything else once it grows past it.
     static func readFile(_ path: String, column: Int) throws -> [UInt8] {
         let expanded = (path as NSString).expandingTildeInPath
+        func failure(_ errorNumber: Int32) -> ShellError {
+            ShellError("cannot read '\(path)': \(String(cString: strerror(errorNumber)))", column: column)
+        }
+        let fd = open(expanded, O_RDONLY)
+        guard fd >= 0 else { throw failure(errno) }
+        defer { close(fd) }
         var st = stat()
-        if stat(expanded, &st) == 0, st.st_mode & S_IFMT == S_IFREG {
-            try checkBodySize(Int(st.st_size), from: path, column: column)
+        guard fstat(fd, &st) == 0 else { throw failure(errno) }
+        if st.st_mode & S_IFMT == S_IFDIR { throw failure(EISDIR) }
+        if st.st_mode & S_IFMT == S_IFREG { try checkBodySize(Int(st.st_size), from: path, column: column) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n > 0 {
+                bytes += chunk[0..<n]
+                try checkBodySize(bytes.count, from: path, column: column)
+            } else if n == 0 {
+                return bytes
+            } else if errno != EINTR {
+                throw failure(errno)
+            } else if Interrupt.requested {
+                Interrupt.clear()
+                throw ShellError("interrupted", column: column)
+            }
         }
-        guard let d = FileManager.default.contents(atPath: expanded) else {
-            throw ShellError("cannot read '\(path)': \(String(cString: strerror(errno)))", column: column)
-        }
-        return [UInt8](d)
     }
 
-    static func ms(_ start: DispatchTime) -> Double {
-        Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
-    }
+    static func ms(_ start: NIODeadline) -> Double { ShellClock.milliseconds(since: start) }
 
     static func obj(_ pairs: (String, JSONValue)...) -> JSONValue { .object(JSONObject(pairs)) }
 
@@ -76,7 +94,20 @@ public enum CoreCommands {
             r.url = p.argument(0)
             r.login = p.option("--login"); r.passcode = p.option("--passcode"); r.vhost = p.option("--vhost")
             r.stompVersion = p.option("--stomp-version"); r.heartBeat = p.option("--heart-beat")
-            try shell.connect(r)
+            // a bad option value points at its option, checked by the rule `connect` itself applies
+            for (long, check) in [("--stomp-version", { _ = try Shell.stompVersions($0) }), ("--heart-beat", { _ = try Shell.heartBeat($0) })]
+                as [(String, (String) throws -> Void)] {
+                guard let v = p.option(long) else { continue }
+                do { try check(v) } catch var e as ShellError {
+                    e.column = p.column(ofOption: long)
+                    throw e
+                }
+            }
+            do { try shell.connect(r) } catch var e as ShellError {
+                // the caret goes under the URL that failed (bad, unreachable, refused), when one was typed
+                if e.column == nil, r.url != nil { e.column = p.column(ofArgument: 0) }
+                throw e
+            }
         })
 
     static let disconnect = CommandSpec(
@@ -114,7 +145,7 @@ public enum CoreCommands {
             }
             try checkBodySize(body.count, column: p.column(ofArgument: 1))
             let receipt = p.flag("--receipt")
-            let start = DispatchTime.now()
+            let start = ShellClock.now()
             try shell.waitInterruptibly(client.send(destination: dest, headers: h, body: body, receipt: receipt,
                                                     transaction: shell.currentTransaction))
             shell.completion.add(.destination, dest)
@@ -145,10 +176,7 @@ public enum CoreCommands {
             let ack = AckMode(rawValue: p.option("--ack") ?? "auto") ?? .auto
             let info = try shell.waitInterruptibly(client.subscribe(destination: dest, id: p.option("--id"), ack: ack,
                                                                     headers: try headers(p), receipt: true))
-            shell.subscriptions.append(info)
-            if ack != .auto { shell.pendingAckSubscriptions.insert(info.id) }
             shell.completion.add(.destination, dest)
-            shell.completion.add(.subscriptionID, info.id)
             shell.output.result(text: "subscribed to \(dest) (id \(info.id), ack \(info.ack.rawValue))",
                                 json: obj(("subscribed", .string(dest)), ("id", .string(info.id)), ("ack", .string(info.ack.rawValue))))
         })
@@ -161,18 +189,16 @@ public enum CoreCommands {
         run: { shell, p in
             let client = try shell.requireClient()
             let key = p.arguments[0]
-            let matching = shell.subscriptions.filter { $0.id == key }
-            let targets = matching.isEmpty ? shell.subscriptions.filter { $0.destination == key } : matching
+            let subscriptions = shell.subscriptions
+            let matching = subscriptions.filter { $0.id == key }
+            let targets = matching.isEmpty ? subscriptions.filter { $0.destination == key } : matching
             guard !targets.isEmpty else {
-                let known = shell.subscriptions.map { "\($0.id) (\($0.destination))" }.joined(separator: ", ")
+                let known = subscriptions.map { "\($0.id) (\($0.destination))" }.joined(separator: ", ")
                 throw ShellError("no subscription '\(key)'" + (known.isEmpty ? "" : "; subscriptions: \(known)"),
                                  column: p.column(ofArgument: 0))
             }
             for t in targets {
                 try shell.waitInterruptibly(client.unsubscribe(id: t.id, receipt: true))
-                shell.subscriptions.removeAll { $0.id == t.id }
-                shell.pendingAckSubscriptions.remove(t.id)
-                shell.completion.remove(.subscriptionID, t.id)
                 shell.output.result(text: "unsubscribed \(t.id) (\(t.destination))",
                                     json: obj(("unsubscribed", .string(t.id)), ("destination", .string(t.destination))))
             }
@@ -193,7 +219,6 @@ public enum CoreCommands {
                 let f = nack ? client.nack(messageID: id, transaction: shell.currentTransaction)
                              : client.ack(messageID: id, transaction: shell.currentTransaction)
                 let pa = try shell.waitInterruptibly(f)
-                shell.completion.remove(.messageID, pa.messageID)
                 shell.output.result(text: "\(nack ? "nacked" : "acked") \(pa.messageID)",
                                     json: obj((nack ? "nacked" : "acked", .string(pa.messageID)),
                                               ("subscription", .string(pa.subscription))))
@@ -212,11 +237,10 @@ public enum CoreCommands {
             let client = try shell.requireClient()
             var tx = p.argument(0)
             if tx == nil {
-                repeat { shell.transactionCounter += 1; tx = "t\(shell.transactionCounter)" } while shell.openTransactions.contains(tx!)
+                let open = shell.openTransactions
+                repeat { shell.transactionCounter += 1; tx = "t\(shell.transactionCounter)" } while open.contains(tx!)
             }
             try shell.waitInterruptibly(client.begin(tx!))
-            shell.openTransactions.append(tx!)
-            shell.completion.add(.transactionID, tx!)
             shell.output.result(text: "began \(tx!)", json: obj(("began", .string(tx!))))
         })
 
@@ -234,8 +258,6 @@ public enum CoreCommands {
                     throw ShellError("no open transaction '\(tx)'", column: p.column(ofArgument: 0))
                 }
                 try shell.waitInterruptibly(commit ? client.commit(tx) : client.abort(tx))
-                shell.openTransactions.removeAll { $0 == tx }
-                shell.completion.remove(.transactionID, tx)
                 shell.output.result(text: "\(commit ? "committed" : "aborted") \(tx)",
                                     json: obj((commit ? "committed" : "aborted", .string(tx))))
             })
@@ -278,12 +300,12 @@ public enum CoreCommands {
             guard let client = shell.client else {
                 var text = "not connected"
                 if let r = shell.lostReason { text += " (connection lost: \(r))" }
-                shell.output.result(text: text, json: obj(("connected", .bool(false))))
+                shell.output.answer(text: text, json: obj(("connected", .bool(false))))
                 return
             }
             let snap = try shell.waitInterruptibly(client.snapshot(), timeout: 10)
             if shell.client !== client {     // closed while we asked
-                shell.output.result(text: "not connected (\(shell.lostReason ?? "closed"))", json: obj(("connected", .bool(false))))
+                shell.output.answer(text: "not connected (\(shell.lostReason ?? "closed"))", json: obj(("connected", .bool(false))))
                 return
             }
             let info = client.connectedInfo
@@ -328,66 +350,43 @@ public enum CoreCommands {
                 ("heart_beats_sent", .integer(Int64(c.heartbeatsSent))),
                 ("heart_beats_received", .integer(Int64(c.heartbeatsReceived))),
                 ("reconnects", .integer(Int64(c.reconnects)))])))
-            shell.output.result(text: lines.joined(separator: "\n"), json: .object(o))
+            shell.output.answer(text: lines.joined(separator: "\n"), json: .object(o))
         })
 
     // MARK: set
-
-    static let settingNames: [(name: String, values: [String], help: String)] = [
-        ("format", ["pretty", "json"], "output format"),
-        ("trace", ["on", "off"], "show every frame in and out as on the wire"),
-        ("timing", ["on", "off"], "show round-trip times"),
-        ("color", ["on", "off", "auto"], "colour in pretty output"),
-        ("on-error", ["stop", "continue"], "what a script does after a failed command"),
-        ("quiet", ["on", "off"], "print only received frames and errors"),
-        ("timeout", [], "default timeout of wait/expect/expect-error, seconds"),
-    ]
-
-    static func settingValue(_ shell: Shell, _ name: String) -> String {
-        let s = shell.settings
-        switch name {
-        case "format": return s.format.rawValue
-        case "trace": return s.trace ? "on" : "off"
-        case "timing": return s.timing ? "on" : "off"
-        case "color": return s.color ? "on" : "off"
-        case "on-error": return s.onError.rawValue
-        case "quiet": return s.quiet ? "on" : "off"
-        case "timeout": return Shell.seconds(s.timeout)
-        default: return ""
-        }
-    }
 
     static let set = CommandSpec(
         name: "set",
         arguments: [ArgumentSpec("NAME", .string, optional: true, help: "a setting or a variable"),
                     ArgumentSpec("VALUE", .restOfLine, optional: true, help: "the rest of the line (one quoted word: without its quotes)")],
         summary: "show or change settings and variables",
-        help: "Settings: " + settingNames.map { "\($0.name) (\($0.values.isEmpty ? "SECONDS" : $0.values.joined(separator: "|"))): \($0.help)" }
+        help: "Settings: " + SettingsTable.all.map { "\($0.name) (\($0.values.isEmpty ? "SECONDS" : $0.values.joined(separator: "|"))): \($0.help)" }
             .joined(separator: "; ") + ". Any other NAME sets a variable, used as $NAME or ${NAME}.",
         complete: { shell, words, _ in
-            if words.count == 1 { return settingNames.map(\.name) + shell.variables.user.keys.sorted() }
-            if words.count == 2 { return settingNames.first { $0.name == words[1] }?.values }
+            if words.count == 1 { return SettingsTable.all.map(\.name) + shell.variables.user.keys.sorted() }
+            if words.count == 2 { return SettingsTable.find(words[1])?.values }
             return nil
         },
         run: { shell, p in
             guard let name = p.argument(0) else {
-                var lines = settingNames.map { "\($0.name) \(settingValue(shell, $0.name))" }
+                var lines = SettingsTable.all.map { "\($0.name) \($0.get(shell.settings))" }
                 var o = JSONObject()
-                for s in settingNames { o.append(s.name, .string(settingValue(shell, s.name))) }
+                for s in SettingsTable.all { o.append(s.name, .string(s.get(shell.settings))) }
                 var vars = JSONObject()
                 for (k, v) in shell.variables.user.sorted(by: { $0.key < $1.key }) {
                     lines.append("$\(k) = \(v)")
                     vars.append(k, .string(v))
                 }
                 o.append("variables", .object(vars))
-                shell.output.result(text: lines.joined(separator: "\n"), json: .object(o))
+                shell.output.answer(text: lines.joined(separator: "\n"), json: .object(o))
                 return
             }
             guard var value = p.argument(1) else {
-                if settingNames.contains(where: { $0.name == name }) {
-                    shell.output.result(text: "\(name) \(settingValue(shell, name))", json: obj((name, .string(settingValue(shell, name)))))
+                if let entry = SettingsTable.find(name) {
+                    let v = entry.get(shell.settings)
+                    shell.output.answer(text: "\(entry.name) \(v)", json: obj((entry.name, .string(v))))
                 } else if let v = shell.variables.user[name] {
-                    shell.output.result(text: v, json: obj((name, .string(v))))
+                    shell.output.answer(text: v, json: obj((name, .string(v))))
                 } else {
                     throw ShellError("no setting or variable '\(name)'", column: p.column(ofArgument: 0))
                 }
@@ -395,35 +394,17 @@ public enum CoreCommands {
             }
             let col = p.column(ofArgument: 1)
             if let unquoted = try unquotedWord(p.rawRestOfLine, shell: shell) { value = unquoted }
-            func onOff() throws -> Bool {
-                switch value.lowercased() {
-                case "on", "true", "yes", "1": return true
-                case "off", "false", "no", "0": return false
-                default: throw ShellError("\(name): expected on or off, got '\(value)'", column: col)
-                }
+            if let entry = SettingsTable.find(name) {
+                var settings = shell.settings
+                do { try entry.set(&settings, value) } catch let e as SettingValueError { throw ShellError(e.message, column: col) }
+                shell.settings = settings
+                return
             }
-            switch name {
-            case "format":
-                guard let f = OutputFormat(rawValue: value) else { throw ShellError("format: expected pretty or json, got '\(value)'", column: col) }
-                shell.settings.format = f
-            case "trace": shell.settings.trace = try onOff()
-            case "timing": shell.settings.timing = try onOff()
-            case "color", "colour":
-                shell.settings.color = value == "auto" ? Output.defaultColor() : try onOff()
-            case "on-error":
-                guard let o = OnError(rawValue: value) else { throw ShellError("on-error: expected stop or continue, got '\(value)'", column: col) }
-                shell.settings.onError = o
-            case "quiet": shell.settings.quiet = try onOff()
-            case "timeout":
-                guard let d = Double(value), d >= 0 else { throw ShellError("timeout: expected seconds, got '\(value)'", column: col) }
-                shell.settings.timeout = d
-            default:
-                guard let f = name.first, f.isLetter || f == "_",
-                      name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" }) else {
-                    throw ShellError("bad variable name '\(name)'", column: p.column(ofArgument: 0))
-                }
-                shell.variables.user[name] = value
+            guard let f = name.first, f.isLetter || f == "_",
+                  name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" }) else {
+                throw ShellError("bad variable name '\(name)'", column: p.column(ofArgument: 0))
             }
+            shell.variables.user[name] = value
         })
 
     /// `set NAME "a value"`: a VALUE that is one quoted word is taken without its quotes (as a shell would);
@@ -448,7 +429,7 @@ public enum CoreCommands {
         run: { shell, p in
             if p.flag("--names") {
                 let names = shell.table.map(\.name)
-                shell.output.result(text: names.joined(separator: "\n"), json: .array(names.map { .string($0) }))
+                shell.output.answer(text: names.joined(separator: "\n"), json: .array(names.map { .string($0) }))
                 return
             }
             if let name = p.argument(0) {
@@ -457,10 +438,10 @@ public enum CoreCommands {
                     if let s = CommandTable.suggestion(for: name, in: shell.table) { msg += " (did you mean '\(s)'?)" }
                     throw ShellError(msg, column: p.column(ofArgument: 0))
                 }
-                shell.output.result(text: Help.describe(spec), json: Help.json(spec))
+                shell.output.answer(text: Help.describe(spec), json: Help.json(spec))
                 return
             }
-            shell.output.result(text: Help.overview(shell.table), json: .array(shell.table.map { Help.json($0) }))
+            shell.output.answer(text: Help.overview(shell.table), json: .array(shell.table.map { Help.json($0) }))
         })
 
     static let echo = CommandSpec(
@@ -468,7 +449,7 @@ public enum CoreCommands {
         summary: "print text (variables substituted)",
         run: { shell, p in
             let text = p.argument(0) ?? ""
-            shell.output.result(text: text, json: obj(("echo", .string(text))))
+            shell.output.answer(text: text, json: obj(("echo", .string(text))))
         })
 
     static let sleep = CommandSpec(

@@ -20,96 +20,6 @@ import Darwin
 @preconcurrency import CLibEdit
 @preconcurrency import CLineEditShim
 
-public enum LineReadResult: Equatable {
-    case line(String)
-    case endOfFile
-    case interrupted
-}
-
-public protocol LineSource: AnyObject {
-    func readLine(prompt: String) -> LineReadResult
-}
-
-// MARK: - Plain reader
-
-/// Reads lines from a file descriptor without editing: for stdin when it is not
-/// a terminal (batch mode), and for tests. A line ends at LF; a CR before the LF
-/// is removed; a last line without LF is returned; then `.endOfFile`.
-/// Invalid UTF-8 is replaced by U+FFFD.
-public final class PlainLineReader: LineSource {
-    public let fd: Int32
-    /// Write the prompt to stdout before reading (off by default: batch mode has no prompt).
-    public var echoPrompt = false
-    /// Optional: poll this pipe too while waiting, and call `onWake` when it fires.
-    public var wake: WakeUp?
-    public var onWake: (() -> Void)?
-
-    private var buffer: [UInt8] = []
-    private var start = 0
-    private var atEOF = false
-
-    public init(fd: Int32 = 0) {
-        self.fd = fd
-    }
-
-    public func readLine(prompt: String) -> LineReadResult {
-        if echoPrompt && !prompt.isEmpty {
-            fputs(prompt, stdout)
-            fflush(stdout)
-        }
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            if let nl = buffer[start...].firstIndex(of: 10) {
-                var end = nl
-                if end > start && buffer[end - 1] == 13 { end -= 1 }
-                let line = String(decoding: buffer[start..<end], as: UTF8.self)
-                start = nl + 1
-                if start > 65536 && start * 2 > buffer.count {
-                    buffer.removeFirst(start)
-                    start = 0
-                }
-                return .line(line)
-            }
-            if atEOF {
-                guard start < buffer.count else { return .endOfFile }
-                let line = String(decoding: buffer[start...], as: UTF8.self)
-                buffer = []
-                start = 0
-                return .line(line)
-            }
-            // Wait for input (and the wake-up pipe, if any).
-            var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
-            if let wake { fds.append(pollfd(fd: wake.readFD, events: Int16(POLLIN), revents: 0)) }
-            let rc = poll(&fds, nfds_t(fds.count), -1)
-            if rc < 0 {
-                if errno == EINTR {
-                    if Interrupt.requested { Interrupt.clear(); return .interrupted }
-                    continue
-                }
-                // poll() refuses some descriptors (e.g. regular files on some systems): read directly.
-            }
-            if fds.count > 1 && (fds[1].revents & Int16(POLLIN)) != 0 {
-                wake?.drain()
-                if Interrupt.requested { Interrupt.clear(); return .interrupted }
-                onWake?()
-                if (fds[0].revents & Int16(POLLIN | POLLHUP | POLLERR)) == 0 && rc >= 0 { continue }
-            }
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, 65536) }
-            if n > 0 {
-                buffer.append(contentsOf: chunk[0..<n])
-            } else if n == 0 {
-                atEOF = true
-            } else if errno == EINTR {
-                if Interrupt.requested { Interrupt.clear(); return .interrupted }
-            } else if errno == EAGAIN || errno == EWOULDBLOCK {
-                continue
-            } else {
-                atEOF = true
-            }
-        }
-    }
-}
-
 // MARK: - libedit callbacks (capture-free; the editor comes from EL_CLIENTDATA)
 
 private func editor(_ el: OpaquePointer?) -> LineEditor? {
@@ -254,8 +164,8 @@ public final class LineEditor: LineSource {
         var body = text
         if !body.hasSuffix("\n") { body += "\n" }
         guard isReading else {
-            fputs(body, stdout)
             fflush(stdout)
+            OutputWriter.standard.write(body, to: .stdout)
             return
         }
         let pos = layout()
@@ -263,87 +173,21 @@ public final class LineEditor: LineSource {
         out += "\r\u{1B}[J"
         out += body.replacingNewlines()
         hintShown = false
-        fputs(out, stdout)
         fflush(stdout)
+        OutputWriter.standard.write(out, to: .stdout)
         if let prompt { setPrompt(prompt) }
         _ = stompsh_el_refresh(el)
-    }
-
-    /// The current line and cursor (Characters), e.g. for tests or status.
-    public var currentLine: (line: String, cursor: Int) {
-        let (w, c) = lineWide()
-        let prefix = Self.string(w[0..<c])
-        return (Self.string(w[...]), prefix.count)
     }
 
     // MARK: prompt
 
     private func setPrompt(_ prompt: String) {
-        let w = Self.promptWithLiterals(prompt, marker: Self.literalMarker)
+        let w = LineLayout.promptWithLiterals(prompt, marker: Self.literalMarker)
         promptWide = w
         promptBuffer.deallocate()
         promptBuffer = UnsafeMutablePointer<wchar_t>.allocate(capacity: w.count + 1)
         promptBuffer.initialize(from: w, count: w.count)
         promptBuffer[w.count] = 0
-    }
-
-    /// Wrap escape sequences in libedit's literal markers (EL_PROMPT_ESC).
-    /// libedit attaches a literal to the visible character that follows it and
-    /// drops a literal at the very end, so trailing sequences are moved before
-    /// the last visible character.
-    static func promptWithLiterals(_ prompt: String, marker: wchar_t) -> [wchar_t] {
-        enum Piece { case visible(Unicode.Scalar), escape(String) }
-        var pieces: [Piece] = []
-        let scalars = Array(prompt.unicodeScalars)
-        var i = 0
-        while i < scalars.count {
-            let u = scalars[i]
-            if u.value == UInt32(bitPattern: marker) || u == "\n" || u == "\r" { i += 1; continue }
-            guard u == "\u{1B}" else { pieces.append(.visible(u)); i += 1; continue }
-            var j = i + 1
-            if j < scalars.count && scalars[j] == "[" {              // CSI ... final 0x40-0x7E
-                j += 1
-                while j < scalars.count && !(0x40...0x7E).contains(scalars[j].value) { j += 1 }
-                j += 1
-            } else if j < scalars.count && scalars[j] == "]" {       // OSC ... BEL | ESC \
-                j += 1
-                while j < scalars.count && scalars[j] != "\u{07}" && scalars[j] != "\u{1B}" { j += 1 }
-                j += (j < scalars.count && scalars[j] == "\u{1B}") ? 2 : 1
-            } else {
-                j += 1
-            }
-            j = min(j, scalars.count)
-            var s = String.UnicodeScalarView()
-            s.append(contentsOf: scalars[i..<j])
-            if case .escape(let prev)? = pieces.last {
-                pieces[pieces.count - 1] = .escape(prev + String(s))
-            } else {
-                pieces.append(.escape(String(s)))
-            }
-            i = j
-        }
-        // Trailing escapes: move them before the last visible character.
-        if case .escape(let tail)? = pieces.last {
-            pieces.removeLast()
-            if let lastVisible = pieces.lastIndex(where: { if case .visible = $0 { return true }; return false }) {
-                if lastVisible > 0, case .escape(let before) = pieces[lastVisible - 1] {
-                    pieces[lastVisible - 1] = .escape(before + tail)
-                } else {
-                    pieces.insert(.escape(tail), at: lastVisible)
-                }
-            }
-        }
-        var out: [wchar_t] = []
-        for p in pieces {
-            switch p {
-            case .visible(let u): out.append(wchar_t(bitPattern: u.value))
-            case .escape(let s):
-                out.append(marker)
-                out.append(contentsOf: s.unicodeScalars.map { wchar_t(bitPattern: $0.value) })
-                out.append(marker)
-            }
-        }
-        return out
     }
 
     // MARK: key input (EL_GETCFN)
@@ -397,33 +241,23 @@ public final class LineEditor: LineSource {
 
     private var pendingNeedsMore = false
 
-    /// Decode one UTF-8 character from `pending` (invalid bytes → U+FFFD).
+    /// Decode one UTF-8 character from `pending` with the stdlib (invalid bytes → U+FFFD).
     private func decodePending() -> wchar_t? {
         pendingNeedsMore = false
-        guard let b0 = pending.first else { return nil }
-        let len: Int
-        switch b0 {
-        case 0x00...0x7F: pending.removeFirst(); return wchar_t(b0)
-        case 0xC2...0xDF: len = 2
-        case 0xE0...0xEF: len = 3
-        case 0xF0...0xF4: len = 4
-        default: pending.removeFirst(); return 0xFFFD
+        switch TerminalUTF8.first(pending) {
+        case nil: return nil
+        case .scalar(let u, let length)?:
+            pending.removeFirst(length)
+            return wchar_t(bitPattern: u.value)
+        case .invalid(let length)?:
+            pending.removeFirst(length)
+            return 0xFFFD
+        case .incomplete?:
+            // wait for the rest unless nothing more is coming
+            if inputReady(timeoutMS: 50) { pendingNeedsMore = true; return nil }
+            pending.removeAll()
+            return 0xFFFD
         }
-        var value = UInt32(b0) & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07)
-        for k in 1..<len {
-            guard k < pending.count else {
-                // Incomplete: wait for the rest unless nothing more is coming.
-                if inputReady(timeoutMS: 50) { pendingNeedsMore = true; return nil }
-                pending.removeFirst(k)
-                return 0xFFFD
-            }
-            let b = pending[k]
-            guard b & 0xC0 == 0x80 else { pending.removeFirst(k); return 0xFFFD }
-            value = value << 6 | UInt32(b & 0x3F)
-        }
-        pending.removeFirst(len)
-        guard Unicode.Scalar(value) != nil else { return 0xFFFD }
-        return wchar_t(bitPattern: value)
     }
 
     private func inputReady(timeoutMS: Int32 = 0) -> Bool {
@@ -440,8 +274,8 @@ public final class LineEditor: LineSource {
         out += "\r"
         if pos.end.h > 0 { out += "\u{1B}[\(pos.end.h)C" }
         out += "^C\r\n"
-        fputs(out, stdout)
         fflush(stdout)
+        OutputWriter.standard.write(out, to: .stdout)
         interrupted = true
         pending.removeAll()
         errno = EINTR
@@ -469,16 +303,16 @@ public final class LineEditor: LineSource {
             width += cw
         }
         guard width > 0 else { return }
-        fputs(hintStyle + shown + "\u{1B}[0m\u{1B}[\(width)D", stdout)
         fflush(stdout)
+        OutputWriter.standard.write(hintStyle + shown + "\u{1B}[0m\u{1B}[\(width)D", to: .stdout)
         hintShown = true
     }
 
     private func eraseHint() {
         guard hintShown else { return }
         hintShown = false
-        fputs("\u{1B}[K", stdout)
         fflush(stdout)
+        OutputWriter.standard.write("\u{1B}[K", to: .stdout)
     }
 
     // MARK: completion (bound to Tab)
@@ -504,7 +338,7 @@ public final class LineEditor: LineSource {
             lastTab = nil
             return UInt8(CC_REFRESH)
         }
-        let prefix = Self.commonPrefix(candidates)
+        let prefix = LineLayout.commonPrefix(candidates)
         if prefix.count > word.count {
             replaceBeforeCursor(scalars: word.unicodeScalars.count, with: prefix)
             let now = lineWide()
@@ -512,7 +346,7 @@ public final class LineEditor: LineSource {
             return UInt8(CC_REFRESH)
         }
         if let last = lastTab, last.line == w, last.cursor == c {
-            printAbove(Self.columnize(candidates.sorted(), width: columns()))
+            printAbove(LineLayout.columnize(candidates.sorted(), width: columns()))
             return UInt8(CC_NORM)
         }
         lastTab = (w, c)
@@ -524,47 +358,7 @@ public final class LineEditor: LineSource {
         _ = Self.withWide(text) { el_winsertstr(el, $0) }
     }
 
-    static func commonPrefix(_ words: [String]) -> String {
-        guard var prefix = words.first.map({ Array($0) }) else { return "" }
-        for w in words.dropFirst() {
-            let a = Array(w)
-            var n = 0
-            while n < prefix.count && n < a.count && prefix[n] == a[n] { n += 1 }
-            prefix.removeLast(prefix.count - n)
-        }
-        return String(prefix)
-    }
-
-    /// Lay words out in columns (column-major, like ls) for a terminal `width` wide.
-    static func columnize(_ words: [String], width: Int) -> String {
-        let widest = words.map { displayWidth($0) }.max() ?? 0
-        let colWidth = widest + 2
-        let ncols = max(1, min(words.count, (max(width, colWidth) + 1) / colWidth))
-        let nrows = (words.count + ncols - 1) / ncols
-        var lines: [String] = []
-        for r in 0..<nrows {
-            var line = ""
-            for col in 0..<ncols {
-                let i = col * nrows + r
-                guard i < words.count else { break }
-                let w = words[i]
-                line += w
-                if col < ncols - 1 && (col + 1) * nrows + r < words.count {
-                    line += String(repeating: " ", count: colWidth - displayWidth(w))
-                }
-            }
-            lines.append(line)
-        }
-        return lines.joined(separator: "\n")
-    }
-
-    static func displayWidth(_ s: String) -> Int {
-        s.unicodeScalars.reduce(0) { $0 + max(0, Int(stompsh_wcwidth(wchar_t(bitPattern: $1.value)))) }
-    }
-
     // MARK: layout (mirrors libedit's refresh.c)
-
-    struct Pos: Equatable { var v = 0; var h = 0 }
 
     private func columns() -> Int {
         let co = Int(stompsh_el_columns(el))
@@ -573,65 +367,9 @@ public final class LineEditor: LineSource {
 
     /// Where libedit put the cursor and the end of the line, in rows/columns
     /// relative to the prompt's first row.
-    private func layout() -> (cursor: Pos, end: Pos) {
+    private func layout() -> (cursor: LineLayout.Pos, end: LineLayout.Pos) {
         let (w, c) = lineWide()
-        return Self.layout(prompt: promptWide, marker: Self.literalMarker, buffer: w, cursor: c, columns: columns())
-    }
-
-    static func layout(prompt: [wchar_t], marker: wchar_t, buffer: [wchar_t], cursor: Int, columns: Int)
-        -> (cursor: Pos, end: Pos)
-    {
-        let cols = max(1, columns)
-        var p = Pos()
-        func nextLine() { p.h = 0; p.v += 1 }
-        func put(_ width: Int32, shift: Bool = true) {
-            let w = max(0, Int(width))
-            if shift && w <= cols { while p.h + w > cols { put(1) } }
-            guard shift else { return }
-            p.h += w
-            if p.h >= cols { nextLine() }
-        }
-        // prompt_print
-        var i = 0
-        while i < prompt.count {
-            let ch = prompt[i]
-            if ch == 0 { break }
-            if ch == marker {
-                var j = i + 1
-                while j < prompt.count && prompt[j] != marker && prompt[j] != 0 { j += 1 }
-                if j >= prompt.count - 1 || prompt[j] == 0 || prompt[j + 1] == 0 { break }   // libedit drops it
-                let w = Int(stompsh_wcwidth(prompt[j + 1]))
-                if w > 0 {
-                    p.h += w
-                    if p.h >= cols { nextLine() }
-                }
-                i = j + 2
-                continue
-            }
-            put(stompsh_wcwidth(ch))
-            i += 1
-        }
-        // the buffer (re_addc)
-        var cur: Pos?
-        for (k, ch) in buffer.enumerated() {
-            if k == cursor {
-                cur = p
-                let w = Int(stompsh_wcwidth(ch))
-                if w > 1 && p.h + w > cols { cur = Pos(v: p.v + 1, h: 0) }
-            }
-            if ch == 9 {
-                repeat { put(1) } while p.h & 7 != 0
-            } else if ch == 10 {
-                nextLine()
-            } else if ch < 0x100 && iswcntrl(wint_t(ch)) != 0 {
-                put(1); put(1)
-            } else if iswprint(wint_t(ch)) != 0 {
-                put(stompsh_wcwidth(ch))
-            } else {
-                for _ in 0..<(ch > 0xFFFF ? 8 : 7) { put(1) }
-            }
-        }
-        return (cur ?? p, p)
+        return LineLayout.layout(prompt: promptWide, marker: Self.literalMarker, buffer: w, cursor: c, columns: columns())
     }
 
     // MARK: helpers

@@ -1,14 +1,16 @@
 // A small table-driven lexer/parser for one logical line.
 //
-// Tokens are separated by blanks. '...' is literal; "..." allows \" \\ \$ \n \t escapes; outside quotes a
-// backslash escapes the next character. `$NAME`, `${NAME}`, `${env.HOME}`, `${last.body}`,
+// Tokens are separated by blanks. '...' is literal; "..." allows \" \\ \$ \n \t \r escapes; outside quotes a
+// backslash escapes a blank, a quote, `$` or a backslash, and is an ordinary character before anything else
+// (`a:b\c` is those five characters). `$NAME`, `${NAME}`, `${env.HOME}`, `${last.body}`,
 // `${last.header.NAME}`, `${rpc.result}` are substituted outside single quotes; `$$` is a literal `$`.
 // `--` ends the options. A restOfLine argument takes the rest of the line verbatim (whitespace and quotes
 // kept; variables substituted). A last token `<<TAG` takes the following lines (up to a line `TAG`).
 // Columns are 1-based character positions in the line.
 
-/// Looks variables up by name (`NAME`, `env.HOME`, `last.body`, ...); nil = unknown.
-public typealias VariableResolver = (String) -> String?
+/// Looks variables up by name (`NAME`, `env.HOME`, `last.body`, ...); nil = unknown. Throws a ShellError for a
+/// value it cannot give as text (bytes that are not UTF-8 are never rewritten); the parser adds the column.
+public typealias VariableResolver = (String) throws -> String?
 
 struct Token {
     var text: String
@@ -16,7 +18,11 @@ struct Token {
     var start: Int         // index of the first character
     var end: Int           // index after the last character
     var quoted: Bool       // any part was quoted or escaped
+    var raw: String        // the token as written
 }
+
+/// Outside quotes, the characters a backslash escapes; before any other, a backslash is itself.
+let backslashEscapable: Set<Character> = [" ", "\t", "'", "\"", "\\", "$"]
 
 struct LineLexer {
     let chars: [Character]
@@ -78,15 +84,19 @@ struct LineLexer {
                 guard pos < chars.count else { throw ShellError("unterminated quote", column: open + 1) }
                 pos += 1
             case "\\":
-                quoted = true
-                if pos + 1 < chars.count { text.append(chars[pos + 1]); pos += 2 } else { pos += 1 }
+                if pos + 1 < chars.count, backslashEscapable.contains(chars[pos + 1]) {
+                    quoted = true
+                    text.append(chars[pos + 1]); pos += 2
+                } else {
+                    text.append("\\"); pos += 1
+                }
             case "$":
                 text += try variable()
             default:
                 text.append(c); pos += 1
             }
         }
-        return Token(text: text, column: start + 1, start: start, end: pos, quoted: quoted)
+        return Token(text: text, column: start + 1, start: start, end: pos, quoted: quoted, raw: String(chars[start..<pos]))
     }
 
     /// At a `$`: substitute the variable and advance.
@@ -120,7 +130,12 @@ struct LineLexer {
         }
         pos = end
         guard let resolve else { return String(chars[dollar..<end]) }
-        guard let v = resolve(name) else {
+        let value: String?
+        do { value = try resolve(name) } catch var e as ShellError {
+            e.column = dollar + 1
+            throw e
+        }
+        guard let v = value else {
             let why = name.hasPrefix("last.") ? " (no message received yet, or no such header)" : ""
             throw ShellError("unknown variable '\(name)'\(why)", column: dollar + 1)
         }
@@ -168,12 +183,25 @@ struct LineLexer {
     func raw(from start: Int) -> String { String(chars[start...]) }
 }
 
-/// A heredoc marker `<<TAG`: the TAG, or nil.
-func heredocTag(_ token: Token) -> String? {
-    guard !token.quoted, token.text.hasPrefix("<<"), token.text.count > 2 else { return nil }
-    let tag = String(token.text.dropFirst(2))
-    guard tag.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }) else { return nil }
-    return tag
+/// A heredoc marker: `<<TAG` (variables substituted in the lines) or `<<'TAG'` / `<<"TAG"` (lines literal),
+/// as in sh.
+struct HeredocMarker {
+    var tag: String
+    var literal: Bool
+
+    /// The marker a token is, or nil.
+    init?(_ token: Token) {
+        guard token.raw.hasPrefix("<<") else { return nil }
+        var tag = Substring(token.raw.dropFirst(2))
+        literal = false
+        if let q = tag.first, q == "'" || q == "\"" {
+            guard tag.count > 2, tag.last == q else { return nil }
+            tag = tag.dropFirst().dropLast()
+            literal = true
+        }
+        guard !tag.isEmpty, tag.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }) else { return nil }
+        self.tag = String(tag)
+    }
 }
 
 public enum LineParser {
@@ -184,7 +212,7 @@ public enum LineParser {
         var tokens: [Token] = []
         while let t = try? lx.next() { tokens.append(t) }
         guard let first = tokens.first else { return nil }
-        if let last = tokens.last, tokens.count > 1, let tag = heredocTag(last) { return tag }
+        if let last = tokens.last, tokens.count > 1, let marker = HeredocMarker(last) { return marker.tag }
         if let spec = CommandTable.find(first.text, in: table), let term = spec.blockTerminator {
             // raw: a block unless --file or an argument was given
             if tokens.count == 1 { return term }
@@ -231,9 +259,9 @@ public enum LineParser {
         let blockText = block.map { $0.joined(separator: "\n") }
 
         func blockValue(_ tok: Token) throws -> String? {
-            guard heredocTag(tok) != nil, let blockText, lx.chars[tok.end...].allSatisfy({ $0 == " " || $0 == "\t" }) else { return nil }
+            guard let marker = HeredocMarker(tok), let blockText, lx.chars[tok.end...].allSatisfy({ $0 == " " || $0 == "\t" }) else { return nil }
             blockUsed = true
-            return try expandBlock(blockText, resolve: resolve)
+            return marker.literal ? blockText : try expandBlock(blockText, resolve: resolve)
         }
 
         while true {
@@ -251,7 +279,8 @@ public enum LineParser {
                 guard nextArg?.kind == .restOfLine else { throw e }
                 var end = lx
                 while !end.atEnd, end.chars[end.pos] != " " && end.chars[end.pos] != "\t" { end.pos += 1 }
-                tok = Token(text: String(lx.chars[start..<end.pos]), column: start + 1, start: start, end: end.pos, quoted: true)
+                let raw = String(lx.chars[start..<end.pos])
+                tok = Token(text: raw, column: start + 1, start: start, end: end.pos, quoted: true, raw: raw)
                 peek = end
             }
             // A command without options (echo, set, sleep, ...) takes words starting with '-' as text.
@@ -294,7 +323,7 @@ public enum LineParser {
                 parsed.optionValues.append((opt.long, value, tok.column))
                 continue
             }
-            if spec.blockTerminator != nil, heredocTag(tok) != nil, let block, peek.restIsBlank {
+            if spec.blockTerminator != nil, HeredocMarker(tok) != nil, let block, peek.restIsBlank {
                 // `raw <<EOF`: the heredoc is the frame, verbatim
                 lx = peek
                 blockUsed = true
@@ -370,7 +399,8 @@ public enum LineParser {
         }
         switch kind {
         case .integer:
-            if Int(value) == nil { throw bad("an integer") }
+            // every integer in the table is a count or a size: negative ones are refused here, for all of them
+            guard let n = Int(value), n >= 0 else { throw bad("an integer ≥ 0") }
         case .number:
             if Double(value) == nil { throw bad("a number") }
         case .duration:
@@ -378,7 +408,7 @@ public enum LineParser {
         case .choice(let choices):
             if !choices.contains(value) { throw bad(choices.joined(separator: "|")) }
         case .header:
-            guard let c = value.firstIndex(of: ":"), c != value.startIndex else { throw bad("NAME:VALUE") }
+            guard HeaderArgument.split(value) != nil else { throw bad("NAME:VALUE") }
         default:
             break
         }

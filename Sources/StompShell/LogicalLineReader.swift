@@ -16,8 +16,9 @@ public struct LogicalLine {
     public var block: [String]?
     /// A leading `-`: the line's failure is reported but ignored.
     public var ignoresErrors: Bool
-    /// Set when the heredoc or block has no terminator: the error to report instead of running the line.
-    public var unterminated: ShellError?
+    /// Set when the line cannot run (a heredoc or block without its terminator, bytes that are not UTF-8):
+    /// the error to report instead of running it.
+    public var refusal: ShellError?
     var segments: [Segment]
 
     /// The physical line number of the line's last segment: the heredoc or block starts on the next.
@@ -45,14 +46,36 @@ public struct LogicalLineReader {
         self.table = table
     }
 
+    /// A physical line that is not UTF-8, kept until `next` reports it.
+    private var invalid: InvalidUTF8?
+
     private mutating func nextPhysical() -> String? {
-        guard let l = source.nextLine() else { return nil }
-        lineNumber += 1
-        return l
+        guard invalid == nil else { return nil }
+        do {
+            guard let l = try source.nextLine() else { return nil }
+            lineNumber += 1
+            return l
+        } catch let e as InvalidUTF8 {
+            lineNumber += 1
+            invalid = e
+            return nil
+        } catch {
+            return nil
+        }
+    }
+
+    /// The line that was not UTF-8, as a logical line that reports it.
+    private mutating func takeInvalid() -> LogicalLine? {
+        guard let e = invalid else { return nil }
+        invalid = nil
+        return LogicalLine(text: "", block: nil, ignoresErrors: false,
+                           refusal: ShellError(e.description, column: e.column),
+                           segments: [LogicalLine.Segment(line: lineNumber, start: 0)])
     }
 
     /// The next logical line, nil at the end of the script.
     public mutating func next() -> LogicalLine? {
+        if let bad = takeInvalid() { return bad }
         while let first = nextPhysical() {
             if lineNumber == 1, first.hasPrefix("#!") { continue }
             // logical line with trailing-backslash continuation
@@ -67,7 +90,7 @@ public struct LogicalLineReader {
             let trimmed = logical.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             let (line, ignore, _) = LineParser.stripIgnoreMarker(logical)
-            var result = LogicalLine(text: line, block: nil, ignoresErrors: ignore, unterminated: nil, segments: segments)
+            var result = LogicalLine(text: line, block: nil, ignoresErrors: ignore, refusal: nil, segments: segments)
             // heredoc / raw block
             if let term = LineParser.blockTerminator(for: line, table: table) {
                 var lines: [String] = []
@@ -79,13 +102,19 @@ public struct LogicalLineReader {
                 if closed {
                     result.block = lines
                 } else {
-                    let col = (line.range(of: "<<" + term).map { line.distance(from: line.startIndex, to: $0.lowerBound) } ?? 0) + 1
+                    let marker = ["<<" + term, "<<'" + term + "'", "<<\"" + term + "\""].lazy
+                        .compactMap { line.range(of: $0) }.first
+                    let col = (marker.map { line.distance(from: line.startIndex, to: $0.lowerBound) } ?? 0) + 1
                     let what = term == "." ? "unterminated frame (missing a line '.')" : "unterminated heredoc (missing a line '\(term)')"
-                    result.unterminated = ShellError(what, column: col)
+                    result.refusal = ShellError(what, column: col)
                 }
+            }
+            if invalid != nil, result.refusal == nil {
+                // a continuation or heredoc line was not UTF-8: the whole logical line is refused there
+                return takeInvalid()
             }
             return result
         }
-        return nil
+        return takeInvalid()
     }
 }

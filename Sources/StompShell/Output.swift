@@ -14,30 +14,25 @@ public final class Output {
     public var format: OutputFormat = .pretty
     /// Colour escapes in pretty output (off when NO_COLOR is set or stdout is not a terminal).
     public var color: Bool
-    /// -q: only received frames and errors.
+    /// -q: no chatter (`result`, `info`); received frames, what commands are asked to print (`answer`) and errors stay.
     public var quiet = false
-    /// Where text goes. The REPL swaps it while the prompt is shown.
+    /// Where text goes. The REPL swaps it while the prompt is shown (and hands what it caught to `writer`).
     public var sink: (String, OutputTarget) -> Void
+    /// The one writer of standard output and error; it records a failed write.
+    public let writer: OutputWriter
 
-    public init(color: Bool? = nil) {
+    public init(color: Bool? = nil, writer: OutputWriter = .standard) {
         self.color = color ?? Output.defaultColor()
-        self.sink = Output.standardSink
+        self.writer = writer
+        self.sink = { [writer] text, target in writer.write(text, to: target) }
     }
+
+    /// Set once standard output could not be written: the session has to end (see `Shell.checkOutput`).
+    public var failure: OutputFailure? { writer.failure }
 
     public static func defaultColor() -> Bool {
         if let v = ProcessInfo.processInfo.environment["NO_COLOR"], !v.isEmpty { return false }
         return isatty(1) == 1
-    }
-
-    public static let standardSink: (String, OutputTarget) -> Void = { text, stream in
-        let fd: Int32 = stream == .stdout ? 1 : 2
-        var bytes = Array(text.utf8)
-        var off = 0
-        while off < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + off, $0.count - off) }
-            if n <= 0 { if n < 0 && errno == EINTR { continue }; break }
-            off += n
-        }
     }
 
     func emit(_ text: String, _ stream: OutputTarget = .stdout) {
@@ -55,9 +50,16 @@ public final class Output {
 
     // MARK: what commands call
 
-    /// A command's result: `text` in pretty mode, `json` (one line) in JSON mode. Suppressed by -q.
+    /// A command's result or confirmation (`connected to ...`, `sent ..., receipt received`): `text` in pretty
+    /// mode, `json` (one line) in JSON mode. Suppressed by -q: it is stompsh's chatter.
     public func result(text: String?, json: JSONValue?) {
         if quiet { return }
+        answer(text: text, json: json)
+    }
+
+    /// What a command was asked to print (`echo`, `help`, `status`, `set` showing values): like `result`, but
+    /// never suppressed by -q, which quiets stompsh's chatter and never what a script asks for.
+    public func answer(text: String?, json: JSONValue?) {
         switch format {
         case .pretty: if let text { emit(text) }
         case .json: if let json { emit(json.compact) }
@@ -142,7 +144,7 @@ public enum FrameFormatter {
     }
 
     static func isText(_ body: [UInt8]) -> String? {
-        guard let s = String(validatingUTF8Bytes: body) else { return nil }
+        guard let s = String(validating: body, as: UTF8.self) else { return nil }
         for b in body where b < 0x20 && b != 0x0A && b != 0x0D && b != 0x09 { return nil }
         return s
     }
@@ -246,34 +248,40 @@ public enum FrameFormatter {
         return out
     }
 
-    /// One trace entry: `12:00:01.234 >>> ` then the frame as on the wire (escapes visible, NUL as ^@).
+    /// Trace entries for the bytes of one read or write: `12:00:01.234 >>> ` then each frame as on the wire
+    /// (escapes visible, NUL as ^@). A chunk holding several frames gives one entry per frame, each on its own
+    /// line with the timestamp (EOLs after a frame's NUL stay with that frame).
     static func trace(outbound: Bool, bytes: [UInt8], at date: Date) -> String {
         let arrow = outbound ? ">>>" : "<<<"
         let ts = timestamp(date)
         if bytes.allSatisfy({ $0 == 0x0A || $0 == 0x0D }) {
             return "\(ts) \(arrow) heart-beat (\(bytes.count == 1 ? "LF" : "\(bytes.count) bytes"))"
         }
+        var frames: [ArraySlice<UInt8>] = []
+        var start = bytes.startIndex
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            if bytes[i] == 0 {
+                var end = i + 1
+                while end < bytes.endIndex, bytes[end] == 0x0A || bytes[end] == 0x0D { end += 1 }
+                frames.append(bytes[start..<end])
+                start = end
+                i = end
+            } else {
+                i += 1
+            }
+        }
+        if start < bytes.endIndex { frames.append(bytes[start...]) }
+        return frames.map { traceEntry(Array($0), arrow: arrow, timestamp: ts) }.joined(separator: "\n")
+    }
+
+    /// One frame's trace entry (see `trace`).
+    private static func traceEntry(_ bytes: [UInt8], arrow: String, timestamp ts: String) -> String {
         let vis = visibleBytes(bytes)
         var lines = vis.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }
         lines = maskingPasscode(lines)
         return lines.enumerated().map { i, l in i == 0 ? "\(ts) \(arrow) \(l)" : "             \(arrow) \(l)" }
             .joined(separator: "\n")
-    }
-}
-
-extension String {
-    init?(validatingUTF8Bytes bytes: [UInt8]) {
-        var it = bytes.makeIterator()
-        var dec = UTF8()
-        var s = ""
-        loop: while true {
-            switch dec.decode(&it) {
-            case .scalarValue(let u): s.unicodeScalars.append(u)
-            case .emptyInput: break loop
-            case .error: return nil
-            }
-        }
-        self = s
     }
 }

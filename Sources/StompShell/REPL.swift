@@ -47,6 +47,7 @@ public final class REPL {
                     if text.hasSuffix("\n") { text.removeLast() }
                     e.printAbove(text, prompt: promptNow == promptBefore ? nil : promptNow)
                 }
+                shell.processEvents()       // closes the connection at once if the terminal could not be written
             }
         }
     }
@@ -99,6 +100,7 @@ public final class REPL {
                 } catch {
                     shell.output.error("error: \(error)")
                 }
+                if shell.output.failure != nil { return finish(status: 1) }   // the terminal is gone
             }
         }
         return finish()
@@ -113,9 +115,9 @@ public final class REPL {
         shell.output.error(text)
     }
 
-    func finish() -> Int32 {
+    func finish(status: Int32 = 0) -> Int32 {
         if shell.client != nil { try? shell.disconnect() }
         _ = history?.save()
-        return 0
+        return status
     }
 }

@@ -110,7 +110,8 @@ struct RPCCommandLine {
                   ("--json", nil, false), ("--header", "-H", true)],
         "discover": [("--timeout", nil, true), ("--reply-to", nil, true), ("--json", nil, false)],
         "methods": [("--json", nil, false)],
-        "bench": [("--calls", "-n", true), ("--concurrency", "-c", true), ("--duration", nil, true), ("--rate", nil, true),
+        "bench": [("--calls", "-n", true), ("--concurrency", "-c", true), ("--connections", nil, true),
+                  ("--duration", nil, true), ("--rate", nil, true),
                   ("--timeout", nil, true), ("--header", "-H", true), ("--params", nil, true), ("--reply-to", nil, true),
                   ("--json", nil, false)],
     ]

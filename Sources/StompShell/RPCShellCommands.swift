@@ -9,6 +9,7 @@ import NIOConcurrencyHelpers
 import StompProto
 import StompConnection
 import RPCCommands
+import StompBench
 
 public enum RPCShellCommands {
     static let subcommands = ["call", "serve", "discover", "methods", "bench"]
@@ -32,8 +33,12 @@ public enum RPCShellCommands {
                 Calls rpc.discover (OpenRPC) and keeps the methods for completion, hints and argument checks.
             rpc methods [DEST]
                 Lists the discovered methods with their signatures.
-            rpc bench DEST METHOD [ARG]... [-n CALLS] [-c CONCURRENCY] [--duration SECONDS] [--rate CALLS_PER_S] [--json]
-                Keeps up to C calls in flight and prints calls/s, errors, timeouts, late replies and latency percentiles.
+            rpc bench DEST METHOD [ARG]... [-n CALLS] [-c CONCURRENCY] [--duration SECONDS] [--rate CALLS_PER_S]
+                      [--connections N] [--json]
+                Keeps up to C calls in flight (on each of N connections) and prints calls/s, errors, timeouts, late
+                replies and latency percentiles; exits 1 if a call got an error reply or timed out.
+            --reply-to DEST: replies come to DEST, subscribed for that one command and unsubscribed after it (by
+            default: a temporary queue of the session, or of the bench's connection).
             Wire format: docs/rpc.md.
             """,
             complete: { shell, words, partial in complete(shell: shell, words: words, partial: partial) },
@@ -64,34 +69,30 @@ public enum RPCShellCommands {
     /// The methods discovered in this shell's session.
     public static func registry(for shell: Shell) -> RPCMethodRegistry { state(shell).registry }
 
-    /// The session's RPC client (reply destination set up once), created on first use.
-    static func rpcClient(_ shell: Shell, replyTo: String?) throws -> RPCClient {
+    /// Runs `body` with an RPC client on the session's connection. Without `replyTo`: the session's client, whose
+    /// temporary reply queue is set up once. With `replyTo`: a client of this command alone, subscribed to it and
+    /// unsubscribed (receipt awaited) when the command ends, so no later command, here or on another connection,
+    /// shares the destination with a subscription left behind.
+    static func withRPCClient<T>(_ shell: Shell, replyTo: String?, _ body: (RPCClient) throws -> T) throws -> T {
         let client = try shell.requireClient()
-        let st = state(shell)
-        if let r = st.rpc, st.owner === client, replyTo == nil || replyTo == r.replyTo { return r }
-        if let old = st.rpc, st.owner === client { _ = try? shell.waitInterruptibly(old.close(), timeout: 5) }
+        guard let replyTo else {
+            let st = state(shell)
+            if let r = st.rpc, st.owner === client { return try body(r) }
+            let r = try shell.waitInterruptibly(RPCClient.start(on: client), timeout: 30)
+            st.rpc = r
+            st.owner = client
+            return try body(r)
+        }
         let r = try shell.waitInterruptibly(RPCClient.start(on: client, replyTo: replyTo), timeout: 30)
-        st.rpc = r
-        st.owner = client
-        return r
+        defer { _ = try? shell.waitInterruptibly(r.close(), timeout: 5) }
+        return try body(r)
     }
 
-    /// A connection of its own to the session's broker (as `bench` does): the session's options without wire
-    /// trace, heart-beats or reconnect, and no events for the shell, so `rpc bench` and `rpc serve` measure
-    /// and serve at the library's speed rather than the shell's inbox and trace plumbing.
-    /// `notes` (optional) collects what happened to the connection (broker ERRORs, reconnects) for the shell to print;
-    /// `reconnect` keeps the session's reconnect policy (a responder outlives an ERROR, e.g. ActiveMQ refusing a
-    /// reply to a temporary queue whose caller has gone).
-    static func ownConnection(_ shell: Shell, like session: StompClient, reconnect: Bool = false,
-                              notes: NIOLockedValueBox<[String]>? = nil) throws -> StompClient {
-        var o = session.options
-        o.urls = [session.url]
-        o.trace = false
-        o.heartBeat = .none
-        if !reconnect { o.reconnect = .none }
+    /// `rpc serve`'s connection: `OwnConnection` keeping the session's reconnect policy, its events turned into
+    /// notes (broker ERRORs, reconnects) for the shell to print.
+    static func serveConnection(_ shell: Shell, like session: StompClient, notes: NIOLockedValueBox<[String]>) throws -> StompClient {
         let wake = shell.wake
-        return try shell.waitInterruptibly(StompClient.connect(o, on: shell.group) { e in
-            guard let notes else { return }
+        return try OwnConnection.open(shell, like: session, reconnect: true) { e in
             var note: String?
             switch e {
             case .frame(let f) where f.command == .error:
@@ -102,11 +103,7 @@ public enum RPCShellCommands {
             default: break
             }
             if let note { notes.withLockedValue { $0.append(note) }; wake.signal() }
-        }, timeout: 30)
-    }
-
-    static func closeOwn(_ shell: Shell, _ client: StompClient) {
-        do { try shell.waitInterruptibly(client.disconnect(), timeout: 5) } catch { _ = client.close() }
+        }
     }
 
     typealias Word = RPCCommandLine.Word
@@ -123,10 +120,10 @@ public enum RPCShellCommands {
     static func headers(_ a: Args) throws -> StompHeaders {
         var h = StompHeaders()
         for w in a.options["--header"] ?? [] {
-            guard let c = w.text.firstIndex(of: ":"), c != w.text.startIndex else {
+            guard let (name, value) = HeaderArgument.split(w.text) else {
                 throw RPCUsageError("-H: expected NAME:VALUE, got '\(w.text)'", column: w.column)
             }
-            h.append(String(w.text[..<c]), String(w.text[w.text.index(after: c)...]))
+            h.append(name, value)
         }
         return h
     }
@@ -181,8 +178,9 @@ public enum RPCShellCommands {
         let (dest, method, params) = try target(shell, cmd, a, "call")
         let tmo = try timeout(a)
         let extra = try headers(a)
-        let rpc = try rpcClient(shell, replyTo: a.option("--reply-to")?.text)
-        let r = try shell.waitInterruptibly(rpc.call(destination: dest, method: method, params: params, headers: extra, timeout: tmo))
+        let r = try withRPCClient(shell, replyTo: a.option("--reply-to")?.text) { rpc in
+            try shell.waitInterruptibly(rpc.call(destination: dest, method: method, params: params, headers: extra, timeout: tmo))
+        }
         try printOutcome(shell, method: method, r, json: jsonMode(shell, a))
     }
 
@@ -194,14 +192,14 @@ public enum RPCShellCommands {
             shell.variables.user["rpc.result"] = v.stringValue ?? v.compact
             o.append("result", v)
             o.append("ms", .number(ms))
-            if json { shell.output.emitLine(JSONValue.object(o).compact) } else {
-                shell.output.result(text: v.pretty, json: nil)
+            if json { shell.output.emit(JSONValue.object(o).compact) } else {     // the answer: never quieted by -q
+                shell.output.answer(text: v.pretty, json: nil)
                 if shell.settings.timing { shell.output.info("(\(StatsFormat.fixed(r.milliseconds, 3)) ms)") }
             }
         case .error(let e):
             o.append("error", e.json)
             o.append("ms", .number(ms))
-            if json { shell.output.emitLine(JSONValue.object(o).compact) }
+            if json { shell.output.emit(JSONValue.object(o).compact) }
             else if shell.settings.timing { shell.output.info("(\(StatsFormat.fixed(r.milliseconds, 3)) ms)") }
             throw ShellError("rpc \(method): error reply \(e.code): \(e.message)" + (e.data.map { " (\($0.compact))" } ?? ""))
         }
@@ -211,8 +209,10 @@ public enum RPCShellCommands {
         guard let destWord = a.positional.first else { throw RPCUsageError("missing argument DEST for 'rpc discover'", column: cmd.endColumn) }
         if a.positional.count > 1 { throw RPCUsageError("unexpected argument '\(a.positional[1].text)'", column: a.positional[1].column) }
         let dest = destWord.text
-        let rpc = try rpcClient(shell, replyTo: a.option("--reply-to")?.text)
-        let r = try shell.waitInterruptibly(rpc.call(destination: dest, method: "rpc.discover", params: .array([]), timeout: try timeout(a)))
+        let tmo = try timeout(a)
+        let r = try withRPCClient(shell, replyTo: a.option("--reply-to")?.text) { rpc in
+            try shell.waitInterruptibly(rpc.call(destination: dest, method: "rpc.discover", params: .array([]), timeout: tmo))
+        }
         guard case .result(let doc) = r.outcome else {
             if case .error(let e) = r.outcome { throw ShellError("rpc discover \(dest): error reply \(e.code): \(e.message)") }
             return
@@ -226,11 +226,11 @@ public enum RPCShellCommands {
         shell.completion.add(.destination, dest)
         for m in d.methods { shell.completion.add(.rpcMethod, m.name) }
         if jsonMode(shell, a) {
-            shell.output.emitLine(JSONValue.object(["rpc": "rpc.discover", "result": doc, "ms": .number(StatsFormat.round3(r.milliseconds))]).compact)
+            shell.output.emit(JSONValue.object(["rpc": "rpc.discover", "result": doc, "ms": .number(StatsFormat.round3(r.milliseconds))]).compact)
         } else {
             var lines = ["\(dest): \(d.title.isEmpty ? "" : d.title + " ")\(d.version.isEmpty ? "" : d.version + ", ")\(d.methods.count) method\(d.methods.count == 1 ? "" : "s")"]
             for m in d.methods { lines.append("  " + m.signature + (m.summary.map { "  — \($0)" } ?? "")) }
-            shell.output.result(text: lines.joined(separator: "\n"), json: nil)
+            shell.output.answer(text: lines.joined(separator: "\n"), json: nil)
             if shell.settings.timing { shell.output.info("(\(StatsFormat.fixed(r.milliseconds, 3)) ms)") }
         }
     }
@@ -251,8 +251,8 @@ public enum RPCShellCommands {
                                      "params": .array(m.params.map { .object(["name": .string($0.name), "type": .string($0.typeText), "required": .bool($0.required)]) })]))
             }
         }
-        if jsonMode(shell, a) { for j in json { shell.output.emitLine(j.compact) } }
-        else { shell.output.result(text: lines.isEmpty ? "no methods known (use 'rpc discover DEST')" : lines.joined(separator: "\n"), json: nil) }
+        if jsonMode(shell, a) { for j in json { shell.output.emit(j.compact) } }
+        else { shell.output.answer(text: lines.isEmpty ? "no methods known (use 'rpc discover DEST')" : lines.joined(separator: "\n"), json: nil) }
     }
 
     static func serve(_ shell: Shell, _ cmd: ParsedCommand, _ a: Args) throws {
@@ -285,9 +285,11 @@ public enum RPCShellCommands {
         // Serves on a connection of its own unless `set trace on` (then on the session's, to show the frames).
         // When the broker ends that connection (ActiveMQ sends ERROR for a reply to a temporary queue whose caller
         // has gone), it connects again and goes on serving.
-        while true {
-            let client = shell.settings.trace ? session : try ownConnection(shell, like: session, reconnect: true, notes: notes)
-            defer { if client !== session { closeOwn(shell, client) } }
+        var interrupted = false
+        try CommandInterrupt.catching(shell) {
+          while true {
+            let client = shell.settings.trace ? session : try serveConnection(shell, like: session, notes: notes)
+            defer { if client !== session { OwnConnection.close(shell, [client]) } }
             let options = RPCServerOptions(destination: destWord.text, concurrency: concurrency, count: remaining,
                                            exec: a.option("--exec")?.text, headers: extra)
             let server = try shell.waitInterruptibly(RPCServer.start(on: client, options: options) { call in
@@ -301,7 +303,6 @@ public enum RPCShellCommands {
             }
             let done = NIOLockedValueBox(false)
             server.finished.whenComplete { _ in done.withLockedValue { $0 = true }; wake.signal() }
-            var interrupted = false
             while !done.withLockedValue({ $0 }) {
                 if shell.interrupted {
                     Interrupt.clear()
@@ -317,55 +318,68 @@ public enum RPCShellCommands {
             if let r = remaining { remaining = r - server.servedCount }
             if interrupted || !server.endedByConnectionLoss || client === session || (remaining.map { $0 <= 0 } ?? false) { break }
             shell.output.warning("connecting again to serve \(destWord.text)")
+          }
         }
         shell.output.info("served \(total) call\(total == 1 ? "" : "s")")
+        try CommandInterrupt.endScriptIfInterrupted(shell, interrupted)
     }
 
     static func bench(_ shell: Shell, _ cmd: ParsedCommand, _ a: Args) throws {
         let (dest, method, params) = try target(shell, cmd, a, "bench")
         let calls = try number(a, "--calls", integer: true, min: 1).map { Int($0) }
         let conc = try number(a, "--concurrency", integer: true, min: 1).map { Int($0) } ?? 1
+        let connections = try number(a, "--connections", integer: true, min: 1).map { Int($0) } ?? 1
         let duration = try number(a, "--duration")
         let rate = try number(a, "--rate")
-        let opts = RPCBenchOptions(destination: dest, method: method, params: params, calls: calls, concurrency: conc,
-                                   duration: duration, rate: rate, timeout: try timeout(a), headers: try headers(a))
-        let own = try ownConnection(shell, like: try shell.requireClient())
-        defer { closeOwn(shell, own) }
-        let rpc = try shell.waitInterruptibly(RPCClient.start(on: own, replyTo: a.option("--reply-to")?.text), timeout: 30)
+        let replyTo = a.option("--reply-to")
+        if let replyTo, connections > 1 {
+            throw RPCUsageError("--reply-to: one reply destination cannot serve \(connections) connections (each takes "
+                                + "replies meant for the others); leave it out", column: replyTo.column)
+        }
+        var opts = RPCBenchOptions(destination: dest, method: method, params: params, calls: calls, concurrency: conc,
+                                   duration: duration, rate: rate.map { $0 / Double(connections) }, timeout: try timeout(a),
+                                   headers: try headers(a))
+        let shares = opts.calls.map { benchShares($0, connections) }
+        if let shares, shares.contains(0) {
+            throw RPCUsageError("--connections: \(connections) connections for \(opts.calls ?? 0) calls",
+                                column: a.option("--connections")?.column)
+        }
         let json = jsonMode(shell, a)
-        let tty = isatty(2) == 1 && !json
-        let line = NIOLockedValueBox<String?>(nil)
-        let wake = shell.wake
-        var progress: (@Sendable (RPCBenchProgress) -> Void)? = nil
-        if tty {
-            progress = { (p: RPCBenchProgress) -> Void in
-                line.withLockedValue { $0 = Optional(p.text) }
-                wake.signal()
+        let session = try shell.requireClient()
+        try CommandInterrupt.catching(shell) {
+            let clients = try OwnConnection.open(shell, like: session, count: connections) { _ in { _ in } }
+            defer { OwnConnection.close(shell, clients) }
+            var engines: [RPCBench] = []
+            for (k, c) in clients.enumerated() {
+                let rpc = try shell.waitInterruptibly(RPCClient.start(on: c, replyTo: replyTo?.text), timeout: 30)
+                if let shares { opts.calls = shares[k] }
+                engines.append(RPCBench.start(rpc, options: opts))
+            }
+            let group = BenchGroup(engines, on: clients[0].eventLoop)
+            let (result, interrupted) = try BenchShellCommands.drive(shell, cmd, group, json: json) { p in
+                BenchShellCommands.Tick(live: "\(p.done) calls  \(StatsFormat.fixed(p.perSecond, 0)) calls/s  "
+                                        + "errors \(p.errors)  timeouts \(p.timeouts)")
+            }
+            let report = result.report
+            if json {
+                var o = report.json.objectValue ?? JSONObject()
+                o["rpc"] = .string(method)
+                if connections > 1 { o["connections"] = .integer(Int64(connections)) }
+                if interrupted { o["interrupted"] = .bool(true) }
+                shell.output.emitLine(JSONValue.object(o).compact)
+            } else {
+                shell.output.result(text: "rpc bench \(method) at \(dest), \(conc) in flight"
+                                    + (connections > 1 ? " on each of \(connections) connections" : "")
+                                    + (interrupted ? " (interrupted)" : "") + "\n" + report.text, json: nil)
+            }
+            shell.variables.user["rpc.bench.calls_per_s"] = StatsFormat.fixed(result.callsPerSecond, 1)
+            try CommandInterrupt.endScriptIfInterrupted(shell, interrupted)
+            if result.errors > 0 || result.timeouts > 0 {
+                throw ShellError("rpc bench: \(result.errors) error\(result.errors == 1 ? "" : "s") and \(result.timeouts) "
+                                 + "timeout\(result.timeouts == 1 ? "" : "s") in \(result.calls) calls"
+                                 + (result.firstError.map { " (first: \($0))" } ?? ""))
             }
         }
-        let b = RPCBench.start(rpc, options: opts, progress: progress)
-        let done = NIOLockedValueBox(false)
-        b.result.whenComplete { _ in done.withLockedValue { $0 = true }; wake.signal() }
-        var shown = false
-        while !done.withLockedValue({ $0 }) {
-            if shell.interrupted { Interrupt.clear(); b.stop() }
-            shell.pump(maxWait: 0.5)
-            if let t = line.withLockedValue({ l -> String? in defer { l = nil }; return l }) {
-                shell.output.sink("\r\u{1B}[K" + t, .stderr)
-                shown = true
-            }
-        }
-        if shown { shell.output.sink("\r\u{1B}[K", .stderr) }
-        let result = try shell.waitInterruptibly(b.result)
-        let report = result.report
-        if json {
-            var o = report.json.objectValue ?? JSONObject()
-            o["rpc"] = .string(method)
-            shell.output.emitLine(JSONValue.object(o).compact)
-        } else {
-            shell.output.result(text: "rpc bench \(method) at \(dest), \(conc) in flight\n" + report.text, json: nil)
-        }
-        shell.variables.user["rpc.bench.calls_per_s"] = StatsFormat.fixed(result.callsPerSecond, 1)
     }
 
     // MARK: completion and hints

@@ -20,8 +20,7 @@ public enum ScriptCommands {
         help: "Consumes N received messages not yet consumed by wait/expect (those that arrived before the wait count; "
             + "all that arrived count, also those no longer kept for expect; a browser's end marker is no message).",
         run: { shell, p in
-            let n = Int(p.argument(0) ?? "1") ?? 1
-            guard n >= 0 else { throw ShellError("N must be 0 or more", column: p.column(ofArgument: 0)) }
+            let n = Int(p.argument(0) ?? "1") ?? 1      // ≥ 0: the parser checks every .integer
             let timeout = try p.seconds("--timeout", default: shell.settings.timeout)
             let filter = p.option("--on")
             var got = 0
@@ -115,6 +114,7 @@ public enum ScriptCommands {
             let ok = try shell.waitUntil(timeout: timeout) { !shell.inbox.errors.isEmpty }
             guard ok else { throw ShellError("expect-error: no ERROR within \(Shell.seconds(timeout)) s") }
             let f = shell.inbox.errors.removeFirst()
+            shell.expectedErrorTaken = true
             if shell.inbox.errors.isEmpty {
                 shell.lostReason = shell.client == nil ? "broker sent ERROR (expected)" : nil
                 shell.lostForGood = false

@@ -60,18 +60,32 @@ public final class Variables {
     weak var shell: Shell?
 
     public subscript(name: String) -> String? {
-        get { resolve(name) }
+        get { try? resolve(name) }
         set { user[name] = newValue }
     }
 
-    public func resolve(_ name: String) -> String? {
+    /// The value of `name`, nil if unknown. Throws for a value that is not UTF-8 (a binary `${last.body}`, an
+    /// environment variable): substituting it would rewrite its bytes.
+    public func resolve(_ name: String) throws -> String? {
         if let v = user[name] { return v }
-        if name.hasPrefix("env.") { return ProcessInfo.processInfo.environment[String(name.dropFirst(4))] }
+        if name.hasPrefix("env.") {
+            guard let raw = getenv(String(name.dropFirst(4))) else { return nil }
+            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: strlen(raw))
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                throw ShellError("${\(name)} is not UTF-8 text: stompsh does not rewrite its bytes")
+            }
+            return text
+        }
         if name.hasPrefix("last.") {
             guard let last = shell?.lastMessage else { return nil }
             let key = String(name.dropFirst(5))
             switch key {
-            case "body": return String(decoding: last.body, as: UTF8.self)
+            case "body":
+                guard let text = String(validating: last.body, as: UTF8.self) else {
+                    throw ShellError("${last.body} is not UTF-8 text (\(last.body.count) bytes): stompsh does not rewrite "
+                                     + "its bytes into a command line")
+                }
+                return text
             case "frame": return last.command.rawValue
             default:
                 if key.hasPrefix("header.") { return last.headers[String(key.dropFirst(7))] }
@@ -104,11 +118,10 @@ public final class Shell: @unchecked Sendable {
     /// A connection ended for good (not by us) and no `expect-error` took the ERROR it ended with:
     /// a script then exits with status 3.
     public internal(set) var lostForGood = false
-    public internal(set) var openTransactions: [String] = []
-    /// Subscriptions made in this session (from subscribe's results).
-    public internal(set) var subscriptions: [SubscriptionInfo] = []
+    /// `expect-error` took an ERROR on the current connection: a close by the broker after it is expected.
+    var expectedErrorTaken = false
+    /// Names `begin` gives (t1, t2, ...): a naming policy, not session state.
     var transactionCounter = 0
-    var subscriptionCounter = 0
     public internal(set) var messagesReceived = 0
     var quitRequested = false
     /// Set when a command asks to leave (quit/exit).
@@ -135,6 +148,19 @@ public final class Shell: @unchecked Sendable {
         client?.setTrace(settings.trace)
     }
 
+    // MARK: the session's state, read from the client (the shell keeps no copy)
+
+    /// Reads the client's session on its event loop; nil when not connected.
+    public func session<T: Sendable>(_ read: @escaping @Sendable (StompSession) -> T) -> T? {
+        guard let client else { return nil }
+        return try? client.query(read).wait()
+    }
+
+    /// Open transactions, in begin order.
+    public var openTransactions: [String] { session { $0.openTransactions } ?? [] }
+    /// Active subscriptions, in subscribe order.
+    public var subscriptions: [SubscriptionInfo] { session { $0.subscriptions } ?? [] }
+    /// The newest open transaction: sends and acks join it.
     public var currentTransaction: String? { openTransactions.last }
 
     public var interrupted: Bool { Interrupt.requested }
@@ -162,9 +188,11 @@ public final class Shell: @unchecked Sendable {
     /// Parses and runs one logical line (`block`: heredoc / raw lines). Throws ShellError.
     public func run(line: String, block: [String]? = nil) throws {
         processEvents()
+        try checkOutput()
         guard let cmd = try LineParser.parse(line, block: block, table: table, resolve: variables.resolve) else { return }
         try run(cmd)
         processEvents()
+        try checkOutput()
     }
 
     public func run(_ cmd: ParsedCommand) throws {
@@ -180,9 +208,11 @@ public final class Shell: @unchecked Sendable {
         do {
             try cmd.spec.run(self, cmd)
         } catch var e as ShellError {
+            if output.failure != nil { try checkOutput() }      // the closed connection is not the cause
             if e.column == nil { e.column = cmd.commandColumn }
             throw e
         } catch {
+            if output.failure != nil { try checkOutput() }
             throw ShellError(Self.describe(error), column: cmd.commandColumn,
                              exitStatus: (error as? StompConnectionError)?.endsConnection == true && client == nil ? 3 : 1)
         }
@@ -224,10 +254,43 @@ public final class Shell: @unchecked Sendable {
     // MARK: events
 
     /// Drains the inbox: prints frames, records messages for wait/expect, follows the connection's state.
+    /// Once standard output has failed, nothing more is printed or taken: the connection is closed at once
+    /// (see `checkOutput`).
     public func processEvents() {
+        guard output.failure == nil else { return closeAfterOutputFailure() }
         for (gen, event) in inbox.take() where gen == generation {
             handle(event)
+            if output.failure != nil { return closeAfterOutputFailure() }
         }
+    }
+
+    // MARK: a failing standard output
+
+    /// Whether the output failure has been reported (thrown once by `checkOutput`).
+    public internal(set) var outputFailureReported = false
+
+    /// Throws once standard output has failed (a closed pipe, a full disk, a closed descriptor): the
+    /// connection is closed at once, without DISCONNECT, so the broker stops delivering and takes back what
+    /// was not acknowledged, instead of stompsh consuming messages that can be printed nowhere. The error
+    /// ends the session whatever `on-error` says (BatchRunner, REPL); its exit status is 1.
+    public func checkOutput() throws {
+        guard let failure = output.failure else { return }
+        closeAfterOutputFailure()
+        outputFailureReported = true
+        throw ShellError("\(failure): stopped" + (closedAfterOutputFailure ? "; connection closed, nothing more is consumed" : ""))
+    }
+
+    /// Whether `closeAfterOutputFailure` closed a connection.
+    var closedAfterOutputFailure = false
+
+    /// Closes the socket at once (no DISCONNECT, no waiting for receipts) after standard output failed.
+    func closeAfterOutputFailure() {
+        guard let c = client else { return }
+        closedAfterOutputFailure = true
+        client = nil
+        inbox.attachFlowControl(nil)
+        generation += 1
+        _ = try? c.close().wait()
     }
 
     func handle(_ event: ClientEvent) {
@@ -243,9 +306,6 @@ public final class Shell: @unchecked Sendable {
                 }
                 if let d = f.headers["destination"] { completion.add(.destination, d) }
                 if let r = f.headers["reply-to"] { completion.add(.destination, r) }
-                if f.headers["ack"] != nil || pendingAckSubscriptions.contains(f.headers["subscription"] ?? "") {
-                    if let id = f.headers["message-id"] { completion.add(.messageID, id) }
-                }
             case .error:
                 inbox.errors.append(f)
             default: break
@@ -264,7 +324,6 @@ public final class Shell: @unchecked Sendable {
                         + (resubscribed.isEmpty ? "" : "; resubscribed: \(resubscribed.map(\.id).joined(separator: ", "))"))
             if !lost.transactions.isEmpty {
                 output.warning("transactions lost: \(lost.transactions.joined(separator: ", "))")
-                openTransactions.removeAll { lost.transactions.contains($0) }
             }
             if !lost.unacknowledged.isEmpty {
                 output.warning("\(lost.unacknowledged.count) unacknowledged message(s) will be redelivered")
@@ -272,23 +331,20 @@ public final class Shell: @unchecked Sendable {
         case .closed(let error):
             client = nil
             inbox.attachFlowControl(nil)
-            openTransactions.removeAll()
-            subscriptions.removeAll()
-            pendingAckSubscriptions.removeAll()
-            completion.set(.subscriptionID, [])
-            completion.set(.transactionID, [])
-            completion.set(.messageID, [])
             if let error {
                 lostReason = error.description
-                lostForGood = true
-                output.error("error: connection lost for good: \(error.description)")
+                if case .brokerError = error, expectedErrorTaken {
+                    // The broker closed after the ERROR a script expected: the end it asked for.
+                    lostReason = "broker sent ERROR (expected)"
+                    output.info("connection closed by the broker after its ERROR")
+                } else {
+                    lostForGood = true
+                    output.error("error: connection lost for good: \(error.description)")
+                }
             }
             connectedLogin = nil
         }
     }
-
-    /// Subscriptions in client or client-individual mode (their messages await an ack).
-    var pendingAckSubscriptions = Set<String>()
 
     // MARK: waiting
 
@@ -306,7 +362,7 @@ public final class Shell: @unchecked Sendable {
         let box = ResultBox<T>()
         let wake = self.wake
         future.whenComplete { r in box.set(r); wake.signal() }
-        let deadline = timeout.map { Date().addingTimeInterval($0) }
+        let deadline = timeout.map { ShellClock.deadline(in: $0) }
         while true {
             if let r = box.get() {
                 processEvents()
@@ -319,13 +375,14 @@ public final class Shell: @unchecked Sendable {
                     throw ShellError(Self.describe(e))
                 }
             }
+            try checkOutput()
             if Interrupt.requested {
                 Interrupt.clear()
                 throw ShellError("interrupted")
             }
             var wait = 0.5
             if let deadline {
-                let left = deadline.timeIntervalSinceNow
+                let left = ShellClock.secondsLeft(until: deadline)
                 if left <= 0 { throw ShellError("timed out after \(Self.seconds(timeout!)) s") }
                 wait = min(wait, left)
             }
@@ -335,10 +392,11 @@ public final class Shell: @unchecked Sendable {
 
     /// Sleeps interruptibly, printing frames meanwhile.
     public func sleepInterruptibly(_ seconds: Double) throws {
-        let deadline = Date().addingTimeInterval(seconds)
+        let deadline = ShellClock.deadline(in: seconds)
         while true {
+            try checkOutput()
             if Interrupt.requested { Interrupt.clear(); throw ShellError("interrupted") }
-            let left = deadline.timeIntervalSinceNow
+            let left = ShellClock.secondsLeft(until: deadline)
             if left <= 0 { return }
             pump(maxWait: min(left, 0.5))
         }
@@ -350,13 +408,14 @@ public final class Shell: @unchecked Sendable {
     func waitUntil(timeout: Double, failingOnLoss command: String? = nil, _ condition: () -> Bool) throws -> Bool {
         processEvents()
         let connectedAtStart = client != nil
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = ShellClock.deadline(in: timeout)
         while !condition() {
+            try checkOutput()
             if Interrupt.requested { Interrupt.clear(); throw ShellError("interrupted") }
             if let command, client == nil, connectedAtStart || lostReason != nil {
                 throw ShellError.connection("\(command): connection lost: \(lostReason ?? "closed")")
             }
-            let left = deadline.timeIntervalSinceNow
+            let left = ShellClock.secondsLeft(until: deadline)
             if left <= 0 { return false }
             pump(maxWait: min(left, 0.5))
         }
@@ -381,22 +440,8 @@ public final class Shell: @unchecked Sendable {
         options.login = req.login
         options.passcode = req.passcode
         options.vhost = req.vhost
-        if let v = req.stompVersion {
-            var vs: [StompVersion] = []
-            for part in v.split(separator: ",") {
-                guard let sv = StompVersion(rawValue: String(part).trimmingCharacters(in: .whitespaces)) else {
-                    throw ShellError("bad STOMP version '\(part)' (1.0, 1.1 or 1.2)", column: nil, exitStatus: 2)
-                }
-                vs.append(sv)
-            }
-            options.versions = vs
-        }
-        if let hb = req.heartBeat {
-            guard let h = HeartBeat(header: hb) else {
-                throw ShellError("bad heart-beat '\(hb)' (CX,CY in milliseconds)", column: nil, exitStatus: 2)
-            }
-            options.heartBeat = h
-        }
+        if let v = req.stompVersion { options.versions = try Self.stompVersions(v) }
+        if let hb = req.heartBeat { options.heartBeat = try Self.heartBeat(hb) }
         options.tls = defaults.tls
         options.webSocket = defaults.webSocket
         options.reconnect = defaults.reconnect
@@ -430,8 +475,8 @@ public final class Shell: @unchecked Sendable {
             throw e
         }
         lostReason = nil
+        expectedErrorTaken = false
         connectedLogin = login ?? ProcessInfo.processInfo.environment["STOMP_LOGIN"]
-        openTransactions = []
         let info = client!.connectedInfo
         var text = "connected to \(client!.url) (STOMP \(info.version.rawValue)"
         if let s = info.server { text += ", \(s)" }
@@ -444,18 +489,30 @@ public final class Shell: @unchecked Sendable {
         output.result(text: text, json: .object(o))
     }
 
+    /// `--stomp-version 1.1,1.2`; a usage error (status 2) otherwise.
+    static func stompVersions(_ text: String) throws -> [StompVersion] {
+        try text.split(separator: ",").map { part in
+            guard let v = StompVersion(rawValue: String(part).trimmingCharacters(in: .whitespaces)) else {
+                throw ShellError("bad STOMP version '\(part)' (1.0, 1.1 or 1.2)", column: nil, exitStatus: 2)
+            }
+            return v
+        }
+    }
+
+    /// `--heart-beat CX,CY`; a usage error (status 2) otherwise.
+    static func heartBeat(_ text: String) throws -> HeartBeat {
+        guard let h = HeartBeat(header: text) else {
+            throw ShellError("bad heart-beat '\(text)' (CX,CY in milliseconds)", column: nil, exitStatus: 2)
+        }
+        return h
+    }
+
     public func disconnect() throws {
         guard let c = client else { return }
         defer {
             client = nil
             inbox.attachFlowControl(nil)
             generation += 1
-            openTransactions = []
-            subscriptions = []
-            pendingAckSubscriptions.removeAll()
-            completion.set(.subscriptionID, [])
-            completion.set(.transactionID, [])
-            completion.set(.messageID, [])
         }
         do { try waitInterruptibly(c.disconnect(), timeout: 10) } catch {
             output.warning("disconnect: \(Self.describe(error))")

@@ -131,7 +131,4 @@ public enum TerminalSignals {
         guard ioctl(fd, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0 else { return nil }
         return Int(ws.ws_col)
     }
-
-    /// Whether `fd` is a terminal.
-    public static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 }

@@ -1,5 +1,7 @@
 // stompproto-bench: StompProto decode/encode throughput vs stomp.py, in one run.
 // Usage: swift run -c release stompproto-bench [--seconds S] [--no-python]
+//        stompproto-bench --frames N   (decode and encode N small frames, one at a time, no timing: a fixed
+//                                       workload for callgrind, bench/instructions.sh)
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -10,14 +12,16 @@ import StompProto
 var seconds = 0.6
 var runPython = true
 var only: String?
+var fixedFrames: Int?
 var argIterator = CommandLine.arguments.dropFirst().makeIterator()
 while let arg = argIterator.next() {
     switch arg {
     case "--seconds": seconds = argIterator.next().flatMap(Double.init) ?? seconds
     case "--no-python": runPython = false
     case "--only": only = argIterator.next()   // "small" or "large", for profiling
+    case "--frames": fixedFrames = argIterator.next().flatMap(Int.init)
     default:
-        print("usage: stompproto-bench [--seconds S] [--no-python] [--only small|large]")
+        print("usage: stompproto-bench [--seconds S] [--no-python] [--only small|large] [--frames N]")
         exit(2)
     }
 }
@@ -150,6 +154,28 @@ extension String {
 #if DEBUG
 print("warning: debug build; use `swift run -c release stompproto-bench` for meaningful figures")
 #endif
+
+if let n = fixedFrames {
+    // One frame at a time, as a connection sees them: decode it from its bytes, encode it back.
+    let frame = sampleFrame(bodySize: 100)
+    let wire = try FrameEncoder().encode(frame)
+    var decoder = FrameDecoder()
+    let encoder = FrameEncoder()
+    var out: [UInt8] = []
+    out.reserveCapacity(4096)
+    for _ in 0..<n {
+        decoder.append(wire)
+        while let event = try decoder.next() {
+            if case .frame(let f) = event {
+                out.removeAll(keepingCapacity: true)
+                try encoder.encode(f, into: &out)
+                sink &+= out.count
+            }
+        }
+    }
+    print("decoded and encoded \(n) frames of \(wire.count) B (\(sink) bytes out)")
+    exit(0)
+}
 
 if let only {
     let (r, _) = try bench(name: only, bodySize: only == "small" ? 100 : 64 * 1024, framesPerStream: only == "small" ? 10_000 : 64)

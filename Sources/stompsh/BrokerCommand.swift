@@ -9,7 +9,7 @@ import StompShell
 
 struct BrokerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "stompsh broker",
+        commandName: "broker",
         abstract: "Run the in-memory sandbox STOMP broker in the foreground (Ctrl-C stops it).",
         discussion: """
             A small broker for trying stompsh out and for tests: STOMP 1.0, 1.1 and 1.2; /queue/NAME, /topic/NAME and \
@@ -31,6 +31,9 @@ struct BrokerCommand: ParsableCommand {
     @Option(name: .customLong("ws-path"), help: ArgumentHelp("Path of the WebSocket endpoint (default /ws).", valueName: "path"))
     var wsPath: String = "/ws"
 
+    @Option(help: ArgumentHelp("Messages the broker may hold, e.g. 512M (the default) or 2G; SENDs past it get an ERROR.", valueName: "size"))
+    var maxMemory: String?
+
     mutating func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port: expected 0 to 65535, got \(port)") }
         if let wsPort, !(0...65535).contains(wsPort) { throw ValidationError("--ws-port: expected 0 to 65535, got \(wsPort)") }
@@ -38,6 +41,9 @@ struct BrokerCommand: ParsableCommand {
             throw ValidationError("--ws-path: expected a path such as /ws, got '\(wsPath)'")
         }
         if wsPort == nil, wsPath != "/ws" { throw ValidationError("--ws-path needs --ws-port") }
+        if let maxMemory, (ByteSize.parse(maxMemory) ?? 0) <= 0 {
+            throw ValidationError("--max-memory: expected a size such as 64M or 2G, got '\(maxMemory)'")
+        }
     }
 
     func run() throws {
@@ -45,10 +51,12 @@ struct BrokerCommand: ParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let broker: SandboxBroker
         do {
-            broker = try SandboxBroker.start(host: host, port: port, configuration: SandboxDefaults.configuration,
+            var configuration = SandboxDefaults.configuration
+            if let maxMemory { configuration.maxMemory = ByteSize.parse(maxMemory)! }
+            broker = try SandboxBroker.start(host: host, port: port, configuration: configuration,
                                              on: group, log: { line in BrokerLogLine.print(line) }).wait()
         } catch {
-            FileHandle.standardError.write(Data("stompsh broker: cannot listen on \(host):\(port): \(error)\n".utf8))
+            FileHandle.standardError.write(Data("stompsh broker: \(error)\n".utf8))
             throw ExitCode(1)
         }
         BrokerLogLine.print("in-memory sandbox broker listening on \(broker.url) — not a real broker; messages are lost on exit (Ctrl-C stops)")

@@ -11,6 +11,7 @@ struct Stompsh: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stompsh",
         abstract: "An interactive and scriptable STOMP shell.",
+        usage: "stompsh [<options>] [<url>]\nstompsh broker [--port <port>] [--host <host>]",
         discussion: """
             Without -f or -c and with a terminal on stdin, stompsh is interactive (type 'help'). With -f FILE (- is \
             stdin), -c COMMAND or piped stdin it runs the commands and exits: 0 all succeeded, 1 a command or \
@@ -19,7 +20,8 @@ struct Stompsh: ParsableCommand {
             in-memory broker in the process and connects to it; 'stompsh broker [--port P] [--host H]' runs only that \
             broker. See stompsh(1).
             """,
-        version: StompshVersion.string)
+        version: StompshVersion.string,
+        subcommands: [BrokerCommand.self])
 
     @Argument(help: ArgumentHelp("Broker to connect to first: stomp://[LOGIN[:PASSCODE]@]HOST[:PORT][/VHOST], stomp+ssl://..., ws://[LOGIN[:PASSCODE]@]HOST[:PORT]/PATH, wss://..., failover:(URL,URL).", valueName: "url"))
     var url: String?
@@ -79,7 +81,8 @@ struct Stompsh: ParsableCommand {
     @Flag(help: "JSON lines on stdout: received frames and command results; diagnostics on stderr.")
     var json = false
 
-    @Flag(name: [.customShort("q"), .customLong("quiet")], help: "Print only received frames and errors.")
+    @Flag(name: [.customShort("q"), .customLong("quiet")],
+          help: "Quiet stompsh's chatter (connected to ..., receipts); frames, errors and what commands print (echo) stay.")
     var quiet = false
 
     @Flag(help: "Show every frame in and out as it is on the wire.")
@@ -93,9 +96,6 @@ struct Stompsh: ParsableCommand {
     var listCommands = false
 
     mutating func validate() throws {
-        if let f = file, f != "-", !FileManager.default.isReadableFile(atPath: f) {
-            throw ValidationError("cannot read script '\(f)'")
-        }
         if let hb = heartBeat {
             let parts = hb.split(separator: ",")
             guard parts.count == 2, parts.allSatisfy({ Int($0) != nil && Int($0)! >= 0 }) else {
@@ -127,10 +127,23 @@ struct Stompsh: ParsableCommand {
 
     func run() throws {
         if listCommands {
-            for spec in CommandTable.all { print(spec.name) }
+            OutputWriter.standard.write(CommandTable.all.map { $0.name + "\n" }.joined(), to: .stdout)
+            if let failure = OutputWriter.standard.failure {
+                FileHandle.standardError.write(Data("stompsh: \(failure)\n".utf8))
+                throw ExitCode(1)
+            }
             return
         }
         setlocale(LC_CTYPE, "")
+        // The script is opened first: one that cannot be read (a directory, no permission) is a usage error
+        // before anything connects.
+        var script: ScriptSource?
+        if let f = file, f != "-" {
+            do { script = try FileScriptSource(path: f) } catch {
+                FileHandle.standardError.write(Data("stompsh: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
         let batch = file != nil || !commands.isEmpty || isatty(0) == 0
         let output = Output()
         let shell = Shell(output: output)
@@ -160,7 +173,7 @@ struct Stompsh: ParsableCommand {
         if runRC, let refusal = RCFile.refusal(path: rcPath, shell: shell) {
             output.error("stompsh: \(refusal)")
             if batch { throw ExitCode(2) }
-        } else if runRC, FileManager.default.fileExists(atPath: rcPath), let src = FileScriptSource(path: rcPath) {
+        } else if runRC, FileManager.default.fileExists(atPath: rcPath), let src = try? FileScriptSource(path: rcPath) {
             let saved = shell.settings.onError
             shell.settings.onError = .continue
             runner.run(src, ignoreAllErrors: !batch)
@@ -208,11 +221,10 @@ struct Stompsh: ParsableCommand {
             go = runner.run(StringScriptSource(name: "-c[\(i + 1)]", text: c))
         }
         if go {
-            if let f = file {
-                if f == "-" { runner.run(StdinScriptSource(shell: shell)) } else if let src = FileScriptSource(path: f) { runner.run(src) } else {
-                    output.error("stompsh: cannot read '\(f)'")
-                    throw ExitCode(2)
-                }
+            if let script {
+                runner.run(script)
+            } else if file == "-" {
+                runner.run(StdinScriptSource(shell: shell))
             } else if commands.isEmpty {
                 runner.run(StdinScriptSource(shell: shell))
             }
@@ -221,10 +233,31 @@ struct Stompsh: ParsableCommand {
     }
 }
 
+/// `stompsh broker ...` parsed on its own: `BrokerCommand` is the root's subcommand (so `--help` and the completion
+/// scripts know it), but the root's optional URL argument would take the word "broker" before ArgumentParser looks
+/// for a subcommand. Its options are BrokerCommand's, declared there only.
+struct BrokerEntry: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stompsh broker",
+        abstract: BrokerCommand.configuration.abstract,
+        discussion: BrokerCommand.configuration.discussion,
+        version: StompshVersion.string)
+
+    @OptionGroup var broker: BrokerCommand
+
+    mutating func validate() throws { try broker.validate() }
+
+    func run() throws { try broker.run() }
+}
+
 /// Parses `arguments` as `Command` and runs it. Usage errors exit with status 2 (argument-parser's default is 64).
 func runCommand<Command: ParsableCommand>(_: Command.Type, _ arguments: [String]?) -> Never {
     do {
         var command = try Command.parseAsRoot(arguments)
+        if command is BrokerCommand {       // `stompsh URL broker`: the root took URL, then found the subcommand
+            FileHandle.standardError.write(Data("stompsh: 'broker' must be the first argument: stompsh broker [--port P] [--host H]\n".utf8))
+            exit(2)
+        }
         try command.run()
         exit(0)
     } catch {
@@ -243,11 +276,24 @@ func runCommand<Command: ParsableCommand>(_: Command.Type, _ arguments: [String]
     }
 }
 
-// `stompsh broker ...` is the sandbox broker; anything else is the shell (a first word "broker" is never a URL:
-// write stomp://broker to reach a host of that name).
+// Before anything opens a file or a socket: a closed standard descriptor (`>&-`) must not be reused, and a
+// closed pipe must give EPIPE (reported, exit 1) rather than a silent death by SIGPIPE.
+OutputWriter.reserveStandardDescriptors()
+signal(SIGPIPE, SIG_IGN)
+
+// Arguments that are not valid UTF-8 are refused rather than decoded with U+FFFD in place of their bytes.
+if let refusal = ArgumentBytes.refusal(CommandLine.unsafeArgv, count: Int(CommandLine.argc)) {
+    FileHandle.standardError.write(Data((refusal + "\n").utf8))
+    exit(2)
+}
+
+// `stompsh broker ...` is the sandbox broker (a first word "broker" is never a URL; write stomp://broker to reach a
+// host of that name); anything else is the shell.
 let argv = Array(CommandLine.arguments.dropFirst())
 if argv.first == "broker" {
-    runCommand(BrokerCommand.self, Array(argv.dropFirst()))
+    runCommand(BrokerEntry.self, Array(argv.dropFirst()))
+} else if argv.first == "help", argv.dropFirst().first == "broker" {     // `stompsh --help` suggests it
+    runCommand(BrokerEntry.self, ["--help"])
 } else {
     runCommand(Stompsh.self, nil)
 }

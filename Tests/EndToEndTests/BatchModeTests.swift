@@ -78,7 +78,7 @@ final class BatchModeTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("refused"), r.stderr)
         let r2 = try Stompsh.run(["-c", "connect stomp://127.0.0.1:1", "-c", "echo never"])
         XCTAssertEqual(r2.status, 3)
-        XCTAssertTrue(r2.stderr.hasPrefix("-c[1]:1:1: error:"), r2.stderr)
+        XCTAssertTrue(r2.stderr.hasPrefix("-c[1]:1:9: error:"), r2.stderr)
     }
 
     func testVariables() throws {
@@ -151,9 +151,10 @@ final class BatchModeTests: XCTestCase {
         XCTAssertEqual(r.lines, [#"{"echo":"hi"}"#, #"{"echo":"1"}"#])
     }
 
-    func testQuietSuppressesResults() throws {
+    /// -q quiets chatter, never what a script asks to print (echo).
+    func testQuietKeepsEcho() throws {
         let r = try Stompsh.run(["-q", "-c", "echo hi", "-c", "bogus"])
-        XCTAssertEqual(r.stdout, "")
+        XCTAssertEqual(r.stdout, "hi\n")
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("unknown command"))
     }

@@ -125,13 +125,16 @@ final class BrokerScriptTests: XCTestCase {
         try eachBroker { name, url in
             let q = Brokers.unique(name)
             let r = try Stompsh.run([url, "-q", "-c", "subscribe \(q)", "-c", "send \(q) quiet-body", "-c", "wait 1",
-                                     "-c", "echo hidden", "-c", "status"])
+                                     "-c", "send --receipt \(q) x", "-c", "echo shown", "-c", "status"])
             XCTAssertEqual(r.status, 0, r.stderr)
             XCTAssertTrue(r.stdout.hasPrefix("MESSAGE \(q)"), r.stdout)
             XCTAssertTrue(r.stdout.contains("quiet-body"))
-            XCTAssertFalse(r.stdout.contains("hidden"))
-            XCTAssertFalse(r.stdout.contains("subscribed"))
-            XCTAssertFalse(r.stdout.contains("connected"))
+            XCTAssertFalse(r.stdout.contains("subscribed"), "chatter: \(r.stdout)")
+            XCTAssertFalse(r.stdout.contains("(STOMP "), "the connect line is chatter: \(r.stdout)")
+            XCTAssertFalse(r.stdout.contains("receipt received"), "chatter: \(r.stdout)")
+            // what the script asks to print is never quieted
+            XCTAssertTrue(r.stdout.contains("\nshown\n"), r.stdout)
+            XCTAssertTrue(r.stdout.contains("  subscriptions 1"), r.stdout)
         }
     }
 

@@ -45,6 +45,9 @@ final class FaultyPeerBinaryTests: XCTestCase {
                 within: 1.5 + 5),
             Row(fault: .errorThenClose, commands: subscribeAndWait, status: 3,
                 cause: #"broker closed the connection after its ERROR "queue /queue/fault is on fire""#, within: 5),
+            // A second CONNECTED breaks the protocol: the connection is lost for good (3, as the man page says).
+            Row(fault: .secondConnected, commands: subscribeAndWait, status: 3,
+                cause: #"wait: connection lost: peer sent CONNECTED while the session is connected"#, within: 5),
             // Default connect timeout: 10 s.
             Row(fault: .neverConnected, commands: subscribeAndWait, status: 3,
                 cause: #"timed out after 10 s waiting for CONNECTED from 127\.0\.0\.1:PORT"#, within: 10 + 5),

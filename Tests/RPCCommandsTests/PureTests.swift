@@ -203,6 +203,27 @@ final class OpenRPCTests: XCTestCase {
         XCTAssertEqual(check(add, ["1", "true"])?.message, "parameter numbers of add expects number, given boolean true")
         XCTAssertNil(check(d.method(named: "any")!, ["[1]"]))
     }
+
+    /// A variadic parameter takes what the fixed ones do not, by position or by name: `rpc serve`'s echo accepts
+    /// an object, so its schema (one variadic `values`) does not forbid names; types are still checked.
+    func testVariadicParamsByName() throws {
+        let served = try RPCServiceDescription(openRPC: RPCServer.builtins.openRPCDocument)
+        let echo = try XCTUnwrap(served.method(named: "echo"))
+        let add = try XCTUnwrap(served.method(named: "add"))
+        let fail = try XCTUnwrap(served.method(named: "fail"))
+        func check(_ m: RPCMethodDescriptor, _ args: [String]) -> RPCUsageError? {
+            var col = 20
+            let toks = args.map { a -> RPCArgumentToken in defer { col += a.count + 1 }; return RPCArgumentToken(a, column: col) }
+            do { try m.check(try RPCLiteral.params(from: toks)); return nil } catch { return error as? RPCUsageError }
+        }
+        XCTAssertNil(check(echo, ["name=ada", "tags=[1,2]"]))
+        XCTAssertNil(check(echo, ["values=1"]))
+        XCTAssertNil(check(add, ["a=1", "b=2.5"]))
+        XCTAssertEqual(check(add, ["a=1", "b=x"])?.message, "parameter numbers of add expects number, given string \"x\"")
+        XCTAssertEqual(check(add, ["a=1", "b=x"])?.column, 24)
+        // not variadic: an unknown name is still a typo the schema forbids
+        XCTAssertTrue(check(fail, ["code=1", "mesage=x"])?.message.contains("has no parameter mesage") ?? false)
+    }
 }
 
 final class LatencyRecorderTests: XCTestCase {

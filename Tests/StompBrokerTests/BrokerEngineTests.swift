@@ -19,11 +19,14 @@ final class BrokerEngineTests: XCTestCase {
                                                   heartBeat: NegotiatedHeartBeat(sendInterval: 1000, receiveInterval: 500), login: nil))
     }
 
-    func testHeartBeatsBelowTheMinimumAreSlowedDown() {
+    func testFastHeartBeatsAreGrantedAsAsked() {
+        // as ActiveMQ: heart-beat:10,0 gets 0,10 and 0,50 gets 50,0 (no lower bound)
         let h = EngineHarness()
         let id = h.engine.open()
-        let connected = frames(h.send(id, .connect, ["accept-version": "1.2", "heart-beat": "10,0"]))[0]
-        XCTAssertEqual(connected.headers["heart-beat"], "0,100")
+        let actions = h.send(id, .connect, ["accept-version": "1.2", "heart-beat": "10,50"])
+        XCTAssertEqual(frames(actions)[0].headers["heart-beat"], "50,10")
+        XCTAssertEqual(actions.last, .established(id, version: .v1_2,
+                                                  heartBeat: NegotiatedHeartBeat(sendInterval: 50, receiveInterval: 10), login: nil))
     }
 
     func testConnectWithoutAcceptVersionIsStomp10WithoutHeartBeats() {
@@ -31,7 +34,7 @@ final class BrokerEngineTests: XCTestCase {
         let id = h.engine.open()
         let actions = h.send(id, .connect, ["heart-beat": "1000,1000"])
         XCTAssertEqual(frames(actions)[0].headers["version"], "1.0")
-        XCTAssertNil(frames(actions)[0].headers["heart-beat"])
+        XCTAssertEqual(frames(actions)[0].headers["heart-beat"], "0,0", "as ActiveMQ's 1.0 CONNECTED")
         XCTAssertEqual(actions.last, .established(id, version: .v1_0, heartBeat: .none, login: nil))
     }
 
@@ -54,8 +57,8 @@ final class BrokerEngineTests: XCTestCase {
         XCTAssertEqual(error.command, .error)
         XCTAssertEqual(error.headers["message"], "not connected")
         XCTAssertEqual(error.headers["receipt-id"], "r1")
-        XCTAssertEqual(closes(actions).first?.1, "not connected")
-        XCTAssertTrue(h.send(id, .send, ["destination": "/queue/a"]).isEmpty, "nothing more after the ERROR")
+        XCTAssertTrue(closes(actions).isEmpty, "as ActiveMQ: the connection stays open and may still CONNECT")
+        XCTAssertEqual(frames(h.send(id, .connect, ["accept-version": "1.2"]))[0].command, .connected)
     }
 
     func testSecondConnectIsAnError() {
@@ -247,7 +250,7 @@ final class BrokerEngineTests: XCTestCase {
         XCTAssertNil(closes(actions)[0].1, "a normal close")
     }
 
-    func testProtocolViolationsGetAnErrorWithReceiptIDAndClose() {
+    func testProtocolViolationsGetAnErrorWithReceiptIDAndTheConnectionStaysOpen() {
         let cases: [(StompFrame, String)] = [
             (StompFrame(.send, headers: ["receipt": "r"], body: "x"), "missing header 'destination'"),
             (StompFrame(.send, headers: ["destination": "/exchange/x", "receipt": "r"]), "unknown destination"),
@@ -258,6 +261,10 @@ final class BrokerEngineTests: XCTestCase {
             (StompFrame(.ack, headers: ["id": "nope", "receipt": "r"]), "unknown ack id"),
             (StompFrame(.begin, headers: ["receipt": "r"]), "missing header 'transaction'"),
             (StompFrame(.message, headers: ["receipt": "r"]), "unexpected frame"),
+            (StompFrame(.commit, headers: ["transaction": "nope", "receipt": "r"]), "unknown transaction"),
+            (StompFrame(.abort, headers: ["transaction": "nope", "receipt": "r"]), "unknown transaction"),
+            (StompFrame(.send, headers: ["destination": "/queue/a", "transaction": "nope", "receipt": "r"]), "unknown transaction"),
+            (StompFrame(.connect, headers: ["accept-version": "1.2", "receipt": "r"]), "already connected"),
         ]
         for (frame, message) in cases {
             let h = EngineHarness()
@@ -268,8 +275,70 @@ final class BrokerEngineTests: XCTestCase {
             XCTAssertEqual(frames(actions).first?.headers["message"], message)
             XCTAssertEqual(frames(actions).first?.headers["receipt-id"], "r", message)
             XCTAssertFalse(frames(actions).first?.body.isEmpty ?? true, "details in the body: \(message)")
-            XCTAssertEqual(closes(actions).map { $0.1 }, [message])
+            XCTAssertTrue(closes(actions).isEmpty, "as ActiveMQ, the connection stays open: \(message)")
+            XCTAssertEqual(frames(h.send(c, .send, ["destination": "/queue/after", "receipt": "next"])).map(\.command), [.receipt],
+                           "the next frame is served: \(message)")
         }
+    }
+
+    func testBeginTwiceAndNackIn10AreErrorsThatKeepTheConnection() {
+        let h = EngineHarness()
+        let c = h.connect()
+        _ = h.send(c, .begin, ["transaction": "t"])
+        let twice = h.send(c, .begin, ["transaction": "t", "receipt": "r"])
+        XCTAssertEqual(frames(twice).map { $0.headers["message"] }, ["transaction already begun"])
+        XCTAssertTrue(closes(twice).isEmpty)
+        let old = h.connect(.v1_0)
+        let nack = h.send(old, .nack, ["message-id": "x", "receipt": "r"])
+        XCTAssertEqual(frames(nack).map { $0.headers["message"] }, ["NACK is not part of STOMP 1.0"])
+        XCTAssertTrue(closes(nack).isEmpty)
+        XCTAssertEqual(frames(h.send(old, .send, ["destination": "/queue/x", "receipt": "ok"])).map(\.command), [.receipt])
+    }
+
+    func testEmptyHeaderNameIsMalformedAndCloses() {
+        // ActiveMQ closes the socket on `:value`; the sandbox says why first
+        let h = EngineHarness()
+        let c = h.connect()
+        let actions = h.send(c, StompFrame(.send, headers: StompHeaders([("destination", "/queue/e"), ("", "v"), ("receipt", "r")]), body: "x"))
+        XCTAssertEqual(frames(actions).map { $0.headers["message"] }, ["malformed frame"])
+        XCTAssertEqual(closes(actions).map { $0.0 }, [c])
+        XCTAssertEqual(h.engine.queueDepth("e"), nil, "not forwarded")
+    }
+
+    func testRepeatedHeaderFirstOneWins() {
+        let h = EngineHarness()
+        let c = h.connect()
+        _ = h.subscribe(c, "/queue/rep", id: "s")
+        let frame = StompFrame(.send, headers: StompHeaders([("destination", "/queue/rep"), ("x-a", "1"), ("x-a", "2"),
+                                                             ("destination", "/queue/other")]), body: "x")
+        let m = messages(h.send(c, frame))
+        XCTAssertEqual(m.count, 1)
+        XCTAssertEqual(m.first?.headers.values(for: "x-a"), ["1"])
+        XCTAssertEqual(m.first?.headers.values(for: "destination"), ["/queue/rep"])
+    }
+
+    func testMessageCarriesExpiresPriorityAndTimestamp() {
+        let h = EngineHarness()
+        let c = h.connect()
+        _ = h.subscribe(c, "/queue/meta", id: "s")
+        let plain = messages(h.publish(c, "/queue/meta", "a"))[0]
+        XCTAssertEqual(plain.headers["expires"], "0")
+        XCTAssertEqual(plain.headers["priority"], "4")
+        XCTAssertEqual(plain.headers["timestamp"], String(h.now))
+        let set = messages(h.publish(c, "/queue/meta", "b", ["priority": "9", "expires": String(h.now + 60_000), "timestamp": "1"]))[0]
+        XCTAssertEqual(set.headers.values(for: "priority"), ["9"])
+        XCTAssertEqual(set.headers.values(for: "expires"), [String(h.now + 60_000)])
+        XCTAssertEqual(set.headers.values(for: "timestamp"), [String(h.now)], "the broker's clock, as ActiveMQ")
+    }
+
+    func testExpiredMessagesAreDroppedNotDelivered() {
+        let h = EngineHarness()
+        let c = h.connect()
+        _ = h.publish(c, "/queue/exp", "short", ["expires": String(h.now + 1000)])
+        _ = h.publish(c, "/queue/exp", "long", ["expires": String(h.now + 60_000)])
+        h.now += 5000
+        XCTAssertEqual(bodies(h.subscribe(c, "/queue/exp", id: "s")), ["long"])
+        XCTAssertEqual(h.engine.heldBytes, 0)
     }
 
     func testDuplicateSubscriptionIDIsAnError() {
@@ -314,7 +383,10 @@ final class BrokerEngineTests: XCTestCase {
         _ = h.subscribe(b, "/temp-queue/x", id: "bx")
         XCTAssertEqual(messages(h.publish(b, "/temp-queue/x", "for b")).map { $0.headers["subscription"] }, ["bx"])
         _ = h.closed(a)
-        XCTAssertTrue(frames(h.publish(b, "/remote-temp-queue/\(a)/x", "gone")).isEmpty, "dropped, no ERROR")
+        let gone = frames(h.publish(b, "/remote-temp-queue/\(a)/x", "gone", ["receipt": "r"]))
+        XCTAssertEqual(gone.map(\.command), [.error], "as ActiveMQ: an ERROR, no RECEIPT")
+        XCTAssertEqual(gone.first?.headers["message"], "destination does not exist")
+        XCTAssertEqual(gone.first?.headers["receipt-id"], "r")
         XCTAssertEqual(frames(h.subscribe(b, "/remote-temp-queue/\(a)/x", id: "steal"))[0].headers["message"], "not your temporary queue")
     }
 
@@ -339,7 +411,7 @@ final class BrokerEngineTests: XCTestCase {
         let h = EngineHarness()
         let c = h.connect()
         for i in 0..<20_000 { _ = h.publish(c, "/queue/bulk", "\(i)") }
-        let got = bodies(h.subscribe(c, "/queue/bulk", id: "s"))
+        let got = bodies(h.drainAll(c, after: h.subscribe(c, "/queue/bulk", id: "s")))
         XCTAssertEqual(got.count, 20_000)
         XCTAssertEqual(got.first, "0")
         XCTAssertEqual(got.last, "19999")

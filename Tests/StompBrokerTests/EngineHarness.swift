@@ -5,9 +5,13 @@ import XCTest
 /// Drives a `BrokerEngine` without sockets: frames in, actions out.
 final class EngineHarness {
     let engine: BrokerEngine
+    /// The engine's clock (milliseconds since 1970); tests move it.
+    var now: Int64 = 1_700_000_000_000
 
     init(configuration: BrokerConfiguration = BrokerConfiguration(serverName: "test-sandbox", messageIDPrefix: "m")) {
-        engine = BrokerEngine(configuration: configuration)
+        var clock: () -> Int64 = { 0 }
+        engine = BrokerEngine(configuration: configuration, clock: { clock() })
+        clock = { [unowned self] in self.now }
     }
 
     /// Opens a connection and CONNECTs it (asserting CONNECTED).
@@ -50,6 +54,23 @@ final class EngineHarness {
         var actions: [BrokerAction] = []
         engine.closed(id, into: &actions)
         return actions
+    }
+
+    /// The socket took what was written: the next window.
+    func drained(_ id: ConnectionID) -> [BrokerAction] {
+        var actions: [BrokerAction] = []
+        engine.drained(id, into: &actions)
+        return actions
+    }
+
+    /// What `actions` wrote plus every window after it, as a socket that reads as fast as it can would get.
+    func drainAll(_ id: ConnectionID, after actions: [BrokerAction]) -> [BrokerAction] {
+        var all = actions
+        while true {
+            let more = drained(id)
+            if more.isEmpty { return all }
+            all += more
+        }
     }
 
     func setWritable(_ writable: Bool, _ id: ConnectionID) -> [BrokerAction] {

@@ -5,7 +5,7 @@ import Glibc
 
 /// A blocking TCP client for byte-exact conversations with the broker.
 final class RawSocket {
-    private let fd: Int32
+    private var fd: Int32
     private var received: [UInt8] = []
 
     init(port: Int, host: String = "127.0.0.1") throws {
@@ -17,10 +17,17 @@ final class RawSocket {
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        if rc != 0 { close(fd); throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .ECONNREFUSED) }
+        if rc != 0 { Glibc.close(fd); throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .ECONNREFUSED) }
     }
 
-    deinit { close(fd) }
+    deinit { close() }
+
+    /// Closes the socket now (the broker sees the connection end).
+    func close() {
+        guard fd >= 0 else { return }
+        Glibc.close(fd)
+        fd = -1
+    }
 
     func write(_ text: String) { write(Array(text.utf8)) }
 

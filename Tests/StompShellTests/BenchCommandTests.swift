@@ -4,6 +4,7 @@ import XCTest
 import StompProto
 import RPCCommands
 import StompBroker
+import StompBench
 @testable import StompShell
 
 /// `bench send|consume|latency`: parsing without a broker; figures against a real broker when
@@ -64,9 +65,9 @@ final class BenchCommandTests: XCTestCase {
     }
 
     func testBodyAndMemory() {
-        XCTAssertEqual(SendBench.body(size: 0).count, 0)
-        XCTAssertEqual(SendBench.body(size: 1000).count, 1000)
-        XCTAssertFalse(SendBench.body(size: 1000).contains(0))
+        XCTAssertEqual(BenchMessage.body(size: 0).count, 0)
+        XCTAssertEqual(BenchMessage.body(size: 1000).count, 1000)
+        XCTAssertFalse(BenchMessage.body(size: 1000).contains(0))
         #if os(Linux)
         let m = BenchMemory.current()
         XCTAssertNotNil(m)
@@ -84,6 +85,73 @@ final class BenchCommandTests: XCTestCase {
     }
 
     // MARK: against brokers
+
+    /// `--connections N`: N senders, each its own sequence stream, N consumers sharing the count; `--prebuilt`
+    /// messages carry no sequence numbers and are counted as such.
+    func testConnectionsAndPrebuilt() throws {
+        for (name, url) in try brokers() {
+            let c = Captured()
+            let shell = makeShell(c)
+            try shell.run(line: "connect \(url)")
+            defer { try? shell.run(line: "disconnect") }
+            let q = "/queue/stompsh.benchrpc.conns.\(name).\(UInt32.random(in: 0...UInt32.max))"
+            try shell.run(line: "bench send \(q) -n 1000 --size 10 --connections 4 --json")
+            var j = try lastJSON(c.stdout)
+            XCTAssertEqual(j["messages"]?.int64Value, 1000, name)
+            XCTAssertEqual(j["connections"]?.int64Value, 4, name)
+            try shell.run(line: "bench send \(q) -n 200 --size 10 --connections 2 --receipts window:8 --json")
+            j = try lastJSON(c.stdout)
+            XCTAssertEqual(j["receipts"]?.int64Value, 200, name)
+            XCTAssertEqual(j["latency_ms"]?["count"]?.int64Value, 200, name)
+            try shell.run(line: "bench consume \(q) -n 1200 --connections 3 --json")
+            j = try lastJSON(c.stdout)
+            XCTAssertEqual(j["messages"]?.int64Value, 1200, "\(name): \(j.compact)")
+            XCTAssertEqual(j["connections"]?.int64Value, 3, name)
+            XCTAssertEqual(j["streams"]?.int64Value, 6, "\(name): 4 + 2 senders")
+            XCTAssertEqual(j["lost"]?.int64Value, 0, "\(name): \(j.compact)")
+            XCTAssertEqual(j["duplicates"]?.int64Value, 0, name)
+            XCTAssertEqual(j["complete"]?.boolValue, true, name)
+            XCTAssertThrowsError(try shell.run(line: "bench consume \(q) -n 1 --timeout 0.5"), "\(name): a stray message")
+
+            try shell.run(line: "bench send \(q) -n 100 --prebuilt --json")
+            j = try lastJSON(c.stdout)
+            XCTAssertEqual(j["prebuilt"]?.boolValue, true, name)
+            XCTAssertEqual(j["messages"]?.int64Value, 100, name)
+            try shell.run(line: "bench consume \(q) -n 100 --json")
+            j = try lastJSON(c.stdout)
+            XCTAssertEqual(j["unsequenced"]?.int64Value, 100, name)
+            XCTAssertNil(j["latency_ms"], "\(name): no timestamps, no end-to-end latency")
+            XCTAssertThrowsError(try shell.run(line: "bench send \(q) -n 5 --prebuilt --receipts each")) { e in
+                XCTAssertTrue((e as? ShellError)?.message.contains("--receipts none only") == true, "\(e)")
+            }
+            XCTAssertThrowsError(try shell.run(line: "bench send \(q) -n 2 --connections 3"))
+        }
+    }
+
+    /// `bench send -n N` leaves exactly N messages, whatever the receipts mode; `bench consume` checks them as a
+    /// stream: every sequence number once, in order, with end-to-end latency from the send timestamp.
+    func testSendLeavesExactlyNAndConsumeChecksTheStream() throws {
+        for (name, url) in try brokers() {
+            let c = Captured()
+            let shell = makeShell(c)
+            try shell.run(line: "connect \(url)")
+            defer { try? shell.run(line: "disconnect") }
+            for n in [1, 2, 25] {
+                let q = "/queue/stompsh.benchrpc.exact.\(name).\(UInt32.random(in: 0...UInt32.max))"
+                try shell.run(line: "bench send \(q) -n \(n) --json")
+                XCTAssertEqual(try lastJSON(c.stdout)["messages"]?.int64Value, Int64(n), name)
+                try shell.run(line: "bench consume \(q) -n \(n) --json")
+                let j = try lastJSON(c.stdout)
+                XCTAssertEqual(j["messages"]?.int64Value, Int64(n), "\(name) -n \(n)")
+                XCTAssertEqual(j["lost"]?.int64Value, 0, "\(name) -n \(n): \(j.compact)")
+                XCTAssertEqual(j["duplicates"]?.int64Value, 0, "\(name) -n \(n)")
+                XCTAssertEqual(j["out_of_order"]?.int64Value, 0, "\(name) -n \(n)")
+                XCTAssertEqual(j["latency_ms"]?["count"]?.int64Value, Int64(n), "\(name) -n \(n): \(j.compact)")
+                XCTAssertThrowsError(try shell.run(line: "bench consume \(q) -n 1 --timeout 0.5"),
+                                     "\(name) -n \(n): a message more than was sent")
+            }
+        }
+    }
 
     func brokers() throws -> [(String, String)] {
         let env = ProcessInfo.processInfo.environment
@@ -124,12 +192,13 @@ final class BenchCommandTests: XCTestCase {
                     XCTAssertGreaterThan(j["latency_ms"]?["p50"]?.doubleValue ?? 0, 0)
                 }
             }
-            // 900 + the confirming SEND of the no-receipt run
-            try shell.run(line: "bench consume \(q) -n 901 --json")
+            // exactly the 900 sent: the no-receipt run confirms with a receipt on its last message, not an extra SEND
+            try shell.run(line: "bench consume \(q) -n 900 --json")
             var j = try lastJSON(c.stdout)
-            XCTAssertEqual(j["messages"]?.int64Value, 901, name)
+            XCTAssertEqual(j["messages"]?.int64Value, 900, name)
             XCTAssertEqual(j["complete"]?.boolValue, true)
-            XCTAssertEqual(j["bytes"]?.int64Value, 901 * 64)
+            XCTAssertEqual(j["bytes"]?.int64Value, 900 * 64)
+            XCTAssertThrowsError(try shell.run(line: "bench consume \(q) -n 1 --timeout 0.5"), "\(name): a stray message")
 
             try shell.run(line: "bench send \(q) -n 200 --receipts window:50")
             XCTAssertTrue(c.stdout.contains("msgs/s"), c.stdout)

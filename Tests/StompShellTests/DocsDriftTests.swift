@@ -142,7 +142,7 @@ final class DocsDriftTests: XCTestCase {
 
     func testEverySettingIsDocumented() throws {
         guard let e = try Self.entries().first(where: { $0.key == "set" }) else { return XCTFail("no set entry") }
-        for s in CoreCommands.settingNames {
+        for s in SettingsTable.all {
             XCTAssertTrue(e.text.contains { $0.hasPrefix(".It Cm \(s.name)") }, "man page 'set' entry lacks setting \(s.name)")
         }
     }
@@ -186,5 +186,59 @@ final class DocsDriftTests: XCTestCase {
         try shell.run(line: "help bench")
         let bench = take()
         for sub in BenchShellCommands.subcommands { XCTAssertTrue(bench.contains("bench \(sub) "), "`help bench` lacks bench \(sub)") }
+    }
+
+    // MARK: the page as rendered
+
+    /// man/stompsh.1 as `mandoc -Tutf8` renders it, overstrike removed.
+    static func rendered() throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "mandoc -Tutf8 -Owidth=200 \"$1\" | col -bx", "sh", manPath]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0, !data.isEmpty else {
+            throw XCTSkip("mandoc is not installed (scripts/test installs it)")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// mdoc's `Fl` takes every following word as another flag: `.Pq Fl -count , default 100000` rendered as
+    /// "(--count, -default -100000)". Every option-looking word of the rendered page must be one the source
+    /// writes as `Fl NAME`, or one written with its dash in literal text (`-S` in `#!/usr/bin/env -S`).
+    func testRenderedPageHasNoSwallowedWordsAsFlags() throws {
+        let text = try Self.rendered()
+        let source = try String(contentsOfFile: Self.manPath, encoding: .utf8)
+        var intended = Set<String>()
+        for line in source.split(separator: "\n") {
+            let words = line.split(separator: " ").map(String.init)
+            for (i, w) in words.enumerated() {
+                if w == "Fl", i + 1 < words.count { intended.insert("-" + words[i + 1]) }
+                let bare = w.trimmingCharacters(in: CharacterSet(charactersIn: "'\",.;:()"))
+                if bare.hasPrefix("-") { intended.insert(bare) }
+            }
+        }
+        let regex = try NSRegularExpression(pattern: #"(?<![\w./\-])--?[A-Za-z0-9][\w-]*"#)
+        var wrong: [String] = []
+        for line in text.split(separator: "\n").map(String.init) {
+            for m in regex.matches(in: line, range: NSRange(line.startIndex..., in: line)) {
+                let word = String(line[Range(m.range, in: line)!])
+                if !intended.contains(word) { wrong.append("\(word)   in: \(line.trimmingCharacters(in: .whitespaces))") }
+            }
+        }
+        XCTAssertEqual(wrong, [], "words rendered as flags that the source does not mean as flags")
+    }
+
+    /// `.Pq Ql a , Ql b` nests the second quote inside the first: "‘a, ‘b’’".
+    func testRenderedPageHasNoNestedQuotes() throws {
+        let text = try Self.rendered()
+        let nested = try NSRegularExpression(pattern: "‘[^’\n]*‘")
+        let lines = text.split(separator: "\n").map(String.init).filter {
+            nested.firstMatch(in: $0, range: NSRange($0.startIndex..., in: $0)) != nil
+        }
+        XCTAssertEqual(lines, [])
     }
 }

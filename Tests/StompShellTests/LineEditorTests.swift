@@ -5,10 +5,9 @@ import Glibc
 #endif
 @testable import StompShell
 
-/// The line-editing layer without a terminal: History, PlainLineReader,
-/// WakeUp/Interrupt, and LineEditor's pure helpers (prompt literals, layout,
-/// completion formatting). The live terminal behaviour is tested in tmux by
-/// Tests/shell/tmux_live_output.sh.
+/// The line-editing layer without a terminal: History, PlainLineReader and
+/// WakeUp/Interrupt (LineLayout's pure logic: LineLayoutTests). The live terminal
+/// behaviour is tested in tmux by Tests/shell/tmux_live_output.sh.
 final class LineEditorTests: XCTestCase {
     var dir = ""
 
@@ -293,57 +292,5 @@ final class LineEditorTests: XCTestCase {
         Interrupt.request()
         XCTAssertTrue(Interrupt.requested)
         Interrupt.clear()
-    }
-
-    // MARK: LineEditor helpers
-
-    func wide(_ s: String) -> [wchar_t] { s.unicodeScalars.map { wchar_t(bitPattern: $0.value) } }
-
-    func testPromptLiterals() {
-        let m: wchar_t = 1
-        XCTAssertEqual(LineEditor.promptWithLiterals("db> ", marker: m), wide("db> "))
-        // SGR sequences become literals attached to the next visible character.
-        XCTAssertEqual(LineEditor.promptWithLiterals("\u{1B}[1;32mdb\u{1B}[0m> ", marker: m),
-                       [1] + wide("\u{1B}[1;32m") + [1] + wide("db") + [1] + wide("\u{1B}[0m") + [1] + wide("> "))
-        // A trailing sequence (libedit would drop it) moves before the last visible character.
-        XCTAssertEqual(LineEditor.promptWithLiterals("\u{1B}[32mdb> \u{1B}[0m", marker: m),
-                       [1] + wide("\u{1B}[32m") + [1] + wide("db>") + [1] + wide("\u{1B}[0m") + [1] + wide(" "))
-        // Newlines and stray markers are removed.
-        XCTAssertEqual(LineEditor.promptWithLiterals("a\nb\u{1}> ", marker: m), wide("ab> "))
-    }
-
-    func testLayoutMatchesLibedit() {
-        LineEditor.setUTF8Locale()   // as LineEditor.init does: wcwidth needs it
-        let prompt = wide("db> ")    // 4 columns
-        func lay(_ s: String, cursor: Int? = nil, cols: Int = 10) -> (LineEditor.Pos, LineEditor.Pos) {
-            let b = wide(s)
-            let r = LineEditor.layout(prompt: prompt, marker: 1, buffer: b, cursor: cursor ?? b.count, columns: cols)
-            return (r.cursor, r.end)
-        }
-        XCTAssertEqual(lay("").1, .init(v: 0, h: 4))
-        XCTAssertEqual(lay("abcde").1, .init(v: 0, h: 9))
-        XCTAssertEqual(lay("abcdef").1, .init(v: 1, h: 0), "exactly full row: the cursor wraps")
-        XCTAssertEqual(lay("abcdefghijklmnop").1, .init(v: 2, h: 0))
-        XCTAssertEqual(lay("abcdefghijk", cursor: 2).0, .init(v: 0, h: 6))
-        XCTAssertEqual(lay("abcdefghijk", cursor: 7).0, .init(v: 1, h: 1))
-        // A double-width character that does not fit goes to the next row.
-        XCTAssertEqual(lay("abcde日x").1, .init(v: 1, h: 3))
-        XCTAssertEqual(lay("abcde日x", cursor: 5).0, .init(v: 1, h: 0))
-        // Control characters are shown as ^X, tabs expand to the next multiple of 8.
-        XCTAssertEqual(lay("a\u{1}", cols: 80).1, .init(v: 0, h: 7))
-        XCTAssertEqual(lay("a\tb", cols: 80).1, .init(v: 0, h: 9))
-        // Literals (colours) in the prompt take no room.
-        let colored = LineEditor.promptWithLiterals("\u{1B}[32mdb\u{1B}[0m> ", marker: 1)
-        XCTAssertEqual(LineEditor.layout(prompt: colored, marker: 1, buffer: wide("abcdef"), cursor: 6, columns: 10).end,
-                       .init(v: 1, h: 0))
-    }
-
-    func testCommonPrefixAndColumns() {
-        XCTAssertEqual(LineEditor.commonPrefix(["subscribe", "sub", "subx"]), "sub")
-        XCTAssertEqual(LineEditor.commonPrefix(["a", "b"]), "")
-        XCTAssertEqual(LineEditor.commonPrefix(["/queue/a"]), "/queue/a")
-        XCTAssertEqual(LineEditor.columnize(["a", "bb", "ccc"], width: 80), "a    bb   ccc")
-        XCTAssertEqual(LineEditor.columnize(["a", "bb", "ccc", "d"], width: 10), "a    ccc\nbb   d")
-        XCTAssertEqual(LineEditor.columnize(["longword"], width: 3), "longword")
     }
 }

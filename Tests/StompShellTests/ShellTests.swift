@@ -199,6 +199,22 @@ final class OutputTests: XCTestCase {
         XCTAssertTrue(FrameFormatter.trace(outbound: false, bytes: [0x0A], at: Date()).hasSuffix("<<< heart-beat (LF)"))
     }
 
+    /// Two frames in one write: each on its own line with the timestamp (not `^@SEND` after the first, nor a
+    /// second SEND line without a timestamp), with or without EOLs between them.
+    func testTraceGivesEachFrameOfAChunkItsOwnEntry() throws {
+        let stamped = try NSRegularExpression(pattern: #"^\d\d:\d\d:\d\d\.\d{3} >>> SEND$"#)
+        for gap in ["", "\n", "\r\n\n"] {
+            let t = FrameFormatter.trace(outbound: true, bytes: Array("SEND\ndestination:/a\n\none\0\(gap)SEND\ndestination:/b\n\ntwo\0".utf8),
+                                         at: Date(timeIntervalSince1970: 0))
+            let lines = t.split(separator: "\n").map(String.init)
+            let starts = lines.filter { stamped.firstMatch(in: $0, range: NSRange($0.startIndex..., in: $0)) != nil }
+            XCTAssertEqual(starts.count, 2, t)
+            XCTAssertFalse(t.contains("^@SEND"), t)
+            XCTAssertTrue(lines.contains { $0.hasPrefix("             >>> one^@") }, t)   // EOLs after NUL stay visible
+            XCTAssertEqual(lines.last, "             >>> two^@", t)
+        }
+    }
+
     func testTraceMasksTheConnectPasscodeOnly() {
         let connect = FrameFormatter.trace(
             outbound: true, bytes: Array("CONNECT\nlogin:guest\npasscode:s3cret\n\n\0".utf8), at: Date())
@@ -217,5 +233,21 @@ final class OutputTests: XCTestCase {
         XCTAssertEqual(lines.count, 1)
         XCTAssertFalse(lines[0].contains("s3cret"), lines[0])
         XCTAssertTrue(lines[0].contains(#"login:guest\npasscode:****\n"#), lines[0])
+    }
+
+    /// "reconnected ...; resubscribed:" with nothing after it said nothing: the list is named only when it has ids.
+    func testReconnectedLineNamesResubscriptionsOnlyWhenThereAreAny() {
+        let output = Output(color: false)
+        var text = ""
+        output.sink = { t, _ in text += t }
+        let shell = Shell(output: output)
+        let info = ConnectedInfo(version: .v1_2, server: nil, session: nil,
+                                 heartBeat: NegotiatedHeartBeat(sendInterval: nil, receiveInterval: nil), headers: [:])
+        shell.handle(.reconnected(info, resubscribed: [], lost: LostState()))
+        XCTAssertEqual(text, "reconnected (STOMP 1.2)\n")
+        text = ""
+        shell.handle(.reconnected(info, resubscribed: [SubscriptionInfo(id: "s1", destination: "/queue/a", ack: .auto)],
+                                  lost: LostState()))
+        XCTAssertEqual(text, "reconnected (STOMP 1.2); resubscribed: s1\n")
     }
 }

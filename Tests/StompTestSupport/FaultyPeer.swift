@@ -48,6 +48,8 @@ public final class FaultyPeer: @unchecked Sendable {
         /// trigger's subscription id (a SUBSCRIBE's), written as fast as the client reads them (while the socket
         /// is writable, so the peer itself buffers little). A flooding broker.
         case flood(messages: Int, size: Int)
+        /// On the trigger (answered normally): a second CONNECTED, which no STOMP session expects.
+        case secondConnected
         /// Well behaved, but every frame it sends leaves this much later.
         case delayEveryFrame(TimeAmount)
         /// On the trigger: a MESSAGE to subscription "0" with body "trickled", sent in `pieces` parts `apart` from
@@ -69,6 +71,7 @@ public final class FaultyPeer: @unchecked Sendable {
             case .refuseLogin: return "refuseLogin"
             case .literalHost(let h): return "literalHost(\(h))"
             case .flood(let n, let size): return "flood(\(n) × \(size) B)"
+            case .secondConnected: return "secondConnected"
             case .delayEveryFrame(let d): return "delayEveryFrame(\(d.nanoseconds / 1_000_000) ms)"
             case .trickleFrame(let n, let d): return "trickleFrame(\(n) × \(d.nanoseconds / 1_000_000) ms)"
             }
@@ -262,6 +265,10 @@ final class FaultyPeerHandler: ChannelInboundHandler {
         switch fault {
         case .none, .noReceipt, .delayEveryFrame, .neverConnected, .refuseLogin, .literalHost:
             return false
+        case .secondConnected:
+            answer(trigger, context: context)
+            send(StompFrame(.connected, headers: ["version": "1.2", "server": FaultyPeer.server]), context: context)
+            return true
         case .flood(let n, let size):
             answer(trigger, context: context)
             floodLeft = n

@@ -103,7 +103,7 @@ func checkLine(_ line: LogicalLine, _ source: RecordingSource) {
     guard !line.text.unicodeScalars.contains(where: { $0 == "\n" }) else {
         violated("logical line holds a line break: \(line.text.debugDescription)")
     }
-    if let e = line.unterminated {
+    if let e = line.refusal {
         checkShellError(e, line, source)
         return
     }

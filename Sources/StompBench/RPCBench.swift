@@ -1,6 +1,7 @@
 // `rpc bench`: up to C calls in flight, for N calls or a duration, optionally at a fixed rate; all on the event loop.
 import NIOCore
 import StompProto
+import RPCCommands
 
 public struct RPCBenchOptions: Sendable {
     public var destination: String
@@ -26,18 +27,7 @@ public struct RPCBenchOptions: Sendable {
     }
 }
 
-public struct RPCBenchProgress: Sendable {
-    public var completed: Int
-    public var errors: Int
-    public var timeouts: Int
-    public var elapsedNanoseconds: UInt64
-    public var callsPerSecond: Double { elapsedNanoseconds > 0 ? Double(completed) / (Double(elapsedNanoseconds) / 1e9) : 0 }
-    public var text: String {
-        "\(completed) calls  \(StatsFormat.fixed(callsPerSecond, 0)) calls/s  errors \(errors)  timeouts \(timeouts)"
-    }
-}
-
-public struct RPCBenchResult: Sendable {
+public struct RPCBenchResult: BenchOutcome {
     public var calls: Int          // completed (replied, errored or timed out)
     public var ok: Int
     public var errors: Int         // error replies (and bad replies, send failures)
@@ -48,7 +38,22 @@ public struct RPCBenchResult: Sendable {
     public var recorder: LatencyRecorder
     /// The first failure (error reply, bad reply, send failure), for diagnostics.
     public var firstError: String?
+    public var connections = 1
     public var callsPerSecond: Double { elapsedNanoseconds > 0 ? Double(calls) / (Double(elapsedNanoseconds) / 1e9) : 0 }
+
+    /// Connections in parallel: counts add up, the elapsed time is the longest, latencies merge.
+    public static func merged(_ parts: [RPCBenchResult]) -> RPCBenchResult {
+        guard var out = parts.first else { preconditionFailure("no results") }
+        for p in parts.dropFirst() {
+            out.calls += p.calls; out.ok += p.ok; out.errors += p.errors; out.timeouts += p.timeouts; out.late += p.late
+            out.elapsedNanoseconds = max(out.elapsedNanoseconds, p.elapsedNanoseconds)
+            out.recorder.merge(p.recorder)
+            out.firstError = out.firstError ?? p.firstError
+        }
+        out.latency = out.recorder.summary()
+        out.connections = parts.count
+        return out
+    }
 
     public var report: BenchReport {
         BenchReport(name: "rpc", elapsedNanoseconds: elapsedNanoseconds,
@@ -58,12 +63,11 @@ public struct RPCBenchResult: Sendable {
     }
 }
 
-public final class RPCBench: @unchecked Sendable {
+public final class RPCBench: BenchEngine, @unchecked Sendable {
     let rpc: RPCClient
     let options: RPCBenchOptions
     let template: RPCRequestTemplate
     let promise: EventLoopPromise<RPCBenchResult>
-    let progress: (@Sendable (RPCBenchProgress) -> Void)?
     var loop: EventLoop { rpc.eventLoop }
 
     // event-loop state
@@ -80,28 +84,31 @@ public final class RPCBench: @unchecked Sendable {
     var stopped = false
     var firstError: String?
     var ticker: RepeatedTask?
-    var progressTask: RepeatedTask?
 
-    init(rpc: RPCClient, options: RPCBenchOptions, progress: (@Sendable (RPCBenchProgress) -> Void)?) {
+    init(rpc: RPCClient, options: RPCBenchOptions) {
         self.rpc = rpc
         self.options = options
         self.template = RPCRequestTemplate(method: options.method, params: options.params)
         self.promise = rpc.eventLoop.makePromise()
-        self.progress = progress
     }
 
-    /// Runs the benchmark; `progress` is called on the event loop about twice a second.
-    public static func run(_ rpc: RPCClient, options: RPCBenchOptions,
-                           progress: (@Sendable (RPCBenchProgress) -> Void)? = nil) -> EventLoopFuture<RPCBenchResult> {
-        start(rpc, options: options, progress: progress).result
+    /// Runs the benchmark to its end.
+    public static func run(_ rpc: RPCClient, options: RPCBenchOptions) -> EventLoopFuture<RPCBenchResult> {
+        start(rpc, options: options).result
     }
 
     /// Starts the benchmark; `result` completes when it ends (or after `stop()`).
-    public static func start(_ rpc: RPCClient, options: RPCBenchOptions,
-                             progress: (@Sendable (RPCBenchProgress) -> Void)? = nil) -> RPCBench {
-        let b = RPCBench(rpc: rpc, options: options, progress: progress)
+    public static func start(_ rpc: RPCClient, options: RPCBenchOptions) -> RPCBench {
+        let b = RPCBench(rpc: rpc, options: options)
         rpc.eventLoop.execute { b.begin() }
         return b
+    }
+
+    public func progress() -> EventLoopFuture<BenchProgress> {
+        loop.submit {
+            BenchProgress(done: self.completed, elapsedNanoseconds: self.startNs == 0 ? 0 : benchNow() &- self.startNs,
+                          errors: self.errors, timeouts: self.timeouts)
+        }
     }
 
     public var result: EventLoopFuture<RPCBenchResult> { promise.futureResult }
@@ -113,12 +120,6 @@ public final class RPCBench: @unchecked Sendable {
         lateAtStart = rpc.lateReplies
         startNs = NIODeadline.now().uptimeNanoseconds
         if let d = options.duration { endByNs = startNs &+ UInt64(d * 1e9) }
-        if let progress {
-            progressTask = loop.scheduleRepeatedTask(initialDelay: .milliseconds(500), delay: .milliseconds(500)) { [self] _ in
-                progress(RPCBenchProgress(completed: completed, errors: errors, timeouts: timeouts,
-                                          elapsedNanoseconds: NIODeadline.now().uptimeNanoseconds &- startNs))
-            }
-        }
         if options.duration != nil {
             loop.scheduleTask(in: .nanoseconds(Int64(options.duration! * 1e9))) { [self] in stopped = true; maybeFinish() }
         }
@@ -172,7 +173,6 @@ public final class RPCBench: @unchecked Sendable {
         guard allStarted, inFlight == 0, !promiseDone else { return }
         promiseDone = true
         ticker?.cancel()
-        progressTask?.cancel()
         let elapsed = NIODeadline.now().uptimeNanoseconds &- startNs
         promise.succeed(RPCBenchResult(calls: completed, ok: ok, errors: errors, timeouts: timeouts,
                                        late: rpc.lateReplies - lateAtStart, elapsedNanoseconds: elapsed,

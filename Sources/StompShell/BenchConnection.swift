@@ -1,0 +1,76 @@
+// The one "connection of its own" that `bench` and `rpc bench|serve` run on, and the Ctrl-C handling they share.
+import Foundation
+import NIOCore
+import NIOConcurrencyHelpers
+import StompProto
+import StompConnection
+
+enum OwnConnection {
+    /// A connection of its own to the session's broker, with the session's options except: no wire trace, no
+    /// heart-beats, no reconnect (unless `reconnect`, which keeps the session's policy: a responder outlives an
+    /// ERROR), and no events for the shell: `events` gets them on the event loop. So the figures are the client
+    /// library's and the broker's (not the shell's inbox and trace plumbing), a flood of frames never
+    /// interleaves with the session's, and the session's subscriptions see nothing of it. Each call opens one
+    /// more connection; the event-loop group spreads them over its threads.
+    static func open(_ shell: Shell, like session: StompClient, reconnect: Bool = false,
+                     events: @escaping @Sendable (ClientEvent) -> Void = { _ in }) throws -> StompClient {
+        var o = session.options
+        o.urls = [session.url]
+        o.trace = false
+        o.heartBeat = .none
+        if !reconnect { o.reconnect = .none }
+        return try shell.waitInterruptibly(StompClient.connect(o, on: shell.group, events: events), timeout: 30)
+    }
+
+    /// `count` connections, opened one after the other; on a failure the ones already open are closed.
+    static func open(_ shell: Shell, like session: StompClient, count: Int,
+                     events: (Int) -> @Sendable (ClientEvent) -> Void) throws -> [StompClient] {
+        var clients: [StompClient] = []
+        do {
+            for k in 0..<count { clients.append(try open(shell, like: session, events: events(k))) }
+        } catch {
+            close(shell, clients)
+            throw error
+        }
+        return clients
+    }
+
+    /// DISCONNECT (at most 5 s), else close.
+    static func close(_ shell: Shell, _ clients: [StompClient]) {
+        let all = EventLoopFuture.whenAllComplete(clients.map { $0.disconnect() }, on: shell.group.next())
+        do { _ = try shell.waitInterruptibly(all, timeout: 5) } catch { for c in clients { _ = c.close() } }
+    }
+}
+
+/// Ctrl-C for a command that promises to stop on it and print what it did (a bench, `rpc serve`): in a script
+/// (where SIGINT otherwise ends stompsh at once) the handler is installed for the command's duration, unless
+/// SIGINT is ignored (a script started in the background with `&` or `nohup` keeps ignoring it).
+enum CommandInterrupt {
+    static func catching<T>(_ shell: Shell, _ body: () throws -> T) rethrows -> T {
+        let installedBefore = Interrupt.isInstalled || sigintIgnored()
+        if !installedBefore {
+            Interrupt.clear()
+            Interrupt.install(wake: shell.wake)
+        }
+        defer { if !installedBefore { Interrupt.uninstall() } }
+        return try body()
+    }
+
+    /// After the command printed what it did: in a script, Ctrl-C ends the run with status 130 (as a shell's
+    /// child killed by SIGINT would); interactively it only ended the command.
+    static func endScriptIfInterrupted(_ shell: Shell, _ interrupted: Bool) throws {
+        if interrupted && !shell.interactive { throw ShellError("interrupted", column: nil, exitStatus: 130) }
+    }
+}
+
+/// Whether SIGINT's disposition is "ignore" (inherited from the parent).
+func sigintIgnored() -> Bool {
+    var current = sigaction()
+    guard sigaction(SIGINT, nil, &current) == 0 else { return false }
+    // SIG_IGN is the handler value 1 on Linux and Darwin
+    #if canImport(Glibc)
+    return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == 1
+    #else
+    return unsafeBitCast(current.__sigaction_u.__sa_handler, to: Int.self) == 1
+    #endif
+}
