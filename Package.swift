@@ -74,6 +74,16 @@ let package = Package(
             ],
             swiftSettings: hotPath
         ),
+        // `stompsh probe`: a conformance report card for any STOMP broker, driven with its own raw frames.
+        .target(
+            name: "StompProbe",
+            dependencies: [
+                "StompProto", "StompConnection",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         // libedit, the system line editor (Debian: libedit-dev).
         .systemLibrary(name: "CLibEdit", path: "Sources/CLibEdit", pkgConfig: "libedit",
                        providers: [.apt(["libedit-dev"])]),
@@ -92,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "stompsh",
             dependencies: [
-                "StompShell", "StompBroker",
+                "StompShell", "StompBroker", "StompProbe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -113,6 +123,8 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio")]),
         .testTarget(name: "RPCCommandsTests", dependencies: ["RPCCommands", "StompBench", "StompConnection", "StompProto", "StompBroker", "StompTestSupport"]),
         .testTarget(name: "StompShellTests", dependencies: ["StompShell", "StompBench", "StompProto", "StompBroker", "StompTestSupport"]),
+        .testTarget(name: "StompProbeTests", dependencies: ["StompProbe", "StompProto", "StompConnection", "StompTestSupport",
+            .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "EndToEndTests", dependencies: ["StompProto", "StompTestSupport", "StompBroker",
             .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")]),
     ],

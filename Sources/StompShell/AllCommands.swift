@@ -2,6 +2,6 @@
 
 extension CommandTable {
     public static var all: [CommandSpec] {
-        CoreCommands.all + ScriptCommands.all + RPCShellCommands.all + BenchShellCommands.all
+        CoreCommands.all + ScriptCommands.all + OperatorCommands.all + RPCShellCommands.all + BenchShellCommands.all
     }
 }

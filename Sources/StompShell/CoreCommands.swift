@@ -166,11 +166,13 @@ public enum CoreCommands {
         options: [OptionSpec("--id", value: .string, valueName: "ID", help: "subscription id (default: generated)"),
                   OptionSpec("--ack", value: .choice(["auto", "client", "client-individual"]),
                              help: "acknowledgement mode (default auto)"),
-                  .header],
+                  .header,
+                  OptionSpec("--count", value: .integer, valueName: "N", help: "unsubscribe after N messages (ack auto)")],
         summary: "subscribe to a destination",
         help: "Subscribes and waits for the broker's receipt. Received messages are printed as they arrive.",
         needsConnection: true,
         run: { shell, p in
+            if let n = try Operator.count(p, "--count") { return try DrainCommands.subscribeCounted(shell, p, count: n) }
             let client = try shell.requireClient()
             let dest = p.arguments[0]
             let ack = AckMode(rawValue: p.option("--ack") ?? "auto") ?? .auto

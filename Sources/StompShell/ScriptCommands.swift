@@ -15,11 +15,17 @@ public enum ScriptCommands {
     static let wait = CommandSpec(
         name: "wait",
         arguments: [ArgumentSpec("N", .integer, optional: true, help: "number of messages (default 1)")],
-        options: [timeoutOption, onOption],
+        options: [timeoutOption, onOption,
+                  OptionSpec("--idle", value: .duration, valueName: "SECONDS",
+                             help: "instead of N: until no message arrived for SECONDS (--timeout only if given)")],
         summary: "wait until N more messages arrived (fails on timeout)",
         help: "Consumes N received messages not yet consumed by wait/expect (those that arrived before the wait count; "
             + "all that arrived count, also those no longer kept for expect; a browser's end marker is no message).",
         run: { shell, p in
+            if p.option("--idle") != nil {
+                if p.argument(0) != nil { throw ShellError("give N or --idle, not both", column: p.column(ofArgument: 0), exitStatus: 2) }
+                return try DrainCommands.waitIdle(shell, p)
+            }
             let n = Int(p.argument(0) ?? "1") ?? 1      // ≥ 0: the parser checks every .integer
             let timeout = try p.seconds("--timeout", default: shell.settings.timeout)
             let filter = p.option("--on")

@@ -144,9 +144,12 @@ public final class Shell: @unchecked Sendable {
         output.format = settings.format
         output.color = settings.color
         output.quiet = settings.quiet
-        inbox.acceptTrace = settings.trace
-        client?.setTrace(settings.trace)
+        inbox.acceptTrace = settings.trace || recorder != nil
+        client?.setTrace(settings.trace || recorder != nil)
     }
+
+    /// `--record FILE` / `record start FILE`: every frame in both directions goes to it (from the wire trace).
+    public var recorder: FrameRecorder? { didSet { applySettings() } }
 
     // MARK: the session's state, read from the client (the shell keeps no copy)
 
@@ -311,7 +314,11 @@ public final class Shell: @unchecked Sendable {
             default: break
             }
             output.frame(f)
-        case .trace(let dir, let bytes, _):
+        case .trace(let dir, let bytes, let at):
+            if let r = recorder {
+                r.record(outbound: dir == .outbound, bytes, at: at)
+                if let f = r.failure { recorder = nil; output.error("error: recording stopped: \(f)") }
+            }
             if settings.trace { output.trace(outbound: dir == .outbound, bytes: bytes) }
         case .transportTrace(let dir, let note, _):
             if settings.trace { output.transportTrace(outbound: dir == .outbound, note: note) }
@@ -445,7 +452,7 @@ public final class Shell: @unchecked Sendable {
         options.tls = defaults.tls
         options.webSocket = defaults.webSocket
         options.reconnect = defaults.reconnect
-        options.trace = settings.trace     // `set trace` toggles it on the client (applySettings)
+        options.trace = settings.trace || recorder != nil   // `set trace` toggles it on the client (applySettings)
         // a login without a passcode on a terminal: ask
         let login = options.login ?? urls.first?.login
         let hasPasscode = options.passcode != nil || urls.first?.passcode != nil

@@ -92,6 +92,12 @@ struct Stompsh: ParsableCommand {
           help: "Run ~/.stompshrc first (default: only for interactive sessions).")
     var rc: Bool?
 
+    @Option(help: ArgumentHelp("Record every frame in both directions to FILE (JSON lines with t and dir) for 'stompsh replay'.", valueName: "file"))
+    var record: String?
+
+    @Flag(help: "Overwrite the --record file if it exists.")
+    var forceRecord = false
+
     @Flag(help: .hidden)
     var listCommands = false
 
@@ -165,6 +171,12 @@ struct Stompsh: ParsableCommand {
                                        origin: origin, forceBinary: wsBinary)
         if noReconnect { d.reconnect = .none }
         shell.defaults = d
+        if let path = record {
+            do { shell.recorder = try FrameRecorder(path: path, force: forceRecord, what: "--record") } catch let e as ShellError {
+                output.error("stompsh: \(e.message)")
+                throw ExitCode(2)
+            }
+        }
 
         let runner = BatchRunner(shell: shell)
         let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
@@ -229,7 +241,9 @@ struct Stompsh: ParsableCommand {
                 runner.run(StdinScriptSource(shell: shell))
             }
         }
-        throw ExitCode(runner.finish())
+        let status = runner.finish()
+        if let r = shell.recorder { try? r.close() }
+        throw ExitCode(status)
     }
 }
 
@@ -294,6 +308,10 @@ if argv.first == "broker" {
     runCommand(BrokerEntry.self, Array(argv.dropFirst()))
 } else if argv.first == "help", argv.dropFirst().first == "broker" {     // `stompsh --help` suggests it
     runCommand(BrokerEntry.self, ["--help"])
+} else if argv.first == "replay" {
+    runCommand(ReplayCommand.self, Array(argv.dropFirst()))
+} else if argv.first == "probe" {
+    runCommand(ProbeCommand.self, Array(argv.dropFirst()))
 } else {
     runCommand(Stompsh.self, nil)
 }

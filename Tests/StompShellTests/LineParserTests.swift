@@ -155,7 +155,7 @@ final class LineParserTests: XCTestCase {
         XCTAssertEqual(send.synopsis,
                        "send DEST [-H NAME:VALUE]... [--receipt] [--content-type T] [--file PATH] [--] [BODY]")
         XCTAssertEqual(CommandTable.find("subscribe")!.synopsis,
-                       "subscribe DEST [--id ID] [--ack auto|client|client-individual] [-H NAME:VALUE]...")
+                       "subscribe DEST [--id ID] [--ack auto|client|client-individual] [-H NAME:VALUE]... [--count N]")
     }
 
     func testSuggestion() {

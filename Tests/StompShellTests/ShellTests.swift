@@ -37,7 +37,7 @@ final class ShellTests: XCTestCase {
         XCTAssertEqual(stdout, "--- x ---\n-n  a\n-- b\n--flag-like value\n")
         // commands with options still reject unknown ones, with the synopsis
         XCTAssertThrowsError(try shell.run(line: "wait --bogus")) { e in
-            XCTAssertEqual((e as? ShellError)?.note, "usage: wait [N] [--timeout SECONDS] [--on ID|DEST]")
+            XCTAssertEqual((e as? ShellError)?.note, "usage: wait [N] [--timeout SECONDS] [--on ID|DEST] [--idle SECONDS]")
         }
     }
 
@@ -170,9 +170,9 @@ final class ShellTests: XCTestCase {
 
     func testHints() {
         let shell = makeShell()
-        XCTAssertEqual(Completer.hint(shell: shell, line: "subscribe "), "DEST [--id ID] [--ack auto|client|client-individual] [-H NAME:VALUE]...")
+        XCTAssertEqual(Completer.hint(shell: shell, line: "subscribe "), "DEST [--id ID] [--ack auto|client|client-individual] [-H NAME:VALUE]... [--count N]")
         XCTAssertEqual(Completer.hint(shell: shell, line: "send /q "), "[BODY]")
-        XCTAssertEqual(Completer.hint(shell: shell, line: "wait"), " [N] [--timeout SECONDS] [--on ID|DEST]")
+        XCTAssertEqual(Completer.hint(shell: shell, line: "wait"), " [N] [--timeout SECONDS] [--on ID|DEST] [--idle SECONDS]")
         XCTAssertNil(Completer.hint(shell: shell, line: "bogus "))
     }
 }

@@ -1,0 +1,199 @@
+// browse, drain and dump (the consuming side) on ConsumeEngine; `subscribe --count N`; `wait --idle S`.
+
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import StompProto
+import StompConnection
+import RPCCommands
+
+enum DrainCommands {
+    static func plural(_ n: Int) -> String { n == 1 ? "message" : "messages" }
+
+    /// Prints a message on standard output (the session's format, or a JSON line); throws when the write failed
+    /// (the message must not be acknowledged).
+    static func show(_ shell: Shell, _ f: StompFrame, json: Bool, command: String) throws {
+        errno = 0
+        if json && shell.output.format != .json { shell.output.emit(FrameFormatter.json(f).compact) } else { shell.output.frame(f) }
+        if Operator.writeFailed(errno) {
+            throw ShellError("\(command): cannot write to standard output: \(String(cString: strerror(errno))); stopped "
+                             + "without acknowledging what could not be shown")
+        }
+    }
+
+    /// Before acknowledging what was printed: standard output must still take writes.
+    static func stdoutCommit(_ command: String) -> () throws -> Void {
+        return {
+            if Operator.stdoutBroken() {
+                throw ShellError("\(command): standard output is closed; stopped without acknowledging what could not be shown")
+            }
+        }
+    }
+
+    static func runBrowse(_ shell: Shell, _ p: ParsedCommand) throws {
+        let dest = p.arguments[0]
+        var req = ConsumeRequest(destination: dest, browse: true, verb: "browsed", command: "browse")
+        req.max = try Operator.count(p, "--count")
+        req.selector = p.option("--selector")
+        req.idle = 10
+        let json = p.flag("--json")
+        let r = try ConsumeEngine.run(shell, req, write: { try show(shell, $0, json: json, command: "browse") },
+                                      commit: stdoutCommit("browse"))
+        shell.output.result(text: "browsed \(r.count) \(plural(r.count)) on \(dest) (none consumed)",
+                            json: CoreCommands.obj(("browsed", .integer(Int64(r.count))), ("destination", .string(dest))))
+    }
+
+    static func runDrain(_ shell: Shell, _ p: ParsedCommand) throws {
+        let dest = p.arguments[0]
+        var req = ConsumeRequest(destination: dest, verb: "drained", command: "drain")
+        req.max = try Operator.count(p, "--max")
+        req.idle = try Operator.positive(p, "--idle") ?? 1
+        req.selector = p.option("--selector")
+        let r: (count: Int, end: ConsumeEnd)
+        if let path = p.argument(1) {
+            let file = try LineFile(path: path, force: p.flag("--force"), what: "drain")
+            r = try ConsumeEngine.run(shell, req, write: { try file.writeLine(MessageLine(frame: $0).encoded) },
+                                      commit: { try file.sync() })
+            try file.close()
+        } else {
+            r = try ConsumeEngine.run(shell, req, write: { try show(shell, $0, json: false, command: "drain") },
+                                      commit: stdoutCommit("drain"))
+        }
+        let why = r.end == .max ? "reached --max" : "quiet for \(Shell.seconds(req.idle)) s"
+        shell.output.result(text: "drained \(r.count) \(plural(r.count)) from \(dest) (\(why))",
+                            json: CoreCommands.obj(("drained", .integer(Int64(r.count))), ("destination", .string(dest)),
+                                                   ("end", .string(r.end.rawValue))))
+    }
+
+    static func runDump(_ shell: Shell, _ p: ParsedCommand) throws {
+        let dest = p.arguments[0], path = p.arguments[1]
+        let browse = p.flag("--browse")
+        var req = ConsumeRequest(destination: dest, browse: browse, verb: "dumped", command: "dump")
+        req.max = try Operator.count(p, "--count")
+        req.idle = try Operator.positive(p, "--idle") ?? (browse ? 10 : 1)
+        req.selector = p.option("--selector")
+        if browse, let c = shell.client, !BrokerFamily(server: c.connectedInfo.server).canBrowse {
+            throw ConsumeEngine.browseRefusal(BrokerFamily(server: c.connectedInfo.server), command: "dump --browse")
+        }
+        let file = try LineFile(path: path, force: p.flag("--force"), what: "dump")
+        let r = try ConsumeEngine.run(shell, req, write: { try file.writeLine(MessageLine(frame: $0).encoded) },
+                                      commit: { try file.sync() })
+        try file.close()
+        let how = browse ? "browsed, none consumed" : "consumed"
+        shell.output.result(text: "dumped \(r.count) \(plural(r.count)) from \(dest) to \(path) (\(how))",
+                            json: CoreCommands.obj(("dumped", .integer(Int64(r.count))), ("destination", .string(dest)),
+                                                   ("file", .string(path)), ("browse", .bool(browse))))
+    }
+
+    // MARK: subscribe --count
+
+    /// `subscribe DEST --count N`: the first N messages are shown (and acknowledged, as auto would), then the
+    /// subscription ends. Underneath it is client-individual with a prefetch of N, so the broker sends no more than
+    /// N ahead; one that still arrives after the N-th is not acknowledged and goes back to the queue
+    /// (`CountedSubscription`).
+    static func subscribeCounted(_ shell: Shell, _ p: ParsedCommand, count n: Int) throws {
+        let client = try shell.requireClient()
+        let dest = p.arguments[0]
+        if let a = p.option("--ack"), a != "auto" {
+            throw ShellError("--count takes the N messages with ack auto; with --ack \(a) acknowledge them yourself and "
+                             + "'unsubscribe'", column: p.column(ofOption: "--count"), exitStatus: 2)
+        }
+        guard n > 0 else { throw ShellError("--count must be at least 1", column: p.column(ofOption: "--count"), exitStatus: 2) }
+        let family = BrokerFamily(server: client.connectedInfo.server)
+        var headers = try CoreCommands.headers(p)
+        if headers[family.prefetchHeader] == nil { headers[family.prefetchHeader] = String(n) }
+        let id = p.option("--id") ?? Operator.makeSubscriptionID("count")
+        let counter = CountedSubscription(client: client, id: id, limit: n, family: family)
+        _ = try Operator.waitFor(shell, client.subscribe(destination: dest, id: id, ack: .clientIndividual,
+                                                        headers: headers, receipt: true), what: "subscribe \(dest)")
+        shell.completion.add(.destination, dest)
+        shell.output.result(text: "subscribed to \(dest) (id \(id), ack auto, until \(n) \(plural(n)))",
+                            json: CoreCommands.obj(("subscribed", .string(dest)), ("id", .string(id)),
+                                                   ("ack", .string("auto")), ("count", .integer(Int64(n)))))
+        _ = counter
+    }
+
+    // MARK: wait --idle
+
+    /// `wait --idle S`: consumes received messages until none arrived for S seconds; `--timeout`, when given,
+    /// bounds the whole wait (it fails if the destination never goes quiet).
+    static func waitIdle(_ shell: Shell, _ p: ParsedCommand) throws {
+        guard let idle = try Operator.positive(p, "--idle") else { return }
+        let timeout = p.option("--timeout") == nil ? nil : try p.seconds("--timeout", default: 0)
+        let filter = p.option("--on")
+        let start = Date()
+        var last = Date()
+        var got = 0
+        shell.processEvents()
+        while true {
+            var took = false
+            while shell.inbox.consumeArrival(on: filter) { got += 1; took = true }
+            if took { last = Date() }
+            let quiet = Date().timeIntervalSince(last)
+            if quiet >= idle { break }
+            if Interrupt.requested { Interrupt.clear(); throw ShellError("interrupted") }
+            if let timeout, Date().timeIntervalSince(start) >= timeout {
+                throw ShellError("wait: timed out after \(Shell.seconds(timeout)) s: still not quiet for \(Shell.seconds(idle)) s "
+                                 + "(\(got) \(plural(got)) arrived)")
+            }
+            if shell.client == nil, shell.lostReason != nil {
+                throw ShellError.connection("wait: connection lost: \(shell.lostReason ?? "closed")")
+            }
+            shell.pump(maxWait: min(idle - quiet, 0.25))
+        }
+        shell.output.result(text: "\(got) \(plural(got)), then quiet for \(Shell.seconds(idle)) s",
+                            json: CoreCommands.obj(("waited", .integer(Int64(got))), ("idle", .number(idle))))
+    }
+}
+
+/// Counts one subscription's messages on the event loop: the first `limit` pass; the N-th ends the subscription.
+/// Later ones (dispatched before the broker saw the UNSUBSCRIBE) are held back unacknowledged: the broker takes
+/// them back.
+///
+/// ActiveMQ and the sandbox: each of the N is acknowledged as it arrives, and messages held back at UNSUBSCRIBE go
+/// back to the queue; they can still arrive after the RECEIPT, so the counter keeps holding them back for a while.
+/// RabbitMQ keeps such messages unacknowledged until the connection ends and answers a delivery that races the
+/// UNSUBSCRIBE with an ERROR; there the prefetch of N means nothing more is sent before an ACK, so the N are
+/// acknowledged together in a transaction committed after the UNSUBSCRIBE (measured: no ERROR, nothing held).
+final class CountedSubscription: @unchecked Sendable {
+    private let lock = NIOLock()
+    private var seen = 0
+    private var held: [String] = []
+    private var token: InterceptorToken?
+    static let holdBackSeconds: Int64 = 10
+
+    init(client: StompClient, id: String, limit: Int, family: BrokerFamily) {
+        let together = family == .rabbitMQ
+        token = client.addInterceptor { [weak client, self] frame in
+            guard frame.command == .message, frame.headers["subscription"] == id, let client else { return false }
+            let ackID = frame.headers["ack"] ?? frame.headers["message-id"]
+            let (n, acks) = self.lock.withLock { () -> (Int, [String]) in
+                self.seen += 1
+                if together, self.seen <= limit, let a = ackID { self.held.append(a) }
+                return (self.seen, self.seen == limit ? self.held : [])
+            }
+            if n > limit { return true }
+            if !together { _ = client.ack(messageID: ackID) }
+            if n == limit {
+                let done: EventLoopFuture<Void>
+                if together {
+                    let tx = "\(id)-acks"
+                    _ = client.begin(tx)
+                    for a in acks { _ = client.ack(messageID: a, transaction: tx) }
+                    done = client.unsubscribe(id: id, receipt: true)
+                    _ = client.commit(tx)
+                } else {
+                    done = client.unsubscribe(id: id, receipt: true)
+                }
+                done.whenComplete { [self] _ in
+                    client.eventLoop.scheduleTask(in: .seconds(Self.holdBackSeconds)) { [self] in
+                        if let t = self.lock.withLock({ () -> InterceptorToken? in let t = self.token; self.token = nil; return t }) {
+                            client.removeInterceptor(t)
+                        }
+                    }
+                }
+            }
+            return false
+        }
+    }
+}

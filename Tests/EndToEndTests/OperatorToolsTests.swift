@@ -1,0 +1,470 @@
+import Foundation
+import XCTest
+
+/// browse, drain, move, dump/load, record/replay through the built binary, on ActiveMQ, RabbitMQ and the sandbox.
+final class OperatorToolsTests: XCTestCase {
+    override func setUp() {
+        if ProcessInfo.processInfo.environment["STOMPSH_REQUIRE_BROKERS"] == "1" {
+            _ = try? Brokers.activemq()
+            _ = try? Brokers.rabbitmq()
+        }
+    }
+
+    func run(_ url: String, _ commands: [String], json: Bool = false, extra: [String] = [], env: [String: String] = [:],
+             timeout: Double = 120, file: StaticString = #filePath, line: UInt = #line) throws -> Stompsh.Result {
+        try Stompsh.run((json ? ["--json"] : []) + extra + [url] + commands.flatMap { ["-c", $0] }, env: env,
+                        timeout: timeout, file: file, line: line)
+    }
+
+    /// Runs a bash command line; stdout and stderr captured.
+    func bash(_ script: String, timeout: Double) throws -> Stompsh.Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = ["-c", script]
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        final class Box: @unchecked Sendable { var data = Data() }
+        let o = Box(), e = Box()
+        let g = DispatchGroup()
+        g.enter(); DispatchQueue.global().async { o.data = out.fileHandleForReading.readDataToEndOfFile(); g.leave() }
+        g.enter(); DispatchQueue.global().async { e.data = err.fileHandleForReading.readDataToEndOfFile(); g.leave() }
+        if g.wait(timeout: .now() + timeout) == .timedOut { p.terminate(); XCTFail("bash timed out: \(script)"); g.wait() }
+        p.waitUntilExit()
+        return Stompsh.Result(status: p.terminationStatus, stdout: String(decoding: o.data, as: UTF8.self),
+                              stderr: String(decoding: e.data, as: UTF8.self))
+    }
+
+    /// JSON objects of stdout's lines.
+    func objects(_ r: Stompsh.Result) -> [[String: Any]] {
+        r.lines.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+    }
+
+    /// How many messages `drain` takes from `q` (they are consumed).
+    func drainCount(_ url: String, _ q: String, file: StaticString = #filePath, line: UInt = #line) throws -> Int {
+        let r = try run(url, ["drain \(q) /dev/null"], json: true, file: file, line: line)
+        XCTAssertEqual(r.status, 0, r.stderr, file: file, line: line)
+        return objects(r).first { $0["drained"] != nil }?["drained"] as? Int ?? -1
+    }
+
+    func tempPath(_ name: String) -> String {
+        let dir = NSTemporaryDirectory() + "stompsh-ops-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir + "/" + name
+    }
+
+    /// A load file of `n` messages with distinct bodies "body-0"...
+    func numberedFile(_ n: Int) -> String {
+        let path = tempPath("numbered.jsonl")
+        var text = ""
+        for i in 0..<n { text += "{\"frame\":\"MESSAGE\",\"headers\":{\"x-n\":\"\(i)\"},\"body\":\"body-\(i)\"}\n" }
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        return path
+    }
+
+    func bodies(ofDump path: String) throws -> [String] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        return text.split(separator: "\n").compactMap {
+            ((try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any])?["body"] as? String
+        }
+    }
+
+    // MARK: browse
+
+    func testBrowseShowsNMessagesAndLeavesAllOnTheQueue() throws {
+        let url = try Brokers.activemq()
+        let q = Brokers.unique("ops-browse")
+        var r = try run(url, ["repeat 5 send --receipt \(q) m-${repeat.index}", "browse \(q) -n 3 --json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let shown = r.lines.filter { $0.hasPrefix("{\"frame\":\"MESSAGE\"") }
+        XCTAssertEqual(shown.count, 3, r.stdout)
+        XCTAssertTrue(r.stdout.contains("browsed 3 messages on \(q) (none consumed)"), r.stdout)
+        // the whole queue: 5 shown, the browser:end marker neither shown nor counted
+        r = try run(url, ["browse \(q)"], json: true)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let all = objects(r)
+        XCTAssertEqual(all.filter { $0["frame"] as? String == "MESSAGE" }.count, 5, r.stdout)
+        XCTAssertFalse(r.stdout.contains("browser\":\"end"), r.stdout)
+        XCTAssertEqual(all.first { $0["browsed"] != nil }?["browsed"] as? Int, 5)
+        // dump --browse and copy leave the queue as it is too
+        let out = tempPath("browsed.jsonl")
+        r = try run(url, ["dump \(q) \(out) --browse", "copy \(q) \(q).copy"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try bodies(ofDump: out), ["m-1", "m-2", "m-3", "m-4", "m-5"])
+        XCTAssertTrue(r.stdout.contains("copied 5 messages from \(q) to \(q).copy"), r.stdout)
+        XCTAssertEqual(try drainCount(url, "\(q).copy"), 5)
+        XCTAssertEqual(try drainCount(url, q), 5, "browse, dump --browse and copy consumed nothing")
+    }
+
+    func testProgressShowsOnATerminalOnlyAndNotWithQuiet() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no script(1)") }
+        let url = Brokers.sandbox
+        let q = Brokers.unique("ops-progress")
+        var r = try run(url, ["bench send \(q) -n 3000 --receipts window:64"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let bin = "HOME=\(Stompsh.tempHome) '\(Stompsh.binary)' \(url)"
+        // stderr on a pseudo-terminal (script(1)): the progress line, redrawn with CR, cleared at the end
+        r = try bash("script -qec \"\(bin) -c 'move \(q) \(q).b --idle 0.5'\" /dev/null", timeout: 120)
+        XCTAssertEqual(r.status, 0, r.stdout)
+        XCTAssertTrue(r.stdout.contains("\r\u{1B}[Kmoved "), "progress on a terminal: \(r.stdout.prefix(300))")
+        XCTAssertTrue(r.stdout.contains(" msg/s "), r.stdout)
+        // piped, and with -q on a terminal: none
+        r = try bash("\(bin) -c 'move \(q).b \(q) --idle 0.5'", timeout: 120)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertFalse(r.stderr.contains("msg/s"), r.stderr)
+        r = try bash("script -qec \"\(bin) -q -c 'move \(q) \(q).b --idle 0.5'\" /dev/null", timeout: 120)
+        XCTAssertFalse(r.stdout.contains("msg/s"), r.stdout)
+        XCTAssertEqual(try drainCount(url, "\(q).b"), 3000)
+    }
+
+    func testBrowseIsRefusedWhereTheBrokerCannotBrowseAndConsumesNothing() throws {
+        for (name, url) in [("rabbitmq", try Brokers.rabbitmq()), ("sandbox", Brokers.sandbox)] {
+            let q = Brokers.unique("ops-browse-\(name)")
+            let r = try run(url, ["send --receipt \(q) kept", "browse \(q)"])
+            XCTAssertEqual(r.status, 2, "\(name): \(r.stderr)")
+            let errors = r.stderr.split(separator: "\n")
+            XCTAssertEqual(errors.count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains("cannot browse a queue over STOMP"), r.stderr)
+            if name == "rabbitmq" { XCTAssertTrue(r.stderr.contains("rabbitmqadmin get"), r.stderr) }
+            XCTAssertEqual(try drainCount(url, q), 1, "\(name): the message is still there")
+        }
+    }
+
+    // MARK: drain, subscribe --count, wait --idle
+
+    func testDrainOfTenThousandEndsByIdlenessWithStatusZero() throws {
+        for (name, url) in Brokers.all() {
+            let q = Brokers.unique("ops-drain-\(name)")
+            var r = try run(url, ["bench send \(q) -n 10000 --receipts window:64"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let start = Date()
+            r = try run(url, ["drain \(q)"], json: true)
+            let seconds = Date().timeIntervalSince(start)
+            XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
+            let objs = objects(r)
+            XCTAssertEqual(objs.filter { $0["frame"] as? String == "MESSAGE" }.count, 10_000, name)
+            let result = objs.last
+            XCTAssertEqual(result?["drained"] as? Int, 10_000, "\(name): \(r.lines.last ?? "")")
+            XCTAssertEqual(result?["end"] as? String, "idle")
+            print("drain \(name): 10,000 in \(String(format: "%.2f", seconds)) s (process)")
+            XCTAssertEqual(try drainCount(url, q), 0, "\(name): nothing left")
+        }
+    }
+
+    func testDrainMaxAndFileAndSubscribeCountAndWaitIdle() throws {
+        for (name, url) in Brokers.all() {
+            let q = Brokers.unique("ops-count-\(name)")
+            let out = tempPath("drained.jsonl")
+            var r = try run(url, ["repeat 10 send --receipt \(q) n-${repeat.index}", "drain \(q) \(out) --max 4"])
+            XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
+            XCTAssertTrue(r.stdout.contains("drained 4 messages from \(q) (reached --max)"), r.stdout)
+            XCTAssertEqual(try bodies(ofDump: out), ["n-1", "n-2", "n-3", "n-4"])
+            // an existing FILE is refused unless --force
+            r = try run(url, ["drain \(q) \(out) --max 1"])
+            XCTAssertEqual(r.status, 2, r.stderr)
+            XCTAssertTrue(r.stderr.contains("exists (use --force to overwrite it)"), r.stderr)
+            // subscribe --count 3: three shown, then unsubscribed; wait --idle counts what came
+            r = try run(url, ["subscribe \(q) --count 3", "wait --idle 1"], json: true)
+            XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
+            let objs = objects(r)
+            XCTAssertEqual(objs.compactMap { $0["body"] as? String }, ["n-5", "n-6", "n-7"], "\(name): \(r.stdout)")
+            XCTAssertEqual(objs.last?["waited"] as? Int, 3)
+            XCTAssertEqual(try drainCount(url, q), 3, "\(name): n-8...n-10 left, none lost")
+        }
+    }
+
+    func testDrainIntoAClosedPipeStopsAtOnceAndLeavesTheRest() throws {
+        for (name, url) in Brokers.all() {
+            let q = Brokers.unique("ops-pipe-\(name)")
+            var r = try run(url, ["bench send \(q) -n 5000 --receipts window:64"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let start = Date()
+            r = try bash("HOME=\(Stompsh.tempHome) '\(Stompsh.binary)' --json \(url) -c 'drain \(q) --idle 5' | head -5; "
+                         + "echo status ${PIPESTATUS[0]} >&2", timeout: 60)
+            let seconds = Date().timeIntervalSince(start)
+            XCTAssertEqual(r.lines.count, 5, r.stdout)
+            XCTAssertLessThan(seconds, 5, "\(name): the pipeline ended promptly")
+            let left = try drainCount(url, q)
+            print("drain | head -5 on \(name): \(left) of 5000 left on the queue, \(String(format: "%.2f", seconds)) s; \(r.stderr)")
+            XCTAssertGreaterThan(left, 3000, "\(name): stopped consuming when head exited")
+            XCTAssertTrue(r.stderr.contains("status 1") || r.stderr.contains("status 141"), r.stderr)
+        }
+    }
+
+    func testDrainToAClosedOrFullStandardOutputAcknowledgesNothing() throws {
+        for (name, url) in Brokers.all() {
+            let q = Brokers.unique("ops-full-\(name)")
+            var r = try run(url, ["bench send \(q) -n 500 --receipts window:64"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            for redirect in [">&-", ">/dev/full"] {
+                r = try bash("HOME=\(Stompsh.tempHome) '\(Stompsh.binary)' \(url) -c 'drain \(q)' \(redirect)", timeout: 60)
+                XCTAssertEqual(r.status, 1, "\(name) \(redirect): \(r.stderr)")
+                XCTAssertTrue(r.stderr.contains("drain: cannot write to standard output"), "\(name) \(redirect): \(r.stderr)")
+                XCTAssertTrue(r.stderr.contains("(after 0 messages; the rest stays on \(q))"), r.stderr)
+            }
+            XCTAssertEqual(try drainCount(url, q), 500, "\(name): nothing was acknowledged into the void")
+        }
+    }
+
+    // MARK: move
+
+    func testMoveOfTenThousandKilledPartwayThenRunAgainLosesNothing() throws {
+        for (name, url) in Brokers.all() {
+            let src = Brokers.unique("ops-move-src-\(name)"), dst = Brokers.unique("ops-move-dst-\(name)")
+            let n = 10_000
+            var r = try run(url, ["load \(numberedFile(n)) \(src)"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stdout.contains("loaded \(n) messages"), r.stdout)
+            // first run, killed with SIGKILL partway
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: Stompsh.binary)
+            p.arguments = [url, "-c", "move \(src) \(dst)"]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            Thread.sleep(forTimeInterval: 1.2)
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationReason, .uncaughtSignal, "\(name): killed before it finished")
+            // again, to the end
+            r = try run(url, ["move \(src) \(dst)"], json: true)
+            XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
+            let second = objects(r).last?["moved"] as? Int ?? -1
+            XCTAssertGreaterThan(second, 0, "\(name): the first run was killed partway")
+            XCTAssertLessThan(second, n, "\(name): the first run moved some")
+            // every original body on DST at least once, nothing left on SRC
+            let out = tempPath("dst.jsonl")
+            r = try run(url, ["dump \(dst) \(out)"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let got = try bodies(ofDump: out)
+            var counts: [String: Int] = [:]
+            for b in got { counts[b, default: 0] += 1 }
+            let missing = (0..<n).filter { counts["body-\($0)"] == nil }
+            XCTAssertEqual(missing, [], "\(name): bodies missing on DST")
+            let duplicates = counts.values.filter { $0 > 1 }.count
+            print("move \(name): killed after 1.2 s, second run moved \(second); DST holds \(got.count) for \(n) originals, "
+                  + "\(duplicates) duplicated")
+            XCTAssertEqual(try drainCount(url, src), 0, "\(name): nothing left on SRC")
+            // the copies carry their origin
+            let line = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").first.map(String.init) ?? ""
+            XCTAssertTrue(line.contains("\"x-stompsh-original-destination\":\"\(src)\""), line)
+            XCTAssertTrue(line.contains("\"x-stompsh-original-message-id\":"), line)
+            XCTAssertTrue(line.contains("\"x-n\":"), "application header kept: \(line)")
+        }
+    }
+
+    func testMoveRefusesSameDestinationAndSelectorsWhereIgnored() throws {
+        for (name, url) in Brokers.all() {
+            let q = Brokers.unique("ops-same-\(name)")
+            var r = try run(url, ["move \(q) \(q)"])
+            XCTAssertEqual(r.status, 2, r.stderr)
+            XCTAssertTrue(r.stderr.contains("SRC and DST are the same destination"), r.stderr)
+            r = try run(url, ["send --receipt \(q) x", "move \(q) \(q).b --selector \"a = 'b'\""])
+            if name == "activemq" {
+                XCTAssertEqual(r.status, 0, r.stderr)
+                XCTAssertTrue(r.stdout.contains("moved 0 messages"), r.stdout)
+                // a selector that matches moves only its messages
+                r = try run(url, ["send --receipt \(q) -H kind:x one", "send --receipt \(q) -H kind:y two",
+                                  "move \(q) \(q).x --selector \"kind = 'x'\""])
+                XCTAssertEqual(r.status, 0, r.stderr)
+                XCTAssertTrue(r.stdout.contains("moved 1 message from"), r.stdout)
+                XCTAssertEqual(try drainCount(url, "\(q).x"), 1)
+                XCTAssertEqual(try drainCount(url, q), 2, "x and two stay")
+                continue
+            } else {
+                XCTAssertEqual(r.status, 2, r.stderr)
+                XCTAssertTrue(r.stderr.contains("has no message selectors"), r.stderr)
+            }
+            XCTAssertEqual(try drainCount(url, q), 1, "\(name): nothing moved")
+        }
+    }
+
+    func testARefusedDestinationEndsTheCommandWithTheBrokersReason() throws {
+        let url = try Brokers.rabbitmq()
+        let missing = "/amq/queue/stompsh-ops-missing-\(UUID().uuidString.prefix(6))"
+        var r = try run(url, ["drain \(missing)"], timeout: 30)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("drain \(missing): broker refused: not_found"), r.stderr)
+        // RabbitMQ confirms a SEND to a missing /amq/queue/ and drops it: move and load check the target first
+        let q = Brokers.unique("ops-refused")
+        let file = numberedFile(3)
+        r = try run(url, ["load \(file) \(q)", "move \(q) \(missing)"], timeout: 30)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("move: \(missing): broker refused: not_found"), r.stderr)
+        r = try run(url, ["load \(file) \(missing)"], timeout: 30)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("load: \(missing): broker refused: not_found"), r.stderr)
+        XCTAssertEqual(try drainCount(url, q), 3, "nothing moved into the void")
+    }
+
+    func testTopicsAreRefusedAsTargets() throws {
+        for (name, url) in Brokers.all() {
+            let q = Brokers.unique("ops-topic-\(name)")
+            let r = try run(url, ["send --receipt \(q) kept", "move \(q) /topic/stompsh-ops-nobody"])
+            XCTAssertEqual(r.status, 2, "\(name): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("/topic/stompsh-ops-nobody is not a queue"), r.stderr)
+            XCTAssertEqual(try drainCount(url, q), 1, name)
+        }
+    }
+
+    // MARK: dump and load
+
+    /// NUL and non-UTF-8 bodies, headers with characters STOMP 1.2 escapes.
+    func tricky() -> [(headers: [String: String], body: [UInt8])] {
+        [
+            (["x-plain": "v"], Array("plain text".utf8)),
+            (["x-colon": "a:b", "x-newline": "line1\nline2", "x-backslash": "c\\d"], [0x61, 0x00, 0x62]),
+            (["x-kind": "binary"], [0xFF, 0xFE, 0x00, 0x80, 0x0A, 0x0D]),
+            (["x-kind": "latin1"], [0x63, 0x61, 0x66, 0xE9]),
+            (["x-kind": "empty"], []),
+            (["x-unicode": "ünïcødé ☃"], Array("ünïcødé ☃ {\"json\": true}\n".utf8)),
+        ]
+    }
+
+    func testDumpThenLoadRoundTripsBytesAndHeadersExactly() throws {
+        for (name, url) in Brokers.all() {
+            let q1 = Brokers.unique("ops-dump1-\(name)"), q2 = Brokers.unique("ops-dump2-\(name)")
+            let source = tempPath("source.jsonl")
+            var text = ""
+            for m in tricky() {
+                let h = m.headers.map { "\(jsonString($0.key)):\(jsonString($0.value))" }.joined(separator: ",")
+                text += "{\"frame\":\"MESSAGE\",\"headers\":{\(h)},\"body_base64\":\"\(Data(m.body).base64EncodedString())\"}\n"
+            }
+            _ = FileManager.default.createFile(atPath: source, contents: Data(text.utf8))
+            let d1 = tempPath("d1.jsonl"), d2 = tempPath("d2.jsonl")
+            var r = try run(url, ["load \(source) \(q1)", "dump \(q1) \(d1)", "load \(d1) \(q2)", "dump \(q2) \(d2)"])
+            XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
+            for path in [d1, d2] {
+                let got = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+                    try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+                }
+                XCTAssertEqual(got.count, tricky().count, "\(name) \(path)")
+                for (m, o) in zip(tricky(), got) {
+                    let body: [UInt8]
+                    if let s = o["body"] as? String { body = Array(s.utf8) } else {
+                        body = [UInt8](Data(base64Encoded: o["body_base64"] as? String ?? "") ?? Data([0x21]))
+                    }
+                    XCTAssertEqual(body, m.body, "\(name): body byte-exact, in order")
+                    let headers = o["headers"] as? [String: String] ?? [:]
+                    for (k, v) in m.headers { XCTAssertEqual(headers[k], v, "\(name): header \(k)") }
+                }
+            }
+            r = try run(url, ["dump \(q2) \(d2)"])
+            XCTAssertEqual(r.status, 2, "an existing file is refused")
+            XCTAssertTrue(r.stderr.contains("exists (use --force"), r.stderr)
+        }
+    }
+
+    func jsonString(_ s: String) -> String {
+        String(decoding: try! JSONSerialization.data(withJSONObject: [s], options: []), as: UTF8.self).dropFirst().dropLast()
+            .description
+    }
+
+    func testLoadStopsAtABadLineAndSendsNothingAfterIt() throws {
+        for (name, url) in Brokers.all() {
+            let q = Brokers.unique("ops-bad-\(name)")
+            let path = tempPath("bad.jsonl")
+            let text = """
+                {"frame":"MESSAGE","headers":{},"body":"one"}
+                {"sent":"/queue/x","bytes":3}
+                {"frame":"MESSAGE","headers":{},"body":"two"}
+                {"frame":"MESSAGE","headers":{},"bo
+                {"frame":"MESSAGE","headers":{},"body":"four"}
+
+                """
+            _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+            var r = try run(url, ["load \(path) \(q)"])
+            XCTAssertEqual(r.status, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains("\(path):4: error:"), r.stderr)
+            XCTAssertEqual(try drainCount(url, q), 2, "\(name): one and two, nothing after line 4")
+            r = try run(url, ["load \(path) \(q) --skip-bad"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stderr.contains("\(path):4: error:"), r.stderr)
+            XCTAssertTrue(r.stdout.contains("loaded 3 messages"), r.stdout)
+            XCTAssertEqual(try drainCount(url, q), 3)
+        }
+    }
+
+    // MARK: record and replay
+
+    /// Out SEND lines of a recording: (t, body).
+    func sends(_ path: String, dir: String = "out", frame: String = "SEND") throws -> [(t: Double, body: String)] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").compactMap {
+            guard let o = try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any],
+                  o["dir"] as? String == dir, o["frame"] as? String == frame else { return nil }
+            return (o["t"] as? Double ?? -1, o["body"] as? String ?? "")
+        }
+    }
+
+    func testRecordThenReplayOnTheOtherBrokerKeepsOrderAndSpacing() throws {
+        let amq = try Brokers.activemq(), rabbit = try Brokers.rabbitmq()
+        for (from, to) in [(amq, rabbit), (rabbit, amq)] {
+            let q = Brokers.unique("ops-replay")
+            let rec = tempPath("rec.jsonl")
+            var r = try run(from, ["send \(q) a", "sleep 0.4", "send \(q) b", "sleep 0.7", "send \(q) c", "sleep 0.5",
+                                   "send \(q) d", "drain \(q) --max 4"],
+                            extra: ["--record", rec, "--login", "guest", "--passcode-env", "OPS_PASS"], env: ["OPS_PASS": "guest"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let recorded = try sends(rec)
+            XCTAssertEqual(recorded.map(\.body), ["a", "b", "c", "d"])
+            let recText = try String(contentsOfFile: rec, encoding: .utf8)
+            XCTAssertTrue(recText.contains("\"passcode\":\"****\""), "passcode masked")
+            XCTAssertFalse(recText.contains("\"passcode\":\"guest\""))
+            XCTAssertEqual(try sends(rec, dir: "in", frame: "MESSAGE").map(\.body), ["a", "b", "c", "d"])
+            // a consumer on the other broker records when each message arrives
+            let arrivals = tempPath("arrivals.jsonl")
+            let consumer = Process()
+            consumer.executableURL = URL(fileURLWithPath: Stompsh.binary)
+            consumer.arguments = ["--record", arrivals, to, "-c", "subscribe \(q)", "-c", "wait 4 --timeout 30"]
+            consumer.standardOutput = FileHandle.nullDevice
+            try consumer.run()
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline, !((try? String(contentsOfFile: arrivals, encoding: .utf8)) ?? "").contains("RECEIPT") {
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            r = try Stompsh.run(["replay", rec, to, "--only", "send", "--json"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let summary = objects(r).first ?? [:]
+            XCTAssertEqual((summary["sent"] as? [String: Int])?["SEND"], 4, r.stdout)
+            consumer.waitUntilExit()
+            XCTAssertEqual(consumer.terminationStatus, 0)
+            let got = try sends(arrivals, dir: "in", frame: "MESSAGE")
+            XCTAssertEqual(got.map(\.body), ["a", "b", "c", "d"], "in order")
+            for i in 1..<4 {
+                let want = recorded[i].t - recorded[i - 1].t, had = got[i].t - got[i - 1].t
+                print("replay gap \(i): recorded \(String(format: "%.3f", want)) s, replayed \(String(format: "%.3f", had)) s")
+                XCTAssertEqual(had, want, accuracy: want * 0.1, "spacing within 10%")
+            }
+        }
+    }
+
+    func testReplayStopsAtABadLineAndRecordRefusesAnUnwritableFile() throws {
+        let url = Brokers.sandbox
+        let q = Brokers.unique("ops-replay-bad")
+        let rec = tempPath("bad-rec.jsonl")
+        let text = """
+            {"t":0.1,"dir":"out","frame":"SEND","headers":{"destination":"\(q)"},"body":"one"}
+            not json at all
+            {"t":0.2,"dir":"out","frame":"SEND","headers":{"destination":"\(q)"},"body":"two"}
+
+            """
+        _ = FileManager.default.createFile(atPath: rec, contents: Data(text.utf8))
+        var r = try Stompsh.run(["replay", rec, url])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("\(rec):2: error:"), r.stderr)
+        XCTAssertEqual(try drainCount(url, q), 1, "nothing sent after the bad line")
+        r = try Stompsh.run(["replay", rec, url, "--skip-bad"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try drainCount(url, q), 2)
+        // an unwritable record file: an error before anything is sent
+        r = try Stompsh.run(["--record", "/nonexistent-dir/rec.jsonl", url, "-c", "send --receipt \(q) never"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("cannot write '/nonexistent-dir/rec.jsonl'"), r.stderr)
+        XCTAssertEqual(try drainCount(url, q), 0, "nothing was sent")
+        r = try Stompsh.run([url, "-c", "record start \(rec)"])
+        XCTAssertEqual(r.status, 2, "an existing file is refused")
+        XCTAssertTrue(r.stderr.contains("exists (use --force"), r.stderr)
+    }
+}
