@@ -117,6 +117,8 @@ final class LinkTransport {
         } else {
             try sync.addHandlers(stomp)
             try sync.addHandler(watcher())
+            stompHandlers = []
+            makeWatcher = { fatalError("installed") }
         }
     }
 
@@ -187,6 +189,9 @@ final class LinkTransport {
             try sync.addHandler(WebSocketStompFraming(transport: self))
             try sync.addHandlers(stompHandlers)
             try sync.addHandler(makeWatcher())
+            // Installed: the pipeline holds them now (and the watcher holds the client: no cycle through here).
+            stompHandlers = []
+            makeWatcher = { fatalError("installed") }
             let chosen = response.headers["Sec-WebSocket-Protocol"].first?.trimmingSpaces
             note(.inbound, "HTTP/\(response.version.major).\(response.version.minor) \(response.status.code) \(response.status.reasonPhrase)"
                 + " (subprotocol \(chosen ?? "none"))")
@@ -215,8 +220,10 @@ final class LinkTransport {
             "the server chose subprotocol \(subprotocol) but CONNECTED says STOMP \(version.rawValue)")
     }
 
-    func note(_ direction: TraceDirection, _ text: String) {
-        trace?(direction, text)
+    /// A trace line; the text is built only when tracing (the framing calls this for every message).
+    @inline(__always)
+    func note(_ direction: TraceDirection, _ text: @autoclosure () -> String) {
+        if let trace { trace(direction, text()) }
     }
 
     func fail(_ context: ChannelHandlerContext, _ error: StompConnectionError) {

@@ -22,6 +22,14 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
     private var closeSent = false
     private var closeReceived = false
     private var failed = false
+    /// Our close went out and waits for the server's (RFC 6455: the server closes the TCP connection first).
+    private var awaitingCloseReply: (promise: EventLoopPromise<Void>?, timeout: Scheduled<Void>)?
+    /// How long a close we started waits for the server's answer before the socket is closed anyway.
+    static let closeReplyTimeout: TimeAmount = .seconds(1)
+    /// Message payloads of this read, handed to the STOMP decoder together at `channelReadComplete` (one decoder
+    /// pass per read rather than per message, as on TCP; the decoder does not care where messages end). While
+    /// tracing, each goes at once so that the notes and the STOMP bytes interleave.
+    private var inbound: ByteBuffer?
     /// Finds frame ends in multi-frame buffers.
     private var boundaries = FrameDecoder(version: .v1_0)
 
@@ -43,7 +51,11 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
             transport.note(.inbound, "ws \(text ? "text" : "binary") message, \(payload.readableBytes) bytes")
             // RFC 6455 wants a text message that is not UTF-8 refused; RabbitMQ Web-STOMP (web_stomp.ws_frame = text,
             // its default) sends binary bodies that way. The bytes go to STOMP as they are, which keeps them exact.
-            if text, transport.trace != nil, !payload.withUnsafeReadableBytes({ StompText.isUTF8($0) }) {
+            guard transport.trace != nil else {
+                if inbound == nil { inbound = payload } else { var p = payload; inbound!.writeBuffer(&p) }
+                return
+            }
+            if text, !payload.withUnsafeReadableBytes({ StompText.isUTF8($0) }) {
                 transport.note(.inbound, "(that text message is not UTF-8: taken as bytes)")
             }
             context.fireChannelRead(wrapInboundOut(payload))
@@ -56,10 +68,22 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
         case .pong:
             transport.note(.inbound, "ws pong, \(frame.length) bytes")
         case .connectionClose:
+            deliverInbound(context)
             peerClosed(context, frame.unmaskedData)
         default:
             protocolFailure(context, code: .protocolError, reason: "the server sent a WebSocket frame with the unknown opcode \(frame.opcode)")
         }
+    }
+
+    private func deliverInbound(_ context: ChannelHandlerContext) {
+        guard let buffer = inbound else { return }
+        inbound = nil
+        context.fireChannelRead(wrapInboundOut(buffer))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        deliverInbound(context)
+        context.fireChannelReadComplete()
     }
 
     /// The server's close: answer it (unless we started the close), then report it with its code and reason.
@@ -71,8 +95,15 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
         let reason = data.readString(length: data.readableBytes) ?? ""
         let shown = Self.describeClose(code: code, reason: reason)
         transport.note(.inbound, "ws close, \(shown)")
+        if let waiting = awaitingCloseReply {
+            // The answer to our close: done.
+            awaitingCloseReply = nil
+            waiting.timeout.cancel()
+            context.close(promise: waiting.promise)
+            return
+        }
         // The reason first: answering the close may close the channel at once.
-        if !failed {
+        if !failed && !closeSent {
             failed = true
             var text = "the server closed the WebSocket (\(shown))"
             if let decoder = try? context.pipeline.syncOperations.handler(type: StompFrameDecoderHandler.self),
@@ -103,6 +134,7 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        deliverInbound(context)
         if failed, !(error is StompConnectionError) { return }
         switch error {
         case let e as NIOWebSocketFrameAggregator.Error:
@@ -180,11 +212,13 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
             context.close(mode: mode, promise: promise)
             return
         }
-        sendClose(context, code: .normalClosure, then: promise)
+        sendClose(context, code: .normalClosure, then: promise, awaitReply: true)
     }
 
-    /// Our close frame, then the socket (without waiting for the server's answer: STOMP is done by then).
-    private func sendClose(_ context: ChannelHandlerContext, code: WebSocketErrorCode, then promise: EventLoopPromise<Void>?) {
+    /// Our close frame, then the socket: after the server's close (at most `closeReplyTimeout`) when `awaitReply`,
+    /// else at once (a protocol failure: nothing more is read).
+    private func sendClose(_ context: ChannelHandlerContext, code: WebSocketErrorCode, then promise: EventLoopPromise<Void>?,
+                           awaitReply: Bool = false) {
         guard !closeSent else {
             context.close(promise: promise)
             return
@@ -194,6 +228,32 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
         data.write(webSocketErrorCode: code)
         transport.note(.outbound, "ws close, code \(UInt16(webSocketErrorCode: code))")
         let frame = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data)
-        context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in context.close(promise: promise) }
+        guard awaitReply else {
+            context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in context.close(promise: promise) }
+            return
+        }
+        let timeout = context.eventLoop.scheduleTask(in: Self.closeReplyTimeout) { [weak self] in
+            guard let self, let waiting = self.awaitingCloseReply else { return }
+            self.awaitingCloseReply = nil
+            self.transport.note(.inbound, "(no close from the server within \(Self.closeReplyTimeout.nanoseconds / 1_000_000) ms)")
+            context.close(promise: waiting.promise)
+        }
+        awaitingCloseReply = (promise, timeout)
+        context.writeAndFlush(wrapOutboundOut(frame)).whenFailure { _ in
+            guard let waiting = self.awaitingCloseReply else { return }
+            self.awaitingCloseReply = nil
+            waiting.timeout.cancel()
+            context.close(promise: waiting.promise)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deliverInbound(context)
+        if let waiting = awaitingCloseReply {
+            awaitingCloseReply = nil
+            waiting.timeout.cancel()
+            waiting.promise?.succeed(())
+        }
+        context.fireChannelInactive()
     }
 }

@@ -36,7 +36,7 @@ public enum Completer {
         case .choice(let c):
             return c
         case .url:
-            var u = ["stomp://localhost:61613", "stomp+ssl://", "failover:("]
+            var u = ["stomp://localhost:61613", "stomp+ssl://", "ws://localhost:15674/ws", "wss://", "failover:("]
             if let d = shell.defaults.parameters.url { u.insert(d, at: 0) }
             return u
         case .header:

@@ -78,7 +78,7 @@ public enum CoreCommands {
     static let connect = CommandSpec(
         name: "connect",
         arguments: [ArgumentSpec("URL", .url, optional: true,
-                                 help: "stomp://[LOGIN[:PASSCODE]@]HOST[:PORT][/VHOST], stomp+ssl://..., failover:(URL,URL)")],
+                                 help: "stomp://[LOGIN[:PASSCODE]@]HOST[:PORT][/VHOST], stomp+ssl://..., ws://[LOGIN[:PASSCODE]@]HOST[:PORT]/PATH, wss://..., failover:(URL,URL)")],
         options: [
             OptionSpec("--login", value: .string, valueName: "L", help: "login (default: the URL's, or STOMP_LOGIN)"),
             OptionSpec("--passcode", value: .string, valueName: "P", sensitive: true,
@@ -88,7 +88,7 @@ public enum CoreCommands {
             OptionSpec("--heart-beat", value: .string, valueName: "CX,CY", help: "heart-beats in ms (0,0 disables)"),
         ],
         summary: "connect to a broker",
-        help: "Connects to the broker at URL (default: the URL given on the command line, STOMP_URL, or stomp://localhost:61613). A current connection is closed first.",
+        help: "Connects to the broker at URL (default: the URL given on the command line, STOMP_URL, or stomp://localhost:61613). A current connection is closed first. ws:// and wss:// are STOMP over WebSocket (RabbitMQ Web-STOMP: ws://HOST:15674/ws); their handshake headers, Origin and binary messages come from the command line (--ws-header, --origin, --ws-binary).",
         run: { shell, p in
             var r = ConnectParameters()
             r.url = p.argument(0)

@@ -71,6 +71,21 @@ final class WebSocketTests: XCTestCase {
         }
     }
 
+    /// DISCONNECT over WebSocket ends with the close handshake: our close (1000), the server's answer, then the socket.
+    func testDisconnectDoesTheCloseHandshake() throws {
+        let broker = try Self.sandbox()
+        let box = EventBox()
+        var options = broker.options
+        options.trace = true
+        let client = try connect(options, box)
+        try client.disconnect().wait()
+        XCTAssertNil(try client.closeFuture.wait())
+        let notes = box.all.compactMap { e -> String? in
+            if case .transportTrace(let d, let n, _) = e, n.hasPrefix("ws close") || n.hasPrefix("(no close") { return "\(d.rawValue) \(n)" } else { return nil }
+        }
+        XCTAssertEqual(notes, [">>> ws close, code 1000", "<<< ws close, code 1000 normal closure"])
+    }
+
     func testForceBinarySendsEveryFrameAsBinary() throws {
         let broker = try Self.sandbox()
         let box = EventBox()
@@ -289,16 +304,17 @@ final class WebSocketTests: XCTestCase {
         XCTAssertTrue(server.received.contains { $0.opcode == .connectionClose }, "the close was answered")
     }
 
-    func testTextMessagesThatAreNotSTOMPAndOversizedMessages() throws {
-        let cases: [(String, [UInt8], WebSocketOpcode, String)] = [
-            ("not STOMP", Array("hello world\n\n\0".utf8), .text, "invalid STOMP"),
-            ("too big", Array(repeating: UInt8(ascii: "a"), count: 5000), .binary, "larger than 4096 bytes"),
+    func testMessagesThatAreNotSTOMPOversizedOrMalformed() throws {
+        let cases: [(String, [UInt8], ScriptedWebSocketServer.Reply, String)] = [
+            ("not STOMP", Array("hello world\n\n\0".utf8), .bytes(.text), "invalid STOMP"),
+            ("too big", Array(repeating: UInt8(ascii: "a"), count: 5000), .bytes(.binary), "larger than 4096 bytes"),
+            ("malformed", Array("x".utf8), .fragment(.ping, fin: false), "malformed WebSocket frame"),
         ]
-        for (name, payload, opcode, expected) in cases {
+        for (name, payload, kind, expected) in cases {
             let server = try ScriptedWebSocketServer.startRaw(subprotocol: "v12.stomp") { message, reply in
                 guard String(decoding: message, as: UTF8.self).hasPrefix("CONNECT") else { return }
                 reply(.text, "", Array("CONNECTED\nversion:1.2\n\n\0".utf8))
-                reply(.bytes(opcode), "", payload)
+                reply(kind, "", payload)
             }
             defer { server.stop() }
             var options = server.options
