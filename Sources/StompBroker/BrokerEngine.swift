@@ -236,6 +236,7 @@ public final class BrokerEngine {
         message.expires = frame.headers["expires"].flatMap { Int64($0) } ?? 0
         if let priority = frame.headers["priority"] { message.priority = priority }
         message.timestamp = clock()
+        message.measure()
         let size = message.size
         if heldBytes + size > configuration.maxMemory {
             throw BrokerProtocolError("memory limit reached",
