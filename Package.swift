@@ -25,7 +25,7 @@ let package = Package(
     targets: [
         // The protocol, free of I/O: frames, escaping, decoder, encoder, negotiation, session.
         .target(name: "StompProto", swiftSettings: hotPath),
-        // The connection: drives StompProto over TCP/TLS with SwiftNIO.
+        // The connection: drives StompProto over TCP, TLS or WebSocket with SwiftNIO.
         .target(
             name: "StompConnection",
             dependencies: [
@@ -35,6 +35,8 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             swiftSettings: hotPath
         ),
@@ -45,6 +47,8 @@ let package = Package(
                 "StompProto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             swiftSettings: hotPath
         ),
@@ -94,7 +98,8 @@ let package = Package(
         .testTarget(name: "StompProtoTests", dependencies: ["StompProto"]),
         .testTarget(name: "StompBrokerTests", dependencies: ["StompBroker", "StompProto"]),
         .testTarget(name: "StompConnectionTests", dependencies: ["StompConnection", "StompProto", "StompTestSupport", "StompBroker",
-            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio")]),
         .testTarget(name: "RPCCommandsTests", dependencies: ["RPCCommands", "StompConnection", "StompProto", "StompBroker", "StompTestSupport"]),
         .testTarget(name: "StompShellTests", dependencies: ["StompShell", "StompProto", "StompBroker", "StompTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["StompProto", "StompTestSupport", "StompBroker",

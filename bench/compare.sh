@@ -81,6 +81,7 @@ if [[ $PRIVATE == 1 ]]; then
     export STOMPSH_RUN_DIR=${STOMPSH_BENCH_RUN_DIR:-/tmp/stompsh-bench-run}
     export ACTIVEMQ_STOMP_PORT=62613 RABBITMQ_STOMP_PORT=62620 RABBITMQ_STOMP_TLS_PORT=62621 RABBITMQ_AMQP_PORT=6682
     export RABBITMQ_DIST_PORT=26682 RABBITMQ_EPMD_PORT=25369
+    export RABBITMQ_WS_PORT=62622 RABBITMQ_WSS_PORT=62623
 fi
 say "brokers (scripts/brokers start$([[ $PRIVATE == 1 ]] && echo ", private: $STOMPSH_RUN_DIR"))"
 "$REPO/scripts/brokers" start >&2
@@ -188,8 +189,51 @@ run_broker() {
     wait "$spid" "$ppid" 2>/dev/null || true
 }
 
+# run_ws NAME WS_URL TCP_URL: stompsh over WebSocket beside the same work over TCP, alternating, same broker and
+# run (issue 16: ws at least 0.8x of tcp). Recorded as broker NAME, clients stompsh-ws and stompsh-tcp.
+run_ws() {
+    local name=$1 ws=$2 tcp=$3 q=/queue/stompsh.bench.$TAG.$1 round t url
+    say "$name: warm-up over WebSocket"
+    "$BIN" "$ws" -q -c "bench send $q.warm -n $N_SEND" > /dev/null 2>&1 || true
+    drain "$tcp" "$q.warm"
+    say "$name: send $N_SEND x $SIZE B, no receipts; windowed receipts $N_WIN; consume $N_CONS; RPC echo (ws and tcp)"
+    for ((round = 0; round < ROUNDS; round++)); do
+        for t in ws tcp; do
+            [[ $t == ws ]] && url=$ws || url=$tcp
+            record "$name" send_none "stompsh-$t" "$("$BIN" "$url" --json -c "bench send $q.none.$t -n $N_SEND --size $SIZE --json")"
+            drain "$tcp" "$q.none.$t"
+        done
+    done
+    for t in ws tcp; do
+        [[ $t == ws ]] && url=$ws || url=$tcp
+        record "$name" send_window "stompsh-$t" "$("$BIN" "$url" --json -c "bench send $q.win.$t -n $N_WIN --receipts window:$WIN --json")"
+        drain "$tcp" "$q.win.$t"
+        "$PY" "$HERE/py_bench.py" fill "$tcp" "$q.cons.$t" -n "$N_CONS" --size $SIZE > /dev/null
+        record "$name" consume_auto "stompsh-$t" "$("$BIN" "$url" --json -c "bench consume $q.cons.$t -n $N_CONS --json")"
+        drain "$tcp" "$q.cons.$t"
+    done
+    local spw spt
+    "$BIN" "$ws" -q -c "rpc serve $q.rpc.ws -q" > "$OUT/serve.ws.$name.log" 2>&1 &
+    spw=$!; pids+=("$spw")
+    "$BIN" "$tcp" -q -c "rpc serve $q.rpc.tcp -q" > "$OUT/serve.tcp.$name.log" 2>&1 &
+    spt=$!; pids+=("$spt")
+    sleep 1
+    "$BIN" "$ws" --json -c "rpc bench $q.rpc.ws echo 1 -n 200 -c 1 --json" > /dev/null
+    "$BIN" "$tcp" --json -c "rpc bench $q.rpc.tcp echo 1 -n 200 -c 1 --json" > /dev/null
+    for ((round = 0; round < ROUNDS; round++)); do
+        record "$name" rpc_seq stompsh-ws "$("$BIN" "$ws" --json -c "rpc bench $q.rpc.ws echo 1 -n $N_RPC_SEQ -c 1 --json")"
+        record "$name" rpc_seq stompsh-tcp "$("$BIN" "$tcp" --json -c "rpc bench $q.rpc.tcp echo 1 -n $N_RPC_SEQ -c 1 --json")"
+    done
+    record "$name" rpc_c32 stompsh-ws "$("$BIN" "$ws" --json -c "rpc bench $q.rpc.ws echo 1 -n $N_RPC_CONC -c 32 --json")"
+    record "$name" rpc_c32 stompsh-tcp "$("$BIN" "$tcp" --json -c "rpc bench $q.rpc.tcp echo 1 -n $N_RPC_CONC -c 32 --json")"
+    kill "$spw" "$spt" 2>/dev/null || true
+    wait "$spw" "$spt" 2>/dev/null || true
+}
+
 [[ $BROKERS == activemq || $BROKERS == both ]] && run_broker activemq "$STOMPSH_TEST_ACTIVEMQ"
 [[ $BROKERS == rabbitmq || $BROKERS == both ]] && run_broker rabbitmq "$STOMPSH_TEST_RABBITMQ"
+[[ $BROKERS == rabbitmq || $BROKERS == both ]] && [[ -n ${STOMPSH_TEST_RABBITMQ_WS:-} ]] &&
+    run_ws rabbitmq-websocket "$STOMPSH_TEST_RABBITMQ_WS" "$STOMPSH_TEST_RABBITMQ"
 
 # --- start-up and memory (ActiveMQ) ---------------------------------------------------------------------------
 URL=$STOMPSH_TEST_ACTIVEMQ

@@ -127,7 +127,7 @@ def main():
     w("")
     brokers = []
     for r in rows:
-        if r["broker"] not in ("startup", "memory") and r["broker"] not in brokers:
+        if r["broker"] not in ("startup", "memory") and r["broker"] not in brokers and not r["broker"].endswith("-websocket"):
             brokers.append(r["broker"])
     for b in brokers:
         def g(work, client):
@@ -203,6 +203,29 @@ def main():
         w("| ↳ p50 / p99 (ms) | %s / %s | %s / %s | | |" %
           (fmt(num(s, "latency_ms", "p50"), 3), fmt(num(s, "latency_ms", "p99"), 3),
            fmt(num(p, "p50_ms"), 3), fmt(num(p, "p99_ms"), 3)))
+        w("")
+
+    for b in sorted({r["broker"] for r in rows if r["broker"].endswith("-websocket")}):
+        def g(work, client):
+            return get(rows, b, work, client)
+
+        w("## %s: stompsh over WebSocket beside TCP (same broker, same run)" % b[:-len("-websocket")])
+        w("")
+        w("| work | ws:// | stomp:// | ws/tcp | target |")
+        w("|---|---:|---:|---:|---|")
+        for work, label, key, lower in [("send_none", "send 100 B, no receipts (msg/s)", ("msgs_per_s",), False),
+                                        ("send_window", "send, windowed receipts window:100 (msg/s)", ("msgs_per_s",), False),
+                                        ("consume_auto", "consume, ack auto (msg/s)", ("msgs_per_s",), False),
+                                        ("rpc_seq", "RPC echo, sequential (calls/s)", ("calls_per_s",), False),
+                                        ("rpc_c32", "RPC echo, 32 in flight (calls/s)", ("calls_per_s",), False)]:
+            ws, tcp = g(work, "stompsh-ws"), g(work, "stompsh-tcp")
+            a_, b_ = num(ws, *key), num(tcp, *key)
+            ok = None if a_ is None or not b_ else a_ / b_ >= 0.8
+            n = num(ws, "messages") or num(ws, "calls")
+            w("| %s, %s | %s | %s | %s | ≥ 0.8x%s |" % (label, fmt(n), fmt(a_), fmt(b_), ratio(a_, b_), verdict(ok)))
+            if work == "rpc_seq":
+                w("| ↳ p50 (ms) | %s | %s | %s | |" % (fmt(num(ws, "latency_ms", "p50"), 3), fmt(num(tcp, "latency_ms", "p50"), 3),
+                                                      ratio(num(ws, "latency_ms", "p50"), num(tcp, "latency_ms", "p50"))))
         w("")
 
     st = {r["work"]: r["data"] for r in rows if r["broker"] == "startup"}

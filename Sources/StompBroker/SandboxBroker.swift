@@ -15,7 +15,9 @@ public final class SandboxBroker: @unchecked Sendable {
     public let port: Int
     public let eventLoop: EventLoop
     private let serverChannel: Channel
-    private let core: BrokerCore
+    let core: BrokerCore
+    /// More listeners on the same engine (the WebSocket endpoint: SandboxWebSocket.swift); on the event loop.
+    private var extraListeners: [Channel] = []
     /// The event loop group started by `startDetached`, shut down by `stop()`.
     private var ownGroup: MultiThreadedEventLoopGroup?
 
@@ -91,9 +93,16 @@ public final class SandboxBroker: @unchecked Sendable {
         }
     }
 
+    func addListener(_ channel: Channel) {
+        eventLoop.execute { self.extraListeners.append(channel) }
+    }
+
     /// Stops listening and closes every connection (their messages are lost).
     public func stop() -> EventLoopFuture<Void> {
-        let stopped = serverChannel.close().recover { _ in }.flatMap { [core] in
+        let listeners = eventLoop.submit { self.extraListeners }.flatMap { [eventLoop] extra in
+            EventLoopFuture.andAllComplete(extra.map { $0.close() }, on: eventLoop)
+        }
+        let stopped = listeners.flatMap { self.serverChannel.close().recover { _ in } }.flatMap { [core] in
             let closes = core.openHandlers.map { $0.closeNow() }
             return EventLoopFuture.andAllComplete(closes, on: core.eventLoop)
         }

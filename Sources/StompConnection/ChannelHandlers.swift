@@ -37,6 +37,11 @@ public final class StompFrameDecoderHandler: ChannelInboundHandler, RemovableCha
     private var stallCheck: Scheduled<Void>?
     /// Stream offset where the unfinished frame starts (the end of the last event).
     private var frameStartOffset = 0
+    /// Set while the owner stopped reading from the socket (back-pressure): a frame left unfinished then is
+    /// not the peer's stall. Clearing it restarts the stall clock.
+    public var readingPaused = false {
+        didSet { if !readingPaused { lastReadAt = .now() } }
+    }
 
     public init(version: StompVersion = .v1_0, limits: StompLimits = .default, stallTimeout: TimeAmount? = nil) {
         self.decoder = FrameDecoder(version: version, limits: limits)
@@ -67,7 +72,7 @@ public final class StompFrameDecoderHandler: ChannelInboundHandler, RemovableCha
             stallCheck = nil
             guard let stallTimeout, !failed, !closedReported, !decoder.isAtFrameBoundary else { return }
             let quiet = NIODeadline.now() - lastReadAt
-            guard quiet >= stallTimeout else {
+            guard quiet >= stallTimeout, !readingPaused else {
                 armStallCheck(context: context, at: lastReadAt + stallTimeout)
                 return
             }
@@ -154,6 +159,9 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
     public private(set) var bytesSent: Int = 0
     public private(set) var framesSent: Int = 0
     public private(set) var heartbeatsSent: Int = 0
+    /// `.encoded` batches of N identical frames go down as N buffers, one per frame (a WebSocket link sends each
+    /// STOMP frame as one message).
+    public var writesOneFramePerBuffer = false
     private var scratch: [UInt8] = []
 
     public init(version: StompVersion = .v1_0, contentLength: ContentLengthPolicy = .whenNeeded) {
@@ -207,9 +215,39 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
             buffer = context.channel.allocator.buffer(capacity: bytes.count)
             buffer.writeBytes(bytes)
             framesSent += 1
-            if let trace { trace(bytes) }
+            if let trace { for chunk in Self.frameChunks(bytes) { trace(chunk) } }
         }
         bytesSent += buffer.readableBytes
+        if writesOneFramePerBuffer, case .encoded(_, let frames) = out, frames > 1, buffer.readableBytes % frames == 0 {
+            let size = buffer.readableBytes / frames
+            for i in 0..<frames {
+                let slice = buffer.getSlice(at: buffer.readerIndex + i * size, length: size)!
+                context.write(wrapOutboundOut(slice), promise: i == frames - 1 ? promise : nil)
+            }
+            return
+        }
         context.write(wrapOutboundOut(buffer), promise: promise)
+    }
+
+    /// `bytes` cut where each frame (or heart-beat) ends, for the trace: one write of several frames is
+    /// traced as several frames. What does not decode is one last piece.
+    static func frameChunks(_ bytes: [UInt8]) -> [[UInt8]] {
+        var decoder = FrameDecoder(version: .v1_0)
+        decoder.append(bytes)
+        var chunks: [[UInt8]] = []
+        var start = 0
+        while start < bytes.count, let event = try? decoder.next() {
+            let end = min(decoder.streamOffset, bytes.count)
+            guard end > start else { break }
+            // EOLs after a frame's NUL stay with that frame (not a heart-beat line of their own).
+            if event == .heartbeat, !chunks.isEmpty {
+                chunks[chunks.count - 1] += bytes[start..<end]
+            } else {
+                chunks.append(Array(bytes[start..<end]))
+            }
+            start = end
+        }
+        if start < bytes.count { chunks.append(Array(bytes[start...])) }
+        return chunks
     }
 }

@@ -8,6 +8,10 @@ public enum ClientEvent: Sendable {
     case frame(StompFrame)
     /// Wire bytes of one frame or heart-beat, only when `options.trace`.
     case trace(TraceDirection, [UInt8], at: StompInstant)
+    /// What the transport did below STOMP, only when tracing: the WebSocket handshake (request line and
+    /// headers, extra headers' values masked; status and chosen subprotocol) and each WebSocket message's
+    /// opcode and size.
+    case transportTrace(TraceDirection, String, at: StompInstant)
     /// The connection was lost; reconnect attempts follow (`.reconnecting`), or `.closed`.
     case connectionLost(String)
     case reconnecting(attempt: Int, url: StompURL, delay: TimeAmount)

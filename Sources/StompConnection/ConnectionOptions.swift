@@ -85,15 +85,17 @@ public struct ConnectionOptions: Sendable {
     public var versions: [StompVersion]
     /// Heart-beat offer "cx,cy" in ms. Default 10000,10000.
     public var heartBeat: HeartBeat
-    /// The peer is silent after grace × negotiated receive interval...
+    /// The silence rule's grace factor and minimum slack, given to the session (which owns the rule:
+    /// `SessionConfiguration.heartBeatGrace`): silent after grace × r + max(slack, r / 2) without a byte,
+    /// one more r before the first byte after CONNECTED. Defaults 2.0 and 1 s.
     public var heartBeatGrace: Double
-    /// ...but never less than one interval plus this much (ActiveMQ asked for 500 ms sends a heart-beat
-    /// only when its 500 ms check finds nothing written, so gaps reach 1 s). Default 1 s.
     public var heartBeatMinimumSlack: TimeAmount
     /// We send a heart-beat after this fraction of the negotiated interval without writing (default 0.5):
     /// ActiveMQ allows no grace at all and closes a connection whose heart-beats come exactly on time.
     public var heartBeatSendRatio: Double
     public var tls: TLSOptions
+    /// `ws://` and `wss://`: extra handshake headers, Origin, text or binary messages, message size bound.
+    public var webSocket = WebSocketOptions()
     /// TCP connect + TLS handshake + CONNECTED, per URL.
     public var connectTimeout: TimeAmount
     public var receiptTimeout: TimeAmount
@@ -104,6 +106,9 @@ public struct ConnectionOptions: Sendable {
     public var frameStallTimeout: TimeAmount
     /// How long DISCONNECT waits for its RECEIPT before closing anyway.
     public var disconnectTimeout: TimeAmount
+    /// An ERROR after CONNECTED does not end the connection (brokers often keep it open); a close by the
+    /// broker within this time after one is reported as `.brokerError` (and not reconnected). Default 1 s.
+    public var errorCloseGrace: TimeAmount = .seconds(1)
     public var reconnect: ReconnectPolicy
     public var limits: StompLimits
     public var contentLength: ContentLengthPolicy
@@ -188,13 +193,12 @@ public struct ConnectionOptions: Sendable {
         vhost ?? url.vhost ?? "/"
     }
 
-    /// The grace factor given to the session: `heartBeatGrace`, raised so that grace × wantsReceive is at
-    /// least wantsReceive + `heartBeatMinimumSlack` (the negotiated interval is never below wantsReceive).
-    public var effectiveHeartBeatGrace: Double {
-        let want = heartBeat.wantsReceive
-        guard want > 0 else { return heartBeatGrace }
-        let slackMs = Double(heartBeatMinimumSlack.nanoseconds) / 1e6
-        return max(heartBeatGrace, (Double(want) + slackMs) / Double(want))
+    /// The other form of a default `host` header, to try once when the broker refuses the first as an
+    /// unknown host: "/" ↔ the URL's host name. Nil when the user named the virtual host (`vhost` or the
+    /// URL's), which is never second-guessed.
+    public func alternateHostHeader(for url: StompURL, after tried: String) -> String? {
+        guard vhost == nil, url.vhost == nil else { return nil }
+        return tried == "/" ? url.host : "/"
     }
 
     static func env(_ name: String) -> String? {

@@ -5,7 +5,7 @@ import NIOSSL
 import NIOTLS
 import StompProto
 
-/// A STOMP connection over TCP or TLS, driving a `StompSession`, with heart-beats, receipts,
+/// A STOMP connection over TCP, TLS or WebSocket (the link's `LinkTransport`), driving a `StompSession`, with heart-beats, receipts,
 /// failover/reconnect and back-pressure.
 ///
 /// Threading: every public method is thread-safe. All session state lives on `eventLoop`; a call made on
@@ -44,7 +44,8 @@ public final class StompClient: @unchecked Sendable {
     private var receiptCounter = 0
     private var subscriptionCounter = 0
     private var heartbeatTask: Scheduled<Void>?
-    private var lastSentAt: StompInstant?
+    /// Reading from the socket is stopped (`setReadingPaused`): the consumer is behind.
+    private var readingPaused = false
     private var reconnectTask: Scheduled<Void>?
     private var publishers: [Int: BulkPublisher] = [:]
     private var writableWaiters: [EventLoopPromise<Void>] = []
@@ -101,7 +102,7 @@ public final class StompClient: @unchecked Sendable {
             return loop.makeFailedFuture(StompConnectionError.configuration("no broker URL given"))
         }
         var ssl: NIOSSLContext?
-        if options.urls.contains(where: { $0.tls }) {
+        if options.urls.contains(where: { $0.tls }) {   // stomp+ssl:// and wss://
             do {
                 ssl = try NIOSSLContext(configuration: options.tls.makeTLSConfiguration())
             } catch let e as StompConnectionError {
@@ -118,7 +119,7 @@ public final class StompClient: @unchecked Sendable {
         let url = options.urls[index]
         shared.withLockedValue { $0.url = url }
         let promise = eventLoop.makePromise(of: StompClient.self)
-        openLink(url).whenComplete { result in
+        connectLink(url).whenComplete { result in
             switch result {
             case .success:
                 guard self.phase == .connecting else {
@@ -134,6 +135,7 @@ public final class StompClient: @unchecked Sendable {
                 let e = error as? StompConnectionError ?? .io("\(error)")
                 var retry = index + 1 < self.options.urls.count && !self.userClosing
                 if case .authenticationFailed = e { retry = false }
+                if case .hostRefused = e { retry = false }
                 if retry {
                     self.initialConnect(index: index + 1, firstError: firstError ?? e).cascade(to: promise)
                     return
@@ -150,18 +152,22 @@ public final class StompClient: @unchecked Sendable {
         return promise.futureResult
     }
 
-    private func sessionConfiguration(for url: StompURL) -> SessionConfiguration {
+    private func sessionConfiguration(for url: StompURL, host: String) -> SessionConfiguration {
         let creds = options.credentials(for: url)
-        return SessionConfiguration(versions: options.versions, host: options.hostHeader(for: url),
+        return SessionConfiguration(versions: options.versions, host: host,
                                     login: creds.login, passcode: creds.passcode, heartBeat: options.heartBeat,
-                                    heartBeatGrace: options.effectiveHeartBeatGrace,
+                                    heartBeatGrace: options.heartBeatGrace,
                                     extraConnectHeaders: options.connectHeaders,
-                                    useStompCommand: options.useStompCommand)
+                                    useStompCommand: options.useStompCommand,
+                                    heartBeatMinimumSlack: Int(options.heartBeatMinimumSlack.nanoseconds / 1_000_000),
+                                    heartBeatSendRatio: options.heartBeatSendRatio)
     }
 
     /// Per-channel state.
     final class Link {
         let url: StompURL
+        /// CONNECT's `host` header on this link.
+        var host = "/"
         let decoder: StompFrameDecoderHandler
         let encoder: StompFrameEncoderHandler
         var channel: Channel?
@@ -173,16 +179,16 @@ public final class StompClient: @unchecked Sendable {
         var connectTimeout: Scheduled<Void>?
         var closed = false
         var login: String?
-        var sslHandler: NIOSSLClientHandler?
-        /// DNS name the certificate must carry (nil: IP literal or no TLS).
-        var expectedName: String?
-        var tcpUp = false
-        var tlsUp = false
+        /// How the bytes move (TCP, TLS, WebSocket): pipeline below the STOMP handlers, stages, trace notes.
+        let transport: LinkTransport
+        /// The last ERROR received after CONNECTED, and when: a close soon after it is the broker's answer.
+        var lastError: (error: ServerError, at: NIODeadline)?
 
-        init(url: StompURL, decoder: StompFrameDecoderHandler, encoder: StompFrameEncoderHandler) {
+        init(url: StompURL, decoder: StompFrameDecoderHandler, encoder: StompFrameEncoderHandler, transport: LinkTransport) {
             self.url = url
             self.decoder = decoder
             self.encoder = encoder
+            self.transport = transport
         }
 
         func close() {
@@ -191,35 +197,48 @@ public final class StompClient: @unchecked Sendable {
         }
     }
 
-    /// TCP (+TLS) connect, CONNECT, wait for CONNECTED. Runs on the event loop.
-    private func openLink(_ url: StompURL) -> EventLoopFuture<ConnectedInfo> {
+    /// The `host` header that worked for each URL after a fallback (see `connectLink`).
+    private var learnedHosts: [StompURL: String] = [:]
+
+    /// `openLink` with the `host` fallback: when the broker refuses a default `host` header as an unknown
+    /// virtual host, one more attempt with the other form ("/" ↔ the URL's host name); the form that worked
+    /// is used first for that URL from then on (reconnects).
+    private func connectLink(_ url: StompURL) -> EventLoopFuture<ConnectedInfo> {
+        let first = learnedHosts[url] ?? options.hostHeader(for: url)
+        return openLink(url, host: first).flatMapError { error in
+            guard let refusal = error as? StompConnectionError, refusal.refusesHostHeader, !self.userClosing,
+                  let other = self.options.alternateHostHeader(for: url, after: first) else {
+                return self.eventLoop.makeFailedFuture(error)
+            }
+            return self.openLink(url, host: other).map { info in
+                self.learnedHosts[url] = other
+                return info
+            }.flatMapErrorThrowing { second in
+                guard let e = second as? StompConnectionError, e.refusesHostHeader else { throw second }
+                throw StompConnectionError.hostRefused(message: e.refusalMessage, tried: [first, other])
+            }
+        }
+    }
+
+    /// Transport (TCP, TLS, WebSocket) up, CONNECT with `host`, wait for CONNECTED. Runs on the event loop.
+    private func openLink(_ url: StompURL, host: String) -> EventLoopFuture<ConnectedInfo> {
         eventLoop.assertInEventLoop()
         let promise = eventLoop.makePromise(of: ConnectedInfo.self)
         let started = NIODeadline.now()
         let decoder = StompFrameDecoderHandler(version: .v1_0, limits: options.limits,
                                                stallTimeout: options.frameStallTimeout)
         let encoder = StompFrameEncoderHandler(version: .v1_0, contentLength: options.contentLength)
-        let link = Link(url: url, decoder: decoder, encoder: encoder)
+        let transport: LinkTransport
+        do {
+            transport = try LinkTransport(url: url, options: options, sslContext: sslContext)
+        } catch {
+            promise.fail(mapError(error))
+            return promise.futureResult
+        }
+        let link = Link(url: url, decoder: decoder, encoder: encoder, transport: transport)
+        link.host = host
         link.connectPromise = promise
         if tracing { installTrace(on: link) }
-        var sslHandler: NIOSSLClientHandler?
-        if url.tls {
-            guard let sslContext else {
-                promise.fail(StompConnectionError.configuration("TLS is not configured"))
-                return promise.futureResult
-            }
-            do {
-                let name = options.tls.sniName(for: url.host)
-                sslHandler = try NIOSSLClientHandler(context: sslContext, serverHostname: name)
-                link.sslHandler = sslHandler
-                if !options.tls.insecure, let name, !TLSOptions.isIPAddress(name) { link.expectedName = name }
-            } catch {
-                promise.fail(StompConnectionError.tlsFailure(host: url.host, port: url.port,
-                                                              reason: StompConnectionError.tlsReason(error) ?? "\(error)"))
-                return promise.futureResult
-            }
-        }
-        let handler = StompClientHandler(client: self, link: link)
         decoder.deliver = { [weak self, weak link] event in
             if let self, let link { self.linkRead(link, event) }
         }
@@ -232,19 +251,15 @@ public final class StompClient: @unchecked Sendable {
             .channelInitializer { channel in
                 link.channel = channel
                 return channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    if let sslHandler { try sync.addHandler(sslHandler) }
-                    try sync.addHandler(decoder)
-                    try sync.addHandler(encoder)
-                    try sync.addHandler(handler)
+                    try transport.configure(channel, stomp: [decoder, encoder]) { StompClientHandler(client: self, link: link) }
                 }
             }
         // The whole attempt (TCP, TLS, CONNECTED) is bounded by connectTimeout.
         link.connectTimeout = eventLoop.scheduleTask(deadline: started + options.connectTimeout) { [weak self] in
             guard let self, let p = link.connectPromise else { return }
             let secs = Double(self.options.connectTimeout.nanoseconds) / 1e9
-            let what = url.tls && !link.tlsUp ? "the TLS handshake with \(url.hostAndPort)" : "CONNECTED from \(url.hostAndPort)"
-            let err: StompConnectionError = link.channel == nil
+            let what = link.transport.waitingFor
+            let err: StompConnectionError = link.channel == nil || link.transport.stage == .connecting
                 ? .unreachable(host: url.host, port: url.port, reason: "no answer within \(StompConnectionError.secs(secs)) (connect timed out)")
                 : .timeout(what: what, seconds: secs)
             link.failure = err
@@ -266,26 +281,25 @@ public final class StompClient: @unchecked Sendable {
                     channel.close(promise: nil)
                     return
                 }
-                link.tcpUp = true
-                // TLS: CONNECT (with the passcode) goes out only after the handshake and our name check.
-                if !url.tls || link.tlsUp { self.sendConnect(link) }
+                // CONNECT (with the passcode) goes out on StompTransportReadyEvent: after TLS and its name
+                // check, after the WebSocket upgrade.
             }
         }
         return promise.futureResult
     }
 
-    /// TCP (and TLS) are up: start the STOMP session on this link.
+    /// The transport is up (StompTransportReadyEvent): start the STOMP session on this link.
     private func sendConnect(_ link: Link) {
         guard let channel = link.channel, link.connectPromise != nil, !link.closed else { return }
         let url = link.url
         self.link = link
-        self.session = StompSession(configuration: sessionConfiguration(for: url))
+        self.session = StompSession(configuration: sessionConfiguration(for: url, host: link.host))
         link.login = session.configuration.login
         shared.withLockedValue { $0.url = url; $0.writable = channel.isWritable }
         do {
             let now = StompInstant.now()
             let frame = try session.connect(now: now)
-            lastSentAt = now
+            counters.framesSent += 1
             channel.writeAndFlush(StompOutbound.frame(frame), promise: nil)
         } catch {
             link.failure = mapError(error)
@@ -293,18 +307,8 @@ public final class StompClient: @unchecked Sendable {
         }
     }
 
-    fileprivate func linkTLSHandshakeCompleted(_ link: Link) {
-        guard !link.closed, link.connectPromise != nil else { return }
-        if let name = link.expectedName, let cert = link.sslHandler?.peerCertificate,
-           HostnameCheck.matches(cert, dnsName: name) == false {
-            let names = HostnameCheck.dnsNames(cert)
-            fail(link, .tlsFailure(host: link.url.host, port: link.url.port,
-                                   reason: "the broker's certificate does not match the host name '\(name)'"
-                                       + (names.isEmpty ? "" : " (it is for \(names.joined(separator: ", ")))")))
-            return
-        }
-        link.tlsUp = true
-        if link.tcpUp { sendConnect(link) }
+    fileprivate func linkTransportReady(_ link: Link) {
+        sendConnect(link)
     }
 
     // MARK: - Inbound (called by StompClientHandler on the event loop)
@@ -329,11 +333,16 @@ public final class StompClient: @unchecked Sendable {
         }
         switch sessionEvent {
         case .connected(let info):
+            if let mismatch = link.transport.check(negotiated: info.version) {
+                fail(link, mismatch)
+                return
+            }
             link.decoder.version = info.version
             link.encoder.version = info.version
             link.connectTimeout?.cancel()
             link.connectTimeout = nil
             shared.withLockedValue { $0.connectedInfo = info }
+            if readingPaused { applyReadingPaused(link) }
             scheduleTick()
             if let p = link.connectPromise {
                 link.connectPromise = nil
@@ -371,12 +380,24 @@ public final class StompClient: @unchecked Sendable {
 
         case .error(let err):
             counters.errorsReceived += 1
-            if let frame { emit(.frame(frame)) }
             if link.connectPromise != nil {
+                if let frame { emit(.frame(frame)) }
                 fail(link, classifyConnectError(err, login: link.login))
-            } else {
-                fail(link, .brokerError(err))
+                return
             }
+            // The connection ends when the socket ends, not with the frame: many brokers keep it open.
+            link.lastError = (err, .now())
+            if let id = err.headers["receipt-id"], let pending = receipts.removeValue(forKey: id) {
+                pending.timeout?.cancel()
+                switch pending.kind {
+                case .promise(let p): p.fail(StompConnectionError.rejected(err))
+                case .bulk(let pub):
+                    publishers[pub.id] = nil
+                    pub.fail(StompConnectionError.rejected(err))
+                case .disconnect: link.close()
+                }
+            }
+            if let frame { emit(.frame(frame)) }
 
         case .heartbeat:
             break   // the session notes it (peer-silence check) and `counters` counts it; no event per EOL
@@ -445,6 +466,7 @@ public final class StompClient: @unchecked Sendable {
 
     private func closeReason(_ link: Link) -> StompConnectionError {
         if let f = link.failure { return f }
+        if let e = link.lastError, NIODeadline.now() - e.at <= options.errorCloseGrace { return .brokerError(e.error) }
         if let e = link.firstError {
             if let s = e as? StompConnectionError { return s }
             if let tls = StompConnectionError.tlsReason(e) {
@@ -465,7 +487,7 @@ public final class StompClient: @unchecked Sendable {
     private func shouldReconnect(after reason: StompConnectionError) -> Bool {
         guard options.reconnect.enabled, !userClosing else { return false }
         switch reason {
-        case .authenticationFailed, .session, .encoding, .configuration:
+        case .authenticationFailed, .hostRefused, .session, .encoding, .configuration:
             return false
         case .brokerError(let err):
             // An ERROR means the broker refused something; reconnecting would repeat it. A broker shutting
@@ -528,7 +550,7 @@ public final class StompClient: @unchecked Sendable {
         reconnectTask = eventLoop.scheduleTask(in: delay) { [self] in
             self.reconnectTask = nil
             guard self.phase == .reconnecting else { return }
-            self.openLink(url).whenComplete { result in
+            self.connectLink(url).whenComplete { result in
                 switch result {
                 case .success(let info):
                     guard self.phase == .reconnecting, let link = self.link else {
@@ -544,7 +566,7 @@ public final class StompClient: @unchecked Sendable {
                 case .failure(let error):
                     let e = error as? StompConnectionError ?? .io("\(error)")
                     self.lastError = e
-                    if case .authenticationFailed = e {
+                    if e.endsConnection && !e.isWorthRetrying {
                         self.finishClose(e)
                     } else {
                         self.reconnect(attempt: attempt + 1, subscriptions: subscriptions, lost: lost)
@@ -630,30 +652,19 @@ public final class StompClient: @unchecked Sendable {
 
     // MARK: - Heart-beats
 
-    /// Any bytes written: resets our heart-beat timer (ours and the session's).
+    /// Any bytes written: resets the session's heart-beat timer.
     private func noteSent(_ now: StompInstant) {
         session.didSend(now: now)
-        lastSentAt = now
     }
 
-    /// We send a heart-beat after `heartBeatSendRatio` × the negotiated interval without writing, not after
-    /// the full interval: ActiveMQ checks every interval, without grace, that something arrived since its
-    /// last check, so a heart-beat sent exactly on time often lands just past its check and it closes
-    /// the connection ("Channel was inactive for too (>500) long").
-    private func ownHeartbeatDeadline() -> StompInstant? {
-        guard let ms = session.connectedInfo?.heartBeat.sendInterval, ms > 0, let last = lastSentAt else { return nil }
-        let ratio = min(max(options.heartBeatSendRatio, 0.1), 1.0)
-        return last.advanced(byNanoseconds: UInt64(Double(ms) * ratio * 1_000_000))
-    }
-
+    /// One timer at the session's next deadline (our heart-beat, the peer's silence): the rules and the
+    /// instants are the session's; this only schedules and executes `tick`'s actions.
     private func scheduleTick() {
         heartbeatTask?.cancel()
         heartbeatTask = nil
         guard link != nil else { return }
         let now = StompInstant.now()
-        var next = session.nextDeadline(now: now)
-        if let mine = ownHeartbeatDeadline() { next = next.map { min($0, mine) } ?? mine }
-        guard let deadline = next else { return }
+        guard let deadline = session.nextDeadline(now: now) else { return }
         let at = max(deadline.nanoseconds, now.nanoseconds &+ 1_000_000)
         heartbeatTask = eventLoop.scheduleTask(deadline: .uptimeNanoseconds(at)) { [weak self] in
             guard let self else { return }
@@ -671,12 +682,12 @@ public final class StompClient: @unchecked Sendable {
             case .sendHeartbeat:
                 sendHeartbeat = true
             case .peerSilent(let ago):
+                if readingPaused { continue }   // its bytes may wait unread in the socket: no judgement
                 let every = session.connectedInfo?.heartBeat.receiveInterval ?? 0
                 fail(link, .peerSilent(silentForSeconds: Double(ago) / 1e9, expectedEveryMilliseconds: every))
                 return
             }
         }
-        if let mine = ownHeartbeatDeadline(), mine <= now { sendHeartbeat = true }
         if sendHeartbeat {
             channel.writeAndFlush(StompOutbound.heartbeat, promise: nil)
             noteSent(now)
@@ -1086,6 +1097,30 @@ public final class StompClient: @unchecked Sendable {
         }
     }
 
+    /// Stops (true) or resumes reading from the socket: back-pressure from a consumer that is behind (a slow
+    /// terminal, file or script). While paused, the broker's frames wait in the kernel's buffers and then in
+    /// the broker (TCP flow control) instead of in this process, and its silence is not judged.
+    /// Thread-safe; kept across reconnects (applied once CONNECTED is read).
+    public func setReadingPaused(_ paused: Bool) {
+        let apply = { [self] in
+            guard readingPaused != paused else { return }
+            readingPaused = paused
+            if let link, link.connectPromise == nil { applyReadingPaused(link) }
+        }
+        if eventLoop.inEventLoop { apply() } else { eventLoop.execute(apply) }
+    }
+
+    private func applyReadingPaused(_ link: Link) {
+        guard let channel = link.channel, let options = channel.syncOptions else { return }
+        link.decoder.readingPaused = readingPaused
+        try? options.setOption(ChannelOptions.autoRead, value: !readingPaused)
+        if !readingPaused {
+            session.readingResumed(now: .now())
+            channel.read()
+            scheduleTick()
+        }
+    }
+
     /// Turns the wire trace (`.trace` events) on or off for this and later links. Off costs
     /// nothing per frame, so a shell can offer `set trace on` without slowing every connection.
     public func setTrace(_ on: Bool) {
@@ -1095,6 +1130,7 @@ public final class StompClient: @unchecked Sendable {
             if on { self.installTrace(on: link) } else {
                 link.decoder.trace = nil
                 link.encoder.trace = nil
+                link.transport.trace = nil
             }
         }
         if eventLoop.inEventLoop { apply() } else { eventLoop.execute(apply) }
@@ -1103,6 +1139,7 @@ public final class StompClient: @unchecked Sendable {
     private func installTrace(on link: Link) {
         link.decoder.trace = { [weak self] bytes in self?.emit(.trace(.inbound, bytes, at: .now())) }
         link.encoder.trace = { [weak self] bytes in self?.emit(.trace(.outbound, bytes, at: .now())) }
+        link.transport.trace = { [weak self] direction, note in self?.emit(.transportTrace(direction, note, at: .now())) }
     }
 
     public func snapshot() -> EventLoopFuture<ClientSnapshot> {
@@ -1323,9 +1360,9 @@ public final class StompClient: @unchecked Sendable {
     }
 }
 
-/// Last handler in the pipeline: hands errors, closes, TLS and writability events to the client (frames and
-/// heart-beats reach it from the decoder handler's `deliver`).
-final class StompClientHandler: ChannelInboundHandler {
+/// Last handler in the pipeline: hands errors, closes, the transport's ready event and writability to the client
+/// (frames and heart-beats reach it from the decoder handler's `deliver`).
+final class StompClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = Never
 
     private let client: StompClient
@@ -1339,16 +1376,10 @@ final class StompClientHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let e = event as? StompPeerClosedEvent {
             client.linkPeerClosed(link, e)
-        } else if Self.isTLSHandshakeCompleted(event) {
-            client.linkTLSHandshakeCompleted(link)
+        } else if event is StompTransportReadyEvent {
+            client.linkTransportReady(link)
         }
         context.fireUserInboundEventTriggered(event)
-    }
-
-    /// NIOSSL's `TLSUserEvent.handshakeCompleted`, fired through the pipeline.
-    static func isTLSHandshakeCompleted(_ event: Any) -> Bool {
-        if case .handshakeCompleted? = event as? TLSUserEvent { return true }
-        return false
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

@@ -19,10 +19,18 @@ public enum StompConnectionError: Error, Sendable, CustomStringConvertible {
     case refused(host: String, port: Int)
     /// Handshake or certificate problem (verification, name mismatch, bad key file...).
     case tlsFailure(host: String, port: Int, reason: String)
+    /// STOMP over WebSocket: the opening handshake failed (HTTP status, subprotocol, not HTTP at all), a
+    /// WebSocket frame broke the rules, or the server closed the WebSocket (code and reason in `reason`).
+    case webSocket(host: String, port: Int, reason: String)
     /// The broker answered CONNECT with an ERROR (bad login/passcode, vhost access refused).
     case authenticationFailed(message: String, login: String?)
-    /// An ERROR frame after CONNECTED; the broker closes the connection after it.
+    /// The broker refused CONNECT's `host` header (the virtual host) in every form tried: "/" (RabbitMQ's
+    /// default vhost) and the URL's host name (the specification's recommendation).
+    case hostRefused(message: String, tried: [String])
+    /// The broker closed the connection just after an ERROR frame (within `ConnectionOptions.errorCloseGrace`).
     case brokerError(ServerError)
+    /// The broker answered a request (its `receipt-id`) with an ERROR and kept the connection open.
+    case rejected(ServerError)
     /// No answer within the time allowed (CONNECTED, RECEIPT, ...).
     case timeout(what: String, seconds: Double)
     /// Heart-beats were negotiated and the broker stopped sending anything.
@@ -52,15 +60,19 @@ public enum StompConnectionError: Error, Sendable, CustomStringConvertible {
             return "connection refused by \(Self.hp(host, port)): nothing listens on port \(port)"
         case let .tlsFailure(host, port, reason):
             return "TLS with \(Self.hp(host, port)) failed: \(reason)"
+        case let .webSocket(host, port, reason):
+            return "WebSocket with \(Self.hp(host, port)): \(Self.oneLine(reason))"
         case let .authenticationFailed(message, login):
             let who = login.map { " as '\($0)'" } ?? " (no login given)"
             return "broker refused the connection\(who): \(Self.oneLine(message))"
+        case let .hostRefused(message, tried):
+            return "broker refused the virtual host (tried " + tried.map { "host:\($0)" }.joined(separator: " and ")
+                + "): \(Self.oneLine(message)); name it with --vhost"
         case let .brokerError(err):
-            var s = "broker sent ERROR: \(Self.oneLine(err.message))"
-            let body = String(decoding: err.body.prefix(300), as: UTF8.self)
-            let firstBodyLine = Self.oneLine(body)
-            if !firstBodyLine.isEmpty && firstBodyLine != Self.oneLine(err.message) { s += " — " + firstBodyLine }
-            return s
+            // The ERROR frame itself was reported (printed) when it came: name it, do not repeat its body.
+            return "broker closed the connection after its ERROR \"\(Self.oneLine(err.message))\""
+        case let .rejected(err):
+            return "broker answered with ERROR: " + Self.summary(err)
         case let .timeout(what, seconds):
             return "timed out after \(Self.secs(seconds)) waiting for \(what)"
         case let .peerSilent(silent, every):
@@ -83,6 +95,67 @@ public enum StompConnectionError: Error, Sendable, CustomStringConvertible {
         case let .io(s):
             return Self.oneLine(s)
         }
+    }
+
+    /// Whose fault: `.local` for what we refused or could not do ourselves (nothing was sent), `.peer` for
+    /// what the broker or the network did.
+    public var fault: StompFault {
+        switch self {
+        case .session, .encoding, .configuration, .notConnected: return .local
+        default: return .peer
+        }
+    }
+
+    /// Whether the connection is gone when this error is reported (it failed, ended, or never was):
+    /// a shell's exit status 3 ("could not connect or lost for good") derives from it; the others are 1.
+    public var endsConnection: Bool {
+        switch self {
+        case .unreachable, .refused, .tlsFailure, .webSocket, .authenticationFailed, .hostRefused, .brokerError, .peerSilent, .closedByPeer,
+             .stalledMidFrame, .protocolViolation, .notConnected, .io:
+            return true
+        case .rejected, .timeout, .session, .encoding, .configuration:
+            return false
+        }
+    }
+
+    /// Whether this refusal of CONNECT is about its `host` header (unknown or refused virtual host), not
+    /// the credentials: Artemis says "Virtual hosting is not supported or host is unknown", RabbitMQ
+    /// "Virtual host 'localhost' access denied".
+    var refusesHostHeader: Bool {
+        let text: String
+        switch self {
+        case .authenticationFailed(let message, _): text = message
+        case .brokerError(let err), .rejected(let err): text = err.message + " " + err.bodyText
+        default: return false
+        }
+        let t = text.lowercased()
+        return t.contains("virtual host") || t.contains("vhost")
+            || (t.contains("host") && (t.contains("unknown") || t.contains("not supported")))
+    }
+
+    /// The message of a refusal (for `.hostRefused`).
+    var refusalMessage: String {
+        switch self {
+        case .authenticationFailed(let message, _): return message
+        case .brokerError(let err), .rejected(let err): return Self.summary(err)
+        default: return description
+        }
+    }
+
+    /// Whether connecting again could help: not after the broker refused our login or virtual host.
+    var isWorthRetrying: Bool {
+        switch self {
+        case .authenticationFailed, .hostRefused: return false
+        default: return true
+        }
+    }
+
+    /// An ERROR's message, and the first line of its body when it says more.
+    static func summary(_ err: ServerError) -> String {
+        var s = oneLine(err.message)
+        let firstBodyLine = oneLine(String(decoding: err.body.prefix(300), as: UTF8.self))
+        if !firstBodyLine.isEmpty && firstBodyLine != s { s += s.isEmpty ? firstBodyLine : " — " + firstBodyLine }
+        return s
     }
 
     static func hp(_ host: String, _ port: Int) -> String {

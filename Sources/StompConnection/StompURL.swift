@@ -1,9 +1,15 @@
-/// One broker address: `stomp://[LOGIN[:PASSCODE]@]HOST[:PORT][/VHOST]` or `stomp+ssl://...`.
+/// One broker address: `stomp://[LOGIN[:PASSCODE]@]HOST[:PORT][/VHOST]`, `stomp+ssl://...`, or STOMP over
+/// WebSocket: `ws://[LOGIN[:PASSCODE]@]HOST[:PORT]/PATH` and `wss://...` (the path, with any query, is the HTTP
+/// request target; the vhost then comes from `--vhost` only).
 ///
 /// `parseList` also accepts `failover:(URL,URL,...)` (ActiveMQ style; query parameters after the
 /// closing parenthesis are ignored) and a bare `HOST[:PORT]`, which means `stomp://HOST:PORT`.
 public struct StompURL: Sendable, Equatable, Hashable, CustomStringConvertible {
     public var tls: Bool
+    /// STOMP over WebSocket (`ws://`, `wss://` when `tls`): see `path`.
+    public var webSocket: Bool
+    /// The WebSocket endpoint's request target (`/ws`, `/stomp?token=...`); "/" for raw STOMP URLs.
+    public var path: String
     public var host: String
     public var port: Int
     public var login: String?
@@ -14,12 +20,19 @@ public struct StompURL: Sendable, Equatable, Hashable, CustomStringConvertible {
     public static let defaultHost = "localhost"
     public static let defaultPort = 61613
     public static let defaultTLSPort = 61614
+    /// `ws://` and `wss://` default to HTTP's ports, as browsers do.
+    public static let defaultWebSocketPort = 80
+    public static let defaultSecureWebSocketPort = 443
 
     public init(tls: Bool = false, host: String = StompURL.defaultHost, port: Int? = nil,
-                login: String? = nil, passcode: String? = nil, vhost: String? = nil) {
+                login: String? = nil, passcode: String? = nil, vhost: String? = nil,
+                webSocket: Bool = false, path: String = "/") {
         self.tls = tls
+        self.webSocket = webSocket
+        self.path = path.isEmpty ? "/" : path
         self.host = host
-        self.port = port ?? (tls ? StompURL.defaultTLSPort : StompURL.defaultPort)
+        self.port = port ?? (webSocket ? (tls ? StompURL.defaultSecureWebSocketPort : StompURL.defaultWebSocketPort)
+                                       : (tls ? StompURL.defaultTLSPort : StompURL.defaultPort))
         self.login = login
         self.passcode = passcode
         self.vhost = vhost
@@ -65,18 +78,25 @@ public struct StompURL: Sendable, Equatable, Hashable, CustomStringConvertible {
     static func parseOne(_ input: String) throws -> StompURL {
         var rest = Substring(input.trimmingSpaces)
         var tls = false
+        var webSocket = false
         if let r = rest.firstRange(of: "://") {
             let scheme = rest[..<r.lowerBound].lowercased()
             switch scheme {
             case "stomp", "tcp": tls = false
             case "stomp+ssl", "stomp+tls", "stomps", "ssl", "tls", "stomp+nio+ssl": tls = true
+            case "ws": webSocket = true
+            case "wss": webSocket = true; tls = true
             default:
-                throw StompURLError(input: input, reason: "unknown scheme '\(scheme)' (use stomp:// or stomp+ssl://)")
+                throw StompURLError(input: input, reason: "unknown scheme '\(scheme)' (use stomp://, stomp+ssl://, ws:// or wss://)")
             }
             rest = rest[r.upperBound...]
         }
-        // Drop a query or fragment (ActiveMQ URLs carry options there; none apply here).
-        if let q = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) { rest = rest[..<q] }
+        // Raw STOMP: drop a query or fragment (ActiveMQ URLs carry options there; none apply here).
+        // WebSocket: the query belongs to the request target (a token, say); only a fragment goes.
+        if let q = rest.firstIndex(where: { $0 == "#" || (!webSocket && $0 == "?") }) { rest = rest[..<q] }
+        if webSocket, let q = rest.firstIndex(of: "?"), !rest[..<q].contains("/") {
+            rest = Substring(String(rest[..<q]) + "/" + String(rest[q...]))   // ws://h:1?x → path "/?x"
+        }
 
         var authority = rest
         var path: Substring = ""
@@ -110,6 +130,9 @@ public struct StompURL: Sendable, Equatable, Hashable, CustomStringConvertible {
         } else if let colon = authority.lastIndex(of: ":") {
             host = String(authority[..<colon])
             portText = authority[authority.index(after: colon)...]
+            if host.contains(":") {
+                throw StompURLError(input: input, reason: "'\(authority)' has more than one ':' (an IPv6 address goes in brackets: [::1]:61613)")
+            }
         } else {
             host = String(authority)
         }
@@ -121,6 +144,13 @@ public struct StompURL: Sendable, Equatable, Hashable, CustomStringConvertible {
                 throw StompURLError(input: input, reason: "invalid port '\(pt)'")
             }
             port = p
+        }
+        if webSocket {
+            for b in path.utf8 where b <= 0x20 || b == 0x7F {
+                throw StompURLError(input: input, reason: "the WebSocket path holds a space or control character (percent-encode it)")
+            }
+            return StompURL(tls: tls, host: host, port: port, login: login, passcode: passcode, vhost: nil,
+                            webSocket: true, path: "/" + path)
         }
         var vhost: String?
         if !path.isEmpty {
@@ -188,13 +218,14 @@ public struct StompURL: Sendable, Equatable, Hashable, CustomStringConvertible {
 
     /// The URL, with the login but never the passcode (shown as `****` if present).
     public var description: String {
-        var s = tls ? "stomp+ssl://" : "stomp://"
+        var s = webSocket ? (tls ? "wss://" : "ws://") : (tls ? "stomp+ssl://" : "stomp://")
         if let login {
             s += StompURL.percentEncode(login, keep: StompURL.unreserved)
             if passcode != nil { s += ":" + StompURL.passcodeMask }
             s += "@"
         }
         s += hostAndPort
+        if webSocket { return s + path }
         if let vhost { s += "/" + StompURL.percentEncode(vhost, keep: StompURL.unreserved) }
         return s
     }

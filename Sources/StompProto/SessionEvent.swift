@@ -5,7 +5,9 @@ public enum SessionEvent: Sendable, Equatable {
     case message(StompFrame, subscription: SubscriptionInfo?, pendingAck: PendingAck?)
     /// `for`: nil when we were not awaiting that receipt id.
     case receipt(id: String, for: ReceiptPurpose?)
-    /// The session moved to `.failed`.
+    /// An ERROR frame. In answer to CONNECT the session moved to `.failed`; after CONNECTED its state is
+    /// unchanged (many brokers keep the connection open: the transport's end decides). A `receipt-id`
+    /// in it is no longer awaited.
     case error(ServerError)
     case heartbeat
 }

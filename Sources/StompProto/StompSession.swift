@@ -23,6 +23,8 @@ public struct StompSession: Sendable {
     private var lastAutoMessage: (messageID: String, subscription: String)?
     private var lastSent: StompInstant?
     private var lastReceived: StompInstant?
+    /// Whether anything arrived after CONNECTED (the first deadline is one interval longer until then).
+    private var heardSinceConnected = false
 
     public init(configuration: SessionConfiguration = SessionConfiguration()) {
         self.configuration = configuration
@@ -276,6 +278,7 @@ public struct StompSession: Sendable {
     /// What a decoded frame or heart-beat means. Throws `SessionError` (fault `.peer`) for a frame
     /// that makes no sense in this state.
     public mutating func receive(_ event: FrameDecoderEvent, now: StompInstant) throws -> SessionEvent {
+        if lastReceived != nil { heardSinceConnected = true }
         lastReceived = now
         guard case .frame(let frame) = event else { return .heartbeat }
         let h = frame.headers
@@ -291,6 +294,7 @@ public struct StompSession: Sendable {
                                      heartBeat: .negotiate(client: offeredHeartBeat, server: server), headers: h)
             connectedInfo = info
             state = .connected
+            heardSinceConnected = false
             return .connected(info)
 
         case .message:
@@ -322,12 +326,21 @@ public struct StompSession: Sendable {
             return .receipt(id: id, for: purpose)
 
         case .error:
-            state = .failed
+            // In answer to CONNECT it is a refusal. After CONNECTED the broker may well keep the
+            // connection open (RabbitMQ, ActiveMQ often do): the transport's end decides, not the frame.
+            if state == .connecting { state = .failed }
+            if let id = h["receipt-id"] { receiptMap[id] = nil }
             return .error(ServerError(frame: frame))
 
         default:
             throw SessionError.unexpectedFrame(frame.command, state: state)
         }
+    }
+
+    /// The transport stopped reading from the socket for a while (back-pressure from a slow consumer) and
+    /// starts again: what the peer sent meanwhile waits unread, so its silence is measured from `now`.
+    public mutating func readingResumed(now: StompInstant) {
+        if lastReceived != nil { lastReceived = now }
     }
 
     /// Call whenever bytes were written: resets our heart-beat timer.
@@ -339,7 +352,7 @@ public struct StompSession: Sendable {
     public func tick(now: StompInstant) -> [TickAction] {
         guard state == .connected || state == .disconnecting, let hb = connectedInfo?.heartBeat else { return [] }
         var actions: [TickAction] = []
-        if let s = hb.sendInterval, let last = lastSent, now.nanoseconds(since: last) >= Self.ns(ms: s) {
+        if let s = hb.sendInterval, let last = lastSent, now.nanoseconds(since: last) >= sendAfter(s) {
             actions.append(.sendHeartbeat)
         }
         if let r = hb.receiveInterval, let heard = lastReceived {
@@ -354,7 +367,7 @@ public struct StompSession: Sendable {
         guard state == .connected || state == .disconnecting, let hb = connectedInfo?.heartBeat else { return nil }
         var deadline: StompInstant?
         if let s = hb.sendInterval, let last = lastSent {
-            deadline = last.advanced(byNanoseconds: Self.ns(ms: s))
+            deadline = last.advanced(byNanoseconds: sendAfter(s))
         }
         if let r = hb.receiveInterval, let heard = lastReceived {
             let d = heard.advanced(byNanoseconds: silenceLimit(r) &+ 1)
@@ -365,8 +378,23 @@ public struct StompSession: Sendable {
 
     private static func ns(ms: Int) -> UInt64 { UInt64(ms) &* 1_000_000 }
 
+    /// How long we may write nothing: `heartBeatSendRatio` × the negotiated send interval.
+    private func sendAfter(_ sendMs: Int) -> UInt64 {
+        let ratio = min(max(configuration.heartBeatSendRatio, 0.1), 1.0)
+        return UInt64((Double(sendMs) * ratio * 1_000_000).rounded())
+    }
+
+    /// How long the peer may be silent (see `SessionConfiguration.heartBeatGrace`): grace × r plus a slack
+    /// of at least r / 2, plus one more r before its first byte after CONNECTED. A broker that beats only
+    /// when its own check (every r) finds nothing written leaves gaps of up to 2 × r, the first one
+    /// included (ActiveMQ: first beat 2 × r after CONNECTED); the slack absorbs a loaded machine's delays.
+    public func silenceLimit(receiveInterval receiveMs: Int) -> UInt64 { silenceLimit(receiveMs) }
+
     private func silenceLimit(_ receiveMs: Int) -> UInt64 {
-        UInt64((Double(receiveMs) * max(1.0, configuration.heartBeatGrace) * 1_000_000).rounded())
+        let r = Double(receiveMs)
+        var limit = r * max(1.0, configuration.heartBeatGrace) + max(Double(configuration.heartBeatMinimumSlack), r / 2)
+        if !heardSinceConnected { limit += r }
+        return UInt64((limit * 1_000_000).rounded())
     }
 
     /// The transport is gone: → failed. Returns the transactions and unacknowledged messages lost
@@ -458,5 +486,6 @@ public struct StompSession: Sendable {
         lastAutoMessage = nil
         connectedInfo = nil
         lastReceived = nil
+        heardSinceConnected = false
     }
 }

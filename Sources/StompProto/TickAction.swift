@@ -2,6 +2,6 @@
 public enum TickAction: Sendable, Equatable {
     /// Our send interval passed without writing anything: write `FrameEncoder.heartbeat`.
     case sendHeartbeat
-    /// Nothing heard for longer than grace × receive interval.
+    /// Nothing heard for longer than the silence limit (`StompSession.silenceLimit(receiveInterval:)`).
     case peerSilent(lastHeardNanosecondsAgo: UInt64)
 }

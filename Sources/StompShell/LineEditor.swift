@@ -248,8 +248,9 @@ public final class LineEditor: LineSource {
 
     /// Print `text` (may contain newlines; a final newline is added if missing)
     /// ABOVE the prompt, then redraw the prompt and the partly typed line.
-    /// REPL thread only. Outside readLine it just writes to stdout.
-    public func printAbove(_ text: String) {
+    /// REPL thread only. Outside readLine it just writes to stdout. `prompt`: the prompt to redraw
+    /// with, when it changed meanwhile (the connection was lost).
+    public func printAbove(_ text: String, prompt: String? = nil) {
         var body = text
         if !body.hasSuffix("\n") { body += "\n" }
         guard isReading else {
@@ -264,6 +265,7 @@ public final class LineEditor: LineSource {
         hintShown = false
         fputs(out, stdout)
         fflush(stdout)
+        if let prompt { setPrompt(prompt) }
         _ = stompsh_el_refresh(el)
     }
 

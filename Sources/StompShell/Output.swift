@@ -89,6 +89,24 @@ public final class Output {
     }
 
     /// Wire bytes for `set trace on`.
+    /// A transport trace line (WebSocket handshake, message opcodes and sizes), beside the STOMP bytes.
+    public func transportTrace(outbound: Bool, note: String, at date: Date = Date()) {
+        let arrow = outbound ? ">>>" : "<<<"
+        switch format {
+        case .pretty:
+            let lines = note.split(separator: "\n", omittingEmptySubsequences: false).enumerated().map { i, l in
+                i == 0 ? "\(FrameFormatter.timestamp(date)) \(arrow) [\(l)]" : "             \(arrow) [\(l)]"
+            }
+            emit(paint(lines.joined(separator: "\n"), .dim))
+        case .json:
+            var o = JSONObject()
+            o.append("trace", .string(outbound ? "out" : "in"))
+            o.append("at", .string(FrameFormatter.timestamp(date)))
+            o.append("transport", .string(note))
+            emit(JSONValue.object(o).compact, .stderr)
+        }
+    }
+
     public func trace(outbound: Bool, bytes: [UInt8], at date: Date = Date()) {
         let text = FrameFormatter.trace(outbound: outbound, bytes: bytes, at: date)
         switch format {

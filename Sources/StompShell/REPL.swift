@@ -37,12 +37,15 @@ public final class REPL {
                 // frames that arrive while the user types: print them above the prompt
                 var text = ""
                 let saved = shell.output.sink
+                let promptBefore = shell.prompt
                 shell.output.sink = { t, _ in text += t }
                 shell.processEvents()
                 shell.output.sink = saved
-                if !text.isEmpty {
+                // A connection lost meanwhile changes the prompt: redraw it at once, not at the next line.
+                let promptNow = shell.prompt
+                if !text.isEmpty || promptNow != promptBefore {
                     if text.hasSuffix("\n") { text.removeLast() }
-                    e.printAbove(text)
+                    e.printAbove(text, prompt: promptNow == promptBefore ? nil : promptNow)
                 }
             }
         }

@@ -17,7 +17,8 @@ public enum ScriptCommands {
         arguments: [ArgumentSpec("N", .integer, optional: true, help: "number of messages (default 1)")],
         options: [timeoutOption, onOption],
         summary: "wait until N more messages arrived (fails on timeout)",
-        help: "Consumes N received messages not yet consumed by wait/expect (those that arrived before the wait count).",
+        help: "Consumes N received messages not yet consumed by wait/expect (those that arrived before the wait count; "
+            + "all that arrived count, also those no longer kept for expect; a browser's end marker is no message).",
         run: { shell, p in
             let n = Int(p.argument(0) ?? "1") ?? 1
             guard n >= 0 else { throw ShellError("N must be 0 or more", column: p.column(ofArgument: 0)) }
@@ -25,7 +26,7 @@ public enum ScriptCommands {
             let filter = p.option("--on")
             var got = 0
             let ok = try shell.waitUntil(timeout: timeout, failingOnLoss: "wait") {
-                while got < n, shell.inbox.consume(on: filter) != nil { got += 1 }
+                while got < n, shell.inbox.consumeArrival(on: filter) { got += 1 }
                 return got >= n
             }
             if !ok {
@@ -114,7 +115,10 @@ public enum ScriptCommands {
             let ok = try shell.waitUntil(timeout: timeout) { !shell.inbox.errors.isEmpty }
             guard ok else { throw ShellError("expect-error: no ERROR within \(Shell.seconds(timeout)) s") }
             let f = shell.inbox.errors.removeFirst()
-            if shell.inbox.errors.isEmpty { shell.lostReason = shell.client == nil ? "broker sent ERROR (expected)" : nil }
+            if shell.inbox.errors.isEmpty {
+                shell.lostReason = shell.client == nil ? "broker sent ERROR (expected)" : nil
+                shell.lostForGood = false
+            }
             let message = f.headers["message"] ?? ""
             let text = message + "\n" + String(decoding: f.body, as: UTF8.self)
             if let m = p.option("--message"), !message.contains(m) {

@@ -48,6 +48,8 @@ public struct ConnectParameters {
 public struct ConnectDefaults {
     public var parameters = ConnectParameters()
     public var tls = TLSOptions()
+    /// `ws://`/`wss://`: extra handshake headers, Origin, binary messages (argv: --ws-header, --origin, --ws-binary).
+    public var webSocket = WebSocketOptions()
     public var reconnect: ReconnectPolicy = .default
     public init() {}
 }
@@ -99,6 +101,9 @@ public final class Shell: @unchecked Sendable {
     public internal(set) var lastMessage: StompFrame?
     /// Why the last connection ended for good (nil: never connected or closed by us).
     public internal(set) var lostReason: String?
+    /// A connection ended for good (not by us) and no `expect-error` took the ERROR it ended with:
+    /// a script then exits with status 3.
+    public internal(set) var lostForGood = false
     public internal(set) var openTransactions: [String] = []
     /// Subscriptions made in this session (from subscribe's results).
     public internal(set) var subscriptions: [SubscriptionInfo] = []
@@ -179,7 +184,7 @@ public final class Shell: @unchecked Sendable {
             throw e
         } catch {
             throw ShellError(Self.describe(error), column: cmd.commandColumn,
-                             exitStatus: error is StompConnectionError && client == nil ? 3 : 1)
+                             exitStatus: (error as? StompConnectionError)?.endsConnection == true && client == nil ? 3 : 1)
         }
     }
 
@@ -230,10 +235,12 @@ public final class Shell: @unchecked Sendable {
         case .frame(let f):
             switch f.command {
             case .message:
-                messagesReceived += 1
                 lastMessage = f
-                inbox.pending.append(ReceivedMessage(frame: f, receivedAt: Date()))
-                if inbox.pending.count > Inbox.maxPending { inbox.pending.removeFirst(inbox.pending.count - Inbox.maxPending) }
+                // A queue browser's end marker (ActiveMQ `browser:end`) is no message: wait/expect never see it.
+                if f.headers["browser"] != "end" {
+                    messagesReceived += 1
+                    inbox.record(ReceivedMessage(frame: f, receivedAt: Date()))
+                }
                 if let d = f.headers["destination"] { completion.add(.destination, d) }
                 if let r = f.headers["reply-to"] { completion.add(.destination, r) }
                 if f.headers["ack"] != nil || pendingAckSubscriptions.contains(f.headers["subscription"] ?? "") {
@@ -246,12 +253,15 @@ public final class Shell: @unchecked Sendable {
             output.frame(f)
         case .trace(let dir, let bytes, _):
             if settings.trace { output.trace(outbound: dir == .outbound, bytes: bytes) }
+        case .transportTrace(let dir, let note, _):
+            if settings.trace { output.transportTrace(outbound: dir == .outbound, note: note) }
         case .connectionLost(let reason):
             output.warning("connection lost: \(reason)")
         case .reconnecting(let attempt, let url, let delay):
             output.info("reconnecting to \(url) (attempt \(attempt), in \(Double(delay.nanoseconds) / 1e9) s)")
         case .reconnected(let info, let resubscribed, let lost):
-            output.info("reconnected (STOMP \(info.version.rawValue)); resubscribed: \(resubscribed.map(\.id).joined(separator: ", "))")
+            output.info("reconnected (STOMP \(info.version.rawValue))"
+                        + (resubscribed.isEmpty ? "" : "; resubscribed: \(resubscribed.map(\.id).joined(separator: ", "))"))
             if !lost.transactions.isEmpty {
                 output.warning("transactions lost: \(lost.transactions.joined(separator: ", "))")
                 openTransactions.removeAll { lost.transactions.contains($0) }
@@ -261,6 +271,7 @@ public final class Shell: @unchecked Sendable {
             }
         case .closed(let error):
             client = nil
+            inbox.attachFlowControl(nil)
             openTransactions.removeAll()
             subscriptions.removeAll()
             pendingAckSubscriptions.removeAll()
@@ -269,8 +280,10 @@ public final class Shell: @unchecked Sendable {
             completion.set(.messageID, [])
             if let error {
                 lostReason = error.description
-                output.error("error: connection closed: \(error.description)")
+                lostForGood = true
+                output.error("error: connection lost for good: \(error.description)")
             }
+            connectedLogin = nil
         }
     }
 
@@ -301,11 +314,7 @@ public final class Shell: @unchecked Sendable {
                 case .success(let v): return v
                 case .failure(let e):
                     if let ce = e as? StompConnectionError {
-                        switch ce {
-                        case .notConnected, .closedByPeer, .stalledMidFrame, .peerSilent, .brokerError, .protocolViolation:
-                            throw ShellError(ce.description, column: nil, exitStatus: 3)
-                        default: throw ShellError(ce.description)
-                        }
+                        throw ShellError(ce.description, column: nil, exitStatus: ce.endsConnection ? 3 : 1)
                     }
                     throw ShellError(Self.describe(e))
                 }
@@ -389,6 +398,7 @@ public final class Shell: @unchecked Sendable {
             options.heartBeat = h
         }
         options.tls = defaults.tls
+        options.webSocket = defaults.webSocket
         options.reconnect = defaults.reconnect
         options.trace = settings.trace     // `set trace` toggles it on the client (applySettings)
         // a login without a passcode on a terminal: ask
@@ -403,7 +413,13 @@ public final class Shell: @unchecked Sendable {
         generation += 1
         let gen = generation
         let inbox = self.inbox
+        // Back-pressure: the inbox stops the client reading while this thread is behind. Attached on the
+        // event loop as soon as the client exists, before it reads anything after CONNECTED.
         let future = StompClient.connect(options, on: group) { event in inbox.push(event, generation: gen) }
+            .map { client in
+                inbox.attachFlowControl { paused in client.setReadingPaused(paused) }
+                return client
+            }
         // A refused login reaches the inbox as the broker's own ERROR frame (the client emits it
         // before failing the connect), so `expect-error` can assert it.
         do {
@@ -432,6 +448,7 @@ public final class Shell: @unchecked Sendable {
         guard let c = client else { return }
         defer {
             client = nil
+            inbox.attachFlowControl(nil)
             generation += 1
             openTransactions = []
             subscriptions = []

@@ -25,11 +25,22 @@ struct BrokerCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Address to listen on (loopback by default; another address lets other machines in, without any authentication).", valueName: "host"))
     var host: String = "127.0.0.1"
 
+    @Option(name: .customLong("ws-port"), help: ArgumentHelp("Also serve STOMP over WebSocket on this port (0: any free port).", valueName: "port"))
+    var wsPort: Int?
+
+    @Option(name: .customLong("ws-path"), help: ArgumentHelp("Path of the WebSocket endpoint (default /ws).", valueName: "path"))
+    var wsPath: String = "/ws"
+
     @Option(help: ArgumentHelp("Messages the broker may hold, e.g. 512M (the default) or 2G; SENDs past it get an ERROR.", valueName: "size"))
     var maxMemory: String?
 
     mutating func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port: expected 0 to 65535, got \(port)") }
+        if let wsPort, !(0...65535).contains(wsPort) { throw ValidationError("--ws-port: expected 0 to 65535, got \(wsPort)") }
+        guard wsPath.hasPrefix("/"), !wsPath.contains("?"), !wsPath.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else {
+            throw ValidationError("--ws-path: expected a path such as /ws, got '\(wsPath)'")
+        }
+        if wsPort == nil, wsPath != "/ws" { throw ValidationError("--ws-path needs --ws-port") }
         if let maxMemory, (ByteSize.parse(maxMemory) ?? 0) <= 0 {
             throw ValidationError("--max-memory: expected a size such as 64M or 2G, got '\(maxMemory)'")
         }
@@ -49,6 +60,16 @@ struct BrokerCommand: ParsableCommand {
             throw ExitCode(1)
         }
         BrokerLogLine.print("in-memory sandbox broker listening on \(broker.url) — not a real broker; messages are lost on exit (Ctrl-C stops)")
+        if let wsPort {
+            do {
+                let ws = try broker.listenWebSocket(port: wsPort, path: wsPath).wait()
+                BrokerLogLine.print("STOMP over WebSocket listening on \(ws.url)")
+            } catch {
+                FileHandle.standardError.write(Data("stompsh broker: cannot listen on \(host):\(wsPort) for WebSocket: \(error)\n".utf8))
+                try? broker.stop().wait()
+                throw ExitCode(1)
+            }
+        }
 
         let stop = DispatchSemaphore(value: 0)
         var sources: [DispatchSourceSignal] = []

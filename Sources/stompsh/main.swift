@@ -21,7 +21,7 @@ struct Stompsh: ParsableCommand {
             """,
         version: StompshVersion.string)
 
-    @Argument(help: ArgumentHelp("Broker to connect to first: stomp://[LOGIN[:PASSCODE]@]HOST[:PORT][/VHOST], stomp+ssl://..., failover:(URL,URL).", valueName: "url"))
+    @Argument(help: ArgumentHelp("Broker to connect to first: stomp://[LOGIN[:PASSCODE]@]HOST[:PORT][/VHOST], stomp+ssl://..., ws://[LOGIN[:PASSCODE]@]HOST[:PORT]/PATH, wss://..., failover:(URL,URL).", valueName: "url"))
     var url: String?
 
     @Option(name: [.customShort("f"), .customLong("file")], help: ArgumentHelp("Run the commands in FILE (- for stdin), then exit.", valueName: "file"))
@@ -57,6 +57,18 @@ struct Stompsh: ParsableCommand {
 
     @Flag(help: "Do not verify the broker's TLS certificate or host name (dangerous).")
     var insecure = false
+
+    @Option(name: .customLong("ws-header"), help: ArgumentHelp("Extra WebSocket handshake header 'NAME: VALUE' (ws://, wss://; repeatable). The value is shown as **** everywhere.", valueName: "header"))
+    var wsHeaders: [String] = []
+
+    @Option(help: ArgumentHelp("Origin header of the WebSocket handshake (ws://, wss://).", valueName: "origin"))
+    var origin: String?
+
+    @Flag(name: .customLong("ws-binary"), help: "Send every STOMP frame as a binary WebSocket message (default: text when the frame is UTF-8 without NUL).")
+    var wsBinary = false
+
+    @Flag(name: .customLong("sandbox-ws"), help: "With --sandbox: connect to it over WebSocket (ws://127.0.0.1:PORT/ws) instead of TCP.")
+    var sandboxWS = false
 
     @Flag(help: "Start an in-memory sandbox broker on 127.0.0.1 (port 61613 if free) and connect to it.")
     var sandbox = false
@@ -95,6 +107,13 @@ struct Stompsh: ParsableCommand {
                 throw ValidationError("--stomp-version: expected 1.0, 1.1 or 1.2, got '\(p)'")
             }
         }
+        for h in wsHeaders {
+            do { _ = try WebSocketHeader(parsing: h) } catch { throw ValidationError("\(error)") }
+        }
+        if let o = origin, o.isEmpty || o.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+            throw ValidationError("--origin: expected an origin such as https://app.example, got '\(o)'")
+        }
+        if sandboxWS, !sandbox { throw ValidationError("--sandbox-ws needs --sandbox") }
         if sandbox, url != nil {
             throw ValidationError("--sandbox starts its own broker: give no URL")
         }
@@ -129,6 +148,8 @@ struct Stompsh: ParsableCommand {
         d.parameters.stompVersion = stompVersion
         d.parameters.heartBeat = heartBeat
         d.tls = TLSOptions(caFile: cafile, certificateFile: cert, keyFile: key, insecure: insecure)
+        d.webSocket = WebSocketOptions(headers: wsHeaders.compactMap { try? WebSocketHeader(parsing: $0) },
+                                       origin: origin, forceBinary: wsBinary)
         if noReconnect { d.reconnect = .none }
         shell.defaults = d
 
@@ -155,8 +176,15 @@ struct Stompsh: ParsableCommand {
                 output.error("stompsh: cannot start the sandbox broker: \(error)")
                 throw ExitCode(3)
             }
-            output.info("in-memory sandbox broker on 127.0.0.1:\(broker.port) — not a real broker; messages are lost on exit")
-            d.parameters.url = broker.url
+            let ws: SandboxWebSocketListener
+            do {
+                ws = try broker.listenWebSocket(port: 0).wait()
+            } catch {
+                output.error("stompsh: cannot start the sandbox broker's WebSocket endpoint: \(error)")
+                throw ExitCode(3)
+            }
+            output.info("in-memory sandbox broker on 127.0.0.1:\(broker.port) (WebSocket: \(ws.url)) — not a real broker; messages are lost on exit")
+            d.parameters.url = sandboxWS ? ws.url : broker.url
             shell.defaults = d
         }
 

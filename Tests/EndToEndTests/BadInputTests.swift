@@ -30,7 +30,7 @@ final class BadInputTests: XCTestCase {
             Row(kind: "bad option value", input: "subscribe \(q) --ack sometimes",
                 error: "1:\(18 + q.count): error: --ack: expected auto|client|client-individual, got 'sometimes'"),
             Row(kind: "bad URL (its passcode masked)", input: "connect ftp://bob:S3cret@nowhere",
-                error: "1:1: error: bad URL: invalid broker URL 'ftp://bob:****@nowhere': unknown scheme 'ftp' (use stomp:// or stomp+ssl://)"),
+                error: "1:1: error: bad URL: invalid broker URL 'ftp://bob:****@nowhere': unknown scheme 'ftp' (use stomp://, stomp+ssl://, ws:// or wss://)"),
             Row(kind: "bad literal", input: "rpc call /queue/nobody add [1,2",
                 // The column where the literal should have gone on.
                 error: "1:32: error: malformed literal [1,2: unexpected end of input, expected ',' or ']'"),

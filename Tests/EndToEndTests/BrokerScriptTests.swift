@@ -191,10 +191,12 @@ final class BrokerScriptTests: XCTestCase {
         }
     }
 
-    func testUnexpectedBrokerErrorExit3() throws {
+    /// An unknown command: ActiveMQ and the sandbox answer ERROR and close (lost for good: 3); RabbitMQ answers
+    /// ERROR and keeps the connection (an unexpected ERROR: 1).
+    func testUnexpectedBrokerErrorExitStatus() throws {
         try eachBroker { name, url in
             let r = try Stompsh.run([url, "-c", "raw <<EOF\nBOGUS\n\nEOF", "-c", "sleep 1", "-c", "send /queue/x y"])
-            XCTAssertEqual(r.status, 3, "\(name): \(r.stderr)")
+            XCTAssertEqual(r.status, name == "rabbitmq" ? 1 : 3, "\(name): \(r.stderr)")
         }
     }
 

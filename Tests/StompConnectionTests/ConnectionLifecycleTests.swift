@@ -172,6 +172,30 @@ final class ConnectionLifecycleTests: XCTestCase {
         XCTAssertTrue(String(decoding: ins.first ?? [], as: UTF8.self).hasPrefix("CONNECTED\n"))
     }
 
+    /// One write of several frames (a raw block, `sendFrames`) is traced frame by frame, so the shell prints each
+    /// on its own line with its own timestamp; CONNECT counts among the frames sent.
+    func testTraceCutsOneWriteIntoFramesAndCONNECTIsCounted() throws {
+        let peer = try FaultyPeer(.none, group: testGroup)
+        let box = EventBox()
+        var o = options(peer)
+        o.trace = true
+        let client = try connect(o, box)
+        XCTAssertEqual(try client.snapshot().wait().counters.framesSent, 1, "CONNECT")
+        let two = "SEND\ndestination:/queue/a\ncontent-length:3\n\nA\0B\0\nSEND\ndestination:/queue/b\n\nB\0"
+        try client.sendRaw(Array(two.utf8)).wait()
+        try client.sendFrames([StompFrame(.send, headers: ["destination": "/queue/c"], body: "C"),
+                               StompFrame(.send, headers: ["destination": "/queue/d"], body: "D")]).wait()
+        _ = try? client.close().wait()
+        let outs = box.all.compactMap { e -> String? in
+            if case .trace(.outbound, let b, _) = e { return String(decoding: b, as: UTF8.self) } else { return nil }
+        }
+        XCTAssertEqual(outs.count, 5, "\(outs)")
+        XCTAssertEqual(Array(outs.dropFirst()), ["SEND\ndestination:/queue/a\ncontent-length:3\n\nA\0B\0\n",
+                                                  "SEND\ndestination:/queue/b\n\nB\0",
+                                                  "SEND\ndestination:/queue/c\n\nC\0",
+                                                  "SEND\ndestination:/queue/d\n\nD\0"])
+    }
+
     // MARK: - Connect failures
 
     func testRefusedPort() throws {

@@ -106,17 +106,6 @@ final class StompURLTests: XCTestCase {
         XCTAssertEqual(loginOnly.credentials(for: loginOnly.urls[0]).passcode, "envpass")
     }
 
-    func testHeartBeatGraceHasAMinimumSlack() {
-        var o = ConnectionOptions()
-        o.heartBeat = HeartBeat(500, 500)
-        XCTAssertEqual(o.effectiveHeartBeatGrace, 3.0, accuracy: 1e-9)      // 1.5 s, not 1.0 s
-        o.heartBeat = HeartBeat(10_000, 10_000)
-        XCTAssertEqual(o.effectiveHeartBeatGrace, 2.0, accuracy: 1e-9)
-        o.heartBeatMinimumSlack = .zero
-        o.heartBeat = HeartBeat(500, 500)
-        XCTAssertEqual(o.effectiveHeartBeatGrace, 2.0, accuracy: 1e-9)
-    }
-
     func testReconnectBackoff() {
         let p = ReconnectPolicy(maxAttempts: 5, initialDelay: .milliseconds(100), maxDelay: .seconds(1), multiplier: 2)
         XCTAssertEqual(p.delay(forAttempt: 1), .milliseconds(100))

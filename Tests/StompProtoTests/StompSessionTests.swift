@@ -367,16 +367,32 @@ final class StompSessionTests: XCTestCase {
         XCTAssertEqual(s.state, .connected)
     }
 
-    func testErrorFrameFailsTheSessionAndCarriesTheBrokersMessage() throws {
-        for connectedFirst in [false, true] {
-            var s = StompSession(configuration: SessionConfiguration())
-            if connectedFirst { s = try connected() } else { _ = try s.connect(now: t0) }
-            let error = StompFrame(.error, headers: ["message": "bad login"], body: "details\n")
-            XCTAssertEqual(try s.receive(.frame(error), now: t0),
-                           .error(ServerError(message: "bad login", headers: ["message": "bad login"], body: Array("details\n".utf8))))
-            XCTAssertEqual(s.state, .failed)
-            assertRejected(&s, .notConnected(intent: "SEND")) { try $0.send(destination: "/q", headers: [:], body: [], receipt: nil, transaction: nil) }
-        }
+    func testErrorAnsweringConnectFailsTheSessionAndCarriesTheBrokersMessage() throws {
+        var s = StompSession(configuration: SessionConfiguration())
+        _ = try s.connect(now: t0)
+        let error = StompFrame(.error, headers: ["message": "bad login"], body: "details\n")
+        XCTAssertEqual(try s.receive(.frame(error), now: t0),
+                       .error(ServerError(message: "bad login", headers: ["message": "bad login"], body: Array("details\n".utf8))))
+        XCTAssertEqual(s.state, .failed)
+        assertRejected(&s, .notConnected(intent: "SEND")) { try $0.send(destination: "/q", headers: [:], body: [], receipt: nil, transaction: nil) }
+    }
+
+    /// After CONNECTED an ERROR leaves the session as it is: brokers often keep the connection open
+    /// (RabbitMQ's unknown destination, ActiveMQ's unknown ack id); the transport's end decides.
+    func testErrorAfterConnectedKeepsTheSessionAndSettlesItsReceipt() throws {
+        var s = try connected()
+        _ = try s.subscribe(destination: "/q", id: "1", ack: .client)
+        _ = try s.send(destination: "/nowhere", receipt: "r-1")
+        XCTAssertEqual(s.awaitedReceipts, ["r-1"])
+        let error = StompFrame(.error, headers: ["message": "Unknown destination", "receipt-id": "r-1"])
+        XCTAssertEqual(try s.receive(.frame(error), now: t0), .error(ServerError(frame: error)))
+        XCTAssertEqual(s.state, .connected)
+        XCTAssertEqual(s.awaitedReceipts, [])
+        XCTAssertEqual(s.subscriptions.map(\.id), ["1"])
+        XCTAssertEqual(try s.send(destination: "/q", receipt: "r-2").command, .send)
+    }
+
+    func testServerErrorDescriptionIsOneLine() {
         XCTAssertEqual(ServerError(frame: StompFrame(.error, headers: ["message": "m"], body: "b\n")).description, "broker error: m: b")
     }
 
@@ -437,14 +453,45 @@ final class StompSessionTests: XCTestCase {
     }
 
     func testTickSaysWhenThePeerIsSilent() throws {
-        // Receive interval 3000 ms, grace 2.0: silent after more than 6000 ms without a byte.
+        // Receive interval r = 3000 ms, grace 2.0: silent after 2r + r/2 = 7500 ms without a byte, and before
+        // the first byte after CONNECTED after one more r (10500 ms).
         var s = try connected(config: SessionConfiguration(heartBeat: HeartBeat(0, 2000)), serverHeartBeat: "3000,0")
-        XCTAssertEqual(s.nextDeadline(now: t0), ms(6000).advanced(byNanoseconds: 1))
-        XCTAssertEqual(s.tick(now: ms(6000)), [])
-        XCTAssertEqual(s.tick(now: ms(6000).advanced(byNanoseconds: 1)), [.peerSilent(lastHeardNanosecondsAgo: 6_000_000_001)])
+        XCTAssertEqual(s.silenceLimit(receiveInterval: 3000), 10_500_000_000)
+        XCTAssertEqual(s.nextDeadline(now: t0), ms(10500).advanced(byNanoseconds: 1))
+        XCTAssertEqual(s.tick(now: ms(10500)), [])
+        XCTAssertEqual(s.tick(now: ms(10500).advanced(byNanoseconds: 1)), [.peerSilent(lastHeardNanosecondsAgo: 10_500_000_001)])
         _ = try s.receive(.heartbeat, now: ms(5000))
-        XCTAssertEqual(s.tick(now: ms(6001)), [])
-        XCTAssertEqual(s.nextDeadline(now: ms(6001)), ms(11000).advanced(byNanoseconds: 1))
+        XCTAssertEqual(s.silenceLimit(receiveInterval: 3000), 7_500_000_000)
+        XCTAssertEqual(s.tick(now: ms(12500)), [])
+        XCTAssertEqual(s.nextDeadline(now: ms(6001)), ms(12500).advanced(byNanoseconds: 1))
+        XCTAssertEqual(s.tick(now: ms(12501)), [.peerSilent(lastHeardNanosecondsAgo: 7_501_000_000)])
+    }
+
+    /// ActiveMQ beats only when its check (every r) finds nothing written: its first beat comes 2r after
+    /// CONNECTED (seen: 19.999 s with r = 10 s) and later gaps reach 2r too. Neither may be called silence,
+    /// even when a loaded machine delays the beat by several seconds.
+    func testActiveMQsBeatsAtTwiceTheIntervalNeverRaceTheSilenceRule() throws {
+        var s = try connected(config: SessionConfiguration(heartBeat: HeartBeat(10_000, 10_000)), serverHeartBeat: "10000,10000")
+        XCTAssertEqual(s.connectedInfo?.heartBeat.receiveInterval, 10_000)
+        // The first beat: 2r after CONNECTED, late by up to 14 s on a loaded machine.
+        XCTAssertEqual(s.tick(now: ms(19_999)).filter { $0 != .sendHeartbeat }, [])
+        XCTAssertEqual(s.tick(now: ms(34_000)).filter { $0 != .sendHeartbeat }, [])
+        _ = try s.receive(.heartbeat, now: ms(34_000))
+        // Steady state: a MESSAGE just after ActiveMQ's check, the next beat 2r later, late by up to 4 s.
+        _ = try s.receive(.heartbeat, now: ms(44_000))
+        XCTAssertEqual(s.tick(now: ms(44_000 + 20_000 + 4_000)).filter { $0 != .sendHeartbeat }, [])
+        XCTAssertEqual(s.tick(now: ms(44_000 + 25_001)).filter { $0 != .sendHeartbeat },
+                       [.peerSilent(lastHeardNanosecondsAgo: 25_001_000_000)], "a broker silent for 2.5 r is silent")
+    }
+
+    func testHeartbeatsAreSentAfterTheConfiguredFractionOfTheInterval() throws {
+        var s = try connected(config: SessionConfiguration(heartBeat: HeartBeat(1000, 0), heartBeatSendRatio: 0.5),
+                              serverHeartBeat: "0,1000")
+        XCTAssertEqual(s.nextDeadline(now: t0), ms(500))
+        XCTAssertEqual(s.tick(now: ms(499)), [])
+        XCTAssertEqual(s.tick(now: ms(500)), [.sendHeartbeat])
+        s.didSend(now: ms(500))
+        XCTAssertEqual(s.nextDeadline(now: ms(500)), ms(1000))
     }
 
     func testARawConnectNegotiatesWhatItOffered() throws {
@@ -454,10 +501,16 @@ final class StompSessionTests: XCTestCase {
         XCTAssertEqual(s.connectedInfo?.heartBeat, NegotiatedHeartBeat(sendInterval: nil, receiveInterval: 700))
     }
 
-    func testGraceFactorIsConfigurable() throws {
-        let s = try connected(config: SessionConfiguration(heartBeat: HeartBeat(0, 1000), heartBeatGrace: 1.5), serverHeartBeat: "1000,0")
-        XCTAssertEqual(s.tick(now: ms(1500)), [])
-        XCTAssertEqual(s.tick(now: ms(1501)), [.peerSilent(lastHeardNanosecondsAgo: 1_501_000_000)])
+    func testGraceFactorAndSlackAreConfigurable() throws {
+        var s = try connected(config: SessionConfiguration(heartBeat: HeartBeat(0, 1000), heartBeatGrace: 1.5), serverHeartBeat: "1000,0")
+        _ = try s.receive(.heartbeat, now: t0)
+        XCTAssertEqual(s.tick(now: ms(2000)), [], "1.5 r + r/2")
+        XCTAssertEqual(s.tick(now: ms(2001)), [.peerSilent(lastHeardNanosecondsAgo: 2_001_000_000)])
+        var slack = try connected(config: SessionConfiguration(heartBeat: HeartBeat(0, 1000), heartBeatGrace: 1.5,
+                                                               heartBeatMinimumSlack: 800), serverHeartBeat: "1000,0")
+        _ = try slack.receive(.heartbeat, now: t0)
+        XCTAssertEqual(slack.tick(now: ms(2300)), [])
+        XCTAssertEqual(slack.tick(now: ms(2301)), [.peerSilent(lastHeardNanosecondsAgo: 2_301_000_000)])
     }
 
     func testNoHeartBeatsWhenEitherSideSaysZero() throws {
@@ -504,7 +557,7 @@ final class StompSessionTests: XCTestCase {
 
     func testConnectAgainAfterFailureStartsAfresh() throws {
         var s = try connected()
-        _ = try s.receive(.frame(StompFrame(.error, headers: ["message": "x"])), now: t0)
+        _ = s.connectionLost()
         XCTAssertEqual(try s.connect(now: t0).command, .connect)
         XCTAssertEqual(s.state, .connecting)
         XCTAssertNil(s.connectedInfo)

@@ -41,6 +41,13 @@ public final class FaultyPeer: @unchecked Sendable {
         case neverConnected
         /// Answers CONNECT with ERROR (message `FaultyPeer.refusedMessage`), then closes: a refused login.
         case refuseLogin
+        /// Reads CONNECT's `host` as the specification says (the host name the client connected to): any other
+        /// value gets ERROR `FaultyPeer.unknownHostMessage`, then close. Otherwise well behaved.
+        case literalHost(String)
+        /// On the trigger (answered normally): `messages` MESSAGE frames of `size` body bytes each, to the
+        /// trigger's subscription id (a SUBSCRIBE's), written as fast as the client reads them (while the socket
+        /// is writable, so the peer itself buffers little). A flooding broker.
+        case flood(messages: Int, size: Int)
         /// Well behaved, but every frame it sends leaves this much later.
         case delayEveryFrame(TimeAmount)
         /// On the trigger: a MESSAGE to subscription "0" with body "trickled", sent in `pieces` parts `apart` from
@@ -60,6 +67,8 @@ public final class FaultyPeer: @unchecked Sendable {
             case .errorThenClose: return "errorThenClose"
             case .neverConnected: return "neverConnected"
             case .refuseLogin: return "refuseLogin"
+            case .literalHost(let h): return "literalHost(\(h))"
+            case .flood(let n, let size): return "flood(\(n) × \(size) B)"
             case .delayEveryFrame(let d): return "delayEveryFrame(\(d.nanoseconds / 1_000_000) ms)"
             case .trickleFrame(let n, let d): return "trickleFrame(\(n) × \(d.nanoseconds / 1_000_000) ms)"
             }
@@ -70,6 +79,8 @@ public final class FaultyPeer: @unchecked Sendable {
     public static let errorMessage = "queue /queue/fault is on fire"
     /// The `message` header of the ERROR sent by `.refuseLogin`.
     public static let refusedMessage = "Access refused for user 'guest'"
+    /// The `message` header of the ERROR sent by `.literalHost` for another host (Apache Artemis's words).
+    public static let unknownHostMessage = "Virtual hosting is not supported or host is unknown"
     /// The garbage `.garbage` sends (an unknown command line).
     public static let garbage = "HELLO THERE"
     /// The `server` header of CONNECTED.
@@ -142,6 +153,8 @@ final class FaultyPeerHandler: ChannelInboundHandler {
     private var subscriptions: [String: [String]] = [:]   // destination → subscription ids
     private var messageCounter = 0
     private var heartBeatTask: RepeatedTask?
+    private var floodLeft = 0
+    private var floodFrame: [UInt8] = []
 
     init(fault: FaultyPeer.Fault, log: FaultyPeer.Log) {
         self.fault = fault
@@ -166,7 +179,22 @@ final class FaultyPeerHandler: ChannelInboundHandler {
         }
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        keepFlooding(context: context)
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func keepFlooding(context: ChannelHandlerContext) {
+        while floodLeft > 0 && context.channel.isWritable {
+            floodLeft -= 1
+            var out = context.channel.allocator.buffer(capacity: floodFrame.count)
+            out.writeBytes(floodFrame)
+            context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+        }
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        floodLeft = 0
         heartBeatTask?.cancel()
         context.fireChannelInactive()
     }
@@ -203,6 +231,11 @@ final class FaultyPeerHandler: ChannelInboundHandler {
             closeSoon(context)
             return
         }
+        if case .literalHost(let host) = fault, frame.headers["host"] != host {
+            send(StompFrame(.error, headers: ["message": FaultyPeer.unknownHostMessage]), context: context)
+            closeSoon(context)
+            return
+        }
         connected = true
         decoder.version = .v1_2
         var headers: StompHeaders = ["version": "1.2", "server": FaultyPeer.server, "session": "faulty-1"]
@@ -227,8 +260,18 @@ final class FaultyPeerHandler: ChannelInboundHandler {
     private func commitFault(trigger: StompFrame, context: ChannelHandlerContext) -> Bool {
         let messageStart = "MESSAGE\ndestination:/queue/fault\nsubscription:0\nmessage-id:fault-1\n\nhal"
         switch fault {
-        case .none, .noReceipt, .delayEveryFrame, .neverConnected, .refuseLogin:
+        case .none, .noReceipt, .delayEveryFrame, .neverConnected, .refuseLogin, .literalHost:
             return false
+        case .flood(let n, let size):
+            answer(trigger, context: context)
+            floodLeft = n
+            var headers: StompHeaders = ["destination": trigger.headers["destination"] ?? "/queue/flood",
+                                         "subscription": trigger.headers["id"] ?? "0", "message-id": "flood"]
+            headers["content-length"] = String(size)
+            floodFrame = (try? encoder.encode(StompFrame(.message, headers: headers,
+                                                          body: [UInt8](repeating: UInt8(ascii: "f"), count: size)))) ?? []
+            keepFlooding(context: context)
+            return true
         case .stopHeartBeating:
             heartBeatTask?.cancel()
             return false
