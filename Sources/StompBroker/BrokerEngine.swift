@@ -123,7 +123,7 @@ public final class BrokerEngine {
         let isConnect = frame.command == .connect || frame.command == .stomp
         let receipt = isConnect && conn.state == .awaitingConnect ? nil : frame.headers["receipt"]
         do {
-            if frame.headers.pairs.contains(where: { $0.name.isEmpty }) {
+            if frame.headers.contains("") {
                 throw BrokerProtocolError("malformed frame", detail: "\(frame.command.rawValue): a header line with an empty name",
                                           closesConnection: true)
             }
@@ -227,15 +227,22 @@ public final class BrokerEngine {
         if let tx, conn.transactions[tx] == nil { throw unknownTransaction(tx, frame) }
         var headers: [(name: String, value: String)] = []
         headers.reserveCapacity(frame.headers.count)
-        var seen = Set<String>()
         // A repeated header: the first one counts (STOMP 1.2 §"Repeated Header Entries"; ActiveMQ keeps only it).
-        for (name, value) in frame.headers.pairs where !Self.notCopied.contains(name) && seen.insert(name).inserted {
+        // Frames have few headers: a linear look-back is cheaper than a set, up to a point.
+        var seen: Set<String>? = frame.headers.count > 32 ? [] : nil
+        for (name, value) in frame.headers where !Self.notCopied.contains(name) {
+            if seen != nil {
+                guard seen!.insert(name).inserted else { continue }
+            } else if headers.contains(where: { $0.name == name }) {
+                continue
+            }
             headers.append((name, name == "reply-to" ? BrokerDestination.rewriteReplyTo(value, connection: conn.id) : value))
         }
         var message = StoredMessage(id: "\(configuration.messageIDPrefix)-\(lastMessage + 1)", headers: headers, body: frame.body)
         message.expires = frame.headers["expires"].flatMap { Int64($0) } ?? 0
         if let priority = frame.headers["priority"] { message.priority = priority }
         message.timestamp = clock()
+        message.measure()
         let size = message.size
         if heldBytes + size > configuration.maxMemory {
             throw BrokerProtocolError("memory limit reached",

@@ -26,7 +26,7 @@ extension SandboxBroker {
     static let webSocketSubprotocols = ["v12.stomp", "v11.stomp", "v10.stomp"]
 
     /// Also serves STOMP over WebSocket on `host:port` (0: any free port) at `path` (default `/ws`).
-    /// `stop()` closes it with the rest.
+    /// `stop()` closes it with the rest. Fails with a `SandboxListenError` (e.g. the port is in use).
     public func listenWebSocket(host: String? = nil, port: Int, path: String = "/ws") -> EventLoopFuture<SandboxWebSocketListener> {
         let host = host ?? self.host
         let path = path.hasPrefix("/") ? path : "/" + path
@@ -66,6 +66,7 @@ extension SandboxBroker {
                 }
             }
             .bind(host: host, port: port)
+            .flatMapErrorThrowing { throw SandboxListenError(host: host, port: port, cause: $0) }
             .map { channel in
                 self.addListener(channel)
                 return SandboxWebSocketListener(host: host, port: channel.localAddress?.port ?? port, path: path)

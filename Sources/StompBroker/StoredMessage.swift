@@ -16,10 +16,13 @@ struct StoredMessage {
     var redelivered = false
 
     /// Approximate bytes this message holds in memory (body, headers, bookkeeping): what `maxMemory` counts.
-    var size: Int {
+    /// Set once by `measure()` when the broker takes the SEND.
+    private(set) var size = 0
+
+    mutating func measure() {
         var n = StoredMessage.overhead + body.count + id.utf8.count
         for (name, value) in headers { n += StoredMessage.headerOverhead + name.utf8.count + value.utf8.count }
-        return n
+        size = n
     }
 
     /// Per-message allocations (id, header array, body array, queue slot) and per-header ones, as measured.

@@ -65,7 +65,7 @@ struct BrokerCommand: ParsableCommand {
                 let ws = try broker.listenWebSocket(port: wsPort, path: wsPath).wait()
                 BrokerLogLine.print("STOMP over WebSocket listening on \(ws.url)")
             } catch {
-                FileHandle.standardError.write(Data("stompsh broker: cannot listen on \(host):\(wsPort) for WebSocket: \(error)\n".utf8))
+                FileHandle.standardError.write(Data("stompsh broker: --ws-port: \(error)\n".utf8))
                 try? broker.stop().wait()
                 throw ExitCode(1)
             }

@@ -60,6 +60,9 @@ final class SandboxCommandTests: XCTestCase {
         let r = try Stompsh.run(["broker", "--port", url])
         XCTAssertEqual(r.status, 1)
         XCTAssertEqual(r.stderr, "stompsh broker: port \(url) is in use\n")
+        let ws = try Stompsh.run(["broker", "--port", "0", "--ws-port", url])
+        XCTAssertEqual(ws.status, 1)
+        XCTAssertEqual(ws.stderr, "stompsh broker: --ws-port: port \(url) is in use\n")
         let bad = try Stompsh.run(["broker", "--port", "70000"])
         XCTAssertEqual(bad.status, 2, bad.stderr)
     }

@@ -162,5 +162,8 @@ final class SandboxBrokerFlowTests: XCTestCase {
             XCTAssertEqual("\(error)", "port \(broker.port) is in use")
             XCTAssertTrue((error as? SandboxListenError)?.isPortInUse ?? false)
         }
+        XCTAssertThrowsError(try broker.listenWebSocket(port: broker.port).wait(), "the WebSocket listener says so too") { error in
+            XCTAssertEqual("\(error)", "port \(broker.port) is in use")
+        }
     }
 }

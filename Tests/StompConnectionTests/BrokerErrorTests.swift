@@ -32,10 +32,14 @@ final class BrokerErrorTests: XCTestCase {
         XCTAssertNil(try XCTUnwrap(box.closed(1)), "ended by our DISCONNECT")
     }
 
-    /// ActiveMQ stays open after an unknown ack id, BEGIN twice and a SEND without destination; an ERROR that
-    /// answers a receipt fails that request (`.rejected`) at once instead of letting it time out.
+    /// ActiveMQ (and the sandbox, which follows it) stays open after an unknown ack id, BEGIN twice and a SEND
+    /// without destination; an ERROR that answers a receipt fails that request (`.rejected`) at once instead of
+    /// letting it time out.
     func testActiveMQErrorsKeepTheConnection() throws {
-        let broker = try TestEnv.activeMQ()
+        for broker in try TestEnv.brokers([.activeMQ, .sandbox]) { try errorsKeepTheConnection(broker) }
+    }
+
+    private func errorsKeepTheConnection(_ broker: TestBroker) throws {
         let box = EventBox()
         let client = try connect(broker.options, box)
         let tx = uniqueName("conn-tx")
