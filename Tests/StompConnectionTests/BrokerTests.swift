@@ -261,10 +261,10 @@ final class BrokerTests: XCTestCase {
         print("bad vhost: \(ve!)")
     }
 
-    /// An ERROR after CONNECTED that the broker closes on (RabbitMQ: missing /amq/queue/) is surfaced and ends
-    /// the connection. (The sandbox, like ActiveMQ, keeps the connection: BrokerErrorTests.)
+    /// An ERROR the broker closes the connection on (RabbitMQ: a missing /amq/queue/; the sandbox: a frame that is
+    /// not STOMP) is surfaced and ends the connection with `.brokerError`, not reconnected.
     func testBrokerErrorEndsConnection() throws {
-        for broker in try TestEnv.brokers([.rabbitMQ]) {
+        for broker in try TestEnv.brokers([.rabbitMQ, .sandbox]) {
             try brokerErrorEndsConnection(broker)
         }
     }
@@ -272,7 +272,11 @@ final class BrokerTests: XCTestCase {
     private func brokerErrorEndsConnection(_ broker: TestBroker) throws {
         let box = EventBox()
         let client = try connect(broker.options, box)
-        _ = client.subscribe(destination: "/amq/queue/" + uniqueName("missing"))
+        if broker.kind == .sandbox {
+            _ = client.sendRaw(Array("BOGUS\n\n\0".utf8))
+        } else {
+            _ = client.subscribe(destination: "/amq/queue/" + uniqueName("missing"))
+        }
         let err = box.wait(5) { if case .frame(let f) = $0 { return f.command == .error }; return false }
         guard case .frame(let f)? = err else { return XCTFail("no ERROR frame") }
         XCTAssertNotNil(f.headers["message"])
