@@ -201,24 +201,24 @@ final class OperatorConnection: @unchecked Sendable {
     /// DISCONNECT (the broker takes back what was not acknowledged), at most 5 s.
     func close(_ shell: Shell) {
         let wake = shell.wake
-        let box = ResultBox<Void>()
-        client.disconnect().whenComplete { r in box.set(r); wake.signal() }
+        let box = NIOLockedValueBox<Result<Void, Error>?>(nil)
+        client.disconnect().whenComplete { r in box.withLockedValue { $0 = r }; wake.signal() }
         let deadline = Date().addingTimeInterval(5)
-        while box.get() == nil, Date() < deadline { shell.pump(maxWait: 0.1) }
-        if box.get() == nil { _ = client.close() }
+        while box.withLockedValue({ $0 }) == nil, Date() < deadline { shell.pump(maxWait: 0.1) }
+        if box.withLockedValue({ $0 }) == nil { _ = client.close() }
         shell.processEvents()
     }
 
     /// Waits for `future` on this connection: fails at once on an ERROR (a refused destination), a lost
     /// connection or Ctrl-C.
     func waitFor<T>(_ shell: Shell, _ future: EventLoopFuture<T>, what: String, timeout: Double = 30) throws -> T {
-        let box = ResultBox<T>()
+        let box = NIOLockedValueBox<Result<T, Error>?>(nil)
         let wake = shell.wake
-        future.whenComplete { r in box.set(r); wake.signal() }
+        future.whenComplete { r in box.withLockedValue { $0 = r }; wake.signal() }
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             if let e = takeError() { throw ShellError("\(what): broker refused: \(e)") }
-            if let r = box.get() {
+            if let r = box.withLockedValue({ $0 }) {
                 switch r {
                 case .success(let v): return v
                 case .failure(let e):
@@ -248,13 +248,13 @@ enum Operator {
     /// Waits for `future` on the session's connection like `waitInterruptibly`, but fails at once with the
     /// broker's ERROR when one arrives meanwhile (a refused destination) or when the connection ends.
     static func waitFor<T>(_ shell: Shell, _ future: EventLoopFuture<T>, what: String, timeout: Double = 30) throws -> T {
-        let box = ResultBox<T>()
+        let box = NIOLockedValueBox<Result<T, Error>?>(nil)
         let wake = shell.wake
-        future.whenComplete { r in box.set(r); wake.signal() }
+        future.whenComplete { r in box.withLockedValue { $0 = r }; wake.signal() }
         let errorsBefore = shell.inbox.errors.count
         let deadline = Date().addingTimeInterval(timeout)
         while true {
-            if let r = box.get() {
+            if let r = box.withLockedValue({ $0 }) {
                 shell.processEvents()
                 if let e = brokerError(shell, since: errorsBefore) { throw ShellError("\(what): broker refused: \(e)") }
                 switch r {
