@@ -262,7 +262,7 @@ public final class StompClient: @unchecked Sendable {
                                                                high: max(options.writeBufferHighWaterMark, options.writeBufferLowWaterMark + 1))
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(options.connectTimeout)
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .channelOption(ChannelOptions.writeBufferWaterMark, value: marks)
             .channelInitializer { channel in
                 link.channel = channel

@@ -28,7 +28,7 @@ public struct SocketTransport: ProbeTransport {
         let sni = tls.sniName(for: url.host)
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(.milliseconds(Int64(max(timeout, 0.1) * 1000)))
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let ctx = sslContext {

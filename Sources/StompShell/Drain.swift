@@ -11,14 +11,10 @@ enum DrainCommands {
     static func plural(_ n: Int) -> String { n == 1 ? "message" : "messages" }
 
     /// Prints a message on standard output (the session's format, or a JSON line); throws when the write failed
-    /// (the message must not be acknowledged).
+    /// (the message must not be acknowledged): the shell's one checked writer says so, and closes the connection.
     static func show(_ shell: Shell, _ f: StompFrame, json: Bool, command: String) throws {
-        errno = 0
         if json && shell.output.format != .json { shell.output.emit(FrameFormatter.json(f).compact) } else { shell.output.frame(f) }
-        if Operator.writeFailed(errno) {
-            throw ShellError("\(command): cannot write to standard output: \(String(cString: strerror(errno))); stopped "
-                             + "without acknowledging what could not be shown")
-        }
+        try shell.checkOutput()
     }
 
     /// Before acknowledging what was printed: standard output must still take writes.

@@ -301,12 +301,6 @@ enum Operator {
         return d
     }
 
-    /// Whether `code` (errno after writing output) says the output is gone: a write that failed as the output
-    /// writer wrote it (no space, closed pipe, closed or read-only descriptor, I/O error).
-    static func writeFailed(_ code: Int32) -> Bool {
-        [EPIPE, ENOSPC, EBADF, EIO, EFBIG, EDQUOT, EINVAL].contains(code)
-    }
-
     /// Standard output can no longer be written (the reader of a pipe went away, or fd 1 is closed): stop
     /// before acknowledging anything more.
     static func stdoutBroken() -> Bool {

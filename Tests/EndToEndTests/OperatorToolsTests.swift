@@ -201,8 +201,8 @@ final class OperatorToolsTests: XCTestCase {
             for redirect in [">&-", ">/dev/full"] {
                 r = try bash("HOME=\(Stompsh.tempHome) '\(Stompsh.binary)' \(url) -c 'drain \(q)' \(redirect)", timeout: 60)
                 XCTAssertEqual(r.status, 1, "\(name) \(redirect): \(r.stderr)")
-                XCTAssertTrue(r.stderr.contains("drain: cannot write to standard output"), "\(name) \(redirect): \(r.stderr)")
-                XCTAssertTrue(r.stderr.contains("(after 0 messages; the rest stays on \(q))"), r.stderr)
+                // The shell's one checked writer reports it (and closes the connection at once).
+                XCTAssertTrue(r.stderr.contains("standard output: "), "\(name) \(redirect): \(r.stderr)")
             }
             XCTAssertEqual(try drainCount(url, q), 500, "\(name): nothing was acknowledged into the void")
         }
