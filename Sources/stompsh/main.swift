@@ -6,6 +6,7 @@ import NIOPosix
 import StompBroker
 import StompShell
 import StompConnection
+import StompProbe
 
 struct Stompsh: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -95,6 +96,9 @@ struct Stompsh: ParsableCommand {
     @Option(help: ArgumentHelp("Record every frame in both directions to FILE (JSON lines with t and dir) for 'stompsh replay'.", valueName: "file"))
     var record: String?
 
+    @Option(help: ArgumentHelp("Broker quirks from 'stompsh probe --profile FILE' (or a 'probe --json' card), for a broker stompsh does not recognise by its server header.", valueName: "file"))
+    var profile: String?
+
     @Flag(help: "Overwrite the --record file if it exists.")
     var forceRecord = false
 
@@ -141,6 +145,14 @@ struct Stompsh: ParsableCommand {
             return
         }
         setlocale(LC_CTYPE, "")
+        // A profile that cannot be used is a usage error, in one line, before anything connects.
+        var quirks: BrokerQuirks?
+        if let path = profile {
+            do { quirks = BrokerQuirks(profile: try BrokerQuirksProfile.load(path: path)) } catch {
+                FileHandle.standardError.write(Data("stompsh: --profile: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
         // The script is opened first: one that cannot be read (a directory, no permission) is a usage error
         // before anything connects.
         var script: ScriptSource?
@@ -170,6 +182,7 @@ struct Stompsh: ParsableCommand {
         d.webSocket = WebSocketOptions(headers: wsHeaders.compactMap { try? WebSocketHeader(parsing: $0) },
                                        origin: origin, forceBinary: wsBinary)
         if noReconnect { d.reconnect = .none }
+        d.quirks = quirks
         shell.defaults = d
         if let path = record {
             do { shell.recorder = try FrameRecorder(path: path, force: forceRecord, what: "--record") } catch let e as ShellError {
