@@ -105,7 +105,8 @@ public enum Completer {
             case .command:
                 all = shell.table.flatMap { [$0.name] + $0.aliases.filter { $0.first?.isLetter == true } }
             case .option(let spec):
-                all = spec.options.map(\.long) + spec.options.compactMap(\.short)
+                let options = spec.options(forSubcommand: words.dropFirst().first)   // `bench send --`: send's only
+                all = options.map(\.long) + options.compactMap(\.short)
             case .optionValue(let spec, let o):
                 all = values(o.value ?? .string, shell: shell, command: spec.name, partial: partial)
             case .argument(let spec, let index):
