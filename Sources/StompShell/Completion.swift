@@ -143,6 +143,11 @@ public enum Completer {
         }
         guard case .argument(_, let index) = slot(words: words, partial: "", table: shell.table) else { return nil }
         guard index < spec.arguments.count else { return nil }
-        return spec.arguments[index...].map(CommandSpec.argumentSynopsis).joined(separator: " ")
+        var parts = spec.arguments[index...].map(CommandSpec.argumentSynopsis)
+        // `bench send `: the rest of the arguments, then the options the table declares for that subcommand
+        if index == 1, spec.subcommand(named: words.dropFirst().first) != nil {
+            parts += spec.options(forSubcommand: words[1]).map(\.synopsis)
+        }
+        return parts.joined(separator: " ")
     }
 }

@@ -183,6 +183,11 @@ final class ShellTests: XCTestCase {
         XCTAssertEqual(Completer.complete(shell: shell, line: "bench send /q -").candidates.filter { !$0.hasPrefix("--") }.sorted(),
                        ["-H", "-n"])
         XCTAssertEqual(Completer.complete(shell: shell, line: "bench ").candidates, ["send", "consume", "latency"])
+        // the hint after the subcommand shows its own options only
+        XCTAssertEqual(Completer.hint(shell: shell, line: "bench latency "),
+                       "[DEST] [-n N] [--history SECONDS] [--interval SECONDS] [--mode receipt|self] [--json]")
+        let sendHint = Completer.hint(shell: shell, line: "bench send ") ?? ""
+        XCTAssertTrue(sendHint.contains("--prebuilt") && !sendHint.contains("--ack"), sendHint)
     }
 
     func testHints() {
