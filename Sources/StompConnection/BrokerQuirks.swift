@@ -11,11 +11,17 @@ public struct BrokerQuirks: Sendable, Equatable {
     /// Words (lowercase) that, in an ERROR's message or body, say the broker is going away rather than
     /// refusing a request: a close after such an ERROR is reconnected (RabbitMQ: `connection_forced`).
     public var shutdownWords: [String]
+    /// How the broker reads CONNECT's `host` header when the user named no virtual host. true: as a virtual
+    /// host (RabbitMQ): send "/" and take a refusal as final; false: literally, as the specification says: send
+    /// the URL's host name first; nil (not known before CONNECTED): "/" first, then the other form once.
+    public var hostIsVirtualHost: Bool?
 
     public init(subscribesTempQueuesItself: Bool = false,
-                shutdownWords: [String] = ["shutdown", "shutting down", "connection_forced"]) {
+                shutdownWords: [String] = ["shutdown", "shutting down", "connection_forced"],
+                hostIsVirtualHost: Bool? = nil) {
         self.subscribesTempQueuesItself = subscribesTempQueuesItself
         self.shutdownWords = shutdownWords
+        self.hostIsVirtualHost = hostIsVirtualHost
     }
 
     /// The quirks of the broker whose CONNECTED said `server` (e.g. "RabbitMQ/3.10.8"); unknown or nil:

@@ -58,20 +58,6 @@ public struct ClientSnapshot: Sendable {
     public var disconnectTimedOut: Bool
 }
 
-/// Outcome of a bulk `publish`.
-public struct PublishResult: Sendable, Equatable {
-    public var messages: Int
-    /// Receipts asked for and received.
-    public var receipts: Int
-    /// From the first write to the last write (or the last receipt when receipts were asked for).
-    public var seconds: Double
-    /// Times the writer paused because the socket was full.
-    public var writabilityPauses: Int
-    /// Largest outbound buffer seen after a flush (bytes the socket had not taken yet).
-    public var maxBufferedBytes: Int
-    public var messagesPerSecond: Double { seconds > 0 ? Double(messages) / seconds : 0 }
-}
-
 extension StompInstant {
     /// The monotonic clock NIO uses.
     public static func now() -> StompInstant {

@@ -191,15 +191,16 @@ public struct ConnectionOptions: Sendable {
     /// "/" rather than the host name: RabbitMQ treats `host` as the vhost and refuses
     /// `host:localhost` ("Virtual host 'localhost' access denied"), while "/" is its default vhost;
     /// ActiveMQ ignores the value.
+    /// `quirks.hostIsVirtualHost == false` (a probe profile): the URL's host name instead of "/".
     public func hostHeader(for url: StompURL) -> String {
-        vhost ?? url.vhost ?? "/"
+        vhost ?? url.vhost ?? (quirks?.hostIsVirtualHost == false ? url.host : "/")
     }
 
     /// The other form of a default `host` header, to try once when the broker refuses the first as an
     /// unknown host: "/" ↔ the URL's host name. Nil when the user named the virtual host (`vhost` or the
-    /// URL's), which is never second-guessed.
+    /// URL's), which is never second-guessed, or when `quirks` say `host` is a virtual host.
     public func alternateHostHeader(for url: StompURL, after tried: String) -> String? {
-        guard vhost == nil, url.vhost == nil else { return nil }
+        guard vhost == nil, url.vhost == nil, quirks?.hostIsVirtualHost != true else { return nil }
         return tried == "/" ? url.host : "/"
     }
 

@@ -46,9 +46,7 @@ public final class StompClient: @unchecked Sendable {
     /// Reading from the socket is stopped (`setReadingPaused`): the consumer is behind.
     private var readingPaused = false
     private var reconnectTask: Scheduled<Void>?
-    private var publishers: [Int: BulkPublisher] = [:]
     private var writableWaiters: [EventLoopPromise<Void>] = []
-    private var publisherCounter = 0
     private var counters = ClientCounters()
     private var baseCounters = ClientCounters()   // totals of earlier links
     private var disconnectTimedOut = false
@@ -56,7 +54,6 @@ public final class StompClient: @unchecked Sendable {
 
     private enum ReceiptKind {
         case promise(EventLoopPromise<Void>)
-        case bulk(BulkPublisher)
         case disconnect
     }
     private struct PendingReceipt {
@@ -380,11 +377,6 @@ public final class StompClient: @unchecked Sendable {
                     // The awaited future carries it; forwarding it too costs the consumer a wake-up.
                     forward = false
                     p.succeed(())
-                case .bulk(let pub):
-                    forward = false
-                    pub.outstanding -= 1
-                    pub.receiptsReceived += 1
-                    pump(pub)
                 case .disconnect:
                     forward = false
                     link.close()
@@ -407,9 +399,6 @@ public final class StompClient: @unchecked Sendable {
                 pending.timeout?.cancel()
                 switch pending.kind {
                 case .promise(let p): p.fail(StompConnectionError.rejected(err))
-                case .bulk(let pub):
-                    publishers[pub.id] = nil
-                    pub.fail(StompConnectionError.rejected(err))
                 case .disconnect: link.close()
                 }
             }
@@ -437,7 +426,6 @@ public final class StompClient: @unchecked Sendable {
             let waiters = writableWaiters
             writableWaiters = []
             for w in waiters { w.succeed(()) }
-            for pub in publishers.values.sorted(by: { $0.id < $1.id }) { pump(pub) }
         }
     }
 
@@ -571,9 +559,6 @@ public final class StompClient: @unchecked Sendable {
             r.timeout?.cancel()
             if case .promise(let p) = r.kind { p.fail(error) }
         }
-        let pubs = publishers
-        publishers = [:]
-        for (_, pub) in pubs { pub.fail(error) }
         let waiters = writableWaiters
         writableWaiters = []
         for w in waiters { w.fail(error) }
@@ -1114,206 +1099,6 @@ public final class StompClient: @unchecked Sendable {
                 isWritable: self.link?.channel?.isWritable ?? false,
                 disconnectTimedOut: self.disconnectTimedOut))
         }
-    }
-
-    // MARK: - Bulk publish (benchmarks)
-
-    final class BulkPublisher {
-        let id: Int
-        let destination: String
-        let headers: StompHeaders
-        let body: [UInt8]
-        let count: Int
-        let receiptEvery: Int
-        let window: Int
-        let flushEvery: Int
-        let promise: EventLoopPromise<PublishResult>
-        var sent = 0
-        var outstanding = 0
-        var receiptsRequested = 0
-        var receiptsReceived = 0
-        var allWritten = false
-        var done = false
-        var pauses = 0
-        var start: NIODeadline?
-        var watchdog: Scheduled<Void>?
-        /// The frame without receipt, encoded once, and `flushEvery` copies of it back to back.
-        var template: ByteBuffer?
-        var batch: ByteBuffer?
-
-        init(id: Int, destination: String, headers: StompHeaders, body: [UInt8], count: Int, receiptEvery: Int,
-             window: Int, flushEvery: Int, promise: EventLoopPromise<PublishResult>) {
-            self.id = id
-            self.destination = destination
-            self.headers = headers
-            self.body = body
-            self.count = count
-            self.receiptEvery = receiptEvery
-            self.window = window
-            self.flushEvery = flushEvery
-            self.promise = promise
-        }
-
-        var maxBuffered = 0
-
-        func noteBuffered(_ channel: Channel) {
-            if let b = try? channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes), b > maxBuffered {
-                maxBuffered = b
-            }
-        }
-
-        func fail(_ error: Error) {
-            guard !done else { return }
-            done = true
-            watchdog?.cancel()
-            promise.fail(error)
-        }
-    }
-
-    /// Publishes `count` copies of one message as fast as the socket takes them, on the event loop:
-    /// writes while the channel is writable, flushes every `flushEvery` frames, pauses while the outbound
-    /// buffer is above the high water mark and resumes when it drains. At most ~`writeBufferHighWaterMark`
-    /// bytes are ever buffered.
-    ///
-    /// - receiptEvery: every Nth message (and the last) asks for a RECEIPT; 0: none. With receipts the
-    ///   future completes when the last one arrived, so the result measures what the broker took.
-    /// - receiptWindow: at most this many receipts outstanding (0: no limit); the writer waits for them.
-    /// Their RECEIPT frames are not passed to `events`.
-    public func publish(destination: String, headers: StompHeaders = [:], body: [UInt8], count: Int,
-                        receiptEvery: Int = 0, receiptWindow: Int = 0, flushEvery: Int = 64) -> EventLoopFuture<PublishResult> {
-        onLoop { (p: EventLoopPromise<PublishResult>) in
-            guard self.lifecycle.canSend, self.link != nil else {
-                p.fail(StompConnectionError.notConnected)
-                return
-            }
-            guard count > 0 else {
-                p.succeed(PublishResult(messages: 0, receipts: 0, seconds: 0, writabilityPauses: 0, maxBufferedBytes: 0))
-                return
-            }
-            // Encode once: the same bytes are written for every message without a receipt.
-            let template: ByteBuffer
-            do {
-                let frame = try self.session.send(destination: destination, headers: headers, body: body,
-                                                  receipt: nil, transaction: nil)
-                let bytes = try FrameEncoder(version: self.session.version, contentLength: self.options.contentLength)
-                    .encode(frame)
-                template = ByteBuffer(bytes: bytes)
-            } catch {
-                p.fail(self.mapError(error))
-                return
-            }
-            self.publisherCounter += 1
-            let pub = BulkPublisher(id: self.publisherCounter, destination: destination, headers: headers, body: body,
-                                    count: count, receiptEvery: max(0, receiptEvery), window: max(0, receiptWindow),
-                                    flushEvery: max(1, flushEvery), promise: p)
-            self.publishers[pub.id] = pub
-            pub.template = template
-            var batch = ByteBuffer()
-            batch.reserveCapacity(template.readableBytes * pub.flushEvery)
-            for _ in 0..<pub.flushEvery { batch.writeImmutableBuffer(template) }
-            pub.batch = batch
-            pub.start = .now()
-            self.pump(pub)
-        }
-    }
-
-    private func pump(_ pub: BulkPublisher) {
-        guard !pub.done else { return }
-        guard lifecycle.canSendWhileDisconnecting, let link, let channel = link.channel else {
-            publishers[pub.id] = nil
-            pub.fail(lifecycle.lastError ?? StompConnectionError.notConnected)
-            return
-        }
-        var unflushed = 0
-        var wrote = false
-        while pub.sent < pub.count && channel.isWritable && (pub.window == 0 || pub.outstanding < pub.window) {
-            let n = pub.sent + 1
-            let out: StompOutbound
-            let frames: Int
-            if pub.receiptEvery > 0 && (n % pub.receiptEvery == 0 || n == pub.count) {
-                let rid = "bulk-\(pub.id)-\(n)"
-                do {
-                    out = .frame(try session.send(destination: pub.destination, headers: pub.headers, body: pub.body,
-                                                  receipt: rid, transaction: nil))
-                } catch {
-                    publishers[pub.id] = nil
-                    pub.fail(mapError(error))
-                    return
-                }
-                receipts[rid] = PendingReceipt(kind: .bulk(pub), timeout: nil)
-                pub.outstanding += 1
-                pub.receiptsRequested += 1
-                frames = 1
-            } else {
-                // A run of plain messages, up to the next one that asks for a receipt, written as one buffer
-                // of back-to-back copies of the template.
-                var run = min(pub.flushEvery, pub.count - pub.sent)
-                if pub.receiptEvery > 0 {
-                    let nextReceipt = min(((n + pub.receiptEvery - 1) / pub.receiptEvery) * pub.receiptEvery, pub.count)
-                    run = min(run, nextReceipt - n)
-                }
-                run = max(run, 1)
-                let batch = pub.batch!
-                let length = run * pub.template!.readableBytes
-                out = .encoded(batch.getSlice(at: batch.readerIndex, length: length)!, frames: run)
-                frames = run
-            }
-            if pub.sent + frames == pub.count {
-                let wp = eventLoop.makePromise(of: Void.self)
-                channel.write(out, promise: wp)
-                wp.futureResult.whenComplete { [weak self] result in
-                    guard let self else { return }
-                    switch result {
-                    case .success:
-                        pub.allWritten = true
-                        self.finishIfDone(pub)
-                    case .failure(let e):
-                        self.publishers[pub.id] = nil
-                        pub.fail(self.mapError(e))
-                    }
-                }
-            } else {
-                channel.write(out, promise: nil)
-            }
-            pub.sent += frames
-            counters.framesSent += frames
-            wrote = true
-            unflushed += frames
-            if unflushed >= pub.flushEvery {
-                channel.flush()
-                unflushed = 0
-                pub.noteBuffered(channel)
-            }
-        }
-        if unflushed > 0 {
-            channel.flush()
-            pub.noteBuffered(channel)
-        }
-        if wrote { noteSent(.now()) }
-        if pub.sent < pub.count && !channel.isWritable { pub.pauses += 1 }
-        finishIfDone(pub)
-        if !pub.done && pub.outstanding > 0 {
-            // Watchdog: fail if receipts stop coming.
-            pub.watchdog?.cancel()
-            let timeout = options.receiptTimeout
-            pub.watchdog = eventLoop.scheduleTask(in: timeout) { [weak self] in
-                guard let self, !pub.done else { return }
-                self.publishers[pub.id] = nil
-                for (k, r) in self.receipts { if case .bulk(let b) = r.kind, b === pub { self.receipts[k] = nil } }
-                pub.fail(StompConnectionError.timeout(what: "RECEIPT during publish (\(pub.outstanding) outstanding)",
-                                                      seconds: Double(timeout.nanoseconds) / 1e9))
-            }
-        }
-    }
-
-    private func finishIfDone(_ pub: BulkPublisher) {
-        guard !pub.done, pub.sent == pub.count, pub.allWritten, pub.outstanding == 0 else { return }
-        pub.done = true
-        pub.watchdog?.cancel()
-        publishers[pub.id] = nil
-        let secs = Double((NIODeadline.now() - (pub.start ?? .now())).nanoseconds) / 1e9
-        pub.promise.succeed(PublishResult(messages: pub.count, receipts: pub.receiptsReceived, seconds: secs,
-                                          writabilityPauses: pub.pauses, maxBufferedBytes: pub.maxBuffered))
     }
 }
 

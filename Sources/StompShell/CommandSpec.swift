@@ -65,6 +65,8 @@ public struct CommandSpec: Sendable {
     public var aliases: [String]
     public var arguments: [ArgumentSpec]
     public var options: [OptionSpec]
+    /// Declared subcommands (named by the first argument), each with the options it takes.
+    public var subcommands: [SubcommandSpec]
     public var summary: String                               // one line
     public var help: String                                  // longer text
     public var sensitive: Bool                               // never written to history
@@ -79,12 +81,13 @@ public struct CommandSpec: Sendable {
     public var run: @Sendable (Shell, ParsedCommand) throws -> Void
 
     public init(name: String, aliases: [String] = [], arguments: [ArgumentSpec] = [], options: [OptionSpec] = [],
-                summary: String, help: String = "", sensitive: Bool = false, needsConnection: Bool = false,
+                subcommands: [SubcommandSpec] = [], summary: String, help: String = "", sensitive: Bool = false, needsConnection: Bool = false,
                 blockTerminator: String? = nil,
                 complete: (@Sendable (Shell, [String], String) -> [String]?)? = nil,
                 hint: (@Sendable (Shell, [String]) -> String?)? = nil,
                 run: @escaping @Sendable (Shell, ParsedCommand) throws -> Void) {
         self.name = name; self.aliases = aliases; self.arguments = arguments; self.options = options
+        self.subcommands = subcommands
         self.summary = summary; self.help = help; self.sensitive = sensitive; self.needsConnection = needsConnection
         self.blockTerminator = blockTerminator; self.complete = complete; self.hint = hint; self.run = run
     }

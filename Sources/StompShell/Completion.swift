@@ -105,7 +105,8 @@ public enum Completer {
             case .command:
                 all = shell.table.flatMap { [$0.name] + $0.aliases.filter { $0.first?.isLetter == true } }
             case .option(let spec):
-                all = spec.options.map(\.long) + spec.options.compactMap(\.short)
+                let options = spec.options(forSubcommand: words.dropFirst().first)   // `bench send --`: send's only
+                all = options.map(\.long) + options.compactMap(\.short)
             case .optionValue(let spec, let o):
                 all = values(o.value ?? .string, shell: shell, command: spec.name, partial: partial)
             case .argument(let spec, let index):
@@ -142,6 +143,11 @@ public enum Completer {
         }
         guard case .argument(_, let index) = slot(words: words, partial: "", table: shell.table) else { return nil }
         guard index < spec.arguments.count else { return nil }
-        return spec.arguments[index...].map(CommandSpec.argumentSynopsis).joined(separator: " ")
+        var parts = spec.arguments[index...].map(CommandSpec.argumentSynopsis)
+        // `bench send `: the rest of the arguments, then the options the table declares for that subcommand
+        if index == 1, spec.subcommand(named: words.dropFirst().first) != nil {
+            parts += spec.options(forSubcommand: words[1]).map(\.synopsis)
+        }
+        return parts.joined(separator: " ")
     }
 }

@@ -369,6 +369,7 @@ public enum LineParser {
             let missing = spec.arguments[parsed.arguments.count]
             throw fail("missing argument \(missing.name) for '\(spec.name)'", parsed.endColumn)
         }
+        try spec.checkSubcommandOptions(parsed)   // `bench send --ack`: the table says which options SUB takes
         return parsed
     }
 

@@ -52,6 +52,8 @@ public struct ConnectDefaults {
     /// `ws://`/`wss://`: extra handshake headers, Origin, binary messages (argv: --ws-header, --origin, --ws-binary).
     public var webSocket = WebSocketOptions()
     public var reconnect: ReconnectPolicy = .default
+    /// The broker's quirks (argv: --profile FILE, from a probe); nil: derived from CONNECTED's `server` header.
+    public var quirks: BrokerQuirks?
     public init() {}
 }
 
@@ -453,6 +455,7 @@ public final class Shell: @unchecked Sendable {
         options.tls = defaults.tls
         options.webSocket = defaults.webSocket
         options.reconnect = defaults.reconnect
+        options.quirks = defaults.quirks
         options.trace = settings.trace || recorder != nil   // `set trace` toggles it on the client (applySettings)
         // a login without a passcode on a terminal: ask
         let login = options.login ?? urls.first?.login

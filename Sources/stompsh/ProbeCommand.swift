@@ -9,7 +9,7 @@ import StompShell
 
 struct ProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "stompsh probe",
+        commandName: "probe",
         abstract: "Measure what a STOMP broker really does: a conformance report card.",
         discussion: """
             Runs a battery of checks (groups: \(ProbeGroup.allCases.map(\.rawValue).joined(separator: ", "))) on private \

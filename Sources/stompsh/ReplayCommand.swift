@@ -10,7 +10,7 @@ import StompShell
 
 struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "stompsh replay",
+        commandName: "replay",
         abstract: "Send the client frames of a recording again, with their recorded spacing.",
         discussion: """
             FILE is a recording (stompsh --record FILE, or 'record start FILE'). Its sent frames (by default SEND, \

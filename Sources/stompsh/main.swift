@@ -6,12 +6,18 @@ import NIOPosix
 import StompBroker
 import StompShell
 import StompConnection
+import StompProbe
 
 struct Stompsh: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stompsh",
         abstract: "An interactive and scriptable STOMP shell.",
-        usage: "stompsh [<options>] [<url>]\nstompsh broker [--port <port>] [--host <host>]",
+        usage: """
+            stompsh [<options>] [<url>]
+            stompsh broker [--port <port>] [--host <host>]
+            stompsh probe [<options>] [<url>]
+            stompsh replay [<options>] <file> [<url>]
+            """,
         discussion: """
             Without -f or -c and with a terminal on stdin, stompsh is interactive (type 'help'). With -f FILE (- is \
             stdin), -c COMMAND or piped stdin it runs the commands and exits: 0 all succeeded, 1 a command or \
@@ -21,7 +27,7 @@ struct Stompsh: ParsableCommand {
             broker. See stompsh(1).
             """,
         version: StompshVersion.string,
-        subcommands: [BrokerCommand.self])
+        subcommands: [BrokerCommand.self, ProbeCommand.self, ReplayCommand.self])
 
     @Argument(help: ArgumentHelp("Broker to connect to first: stomp://[LOGIN[:PASSCODE]@]HOST[:PORT][/VHOST], stomp+ssl://..., ws://[LOGIN[:PASSCODE]@]HOST[:PORT]/PATH, wss://..., failover:(URL,URL).", valueName: "url"))
     var url: String?
@@ -95,6 +101,9 @@ struct Stompsh: ParsableCommand {
     @Option(help: ArgumentHelp("Record every frame in both directions to FILE (JSON lines with t and dir) for 'stompsh replay'.", valueName: "file"))
     var record: String?
 
+    @Option(help: ArgumentHelp("Broker quirks from 'stompsh probe --profile FILE' (or a 'probe --json' card), for a broker stompsh does not recognise by its server header.", valueName: "file"))
+    var profile: String?
+
     @Flag(help: "Overwrite the --record file if it exists.")
     var forceRecord = false
 
@@ -141,6 +150,14 @@ struct Stompsh: ParsableCommand {
             return
         }
         setlocale(LC_CTYPE, "")
+        // A profile that cannot be used is a usage error, in one line, before anything connects.
+        var quirks: BrokerQuirks?
+        if let path = profile {
+            do { quirks = BrokerQuirks(profile: try BrokerQuirksProfile.load(path: path)) } catch {
+                FileHandle.standardError.write(Data("stompsh: --profile: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
         // The script is opened first: one that cannot be read (a directory, no permission) is a usage error
         // before anything connects.
         var script: ScriptSource?
@@ -170,6 +187,7 @@ struct Stompsh: ParsableCommand {
         d.webSocket = WebSocketOptions(headers: wsHeaders.compactMap { try? WebSocketHeader(parsing: $0) },
                                        origin: origin, forceBinary: wsBinary)
         if noReconnect { d.reconnect = .none }
+        d.quirks = quirks
         shell.defaults = d
         if let path = record {
             do { shell.recorder = try FrameRecorder(path: path, force: forceRecord, what: "--record") } catch let e as ShellError {
@@ -247,29 +265,38 @@ struct Stompsh: ParsableCommand {
     }
 }
 
-/// `stompsh broker ...` parsed on its own: `BrokerCommand` is the root's subcommand (so `--help` and the completion
-/// scripts know it), but the root's optional URL argument would take the word "broker" before ArgumentParser looks
-/// for a subcommand. Its options are BrokerCommand's, declared there only.
-struct BrokerEntry: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "stompsh broker",
-        abstract: BrokerCommand.configuration.abstract,
-        discussion: BrokerCommand.configuration.discussion,
-        version: StompshVersion.string)
+/// `stompsh broker|probe|replay ...` parsed on its own: each `Command` is the root's subcommand (so `--help` and the
+/// completion scripts know it), but the root's optional URL argument would take the word before ArgumentParser looks
+/// for a subcommand. Its options are `Command`'s, declared there only (validated by the option group).
+struct SubcommandEntry<Command: ParsableCommand>: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "stompsh " + (Command.configuration.commandName ?? ""),
+            abstract: Command.configuration.abstract,
+            discussion: Command.configuration.discussion,
+            version: StompshVersion.string)
+    }
 
-    @OptionGroup var broker: BrokerCommand
+    @OptionGroup var command: Command
 
-    mutating func validate() throws { try broker.validate() }
-
-    func run() throws { try broker.run() }
+    mutating func run() throws { try command.run() }
 }
+
+/// The subcommands dispatched by their first word (see `SubcommandEntry`).
+let subcommandEntries: [String: ([String]) -> Never] = [
+    "broker": { runCommand(SubcommandEntry<BrokerCommand>.self, $0) },
+    "probe": { runCommand(SubcommandEntry<ProbeCommand>.self, $0) },
+    "replay": { runCommand(SubcommandEntry<ReplayCommand>.self, $0) },
+]
 
 /// Parses `arguments` as `Command` and runs it. Usage errors exit with status 2 (argument-parser's default is 64).
 func runCommand<Command: ParsableCommand>(_: Command.Type, _ arguments: [String]?) -> Never {
     do {
         var command = try Command.parseAsRoot(arguments)
-        if command is BrokerCommand {       // `stompsh URL broker`: the root took URL, then found the subcommand
-            FileHandle.standardError.write(Data("stompsh: 'broker' must be the first argument: stompsh broker [--port P] [--host H]\n".utf8))
+        // `stompsh URL broker`: the root took URL, then found a subcommand
+        if command is BrokerCommand || command is ProbeCommand || command is ReplayCommand {
+            let name = type(of: command).configuration.commandName ?? ""
+            FileHandle.standardError.write(Data("stompsh: '\(name)' must be the first argument: stompsh \(name) ...\n".utf8))
             exit(2)
         }
         try command.run()
@@ -301,17 +328,13 @@ if let refusal = ArgumentBytes.refusal(CommandLine.unsafeArgv, count: Int(Comman
     exit(2)
 }
 
-// `stompsh broker ...` is the sandbox broker (a first word "broker" is never a URL; write stomp://broker to reach a
-// host of that name); anything else is the shell.
+// `stompsh broker|probe|replay ...` are subcommands (such a first word is never a URL; write stomp://broker to reach
+// a host of that name); anything else is the shell.
 let argv = Array(CommandLine.arguments.dropFirst())
-if argv.first == "broker" {
-    runCommand(BrokerEntry.self, Array(argv.dropFirst()))
-} else if argv.first == "help", argv.dropFirst().first == "broker" {     // `stompsh --help` suggests it
-    runCommand(BrokerEntry.self, ["--help"])
-} else if argv.first == "replay" {
-    runCommand(ReplayCommand.self, Array(argv.dropFirst()))
-} else if argv.first == "probe" {
-    runCommand(ProbeCommand.self, Array(argv.dropFirst()))
+if let first = argv.first, let entry = subcommandEntries[first] {
+    entry(Array(argv.dropFirst()))
+} else if argv.first == "help", let second = argv.dropFirst().first, let entry = subcommandEntries[second] {   // `stompsh --help` suggests it
+    entry(["--help"])
 } else {
     runCommand(Stompsh.self, nil)
 }

@@ -188,17 +188,37 @@ final class ShellInputTests: XCTestCase {
         XCTAssertTrue(bad.stderr.hasPrefix("-c[1]:1:21: error: bad heart-beat '-1,0'"), bad.stderr)
     }
 
+    /// broker, probe and replay are real subcommands: the completion scripts and `--help` know them and their own
+    /// options; each still parses (and refuses bad input, exit 2) as `stompsh NAME ...`, and only as the first word.
     func testBrokerIsASubcommandInTheCompletionScripts() throws {
+        let subcommands = [("broker", "port"), ("probe", "only"), ("replay", "speed")]
         for shell in ["bash", "zsh", "fish"] {
             let r = try Stompsh.run(["--generate-completion-script", shell])
             XCTAssertEqual(r.status, 0, r.stderr)
-            XCTAssertTrue(r.stdout.contains("broker"), "\(shell) completion lacks broker")
-            XCTAssertTrue(r.stdout.contains("port"), "\(shell) completion lacks broker's --port")
+            for (name, option) in subcommands {
+                XCTAssertTrue(r.stdout.contains(name), "\(shell) completion lacks \(name)")
+                XCTAssertTrue(r.stdout.contains(option), "\(shell) completion lacks \(name)'s --\(option)")
+            }
         }
-        let help = try Stompsh.run(["broker", "--help"])
-        XCTAssertEqual(help.status, 0)
-        XCTAssertTrue(help.stdout.contains("--port"), help.stdout)
-        let bad = try Stompsh.run(["broker", "--port", "70000"])
-        XCTAssertEqual(bad.status, 2, bad.stderr)
+        let fish = try Stompsh.run(["--generate-completion-script", "fish"]).stdout
+        XCTAssertTrue(fish.contains("\"stompsh probe\" only"), "fish: --only is not offered under probe")
+        XCTAssertTrue(fish.contains("\"stompsh replay\" speed"), "fish: --speed is not offered under replay")
+        let rootHelp = try Stompsh.run(["--help"])
+        XCTAssertEqual(rootHelp.status, 0, rootHelp.stderr)
+        for (name, option) in subcommands {
+            XCTAssertTrue(rootHelp.stdout.contains("  \(name) "), "stompsh --help lacks \(name)")
+            let help = try Stompsh.run([name, "--help"])
+            XCTAssertEqual(help.status, 0, help.stderr)
+            XCTAssertTrue(help.stdout.contains("--\(option)"), help.stdout)
+            XCTAssertTrue(help.stdout.contains("USAGE: stompsh \(name) "), help.stdout)
+            XCTAssertEqual(try Stompsh.run(["help", name]).stdout, help.stdout)
+            let late = try Stompsh.run(["stomp://127.0.0.1:1", name] + (name == "replay" ? ["rec.jsonl"] : []))
+            XCTAssertEqual(late.status, 2, late.stderr)
+            XCTAssertTrue(late.stderr.contains("'\(name)' must be the first argument"), late.stderr)
+        }
+        for bad in [["broker", "--port", "70000"], ["probe", "--timeout", "0"], ["replay", "f", "--speed", "0"]] {
+            let r = try Stompsh.run(bad)
+            XCTAssertEqual(r.status, 2, "\(bad): \(r.stderr)")
+        }
     }
 }

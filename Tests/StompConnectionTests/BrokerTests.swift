@@ -346,7 +346,8 @@ final class BrokerTests: XCTestCase {
         try client.disconnect().wait()
     }
 
-    /// 100,000 messages through the bulk API: back-pressure keeps the buffer bounded, receipts pace it.
+    /// 100,000 messages through `sendFrames` the way a bench sends them: waiting while the socket is not writable
+    /// keeps what the client holds unwritten bounded; receipts, a window of them outstanding, pace it.
     func testBulkPublishWithBackPressure() throws {
         for broker in try TestEnv.brokers() {
             let box = EventBox()
@@ -355,30 +356,31 @@ final class BrokerTests: XCTestCase {
             let client = try connect(o, box)
             let topic = "/topic/" + uniqueName("bulk")
             let body = [UInt8](repeating: 0x61, count: 100)
-            let result = try client.publish(destination: topic, body: body, count: 100_000,
-                                            receiptEvery: 1000, receiptWindow: 20).wait()
-            XCTAssertEqual(result.messages, 100_000)
-            XCTAssertEqual(result.receipts, 100)
-            print("\(broker): 100k × 100 B with a receipt every 1000: \(Int(result.messagesPerSecond)) msg/s, "
-                  + "\(result.writabilityPauses) pauses, max buffered \(result.maxBufferedBytes) B")
-            XCTAssertLessThan(result.maxBufferedBytes, 2 * 1024 * 1024, "\(broker): the outbound buffer grew unbounded")
+            let send = StompFrame(.send, headers: ["destination": topic], body: body)
+            let receipts = { box.count { if case .frame(let f) = $0 { return f.command == .receipt }; return false } }
+            let result = try FramePump(batch: 100, receiptEvery: 1000, window: 20)
+                .run(client, count: 100_000, frame: { _ in send }, receiptsArrived: receipts)
+            XCTAssertEqual(result.frames, 100_000)
+            XCTAssertEqual(receipts(), 100)
+            print("\(broker): 100k × 100 B with a receipt every 1000: \(result.pauses) pauses, "
+                  + "max unwritten \(result.maxUnwrittenBytes) B")
+            XCTAssertLessThan(result.maxUnwrittenBytes, 2 * 1024 * 1024, "\(broker): the outbound buffer grew unbounded")
             // No receipts at all: only back-pressure bounds the buffer.
-            let bare = try client.publish(destination: topic, body: body, count: 100_000).wait()
-            print("\(broker): 100k × 100 B, no receipts: \(Int(bare.messagesPerSecond)) msg/s, "
-                  + "\(bare.writabilityPauses) pauses, max buffered \(bare.maxBufferedBytes) B")
-            XCTAssertLessThan(bare.maxBufferedBytes, 2 * 1024 * 1024, "\(broker): the outbound buffer grew unbounded")
-            // No RECEIPT of the bulk run leaked into events.
-            XCTAssertEqual(box.count { if case .frame(let f) = $0 { return f.command == .receipt }; return false }, 0)
+            let bare = try FramePump(batch: 100).run(client, count: 100_000, frame: { _ in send }, receiptsArrived: { 0 })
+            print("\(broker): 100k × 100 B, no receipts: \(bare.pauses) pauses, max unwritten \(bare.maxUnwrittenBytes) B")
+            XCTAssertLessThan(bare.maxUnwrittenBytes, 2 * 1024 * 1024, "\(broker): the outbound buffer grew unbounded")
+            XCTAssertEqual(receipts(), 100, "a RECEIPT nobody asked for")
             let snap = try client.snapshot().wait()
-            XCTAssertGreaterThan(snap.counters.bytesSent, 100_000 * 100)
+            XCTAssertGreaterThan(snap.counters.bytesSent, 2 * 100_000 * 100)
             try client.disconnect().wait()
         }
     }
 
-    /// Pipelined sends (no waiting) arrive complete and in order; bulk-published ones all arrive.
+    /// Pipelined sends (no waiting) arrive complete and in order; batches of `sendFrames` all arrive.
     func testPipelinedSendsArriveInOrder() throws {
         for broker in try TestEnv.brokers() {
-            let client = try connect(broker.options, EventBox())
+            let box = EventBox()
+            let client = try connect(broker.options, box)
             let q = "/queue/" + uniqueName("order")
             let lock = NSLock()
             var seen: [Int] = []
@@ -399,8 +401,13 @@ final class BrokerTests: XCTestCase {
                 if i % 200 == 199 { try client.waitUntilWritable().wait() }
             }
             try EventLoopFuture.andAllSucceed(futures, on: client.eventLoop).wait()
-            let r = try client.publish(destination: q, body: Array("bulk".utf8), count: m, receiptEvery: 500, receiptWindow: 2).wait()
-            XCTAssertEqual(r.receipts, m / 500)
+            let bulkFrame = StompFrame(.send, headers: ["destination": q], body: "bulk")
+            let arrived = {
+                box.count { if case .frame(let f) = $0 { return f.headers["receipt-id"]?.hasPrefix("pump-") == true }; return false }
+            }
+            _ = try FramePump(batch: 100, receiptEvery: 500, window: 2).run(
+                client, count: m, frame: { _ in bulkFrame }, receiptsArrived: arrived)
+            XCTAssertEqual(arrived(), m / 500)
             XCTAssertEqual(done.wait(timeout: .now() + 20), .success, "\(broker): got \(seen.count)+\(bulk)")
             lock.lock()
             XCTAssertEqual(seen, Array(0..<n), "\(broker): out of order or missing")

@@ -80,3 +80,34 @@ final class HostHeaderFallbackTests: XCTestCase {
         try client.disconnect().wait()
     }
 }
+
+/// `ConnectionOptions.quirks.hostIsVirtualHost` (from a probe profile, `stompsh --profile`) decides the `host`
+/// header before any CONNECTED could tell.
+final class HostHeaderQuirksTests: XCTestCase {
+    private func options(_ peer: FaultyPeer, hostIsVirtualHost: Bool) -> ConnectionOptions {
+        var o = ConnectionOptions(urls: [StompURL(host: "127.0.0.1", port: peer.port)])
+        o.reconnect = .none
+        o.heartBeat = .none
+        o.connectTimeout = .seconds(3)
+        o.useEnvironmentCredentials = false
+        o.quirks = BrokerQuirks(hostIsVirtualHost: hostIsVirtualHost)
+        return o
+    }
+
+    /// A broker known to read `host` literally gets the host name at once: no refused "/" first.
+    func testLiteralHostQuirkSendsTheHostNameFirst() throws {
+        let peer = try FaultyPeer(.literalHost("127.0.0.1"), group: testGroup)
+        let client = try connect(options(peer, hostIsVirtualHost: false), EventBox())
+        XCTAssertEqual(client.state, .connected)
+        XCTAssertEqual(peer.receivedFrames.filter { $0.command == .connect }.map { $0.headers["host"] }, ["127.0.0.1"])
+        try client.close().wait()
+    }
+
+    /// A broker known to read `host` as a virtual host: "/" only; its refusal is final (no host-name retry).
+    func testVirtualHostQuirkTakesTheRefusalAsFinal() throws {
+        let peer = try FaultyPeer(.literalHost("127.0.0.1"), group: testGroup)
+        let e = expectConnectionError { _ = try connect(options(peer, hostIsVirtualHost: true), EventBox()) }
+        XCTAssertNotNil(e)
+        XCTAssertEqual(peer.receivedFrames.filter { $0.command == .connect }.map { $0.headers["host"] }, ["/"])
+    }
+}

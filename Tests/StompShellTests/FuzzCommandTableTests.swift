@@ -55,10 +55,15 @@ final class FuzzCommandTableTests: XCTestCase {
         if !spec.aliases.isEmpty { parts.append("aliases: [\(spec.aliases.map(literal).joined(separator: ", "))]") }
         if !spec.arguments.isEmpty { parts.append("arguments: [\(spec.arguments.map(render).joined(separator: ", "))]") }
         if !spec.options.isEmpty { parts.append("options: [\(spec.options.map(render).joined(separator: ", "))]") }
+        if !spec.subcommands.isEmpty { parts.append("subcommands: [\(spec.subcommands.map(render).joined(separator: ", "))]") }
         parts.append("summary: \"\"")
         if let t = spec.blockTerminator { parts.append("blockTerminator: \(literal(t))") }
         parts.append("run: { _, _ in }")
         return "CommandSpec(\(parts.joined(separator: ", ")))"
+    }
+
+    static func render(_ s: SubcommandSpec) -> String {
+        "SubcommandSpec(\(literal(s.name)), summary: \"\", options: [\(s.optionNames.map(literal).joined(separator: ", "))])"
     }
 
     static func render(_ a: ArgumentSpec) -> String {

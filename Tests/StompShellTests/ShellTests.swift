@@ -168,6 +168,28 @@ final class ShellTests: XCTestCase {
         XCTAssertEqual(Completer.complete(shell: shell, line: "send /q body te").candidates, [])
     }
 
+    /// `bench SUB --` offers only the options the table declares for SUB; with no subcommand yet, all of bench's.
+    func testBenchSubcommandCompletionOffersOnlyItsOptions() {
+        let shell = makeShell()
+        let send = Completer.complete(shell: shell, line: "bench send /q --").candidates
+        XCTAssertTrue(send.contains("--size") && send.contains("--receipts") && send.contains("--prebuilt"), "\(send)")
+        for consumeOnly in ["--ack", "--prefetch", "--timeout"] { XCTAssertFalse(send.contains(consumeOnly), "\(send)") }
+        for latencyOnly in ["--history", "--interval", "--mode"] { XCTAssertFalse(send.contains(latencyOnly), "\(send)") }
+        let consume = Completer.complete(shell: shell, line: "bench consume /q --").candidates
+        XCTAssertEqual(Set(consume), ["--count", "--ack", "--prefetch", "--timeout", "--connections", "--header", "--json"])
+        XCTAssertEqual(Completer.complete(shell: shell, line: "bench latency --").candidates.sorted(),
+                       ["--count", "--history", "--interval", "--json", "--mode"])
+        XCTAssertEqual(Completer.complete(shell: shell, line: "bench send /q --p").candidates, ["--prebuilt"])
+        XCTAssertEqual(Completer.complete(shell: shell, line: "bench send /q -").candidates.filter { !$0.hasPrefix("--") }.sorted(),
+                       ["-H", "-n"])
+        XCTAssertEqual(Completer.complete(shell: shell, line: "bench ").candidates, ["send", "consume", "latency"])
+        // the hint after the subcommand shows its own options only
+        XCTAssertEqual(Completer.hint(shell: shell, line: "bench latency "),
+                       "[DEST] [-n N] [--history SECONDS] [--interval SECONDS] [--mode receipt|self] [--json]")
+        let sendHint = Completer.hint(shell: shell, line: "bench send ") ?? ""
+        XCTAssertTrue(sendHint.contains("--prebuilt") && !sendHint.contains("--ack"), sendHint)
+    }
+
     func testHints() {
         let shell = makeShell()
         XCTAssertEqual(Completer.hint(shell: shell, line: "subscribe "), "DEST [--id ID] [--ack auto|client|client-individual] [-H NAME:VALUE]... [--count N]")
