@@ -65,7 +65,7 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
                 event = try decoder.next()
             } catch let e as FrameDecodingError {
                 let error: BrokerProtocolError
-                if case .limitExceeded(let limit, _, _, _) = e {
+                if let limit = e.exceededLimit?.name {
                     error = BrokerProtocolError("limit exceeded (\(limit))", detail: e.description)
                 } else {
                     error = BrokerProtocolError("malformed frame", detail: e.description)

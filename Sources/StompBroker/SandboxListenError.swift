@@ -5,13 +5,30 @@ import Glibc
 import Darwin
 #endif
 
-/// Why the sandbox broker could not listen: the port is in use, or another socket error.
-public struct SandboxListenError: Error, Sendable, CustomStringConvertible {
-    private enum Reason: Sendable { case portInUse, addressNotAvailable, other(String) }
+/// Why the sandbox broker could not listen: the port is in use, or another socket error. A struct over a
+/// private enum so that new reasons can be added without breaking callers.
+public struct SandboxListenError: Error, Sendable, Equatable, CustomStringConvertible {
+    private enum Reason: Sendable, Equatable { case portInUse, addressNotAvailable, other(String) }
 
     public let host: String
     public let port: Int
     private let reason: Reason
+
+    private init(host: String, port: Int, reason: Reason) {
+        self.host = host
+        self.port = port
+        self.reason = reason
+    }
+
+    /// Another program (or broker) listens on `host:port`.
+    public static func portInUse(host: String, port: Int) -> SandboxListenError {
+        .init(host: host, port: port, reason: .portInUse)
+    }
+
+    /// `host` is not an address of this machine.
+    public static func addressNotAvailable(host: String, port: Int) -> SandboxListenError {
+        .init(host: host, port: port, reason: .addressNotAvailable)
+    }
 
     init(host: String, port: Int, cause: Error) {
         self.host = host

@@ -1,36 +1,66 @@
 /// A rejected intent (fault `.local`: nothing is sent) or a frame the peer should not have sent
-/// in this state (fault `.peer`).
-public enum SessionError: Error, Sendable, Equatable, CustomStringConvertible {
-    case notConnected(intent: String)
-    case alreadyConnected
-    case unknownSubscription(String)
-    case duplicateSubscription(String)
-    case unknownTransaction(String)
-    case duplicateTransaction(String)
-    /// ACK/NACK of a message from an `auto` subscription.
-    case ackNotExpected(subscription: String, mode: AckMode)
-    /// ACK/NACK of a message that is not awaiting one.
-    case unknownMessage(String)
-    /// ACK/NACK without a message id while nothing awaits one.
-    case nothingToAcknowledge
-    /// E.g. NACK or client-individual in 1.0.
-    case unsupportedInVersion(intent: String, version: StompVersion)
-    /// A receipt id already awaited.
-    case duplicateReceipt(String)
-    /// Peer: a frame that makes no sense now (CONNECTED twice, a client command, MESSAGE before CONNECTED).
-    case unexpectedFrame(StompCommand, state: SessionState)
-    /// Peer: CONNECTED names a version we did not offer.
-    case versionNotOffered(String?)
+/// in this state (fault `.peer`). A struct over a private enum so that new kinds can be added without
+/// breaking callers: compare with `==` against the static values and constructors.
+public struct SessionError: Error, Sendable, Equatable, CustomStringConvertible {
+    private enum Kind: Sendable, Equatable {
+        case notConnected(intent: String)
+        case alreadyConnected
+        case unknownSubscription(String)
+        case duplicateSubscription(String)
+        case unknownTransaction(String)
+        case duplicateTransaction(String)
+        case ackNotExpected(subscription: String, mode: AckMode)
+        case unknownMessage(String)
+        case nothingToAcknowledge
+        case unsupportedInVersion(intent: String, version: StompVersion)
+        case duplicateReceipt(String)
+        case unexpectedFrame(StompCommand, state: SessionState)
+        case versionNotOffered(String?)
+    }
 
+    private let kind: Kind
+
+    private init(_ kind: Kind) { self.kind = kind }
+
+    /// The intent needs a connected session.
+    public static func notConnected(intent: String) -> SessionError { .init(.notConnected(intent: intent)) }
+    /// CONNECT while connecting or connected.
+    public static let alreadyConnected = SessionError(.alreadyConnected)
+    public static func unknownSubscription(_ id: String) -> SessionError { .init(.unknownSubscription(id)) }
+    public static func duplicateSubscription(_ id: String) -> SessionError { .init(.duplicateSubscription(id)) }
+    public static func unknownTransaction(_ tx: String) -> SessionError { .init(.unknownTransaction(tx)) }
+    public static func duplicateTransaction(_ tx: String) -> SessionError { .init(.duplicateTransaction(tx)) }
+    /// ACK/NACK of a message from an `auto` subscription.
+    public static func ackNotExpected(subscription: String, mode: AckMode) -> SessionError {
+        .init(.ackNotExpected(subscription: subscription, mode: mode))
+    }
+    /// ACK/NACK of a message that is not awaiting one.
+    public static func unknownMessage(_ id: String) -> SessionError { .init(.unknownMessage(id)) }
+    /// ACK/NACK without a message id while nothing awaits one.
+    public static let nothingToAcknowledge = SessionError(.nothingToAcknowledge)
+    /// E.g. NACK or client-individual in 1.0.
+    public static func unsupportedInVersion(intent: String, version: StompVersion) -> SessionError {
+        .init(.unsupportedInVersion(intent: intent, version: version))
+    }
+    /// A receipt id already awaited.
+    public static func duplicateReceipt(_ id: String) -> SessionError { .init(.duplicateReceipt(id)) }
+    /// Peer: a frame that makes no sense now (CONNECTED twice, a client command, MESSAGE before CONNECTED).
+    public static func unexpectedFrame(_ command: StompCommand, state: SessionState) -> SessionError {
+        .init(.unexpectedFrame(command, state: state))
+    }
+    /// Peer: CONNECTED names a version we did not offer.
+    public static func versionNotOffered(_ version: String?) -> SessionError { .init(.versionNotOffered(version)) }
+
+    /// `.peer` for a frame the peer should not have sent, `.local` for a rejected intent.
     public var fault: StompFault {
-        switch self {
+        switch kind {
         case .unexpectedFrame, .versionNotOffered: return .peer
         default: return .local
         }
     }
 
     public var description: String {
-        switch self {
+        switch kind {
         case .notConnected(let intent): return "cannot \(intent): not connected"
         case .alreadyConnected: return "already connected"
         case .unknownSubscription(let id): return "no subscription with id \(id.debugDescription)"

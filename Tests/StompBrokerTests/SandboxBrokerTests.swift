@@ -161,9 +161,11 @@ final class SandboxBrokerFlowTests: XCTestCase {
         XCTAssertThrowsError(try SandboxBroker.startDetached(port: broker.port)) { error in
             XCTAssertEqual("\(error)", "port \(broker.port) is in use")
             XCTAssertTrue((error as? SandboxListenError)?.isPortInUse ?? false)
+            XCTAssertEqual(error as? SandboxListenError, .portInUse(host: "127.0.0.1", port: broker.port))
         }
         XCTAssertThrowsError(try broker.listenWebSocket(port: broker.port).wait(), "the WebSocket listener says so too") { error in
             XCTAssertEqual("\(error)", "port \(broker.port) is in use")
+            XCTAssertNotEqual(error as? SandboxListenError, .addressNotAvailable(host: "127.0.0.1", port: broker.port))
         }
     }
 }

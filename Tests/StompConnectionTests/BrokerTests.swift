@@ -151,7 +151,7 @@ final class BrokerTests: XCTestCase {
             XCTAssertNil(box.message(0.6), "\(broker): an aborted send arrived")
             // Unknown transaction: refused locally, nothing sent, connection fine.
             let e = expectConnectionError { try client.commit("nope").wait() }
-            guard case .session(.unknownTransaction)? = e else { return XCTFail("got \(String(describing: e))") }
+            guard case .session(.unknownTransaction("nope"))? = e else { return XCTFail("got \(String(describing: e))") }
             try client.send(destination: q, body: "after", receipt: true).wait()
             XCTAssertEqual(box.message()?.bodyString, "after")
             try client.disconnect().wait()

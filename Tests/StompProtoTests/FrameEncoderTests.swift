@@ -48,7 +48,7 @@ final class FrameEncoderTests: XCTestCase {
         var buffer: [UInt8] = [1, 2, 3]
         let bad = StompFrame(.send, headers: ["ok": "1", "bad": "a\nb"])
         XCTAssertThrowsError(try FrameEncoder(version: .v1_0).encode(bad, into: &buffer)) { e in
-            guard case .unencodableHeader(let name, let value, _)? = e as? FrameEncodingError else { return XCTFail("\(e)") }
+            guard let (name, value) = (e as? FrameEncodingError)?.unencodableHeader else { return XCTFail("\(e)") }
             XCTAssertEqual(name, "bad")
             XCTAssertEqual(value, "a\nb")
             XCTAssertEqual((e as? FrameEncodingError)?.fault, .local)
