@@ -479,7 +479,9 @@ public final class Shell: @unchecked Sendable {
             let c = try waitInterruptibly(future)
             client = c
         } catch var e as ShellError {
-            e.exitStatus = e.message == "interrupted" ? 1 : 3
+            // The connect's own failure is a connection failure (3); an interrupt or a standard output that
+            // failed meanwhile (the --trace of CONNECT, checkOutput) is not: 1.
+            e.exitStatus = e.message == "interrupted" || output.failure != nil ? 1 : 3
             throw e
         }
         lostReason = nil
