@@ -69,6 +69,10 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
     var recorder = LatencyRecorder()
     var stopped = false
     var finished = false
+    /// The bench waits for the connection to become writable (the broker applies back-pressure).
+    var waitingWritable = false
+    /// The last message (with its receipt) has gone out.
+    var confirming = false
     var prebuiltBatch: [UInt8] = []
     var prebuiltFrames: [StompFrame] = []
 
@@ -100,8 +104,22 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
 
     public var result: EventLoopFuture<SendBenchResult> { promise.futureResult }
 
-    /// Ctrl-C: no new messages; the result comes when what is in flight is confirmed.
-    public func stop() { loop.execute { self.stopped = true; self.maybeFinish() } }
+    /// After Ctrl-C, how long what is in flight may take to be confirmed: a broker that stopped reading
+    /// (back-pressure, exactly when an operator presses Ctrl-C) never confirms it, and the figures must come.
+    public static let stopGrace: TimeAmount = .seconds(2)
+
+    /// Ctrl-C: no new messages; the result comes when what is in flight is confirmed, or after `stopGrace`
+    /// with what was confirmed or handed to the connection by then.
+    public func stop() {
+        loop.execute { [self] in
+            guard !stopped else { return }
+            stopped = true
+            // waiting for the socket to take more: the last message (with its receipt) goes now
+            if waitingWritable { confirm() }
+            maybeFinish()
+            loop.scheduleTask(in: Self.stopGrace) { self.finish() }
+        }
+    }
 
     public func progress() -> EventLoopFuture<BenchProgress> {
         loop.submit { BenchProgress(done: self.completed, elapsedNanoseconds: benchNow() &- self.startNs) }
@@ -206,7 +224,9 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
         } else if thisTurn >= Self.chunk, client.isWritable {
             loop.execute { self.publish() }               // let Ctrl-C and reads in
         } else {
+            waitingWritable = true
             client.waitUntilWritable().whenComplete { r in
+                self.waitingWritable = false
                 switch r {
                 case .success: self.loop.execute { self.publish() }
                 case .failure(let e): self.fail(e)
@@ -217,6 +237,8 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
 
     /// The last message (or, after Ctrl-C, the next one) asks for a RECEIPT: when it comes, the broker has all.
     func confirm() {
+        guard !confirming, !finished else { return }
+        confirming = true
         writtenNs = benchNow()
         issued += 1
         let last = frame(issued)

@@ -58,13 +58,13 @@ public final class BatchRunner {
     }
 
     /// Prints the error; returns whether to go on.
-    /// A failed standard output ends the run whatever `on-error` or a leading `-` say.
+    /// A failed standard output or recording ends the run whatever `on-error` or a leading `-` say.
     func report(_ e: ShellError, source: ScriptSource, at line: LogicalLine, ignore: Bool) -> Bool {
         let (lineNumber, column) = line.position(of: e)
         var text = "\(source.name):\(lineNumber):\(column): error: \(e.message)"
         if let note = e.note { text += "\n" + note }
         shell.output.error(text)
-        if shell.output.failure != nil {
+        if shell.output.failure != nil || shell.recordingFailure != nil {
             status = max(status, 1)
             return false
         }
@@ -84,6 +84,12 @@ public final class BatchRunner {
         } catch {}
         if shell.client != nil { try? shell.disconnect() }
         shell.processEvents()
+        if let f = shell.recordingFailure, !shell.recordingFailureReported {
+            // the last frames (the DISCONNECT) could not be recorded
+            shell.recordingFailureReported = true
+            shell.output.error("stompsh: error: recording stopped: \(f)")
+            status = max(status, 1)
+        }
         if shell.lostForGood {
             status = max(status, 3)    // its cause is printed when it happened
         } else if let e = shell.inbox.errors.first, status == 0 {

@@ -280,11 +280,21 @@ public final class Shell: @unchecked Sendable {
     /// was not acknowledged, instead of stompsh consuming messages that can be printed nowhere. The error
     /// ends the session whatever `on-error` says (BatchRunner, REPL); its exit status is 1.
     public func checkOutput() throws {
+        if let f = recordingFailure, !recordingFailureReported {
+            recordingFailureReported = true
+            throw ShellError("recording stopped: \(f)")
+        }
         guard let failure = output.failure else { return }
         closeAfterOutputFailure()
         outputFailureReported = true
         throw ShellError("\(failure): stopped" + (closedAfterOutputFailure ? "; connection closed, nothing more is consumed" : ""))
     }
+
+    /// Why the recording (`--record`, `record start`) stopped: its file could not be written. Thrown once by
+    /// `checkOutput` (status 1); a script ends there whatever `on-error` says (BatchRunner), as for stdout.
+    public internal(set) var recordingFailure: String?
+    /// Whether `checkOutput` has thrown `recordingFailure`.
+    public internal(set) var recordingFailureReported = false
 
     /// Whether `closeAfterOutputFailure` closed a connection.
     var closedAfterOutputFailure = false
@@ -320,7 +330,7 @@ public final class Shell: @unchecked Sendable {
         case .trace(let dir, let bytes, let at):
             if let r = recorder {
                 r.record(outbound: dir == .outbound, bytes, at: at)
-                if let f = r.failure { recorder = nil; output.error("error: recording stopped: \(f)") }
+                if let f = r.failure { recorder = nil; recordingFailure = f }
             }
             if settings.trace { output.trace(outbound: dir == .outbound, bytes: bytes) }
         case .transportTrace(let dir, let note, _):
@@ -482,7 +492,9 @@ public final class Shell: @unchecked Sendable {
             let c = try waitInterruptibly(future)
             client = c
         } catch var e as ShellError {
-            e.exitStatus = e.message == "interrupted" ? 1 : 3
+            // The connect's own failure is a connection failure (3); an interrupt or a standard output that
+            // failed meanwhile (the --trace of CONNECT, checkOutput) is not: 1.
+            e.exitStatus = e.message == "interrupted" || output.failure != nil || recordingFailure != nil ? 1 : 3
             throw e
         }
         lostReason = nil

@@ -467,4 +467,25 @@ final class OperatorToolsTests: XCTestCase {
         XCTAssertEqual(r.status, 2, "an existing file is refused")
         XCTAssertTrue(r.stderr.contains("exists (use --force"), r.stderr)
     }
+
+    /// A recording whose writes fail (`/dev/full`): an error that stops the run (status 1) whatever `on-error` or
+    /// a leading `-` say; the failure shows at the CONNECT, so nothing the script sends goes out unrecorded.
+    /// `record start` in a script: the same, the lines after it do not run.
+    func testRecordFileThatFailsToWriteStopsTheRun() throws {
+        for (name, url) in try [("sandbox", Brokers.sandbox), ("activemq", Brokers.activemq()), ("rabbitmq", Brokers.rabbitmq())] {
+            let q = Brokers.unique("fixer-rec-full-\(name)")
+            var r = try Stompsh.run(["--record", "/dev/full", url, "-c", "set on-error continue",
+                                     "-c", "-send --receipt \(q) never", "-c", "echo after"])
+            XCTAssertEqual(r.status, 1, "\(name): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("recording stopped: cannot write '/dev/full': No space left on device"), "\(name): \(r.stderr)")
+            XCTAssertFalse(r.stdout.contains("after"), "\(name): the run went on: \(r.stdout)")
+            XCTAssertEqual(try drainCount(url, q), 0, "\(name): nothing was sent")
+            r = try Stompsh.run([url, "-c", "set on-error continue", "-c", "record start /dev/full",
+                                 "-c", "send --receipt \(q) x", "-c", "echo after"])
+            XCTAssertEqual(r.status, 1, "\(name): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("recording stopped: cannot write '/dev/full'"), "\(name): \(r.stderr)")
+            XCTAssertFalse(r.stdout.contains("after"), "\(name): the run went on: \(r.stdout)")
+            _ = try drainCount(url, q)
+        }
+    }
 }

@@ -105,6 +105,19 @@ final class OutputFailureTests: XCTestCase {
         }
     }
 
+    /// `--trace` into a failing stdout: the trace of the first connect is what fails to print; that is a failed
+    /// output (status 1, as without --trace), not a connection lost (3), for each way stdout can fail.
+    func testTraceIntoFailingStdoutExitsOne() throws {
+        for (name, url) in try realBrokers() {
+            for redirect in [">/dev/full", "| head -0", ">&-"] {
+                let r = try runUnderBash(["--trace", url, "-c", "echo hi"], redirect: redirect)
+                XCTAssertEqual(r.status, 1, "\(name) \(redirect): \(r.stderr)")
+                XCTAssertTrue(r.stderr.contains("standard output: "), "\(name) \(redirect): \(r.stderr)")
+                XCTAssertFalse(r.stderr.contains("connection lost"), "\(name) \(redirect): \(r.stderr)")
+            }
+        }
+    }
+
     /// `>&-`: EBADF; and the closed descriptor is not reused for the socket (the output never reaches the broker).
     func testClosedStdoutIsAnError() throws {
         let url = try Brokers.activemq()

@@ -113,4 +113,57 @@ final class BenchSignalTests: XCTestCase {
             XCTAssertTrue((r.stdout + r.stderr).contains("served 0 calls"), "\(name): \(r.stdout) \(r.stderr)")
         }
     }
+
+    /// A peer that answers CONNECTED and then never reads again: the socket fills and the bench waits for it
+    /// to become writable (a broker applying back-pressure, exactly when an operator presses Ctrl-C).
+    /// Returns its port; it lives until the test process ends.
+    func stallingPeer() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        XCTAssertEqual(listen(fd, 8), 0)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        Thread.detachNewThread {
+            while true {
+                let c = accept(fd, nil, nil)
+                guard c >= 0 else { return }
+                var small: Int32 = 4096
+                setsockopt(c, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+                var frame: [UInt8] = []
+                var b = [UInt8](repeating: 0, count: 256)
+                while !frame.contains(0) {
+                    let n = read(c, &b, b.count)
+                    if n <= 0 { break }
+                    frame += b[0..<n]
+                }
+                let connected = Array("CONNECTED\nversion:1.2\nheart-beat:0,0\n\n\0".utf8)
+                _ = write(c, connected, connected.count)
+                // never read again; the descriptor stays open
+            }
+        }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    /// Ctrl-C while the bench waits for a socket the broker stopped reading: the bench still stops, prints its
+    /// figures (interrupted) and the script ends with 130, in each receipts mode.
+    func testSIGINTStopsBenchSendBlockedByBackPressure() throws {
+        let port = try stallingPeer()
+        for mode in ["none", "window:8", "each"] {
+            let start = Date()
+            let r = try interrupt(["--no-reconnect", "stomp://127.0.0.1:\(port)", "-c",
+                                   "bench send /queue/fixer-stall -n 1000000 --receipts \(mode) --json", "-c", "echo after"],
+                                  whenOutputContains: "connected to", after: 1.5)
+            XCTAssertEqual(r.reason, .exit, "\(mode): \(r.stderr)")
+            XCTAssertEqual(r.status, 130, "\(mode): \(r.stdout) \(r.stderr)")
+            XCTAssertLessThan(Date().timeIntervalSince(start), 15, mode)
+            let line = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.hasPrefix("{\"bench\"") }, "\(mode): \(r.stdout) \(r.stderr)")
+            let j = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            XCTAssertEqual(j?["interrupted"] as? Bool, true, mode)
+            XCTAssertFalse(r.stdout.contains("after"), mode)
+        }
+    }
 }
