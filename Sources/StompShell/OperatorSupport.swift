@@ -212,25 +212,20 @@ final class OperatorConnection: @unchecked Sendable {
     /// Waits for `future` on this connection: fails at once on an ERROR (a refused destination), a lost
     /// connection or Ctrl-C.
     func waitFor<T>(_ shell: Shell, _ future: EventLoopFuture<T>, what: String, timeout: Double = 30) throws -> T {
-        let box = NIOLockedValueBox<Result<T, Error>?>(nil)
-        let wake = shell.wake
-        future.whenComplete { r in box.withLockedValue { $0 = r }; wake.signal() }
-        let deadline = Date().addingTimeInterval(timeout)
-        while true {
+        func refuseOnError() throws {
             if let e = takeError() { throw ShellError("\(what): broker refused: \(e)") }
-            if let r = box.withLockedValue({ $0 }) {
-                switch r {
-                case .success(let v): return v
-                case .failure(let e):
-                    if let err = takeError() { throw ShellError("\(what): broker refused: \(err)") }
-                    throw ShellError("\(what): \(Shell.describe(e))")
-                }
+        }
+        return try shell.blockingWait(for: future, timeout: timeout, slice: 0.25,
+                                      timedOut: "\(what): no answer from the broker within \(Shell.seconds(timeout)) s",
+                                      check: {
+                                          try refuseOnError()
+                                          if let r = closedReason { throw ShellError.connection("\(what): connection lost: \(r)") }
+                                      }) { r in
+            try refuseOnError()
+            switch r {
+            case .success(let v): return v
+            case .failure(let e): throw ShellError("\(what): \(Shell.describe(e))")
             }
-            if let r = closedReason { throw ShellError.connection("\(what): connection lost: \(r)") }
-            if Interrupt.requested { Interrupt.clear(); throw ShellError("interrupted") }
-            let left = deadline.timeIntervalSinceNow
-            if left <= 0 { throw ShellError("\(what): no answer from the broker within \(Shell.seconds(timeout)) s") }
-            shell.pump(maxWait: min(left, 0.25))
         }
     }
 }
@@ -248,27 +243,25 @@ enum Operator {
     /// Waits for `future` on the session's connection like `waitInterruptibly`, but fails at once with the
     /// broker's ERROR when one arrives meanwhile (a refused destination) or when the connection ends.
     static func waitFor<T>(_ shell: Shell, _ future: EventLoopFuture<T>, what: String, timeout: Double = 30) throws -> T {
-        let box = NIOLockedValueBox<Result<T, Error>?>(nil)
-        let wake = shell.wake
-        future.whenComplete { r in box.withLockedValue { $0 = r }; wake.signal() }
         let errorsBefore = shell.inbox.errors.count
-        let deadline = Date().addingTimeInterval(timeout)
-        while true {
-            if let r = box.withLockedValue({ $0 }) {
-                shell.processEvents()
-                if let e = brokerError(shell, since: errorsBefore) { throw ShellError("\(what): broker refused: \(e)") }
-                switch r {
-                case .success(let v): return v
-                case .failure(let e): throw ShellError("\(what): \(Shell.describe(e))", column: nil,
-                                                       exitStatus: shell.client == nil ? 3 : 1)
-                }
-            }
+        func refuseOnError() throws {
             if let e = brokerError(shell, since: errorsBefore) { throw ShellError("\(what): broker refused: \(e)") }
-            if shell.client == nil { throw ShellError.connection("\(what): connection lost: \(shell.lostReason ?? "closed")") }
-            if Interrupt.requested { Interrupt.clear(); throw ShellError("interrupted") }
-            let left = deadline.timeIntervalSinceNow
-            if left <= 0 { throw ShellError("\(what): no answer from the broker within \(Shell.seconds(timeout)) s") }
-            shell.pump(maxWait: min(left, 0.5))
+        }
+        return try shell.blockingWait(for: future, timeout: timeout, slice: 0.5,
+                                      timedOut: "\(what): no answer from the broker within \(Shell.seconds(timeout)) s",
+                                      check: {
+                                          try refuseOnError()
+                                          if shell.client == nil {
+                                              throw ShellError.connection("\(what): connection lost: \(shell.lostReason ?? "closed")")
+                                          }
+                                      }) { r in
+            shell.processEvents()
+            try refuseOnError()
+            switch r {
+            case .success(let v): return v
+            case .failure(let e): throw ShellError("\(what): \(Shell.describe(e))", column: nil,
+                                                   exitStatus: shell.client == nil ? 3 : 1)
+            }
         }
     }
 

@@ -379,34 +379,18 @@ public final class Shell: @unchecked Sendable {
 
     /// Blocks until the future completes, Ctrl-C, or the timeout; prints frames meanwhile.
     public func waitInterruptibly<T>(_ future: EventLoopFuture<T>, timeout: Double? = nil) throws -> T {
-        let box = NIOLockedValueBox<Result<T, Error>?>(nil)
-        let wake = self.wake
-        future.whenComplete { r in box.withLockedValue { $0 = r }; wake.signal() }
-        let deadline = timeout.map { ShellClock.deadline(in: $0) }
-        while true {
-            if let r = box.withLockedValue({ $0 }) {
-                processEvents()
-                switch r {
-                case .success(let v): return v
-                case .failure(let e):
-                    if let ce = e as? StompConnectionError {
-                        throw ShellError(ce.description, column: nil, exitStatus: ce.endsConnection ? 3 : 1)
-                    }
-                    throw ShellError(Self.describe(e))
+        try blockingWait(for: future, timeout: timeout, slice: 0.5,
+                         timedOut: "timed out after \(Self.seconds(timeout ?? 0)) s",
+                         check: { try checkOutput() }) { r in
+            processEvents()
+            switch r {
+            case .success(let v): return v
+            case .failure(let e):
+                if let ce = e as? StompConnectionError {
+                    throw ShellError(ce.description, column: nil, exitStatus: ce.endsConnection ? 3 : 1)
                 }
+                throw ShellError(Self.describe(e))
             }
-            try checkOutput()
-            if Interrupt.requested {
-                Interrupt.clear()
-                throw ShellError("interrupted")
-            }
-            var wait = 0.5
-            if let deadline {
-                let left = ShellClock.secondsLeft(until: deadline)
-                if left <= 0 { throw ShellError("timed out after \(Self.seconds(timeout!)) s") }
-                wait = min(wait, left)
-            }
-            pump(maxWait: wait)
         }
     }
 
