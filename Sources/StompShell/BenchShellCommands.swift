@@ -258,7 +258,7 @@ public enum BenchShellCommands {
                 for l in b.takeNewIntervals() { shell.output.sinkLine(historyLine(l)) }
             }
             let what = mode == .receipt ? "SEND+RECEIPT to \(dest)" : "send to self via \(dest)"
-            shell.output.result(text: "bench latency, \(what): \(r.samples) samples in "
+            shell.output.answer(text: "bench latency, \(what): \(r.samples) samples in "
                                 + "\(StatsFormat.fixed(Double(r.elapsedNanoseconds) / 1e9, 3)) s"
                                 + (interrupted ? " (interrupted)" : "") + "\n" + summary.text, json: nil)
         }
@@ -361,12 +361,12 @@ public enum BenchShellCommands {
                 text += "\nmemory MB  rss \(StatsFormat.fixed(Double(mem.rssKiB) / 1024, 1))  "
                     + "peak \(StatsFormat.fixed(Double(mem.peakKiB) / 1024, 1))"
             }
-            shell.output.result(text: text, json: nil)
+            shell.output.answer(text: text, json: nil)
         }
     }
 
+    /// A bench's figures are what it was asked for: printed under -q too (-q quiets chatter only).
     static func writeJSON(_ shell: Shell, _ o: JSONObject) {
-        if shell.output.quiet { return }
         shell.output.sink(JSONValue.object(o).compact + "\n", .stdout)
     }
 }

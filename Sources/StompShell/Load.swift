@@ -100,7 +100,7 @@ enum LoadCommand {
         var text = "loaded \(done) \(DrainCommands.plural(done)) from \(path) to \(dest)"
         if skipped > 0 { text += "; \(skipped) other line\(skipped == 1 ? "" : "s") skipped" }
         if bad > 0 { text += "; \(bad) bad line\(bad == 1 ? "" : "s") skipped" }
-        shell.output.result(text: text, json: CoreCommands.obj(("loaded", .integer(Int64(done))), ("file", .string(path)),
+        shell.output.answer(text: text, json: CoreCommands.obj(("loaded", .integer(Int64(done))), ("file", .string(path)),
                                                               ("destination", .string(dest)),
                                                               ("skipped", .integer(Int64(skipped))), ("bad", .integer(Int64(bad)))))
     }

@@ -56,7 +56,7 @@ enum MoveCopyCommands {
                              + "message taken); only ActiveMQ 5 takes --selector", column: nil, exitStatus: 2)
         }
         if limit == 0 {
-            shell.output.result(text: "\(move ? "moved" : "copied") 0 messages", json: CoreCommands.obj((move ? "moved" : "copied", .integer(0))))
+            shell.output.answer(text: "\(move ? "moved" : "copied") 0 messages", json: CoreCommands.obj((move ? "moved" : "copied", .integer(0))))
             return
         }
 
@@ -125,7 +125,7 @@ enum MoveCopyCommands {
         let verb = move ? "moved" : "copied"
         var text = "\(verb) \(done) \(DrainCommands.plural(done)) from \(src) to \(dst)"
         if shell.settings.timing { text += String(format: " in %.2f s", seconds) }
-        shell.output.result(text: text, json: CoreCommands.obj((verb, .integer(Int64(done))), ("from", .string(src)),
+        shell.output.answer(text: text, json: CoreCommands.obj((verb, .integer(Int64(done))), ("from", .string(src)),
                                                               ("to", .string(dst)),
                                                               ("seconds", .number((seconds * 1000).rounded() / 1000))))
     }

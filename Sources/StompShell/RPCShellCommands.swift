@@ -366,9 +366,9 @@ public enum RPCShellCommands {
                 o["rpc"] = .string(method)
                 if connections > 1 { o["connections"] = .integer(Int64(connections)) }
                 if interrupted { o["interrupted"] = .bool(true) }
-                shell.output.emitLine(JSONValue.object(o).compact)
+                shell.output.emit(JSONValue.object(o).compact)   // figures: printed under -q too
             } else {
-                shell.output.result(text: "rpc bench \(method) at \(dest), \(conc) in flight"
+                shell.output.answer(text: "rpc bench \(method) at \(dest), \(conc) in flight"
                                     + (connections > 1 ? " on each of \(connections) connections" : "")
                                     + (interrupted ? " (interrupted)" : "") + "\n" + report.text, json: nil)
             }

@@ -38,6 +38,19 @@ final class ShellInputTests: XCTestCase {
         XCTAssertEqual(r.stdout, "hello\nx is 1\n")
     }
 
+    /// What a bench measured and what drain, move, dump and load did are those commands' answers: -q keeps them.
+    func testQuietKeepsBenchFiguresAndOperatorCounts() throws {
+        let q = Brokers.unique("shell-quiet-figures"), q2 = Brokers.unique("shell-quiet-figures-to")
+        let r = try Stompsh.run(["-q", Brokers.sandbox, "-c", "bench send \(q) -n 20", "-c", "move \(q) \(q2)",
+                                 "-c", "drain \(q2)", "-c", "bench send \(q) -n 5 --json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("bench send \(q)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("moved 20 messages"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("drained 20 messages"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("\"bench\":\"send\""), r.stdout)
+        XCTAssertFalse(r.stdout.contains("connected to"), "chatter stays quiet: \(r.stdout)")
+    }
+
     /// The man page's EXAMPLES script, run under -q as written there, prints its `echo`.
     func testManPageExampleScriptPrintsUnderQuiet() throws {
         let url = try Brokers.activemq()
