@@ -52,26 +52,14 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write the broker-quirks profile the card implies to FILE (one URL only).", valueName: "file"))
     var profile: String?
 
-    @Option(help: ArgumentHelp("Login (default: the URL's, or STOMP_LOGIN).", valueName: "login"))
-    var login: String?
 
-    @Option(help: ArgumentHelp("Read the passcode from this environment variable (default: STOMP_PASSCODE).", valueName: "name"))
-    var passcodeEnv: String?
 
-    @Option(help: ArgumentHelp("CONNECT host header (RabbitMQ: the virtual host; default /).", valueName: "vhost"))
-    var vhost: String?
 
-    @Option(help: ArgumentHelp("PEM file of CA certificates to trust (stomp+ssl://).", valueName: "file"))
-    var cafile: String?
 
-    @Option(help: ArgumentHelp("PEM client certificate.", valueName: "file"))
-    var cert: String?
 
-    @Option(help: ArgumentHelp("PEM private key of the client certificate.", valueName: "file"))
-    var key: String?
 
-    @Flag(help: "Do not verify the broker's TLS certificate or host name (dangerous).")
-    var insecure = false
+
+    @OptionGroup var broker: BrokerLoginOptions
 
     mutating func validate() throws {
         guard timeout.isFinite, timeout > 0, timeout <= 60 else {
@@ -89,9 +77,6 @@ struct ProbeCommand: ParsableCommand {
                 let list = try StompURL.parseList(u)
                 if list.count != 1 { throw ValidationError("probe one broker per URL, not a failover list: '\(u)'") }
             } catch let e as ValidationError { throw e } catch { throw ValidationError("bad URL: \(error)") }
-        }
-        if let name = passcodeEnv, ProcessInfo.processInfo.environment[name] == nil {
-            throw ValidationError("--passcode-env: environment variable \(name) is not set")
         }
         if let p = profile {
             var isDir: ObjCBool = false
@@ -170,10 +155,10 @@ struct ProbeCommand: ParsableCommand {
 
     func probe(_ url: StompURL, options: ProbeOptions, group: MultiThreadedEventLoopGroup, cancellation: ProbeCancellation) -> ProbeReport {
         let env = ProcessInfo.processInfo.environment
-        var target = ProbeTarget(host: vhost ?? url.vhost ?? "/", hostName: url.host)
-        target.login = login ?? url.login ?? env["STOMP_LOGIN"]
-        target.passcode = passcodeEnv.flatMap { env[$0] } ?? url.passcode ?? env["STOMP_PASSCODE"]
-        let tls = TLSOptions(caFile: cafile, certificateFile: cert, keyFile: key, insecure: insecure)
+        var target = ProbeTarget(host: broker.vhost ?? url.vhost ?? "/", hostName: url.host)
+        target.login = broker.login ?? url.login ?? env["STOMP_LOGIN"]
+        target.passcode = broker.passcode ?? url.passcode ?? env["STOMP_PASSCODE"]
+        let tls = broker.tls
         let transport = SocketTransport(url: url, tls: tls, group: group)
         return Prober(transport: transport, target: target, options: options, displayURL: url.description,
                       cancellation: cancellation).run()

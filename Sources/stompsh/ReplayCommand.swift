@@ -42,28 +42,17 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Print the summary as one JSON object.")
     var json = false
 
-    @Option(help: ArgumentHelp("Login (default: the URL's, or STOMP_LOGIN).", valueName: "login"))
-    var login: String?
+    @OptionGroup var broker: BrokerLoginOptions
 
-    @Option(help: ArgumentHelp("Read the passcode from this environment variable (default: STOMP_PASSCODE).", valueName: "name"))
-    var passcodeEnv: String?
 
-    @Option(help: ArgumentHelp("CONNECT host header (RabbitMQ: the virtual host).", valueName: "vhost"))
-    var vhost: String?
 
-    @Option(help: ArgumentHelp("PEM file of CA certificates to trust (stomp+ssl://).", valueName: "file"))
-    var cafile: String?
 
-    @Flag(help: "Do not verify the broker's TLS certificate or host name (dangerous).")
-    var insecure = false
+
 
     mutating func validate() throws {
         if speed != nil, maxRate != nil { throw ValidationError("give --speed or --max-rate, not both") }
         if let s = speed, !(s > 0 && s.isFinite) { throw ValidationError("--speed: expected a number above 0, got \(s)") }
         if let r = maxRate, !(r > 0 && r.isFinite) { throw ValidationError("--max-rate: expected a number above 0, got \(r)") }
-        if let name = passcodeEnv, ProcessInfo.processInfo.environment[name] == nil {
-            throw ValidationError("--passcode-env: environment variable \(name) is not set")
-        }
     }
 
     func run() throws {
@@ -81,12 +70,12 @@ struct ReplayCommand: ParsableCommand {
         let text = url ?? ProcessInfo.processInfo.environment["STOMP_URL"] ?? "stomp://localhost:61613"
         var connection: ConnectionOptions
         do { connection = ConnectionOptions(urls: try StompURL.parseList(text)) } catch { throw fail("bad URL: \(error)", 2) }
-        connection.login = login
-        if let name = passcodeEnv { connection.passcode = ProcessInfo.processInfo.environment[name] }
-        connection.vhost = vhost
-        connection.tls = TLSOptions(caFile: cafile, insecure: insecure)
+        connection.login = broker.login
+        if broker.passcodeEnv != nil { connection.passcode = broker.passcode }
+        connection.vhost = broker.vhost
+        connection.tls = broker.tls
         connection.reconnect = .none
-        if insecure { FileHandle.standardError.write(Data((TLSOptions.insecureWarning + "\n").utf8)) }
+        if broker.insecure { FileHandle.standardError.write(Data((TLSOptions.insecureWarning + "\n").utf8)) }
         let summary: ReplaySummary
         do {
             summary = try Replay.run(options, connection: connection, group: MultiThreadedEventLoopGroup.singleton,

@@ -39,14 +39,10 @@ struct Stompsh: ParsableCommand {
             help: ArgumentHelp("Run COMMAND (repeatable, in order, before -f), then exit.", valueName: "command"))
     var commands: [String] = []
 
-    @Option(help: ArgumentHelp("Login (default: the URL's, or STOMP_LOGIN).", valueName: "login"))
-    var login: String?
+    @OptionGroup var broker: BrokerLoginOptions
 
-    @Option(help: ArgumentHelp("Read the passcode from this environment variable (default: STOMP_PASSCODE).", valueName: "name"))
-    var passcodeEnv: String?
 
-    @Option(help: ArgumentHelp("CONNECT host header (RabbitMQ: the virtual host).", valueName: "vhost"))
-    var vhost: String?
+
 
     @Option(help: ArgumentHelp("STOMP versions to offer, e.g. 1.2 or 1.1,1.2.", valueName: "version"))
     var stompVersion: String?
@@ -54,17 +50,9 @@ struct Stompsh: ParsableCommand {
     @Option(help: ArgumentHelp("Heart-beats in milliseconds: CX,CY (0,0 disables).", valueName: "cx,cy"))
     var heartBeat: String?
 
-    @Option(help: ArgumentHelp("PEM file of CA certificates to trust (stomp+ssl://).", valueName: "file"))
-    var cafile: String?
 
-    @Option(help: ArgumentHelp("PEM client certificate.", valueName: "file"))
-    var cert: String?
 
-    @Option(help: ArgumentHelp("PEM private key of the client certificate.", valueName: "file"))
-    var key: String?
 
-    @Flag(help: "Do not verify the broker's TLS certificate or host name (dangerous).")
-    var insecure = false
 
     @Option(name: .customLong("ws-header"), help: ArgumentHelp("Extra WebSocket handshake header 'NAME: VALUE' (ws://, wss://; repeatable). The value is shown as **** everywhere.", valueName: "header"))
     var wsHeaders: [String] = []
@@ -135,9 +123,6 @@ struct Stompsh: ParsableCommand {
         if let u = url {
             do { _ = try StompURL.parseList(u) } catch { throw ValidationError("bad URL: \(error)") }
         }
-        if let name = passcodeEnv, ProcessInfo.processInfo.environment[name] == nil {
-            throw ValidationError("--passcode-env: environment variable \(name) is not set")
-        }
     }
 
     func run() throws {
@@ -178,12 +163,12 @@ struct Stompsh: ParsableCommand {
         shell.settings = settings
         var d = ConnectDefaults()
         d.parameters.url = url
-        d.parameters.login = login
-        if let name = passcodeEnv { d.parameters.passcode = ProcessInfo.processInfo.environment[name] }
-        d.parameters.vhost = vhost
+        d.parameters.login = broker.login
+        if broker.passcodeEnv != nil { d.parameters.passcode = broker.passcode }
+        d.parameters.vhost = broker.vhost
         d.parameters.stompVersion = stompVersion
         d.parameters.heartBeat = heartBeat
-        d.tls = TLSOptions(caFile: cafile, certificateFile: cert, keyFile: key, insecure: insecure)
+        d.tls = broker.tls
         d.webSocket = WebSocketOptions(headers: wsHeaders.compactMap { try? WebSocketHeader(parsing: $0) },
                                        origin: origin, forceBinary: wsBinary)
         if noReconnect { d.reconnect = .none }
