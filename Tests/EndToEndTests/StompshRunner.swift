@@ -5,20 +5,7 @@ import XCTest
 
 /// Runs the built `stompsh` binary (env STOMPSH_BIN, else next to the test bundle).
 enum Stompsh {
-    static var binary: String {
-        if let b = ProcessInfo.processInfo.environment["STOMPSH_BIN"], !b.isEmpty { return b }
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("stompsh").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        for b in Bundle.allBundles {
-            let candidate = b.bundleURL.deletingLastPathComponent().appendingPathComponent("stompsh").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return ".build/debug/stompsh"
-    }
+    static var binary: String { StompshBinary.path }
 
     struct Result {
         var status: Int32

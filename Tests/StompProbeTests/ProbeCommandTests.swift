@@ -6,20 +6,7 @@ import StompTestSupport
 import XCTest
 
 final class ProbeCommandTests: XCTestCase {
-    static var binary: String {
-        if let b = ProcessInfo.processInfo.environment["STOMPSH_BIN"], !b.isEmpty { return b }
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("stompsh").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        for b in Bundle.allBundles {
-            let candidate = b.bundleURL.deletingLastPathComponent().appendingPathComponent("stompsh").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return ".build/debug/stompsh"
-    }
+    static var binary: String { StompshBinary.path }
 
     struct Run { var status: Int32; var stdout: String; var stderr: String }
 
