@@ -53,7 +53,13 @@ enum CommandInterrupt {
             Interrupt.install(wake: shell.wake)
         }
         defer { if !installedBefore { Interrupt.uninstall() } }
-        return try body()
+        do {
+            return try body()
+        } catch var e as ShellError where e.message == "interrupted" && !shell.interactive {
+            // Ctrl-C before the command had figures to print (its setup waits): the script ends as after SIGINT.
+            e.exitStatus = 130
+            throw e
+        }
     }
 
     /// After the command printed what it did: in a script, Ctrl-C ends the run with status 130 (as a shell's

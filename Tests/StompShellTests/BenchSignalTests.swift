@@ -166,4 +166,17 @@ final class BenchSignalTests: XCTestCase {
             XCTAssertFalse(r.stdout.contains("after"), mode)
         }
     }
+
+    /// Ctrl-C before a bench has anything to report (rpc bench waiting for its reply subscription's receipt from a
+    /// broker that stopped reading): the script still ends with 130, as after SIGINT, not with a plain failure.
+    func testSIGINTDuringABenchsSetupEndsTheScriptWith130() throws {
+        let port = try stallingPeer()
+        let r = try interrupt(["--no-reconnect", "stomp://127.0.0.1:\(port)", "-c",
+                               "rpc bench /queue/stall-svc echo --calls 10", "-c", "echo after"],
+                              whenOutputContains: "connected to", after: 1.0)
+        XCTAssertEqual(r.reason, .exit, r.stderr)
+        XCTAssertEqual(r.status, 130, "\(r.stdout) \(r.stderr)")
+        XCTAssertTrue(r.stderr.contains("interrupted"), r.stderr)
+        XCTAssertFalse(r.stdout.contains("after"), r.stdout)
+    }
 }
