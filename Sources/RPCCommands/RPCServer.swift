@@ -152,6 +152,7 @@ public final class RPCServer: @unchecked Sendable {
     private func unsubscribe() {
         guard !unsubscribed else { return }
         unsubscribed = true
+        writer?.flush()   // the replies and ACKs queued in this pass go before the UNSUBSCRIBE, or the broker redelivers
         client.unsubscribe(id: subscriptionID).whenComplete { [self] _ in
             if let t = token { client.removeInterceptor(t); token = nil }
             complete()

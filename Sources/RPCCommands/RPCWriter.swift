@@ -33,7 +33,8 @@ final class RPCWriter {
         }
     }
 
-    private func flush() {
+    /// Writes what was queued now (before a frame that must follow it, e.g. UNSUBSCRIBE after the last ACKs).
+    func flush() {
         scheduled = false
         guard !buffer.isEmpty else { return }
         let bytes = buffer

@@ -1,0 +1,40 @@
+import Foundation
+import XCTest
+
+/// `rpc serve --count N` ends after N calls having acknowledged every one of them: its last ACK must reach the
+/// broker before its UNSUBSCRIBE, or the broker hands the last request back (to be served twice) and answers the
+/// late ACK with an ERROR.
+final class RPCServeCountTests: XCTestCase {
+    func testServeCountAcknowledgesTheLastCallBeforeItUnsubscribes() throws {
+        for (name, url) in Brokers.all() {
+            let q = Brokers.unique("rpc-count-\(name)")
+            let server = Process()
+            server.executableURL = URL(fileURLWithPath: Stompsh.binary)
+            server.arguments = [url, "-c", "rpc serve \(q) --count 2"]
+            var env = ProcessInfo.processInfo.environment
+            env["HOME"] = Stompsh.tempHome
+            server.environment = env
+            let out = Pipe()
+            server.standardOutput = out
+            server.standardError = out
+            server.standardInput = FileHandle.nullDevice
+            try server.run()
+            var served = ""
+            let deadline = Date().addingTimeInterval(30)
+            while !served.contains("serving"), Date() < deadline {
+                usleep(50_000)
+                served += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+            }
+            let caller = try Stompsh.run([url, "-c", "rpc call \(q) echo one", "-c", "rpc call \(q) echo two"], timeout: 60)
+            XCTAssertEqual(caller.status, 0, "\(name): \(caller.stderr)")
+            server.waitUntilExit()
+            served += String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            XCTAssertEqual(server.terminationStatus, 0, "\(name): \(served)")
+            XCTAssertFalse(served.contains("ERROR"), "\(name): no late ACK: \(served)")
+            // Nothing was handed back: the queue is empty.
+            let left = try Stompsh.run(["--json", url, "-c", "drain \(q) --idle 1"], timeout: 60)
+            XCTAssertEqual(left.status, 0, "\(name): \(left.stderr)")
+            XCTAssertFalse(left.stdout.contains("\"MESSAGE\""), "\(name): a served request came back: \(left.stdout)")
+        }
+    }
+}
