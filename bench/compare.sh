@@ -1,20 +1,32 @@
 #!/usr/bin/env bash
-# stompsh next to stomp.py (and a bare socket, the broker's limit) on the same broker(s), in one run.
+# stompsh beside the bare-socket floor (and stomp.py, and itself over WebSocket) on the same broker(s), in one run.
 #
-#   bench/compare.sh [--quick] [--broker activemq|rabbitmq|both] [--private|--shared] [--write-results] [--keep DIR]
+#   bench/compare.sh [--quick] [--broker activemq|rabbitmq|both] [--private|--shared] [--load quiet|loaded|both]
+#                    [--hogs N] [--rounds R] [--no-stomppy] [--write-results] [--keep DIR]
 #
-# Starts the brokers as the tests do (scripts/brokers start): --private (the default without --quick) starts a
-# second pair for this run only (run dir /tmp/stompsh-bench-run, ports 626xx; stopped at the end), so tests
-# restarting the shared brokers cannot disturb it; --shared (the default with --quick) uses the tests' brokers.
-# Builds stompsh and stompproto-bench in release mode
-# (swift build -c release --scratch-path .build-bench), then for each broker runs stompsh's `bench`/`rpc bench`
-# commands and the equivalent stomp.py programs (bench/py_bench.py, Tests/python/rpc_peer.py), and prints a
-# Markdown table: work | stompsh | stomp.py | ratio | target. Then start-up times, memory, and the StompProto
-# codec benchmark. --quick: small counts, ActiveMQ only (CI, < 60 s after the build). --write-results: also
-# writes bench/RESULTS.md. Figures are JSON lines in DIR (--keep) or a temporary directory.
+# Every row of the table is measured for stompsh and for the floor (bench/floor.c: a C client on a bare socket,
+# frames formatted with the same headers, sizes, receipts, prefetch and acks; compiled here with cc -O2) in R
+# alternating rounds (default 3; the table shows each client's median round), so that drift on the machine hits
+# both; the ratio column is stompsh / floor with issue 19's target (rates >= 0.9x the floor, latencies <= 1.1x).
+# On RabbitMQ the same rounds run stompsh over ws:// (Web-STOMP) too: ratio ws/tcp, target >= 0.8x. stomp.py
+# (bench/py_bench.py, Tests/python/rpc_peer.py) runs one round per row in the quiet half, as a reference.
+# Per broker also: the interactive path (`subscribe Q --count N` printing text, and --json, to a file) beside
+# `bench consume` on the same prefilled queue, whole processes timed alike (target >= 0.9x). Then (ActiveMQ,
+# quiet): start-up to the first prompt (in a pty), idle RSS, bench/load.sh (RSS over 1,000,000 messages sent and
+# consumed in one session), and the StompProto codec benchmark.
+#
+# --load both: the rows twice, quiet then loaded (side by side in the report); loaded = N CPU hogs (`floor hog`,
+# a busy loop with no system calls, NOT pinned: the scheduler places them; default N = cores - 1, i.e. "the other
+# core busy" on 2 cores) started before the loaded half and stopped after it. --load loaded: only that half.
+# --private (the default without --quick) starts a second broker pair for this run only (run dir
+# /tmp/stompsh-bench-run, ports 626xx, AMQP 6682, epmd 25369: apart from the shared 616xx and killable 617xx
+# pairs; a lock file stops a second private run from sharing it) and stops it at the end; --shared (the default
+# with --quick) uses the tests' brokers. Ctrl-C, a failure or the end stops every process the script started.
+# --quick: small counts, ActiveMQ only, one round, quiet (CI: < 60 s after the build); --write-results writes
+# bench/RESULTS.md (keeping the notes after its `<!-- notes -->` line). Figures: JSON lines in DIR (--keep).
 #
 # Environment: STOMPSH_BENCH_SCRATCH (default .build-bench), STOMPSH_BENCH_BIN (use this stompsh, skip the build),
-# PYTHON (default python3).
+# PYTHON (default python3), CC (default cc).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
@@ -22,34 +34,48 @@ PY=${PYTHON:-python3}
 QUICK=0
 PRIVATE=
 BROKERS=both
+LOADS=
+HOGS=
+ROUNDS=
+STOMPPY=1
 WRITE=0
 KEEP=
 while [[ $# -gt 0 ]]; do
     case $1 in
         --quick) QUICK=1 ;;
         --broker) BROKERS=$2; shift ;;
+        --load) LOADS=$2; shift ;;
+        --loaded) LOADS=loaded ;;
+        --hogs) HOGS=$2; shift ;;
+        --rounds) ROUNDS=$2; shift ;;
+        --no-stomppy) STOMPPY=0 ;;
         --write-results) WRITE=1 ;;
         --private) PRIVATE=1 ;;
         --shared) PRIVATE=0 ;;
         --keep) KEEP=$2; shift ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
         *) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
 done
+case $BROKERS in activemq|rabbitmq|both) ;; *) echo "compare.sh: --broker activemq|rabbitmq|both" >&2; exit 2 ;; esac
+case ${LOADS:=quiet} in quiet) LOADS=(quiet) ;; loaded) LOADS=(loaded) ;; both) LOADS=(quiet loaded) ;;
+    *) echo "compare.sh: --load quiet|loaded|both" >&2; exit 2 ;; esac
 if [[ $QUICK == 1 && $BROKERS == both ]]; then BROKERS=activemq; fi
 if [[ -z $PRIVATE ]]; then PRIVATE=$((1 - QUICK)); fi
+: "${ROUNDS:=$((QUICK ? 1 : 3))}"
+: "${HOGS:=$(( $(nproc) > 1 ? $(nproc) - 1 : 1 ))}"
+[[ $ROUNDS =~ ^[1-9][0-9]*$ && $HOGS =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: --rounds and --hogs: positive integers" >&2; exit 2; }
 
 # --- counts -------------------------------------------------------------------------------------------------
 if [[ $QUICK == 1 ]]; then
-    N_SEND=5000; N_EACH=300; N_WIN=3000; WIN=100; N_CONS=5000; N_CI=3000
-    N_RPC_SEQ=300; N_RPC_CONC=3000; N_RPC_CONC_PY=1000; RUNS=5; N_MEM=50000; CODEC_S=0.2
+    N_SEND=5000; N_EACH=300; N_WIN=3000; WIN=100; N_CONS=5000; N_CI=3000; N_INT=3000
+    N_RPC_SEQ=300; N_RPC_CONC=3000; N_RPC_CONC_PY=1000; RUNS=5; N_LOAD=50000; LOAD_CHUNK=10000; CODEC_S=0.2
 else
-    N_SEND=100000; N_EACH=2000; N_WIN=20000; WIN=100; N_CONS=100000; N_CI=50000
-    N_RPC_SEQ=2000; N_RPC_CONC=20000; N_RPC_CONC_PY=5000; RUNS=20; N_MEM=1000000; CODEC_S=0.6
+    N_SEND=100000; N_EACH=2000; N_WIN=20000; WIN=100; N_CONS=100000; N_CI=50000; N_INT=50000
+    N_RPC_SEQ=2000; N_RPC_CONC=20000; N_RPC_CONC_PY=5000; RUNS=20; N_LOAD=1000000; LOAD_CHUNK=100000; CODEC_S=0.6
 fi
 SIZE=100
-ROUNDS=$((QUICK ? 1 : 3))   # send without receipts, sequential receipts and calls: median of this many rounds
 PREFETCH=1000   # client-individual: unacknowledged messages the broker may push (RabbitMQ's default is unlimited)
 
 say() { printf '== %s\n' "$*" >&2; }
@@ -57,35 +83,57 @@ OUT=${KEEP:-$(mktemp -d /tmp/stompsh-bench.XXXXXX)}
 mkdir -p "$OUT"
 RESULTS=$OUT/results.jsonl
 : > "$RESULTS"
-pids=()
+pids=()      # background processes (responders, hogs): stopped by cleanup
+hogs=()
+BROKERS_STARTED=0
 cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    local rc=$?
+    trap - EXIT INT TERM
+    for p in "${hogs[@]}" "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${hogs[@]}" "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    if [[ $PRIVATE == 1 && $BROKERS_STARTED == 1 ]]; then "$REPO/scripts/brokers" stop >&2 || true; fi
     [[ -n $KEEP ]] || rm -rf "$OUT"
-    if [[ $PRIVATE == 1 ]]; then "$REPO/scripts/brokers" stop >&2 || true; fi
+    exit "$rc"
 }
 trap cleanup EXIT
+trap 'say "interrupted"; exit 130' INT
+trap 'exit 143' TERM
 
-# record BROKER WORK CLIENT JSON_LINE: appends {"broker":..,"work":..,"client":..,"data":{...}}
+PHASE=quiet
+# record BROKER WORK CLIENT OUTPUT: appends {"load":..,"broker":..,"work":..,"client":..,"data":{last JSON line}}
 record() {
     local line
-    line=$(printf '%s\n' "$4" | grep '^{' | tail -1)
+    line=$(printf '%s\n' "$4" | grep '^{' | tail -1 || true)
     if [[ -z $line ]]; then
-        say "no figures for $1 $2 $3: $4"
+        say "no figures for $PHASE $1 $2 $3: $4"
         line='{}'
     fi
-    printf '{"broker":"%s","work":"%s","client":"%s","data":%s}\n' "$1" "$2" "$3" "$line" >> "$RESULTS"
+    printf '{"load":"%s","broker":"%s","work":"%s","client":"%s","data":%s}\n' "$PHASE" "$1" "$2" "$3" "$line" >> "$RESULTS"
 }
 
-# --- brokers and build ----------------------------------------------------------------------------------------
+# --- brokers, floor and build ---------------------------------------------------------------------------------
 if [[ $PRIVATE == 1 ]]; then
     export STOMPSH_RUN_DIR=${STOMPSH_BENCH_RUN_DIR:-/tmp/stompsh-bench-run}
     export ACTIVEMQ_STOMP_PORT=62613 RABBITMQ_STOMP_PORT=62620 RABBITMQ_STOMP_TLS_PORT=62621 RABBITMQ_AMQP_PORT=6682
     export RABBITMQ_DIST_PORT=26682 RABBITMQ_EPMD_PORT=25369
     export RABBITMQ_WS_PORT=62622 RABBITMQ_WSS_PORT=62623
+    mkdir -p "$(dirname "$STOMPSH_RUN_DIR")"
+    exec 9> "$STOMPSH_RUN_DIR.lock"
+    flock -n 9 || { say "another compare.sh --private run holds $STOMPSH_RUN_DIR.lock: wait for it or use --shared"; exit 1; }
+    BROKERS_STARTED=1
+else
+    # the tests' brokers: never started or stopped here
+    eval "$("$REPO/scripts/brokers" env)"
 fi
-say "brokers (scripts/brokers start$([[ $PRIVATE == 1 ]] && echo ", private: $STOMPSH_RUN_DIR"))"
-"$REPO/scripts/brokers" start >&2
-eval "$("$REPO/scripts/brokers" env)"
+if [[ $PRIVATE == 1 ]]; then
+    say "brokers (scripts/brokers start, private: $STOMPSH_RUN_DIR)"
+    "$REPO/scripts/brokers" start >&2
+    eval "$("$REPO/scripts/brokers" env)"
+fi
+
+FLOOR=$OUT/floor
+say "floor: ${CC:-cc} -O2 bench/floor.c"
+"${CC:-cc}" -O2 -o "$FLOOR" "$HERE/floor.c"
 
 SCRATCH=${STOMPSH_BENCH_SCRATCH:-$REPO/.build-bench}
 if [[ -n ${STOMPSH_BENCH_BIN:-} ]]; then
@@ -107,136 +155,174 @@ fi
 say "stompsh binary: $BIN"
 TAG=$(date +%s)$RANDOM
 
-# --- per broker -----------------------------------------------------------------------------------------------
-# drain URL QUEUE: empties a queue (the brokers keep non-persistent messages in memory: leftovers would trigger
-# producer flow control and slow the next benches down)
-drain() { "$BIN" "$1" -q -c "bench consume $2 -n 100000000 --timeout 0.5" > /dev/null 2>&1 || true; }
+# --- helpers --------------------------------------------------------------------------------------------------
+# fill URL QUEUE N: N bench messages (the frames stompsh's `bench send` writes) put on QUEUE by the floor
+fill() { "$FLOOR" send "$1" "$2" -n "$3" --size $SIZE > /dev/null; }
+# drain URL QUEUE [N]: empties a queue (the brokers keep non-persistent messages in memory: leftovers would trigger
+# producer flow control and slow the next benches down); N known: the floor takes exactly N
+drain() {
+    if [[ -n ${3:-} ]] && timeout 120 "$FLOOR" consume "$1" "$2" -n "$3" > /dev/null 2>&1; then return; fi
+    "$BIN" "$1" -q -c "bench consume $2 -n 100000000 --timeout 0.5" > /dev/null 2>&1 || true
+}
+sh_bench() { "$BIN" "$1" --json -c "$2 --json" 2>&1 || true; }
+# wall_rate N OUTFILE CMD...: runs CMD (stdout to OUTFILE, stderr to OUTFILE.err), prints
+# {"messages":N,"elapsed_s":wall,"msgs_per_s":N/wall}: the whole process, start-up and connect included
+wall_rate() {
+    local n=$1 out=$2 t0 t1 rc=0; shift 2
+    t0=$(date +%s%N); "$@" > "$out" 2> "$out.err" || rc=$?; t1=$(date +%s%N)
+    if ((rc != 0)); then echo "exit status $rc: $(head -c 300 "$out.err")"; return; fi
+    awk -v n="$n" -v ns=$((t1 - t0)) 'BEGIN { printf "{\"messages\":%d,\"elapsed_s\":%.4f,\"msgs_per_s\":%.1f}\n", n, ns / 1e9, n / (ns / 1e9) }'
+}
 
-run_broker() {
-    local name=$1 url=$2 q=/queue/stompsh.bench.$TAG.$1
-    say "$name: warm-up (the brokers' JIT/caches: the first client measured would pay for it)"
-    "$PY" "$HERE/py_bench.py" raw "$url" "$q.warm" -n "$N_SEND" --size $SIZE > /dev/null
+# rows NAME URL [WS_URL]: every row, R alternating rounds of stompsh, the floor (and stompsh over WS_URL)
+rows() {
+    local name=$1 url=$2 ws=${3:-} q=/queue/stompsh.bench.$TAG.$PHASE.$1 round t u py=0
+    [[ $STOMPPY == 1 && $PHASE == quiet ]] && py=1
+    local via=(tcp); [[ -n $ws ]] && via+=(ws)
+    say "$PHASE $name: warm-up (the brokers' JIT/caches: the first client measured would pay for it)"
+    fill "$url" "$q.warm" "$N_SEND"
     "$BIN" "$url" -q -c "bench send $q.warm -n $N_SEND" -c "bench send $q.warm -n $N_WIN --receipts window:$WIN" > /dev/null 2>&1 || true
-    "$PY" "$HERE/py_bench.py" send "$url" "$q.warm" -n "$N_EACH" > /dev/null
+    [[ -z $ws ]] || "$BIN" "$ws" -q -c "bench send $q.warm -n $N_WIN" > /dev/null 2>&1 || true
     drain "$url" "$q.warm"
 
-    say "$name: send, $N_SEND x $SIZE B, no receipts"
-    local round
+    say "$PHASE $name: send $N_SEND x $SIZE B no receipts; receipt each $N_EACH; window:$WIN $N_WIN ($ROUNDS rounds)"
     for ((round = 0; round < ROUNDS; round++)); do
-        record "$name" send_none stompsh "$("$BIN" "$url" --json -c "bench send $q.none.sh -n $N_SEND --size $SIZE --json")"
-        drain "$url" "$q.none.sh"
-        record "$name" send_none stomp.py "$("$PY" "$HERE/py_bench.py" send "$url" "$q.none.py" -n "$N_SEND" --size $SIZE)"
-        drain "$url" "$q.none.py"
-        record "$name" send_none bare-socket "$("$PY" "$HERE/py_bench.py" raw "$url" "$q.none.raw" -n "$N_SEND" --size $SIZE)"
-        drain "$url" "$q.none.raw"
-    done
-
-    say "$name: send, receipt each (sequential), $N_EACH"
-    for ((round = 0; round < ROUNDS; round++)); do
-        record "$name" send_each stompsh "$("$BIN" "$url" --json -c "bench send $q.each.sh -n $N_EACH --receipts each --json")"
-        record "$name" send_each stomp.py "$("$PY" "$HERE/py_bench.py" send "$url" "$q.each.py" -n "$N_EACH" --receipts each)"
-        record "$name" send_each bare-socket "$("$PY" "$HERE/py_bench.py" raw "$url" "$q.each.raw" -n "$N_EACH" --receipts each)"
-    done
-    drain "$url" "$q.each.sh"; drain "$url" "$q.each.py"; drain "$url" "$q.each.raw"
-
-    say "$name: send, receipts window:$WIN, $N_WIN"
-    record "$name" send_window stompsh "$("$BIN" "$url" --json -c "bench send $q.win.sh -n $N_WIN --receipts window:$WIN --json")"
-    drain "$url" "$q.win.sh"
-    record "$name" send_window stomp.py "$("$PY" "$HERE/py_bench.py" send "$url" "$q.win.py" -n "$N_WIN" --receipts "window:$WIN")"
-    drain "$url" "$q.win.py"
-    record "$name" send_window bare-socket "$("$PY" "$HERE/py_bench.py" raw "$url" "$q.win.raw" -n "$N_WIN" --receipts "window:$WIN")"
-    drain "$url" "$q.win.raw"
-
-    say "$name: consume auto, $N_CONS (queues filled by the bare-socket writer)"
-    "$PY" "$HERE/py_bench.py" fill "$url" "$q.cons.sh" -n "$N_CONS" --size $SIZE > /dev/null
-    record "$name" consume_auto stompsh "$("$BIN" "$url" --json -c "bench consume $q.cons.sh -n $N_CONS --json")"
-    drain "$url" "$q.cons.sh"
-    "$PY" "$HERE/py_bench.py" fill "$url" "$q.cons.py" -n "$N_CONS" --size $SIZE > /dev/null
-    record "$name" consume_auto stomp.py "$("$PY" "$HERE/py_bench.py" consume "$url" "$q.cons.py" -n "$N_CONS")"
-    drain "$url" "$q.cons.py"
-
-    say "$name: consume client-individual, $N_CI, prefetch $PREFETCH (both clients)"
-    "$PY" "$HERE/py_bench.py" fill "$url" "$q.ci.sh" -n "$N_CI" --size $SIZE > /dev/null
-    record "$name" consume_ci stompsh "$("$BIN" "$url" --json -c "bench consume $q.ci.sh -n $N_CI --ack client-individual --prefetch $PREFETCH --json")"
-    drain "$url" "$q.ci.sh"
-    "$PY" "$HERE/py_bench.py" fill "$url" "$q.ci.py" -n "$N_CI" --size $SIZE > /dev/null
-    record "$name" consume_ci stomp.py "$("$PY" "$HERE/py_bench.py" consume "$url" "$q.ci.py" -n "$N_CI" --ack client-individual --prefetch $PREFETCH)"
-    drain "$url" "$q.ci.py"
-    "$PY" "$HERE/py_bench.py" fill "$url" "$q.ci.raw" -n "$N_CI" --size $SIZE > /dev/null
-    record "$name" consume_ci bare-socket "$("$PY" "$HERE/py_bench.py" rawconsume "$url" "$q.ci.raw" -n "$N_CI" --prefetch $PREFETCH)"
-    drain "$url" "$q.ci.raw"
-
-    say "$name: RPC echo, sequential ($N_RPC_SEQ) and -c 32 ($N_RPC_CONC stompsh, $N_RPC_CONC_PY stomp.py)"
-    local rpy=$REPO/Tests/python/rpc_peer.py log=$OUT/rpc.$name.log
-    "$BIN" "$url" -q -c "rpc serve $q.rpc.sh -q" > "$OUT/serve.sh.$name.log" 2>&1 &
-    local spid=$!; pids+=("$spid")
-    "$PY" "$rpy" serve "$url" "$q.rpc.py" --concurrency 32 > "$log" 2>&1 &
-    local ppid=$!; pids+=("$ppid")
-    for _ in $(seq 100); do grep -q ready "$log" 2>/dev/null && break; sleep 0.1; done
-    sleep 0.5
-    "$BIN" "$url" --json -c "rpc bench $q.rpc.sh echo 1 -n 200 -c 1 --json" > /dev/null          # warm-up
-    "$PY" "$rpy" bench "$url" "$q.rpc.py" echo '[1]' -n 200 -c 1 > /dev/null
-    # sequential latency is the most sensitive to other load on the machine: ROUNDS alternating rounds, the
-    # table shows each client's median round
-    for ((round = 0; round < ROUNDS; round++)); do
-        record "$name" rpc_seq stompsh "$("$BIN" "$url" --json -c "rpc bench $q.rpc.sh echo 1 -n $N_RPC_SEQ -c 1 --json")"
-        record "$name" rpc_seq stomp.py "$("$PY" "$rpy" bench "$url" "$q.rpc.py" echo '[1]' -n "$N_RPC_SEQ" -c 1)"
-        record "$name" rpc_seq bare-socket "$("$PY" "$HERE/py_bench.py" rpcfloor "$url" "$q.rpc.raw" -n "$N_RPC_SEQ")"
-    done
-    record "$name" rpc_c32 stompsh "$("$BIN" "$url" --json -c "rpc bench $q.rpc.sh echo 1 -n $N_RPC_CONC -c 32 --json")"
-    record "$name" rpc_c32 stomp.py "$("$PY" "$rpy" bench "$url" "$q.rpc.py" echo '[1]' -n "$N_RPC_CONC_PY" -c 32)"
-    kill "$spid" "$ppid" 2>/dev/null || true
-    wait "$spid" "$ppid" 2>/dev/null || true
-}
-
-# run_ws NAME WS_URL TCP_URL: stompsh over WebSocket beside the same work over TCP, alternating, same broker and
-# run (issue 16: ws at least 0.8x of tcp). Recorded as broker NAME, clients stompsh-ws and stompsh-tcp.
-run_ws() {
-    local name=$1 ws=$2 tcp=$3 q=/queue/stompsh.bench.$TAG.$1 round t url
-    say "$name: warm-up over WebSocket"
-    "$BIN" "$ws" -q -c "bench send $q.warm -n $N_SEND" > /dev/null 2>&1 || true
-    drain "$tcp" "$q.warm"
-    say "$name: send $N_SEND x $SIZE B, no receipts; windowed receipts $N_WIN; consume $N_CONS; RPC echo (ws and tcp)"
-    for ((round = 0; round < ROUNDS; round++)); do
-        for t in ws tcp; do
-            [[ $t == ws ]] && url=$ws || url=$tcp
-            record "$name" send_none "stompsh-$t" "$("$BIN" "$url" --json -c "bench send $q.none.$t -n $N_SEND --size $SIZE --json")"
-            drain "$tcp" "$q.none.$t"
+        for t in "${via[@]}"; do
+            [[ $t == ws ]] && u=$ws || u=$url
+            record "$name" send_none "stompsh-$t" "$(sh_bench "$u" "bench send $q.none.$t -n $N_SEND --size $SIZE")"
+            drain "$url" "$q.none.$t" "$N_SEND"
+            [[ $t == tcp ]] || continue
+            record "$name" send_none floor "$("$FLOOR" send "$url" "$q.none.fl" -n "$N_SEND" --size $SIZE)"
+            drain "$url" "$q.none.fl" "$N_SEND"
         done
     done
-    for t in ws tcp; do
-        [[ $t == ws ]] && url=$ws || url=$tcp
-        record "$name" send_window "stompsh-$t" "$("$BIN" "$url" --json -c "bench send $q.win.$t -n $N_WIN --receipts window:$WIN --json")"
-        drain "$tcp" "$q.win.$t"
-        "$PY" "$HERE/py_bench.py" fill "$tcp" "$q.cons.$t" -n "$N_CONS" --size $SIZE > /dev/null
-        record "$name" consume_auto "stompsh-$t" "$("$BIN" "$url" --json -c "bench consume $q.cons.$t -n $N_CONS --json")"
-        drain "$tcp" "$q.cons.$t"
-    done
-    local spw spt
-    "$BIN" "$ws" -q -c "rpc serve $q.rpc.ws -q" > "$OUT/serve.ws.$name.log" 2>&1 &
-    spw=$!; pids+=("$spw")
-    "$BIN" "$tcp" -q -c "rpc serve $q.rpc.tcp -q" > "$OUT/serve.tcp.$name.log" 2>&1 &
-    spt=$!; pids+=("$spt")
-    sleep 1
-    "$BIN" "$ws" --json -c "rpc bench $q.rpc.ws echo 1 -n 200 -c 1 --json" > /dev/null
-    "$BIN" "$tcp" --json -c "rpc bench $q.rpc.tcp echo 1 -n 200 -c 1 --json" > /dev/null
     for ((round = 0; round < ROUNDS; round++)); do
-        record "$name" rpc_seq stompsh-ws "$("$BIN" "$ws" --json -c "rpc bench $q.rpc.ws echo 1 -n $N_RPC_SEQ -c 1 --json")"
-        record "$name" rpc_seq stompsh-tcp "$("$BIN" "$tcp" --json -c "rpc bench $q.rpc.tcp echo 1 -n $N_RPC_SEQ -c 1 --json")"
+        for t in "${via[@]}"; do
+            [[ $t == ws ]] && u=$ws || u=$url
+            record "$name" send_each "stompsh-$t" "$(sh_bench "$u" "bench send $q.each.$t -n $N_EACH --size $SIZE --receipts each")"
+            [[ $t == tcp ]] && record "$name" send_each floor "$("$FLOOR" send "$url" "$q.each.fl" -n "$N_EACH" --size $SIZE --receipts each)"
+        done
     done
-    record "$name" rpc_c32 stompsh-ws "$("$BIN" "$ws" --json -c "rpc bench $q.rpc.ws echo 1 -n $N_RPC_CONC -c 32 --json")"
-    record "$name" rpc_c32 stompsh-tcp "$("$BIN" "$tcp" --json -c "rpc bench $q.rpc.tcp echo 1 -n $N_RPC_CONC -c 32 --json")"
-    kill "$spw" "$spt" 2>/dev/null || true
-    wait "$spw" "$spt" 2>/dev/null || true
+    for ((round = 0; round < ROUNDS; round++)); do
+        for t in "${via[@]}"; do
+            [[ $t == ws ]] && u=$ws || u=$url
+            record "$name" send_window "stompsh-$t" "$(sh_bench "$u" "bench send $q.win.$t -n $N_WIN --size $SIZE --receipts window:$WIN")"
+            drain "$url" "$q.win.$t" "$N_WIN"
+            [[ $t == tcp ]] || continue
+            record "$name" send_window floor "$("$FLOOR" send "$url" "$q.win.fl" -n "$N_WIN" --size $SIZE --receipts "window:$WIN")"
+            drain "$url" "$q.win.fl" "$N_WIN"
+        done
+    done
+    for t in "${via[@]}"; do drain "$url" "$q.each.$t" $((N_EACH * ROUNDS)); done
+    drain "$url" "$q.each.fl" $((N_EACH * ROUNDS))
+    if ((py)); then
+        record "$name" send_none stomp.py "$("$PY" "$HERE/py_bench.py" send "$url" "$q.none.py" -n "$N_SEND" --size $SIZE)"
+        drain "$url" "$q.none.py" $((N_SEND + 1))
+        record "$name" send_each stomp.py "$("$PY" "$HERE/py_bench.py" send "$url" "$q.each.py" -n "$N_EACH" --size $SIZE --receipts each)"
+        drain "$url" "$q.each.py" $((N_EACH + 1))
+        record "$name" send_window stomp.py "$("$PY" "$HERE/py_bench.py" send "$url" "$q.win.py" -n "$N_WIN" --size $SIZE --receipts "window:$WIN")"
+        drain "$url" "$q.win.py" $((N_WIN + 1))
+    fi
+
+    say "$PHASE $name: consume ack auto $N_CONS; client-individual $N_CI, prefetch $PREFETCH (queues filled by the floor)"
+    local work n args fargs
+    for work in consume_auto consume_ci; do
+        if [[ $work == consume_auto ]]; then n=$N_CONS; args=""; fargs=(--ack auto)
+        else n=$N_CI; args="--ack client-individual --prefetch $PREFETCH"; fargs=(--ack client-individual --prefetch $PREFETCH); fi
+        for ((round = 0; round < ROUNDS; round++)); do
+            for t in "${via[@]}"; do
+                [[ $t == ws ]] && u=$ws || u=$url
+                fill "$url" "$q.$work.$t" "$n"
+                record "$name" "$work" "stompsh-$t" "$(sh_bench "$u" "bench consume $q.$work.$t -n $n $args")"
+                [[ $t == tcp ]] || continue
+                fill "$url" "$q.$work.fl" "$n"
+                record "$name" "$work" floor "$("$FLOOR" consume "$url" "$q.$work.fl" -n "$n" "${fargs[@]}")"
+            done
+        done
+        if ((py)); then
+            fill "$url" "$q.$work.py" "$n"
+            record "$name" "$work" stomp.py "$("$PY" "$HERE/py_bench.py" consume "$url" "$q.$work.py" -n "$n" "${fargs[@]}")"
+        fi
+        # each consumer took its N (a failed one left the rest): empty the queues once
+        for t in "${via[@]}" fl py; do drain "$url" "$q.$work.$t"; done
+    done
+
+    say "$PHASE $name: interactive path, $N_INT messages: subscribe (text, --json) to a file beside bench consume"
+    for ((round = 0; round < ROUNDS; round++)); do
+        fill "$url" "$q.int" "$N_INT"
+        record "$name" interactive bench-consume "$(wall_rate "$N_INT" "$OUT/int.bench" "$BIN" "$url" -q -c "bench consume $q.int -n $N_INT")"
+        fill "$url" "$q.int" "$N_INT"
+        record "$name" interactive subscribe-text "$(wall_rate "$N_INT" "$OUT/int.txt" "$BIN" "$url" -q -c "subscribe $q.int --count $N_INT")"
+        fill "$url" "$q.int" "$N_INT"
+        record "$name" interactive subscribe-json "$(wall_rate "$N_INT" "$OUT/int.json" "$BIN" "$url" -q --json -c "subscribe $q.int --count $N_INT")"
+    done
+    drain "$url" "$q.int"
+    rm -f "$OUT"/int.*
+
+    say "$PHASE $name: RPC echo, sequential $N_RPC_SEQ and 32 in flight $N_RPC_CONC (responders: rpc serve, floor in-process)"
+    local rpy=$REPO/Tests/python/rpc_peer.py serve_pids=()
+    for t in "${via[@]}"; do
+        [[ $t == ws ]] && u=$ws || u=$url
+        "$BIN" "$u" -q -c "rpc serve $q.rpc.$t -q" > "$OUT/serve.$t.$name.log" 2>&1 &
+        serve_pids+=($!); pids+=($!)
+    done
+    if ((py)); then
+        "$PY" "$rpy" serve "$url" "$q.rpc.py" --concurrency 32 > "$OUT/serve.py.$name.log" 2>&1 &
+        serve_pids+=($!); pids+=($!)
+        for _ in $(seq 100); do grep -q ready "$OUT/serve.py.$name.log" 2>/dev/null && break; sleep 0.1; done
+    fi
+    sleep 1
+    for t in "${via[@]}"; do    # warm-up
+        [[ $t == ws ]] && u=$ws || u=$url
+        sh_bench "$u" "rpc bench $q.rpc.$t echo 1 -n 200 -c 1" > /dev/null
+    done
+    "$FLOOR" rpc "$url" "$q.rpc.fl" -n 200 > /dev/null
+    for ((round = 0; round < ROUNDS; round++)); do
+        for t in "${via[@]}"; do
+            [[ $t == ws ]] && u=$ws || u=$url
+            record "$name" rpc_seq "stompsh-$t" "$(sh_bench "$u" "rpc bench $q.rpc.$t echo 1 -n $N_RPC_SEQ -c 1")"
+            [[ $t == tcp ]] && record "$name" rpc_seq floor "$("$FLOOR" rpc "$url" "$q.rpc.fl" -n "$N_RPC_SEQ" -c 1)"
+        done
+    done
+    for ((round = 0; round < ROUNDS; round++)); do
+        for t in "${via[@]}"; do
+            [[ $t == ws ]] && u=$ws || u=$url
+            record "$name" rpc_c32 "stompsh-$t" "$(sh_bench "$u" "rpc bench $q.rpc.$t echo 1 -n $N_RPC_CONC -c 32")"
+            [[ $t == tcp ]] && record "$name" rpc_c32 floor "$("$FLOOR" rpc "$url" "$q.rpc.fl" -n "$N_RPC_CONC" -c 32)"
+        done
+    done
+    if ((py)); then
+        record "$name" rpc_seq stomp.py "$("$PY" "$rpy" bench "$url" "$q.rpc.py" echo '[1]' -n "$N_RPC_SEQ" -c 1)"
+        record "$name" rpc_c32 stomp.py "$("$PY" "$rpy" bench "$url" "$q.rpc.py" echo '[1]' -n "$N_RPC_CONC_PY" -c 32)"
+    fi
+    kill "${serve_pids[@]}" 2>/dev/null || true
+    wait "${serve_pids[@]}" 2>/dev/null || true
 }
 
-[[ $BROKERS == activemq || $BROKERS == both ]] && run_broker activemq "$STOMPSH_TEST_ACTIVEMQ"
-[[ $BROKERS == rabbitmq || $BROKERS == both ]] && run_broker rabbitmq "$STOMPSH_TEST_RABBITMQ"
-[[ $BROKERS == rabbitmq || $BROKERS == both ]] && [[ -n ${STOMPSH_TEST_RABBITMQ_WS:-} ]] &&
-    run_ws rabbitmq-websocket "$STOMPSH_TEST_RABBITMQ_WS" "$STOMPSH_TEST_RABBITMQ"
+start_hogs() {
+    local i
+    for ((i = 0; i < HOGS; i++)); do "$FLOOR" hog & hogs+=($!); done
+    say "loaded: $HOGS CPU hog(s) running (floor hog, not pinned; pids ${hogs[*]})"
+}
+stop_hogs() {
+    ((${#hogs[@]})) || return 0
+    kill "${hogs[@]}" 2>/dev/null || true
+    wait "${hogs[@]}" 2>/dev/null || true
+    hogs=()
+}
 
-# --- start-up and memory (ActiveMQ) ---------------------------------------------------------------------------
+# --- the rows, quiet and/or loaded ----------------------------------------------------------------------------
+for PHASE in "${LOADS[@]}"; do
+    [[ $PHASE == loaded ]] && start_hogs
+    [[ $BROKERS == activemq || $BROKERS == both ]] && rows activemq "$STOMPSH_TEST_ACTIVEMQ"
+    [[ $BROKERS == rabbitmq || $BROKERS == both ]] && rows rabbitmq "$STOMPSH_TEST_RABBITMQ" "${STOMPSH_TEST_RABBITMQ_WS:-}"
+    stop_hogs
+done
+
+# --- start-up and memory (ActiveMQ, quiet) --------------------------------------------------------------------
+PHASE=quiet
 URL=$STOMPSH_TEST_ACTIVEMQ
+mkdir -p "$OUT/home"
 # time_ms NAME CMD...: median wall time of RUNS runs (hyperfine if installed)
 time_ms() {
     local name=$1; shift
@@ -253,31 +339,33 @@ time_ms() {
     done
     record startup "$name" timer "$("$PY" -c 'import json,sys,statistics as s; v=[int(x)/1000 for x in sys.argv[1:]]; print(json.dumps({"median_ms": round(s.median(v),2), "mean_ms": round(s.mean(v),2), "min_ms": round(min(v),2), "runs": len(v), "tool": "date +%s%N loop"}))' "${times[@]}")"
 }
-say "start-up ($RUNS runs each)"
-time_ms echo "$BIN" -c 'echo hi'
-time_ms oneshot "$BIN" "$URL" -q -c "send /queue/stompsh.bench.$TAG.oneshot hi"
-time_ms oneshot_py "$PY" -c "import stomp; c=stomp.Connection12([('127.0.0.1', ${ACTIVEMQ_STOMP_PORT})]); c.connect('guest','guest',wait=True); c.send('/queue/stompsh.bench.$TAG.oneshot','hi'); c.disconnect()"
+say "start-up ($RUNS runs each): first prompt in a pty (not connected, connected), -c 'echo hi', one-shot send"
+record startup prompt timer "$(HOME=$OUT/home "$PY" "$HERE/py_bench.py" prompt "$BIN" --runs "$RUNS")"
+record startup prompt_connected timer "$(HOME=$OUT/home "$PY" "$HERE/py_bench.py" prompt "$BIN" "$URL" --runs "$RUNS")"
+time_ms echo env HOME="$OUT/home" "$BIN" -c 'echo hi'
+time_ms oneshot env HOME="$OUT/home" "$BIN" "$URL" -q -c "send /queue/stompsh.bench.$TAG.oneshot hi"
+[[ $STOMPPY == 0 ]] || time_ms oneshot_py "$PY" -c "import stomp; c=stomp.Connection12([('127.0.0.1', ${ACTIVEMQ_STOMP_PORT})]); c.connect('guest','guest',wait=True); c.send('/queue/stompsh.bench.$TAG.oneshot','hi'); c.disconnect()"
+drain "$URL" "/queue/stompsh.bench.$TAG.oneshot"
 
 # rss_of PID: VmRSS and VmHWM in MB
 rss_of() { awk '/^VmRSS:/{r=$2} /^VmHWM:/{h=$2} END{printf "{\"rss_mb\":%.1f,\"peak_rss_mb\":%.1f}\n", r/1024, h/1024}' "/proc/$1/status"; }
-say "memory: idle, then consuming $N_MEM messages"
-"$BIN" -q -c 'sleep 3' > /dev/null 2>&1 & p=$!; sleep 1.5; record memory idle_unconnected stompsh "$(rss_of $p)"; wait $p || true
-"$BIN" "$URL" -q -c 'sleep 3' > /dev/null 2>&1 & p=$!; sleep 1.5; record memory idle_connected stompsh "$(rss_of $p)"; wait $p || true
-"$PY" "$HERE/py_bench.py" fill "$URL" "/queue/stompsh.bench.$TAG.mem" -n "$N_MEM" --size $SIZE > /dev/null &
-fp=$!
-record memory consume_big stompsh "$("$BIN" "$URL" --json -c "bench consume /queue/stompsh.bench.$TAG.mem -n $N_MEM --json")"
-wait $fp || true
-"$BIN" "$URL" --json -c "bench send /topic/stompsh.bench.$TAG.mem2 -n $N_MEM --json" > "$OUT/sendbig.json"   # a topic without subscribers: the broker drops them (1M queued would hit its memory limit)
-record memory send_big stompsh "$(cat "$OUT/sendbig.json")"
-drain "$URL" "/queue/stompsh.bench.$TAG.mem"; drain "$URL" "/queue/stompsh.bench.$TAG.oneshot"
+say "memory: idle; bench/load.sh -n $N_LOAD -c $LOAD_CHUNK (RSS over $N_LOAD messages sent and consumed in one session)"
+HOME=$OUT/home "$BIN" -q -c 'sleep 3' > /dev/null 2>&1 & p=$!; pids+=($p); sleep 1.5; record memory idle_unconnected stompsh "$(rss_of $p)"; wait $p || true
+HOME=$OUT/home "$BIN" "$URL" -q -c 'sleep 3' > /dev/null 2>&1 & p=$!; pids+=($p); sleep 1.5; record memory idle_connected stompsh "$(rss_of $p)"; wait $p || true
+load_out=$("$HERE/load.sh" -n "$N_LOAD" -c "$LOAD_CHUNK" --bin "$BIN" "$URL" 2>&1) && load_ok=true || load_ok=false
+printf '%s\n' "$load_out" > "$OUT/load.txt"
+record memory load stompsh "$(printf '%s\n' "$load_out" | "$PY" "$HERE/py_bench.py" loadsummary --ok "$load_ok")"
 
 # --- codec -----------------------------------------------------------------------------------------------------
 say "StompProto codec (stompproto-bench --seconds $CODEC_S)"
 (cd "$REPO" && "$CODEC" --seconds "$CODEC_S") > "$OUT/codec.txt" 2>&1 || echo "stompproto-bench failed" >> "$OUT/codec.txt"
 
 # --- report ----------------------------------------------------------------------------------------------------
-CMDLINE="bench/compare.sh $([[ $QUICK == 1 ]] && echo "--quick ")--broker $BROKERS $([[ $PRIVATE == 1 ]] && echo --private || echo --shared)"
-"$PY" "$HERE/report.py" "$RESULTS" "$OUT/codec.txt" --command "$CMDLINE" --bin "$BIN" > "$OUT/report.md"
+CMDLINE="bench/compare.sh$([[ $QUICK == 0 ]] || echo " --quick") --broker $BROKERS --$([[ $PRIVATE == 1 ]] && echo private || echo shared)"
+CMDLINE+=" --load $([[ ${#LOADS[@]} == 2 ]] && echo both || echo "${LOADS[0]}") --rounds $ROUNDS"
+[[ ${LOADS[*]} != *loaded* ]] || CMDLINE+=" --hogs $HOGS"
+[[ $STOMPPY == 1 ]] || CMDLINE+=" --no-stomppy"
+"$PY" "$HERE/report.py" "$RESULTS" "$OUT/codec.txt" --command "$CMDLINE" --bin "$BIN" --rounds "$ROUNDS" --hogs "$HOGS" > "$OUT/report.md"
 cat "$OUT/report.md"
 if [[ $WRITE == 1 ]]; then
     # keep the hand-written notes after the marker line

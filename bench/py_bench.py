@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""stomp.py side of stompsh's comparison benchmark (bench/compare.sh), and the bare-socket limit.
+"""stomp.py side of stompsh's comparison benchmark (bench/compare.sh), and its start-up and load.sh helpers.
 
 Every mode prints ONE JSON line of figures on stdout (times from time.perf_counter, seconds).
 
@@ -9,21 +9,15 @@ Every mode prints ONE JSON line of figures on stdout (times from time.perf_count
       Whatever the mode, a last SEND with a receipt is waited for, so `confirmed_msgs_per_s` counts what the
       broker took; `msgs_per_s` is the same figure (written_s is the time the last frame left the client).
   py_bench.py consume URL DEST [-n N] [--ack auto|client-individual] [--prefetch P]
-      stomp.py consumes N messages (the queue must hold them: see `fill`).
-  py_bench.py raw URL DEST [-n N] [--size B] [--batch K] [--receipts none|each]
-      Bare socket: CONNECT, then pre-built SEND frames written K at a time with sendall, then one SEND with a
-      receipt; the broker's limit, as no client can do less work. --receipts each: one SEND with a receipt at a
-      time, waited for (the broker's floor for sequential receipts).
-      --receipts window:W: a receipt on every SEND, at most W outstanding (the floor for windowed receipts).
-  py_bench.py rawconsume URL DEST [-n N] [--prefetch P]
-      Bare socket: SUBSCRIBE client-individual, one ACK per MESSAGE (the ACKs of one read written together):
-      the broker's floor for acknowledged consumption.
-  py_bench.py rpcfloor URL DEST [-n N]
-      Bare socket: a caller and a responder connection in one process, one JSON-RPC echo call at a time over
-      DEST with a /temp-queue/ reply-to (client-individual ack on the responder, as `rpc serve` does): the
-      broker's floor for a sequential call, as no caller or responder can do less work.
-  py_bench.py fill URL DEST [-n N] [--size B]
-      Same as raw (used to fill a queue before a consume benchmark).
+      stomp.py consumes N messages (the queue must hold them: compare.sh fills it with bench/floor.c).
+  py_bench.py prompt BIN [URL] [--runs R]
+      Start-up to the first prompt: starts `BIN [URL]` in a pseudo-terminal R times (after one warm-up run) and
+      times each from the fork to the prompt's "> " on the terminal; prints the median, mean and min (ms).
+  py_bench.py loadsummary --ok true|false
+      Reads bench/load.sh's output on stdin and prints its figures (RSS after connect, chunk 1, middle, end,
+      peak; rates) as one JSON line.
+
+The bare-socket floor is bench/floor.c (C: a Python floor is slower than stompsh on some rows, so it was no floor).
 """
 import argparse
 import json
@@ -180,202 +174,69 @@ def cmd_consume(a):
                       "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)}))
 
 
-def read_frame(sock, buf):
-    """Reads up to one NUL-terminated frame (skipping heart-beat LFs); returns (frame_bytes, rest)."""
-    while True:
-        buf = buf.lstrip(b"\r\n")
-        i = buf.find(b"\0")
-        if i >= 0:
-            return buf[:i], buf[i + 1:]
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise SystemExit("connection closed by the broker")
-        buf += chunk
+def cmd_prompt(a):
+    import os
+    import pty
+    import select
+    import statistics
 
-
-def wait_receipt(s, buf):
-    """Reads until the next RECEIPT (an ERROR ends the program); returns the rest of the buffer."""
-    while True:
-        f, buf = next_frame(s, buf)
-        if f.startswith(b"RECEIPT"):
-            return buf
-
-
-def cmd_raw(a, name="raw"):
-    s, buf, _ = raw_connect(a.url)
-    frame = ("SEND\ndestination:%s\n\n" % a.dest).encode() + b"x" * a.size + b"\0"
-    if a.receipts == "each":
-        # the broker's floor for sequential receipts: one pre-built SEND with a receipt, wait for the RECEIPT, repeat
-        lat = []
+    argv = [a.url] + ([a.dest] if a.dest else [])
+    times = []
+    for i in range(a.runs + 1):
         t0 = time.perf_counter()
-        for i in range(a.n):
-            t = time.perf_counter()
-            s.sendall(("SEND\ndestination:%s\nreceipt:r%d\n\n" % (a.dest, i)).encode() + b"x" * a.size + b"\0")
-            buf = wait_receipt(s, buf)
-            lat.append(time.perf_counter() - t)
-        elapsed = time.perf_counter() - t0
-        s.sendall(b"DISCONNECT\n\n\0")
-        s.close()
-        print(json.dumps({"client": "bare-socket", "bench": name, "receipts": "each", "messages": a.n, "size": a.size,
-                          "elapsed_s": round(elapsed, 4), "msgs_per_s": round(a.n / elapsed, 1),
-                          "latency_ms": percentiles(lat)}))
-        return
-    if a.receipts.startswith("window:"):
-        w = int(a.receipts.split(":", 1)[1])
-        rframe = ("SEND\ndestination:%s\nreceipt:w\n\n" % a.dest).encode() + b"x" * a.size + b"\0"
-        sent = done = 0
-        t0 = time.perf_counter()
-        k = min(w, a.n)
-        s.sendall(rframe * k)
-        sent = k
-        while done < a.n:
-            chunk = s.recv(262144)
-            if not chunk:
-                raise SystemExit("connection closed by the broker")
-            if b"ERROR" in chunk:
-                raise SystemExit("ERROR: %r" % chunk[:300])
-            buf += chunk
-            got = buf.count(b"RECEIPT")
-            # keep an incomplete trailing frame for the next read
-            cut = buf.rfind(b"\0")
-            tail = buf[cut + 1:]
-            if got and tail.find(b"RECEIPT") >= 0:
-                got -= 1
-                buf = tail
-            else:
-                buf = tail
-            done += got
-            k = min(got, a.n - sent)
-            if k > 0:
-                s.sendall(rframe * k)
-                sent += k
-        elapsed = time.perf_counter() - t0
-        s.sendall(b"DISCONNECT\n\n\0")
-        s.close()
-        print(json.dumps({"client": "bare-socket", "bench": name, "receipts": a.receipts, "messages": a.n,
-                          "size": a.size, "elapsed_s": round(elapsed, 4), "msgs_per_s": round(a.n / elapsed, 1)}))
-        return
-    chunk = frame * a.batch
-    full, rest = divmod(a.n, a.batch)
-    t0 = time.perf_counter()
-    for _ in range(full):
-        s.sendall(chunk)
-    if rest:
-        s.sendall(frame * rest)
-    written = time.perf_counter() - t0
-    s.sendall(("SEND\ndestination:%s\nreceipt:final\n\n" % a.dest).encode() + b"x" * a.size + b"\0")
-    buf = wait_receipt(s, buf)
-    elapsed = time.perf_counter() - t0
-    s.sendall(b"DISCONNECT\n\n\0")
-    s.close()
-    print(json.dumps({"client": "bare-socket", "bench": name, "messages": a.n, "size": a.size,
-                      "frame_bytes": len(frame), "written_s": round(written, 4), "elapsed_s": round(elapsed, 4),
-                      "msgs_per_s": round(a.n / elapsed, 1), "mb_per_s": round(a.n * a.size / elapsed / 1e6, 3)}))
-
-
-def raw_connect(url):
-    u, hp = hostport(url)
-    s = socket.create_connection(hp)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    s.sendall(("CONNECT\naccept-version:1.2\nhost:%s\nlogin:%s\npasscode:%s\nheart-beat:0,0\n\n\0"
-               % (u.path.lstrip("/") or "/", u.username or "guest", u.password or "guest")).encode())
-    f, buf = read_frame(s, b"")
-    if not f.startswith(b"CONNECTED"):
-        raise SystemExit("not connected: %r" % f[:200])
-    return s, buf, f
-
-
-def next_frame(s, buf):
-    """The next frame (heart-beat EOLs skipped) and the rest of the buffer; an ERROR ends the program."""
-    f, buf = read_frame(s, buf)
-    if f.startswith(b"ERROR"):
-        raise SystemExit("ERROR: %r" % f[:300])
-    return f, buf
-
-
-def header(f, name):
-    m = re.search(b"\n" + name + b":([^\n]*)", f.split(b"\n\n", 1)[0])
-    return m.group(1) if m else None
-
-
-ACK_ID = re.compile(b"\nack:([^\n]*)")
-
-
-def cmd_rawconsume(a):
-    s, buf, _ = raw_connect(a.url)
-    pf = a.prefetch or 1000
-    s.sendall(("SUBSCRIBE\nid:1\ndestination:%s\nack:client-individual\nactivemq.prefetchSize:%d\n"
-               "prefetch-count:%d\n\n\0" % (a.dest, pf, pf)).encode())
-    got = 0
-    t0 = None
-    while got < a.n:
-        chunk = s.recv(262144)
-        if not chunk:
-            raise SystemExit("connection closed by the broker")
-        if t0 is None:
-            t0 = time.perf_counter()
-        buf += chunk
-        cut = buf.rfind(b"\0")
-        if cut < 0:
-            continue
-        whole, buf = buf[:cut + 1], buf[cut + 1:]
-        ids = ACK_ID.findall(whole)
-        if not ids and b"ERROR" in whole:
-            raise SystemExit("ERROR: %r" % whole[:300])
-        got += len(ids)
-        s.sendall(b"".join(b"ACK\nid:" + i + b"\n\n\0" for i in ids))
-    elapsed = time.perf_counter() - t0
-    s.sendall(b"DISCONNECT\n\n\0")
-    s.close()
-    print(json.dumps({"client": "bare-socket", "bench": "rawconsume", "ack": "client-individual", "messages": got,
-                      "elapsed_s": round(elapsed, 4), "msgs_per_s": round(got / elapsed, 1)}))
-
-
-def cmd_rpcfloor(a):
-    caller, cb, connected = raw_connect(a.url)
-    responder, rb, _ = raw_connect(a.url)
-    tag = "%x" % time.time_ns()
-    svc = a.dest.encode()
-    reply = ("/temp-queue/floor-" + tag).encode()
-    # ActiveMQ wants the caller subscribed to its temp queue; RabbitMQ refuses that and subscribes it itself
-    if b"\nserver:RabbitMQ" not in connected:
-        caller.sendall(b"SUBSCRIBE\nid:r\ndestination:" + reply + b"\nactivemq.dispatchAsync:false\nreceipt:s\n\n\0")
-        next_frame(caller, cb)
-    responder.sendall(b"SUBSCRIBE\nid:s\ndestination:" + svc + b"\nack:client-individual\nactivemq.dispatchAsync:false\n"
-                      b"activemq.prefetchSize:1\nprefetch-count:1\nreceipt:s\n\n\0")
-    next_frame(responder, rb)
-    lat = []
-    t0 = time.perf_counter()
-    for i in range(a.n):
-        t = time.perf_counter()
-        cid = b"%d" % i
-        caller.sendall(b"SEND\ndestination:" + svc + b"\nreply-to:" + reply + b"\ncorrelation-id:" + cid +
-                       b"\ncontent-type:application/json\n\n"
-                       b'{"jsonrpc":"2.0","method":"echo","params":[1],"id":"' + cid + b'"}\0')
-        m, rb = next_frame(responder, rb)
-        responder.sendall(b"SEND\ndestination:" + header(m, b"reply-to") + b"\ncorrelation-id:" + cid +
-                          b"\ncontent-type:application/json\n\n"
-                          b'{"jsonrpc":"2.0","result":[1],"id":"' + cid + b'"}\0'
-                          b"ACK\nid:" + header(m, b"ack") + b"\n\n\0")
-        while True:
-            r, cb = next_frame(caller, cb)
-            if r.startswith(b"MESSAGE") and header(r, b"correlation-id") == cid:
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execv(argv[0], argv)
+        out = b""
+        ok = False
+        while time.perf_counter() - t0 < 10:
+            r, _, _ = select.select([fd], [], [], 10)
+            if not r:
                 break
-        lat.append(time.perf_counter() - t)
-    elapsed = time.perf_counter() - t0
-    for s in (caller, responder):
-        s.sendall(b"DISCONNECT\n\n\0")
-        s.close()
-    print(json.dumps({"client": "bare-socket", "bench": "rpcfloor", "calls": a.n, "concurrency": 1,
-                      "elapsed_s": round(elapsed, 4), "calls_per_s": round(a.n / elapsed, 1),
-                      "latency_ms": percentiles(lat)}))
+            try:
+                d = os.read(fd, 4096)
+            except OSError:
+                break
+            out += d
+            if out.rstrip(b" ").endswith(b">") and out.endswith(b"> "):
+                ok = True
+                break
+        t1 = time.perf_counter()
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        os.close(fd)
+        if not ok:
+            raise SystemExit("no prompt from %s: %r" % (" ".join(argv), out[-300:]))
+        if i > 0:   # the first run warms the page cache up
+            times.append((t1 - t0) * 1000.0)
+    print(json.dumps({"median_ms": round(statistics.median(times), 2), "mean_ms": round(statistics.mean(times), 2),
+                      "min_ms": round(min(times), 2), "runs": len(times), "tool": "pty, fork to prompt"}))
+
+
+def cmd_loadsummary(a):
+    text = sys.stdin.read()
+    out = {"ok": a.ok == "true"}
+    m = re.search(r"RSS after connect ([0-9.]+) MB; start \(after chunk 1\) ([0-9.]+) MB, middle \(after chunk \d+\) "
+                  r"([0-9.]+) MB, end ([0-9.]+) MB, peak ([0-9.]+) MB", text)
+    if m:
+        for k, v in zip(("connect_mb", "start_mb", "middle_mb", "end_mb", "peak_mb"), m.groups()):
+            out[k] = float(v)
+        out["growth_mb"] = round(out["end_mb"] - out["start_mb"], 1)
+    m = re.search(r"published (\d+) in [0-9.]+ s \((\d+) msgs/s\), consumed (\d+) in [0-9.]+ s \((\d+) msgs/s\)", text)
+    if m:
+        out.update(messages=int(m.group(1)), send_msgs_per_s=int(m.group(2)), consumed=int(m.group(3)),
+                   consume_msgs_per_s=int(m.group(4)))
+    fail = [l for l in text.splitlines() if "FAIL" in l]
+    if fail:
+        out["failure"] = fail[0][:300]
+    print(json.dumps(out))
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["send", "consume", "raw", "fill", "rawconsume", "rpcfloor"])
-    ap.add_argument("url")
-    ap.add_argument("dest")
+    ap.add_argument("mode", choices=["send", "consume", "prompt", "loadsummary"])
+    ap.add_argument("url", nargs="?")
+    ap.add_argument("dest", nargs="?")
     ap.add_argument("-n", type=int, default=100000)
     ap.add_argument("--size", type=int, default=100)
     ap.add_argument("--receipts", default="none")
@@ -383,18 +244,12 @@ def main():
     ap.add_argument("--prefetch", type=int, default=0)
     ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--ok", default="true")
     a = ap.parse_args()
-    if a.mode == "send":
-        cmd_send(a)
-    elif a.mode == "consume":
-        cmd_consume(a)
-    elif a.mode == "rawconsume":
-        cmd_rawconsume(a)
-    elif a.mode == "rpcfloor":
-        cmd_rpcfloor(a)
-    else:
-        cmd_raw(a, a.mode)
-
+    if a.mode in ("send", "consume") and not a.dest:
+        ap.error("%s needs URL and DEST" % a.mode)
+    {"send": cmd_send, "consume": cmd_consume, "prompt": cmd_prompt, "loadsummary": cmd_loadsummary}[a.mode](a)
 
 if __name__ == "__main__":
     main()
