@@ -244,7 +244,7 @@ rows() {
             record "$name" "$work" stomp.py "$("$PY" "$HERE/py_bench.py" consume "$url" "$q.$work.py" -n "$n" "${fargs[@]}")"
         fi
         # each consumer took its N (a failed one left the rest): empty the queues once
-        for t in "${via[@]}" fl py; do drain "$url" "$q.$work.$t"; done
+        for t in "${via[@]}" fl $( ((py)) && echo py); do drain "$url" "$q.$work.$t"; done
     done
 
     say "$PHASE $name: interactive path, $N_INT messages: subscribe (text, --json) to a file beside bench consume"
