@@ -161,7 +161,7 @@ fill() { "$FLOOR" send "$1" "$2" -n "$3" --size $SIZE > /dev/null; }
 # drain URL QUEUE [N]: empties a queue (the brokers keep non-persistent messages in memory: leftovers would trigger
 # producer flow control and slow the next benches down); N known: the floor takes exactly N
 drain() {
-    if [[ -n ${3:-} ]] && timeout 120 "$FLOOR" consume "$1" "$2" -n "$3" > /dev/null 2>&1; then return; fi
+    if [[ -n ${3:-} ]] && "$FLOOR" consume "$1" "$2" -n "$3" --timeout 3 > /dev/null 2>&1; then return; fi
     "$BIN" "$1" -q -c "bench consume $2 -n 100000000 --timeout 0.5" > /dev/null 2>&1 || true
 }
 sh_bench() { "$BIN" "$1" --json -c "$2 --json" 2>&1 || true; }

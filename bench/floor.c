@@ -19,6 +19,7 @@
  *   floor hog
  *       Spins on one CPU until killed (the "other core busy" of compare.sh --load).
  *
+ * Every mode takes --timeout S (default 30): a read that waits longer ends the program with status 1.
  * Every mode but hog prints one JSON line of figures (the keys py_bench.py prints). Bodies must not contain NUL
  * (no content-length is parsed): true of every message compare.sh sends.
  */
@@ -34,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -125,7 +127,10 @@ static url_t parse_url(const char *s) {
     return u;
 }
 
-/* Reads more bytes into c->in; dies on EOF. */
+/* How long a read may wait (--timeout): a stalled broker or a short queue ends the program instead of hanging. */
+static double read_timeout = 30;
+
+/* Reads more bytes into c->in; dies on EOF or after read_timeout seconds without data. */
 static void fill(conn_t *c) {
     if (c->off && c->off == c->in.len) { c->in.len = c->off = 0; }
     else if (c->off > (1 << 20)) {
@@ -137,6 +142,7 @@ static void fill(conn_t *c) {
         ssize_t r = read(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len);
         if (r > 0) { c->in.len += r; return; }
         if (r == 0) die("connection closed by the broker");
+        if (errno == EAGAIN || errno == EWOULDBLOCK) die("nothing from the broker for %g s", read_timeout);
         if (errno != EINTR) die("read: %s", strerror(errno));
     }
 }
@@ -187,6 +193,8 @@ static conn_t stomp_connect(const url_t *u) {
     freeaddrinfo(ai);
     int one = 1;
     setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct timeval tv = { (time_t)read_timeout, (suseconds_t)((read_timeout - (time_t)read_timeout) * 1e6) };
+    setsockopt(c.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     buf_t b = {0};
     puts_(&b, "CONNECT\naccept-version:1.2\nhost:"); puts_(&b, u->vhost);
     puts_(&b, "\nlogin:"); puts_(&b, u->login); puts_(&b, "\npasscode:"); puts_(&b, u->pass);
@@ -392,7 +400,7 @@ static void cmd_rpc(const url_t *u, const char *svc, long n, long conc, long pre
     while (done < n) {
         /* one call in flight: block in read() on the side that moves next, as a sequential client would */
         if (conc == 1) pf[0].revents = POLLIN, pf[1].revents = 0;
-        else if (poll(pf, 2, 30000) <= 0) die("no traffic for 30 s (%ld of %ld calls done)", done, n);
+        else if (poll(pf, 2, (int)(read_timeout * 1000)) <= 0) die("no traffic for %g s (%ld of %ld calls done)", read_timeout, done, n);
         if (pf[0].revents) {
             int answered = 0;
             do {
@@ -465,10 +473,11 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--ack") == 0) ack = v;
         else if (strcmp(a, "--prefetch") == 0) prefetch = atol(v);
         else if (strcmp(a, "-c") == 0) conc = atol(v);
+        else if (strcmp(a, "--timeout") == 0) read_timeout = atof(v);
         else die("unknown option %s", a);
         i++;
     }
-    if (n < 1 || conc < 1) die("-n and -c must be positive");
+    if (n < 1 || conc < 1 || !(read_timeout > 0)) die("-n, -c and --timeout must be positive");
     setvbuf(stdout, NULL, _IOFBF, 4096);
     if (strcmp(mode, "send") == 0) cmd_send(&u, dest, n, size, receipts);
     else if (strcmp(mode, "consume") == 0) cmd_consume(&u, dest, n, ack, prefetch < 0 ? 0 : prefetch);
