@@ -53,7 +53,7 @@ while [[ $# -gt 0 ]]; do
         --private) PRIVATE=1 ;;
         --shared) PRIVATE=0 ;;
         --keep) KEEP=$2; shift ;;
-        -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
         *) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
