@@ -22,7 +22,7 @@
 # /tmp/stompsh-bench-run, ports 626xx, AMQP 6682, epmd 25369: apart from the shared 616xx and killable 617xx
 # pairs; a lock file stops a second private run from sharing it) and stops it at the end; --shared (the default
 # with --quick) uses the tests' brokers. Ctrl-C, a failure or the end stops every process the script started.
-# --quick: small counts, ActiveMQ only, one round, quiet (CI: < 60 s after the build); --write-results writes
+# --quick: small counts, ActiveMQ only (unless --broker), one round, quiet (CI: < 60 s after the build); --write-results writes
 # bench/RESULTS.md (keeping the notes after its `<!-- notes -->` line). Figures: JSON lines in DIR (--keep).
 #
 # Environment: STOMPSH_BENCH_SCRATCH (default .build-bench), STOMPSH_BENCH_BIN (use this stompsh, skip the build),
@@ -33,7 +33,7 @@ REPO=$(cd "$HERE/.." && pwd)
 PY=${PYTHON:-python3}
 QUICK=0
 PRIVATE=
-BROKERS=both
+BROKERS=
 LOADS=
 HOGS=
 ROUNDS=
@@ -58,10 +58,10 @@ while [[ $# -gt 0 ]]; do
     esac
     shift
 done
+: "${BROKERS:=$([[ $QUICK == 1 ]] && echo activemq || echo both)}"
 case $BROKERS in activemq|rabbitmq|both) ;; *) echo "compare.sh: --broker activemq|rabbitmq|both" >&2; exit 2 ;; esac
 case ${LOADS:=quiet} in quiet) LOADS=(quiet) ;; loaded) LOADS=(loaded) ;; both) LOADS=(quiet loaded) ;;
     *) echo "compare.sh: --load quiet|loaded|both" >&2; exit 2 ;; esac
-if [[ $QUICK == 1 && $BROKERS == both ]]; then BROKERS=activemq; fi
 if [[ -z $PRIVATE ]]; then PRIVATE=$((1 - QUICK)); fi
 : "${ROUNDS:=$((QUICK ? 1 : 3))}"
 : "${HOGS:=$(( $(nproc) > 1 ? $(nproc) - 1 : 1 ))}"
@@ -174,6 +174,13 @@ wall_rate() {
     awk -v n="$n" -v ns=$((t1 - t0)) 'BEGIN { printf "{\"messages\":%d,\"elapsed_s\":%.4f,\"msgs_per_s\":%.1f}\n", n, ns / 1e9, n / (ns / 1e9) }'
 }
 
+# printed N PATTERN FILE FIGURES: FIGURES if FILE has N lines matching PATTERN (every message printed), else why not
+printed() {
+    local k
+    k=$(grep -c -- "$2" "$3" || true)
+    if [[ $k == "$1" ]]; then printf '%s\n' "$4"; else echo "printed $k of $1 messages: $4"; fi
+}
+
 # rows NAME URL [WS_URL]: every row, R alternating rounds of stompsh, the floor (and stompsh over WS_URL)
 rows() {
     local name=$1 url=$2 ws=${3:-} q=/queue/stompsh.bench.$TAG.$PHASE.$1 round t u py=0
@@ -248,13 +255,17 @@ rows() {
     done
 
     say "$PHASE $name: interactive path, $N_INT messages: subscribe (text, --json) to a file beside bench consume"
+    # a script waits for the messages with `wait N` (without it the script, and the process, would end first)
+    local sub="subscribe $q.int --count $N_INT" wt="wait $N_INT --timeout 300"
     for ((round = 0; round < ROUNDS; round++)); do
         fill "$url" "$q.int" "$N_INT"
         record "$name" interactive bench-consume "$(wall_rate "$N_INT" "$OUT/int.bench" "$BIN" "$url" -q -c "bench consume $q.int -n $N_INT")"
         fill "$url" "$q.int" "$N_INT"
-        record "$name" interactive subscribe-text "$(wall_rate "$N_INT" "$OUT/int.txt" "$BIN" "$url" -q -c "subscribe $q.int --count $N_INT")"
+        record "$name" interactive subscribe-text "$(printed "$N_INT" '^MESSAGE ' "$OUT/int.txt" \
+            "$(wall_rate "$N_INT" "$OUT/int.txt" "$BIN" "$url" -q -c "$sub" -c "$wt")")"
         fill "$url" "$q.int" "$N_INT"
-        record "$name" interactive subscribe-json "$(wall_rate "$N_INT" "$OUT/int.json" "$BIN" "$url" -q --json -c "subscribe $q.int --count $N_INT")"
+        record "$name" interactive subscribe-json "$(printed "$N_INT" '^{"frame":"MESSAGE"' "$OUT/int.json" \
+            "$(wall_rate "$N_INT" "$OUT/int.json" "$BIN" "$url" -q --json -c "$sub" -c "$wt")")"
     done
     drain "$url" "$q.int"
     rm -f "$OUT"/int.*

@@ -230,8 +230,8 @@ def main():
             w(head + " target |")
             w(rule + "---|")
             n = count_of(F, b, "interactive", "bench-consume")
-            for client, label in (("subscribe-text", "`subscribe Q --count %s` printing text to a file" % n),
-                                  ("subscribe-json", "`--json` `subscribe Q --count %s` to a file" % n)):
+            for client, label in (("subscribe-text", "`-c 'subscribe Q --count %s' -c 'wait %s'` printing text to a file" % (n, n)),
+                                  ("subscribe-json", "the same with `--json`, to a file")):
                 line = "| %s |" % label
                 for l in loads:
                     x = F.median(l, b, "interactive", client, "msgs_per_s")
