@@ -21,9 +21,12 @@
 # --private (the default without --quick) starts a second broker pair for this run only (run dir
 # /tmp/stompsh-bench-run, ports 626xx, AMQP 6682, epmd 25369: apart from the shared 616xx and killable 617xx
 # pairs; a lock file stops a second private run from sharing it) and stops it at the end; --shared (the default
-# with --quick) uses the tests' brokers. Ctrl-C, a failure or the end stops every process the script started.
-# --quick: small counts, ActiveMQ only (unless --broker), one round, quiet (CI: < 60 s after the build); --write-results writes
-# bench/RESULTS.md (keeping the notes after its `<!-- notes -->` line). Figures: JSON lines in DIR (--keep).
+# with --quick) uses the tests' brokers: those of STOMPSH_TEST_ACTIVEMQ/_RABBITMQ/_RABBITMQ_WS when set (as
+# `eval "$(scripts/brokers env)"` sets them), else `scripts/brokers start` (never stopped here). Ctrl-C, a failure
+# or the end stops every process the script started (responders, hogs, private brokers).
+# --quick: small counts, ActiveMQ only (unless --broker), one round, quiet (CI: < 60 s after the build);
+# --write-results writes bench/RESULTS.md (keeping the notes after its `<!-- notes -->` line). Figures: JSON lines
+# in DIR (--keep); --rounds R, --no-stomppy (skip the stomp.py reference).
 #
 # Environment: STOMPSH_BENCH_SCRATCH (default .build-bench), STOMPSH_BENCH_BIN (use this stompsh, skip the build),
 # PYTHON (default python3), CC (default cc).
@@ -78,7 +81,7 @@ fi
 SIZE=100
 PREFETCH=1000   # client-individual: unacknowledged messages the broker may push (RabbitMQ's default is unlimited)
 
-say() { printf '== %s\n' "$*" >&2; }
+say() { printf '== %s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 OUT=${KEEP:-$(mktemp -d /tmp/stompsh-bench.XXXXXX)}
 mkdir -p "$OUT"
 RESULTS=$OUT/results.jsonl
@@ -121,14 +124,20 @@ if [[ $PRIVATE == 1 ]]; then
     exec 9> "$STOMPSH_RUN_DIR.lock"
     flock -n 9 || { say "another compare.sh --private run holds $STOMPSH_RUN_DIR.lock: wait for it or use --shared"; exit 1; }
     BROKERS_STARTED=1
-else
-    # the tests' brokers: never started or stopped here
-    eval "$("$REPO/scripts/brokers" env)"
-fi
-if [[ $PRIVATE == 1 ]]; then
     say "brokers (scripts/brokers start, private: $STOMPSH_RUN_DIR)"
+    "$REPO/scripts/brokers" start 9>&- >&2    # the brokers must not inherit the lock
+    eval "$("$REPO/scripts/brokers" env)"
+elif [[ $QUICK == 0 && -z ${STOMPSH_BENCH_SHARED_FULL:-} ]]; then
+    # 100,000-message queues beside the tests' own traffic: the shared ActiveMQ (512 MB heap) ran out of memory once
+    say "full counts on the shared brokers: refused (use --private, or --quick; STOMPSH_BENCH_SHARED_FULL=1 forces it)"
+    exit 2
+elif [[ -z ${STOMPSH_TEST_ACTIVEMQ:-} || -z ${STOMPSH_TEST_RABBITMQ:-} ]]; then
+    # the tests' brokers (started if need be, never stopped here)
+    say "brokers (scripts/brokers start, shared)"
     "$REPO/scripts/brokers" start >&2
     eval "$("$REPO/scripts/brokers" env)"
+else
+    say "brokers: the shared ones of the environment ($STOMPSH_TEST_ACTIVEMQ, $STOMPSH_TEST_RABBITMQ)"
 fi
 
 FLOOR=$OUT/floor
@@ -187,9 +196,12 @@ rows() {
     [[ $STOMPPY == 1 && $PHASE == quiet ]] && py=1
     local via=(tcp); [[ -n $ws ]] && via+=(ws)
     say "$PHASE $name: warm-up (the brokers' JIT/caches: the first client measured would pay for it)"
-    fill "$url" "$q.warm" "$N_SEND"
-    "$BIN" "$url" -q -c "bench send $q.warm -n $N_SEND" -c "bench send $q.warm -n $N_WIN --receipts window:$WIN" > /dev/null 2>&1 || true
-    [[ -z $ws ]] || "$BIN" "$ws" -q -c "bench send $q.warm -n $N_WIN" > /dev/null 2>&1 || true
+    # at most N_WIN messages in the broker at a time (ActiveMQ's heap is 512 MB and the shared one serves tests too)
+    fill "$url" "$q.warm" "$N_WIN"; drain "$url" "$q.warm" "$N_WIN"
+    for u in "$url" $ws; do
+        "$BIN" "$u" -q -c "bench send $q.warm -n $N_WIN" > /dev/null 2>&1 || true; drain "$url" "$q.warm" "$N_WIN"
+        "$BIN" "$u" -q -c "bench send $q.warm -n $N_WIN --receipts window:$WIN" > /dev/null 2>&1 || true; drain "$url" "$q.warm" "$N_WIN"
+    done
     drain "$url" "$q.warm"
 
     say "$PHASE $name: send $N_SEND x $SIZE B no receipts; receipt each $N_EACH; window:$WIN $N_WIN ($ROUNDS rounds)"
