@@ -13,11 +13,30 @@ public enum BenchShellCommands {
     /// The subcommands and the options each takes (declared once, in the command table).
     static let subcommandSpecs = [
         SubcommandSpec("send", summary: "publish N messages and measure the send rate",
-                       options: ["--count", "--size", "--receipts", "--prebuilt", "--connections", "--header", "--json"]),
+                       arguments: [ArgumentSpec("DEST", .destination, help: "destination")],
+                       options: ["--count", "--size", "--receipts", "--prebuilt", "--connections", "--header", "--json"],
+                       help: """
+                       Publishes N messages of BYTES bytes, each with its own sequence number and send timestamp (headers
+                       stompsh-bench-stream, -seq, -sent), and prints messages/s and MB/s, counted until the broker
+                       confirmed the last one (a RECEIPT on it). With receipts: their round-trip percentiles. --prebuilt:
+                       one frame written N times, the raw ceiling. Memory stays flat for any N.
+                       """),
         SubcommandSpec("consume", summary: "consume N messages and measure the consume rate and end-to-end latency",
-                       options: ["--count", "--ack", "--prefetch", "--timeout", "--connections", "--header", "--json"]),
+                       arguments: [ArgumentSpec("DEST", .destination, help: "destination")],
+                       options: ["--count", "--ack", "--prefetch", "--timeout", "--connections", "--header", "--json"],
+                       help: """
+                       Subscribes and counts N messages (the destination must hold them), then unsubscribes; prints
+                       messages/s, MB/s, lost, duplicated and out-of-order sequence numbers and the end-to-end latency
+                       (send timestamp to arrival). Stops after --timeout seconds without a message.
+                       """),
         SubcommandSpec("latency", summary: "round trips one at a time: min/avg/p50/p99",
-                       options: ["--count", "--history", "--interval", "--mode", "--json"]),
+                       arguments: [ArgumentSpec("DEST", .destination, optional: true, help: "destination")],
+                       options: ["--count", "--history", "--interval", "--mode", "--json"],
+                       help: """
+                       Round trips one at a time, with live min/avg/p50/p99 on a terminal (Ctrl-C stops), like
+                       redis-cli --latency. Without DEST: SEND with a receipt to \(defaultLatencyDestination); with DEST: the
+                       message sent to DEST comes back to this session's subscription.
+                       """),
     ]
     static let subcommands = subcommandSpecs.map(\.name)
     static let defaultCount = 100_000
@@ -59,21 +78,6 @@ public enum BenchShellCommands {
             subcommands: subcommandSpecs,
             summary: "measure the broker and the client: send rate, consume rate, round-trip latency",
             help: """
-            bench send DEST [-n N] [--size BYTES] [--receipts none|each|window:W] [--prebuilt] [--connections N]
-                       [-H NAME:VALUE]... [--json]
-                Publishes N messages of BYTES bytes, each with its own sequence number and send timestamp (headers
-                stompsh-bench-stream, -seq, -sent), and prints messages/s and MB/s, counted until the broker
-                confirmed the last one (a RECEIPT on it). With receipts: their round-trip percentiles. --prebuilt:
-                one frame written N times, the raw ceiling. Memory stays flat for any N.
-            bench consume DEST [-n N] [--ack auto|client-individual] [--prefetch N] [--timeout SECONDS]
-                       [--connections N] [--json]
-                Subscribes and counts N messages (the destination must hold them), then unsubscribes; prints
-                messages/s, MB/s, lost, duplicated and out-of-order sequence numbers and the end-to-end latency
-                (send timestamp to arrival). Stops after --timeout seconds without a message.
-            bench latency [DEST] [-n N] [--history SECONDS] [--interval SECONDS] [--mode receipt|self] [--json]
-                Round trips one at a time, with live min/avg/p50/p99 on a terminal (Ctrl-C stops), like
-                redis-cli --latency. Without DEST: SEND with a receipt to \(defaultLatencyDestination); with DEST: the
-                message sent to DEST comes back to this session's subscription.
             Ctrl-C stops a bench and prints what it measured (in a script, the script then ends with status 130). A
             progress line shows on a terminal. A bench runs on connections of its own to the session's broker (same
             options, but no trace, heart-beats or reconnect): --connections N opens N.

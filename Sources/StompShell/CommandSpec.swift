@@ -67,6 +67,10 @@ public struct CommandSpec: Sendable {
     public var options: [OptionSpec]
     /// Declared subcommands (named by the first argument), each with the options it takes.
     public var subcommands: [SubcommandSpec]
+    /// The options are written inside the rest-of-line argument and read from it by the command's own tokenizer
+    /// (rpc's JSON-aware words, `RPCCommandLine`): the line parser takes none of them; completion, hints, help,
+    /// the man page drift test and the fuzzer still read them from `options` and `subcommands`.
+    public var optionsInRestOfLine: Bool
     public var summary: String                               // one line
     public var help: String                                  // longer text
     public var sensitive: Bool                               // never written to history
@@ -81,13 +85,13 @@ public struct CommandSpec: Sendable {
     public var run: @Sendable (Shell, ParsedCommand) throws -> Void
 
     public init(name: String, aliases: [String] = [], arguments: [ArgumentSpec] = [], options: [OptionSpec] = [],
-                subcommands: [SubcommandSpec] = [], summary: String, help: String = "", sensitive: Bool = false, needsConnection: Bool = false,
+                subcommands: [SubcommandSpec] = [], optionsInRestOfLine: Bool = false, summary: String, help: String = "", sensitive: Bool = false, needsConnection: Bool = false,
                 blockTerminator: String? = nil,
                 complete: (@Sendable (Shell, [String], String) -> [String]?)? = nil,
                 hint: (@Sendable (Shell, [String]) -> String?)? = nil,
                 run: @escaping @Sendable (Shell, ParsedCommand) throws -> Void) {
         self.name = name; self.aliases = aliases; self.arguments = arguments; self.options = options
-        self.subcommands = subcommands
+        self.subcommands = subcommands; self.optionsInRestOfLine = optionsInRestOfLine
         self.summary = summary; self.help = help; self.sensitive = sensitive; self.needsConnection = needsConnection
         self.blockTerminator = blockTerminator; self.complete = complete; self.hint = hint; self.run = run
     }
@@ -97,8 +101,9 @@ public struct CommandSpec: Sendable {
         var parts = [name]
         let rest = arguments.filter { $0.kind == .restOfLine }
         for a in arguments where a.kind != .restOfLine { parts.append(Self.argumentSynopsis(a)) }
-        for o in options { parts.append(o.synopsis) }
-        if !rest.isEmpty && !options.isEmpty { parts.append("[--]") }
+        let lineOptions = optionsInRestOfLine ? [] : options    // rpc's are inside its ARGS (see `synopsis(of:)`)
+        for o in lineOptions { parts.append(o.synopsis) }
+        if !rest.isEmpty && !lineOptions.isEmpty { parts.append("[--]") }
         for a in rest { parts.append(Self.argumentSynopsis(a)) }
         return parts.joined(separator: " ")
     }

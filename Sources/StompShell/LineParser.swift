@@ -285,7 +285,8 @@ public enum LineParser {
                 peek = end
             }
             // A command without options (echo, set, sleep, ...) takes words starting with '-' as text.
-            let looksLikeOption = !optionsEnded && !spec.options.isEmpty && !tok.quoted && tok.text.hasPrefix("-")
+            // rpc's options are in its rest of line (`optionsInRestOfLine`): its tokenizer reads them.
+            let looksLikeOption = !optionsEnded && !spec.options.isEmpty && !spec.optionsInRestOfLine && !tok.quoted && tok.text.hasPrefix("-")
                 && tok.text.count > 1
                 && !(Double(tok.text) != nil && spec.option(named: tok.text) == nil)
             if looksLikeOption {
