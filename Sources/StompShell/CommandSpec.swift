@@ -1,11 +1,20 @@
 // The command model: one table describes every command; parsing, completion, hints, `help`
 // and the man page drift test all read it.
 
-/// What a command's argument or option value is, for parsing, completion and help.
+/// What a command's argument or option value is, for parsing, completion and help. The line parser (and rpc's
+/// `RPCCommandLine`) refuses a value outside its kind's range with a usage error (exit status 2):
+/// `LineParser.validate` is the one place these ranges are checked.
 public enum ValueKind: Sendable, Hashable {
-    case string, integer /* a count or size: ≥ 0 */, number, duration /* seconds, may be fractional */, url, destination,
+    case string, integer /* a size or a limit: whole, ≥ 0 */, count /* how many: whole, ≥ 1 */,
+         number /* a rate: finite, > 0 */, duration /* seconds, may be fractional: finite, 0 ... maximumSeconds */, url, destination,
          subscriptionID, transactionID, messageID, header /* NAME:VALUE */, path, choice([String]), rpcMethod,
          restOfLine /* verbatim */, json
+}
+
+extension ValueKind {
+    /// The longest duration any option or argument takes (a year), so that every duration converts to
+    /// nanoseconds (Int64) and a typo like `--idle 1e20` is refused instead of waiting forever.
+    public static let maximumSeconds: Double = 31_536_000
 }
 
 public struct ArgumentSpec: Sendable {
@@ -159,11 +168,12 @@ public struct ParsedCommand {
     }
     public func argument(_ index: Int) -> String? { index < arguments.count ? arguments[index] : nil }
 
-    /// Option value as a number of seconds; ShellError pointing at the option on bad input.
+    /// Option value as a number of seconds (the parser checked its range); usage error pointing at the option on
+    /// bad input.
     public func seconds(_ long: String, default d: Double) throws -> Double {
         guard let v = option(long) else { return d }
-        guard let s = Double(v), s >= 0, s.isFinite else {
-            throw ShellError("\(long): expected a number of seconds, got '\(v)'", column: column(ofOption: long))
+        guard let s = Double(v), s >= 0, s <= ValueKind.maximumSeconds else {
+            throw ShellError.usage("\(long): expected a number of seconds, got '\(v)'", column: column(ofOption: long))
         }
         return s
     }
@@ -185,6 +195,12 @@ public struct ShellError: Error, CustomStringConvertible {
         self.message = message; self.column = column; self.exitStatus = exitStatus; self.note = note
     }
     public var description: String { message }
+
+    /// A usage error: a wrong command, option or argument (exit status 2 in a script, as the man page's EXIT
+    /// STATUS says). `note` is printed after it (the synopsis).
+    public static func usage(_ message: String, column: Int?, note: String? = nil) -> ShellError {
+        ShellError(message, column: column, exitStatus: 2, note: note)
+    }
 
     static func connection(_ message: String, column: Int? = nil) -> ShellError {
         ShellError(message, column: column, exitStatus: 3)

@@ -19,7 +19,7 @@ public enum CoreCommands {
         var h = StompHeaders()
         for (long, value, column) in p.optionValues where long == "--header" {
             guard let (name, v) = HeaderArgument.split(value) else {
-                throw ShellError("-H: expected NAME:VALUE, got '\(value)'", column: column)
+                throw ShellError.usage("-H: expected NAME:VALUE, got '\(value)'", column: column)
             }
             h.append(name, v)
         }
@@ -42,7 +42,7 @@ public enum CoreCommands {
     static func readFile(_ path: String, column: Int) throws -> [UInt8] {
         let expanded = (path as NSString).expandingTildeInPath
         func failure(_ errorNumber: Int32) -> ShellError {
-            ShellError("cannot read '\(path)': \(String(cString: strerror(errorNumber)))", column: column)
+            ShellError.usage("cannot read '\(path)': \(String(cString: strerror(errorNumber)))", column: column)   // like dump's, load's
         }
         let fd = open(expanded, O_RDONLY)
         guard fd >= 0 else { throw failure(errno) }
@@ -140,7 +140,7 @@ public enum CoreCommands {
             if let ct = p.option("--content-type") { h["content-type"] = ct }
             var body = p.body ?? []
             if let path = p.option("--file") {
-                if p.body != nil { throw ShellError("give either BODY or --file, not both", column: p.column(ofArgument: 1)) }
+                if p.body != nil { throw ShellError.usage("give either BODY or --file, not both", column: p.column(ofArgument: 1)) }
                 body = try readFile(path, column: p.column(ofOption: "--file"))
             }
             try checkBodySize(body.count, column: p.column(ofArgument: 1))
@@ -167,7 +167,7 @@ public enum CoreCommands {
                   OptionSpec("--ack", value: .choice(["auto", "client", "client-individual"]),
                              help: "acknowledgement mode (default auto)"),
                   .header,
-                  OptionSpec("--count", value: .integer, valueName: "N", help: "unsubscribe after N messages (ack auto)")],
+                  OptionSpec("--count", value: .count, valueName: "N", help: "unsubscribe after N messages (ack auto)")],
         summary: "subscribe to a destination",
         help: "Subscribes and waits for the broker's receipt. Received messages are printed as they arrive.",
         needsConnection: true,
@@ -404,7 +404,7 @@ public enum CoreCommands {
             }
             guard let f = name.first, f.isLetter || f == "_",
                   name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" }) else {
-                throw ShellError("bad variable name '\(name)'", column: p.column(ofArgument: 0))
+                throw ShellError.usage("bad variable name '\(name)'", column: p.column(ofArgument: 0))
             }
             shell.variables.user[name] = value
         })
@@ -448,7 +448,7 @@ public enum CoreCommands {
                 if let subName = p.argument(1) {
                     guard let sub = spec.subcommand(named: subName) else {
                         let known = spec.subcommands.map(\.name)
-                        throw ShellError("'\(spec.name)' has no subcommand '\(subName)'"
+                        throw ShellError.usage("'\(spec.name)' has no subcommand '\(subName)'"
                                          + (known.isEmpty ? "" : " (\(known.joined(separator: ", ")))"), column: p.column(ofArgument: 1))
                     }
                     shell.output.answer(text: Help.describe(spec, sub), json: Help.json(spec, sub))

@@ -21,6 +21,8 @@ struct RPCCommandLine {
     let subcommand: String
     /// The options the command table declares for the subcommand.
     let options: [OptionSpec]
+    /// `usage: rpc SUB ...`, printed after an option value outside its kind's range.
+    let usage: String?
     /// The text after the subcommand, variables substituted.
     let chars: [Character]
     /// For each of `chars`, its 1-based column in the command line.
@@ -32,6 +34,7 @@ struct RPCCommandLine {
     init(_ cmd: ParsedCommand, resolve: VariableResolver?) throws {
         subcommand = cmd.arguments[0]
         options = cmd.spec.options(forSubcommand: subcommand)
+        usage = cmd.spec.subcommand(named: subcommand).map { "usage: " + cmd.spec.synopsis(of: $0) }
         endColumn = cmd.endColumn
         guard cmd.arguments.count > 1 else { chars = []; columns = []; return }
         let base = cmd.column(ofArgument: 1)
@@ -141,6 +144,8 @@ struct RPCCommandLine {
                     if kind != .json, v.text.hasPrefix("\""), case .string(let s)? = try? JSONValue.parse(v.text) {
                         v.text = s
                     }
+                    // the range of its kind (counts ≥ 1, rates > 0, durations bounded): the line parser's one check
+                    try LineParser.validate(v.text, kind: kind, what: o.long, column: v.column, usage: usage)
                     a.options[o.long, default: []].append(v)
                 } else {
                     if inline != nil { throw RPCUsageError("option \(o.long) takes no value", column: w.column) }

@@ -68,15 +68,15 @@ public enum RPCShellCommands {
             OptionSpec("--reply-to", value: .destination, valueName: "DEST",
                        help: "call, discover, bench: replies come to DEST (default: a temporary queue)"),
             .flag("--json", help: "print one JSON object per result"),
-            OptionSpec("--count", value: .integer, valueName: "N", help: "serve: stop after N requests"),
+            OptionSpec("--count", value: .count, valueName: "N", help: "serve: stop after N requests"),
             OptionSpec("--exec", value: .string, valueName: "COMMAND",
                        help: "serve: COMMAND answers the methods not built in (request JSON on stdin, reply from stdout)"),
-            OptionSpec("--concurrency", short: "-c", value: .integer, valueName: "N",
+            OptionSpec("--concurrency", short: "-c", value: .count, valueName: "N",
                        help: "serve: requests taken at once (default 64); bench: calls in flight (default 1)"),
             .flag("--quiet", short: "-q", help: "serve: no line per call served"),
-            OptionSpec("--calls", short: "-n", value: .integer, valueName: "CALLS",
+            OptionSpec("--calls", short: "-n", value: .count, valueName: "CALLS",
                        help: "bench: calls in all (default 10000, unlimited with --duration)"),
-            OptionSpec("--connections", value: .integer, valueName: "N",
+            OptionSpec("--connections", value: .count, valueName: "N",
                        help: "bench: N connections, each with C calls in flight (default 1)"),
             OptionSpec("--duration", value: .duration, valueName: "SECONDS", help: "bench: stop after SECONDS"),
             OptionSpec("--rate", value: .number, valueName: "CALLS_PER_S",
@@ -159,12 +159,9 @@ public enum RPCShellCommands {
     typealias Word = RPCCommandLine.Word
     typealias Args = RPCCommandLine.Args
 
-    static func number(_ a: Args, _ name: String, integer: Bool = false, min: Double = 0) throws -> Double? {
-        guard let w = a.option(name) else { return nil }
-        guard let d = Double(w.text), d.isFinite, d >= min, !integer || d == d.rounded() else {
-            throw RPCUsageError("\(name): expected \(integer ? "an integer" : "a number")\(min > 0 ? " ≥ \(StatsFormat.fixed(min, 0))" : ""), got '\(w.text)'", column: w.column)
-        }
-        return d
+    /// A number option's value; `RPCCommandLine` checked it against its kind's range (`LineParser.validate`).
+    static func number(_ a: Args, _ name: String) -> Double? {
+        a.option(name).flatMap { Double($0.text) }
     }
 
     static func headers(_ a: Args) throws -> StompHeaders {
@@ -179,7 +176,7 @@ public enum RPCShellCommands {
     }
 
     static func timeout(_ a: Args, default d: Double = 10) throws -> TimeAmount {
-        let s = try number(a, "--timeout") ?? d
+        let s = number(a, "--timeout") ?? d
         return .nanoseconds(Int64(s * 1e9))
     }
 
@@ -196,10 +193,10 @@ public enum RPCShellCommands {
             case "discover": try discover(shell, cmd, args)
             case "methods": try methods(shell, cmd, args)
             case "bench": try bench(shell, cmd, args)
-            default: throw ShellError("unknown rpc subcommand '\(sub)' (\(subcommands.joined(separator: ", ")))", column: cmd.column(ofArgument: 0))
+            default: throw ShellError.usage("unknown rpc subcommand '\(sub)' (\(subcommands.joined(separator: ", ")))", column: cmd.column(ofArgument: 0))
             }
-        } catch let e as RPCUsageError {
-            throw ShellError(e.message, column: e.column ?? cmd.commandColumn)
+        } catch let e as RPCUsageError {   // a wrong argument, option or param: a usage error (exit status 2)
+            throw ShellError.usage(e.message, column: e.column ?? cmd.commandColumn)
         }
     }
 
@@ -309,8 +306,8 @@ public enum RPCShellCommands {
         guard let destWord = a.positional.first else { throw RPCUsageError("missing argument DEST for 'rpc serve'", column: cmd.endColumn) }
         if a.positional.count > 1 { throw RPCUsageError("unexpected argument '\(a.positional[1].text)'", column: a.positional[1].column) }
         let session = try shell.requireClient()
-        var remaining = try number(a, "--count", integer: true, min: 1).map { Int($0) }
-        let concurrency = try number(a, "--concurrency", integer: true, min: 1).map { Int($0) } ?? RPCServerOptions.defaultConcurrency
+        var remaining = number(a, "--count").map { Int($0) }
+        let concurrency = number(a, "--concurrency").map { Int($0) } ?? RPCServerOptions.defaultConcurrency
         let quiet = a.flag("--quiet") || shell.settings.quiet
         let json = jsonMode(shell, a)
         let extra = try headers(a)
@@ -376,11 +373,11 @@ public enum RPCShellCommands {
 
     static func bench(_ shell: Shell, _ cmd: ParsedCommand, _ a: Args) throws {
         let (dest, method, params) = try target(shell, cmd, a, "bench")
-        let calls = try number(a, "--calls", integer: true, min: 1).map { Int($0) }
-        let conc = try number(a, "--concurrency", integer: true, min: 1).map { Int($0) } ?? 1
-        let connections = try number(a, "--connections", integer: true, min: 1).map { Int($0) } ?? 1
-        let duration = try number(a, "--duration")
-        let rate = try number(a, "--rate")
+        let calls = number(a, "--calls").map { Int($0) }
+        let conc = number(a, "--concurrency").map { Int($0) } ?? 1
+        let connections = number(a, "--connections").map { Int($0) } ?? 1
+        let duration = number(a, "--duration")
+        let rate = number(a, "--rate")
         let replyTo = a.option("--reply-to")
         if let replyTo, connections > 1 {
             throw RPCUsageError("--reply-to: one reply destination cannot serve \(connections) connections (each takes "

@@ -44,7 +44,7 @@ extension CommandSpec {
     func checkSubcommandOptions(_ cmd: ParsedCommand) throws {
         guard let sub = subcommand(named: cmd.arguments.first) else { return }
         for o in cmd.optionValues where !sub.optionNames.contains(o.long) {
-            throw ShellError("option \(o.long) does not apply to '\(name) \(sub.name)'", column: o.column)
+            throw ShellError.usage("option \(o.long) does not apply to '\(name) \(sub.name)'", column: o.column)
         }
     }
 }

@@ -211,7 +211,8 @@ final class ShellTests: XCTestCase {
             let offered = Completer.complete(shell: shell, line: "rpc \(sub.name) /q m --").candidates
             XCTAssertEqual(offered, sub.optionNames, sub.name)
             for o in offered {
-                let value = spec.options.first { $0.long == o }?.value == nil ? "" : " 1"
+                let kind = spec.options.first { $0.long == o }?.value
+                let value = kind == nil ? "" : (kind == .header ? " a:b" : " 1")
                 let cmd = try! LineParser.parse("rpc \(sub.name) /q m \(o)\(value)", resolve: nil)!
                 XCTAssertNoThrow(try RPCCommandLine(cmd, resolve: nil).arguments(), "rpc \(sub.name) \(o)")
             }
