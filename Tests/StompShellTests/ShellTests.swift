@@ -230,6 +230,8 @@ final class ShellTests: XCTestCase {
         XCTAssertEqual(Completer.hint(shell: shell, line: "rpc call /queue/svc "), "METHOD [ARG...]")
         XCTAssertEqual(Completer.hint(shell: shell, line: "rpc methods "), "[DEST] [--json]")
         XCTAssertEqual(Completer.hint(shell: shell, line: "rpc "), "call|serve|discover|methods|bench ...")
+        XCTAssertEqual(Completer.complete(shell: shell, line: "help rpc ").candidates, ["call", "serve", "discover", "methods", "bench"])
+        XCTAssertEqual(Completer.complete(shell: shell, line: "help bench l").candidates, ["latency"])
     }
 
     func testHints() {
