@@ -13,11 +13,30 @@ public enum BenchShellCommands {
     /// The subcommands and the options each takes (declared once, in the command table).
     static let subcommandSpecs = [
         SubcommandSpec("send", summary: "publish N messages and measure the send rate",
-                       options: ["--count", "--size", "--receipts", "--prebuilt", "--connections", "--header", "--json"]),
+                       arguments: [ArgumentSpec("DEST", .destination, help: "destination")],
+                       options: ["--count", "--size", "--receipts", "--prebuilt", "--connections", "--header", "--json"],
+                       help: """
+                       Publishes N messages of BYTES bytes, each with its own sequence number and send timestamp (headers
+                       stompsh-bench-stream, -seq, -sent), and prints messages/s and MB/s, counted until the broker
+                       confirmed the last one (a RECEIPT on it). With receipts: their round-trip percentiles. --prebuilt:
+                       one frame written N times, the raw ceiling. Memory stays flat for any N.
+                       """),
         SubcommandSpec("consume", summary: "consume N messages and measure the consume rate and end-to-end latency",
-                       options: ["--count", "--ack", "--prefetch", "--timeout", "--connections", "--header", "--json"]),
+                       arguments: [ArgumentSpec("DEST", .destination, help: "destination")],
+                       options: ["--count", "--ack", "--prefetch", "--timeout", "--connections", "--header", "--json"],
+                       help: """
+                       Subscribes and counts N messages (the destination must hold them), then unsubscribes; prints
+                       messages/s, MB/s, lost, duplicated and out-of-order sequence numbers and the end-to-end latency
+                       (send timestamp to arrival). Stops after --timeout seconds without a message.
+                       """),
         SubcommandSpec("latency", summary: "round trips one at a time: min/avg/p50/p99",
-                       options: ["--count", "--history", "--interval", "--mode", "--json"]),
+                       arguments: [ArgumentSpec("DEST", .destination, optional: true, help: "destination")],
+                       options: ["--count", "--history", "--interval", "--mode", "--json"],
+                       help: """
+                       Round trips one at a time, with live min/avg/p50/p99 on a terminal (Ctrl-C stops), like
+                       redis-cli --latency. Without DEST: SEND with a receipt to \(defaultLatencyDestination); with DEST: the
+                       message sent to DEST comes back to this session's subscription.
+                       """),
     ]
     static let subcommands = subcommandSpecs.map(\.name)
     static let defaultCount = 100_000
@@ -31,7 +50,7 @@ public enum BenchShellCommands {
             arguments: [ArgumentSpec("SUBCOMMAND", .choice(subcommands), help: "send, consume or latency"),
                         ArgumentSpec("DEST", .destination, optional: true, help: "destination")],
             options: [
-                OptionSpec("--count", short: "-n", value: .integer, valueName: "N",
+                OptionSpec("--count", short: "-n", value: .count, valueName: "N",
                            help: "messages (send, consume: default 100000) or samples (latency: default unlimited "
                                + "interactively, 1000 in scripts)"),
                 OptionSpec("--size", value: .integer, valueName: "BYTES", help: "send: body size (default 100)"),
@@ -39,10 +58,10 @@ public enum BenchShellCommands {
                            help: "send: a receipt on the last message only (default), one each waited for, or W outstanding"),
                 .flag("--prebuilt", help: "send: one frame encoded once and written N times (no sequence numbers or "
                           + "timestamps): the raw ceiling of broker and socket"),
-                OptionSpec("--connections", value: .integer, valueName: "N",
+                OptionSpec("--connections", value: .count, valueName: "N",
                            help: "send, consume: N connections in parallel, spread over the event-loop threads (default 1)"),
                 OptionSpec("--ack", value: .choice(["auto", "client-individual"]), help: "consume: ack mode (default auto)"),
-                OptionSpec("--prefetch", value: .integer, valueName: "N",
+                OptionSpec("--prefetch", value: .count, valueName: "N",
                            help: "consume: broker prefetch (activemq.prefetchSize, prefetch-count)"),
                 OptionSpec("--history", value: .duration, valueName: "SECONDS",
                            help: "latency: print a line of figures every SECONDS and start a new interval"),
@@ -59,21 +78,6 @@ public enum BenchShellCommands {
             subcommands: subcommandSpecs,
             summary: "measure the broker and the client: send rate, consume rate, round-trip latency",
             help: """
-            bench send DEST [-n N] [--size BYTES] [--receipts none|each|window:W] [--prebuilt] [--connections N]
-                       [-H NAME:VALUE]... [--json]
-                Publishes N messages of BYTES bytes, each with its own sequence number and send timestamp (headers
-                stompsh-bench-stream, -seq, -sent), and prints messages/s and MB/s, counted until the broker
-                confirmed the last one (a RECEIPT on it). With receipts: their round-trip percentiles. --prebuilt:
-                one frame written N times, the raw ceiling. Memory stays flat for any N.
-            bench consume DEST [-n N] [--ack auto|client-individual] [--prefetch N] [--timeout SECONDS]
-                       [--connections N] [--json]
-                Subscribes and counts N messages (the destination must hold them), then unsubscribes; prints
-                messages/s, MB/s, lost, duplicated and out-of-order sequence numbers and the end-to-end latency
-                (send timestamp to arrival). Stops after --timeout seconds without a message.
-            bench latency [DEST] [-n N] [--history SECONDS] [--interval SECONDS] [--mode receipt|self] [--json]
-                Round trips one at a time, with live min/avg/p50/p99 on a terminal (Ctrl-C stops), like
-                redis-cli --latency. Without DEST: SEND with a receipt to \(defaultLatencyDestination); with DEST: the
-                message sent to DEST comes back to this session's subscription.
             Ctrl-C stops a bench and prints what it measured (in a script, the script then ends with status 130). A
             progress line shows on a terminal. A bench runs on connections of its own to the session's broker (same
             options, but no trace, heart-beats or reconnect): --connections N opens N.
@@ -98,7 +102,7 @@ public enum BenchShellCommands {
 
     static func destination(_ cmd: ParsedCommand, _ sub: String) throws -> String {
         guard let d = cmd.argument(1), !d.isEmpty else {
-            throw ShellError("missing argument DEST for 'bench \(sub)'", column: cmd.endColumn)
+            throw ShellError.usage("missing argument DEST for 'bench \(sub)'", column: cmd.endColumn)
         }
         return d
     }
@@ -106,7 +110,7 @@ public enum BenchShellCommands {
     static func integer(_ cmd: ParsedCommand, _ long: String, min: Int) throws -> Int? {
         guard let v = cmd.option(long) else { return nil }
         guard let n = Int(v), n >= min else {
-            throw ShellError("\(long): expected an integer >= \(min), got '\(v)'", column: cmd.column(ofOption: long))
+            throw ShellError.usage("\(long): expected an integer >= \(min), got '\(v)'", column: cmd.column(ofOption: long))
         }
         return n
     }
@@ -129,17 +133,17 @@ public enum BenchShellCommands {
         var mode = BenchReceipts.none
         if let r = cmd.option("--receipts") {
             guard let m = BenchReceipts(r) else {
-                throw ShellError("--receipts: expected none, each or window:W (W >= 1), got '\(r)'",
+                throw ShellError.usage("--receipts: expected none, each or window:W (W >= 1), got '\(r)'",
                                  column: cmd.column(ofOption: "--receipts"))
             }
             mode = m
         }
         if prebuilt && mode != .none {
-            throw ShellError("--prebuilt writes one frame over and over: it goes with --receipts none only",
+            throw ShellError.usage("--prebuilt writes one frame over and over: it goes with --receipts none only",
                              column: cmd.column(ofOption: "--prebuilt"))
         }
         if connections > n {
-            throw ShellError("--connections: \(connections) connections for \(n) messages", column: cmd.column(ofOption: "--connections"))
+            throw ShellError.usage("--connections: \(connections) connections for \(n) messages", column: cmd.column(ofOption: "--connections"))
         }
         let h = try headers(cmd)
         let routers = (0..<connections).map { _ in BenchEventRouter() }
@@ -228,7 +232,7 @@ public enum BenchShellCommands {
         let count = try integer(cmd, "--count", min: 1) ?? (shell.interactive ? nil : defaultLatencyCountInScripts)
         let history = try cmd.option("--history").map { _ in try cmd.seconds("--history", default: 1) }
         if let h = history, h <= 0 {
-            throw ShellError("--history: expected a number of seconds > 0", column: cmd.column(ofOption: "--history"))
+            throw ShellError.usage("--history: expected a number of seconds > 0", column: cmd.column(ofOption: "--history"))
         }
         let interval = try cmd.seconds("--interval", default: 0)
         let json = jsonMode(shell, cmd)

@@ -1,11 +1,20 @@
 // The command model: one table describes every command; parsing, completion, hints, `help`
 // and the man page drift test all read it.
 
-/// What a command's argument or option value is, for parsing, completion and help.
+/// What a command's argument or option value is, for parsing, completion and help. The line parser (and rpc's
+/// `RPCCommandLine`) refuses a value outside its kind's range with a usage error (exit status 2):
+/// `LineParser.validate` is the one place these ranges are checked.
 public enum ValueKind: Sendable, Hashable {
-    case string, integer /* a count or size: ≥ 0 */, number, duration /* seconds, may be fractional */, url, destination,
+    case string, integer /* a size or a limit: whole, ≥ 0 */, count /* how many: whole, ≥ 1 */,
+         number /* a rate: finite, > 0 */, duration /* seconds, may be fractional: finite, 0 ... maximumSeconds */, url, destination,
          subscriptionID, transactionID, messageID, header /* NAME:VALUE */, path, choice([String]), rpcMethod,
          restOfLine /* verbatim */, json
+}
+
+extension ValueKind {
+    /// The longest duration any option or argument takes (a year), so that every duration converts to
+    /// nanoseconds (Int64) and a typo like `--idle 1e20` is refused instead of waiting forever.
+    public static let maximumSeconds: Double = 31_536_000
 }
 
 public struct ArgumentSpec: Sendable {
@@ -67,6 +76,10 @@ public struct CommandSpec: Sendable {
     public var options: [OptionSpec]
     /// Declared subcommands (named by the first argument), each with the options it takes.
     public var subcommands: [SubcommandSpec]
+    /// The options are written inside the rest-of-line argument and read from it by the command's own tokenizer
+    /// (rpc's JSON-aware words, `RPCCommandLine`): the line parser takes none of them; completion, hints, help,
+    /// the man page drift test and the fuzzer still read them from `options` and `subcommands`.
+    public var optionsInRestOfLine: Bool
     public var summary: String                               // one line
     public var help: String                                  // longer text
     public var sensitive: Bool                               // never written to history
@@ -81,13 +94,13 @@ public struct CommandSpec: Sendable {
     public var run: @Sendable (Shell, ParsedCommand) throws -> Void
 
     public init(name: String, aliases: [String] = [], arguments: [ArgumentSpec] = [], options: [OptionSpec] = [],
-                subcommands: [SubcommandSpec] = [], summary: String, help: String = "", sensitive: Bool = false, needsConnection: Bool = false,
+                subcommands: [SubcommandSpec] = [], optionsInRestOfLine: Bool = false, summary: String, help: String = "", sensitive: Bool = false, needsConnection: Bool = false,
                 blockTerminator: String? = nil,
                 complete: (@Sendable (Shell, [String], String) -> [String]?)? = nil,
                 hint: (@Sendable (Shell, [String]) -> String?)? = nil,
                 run: @escaping @Sendable (Shell, ParsedCommand) throws -> Void) {
         self.name = name; self.aliases = aliases; self.arguments = arguments; self.options = options
-        self.subcommands = subcommands
+        self.subcommands = subcommands; self.optionsInRestOfLine = optionsInRestOfLine
         self.summary = summary; self.help = help; self.sensitive = sensitive; self.needsConnection = needsConnection
         self.blockTerminator = blockTerminator; self.complete = complete; self.hint = hint; self.run = run
     }
@@ -97,8 +110,9 @@ public struct CommandSpec: Sendable {
         var parts = [name]
         let rest = arguments.filter { $0.kind == .restOfLine }
         for a in arguments where a.kind != .restOfLine { parts.append(Self.argumentSynopsis(a)) }
-        for o in options { parts.append(o.synopsis) }
-        if !rest.isEmpty && !options.isEmpty { parts.append("[--]") }
+        let lineOptions = optionsInRestOfLine ? [] : options    // rpc's are inside its ARGS (see `synopsis(of:)`)
+        for o in lineOptions { parts.append(o.synopsis) }
+        if !rest.isEmpty && !lineOptions.isEmpty { parts.append("[--]") }
         for a in rest { parts.append(Self.argumentSynopsis(a)) }
         return parts.joined(separator: " ")
     }
@@ -154,11 +168,12 @@ public struct ParsedCommand {
     }
     public func argument(_ index: Int) -> String? { index < arguments.count ? arguments[index] : nil }
 
-    /// Option value as a number of seconds; ShellError pointing at the option on bad input.
+    /// Option value as a number of seconds (the parser checked its range); usage error pointing at the option on
+    /// bad input.
     public func seconds(_ long: String, default d: Double) throws -> Double {
         guard let v = option(long) else { return d }
-        guard let s = Double(v), s >= 0, s.isFinite else {
-            throw ShellError("\(long): expected a number of seconds, got '\(v)'", column: column(ofOption: long))
+        guard let s = Double(v), s >= 0, s <= ValueKind.maximumSeconds else {
+            throw ShellError.usage("\(long): expected a number of seconds, got '\(v)'", column: column(ofOption: long))
         }
         return s
     }
@@ -180,6 +195,12 @@ public struct ShellError: Error, CustomStringConvertible {
         self.message = message; self.column = column; self.exitStatus = exitStatus; self.note = note
     }
     public var description: String { message }
+
+    /// A usage error: a wrong command, option or argument (exit status 2 in a script, as the man page's EXIT
+    /// STATUS says). `note` is printed after it (the synopsis).
+    public static func usage(_ message: String, column: Int?, note: String? = nil) -> ShellError {
+        ShellError(message, column: column, exitStatus: 2, note: note)
+    }
 
     static func connection(_ message: String, column: Int? = nil) -> ShellError {
         ShellError(message, column: column, exitStatus: 3)

@@ -143,11 +143,11 @@ public enum Completer {
         }
         guard case .argument(_, let index) = slot(words: words, partial: "", table: shell.table) else { return nil }
         guard index < spec.arguments.count else { return nil }
-        var parts = spec.arguments[index...].map(CommandSpec.argumentSynopsis)
-        // `bench send `: the rest of the arguments, then the options the table declares for that subcommand
-        if index == 1, spec.subcommand(named: words.dropFirst().first) != nil {
-            parts += spec.options(forSubcommand: words[1]).map(\.synopsis)
+        // `bench send `: the subcommand's arguments, then the options the table declares for it
+        if index == 1, let sub = spec.subcommand(named: words.dropFirst().first) {
+            return (sub.arguments.map(CommandSpec.argumentSynopsis) + spec.options(forSubcommand: sub.name).map(\.synopsis))
+                .joined(separator: " ")
         }
-        return parts.joined(separator: " ")
+        return spec.arguments[index...].map(CommandSpec.argumentSynopsis).joined(separator: " ")
     }
 }

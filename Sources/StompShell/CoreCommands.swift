@@ -19,7 +19,7 @@ public enum CoreCommands {
         var h = StompHeaders()
         for (long, value, column) in p.optionValues where long == "--header" {
             guard let (name, v) = HeaderArgument.split(value) else {
-                throw ShellError("-H: expected NAME:VALUE, got '\(value)'", column: column)
+                throw ShellError.usage("-H: expected NAME:VALUE, got '\(value)'", column: column)
             }
             h.append(name, v)
         }
@@ -42,7 +42,7 @@ public enum CoreCommands {
     static func readFile(_ path: String, column: Int) throws -> [UInt8] {
         let expanded = (path as NSString).expandingTildeInPath
         func failure(_ errorNumber: Int32) -> ShellError {
-            ShellError("cannot read '\(path)': \(String(cString: strerror(errorNumber)))", column: column)
+            ShellError.usage("cannot read '\(path)': \(String(cString: strerror(errorNumber)))", column: column)   // like dump's, load's
         }
         let fd = open(expanded, O_RDONLY)
         guard fd >= 0 else { throw failure(errno) }
@@ -140,7 +140,7 @@ public enum CoreCommands {
             if let ct = p.option("--content-type") { h["content-type"] = ct }
             var body = p.body ?? []
             if let path = p.option("--file") {
-                if p.body != nil { throw ShellError("give either BODY or --file, not both", column: p.column(ofArgument: 1)) }
+                if p.body != nil { throw ShellError.usage("give either BODY or --file, not both", column: p.column(ofArgument: 1)) }
                 body = try readFile(path, column: p.column(ofOption: "--file"))
             }
             try checkBodySize(body.count, column: p.column(ofArgument: 1))
@@ -167,7 +167,7 @@ public enum CoreCommands {
                   OptionSpec("--ack", value: .choice(["auto", "client", "client-individual"]),
                              help: "acknowledgement mode (default auto)"),
                   .header,
-                  OptionSpec("--count", value: .integer, valueName: "N", help: "unsubscribe after N messages (ack auto)")],
+                  OptionSpec("--count", value: .count, valueName: "N", help: "unsubscribe after N messages (ack auto)")],
         summary: "subscribe to a destination",
         help: "Subscribes and waits for the broker's receipt. Received messages are printed as they arrive.",
         needsConnection: true,
@@ -404,7 +404,7 @@ public enum CoreCommands {
             }
             guard let f = name.first, f.isLetter || f == "_",
                   name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" }) else {
-                throw ShellError("bad variable name '\(name)'", column: p.column(ofArgument: 0))
+                throw ShellError.usage("bad variable name '\(name)'", column: p.column(ofArgument: 0))
             }
             shell.variables.user[name] = value
         })
@@ -424,10 +424,15 @@ public enum CoreCommands {
 
     static let help = CommandSpec(
         name: "help", aliases: ["?"],
-        arguments: [ArgumentSpec("COMMAND", .string, optional: true)],
+        arguments: [ArgumentSpec("COMMAND", .string, optional: true),
+                    ArgumentSpec("SUBCOMMAND", .string, optional: true, help: "one of the command's subcommands (rpc call, bench send, ...)")],
         options: [.flag("--names", help: "list command names only, one per line")],
         summary: "list commands, or describe one",
-        complete: { shell, words, _ in words.count == 1 ? shell.table.map(\.name) : [] },
+        complete: { shell, words, _ in
+            if words.count == 1 { return shell.table.map(\.name) }
+            if words.count == 2 { return CommandTable.find(words[1], in: shell.table)?.subcommands.map(\.name) ?? [] }
+            return []
+        },
         run: { shell, p in
             if p.flag("--names") {
                 let names = shell.table.map(\.name)
@@ -439,6 +444,15 @@ public enum CoreCommands {
                     var msg = "unknown command '\(name)'"
                     if let s = CommandTable.suggestion(for: name, in: shell.table) { msg += " (did you mean '\(s)'?)" }
                     throw ShellError(msg, column: p.column(ofArgument: 0))
+                }
+                if let subName = p.argument(1) {
+                    guard let sub = spec.subcommand(named: subName) else {
+                        let known = spec.subcommands.map(\.name)
+                        throw ShellError.usage("'\(spec.name)' has no subcommand '\(subName)'"
+                                         + (known.isEmpty ? "" : " (\(known.joined(separator: ", ")))"), column: p.column(ofArgument: 1))
+                    }
+                    shell.output.answer(text: Help.describe(spec, sub), json: Help.json(spec, sub))
+                    return
                 }
                 shell.output.answer(text: Help.describe(spec), json: Help.json(spec))
                 return
@@ -479,24 +493,58 @@ public enum Help {
         return lines.joined(separator: "\n")
     }
 
+    /// `help COMMAND`: the usage line, summary, each subcommand's synopsis and help, the help text, the
+    /// arguments and options.
     public static func describe(_ spec: CommandSpec) -> String {
         var lines = ["usage: \(spec.synopsis)", "", spec.summary]
         if !spec.aliases.isEmpty { lines.append("aliases: \(spec.aliases.joined(separator: ", "))") }
-        if !spec.help.isEmpty { lines += ["", spec.help] }
-        let args = spec.arguments.filter { !$0.help.isEmpty }
-        if !args.isEmpty {
+        if !spec.subcommands.isEmpty {
             lines.append("")
-            for a in args { lines.append("  \(a.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(a.help)") }
-        }
-        if !spec.options.isEmpty {
-            lines.append("")
-            for o in spec.options {
-                var n = o.short.map { "\($0), \(o.long)" } ?? o.long
-                if o.value != nil { n += " \(o.valueName)" }
-                lines.append("  \(n.padding(toLength: 24, withPad: " ", startingAt: 0)) \(o.help)")
+            for sub in spec.subcommands {
+                lines.append(spec.synopsis(of: sub))
+                let text = sub.help.isEmpty ? sub.summary : sub.help
+                lines += text.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }
             }
         }
+        if !spec.help.isEmpty { lines += ["", spec.help] }
+        lines += describe(arguments: spec.arguments, options: spec.options)
         return lines.joined(separator: "\n")
+    }
+
+    /// `help COMMAND SUBCOMMAND`: the subcommand's usage line, summary, help, arguments and its own options.
+    public static func describe(_ spec: CommandSpec, _ sub: SubcommandSpec) -> String {
+        var lines = ["usage: \(spec.synopsis(of: sub))", "", sub.summary]
+        if !sub.help.isEmpty { lines += ["", sub.help] }
+        lines += describe(arguments: sub.arguments, options: spec.options(forSubcommand: sub.name))
+        return lines.joined(separator: "\n")
+    }
+
+    static func describe(arguments: [ArgumentSpec], options: [OptionSpec]) -> [String] {
+        var lines: [String] = []
+        let args = arguments.filter { !$0.help.isEmpty }
+        if !args.isEmpty {
+            lines.append("")
+            for a in args { lines.append("  \(column(a.name, 16)) \(a.help)") }
+        }
+        if !options.isEmpty {
+            lines.append("")
+            for o in options {
+                var n = o.short.map { "\($0), \(o.long)" } ?? o.long
+                if o.value != nil { n += " \(o.valueName)" }
+                lines.append("  \(column(n, 24)) \(o.help)")
+            }
+        }
+        return lines
+    }
+
+    /// `text` padded to `width` (never cut: `--ack auto|client-individual` stays whole).
+    static func column(_ text: String, _ width: Int) -> String {
+        text.count < width ? text.padding(toLength: width, withPad: " ", startingAt: 0) : text
+    }
+
+    public static func json(_ spec: CommandSpec, _ sub: SubcommandSpec) -> JSONValue {
+        .object(JSONObject([("command", .string("\(spec.name) \(sub.name)")), ("synopsis", .string(spec.synopsis(of: sub))),
+                            ("summary", .string(sub.summary))]))
     }
 
     public static func json(_ spec: CommandSpec) -> JSONValue {

@@ -57,7 +57,7 @@ struct LineLexer {
                 let open = pos
                 pos += 1
                 while pos < chars.count, chars[pos] != "'" { text.append(chars[pos]); pos += 1 }
-                guard pos < chars.count else { throw ShellError("unterminated quote", column: open + 1) }
+                guard pos < chars.count else { throw ShellError.usage("unterminated quote", column: open + 1) }
                 pos += 1
             case "\"":
                 quoted = true
@@ -81,7 +81,7 @@ struct LineLexer {
                         text.append(d); pos += 1
                     }
                 }
-                guard pos < chars.count else { throw ShellError("unterminated quote", column: open + 1) }
+                guard pos < chars.count else { throw ShellError.usage("unterminated quote", column: open + 1) }
                 pos += 1
             case "\\":
                 if pos + 1 < chars.count, backslashEscapable.contains(chars[pos + 1]) {
@@ -118,8 +118,8 @@ struct LineLexer {
         if n == "{" {
             var i = dollar + 2
             while i < chars.count, chars[i] != "}" { name.append(chars[i]); i += 1 }
-            guard i < chars.count else { throw ShellError("unterminated '${'", column: dollar + 1) }
-            guard !name.isEmpty else { throw ShellError("empty variable name", column: dollar + 1) }
+            guard i < chars.count else { throw ShellError.usage("unterminated '${'", column: dollar + 1) }
+            guard !name.isEmpty else { throw ShellError.usage("empty variable name", column: dollar + 1) }
             end = i + 1
         } else if n.isLetter || n == "_" {
             var i = dollar + 1
@@ -246,14 +246,17 @@ public enum LineParser {
             if let s = CommandTable.suggestion(for: word.text, in: table) { msg += " (did you mean '\(s)'?)" } else {
                 msg += "; type 'help' for the list"
             }
-            throw ShellError(msg, column: word.column)
-        }
-        let usage = "usage: \(spec.synopsis)"
-        func fail(_ message: String, _ column: Int) -> ShellError {
-            ShellError(message, column: column, exitStatus: 1, note: usage)
+            throw ShellError.usage(msg, column: word.column)
         }
         var parsed = ParsedCommand(spec: spec, line: line, commandColumn: word.column,
                                    endColumn: lx.chars.count + 1)
+        // the synopsis printed after an error: the subcommand's once it is known (`bench send ...`)
+        var usage: String {
+            "usage: " + (spec.subcommand(named: parsed.arguments.first).map { spec.synopsis(of: $0) } ?? spec.synopsis)
+        }
+        func fail(_ message: String, _ column: Int) -> ShellError {
+            ShellError.usage(message, column: column, note: usage)
+        }
         parsed.block = block
         var optionsEnded = false
         var blockUsed = false
@@ -285,7 +288,8 @@ public enum LineParser {
                 peek = end
             }
             // A command without options (echo, set, sleep, ...) takes words starting with '-' as text.
-            let looksLikeOption = !optionsEnded && !spec.options.isEmpty && !tok.quoted && tok.text.hasPrefix("-")
+            // rpc's options are in its rest of line (`optionsInRestOfLine`): its tokenizer reads them.
+            let looksLikeOption = !optionsEnded && !spec.options.isEmpty && !spec.optionsInRestOfLine && !tok.quoted && tok.text.hasPrefix("-")
                 && tok.text.count > 1
                 && !(Double(tok.text) != nil && spec.option(named: tok.text) == nil)
             if looksLikeOption {
@@ -361,7 +365,7 @@ public enum LineParser {
             if spec.blockTerminator != nil {
                 parsed.body = rawFrame(block)     // verbatim (raw)
             } else {
-                throw ShellError("'\(spec.name)' takes no heredoc here", column: parsed.endColumn)
+                throw ShellError.usage("'\(spec.name)' takes no heredoc here", column: parsed.endColumn)
             }
         }
         let required = spec.arguments.filter { !$0.optional }.count
@@ -395,18 +399,24 @@ public enum LineParser {
         return out.joined(separator: "\n")
     }
 
-    static func validate(_ value: String, kind: ValueKind, what: String, column: Int, usage: String) throws {
+    /// The one check of a value against its kind's range (`ValueKind`): a usage error (exit status 2) pointing
+    /// at the value. The line parser calls it for every argument and option; `RPCCommandLine` for rpc's options.
+    static func validate(_ value: String, kind: ValueKind, what: String, column: Int, usage: String?) throws {
         func bad(_ expected: String) -> ShellError {
-            ShellError("\(what): expected \(expected), got '\(value)'", column: column, exitStatus: 1, note: usage)
+            ShellError.usage("\(what): expected \(expected), got '\(value)'", column: column, note: usage)
         }
         switch kind {
         case .integer:
-            // every integer in the table is a count or a size: negative ones are refused here, for all of them
             guard let n = Int(value), n >= 0 else { throw bad("an integer ≥ 0") }
+        case .count:
+            guard let n = Int(value), n >= 1 else { throw bad("an integer ≥ 1") }
         case .number:
-            if Double(value) == nil { throw bad("a number") }
+            guard let d = Double(value), d > 0, d.isFinite else { throw bad("a number above 0") }
         case .duration:
             guard let d = Double(value), d >= 0, d.isFinite else { throw bad("a number of seconds") }
+            guard d <= ValueKind.maximumSeconds else {
+                throw bad("a number of seconds up to \(Int(ValueKind.maximumSeconds)) (a year)")
+            }
         case .choice(let choices):
             if !choices.contains(value) { throw bad(choices.joined(separator: "|")) }
         case .header:

@@ -69,7 +69,7 @@ public struct LogicalLineReader {
         guard let e = invalid else { return nil }
         invalid = nil
         return LogicalLine(text: "", block: nil, ignoresErrors: false,
-                           refusal: ShellError(e.description, column: e.column),
+                           refusal: ShellError.usage(e.description, column: e.column),   // exit status 2
                            segments: [LogicalLine.Segment(line: lineNumber, start: 0)])
     }
 
@@ -106,7 +106,7 @@ public struct LogicalLineReader {
                         .compactMap { line.range(of: $0) }.first
                     let col = (marker.map { line.distance(from: line.startIndex, to: $0.lowerBound) } ?? 0) + 1
                     let what = term == "." ? "unterminated frame (missing a line '.')" : "unterminated heredoc (missing a line '\(term)')"
-                    result.refusal = ShellError(what, column: col)
+                    result.refusal = ShellError.usage(what, column: col)
                 }
             }
             if invalid != nil, result.refusal == nil {

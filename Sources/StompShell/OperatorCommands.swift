@@ -12,7 +12,7 @@ public enum OperatorCommands {
     static let idleOption = OptionSpec("--idle", value: .duration, valueName: "SECONDS",
                                        help: "end after this long without a message (default 1)")
     static let forceOption = OptionSpec.flag("--force", help: "overwrite FILE if it exists")
-    static let windowOption = OptionSpec("--window", value: .integer, valueName: "N",
+    static let windowOption = OptionSpec("--window", value: .count, valueName: "N",
                                          help: "copies awaiting the broker's RECEIPT at once (default 100)")
 
     static let browse = CommandSpec(

@@ -1,5 +1,6 @@
 // The rest of an `rpc` command line: JSON-aware words (quotes, brackets and braces kept, so typed literals like
-// {"k":[1, 2]} reach the literal parser intact), the options of each subcommand, and the call params.
+// {"k":[1, 2]} reach the literal parser intact), the options the command table declares for each subcommand
+// (`CommandSpec.options(forSubcommand:)`), and the call params.
 // Variables are substituted here (the ARGS argument is verbatim), keeping each character's column in the line,
 // so that errors inside a substituted value point at its `$`. Errors are RPCUsageErrors with 1-based columns
 // in the command line. Free of I/O (the parser fuzzer builds it).
@@ -18,6 +19,10 @@ struct RPCCommandLine {
     }
 
     let subcommand: String
+    /// The options the command table declares for the subcommand.
+    let options: [OptionSpec]
+    /// `usage: rpc SUB ...`, printed after an option value outside its kind's range.
+    let usage: String?
     /// The text after the subcommand, variables substituted.
     let chars: [Character]
     /// For each of `chars`, its 1-based column in the command line.
@@ -28,6 +33,8 @@ struct RPCCommandLine {
     /// `cmd` is `rpc SUBCOMMAND [ARGS]`. Throws a ShellError for an unknown variable.
     init(_ cmd: ParsedCommand, resolve: VariableResolver?) throws {
         subcommand = cmd.arguments[0]
+        options = cmd.spec.options(forSubcommand: subcommand)
+        usage = cmd.spec.subcommand(named: subcommand).map { "usage: " + cmd.spec.synopsis(of: $0) }
         endColumn = cmd.endColumn
         guard cmd.arguments.count > 1 else { chars = []; columns = []; return }
         let base = cmd.column(ofArgument: 1)
@@ -102,24 +109,11 @@ struct RPCCommandLine {
         func flag(_ name: String) -> Bool { options[name] != nil }
     }
 
-    /// Option names per subcommand: long → (short, takes a value).
-    static let optionTable: [String: [(long: String, short: String?, value: Bool)]] = [
-        "call": [("--timeout", nil, true), ("--header", "-H", true), ("--params", nil, true), ("--reply-to", nil, true),
-                 ("--json", nil, false)],
-        "serve": [("--count", nil, true), ("--exec", nil, true), ("--concurrency", nil, true), ("--quiet", "-q", false),
-                  ("--json", nil, false), ("--header", "-H", true)],
-        "discover": [("--timeout", nil, true), ("--reply-to", nil, true), ("--json", nil, false)],
-        "methods": [("--json", nil, false)],
-        "bench": [("--calls", "-n", true), ("--concurrency", "-c", true), ("--connections", nil, true),
-                  ("--duration", nil, true), ("--rate", nil, true),
-                  ("--timeout", nil, true), ("--header", "-H", true), ("--params", nil, true), ("--reply-to", nil, true),
-                  ("--json", nil, false)],
-    ]
-
-    /// Sorts the words into positional arguments and options (per `optionTable`).
+    /// Sorts the words into positional arguments and options: the options the command table declares for the
+    /// subcommand (`CommandSpec.options(forSubcommand:)`).
     func parse(_ words: [Word]) throws -> Args {
         let sub = subcommand
-        let table = Self.optionTable[sub] ?? []
+        let table = options
         var a = Args(line: self)
         var k = 0
         var ended = false
@@ -140,16 +134,18 @@ struct RPCCommandLine {
                 guard let o = table.first(where: { $0.long == name || $0.short == name }) else {
                     throw RPCUsageError("unknown option '\(name)' for 'rpc \(sub)' (options: \(table.map { $0.short ?? $0.long }.joined(separator: " ")))", column: w.column)
                 }
-                if o.value {
+                if let kind = o.value {
                     var v: Word
                     if let inline { v = inline } else {
                         guard k < words.count else { throw RPCUsageError("option \(o.long) needs a value", column: w.column) }
                         v = words[k]; k += 1
                     }
-                    // "..." values are JSON strings: unquote (except --params, which is JSON)
-                    if o.long != "--params", v.text.hasPrefix("\""), case .string(let s)? = try? JSONValue.parse(v.text) {
+                    // "..." values are JSON strings: unquote (except a JSON value, --params)
+                    if kind != .json, v.text.hasPrefix("\""), case .string(let s)? = try? JSONValue.parse(v.text) {
                         v.text = s
                     }
+                    // the range of its kind (counts ≥ 1, rates > 0, durations bounded): the line parser's one check
+                    try LineParser.validate(v.text, kind: kind, what: o.long, column: v.column, usage: usage)
                     a.options[o.long, default: []].append(v)
                 } else {
                     if inline != nil { throw RPCUsageError("option \(o.long) takes no value", column: w.column) }

@@ -12,39 +12,89 @@ import RPCCommands
 import StompBench
 
 public enum RPCShellCommands {
-    static let subcommands = ["call", "serve", "discover", "methods", "bench"]
-
-    public static let all: [CommandSpec] = [
-        CommandSpec(
-            name: "rpc",
-            arguments: [ArgumentSpec("SUBCOMMAND", .choice(subcommands), help: "call, serve, discover, methods or bench"),
-                        ArgumentSpec("ARGS", .restOfLine, optional: true, verbatim: true,   // RPCCommandLine substitutes
-                                     help: "the subcommand's arguments and options")],
-            summary: "typed JSON-RPC 2.0 calls over STOMP, timed: call, serve, discover, methods, bench",
-            help: """
-            rpc call DEST METHOD [ARG]... [--timeout SECONDS] [-H NAME:VALUE]... [--params JSON] [--reply-to DEST] [--json]
-                Calls METHOD at DEST and prints the result (pretty JSON) and the round-trip time (`set timing off`
-                hides it). ARGs are typed literals: 42, 4.2, "text", bare words (strings), true, false, null,
-                [1,"a"], {"k":1}; NAME=VALUE arguments give params by name. An error reply or a timeout fails.
-            rpc serve DEST [--count N] [--exec COMMAND] [--concurrency N] [-q]
-                Answers calls on DEST: echo, add, sleep, fail, rpc.discover; --exec COMMAND answers the others
-                (request JSON on stdin, reply from stdout). Takes at most N requests at once (default 64).
-            rpc discover DEST [--timeout SECONDS] [--json]
-                Calls rpc.discover (OpenRPC) and keeps the methods for completion, hints and argument checks.
-            rpc methods [DEST]
-                Lists the discovered methods with their signatures.
-            rpc bench DEST METHOD [ARG]... [-n CALLS] [-c CONCURRENCY] [--duration SECONDS] [--rate CALLS_PER_S]
-                      [--connections N] [--json]
-                Keeps up to C calls in flight (on each of N connections) and prints calls/s, errors, timeouts, late
-                replies and latency percentiles; exits 1 if a call got an error reply or timed out.
-            --reply-to DEST: replies come to DEST, subscribed for that one command and unsubscribed after it (by
-            default: a temporary queue of the session, or of the bench's connection).
-            Wire format: docs/rpc.md.
-            """,
-            complete: { shell, words, partial in complete(shell: shell, words: words, partial: partial) },
-            hint: { shell, words in hint(shell: shell, words: words) },
-            run: { shell, cmd in try run(shell, cmd) }),
+    /// The subcommands, their arguments and the options each takes (declared once, in the command table; the
+    /// options are read from the rest of the line by `RPCCommandLine`).
+    static let subcommandSpecs = [
+        SubcommandSpec("call", summary: "call METHOD at DEST and print the result and the round-trip time",
+                       arguments: callArguments,
+                       options: ["--timeout", "--header", "--params", "--reply-to", "--json"],
+                       help: """
+                       Calls METHOD at DEST and prints the result (pretty JSON) and the round-trip time (`set timing off`
+                       hides it). ARGs are typed literals: 42, 4.2, "text", bare words (strings), true, false, null,
+                       [1,"a"], {"k":1}; NAME=VALUE arguments give params by name. An error reply or a timeout fails.
+                       """),
+        SubcommandSpec("serve", summary: "answer calls on DEST until Ctrl-C (or --count requests)",
+                       arguments: [ArgumentSpec("DEST", .destination, help: "the destination to serve")],
+                       options: ["--count", "--exec", "--concurrency", "--quiet", "--json", "--header"],
+                       help: """
+                       Answers calls on DEST: echo, add, sleep, fail, rpc.discover; --exec COMMAND answers the others
+                       (request JSON on stdin, reply from stdout). Takes at most N requests at once (default 64).
+                       """),
+        SubcommandSpec("discover", summary: "call rpc.discover and keep the methods for completion, hints and checks",
+                       arguments: [ArgumentSpec("DEST", .destination, help: "the service's destination")],
+                       options: ["--timeout", "--reply-to", "--json"],
+                       help: "Calls rpc.discover (OpenRPC) and keeps the methods for completion, hints and argument checks."),
+        SubcommandSpec("methods", summary: "list the discovered methods with their signatures",
+                       arguments: [ArgumentSpec("DEST", .destination, optional: true, help: "one service (default: all)")],
+                       options: ["--json"],
+                       help: "Lists the discovered methods with their signatures."),
+        SubcommandSpec("bench", summary: "keep C calls in flight and print calls/s, errors and latency percentiles",
+                       arguments: callArguments,
+                       options: ["--calls", "--concurrency", "--connections", "--duration", "--rate", "--timeout",
+                                 "--header", "--params", "--reply-to", "--json"],
+                       help: """
+                       Keeps up to C calls in flight (on each of N connections) and prints calls/s, errors, timeouts, late
+                       replies and latency percentiles; exits 1 if a call got an error reply or timed out.
+                       """),
     ]
+    static let subcommands = subcommandSpecs.map(\.name)
+    static let callArguments = [ArgumentSpec("DEST", .destination, help: "the service's destination"),
+                                ArgumentSpec("METHOD", .rpcMethod, help: "the method to call"),
+                                ArgumentSpec("ARG", .string, optional: true, variadic: true,
+                                             help: "typed literal params, or NAME=VALUE params by name")]
+
+    /// `rpc`'s command table entry.
+    static let spec = CommandSpec(
+        name: "rpc",
+        arguments: [ArgumentSpec("SUBCOMMAND", .choice(subcommands), help: "call, serve, discover, methods or bench"),
+                    ArgumentSpec("ARGS", .restOfLine, optional: true, verbatim: true,   // RPCCommandLine substitutes
+                                 help: "the subcommand's arguments and options")],
+        options: [
+            OptionSpec("--timeout", value: .duration, valueName: "SECONDS",
+                       help: "call, discover, bench: wait this long for a reply (default 10)"),
+            OptionSpec.header,
+            OptionSpec("--params", value: .json, valueName: "JSON",
+                       help: "call, bench: the params as one JSON array or object (instead of ARGs)"),
+            OptionSpec("--reply-to", value: .destination, valueName: "DEST",
+                       help: "call, discover, bench: replies come to DEST (default: a temporary queue)"),
+            .flag("--json", help: "print one JSON object per result"),
+            OptionSpec("--count", value: .count, valueName: "N", help: "serve: stop after N requests"),
+            OptionSpec("--exec", value: .string, valueName: "COMMAND",
+                       help: "serve: COMMAND answers the methods not built in (request JSON on stdin, reply from stdout)"),
+            OptionSpec("--concurrency", short: "-c", value: .count, valueName: "N",
+                       help: "serve: requests taken at once (default 64); bench: calls in flight (default 1)"),
+            .flag("--quiet", short: "-q", help: "serve: no line per call served"),
+            OptionSpec("--calls", short: "-n", value: .count, valueName: "CALLS",
+                       help: "bench: calls in all (default 10000, unlimited with --duration)"),
+            OptionSpec("--connections", value: .count, valueName: "N",
+                       help: "bench: N connections, each with C calls in flight (default 1)"),
+            OptionSpec("--duration", value: .duration, valueName: "SECONDS", help: "bench: stop after SECONDS"),
+            OptionSpec("--rate", value: .number, valueName: "CALLS_PER_S",
+                       help: "bench: calls started per second in all (default: as fast as replies come)"),
+        ],
+        subcommands: subcommandSpecs,
+        optionsInRestOfLine: true,
+        summary: "typed JSON-RPC 2.0 calls over STOMP, timed: call, serve, discover, methods, bench",
+        help: """
+        --reply-to DEST: replies come to DEST, subscribed for that one command and unsubscribed after it (by
+        default: a temporary queue of the session, or of the bench's connection).
+        Wire format: docs/rpc.md.
+        """,
+        complete: { shell, words, partial in complete(shell: shell, words: words, partial: partial) },
+        hint: { shell, words in hint(shell: shell, words: words) },
+        run: { shell, cmd in try run(shell, cmd) })
+
+    public static let all: [CommandSpec] = [spec]
 
     // MARK: session state (per shell)
 
@@ -109,12 +159,9 @@ public enum RPCShellCommands {
     typealias Word = RPCCommandLine.Word
     typealias Args = RPCCommandLine.Args
 
-    static func number(_ a: Args, _ name: String, integer: Bool = false, min: Double = 0) throws -> Double? {
-        guard let w = a.option(name) else { return nil }
-        guard let d = Double(w.text), d.isFinite, d >= min, !integer || d == d.rounded() else {
-            throw RPCUsageError("\(name): expected \(integer ? "an integer" : "a number")\(min > 0 ? " ≥ \(StatsFormat.fixed(min, 0))" : ""), got '\(w.text)'", column: w.column)
-        }
-        return d
+    /// A number option's value; `RPCCommandLine` checked it against its kind's range (`LineParser.validate`).
+    static func number(_ a: Args, _ name: String) -> Double? {
+        a.option(name).flatMap { Double($0.text) }
     }
 
     static func headers(_ a: Args) throws -> StompHeaders {
@@ -129,7 +176,7 @@ public enum RPCShellCommands {
     }
 
     static func timeout(_ a: Args, default d: Double = 10) throws -> TimeAmount {
-        let s = try number(a, "--timeout") ?? d
+        let s = number(a, "--timeout") ?? d
         return .nanoseconds(Int64(s * 1e9))
     }
 
@@ -146,10 +193,10 @@ public enum RPCShellCommands {
             case "discover": try discover(shell, cmd, args)
             case "methods": try methods(shell, cmd, args)
             case "bench": try bench(shell, cmd, args)
-            default: throw ShellError("unknown rpc subcommand '\(sub)' (\(subcommands.joined(separator: ", ")))", column: cmd.column(ofArgument: 0))
+            default: throw ShellError.usage("unknown rpc subcommand '\(sub)' (\(subcommands.joined(separator: ", ")))", column: cmd.column(ofArgument: 0))
             }
-        } catch let e as RPCUsageError {
-            throw ShellError(e.message, column: e.column ?? cmd.commandColumn)
+        } catch let e as RPCUsageError {   // a wrong argument, option or param: a usage error (exit status 2)
+            throw ShellError.usage(e.message, column: e.column ?? cmd.commandColumn)
         }
     }
 
@@ -259,8 +306,8 @@ public enum RPCShellCommands {
         guard let destWord = a.positional.first else { throw RPCUsageError("missing argument DEST for 'rpc serve'", column: cmd.endColumn) }
         if a.positional.count > 1 { throw RPCUsageError("unexpected argument '\(a.positional[1].text)'", column: a.positional[1].column) }
         let session = try shell.requireClient()
-        var remaining = try number(a, "--count", integer: true, min: 1).map { Int($0) }
-        let concurrency = try number(a, "--concurrency", integer: true, min: 1).map { Int($0) } ?? RPCServerOptions.defaultConcurrency
+        var remaining = number(a, "--count").map { Int($0) }
+        let concurrency = number(a, "--concurrency").map { Int($0) } ?? RPCServerOptions.defaultConcurrency
         let quiet = a.flag("--quiet") || shell.settings.quiet
         let json = jsonMode(shell, a)
         let extra = try headers(a)
@@ -326,11 +373,11 @@ public enum RPCShellCommands {
 
     static func bench(_ shell: Shell, _ cmd: ParsedCommand, _ a: Args) throws {
         let (dest, method, params) = try target(shell, cmd, a, "bench")
-        let calls = try number(a, "--calls", integer: true, min: 1).map { Int($0) }
-        let conc = try number(a, "--concurrency", integer: true, min: 1).map { Int($0) } ?? 1
-        let connections = try number(a, "--connections", integer: true, min: 1).map { Int($0) } ?? 1
-        let duration = try number(a, "--duration")
-        let rate = try number(a, "--rate")
+        let calls = number(a, "--calls").map { Int($0) }
+        let conc = number(a, "--concurrency").map { Int($0) } ?? 1
+        let connections = number(a, "--connections").map { Int($0) } ?? 1
+        let duration = number(a, "--duration")
+        let rate = number(a, "--rate")
         let replyTo = a.option("--reply-to")
         if let replyTo, connections > 1 {
             throw RPCUsageError("--reply-to: one reply destination cannot serve \(connections) connections (each takes "
@@ -384,41 +431,63 @@ public enum RPCShellCommands {
 
     // MARK: completion and hints
 
+    /// The words after `rpc SUB` that are positional: an option and the value it takes (per the table) are not.
+    static func positionals(_ words: [String]) -> [String] {
+        let options = spec.options(forSubcommand: words.dropFirst().first)
+        var out: [String] = []
+        var i = 2
+        while i < words.count {
+            let w = words[i]
+            i += 1
+            if w.hasPrefix("-"), w.count > 1, Double(w) == nil {
+                let name = w.split(separator: "=", maxSplits: 1).first.map(String.init) ?? w
+                if let o = options.first(where: { $0.long == name || $0.short == name }), o.value != nil, !w.contains("=") { i += 1 }
+                continue
+            }
+            out.append(w)
+        }
+        return out
+    }
+
+    /// Tab completion: the subcommands, then the subcommand's own options (from the table), the values an option
+    /// takes, destinations, discovered methods and their parameter names.
     static func complete(shell: Shell, words: [String], partial: String) -> [String]? {
         let reg = registry(for: shell)
         if words.count == 1 { return subcommands }
         let sub = words[1]
-        if partial.hasPrefix("-") { return (RPCCommandLine.optionTable[sub] ?? []).flatMap { [$0.long] + ($0.short.map { [$0] } ?? []) } }
-        let positional = words.dropFirst(2).filter { !$0.hasPrefix("-") }
+        let options = spec.options(forSubcommand: sub)
+        if partial.hasPrefix("-") { return options.flatMap { [$0.long] + ($0.short.map { [$0] } ?? []) } }
+        if words.count > 2, let last = words.last, !last.contains("="),
+           let o = options.first(where: { $0.long == last || $0.short == last }), let kind = o.value {
+            if kind == .destination { return reg.destinations + Completer.values(kind, shell: shell, command: "rpc", partial: partial) }
+            return Completer.values(kind, shell: shell, command: "rpc", partial: partial)
+        }
+        let positional = positionals(words)
         switch (sub, positional.count) {
         case (_, 0): return reg.destinations + shell.completion[.destination]
         case ("call", 1), ("bench", 1):
-            let dest = positional[positional.startIndex]
+            let dest = positional[0]
             if let d = reg.description(for: dest) { return d.methods.map(\.name) }
             return shell.completion[.rpcMethod]
         case ("call", _), ("bench", _):
-            let dest = positional[positional.startIndex], method = positional[positional.startIndex + 1]
-            guard let m = reg.method(method, at: dest) else { return [] }
+            guard let m = reg.method(positional[1], at: positional[0]) else { return [] }
             return m.params.map { $0.name + "=" }
         default: return []
         }
     }
 
+    /// The greyed hint: a discovered method's signature, else what the subcommand's synopsis (from the table)
+    /// still expects.
     static func hint(shell: Shell, words: [String]) -> String? {
-        guard words.count >= 2 else { return "call|serve|discover|methods|bench ..." }
-        let sub = words[1]
-        let positional = words.dropFirst(2).filter { !$0.hasPrefix("-") }
-        switch sub {
-        case "call", "bench":
-            if positional.count >= 2, let m = registry(for: shell).method(positional[positional.startIndex + 1], at: positional[positional.startIndex]) {
-                return m.signature
-            }
-            return positional.isEmpty ? "DEST METHOD [ARG]..." : (positional.count == 1 ? "METHOD [ARG]..." : nil)
-        case "serve": return positional.isEmpty ? "DEST [--count N] [--exec COMMAND] [--concurrency N] [-q]" : nil
-        case "discover": return positional.isEmpty ? "DEST" : nil
-        case "methods": return positional.isEmpty ? "[DEST]" : nil
-        default: return nil
+        guard words.count >= 2 else { return subcommands.joined(separator: "|") + " ..." }
+        guard let sub = spec.subcommand(named: words[1]) else { return nil }
+        let positional = positionals(words)
+        if sub.name == "call" || sub.name == "bench", positional.count >= 2 {
+            return registry(for: shell).method(positional[1], at: positional[0])?.signature
         }
+        guard positional.count < sub.arguments.count else { return nil }
+        let rest = sub.arguments[positional.count...].map(CommandSpec.argumentSynopsis)
+        return (rest + (positional.isEmpty ? spec.options(forSubcommand: sub.name).map(\.synopsis) : [])).joined(separator: " ")
     }
 }
 

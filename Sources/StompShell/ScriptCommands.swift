@@ -54,7 +54,7 @@ public enum ScriptCommands {
             var regex: NSRegularExpression?
             if let r = p.option("--body-match") {
                 do { regex = try NSRegularExpression(pattern: r, options: []) } catch {
-                    throw ShellError("bad regex '\(r)'", column: p.column(ofOption: "--body-match"))
+                    throw ShellError.usage("bad regex '\(r)'", column: p.column(ofOption: "--body-match"))
                 }
             }
             let wanted = try CoreCommands.headers(p)
@@ -113,7 +113,7 @@ public enum ScriptCommands {
             var regex: NSRegularExpression?
             if let r = p.option("--match") {
                 do { regex = try NSRegularExpression(pattern: r, options: []) } catch {
-                    throw ShellError("bad regex '\(r)'", column: p.column(ofOption: "--match"))
+                    throw ShellError.usage("bad regex '\(r)'", column: p.column(ofOption: "--match"))
                 }
             }
             let timeout = try p.seconds("--timeout", default: shell.settings.timeout)

@@ -35,7 +35,7 @@ final class BatchModeTests: XCTestCase {
 
     func testUnknownCommandWithSuggestion() throws {
         let r = try Stompsh.run(["-c", "echo one", "-c", "  sedn /queue/a x", "-c", "echo never"])
-        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.status, 2)
         XCTAssertEqual(r.stdout, "one\n")
         XCTAssertTrue(r.stderr.hasPrefix("-c[2]:1:3: error: unknown command 'sedn' (did you mean 'send'?)"), r.stderr)
     }
@@ -50,7 +50,7 @@ final class BatchModeTests: XCTestCase {
             echo never
             """)
         let r = try Stompsh.run(["-f", path])
-        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.status, 2)
         XCTAssertEqual(r.stdout, "first\n")
         XCTAssertTrue(r.stderr.hasPrefix("\(path):5:26: error: --ack: expected auto|client|client-individual, got 'sometimes'"), r.stderr)
         XCTAssertTrue(r.stderr.contains("usage: subscribe DEST"), r.stderr)
@@ -58,7 +58,7 @@ final class BatchModeTests: XCTestCase {
 
     func testMissingArgumentAndBadOption() throws {
         let r = try Stompsh.run(["-c", "subscribe"])
-        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.hasPrefix("-c[1]:1:10: error: missing argument DEST for 'subscribe'"), r.stderr)
         let r2 = try Stompsh.run(["-c", "wait 1 --bogus"])
         XCTAssertTrue(r2.stderr.hasPrefix("-c[1]:1:8: error: unknown option '--bogus' for 'wait'"), r2.stderr)
@@ -100,7 +100,7 @@ final class BatchModeTests: XCTestCase {
             echo after-continue
             """)
         let r = try Stompsh.run(["-f", path])
-        XCTAssertEqual(r.status, 1, "a failure under on-error continue still fails the script")
+        XCTAssertEqual(r.status, 2, "a usage error under on-error continue still fails the script, with 2")
         XCTAssertEqual(r.stdout, "after-dash\nafter-continue\n")
         XCTAssertTrue(r.stderr.contains("\(path):1:2: error: unknown command 'bogus'"), r.stderr)
         XCTAssertTrue(r.stderr.contains("\(path):4:1: error: unknown command 'bogus2'"), r.stderr)
@@ -126,7 +126,7 @@ final class BatchModeTests: XCTestCase {
     func testUnterminatedHeredoc() throws {
         let path = Stompsh.script("echo ok\nsend /queue/a <<END\nbody\n")
         let r = try Stompsh.run(["-f", path])
-        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.hasPrefix("\(path):2:15: error: unterminated heredoc (missing a line 'END')"), r.stderr)
     }
 
@@ -141,7 +141,7 @@ final class BatchModeTests: XCTestCase {
 
     func testBadRegex() throws {
         let r = try Stompsh.run(["-c", "expect --body-match 'a(b' --timeout 0"])
-        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.hasPrefix("-c[1]:1:8: error: bad regex 'a(b'"), r.stderr)
     }
 
@@ -155,7 +155,7 @@ final class BatchModeTests: XCTestCase {
     func testQuietKeepsEcho() throws {
         let r = try Stompsh.run(["-q", "-c", "echo hi", "-c", "bogus"])
         XCTAssertEqual(r.stdout, "hi\n")
-        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.contains("unknown command"))
     }
 

@@ -112,7 +112,7 @@ final class ShellInputTests: XCTestCase {
     func testSendFileDirectoryAndScriptDirectory() throws {
         let dir = NSTemporaryDirectory()
         let send = try Stompsh.run(["--sandbox", "-c", "send /queue/x --file \(dir)"])
-        XCTAssertEqual(send.status, 1)
+        XCTAssertEqual(send.status, 2, "a file argument that cannot be read is a usage error, as for load and dump")
         XCTAssertTrue(send.stderr.contains("-c[1]:1:15: error: cannot read '\(dir)': Is a directory"), send.stderr)
         let script = try Stompsh.run(["-f", dir])
         XCTAssertEqual(script.status, 2)
@@ -121,7 +121,7 @@ final class ShellInputTests: XCTestCase {
 
     func testNegativeCountsAreRefused() throws {
         let r = try Stompsh.run(["-c", "repeat -1 echo x"])
-        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.hasPrefix("-c[1]:1:8: error: N: expected an integer ≥ 0, got '-1'"), r.stderr)
         XCTAssertEqual(r.stdout, "")
         let w = try Stompsh.run(["-c", "wait -1"])
@@ -142,7 +142,7 @@ final class ShellInputTests: XCTestCase {
         FileManager.default.createFile(atPath: path, contents: Data(bytes))
         defer { unlink(path) }
         let r = try Stompsh.run([url, "--json", "-f", path, "-q"])
-        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.contains("\(path):4:\(8 + q.count): error: invalid UTF-8 (byte 0xFF)"), r.stderr)
         let bodies = r.lines.filter { $0.contains("\"MESSAGE\"") }
         XCTAssertEqual(bodies.count, 1, r.stdout)
@@ -151,7 +151,7 @@ final class ShellInputTests: XCTestCase {
 
         // the same on standard input
         let s = try bash("printf 'echo one\\necho t\\xffo\\necho three\\n' | \"$STOMPSH\"")
-        XCTAssertEqual(s.status, 1)
+        XCTAssertEqual(s.status, 2)
         XCTAssertEqual(s.stdout, "one\n")
         XCTAssertTrue(s.stderr.hasPrefix("<stdin>:2:7: error: invalid UTF-8 (byte 0xFF)"), s.stderr)
     }

@@ -425,7 +425,7 @@ final class RPCProcessTests: BrokerTestCase {
         XCTAssertTrue(out.contains("malformed literal"), out)
         let servedBefore = so.text.split(separator: "\n").filter { $0.hasPrefix("fail") }.count
         (st, out) = try run(["rpc discover \(dest)", "rpc methods", "rpc call \(dest) fail x"])
-        XCTAssertEqual(st, 1, out)
+        XCTAssertEqual(st, 2, "params that do not fit the discovered signature are a usage error: " + out)
         XCTAssertTrue(out.contains("add(numbers: number...) -> number"), out)
         XCTAssertTrue(out.contains(#"parameter code of fail expects integer, given string "x""#), out)
         usleep(300_000)

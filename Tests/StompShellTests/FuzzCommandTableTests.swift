@@ -56,6 +56,7 @@ final class FuzzCommandTableTests: XCTestCase {
         if !spec.arguments.isEmpty { parts.append("arguments: [\(spec.arguments.map(render).joined(separator: ", "))]") }
         if !spec.options.isEmpty { parts.append("options: [\(spec.options.map(render).joined(separator: ", "))]") }
         if !spec.subcommands.isEmpty { parts.append("subcommands: [\(spec.subcommands.map(render).joined(separator: ", "))]") }
+        if spec.optionsInRestOfLine { parts.append("optionsInRestOfLine: true") }
         parts.append("summary: \"\"")
         if let t = spec.blockTerminator { parts.append("blockTerminator: \(literal(t))") }
         parts.append("run: { _, _ in }")

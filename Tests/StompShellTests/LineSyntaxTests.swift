@@ -90,10 +90,19 @@ final class LineSyntaxTests: XCTestCase {
                 XCTAssertEqual(e?.message, "\(arg.name): expected an integer ≥ 0, got '-1'", words.joined(separator: " "))
                 checked += 1
             }
-            for o in spec.options where o.value == .integer {
+            for o in spec.options where o.value == .integer || o.value == .count {
                 let required = spec.arguments.filter { !$0.optional }.map(sample)
-                let line = ([spec.name, "\(o.long)=-1"] + required).joined(separator: " ")
-                XCTAssertEqual(error(line)?.message, "\(o.long): expected an integer ≥ 0, got '-1'", line)
+                var line = ([spec.name, "\(o.long)=-1"] + required).joined(separator: " ")
+                if spec.optionsInRestOfLine {   // rpc: the option goes after the subcommand (RPCCommandLine reads it)
+                    let sub = spec.subcommands.first { $0.optionNames.contains(o.long) }!
+                    line = "\(spec.name) \(sub.name) \(o.long)=-1"
+                }
+                var e = error(line)
+                if spec.optionsInRestOfLine, let cmd = try LineParser.parse(line, resolve: resolve) {
+                    do { _ = try RPCCommandLine(cmd, resolve: resolve).arguments() } catch let r as ShellError { e = r }
+                }
+                XCTAssertEqual(e?.message, "\(o.long): expected an integer ≥ \(o.value == .count ? 1 : 0), got '-1'", line)
+                XCTAssertEqual(e?.exitStatus, 2, line)
                 checked += 1
             }
         }

@@ -190,6 +190,50 @@ final class ShellTests: XCTestCase {
         XCTAssertTrue(sendHint.contains("--prebuilt") && !sendHint.contains("--ack"), sendHint)
     }
 
+    /// `rpc SUB --` offers only the options the command table declares for SUB (the ones `RPCCommandLine` accepts).
+    func testRPCSubcommandCompletionOffersOnlyItsOptions() {
+        let shell = makeShell()
+        let call = Completer.complete(shell: shell, line: "rpc call /queue/svc add --").candidates
+        XCTAssertEqual(call, ["--timeout", "--header", "--params", "--reply-to", "--json"])
+        for serveOnly in ["--count", "--exec", "--concurrency", "--quiet"] { XCTAssertFalse(call.contains(serveOnly), "\(call)") }
+        XCTAssertEqual(Completer.complete(shell: shell, line: "rpc serve /queue/svc --").candidates,
+                       ["--count", "--exec", "--concurrency", "--quiet", "--json", "--header"])
+        XCTAssertEqual(Completer.complete(shell: shell, line: "rpc serve /queue/svc -").candidates.filter { !$0.hasPrefix("--") },
+                       ["-c", "-q", "-H"])
+        XCTAssertEqual(Completer.complete(shell: shell, line: "rpc discover /queue/svc --").candidates,
+                       ["--timeout", "--reply-to", "--json"])
+        XCTAssertEqual(Completer.complete(shell: shell, line: "rpc methods --").candidates, ["--json"])
+        let bench = Completer.complete(shell: shell, line: "rpc bench /queue/svc add --c").candidates
+        XCTAssertEqual(bench, ["--calls", "--concurrency", "--connections"])
+        // the options parsed for SUB are exactly those offered
+        let spec = RPCShellCommands.spec
+        for sub in spec.subcommands {
+            let offered = Completer.complete(shell: shell, line: "rpc \(sub.name) /q m --").candidates
+            XCTAssertEqual(offered, sub.optionNames, sub.name)
+            for o in offered {
+                let kind = spec.options.first { $0.long == o }?.value
+                let value = kind == nil ? "" : (kind == .header ? " a:b" : " 1")
+                let cmd = try! LineParser.parse("rpc \(sub.name) /q m \(o)\(value)", resolve: nil)!
+                XCTAssertNoThrow(try RPCCommandLine(cmd, resolve: nil).arguments(), "rpc \(sub.name) \(o)")
+            }
+        }
+        let cmd = try! LineParser.parse("rpc call /q m --count 1", resolve: nil)!
+        XCTAssertThrowsError(try RPCCommandLine(cmd, resolve: nil).arguments()) { e in
+            XCTAssertEqual("\(e)", "column 15: unknown option '--count' for 'rpc call' (options: --timeout -H --params --reply-to --json)")
+        }
+        // a value-taking option's value is not a positional: after `--timeout 5` the method comes next
+        shell.completion.add(.rpcMethod, "add")
+        XCTAssertEqual(Completer.complete(shell: shell, line: "rpc call --timeout 5 /queue/svc a").candidates, ["add"])
+        // hints come from the subcommand's declaration
+        XCTAssertEqual(Completer.hint(shell: shell, line: "rpc serve "),
+                       "DEST [--count N] [--exec COMMAND] [-c N] [-q] [--json] [-H NAME:VALUE]...")
+        XCTAssertEqual(Completer.hint(shell: shell, line: "rpc call /queue/svc "), "METHOD [ARG...]")
+        XCTAssertEqual(Completer.hint(shell: shell, line: "rpc methods "), "[DEST] [--json]")
+        XCTAssertEqual(Completer.hint(shell: shell, line: "rpc "), "call|serve|discover|methods|bench ...")
+        XCTAssertEqual(Completer.complete(shell: shell, line: "help rpc ").candidates, ["call", "serve", "discover", "methods", "bench"])
+        XCTAssertEqual(Completer.complete(shell: shell, line: "help bench l").candidates, ["latency"])
+    }
+
     func testHints() {
         let shell = makeShell()
         XCTAssertEqual(Completer.hint(shell: shell, line: "subscribe "), "DEST [--id ID] [--ack auto|client|client-individual] [-H NAME:VALUE]... [--count N]")
