@@ -358,7 +358,7 @@ public final class StompClient: @unchecked Sendable {
 
         case .receipt(let id, let purpose):
             counters.receiptsReceived += 1
-            if purpose != nil, let p = receiptPromises.removeValue(forKey: id) {
+            if purpose != nil, !receiptPromises.isEmpty, let p = receiptPromises.removeValue(forKey: id) {
                 p.succeed(())   // the awaited future carries it; forwarding it too costs the consumer a wake-up
             } else if purpose == .disconnect, lifecycle.state == .disconnecting {
                 link.close()    // our DISCONNECT's (a raw DISCONNECT's RECEIPT is forwarded)
