@@ -34,7 +34,11 @@ public struct ClientCounters: Sendable, Equatable {
     public var framesSent = 0
     public var framesReceived = 0
     public var messagesReceived = 0
+    /// Every RECEIPT, late ones included.
     public var receiptsReceived = 0
+    /// RECEIPTs that came after their request's timeout (whose caller got `.timeout`): not forwarded as
+    /// frames, counted here.
+    public var lateReceipts = 0
     public var errorsReceived = 0
     public var heartbeatsSent = 0
     public var heartbeatsReceived = 0

@@ -39,10 +39,15 @@ public final class StompClient: @unchecked Sendable {
     private var link: Link?
     /// Whether links emit `.trace` events; starts as `options.trace`, changed by `setTrace`.
     private var tracing: Bool
-    private var receipts: [String: PendingReceipt] = [:]
+    /// Who waits for which receipt: a continuation registry keyed by the receipt ids the session awaits. The
+    /// session owns the receipts (purpose, deadline, timeout, late RECEIPT); this only completes promises
+    /// from its events and actions.
+    private var receiptPromises: [String: EventLoopPromise<Void>] = [:]
     private var receiptCounter = 0
     private var subscriptionCounter = 0
+    /// The one timer, at the session's next deadline (heart-beat, silence, receipt timeout), and its instant.
     private var heartbeatTask: Scheduled<Void>?
+    private var tickAt: StompInstant?
     /// Reading from the socket is stopped (`setReadingPaused`): the consumer is behind.
     private var readingPaused = false
     private var reconnectTask: Scheduled<Void>?
@@ -52,24 +57,8 @@ public final class StompClient: @unchecked Sendable {
     private var disconnectTimedOut = false
     private let closePromise: EventLoopPromise<StompConnectionError?>
 
-    private enum ReceiptKind {
-        case promise(EventLoopPromise<Void>)
-        case disconnect
-    }
-    private struct PendingReceipt {
-        var kind: ReceiptKind
-        var timeout: Scheduled<Void>?
-        /// For `.promise` receipts: when `sweepReceipts` fails it, and what the timeout error says.
-        var deadline: NIODeadline? = nil
-        var what: String = ""
-    }
-    /// One task at the earliest receipt deadline (instead of one timer per receipt).
-    private var receiptSweep: Scheduled<Void>?
-    private var receiptSweepAt: NIODeadline?
     /// Channels written to without flushing; flushed once by the task scheduled with the first.
     private var unflushedChannels: [Channel] = []
-    /// Receipts this client asked for and stopped waiting for (timed out): a late RECEIPT is ours, not news.
-    private var expiredReceipts = Set<String>()
     /// Encodes `sendFrames` batches (its version follows the session's).
     private lazy var batchEncoder = FrameEncoder(version: session.version, contentLength: options.contentLength)
 
@@ -367,24 +356,21 @@ public final class StompClient: @unchecked Sendable {
             if runInterceptors(f) { return }
             emit(.frame(f))
 
-        case .receipt(let id, _):
+        case .receipt(let id, let purpose):
             counters.receiptsReceived += 1
-            var forward = true
-            if let pending = receipts.removeValue(forKey: id) {
-                pending.timeout?.cancel()
-                switch pending.kind {
-                case .promise(let p):
-                    // The awaited future carries it; forwarding it too costs the consumer a wake-up.
-                    forward = false
-                    p.succeed(())
-                case .disconnect:
-                    forward = false
-                    link.close()
-                }
-            } else if expiredReceipts.remove(id) != nil {
-                forward = false   // late: its caller already got a timeout
+            if purpose != nil, !receiptPromises.isEmpty, let p = receiptPromises.removeValue(forKey: id) {
+                p.succeed(())   // the awaited future carries it; forwarding it too costs the consumer a wake-up
+            } else if purpose == .disconnect, lifecycle.state == .disconnecting {
+                link.close()    // our DISCONNECT's (a raw DISCONNECT's RECEIPT is forwarded)
+            } else if let frame {
+                emit(.frame(frame))
             }
-            if forward, let frame { emit(.frame(frame)) }
+
+        case .lateReceipt:
+            // Its caller already got the timeout: counted, not forwarded (see ClientCounters.lateReceipts).
+            counters.receiptsReceived += 1
+            counters.lateReceipts += 1
+            if session.state == .closed, lifecycle.state == .disconnecting { link.close() }
 
         case .error(let err):
             counters.errorsReceived += 1
@@ -395,12 +381,10 @@ public final class StompClient: @unchecked Sendable {
             }
             // The connection ends when the socket ends, not with the frame: many brokers keep it open.
             link.lastError = (err, .now())
-            if let id = err.headers["receipt-id"], let pending = receipts.removeValue(forKey: id) {
-                pending.timeout?.cancel()
-                switch pending.kind {
-                case .promise(let p): p.fail(StompConnectionError.rejected(err))
-                case .disconnect: link.close()
-                }
+            if let id = err.headers["receipt-id"], let p = receiptPromises.removeValue(forKey: id) {
+                p.fail(StompConnectionError.rejected(err))
+            } else if session.state == .closed, lifecycle.state == .disconnecting {
+                link.close()   // it answered our DISCONNECT
             }
             if let frame { emit(.frame(frame)) }
 
@@ -445,6 +429,7 @@ public final class StompClient: @unchecked Sendable {
         self.link = nil
         heartbeatTask?.cancel()
         heartbeatTask = nil
+        tickAt = nil
         foldCounters(link)
         let wasConnected = lifecycle.state.isConnected
         let actions = lifecycle.linkClosed(reason, quirks: quirks)
@@ -540,6 +525,7 @@ public final class StompClient: @unchecked Sendable {
         closedForGood = true
         heartbeatTask?.cancel()
         heartbeatTask = nil
+        tickAt = nil
         reconnectTask?.cancel()
         reconnectTask = nil
         failPending(error ?? .notConnected)
@@ -549,16 +535,11 @@ public final class StompClient: @unchecked Sendable {
         closePromise.succeed(error)
     }
 
+    /// The link is gone: every receipt waiter fails (the session's table is cleared by its reset or replaced).
     private func failPending(_ error: StompConnectionError) {
-        let pending = receipts
-        receipts = [:]
-        receiptSweep?.cancel()
-        receiptSweep = nil
-        receiptSweepAt = nil
-        for (_, r) in pending {
-            r.timeout?.cancel()
-            if case .promise(let p) = r.kind { p.fail(error) }
-        }
+        let waiting = receiptPromises
+        receiptPromises = [:]
+        for (_, p) in waiting { p.fail(error) }
         let waiters = writableWaiters
         writableWaiters = []
         for w in waiters { w.fail(error) }
@@ -588,20 +569,50 @@ public final class StompClient: @unchecked Sendable {
         session.didSend(now: now)
     }
 
-    /// One timer at the session's next deadline (our heart-beat, the peer's silence): the rules and the
-    /// instants are the session's; this only schedules and executes `tick`'s actions.
+    /// One timer at the session's next deadline (our heart-beat, the peer's silence, a receipt's timeout): the
+    /// rules and the instants are the session's; this only schedules and executes `tick`'s actions.
     private func scheduleTick() {
         heartbeatTask?.cancel()
         heartbeatTask = nil
+        tickAt = nil
         guard link != nil else { return }
         let now = StompInstant.now()
         guard let deadline = session.nextDeadline(now: now) else { return }
         let at = max(deadline.nanoseconds, now.nanoseconds &+ 1_000_000)
+        tickAt = StompInstant(nanoseconds: at)
         heartbeatTask = eventLoop.scheduleTask(deadline: .uptimeNanoseconds(at)) { [weak self] in
             guard let self else { return }
             self.heartbeatTask = nil
+            self.tickAt = nil
             self.tick()
         }
+    }
+
+    /// Gives the session receipt `id`'s deadline and makes sure the timer fires by then (O(1) while a timer
+    /// at or before it is set: the usual case, all receipts having the same timeout).
+    private func setReceiptDeadline(_ id: String, in timeout: TimeAmount, now: StompInstant) {
+        let deadline = now.advanced(byNanoseconds: UInt64(max(timeout.nanoseconds, 0)))
+        session.setReceiptDeadline(id, deadline)
+        if let at = tickAt, at <= deadline { return }
+        scheduleTick()
+    }
+
+    /// What a receipt's timeout error names: "RECEIPT r-1 for SEND to /queue/a".
+    private func receiptDescription(_ id: String, _ purpose: ReceiptPurpose) -> String {
+        let request: String
+        switch purpose {
+        case .send(let destination): request = "SEND to \(destination)"
+        case .subscribe(let sub): request = "SUBSCRIBE to \(session.subscription(id: sub)?.destination ?? sub)"
+        case .unsubscribe(let sub): request = "UNSUBSCRIBE \(sub)"
+        case .ack: request = "ACK"
+        case .nack: request = "NACK"
+        case .begin(let tx): request = "BEGIN \(tx)"
+        case .commit(let tx): request = "COMMIT \(tx)"
+        case .abort(let tx): request = "ABORT \(tx)"
+        case .disconnect: request = "DISCONNECT"
+        case .raw(let command): request = command.rawValue
+        }
+        return "RECEIPT \(id) for \(request)"
     }
 
     private func tick() {
@@ -617,6 +628,15 @@ public final class StompClient: @unchecked Sendable {
                 let every = session.connectedInfo?.heartBeat.receiveInterval ?? 0
                 fail(link, .peerSilent(silentForSeconds: Double(ago) / 1e9, expectedEveryMilliseconds: every))
                 return
+            case .receiptTimedOut(let id, let purpose):
+                if purpose == .disconnect, lifecycle.state == .disconnecting {
+                    disconnectTimedOut = true   // closed without its RECEIPT
+                    link.close()
+                    return
+                }
+                let seconds = Double(options.receiptTimeout.nanoseconds) / 1e9
+                receiptPromises.removeValue(forKey: id)?
+                    .fail(StompConnectionError.timeout(what: receiptDescription(id, purpose), seconds: seconds))
             }
         }
         if sendHeartbeat {
@@ -692,7 +712,7 @@ public final class StompClient: @unchecked Sendable {
 
     /// The common path: session intent → frame → write; waits for the RECEIPT when asked.
     /// `make` returns nil as frame when nothing must be written.
-    private func perform<T>(_ intent: String, receipt: Bool,
+    private func perform<T>(receipt: Bool,
                             _ make: @escaping (_ receiptID: String?) throws -> (frame: StompFrame?, value: T)) -> EventLoopFuture<T> {
         onLoop { (p: EventLoopPromise<T>) in
             guard self.lifecycle.canSend, let link = self.link, let channel = link.channel else {
@@ -713,15 +733,14 @@ public final class StompClient: @unchecked Sendable {
             }
             let value = made.value
             let writePromise = self.eventLoop.makePromise(of: Void.self)
+            let now = StompInstant.now()
             if let rid {
                 let rp = self.eventLoop.makePromise(of: Void.self)
-                let deadline = NIODeadline.now() + self.options.receiptTimeout
-                self.receipts[rid] = PendingReceipt(kind: .promise(rp), timeout: nil, deadline: deadline,
-                                                    what: "RECEIPT \(rid) for \(intent)")
-                self.armReceiptSweep(deadline)
+                self.receiptPromises[rid] = rp
+                self.setReceiptDeadline(rid, in: self.options.receiptTimeout, now: now)
                 writePromise.futureResult.whenFailure { error in
-                    if let r = self.receipts.removeValue(forKey: rid) {
-                        r.timeout?.cancel()
+                    if let rp = self.receiptPromises.removeValue(forKey: rid) {
+                        self.session.forgetReceipt(rid)   // never written: nothing to wait for
                         rp.fail(self.mapError(error))
                     }
                 }
@@ -742,7 +761,7 @@ public final class StompClient: @unchecked Sendable {
             self.counters.framesSent += 1
             channel.write(StompOutbound.frame(frame), promise: writePromise)
             self.flushSoon(channel)
-            self.noteSent(.now())
+            self.noteSent(now)
         }
     }
 
@@ -759,50 +778,10 @@ public final class StompClient: @unchecked Sendable {
         }
     }
 
-    /// Makes sure a sweep runs at `deadline` or earlier.
-    private func armReceiptSweep(_ deadline: NIODeadline) {
-        if let at = receiptSweepAt, at <= deadline { return }
-        receiptSweep?.cancel()
-        receiptSweepAt = deadline
-        receiptSweep = eventLoop.scheduleTask(deadline: deadline) { [weak self] () -> Void in self?.sweepReceipts() }
-    }
-
-    /// Fails the `.promise` receipts whose deadline passed; re-arms for the earliest one left.
-    private func sweepReceipts() {
-        receiptSweep = nil
-        receiptSweepAt = nil
-        let now = NIODeadline.now()
-        var expired: [(id: String, receipt: PendingReceipt, deadline: NIODeadline)] = []
-        var next: NIODeadline?
-        for (id, r) in receipts {
-            guard let d = r.deadline else { continue }
-            if d <= now {
-                expired.append((id, r, d))
-            } else if next.map({ d < $0 }) ?? true {
-                next = d
-            }
-        }
-        let seconds = Double(options.receiptTimeout.nanoseconds) / 1e9
-        for e in expired.sorted(by: { $0.deadline < $1.deadline }) {
-            guard receipts.removeValue(forKey: e.id) != nil else { continue }
-            noteExpired(e.id)
-            if case .promise(let p) = e.receipt.kind {
-                p.fail(StompConnectionError.timeout(what: e.receipt.what, seconds: seconds))
-            }
-        }
-        if let next { armReceiptSweep(next) }
-    }
-
-    /// Remembers a receipt we gave up on, so that its late RECEIPT is recognised as ours and dropped.
-    private func noteExpired(_ id: String) {
-        if expiredReceipts.count >= 4096 { expiredReceipts.removeAll() }   // bound: a broker that never answers
-        expiredReceipts.insert(id)
-    }
-
     /// SEND. The future succeeds when written (flushed to the socket), or when the RECEIPT arrived.
     public func send(destination: String, headers: StompHeaders = [:], body: [UInt8], receipt: Bool = false,
                      transaction: String? = nil) -> EventLoopFuture<Void> {
-        perform("SEND to \(destination)", receipt: receipt) { rid in
+        perform(receipt: receipt) { rid in
             (try self.session.send(destination: destination, headers: headers, body: body, receipt: rid,
                                    transaction: transaction), ())
         }
@@ -836,7 +815,7 @@ public final class StompClient: @unchecked Sendable {
     /// subscribes the requester itself, so on RabbitMQ nothing is sent and the id is the destination.
     public func subscribe(destination: String, id: String? = nil, ack: AckMode = .auto, headers: StompHeaders = [:],
                           receipt: Bool = false) -> EventLoopFuture<SubscriptionInfo> {
-        perform("SUBSCRIBE to \(destination)", receipt: receipt) { rid in
+        perform(receipt: receipt) { rid in
             let implicit = self.brokerSubscribesTempQueues(destination)
             let subID: String
             if implicit {
@@ -856,7 +835,7 @@ public final class StompClient: @unchecked Sendable {
     }
 
     public func unsubscribe(id: String, receipt: Bool = false) -> EventLoopFuture<Void> {
-        perform("UNSUBSCRIBE \(id)", receipt: receipt) { rid in
+        perform(receipt: receipt) { rid in
             let implicit = self.session.subscription(id: id).map { self.brokerSubscribesTempQueues($0.destination) } ?? false
             let frame = try self.session.unsubscribe(id: id, receipt: implicit ? nil : rid)
             return (implicit ? nil : frame, ())
@@ -869,7 +848,7 @@ public final class StompClient: @unchecked Sendable {
 
     /// ACK of `messageID` (message-id or ack id) or, when nil, of the newest message awaiting one.
     public func ack(messageID: String?, transaction: String? = nil, receipt: Bool = false) -> EventLoopFuture<PendingAck> {
-        perform("ACK", receipt: receipt) { rid in
+        perform(receipt: receipt) { rid in
             let target = self.findPending(messageID)
             let frame = try self.session.ack(messageID: messageID, transaction: transaction, receipt: rid)
             return (frame, target ?? PendingAck(subscription: "", messageID: messageID ?? "", ackID: messageID ?? ""))
@@ -877,7 +856,7 @@ public final class StompClient: @unchecked Sendable {
     }
 
     public func nack(messageID: String?, transaction: String? = nil, receipt: Bool = false) -> EventLoopFuture<PendingAck> {
-        perform("NACK", receipt: receipt) { rid in
+        perform(receipt: receipt) { rid in
             let target = self.findPending(messageID)
             let frame = try self.session.nack(messageID: messageID, transaction: transaction, receipt: rid)
             return (frame, target ?? PendingAck(subscription: "", messageID: messageID ?? "", ackID: messageID ?? ""))
@@ -885,19 +864,19 @@ public final class StompClient: @unchecked Sendable {
     }
 
     public func begin(_ transaction: String, receipt: Bool = false) -> EventLoopFuture<Void> {
-        perform("BEGIN \(transaction)", receipt: receipt) { rid in
+        perform(receipt: receipt) { rid in
             (try self.session.begin(transaction: transaction, receipt: rid), ())
         }
     }
 
     public func commit(_ transaction: String, receipt: Bool = false) -> EventLoopFuture<Void> {
-        perform("COMMIT \(transaction)", receipt: receipt) { rid in
+        perform(receipt: receipt) { rid in
             (try self.session.commit(transaction: transaction, receipt: rid), ())
         }
     }
 
     public func abort(_ transaction: String, receipt: Bool = false) -> EventLoopFuture<Void> {
-        perform("ABORT \(transaction)", receipt: receipt) { rid in
+        perform(receipt: receipt) { rid in
             (try self.session.abort(transaction: transaction, receipt: rid), ())
         }
     }
@@ -982,12 +961,8 @@ public final class StompClient: @unchecked Sendable {
                     return
                 }
                 self.publishState()
-                let task = self.eventLoop.scheduleTask(in: self.options.disconnectTimeout) { [weak self] in
-                    guard let self, self.receipts.removeValue(forKey: rid) != nil else { return }
-                    self.disconnectTimedOut = true
-                    link.close()
-                }
-                self.receipts[rid] = PendingReceipt(kind: .disconnect, timeout: task)
+                // The session awaits it; on its timeout `tick` closes the link (`disconnectTimedOut`).
+                self.setReceiptDeadline(rid, in: self.options.disconnectTimeout, now: .now())
                 self.counters.framesSent += 1
                 channel.writeAndFlush(StompOutbound.frame(frame)).whenFailure { _ in link.close() }
             }

@@ -1,8 +1,8 @@
 /// The STOMP client session as a pure state machine (after h11): intents in → frames to send out,
 /// frames in → events out, time only through `now:` arguments. It never performs I/O.
 ///
-/// It tracks awaited receipts (by receipt-id) apart from subscriptions (by id), messages awaiting
-/// ACK/NACK, and open transactions. A rejected intent throws `SessionError` and changes nothing,
+/// It tracks awaited receipts (by receipt-id: purpose and, when the caller sets one, the deadline; the one
+/// receipt table) apart from subscriptions (by id), messages awaiting ACK/NACK, and open transactions. A rejected intent throws `SessionError` and changes nothing,
 /// so nothing must be sent.
 public struct StompSession: Sendable {
     public let configuration: SessionConfiguration
@@ -16,7 +16,7 @@ public struct StompSession: Sendable {
     /// Monotonic counter giving insertion order to the maps below.
     private var sequence = 0
     private var subscriptionMap: [String: (seq: Int, info: SubscriptionInfo)] = [:]
-    private var receiptMap: [String: (seq: Int, purpose: ReceiptPurpose)] = [:]
+    private var receipts = ReceiptTable()
     private var transactionMap: [String: Int] = [:]
     private var pending = PendingAckStore()
     /// The last message received on an `auto` subscription, to explain a mistaken ACK.
@@ -62,11 +62,33 @@ public struct StompSession: Sendable {
 
     /// Receipt ids we wait for, in request order.
     public var awaitedReceipts: [String] {
-        receiptMap.sorted { $0.value.seq < $1.value.seq }.map(\.key)
+        receipts.ids
     }
 
     /// Why `id` was requested, if it is awaited.
-    public func receiptPurpose(_ id: String) -> ReceiptPurpose? { receiptMap[id]?.purpose }
+    public func receiptPurpose(_ id: String) -> ReceiptPurpose? { receipts[id]?.purpose }
+
+    /// When the caller gives up waiting for receipt `id` (nil: never, or not awaited).
+    public func receiptDeadline(_ id: String) -> StompInstant? { receipts[id]?.deadline }
+
+    /// How many timed-out receipt ids are remembered to recognise their late RECEIPT (a broker that never
+    /// answers must not grow memory without bound; past it the oldest are forgotten and their RECEIPT is unknown).
+    public static let expiredReceiptMemory = 4096
+
+    /// Gives up waiting for the awaited receipt `id` at `deadline`: from then on `tick` reports
+    /// `.receiptTimedOut` (once) and its RECEIPT, should it still come, is a `.lateReceipt`. Returns false
+    /// (and changes nothing) when `id` is not awaited.
+    @discardableResult
+    public mutating func setReceiptDeadline(_ id: String, _ deadline: StompInstant) -> Bool {
+        receipts.setDeadline(id, deadline)
+    }
+
+    /// Stops awaiting receipt `id` without a timeout (the frame that asked for it was never written): its
+    /// RECEIPT, should it come, is one nobody awaits. Returns its purpose if it was awaited.
+    @discardableResult
+    public mutating func forgetReceipt(_ id: String) -> ReceiptPurpose? {
+        receipts.remove(id)?.purpose
+    }
 
     private mutating func nextSequence() -> Int {
         sequence += 1
@@ -269,7 +291,7 @@ public struct StompSession: Sendable {
             break
         }
         if let r = h["receipt"] {
-            receiptMap[r] = (nextSequence(), frame.command == .disconnect ? .disconnect : .raw(frame.command))
+            receipts.add(r, seq: nextSequence(), purpose: frame.command == .disconnect ? .disconnect : .raw(frame.command))
         }
     }
 
@@ -321,15 +343,25 @@ public struct StompSession: Sendable {
         case .receipt:
             if state == .disconnected || state == .connecting { throw SessionError.unexpectedFrame(.receipt, state: state) }
             let id = h["receipt-id"] ?? ""
-            let purpose = receiptMap.removeValue(forKey: id)?.purpose
-            if purpose == .disconnect && state == .disconnecting { state = .closed }
-            return .receipt(id: id, for: purpose)
+            if let purpose = receipts.remove(id)?.purpose {
+                if purpose == .disconnect && state == .disconnecting { state = .closed }
+                return .receipt(id: id, for: purpose)
+            }
+            if let purpose = receipts.removeExpired(id) {
+                if purpose == .disconnect && state == .disconnecting { state = .closed }
+                return .lateReceipt(id: id, for: purpose)
+            }
+            return .receipt(id: id, for: nil)
 
         case .error:
             // In answer to CONNECT it is a refusal. After CONNECTED the broker may well keep the
             // connection open (RabbitMQ, ActiveMQ often do): the transport's end decides, not the frame.
             if state == .connecting { state = .failed }
-            if let id = h["receipt-id"] { receiptMap[id] = nil }
+            if let id = h["receipt-id"] {
+                // The broker's answer to our DISCONNECT, though an ERROR: the session is over.
+                if receipts.remove(id)?.purpose == .disconnect && state == .disconnecting { state = .closed }
+                _ = receipts.removeExpired(id)
+            }
             return .error(ServerError(frame: frame))
 
         default:
@@ -348,10 +380,12 @@ public struct StompSession: Sendable {
         lastSent = now
     }
 
-    /// What is due at `now`: our heart-beat, and/or the peer declared silent.
-    public func tick(now: StompInstant) -> [TickAction] {
+    /// What is due at `now`: receipts whose deadline passed (oldest request first; they are no longer
+    /// awaited, and their RECEIPT, if it still comes, is a `.lateReceipt`), our heart-beat, and/or the peer
+    /// declared silent.
+    public mutating func tick(now: StompInstant) -> [TickAction] {
         guard state == .connected || state == .disconnecting, let hb = connectedInfo?.heartBeat else { return [] }
-        var actions: [TickAction] = []
+        var actions = receipts.expire(now: now, memory: Self.expiredReceiptMemory).map { TickAction.receiptTimedOut(id: $0.id, for: $0.purpose) }
         if let s = hb.sendInterval, let last = lastSent, now.nanoseconds(since: last) >= sendAfter(s) {
             actions.append(.sendHeartbeat)
         }
@@ -363,9 +397,10 @@ public struct StompSession: Sendable {
     }
 
     /// When `tick` next has something to do (may be ≤ now if something is already due); nil: never.
+    /// O(awaited receipts) when some have a deadline.
     public func nextDeadline(now: StompInstant) -> StompInstant? {
         guard state == .connected || state == .disconnecting, let hb = connectedInfo?.heartBeat else { return nil }
-        var deadline: StompInstant?
+        var deadline = receipts.earliestDeadline
         if let s = hb.sendInterval, let last = lastSent {
             deadline = last.advanced(byNanoseconds: sendAfter(s))
         }
@@ -404,7 +439,7 @@ public struct StompSession: Sendable {
         state = .failed
         transactionMap = [:]
         pending = PendingAckStore()
-        receiptMap = [:]
+        receipts.removeAll()
         lastAutoMessage = nil
         return lost
     }
@@ -430,13 +465,13 @@ public struct StompSession: Sendable {
     }
 
     private func checkReceipt(_ id: String?) throws {
-        if let id, receiptMap[id] != nil { throw SessionError.duplicateReceipt(id) }
+        if let id, receipts[id] != nil { throw SessionError.duplicateReceipt(id) }
     }
 
     private mutating func addReceipt(_ id: String?, _ purpose: ReceiptPurpose, to headers: inout StompHeaders) {
         guard let id else { return }
         headers.append("receipt", id)
-        receiptMap[id] = (nextSequence(), purpose)
+        receipts.add(id, seq: nextSequence(), purpose: purpose)
     }
 
     /// Sequence number in `pending` of the message to ACK/NACK; explains why there is none.
@@ -480,7 +515,7 @@ public struct StompSession: Sendable {
 
     private mutating func clearTracking(keepSubscriptions: Bool) {
         if !keepSubscriptions { subscriptionMap = [:] }
-        receiptMap = [:]
+        receipts.removeAll()
         transactionMap = [:]
         pending = PendingAckStore()
         lastAutoMessage = nil

@@ -45,7 +45,7 @@ final class StompSessionTests: XCTestCase {
     // MARK: Connecting
 
     func testInitialState() {
-        let s = StompSession(configuration: SessionConfiguration())
+        var s = StompSession(configuration: SessionConfiguration())
         XCTAssertEqual(s.state, .disconnected)
         XCTAssertEqual(s.version, .v1_0)
         XCTAssertNil(s.connectedInfo)
@@ -514,7 +514,7 @@ final class StompSessionTests: XCTestCase {
     }
 
     func testNoHeartBeatsWhenEitherSideSaysZero() throws {
-        let s = try connected(config: SessionConfiguration(heartBeat: HeartBeat(1000, 1000)), serverHeartBeat: "0,0")
+        var s = try connected(config: SessionConfiguration(heartBeat: HeartBeat(1000, 1000)), serverHeartBeat: "0,0")
         XCTAssertNil(s.nextDeadline(now: t0))
         XCTAssertEqual(s.tick(now: ms(1_000_000)), [])
         let old = try connected(.v1_0, config: SessionConfiguration(heartBeat: HeartBeat(1000, 1000)), serverHeartBeat: "1000,1000")

@@ -55,6 +55,9 @@ public final class FaultyPeer: @unchecked Sendable {
         /// On the trigger: a MESSAGE to subscription "0" with body "trickled", sent in `pieces` parts `apart` from
         /// each other (slow but progressing, not stalled), then the RECEIPT.
         case trickleFrame(pieces: Int, apart: TimeAmount)
+        /// Well behaved, but its first `count` RECEIPTs leave `by` later (other frames are not delayed): a broker
+        /// slow to confirm a few requests, then prompt again.
+        case delayReceipts(count: Int, by: TimeAmount)
 
         public var description: String {
             switch self {
@@ -74,6 +77,7 @@ public final class FaultyPeer: @unchecked Sendable {
             case .secondConnected: return "secondConnected"
             case .delayEveryFrame(let d): return "delayEveryFrame(\(d.nanoseconds / 1_000_000) ms)"
             case .trickleFrame(let n, let d): return "trickleFrame(\(n) × \(d.nanoseconds / 1_000_000) ms)"
+            case .delayReceipts(let n, let d): return "delayReceipts(\(n) × \(d.nanoseconds / 1_000_000) ms)"
             }
         }
     }
@@ -158,6 +162,7 @@ final class FaultyPeerHandler: ChannelInboundHandler {
     private var heartBeatTask: RepeatedTask?
     private var floodLeft = 0
     private var floodFrame: [UInt8] = []
+    private var receiptsDelayed = 0
 
     init(fault: FaultyPeer.Fault, log: FaultyPeer.Log) {
         self.fault = fault
@@ -263,7 +268,7 @@ final class FaultyPeerHandler: ChannelInboundHandler {
     private func commitFault(trigger: StompFrame, context: ChannelHandlerContext) -> Bool {
         let messageStart = "MESSAGE\ndestination:/queue/fault\nsubscription:0\nmessage-id:fault-1\n\nhal"
         switch fault {
-        case .none, .noReceipt, .delayEveryFrame, .neverConnected, .refuseLogin, .literalHost:
+        case .none, .noReceipt, .delayEveryFrame, .neverConnected, .refuseLogin, .literalHost, .delayReceipts:
             return false
         case .secondConnected:
             answer(trigger, context: context)
@@ -338,7 +343,13 @@ final class FaultyPeerHandler: ChannelInboundHandler {
             break
         }
         if let r = h["receipt"], !isNoReceipt {
-            send(StompFrame(.receipt, headers: ["receipt-id": r]), context: context)
+            let receipt = StompFrame(.receipt, headers: ["receipt-id": r])
+            if case .delayReceipts(let count, let delay) = fault, receiptsDelayed < count {
+                receiptsDelayed += 1
+                context.eventLoop.scheduleTask(in: delay) { self.send(receipt, context: context) }
+            } else {
+                send(receipt, context: context)
+            }
         }
         if frame.command == .disconnect, !isNoReceipt { closeSoon(context) }
     }
