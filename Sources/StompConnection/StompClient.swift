@@ -295,12 +295,12 @@ public final class StompClient: @unchecked Sendable {
         guard let channel = link.channel, link.connectPromise != nil, !link.closed else { return }
         let url = link.url
         self.link = link
-        self.session = StompSession(configuration: sessionConfiguration(for: url, host: link.host))
-        link.login = session.configuration.login
         shared.withLockedValue { $0.url = url; $0.writable = channel.isWritable }
         do {
             let now = StompInstant.now()
-            let frame = try session.connect(now: now)
+            // One session for the client's life: this link's host and credentials go in with its CONNECT.
+            let frame = try session.connect(now: now, configuration: sessionConfiguration(for: url, host: link.host))
+            link.login = session.configuration.login
             counters.framesSent += 1
             channel.writeAndFlush(StompOutbound.frame(frame), promise: nil)
         } catch {
@@ -436,6 +436,9 @@ public final class StompClient: @unchecked Sendable {
         if wasConnected {
             // The session keeps the subscriptions to restore; transactions and unacknowledged messages are lost.
             pendingResubscribe = session.resetForReconnect()
+        } else if [.connecting, .connected, .disconnecting].contains(session.state) {
+            // Closed before the lifecycle counted it connected: the session is reused for the next attempt.
+            _ = session.connectionLost()
         }
         failPending(wasConnected ? reason : .notConnected)
         for action in actions { execute(action) }

@@ -5,7 +5,8 @@
 /// receipt table) apart from subscriptions (by id), messages awaiting ACK/NACK, and open transactions. A rejected intent throws `SessionError` and changes nothing,
 /// so nothing must be sent.
 public struct StompSession: Sendable {
-    public let configuration: SessionConfiguration
+    /// What `connect` sends; replaced by `connect(now:configuration:)` (each link of a failover list has its own).
+    public private(set) var configuration: SessionConfiguration
     public private(set) var state: SessionState = .disconnected
     public private(set) var connectedInfo: ConnectedInfo?
 
@@ -99,11 +100,18 @@ public struct StompSession: Sendable {
 
     /// CONNECT (or STOMP). Allowed when disconnected, closed or failed (tracking starts afresh).
     public mutating func connect(now: StompInstant) throws -> StompFrame {
+        try connect(now: now, configuration: configuration)
+    }
+
+    /// CONNECT with another configuration (the next URL of a failover list: its host header and credentials),
+    /// which replaces `configuration`: the same session serves every connection of a client. Refused, and the
+    /// configuration unchanged, while connecting or connected.
+    public mutating func connect(now: StompInstant, configuration config: SessionConfiguration) throws -> StompFrame {
         switch state {
         case .connecting, .connected, .disconnecting: throw SessionError.alreadyConnected
         case .disconnected, .closed, .failed: break
         }
-        let config = configuration
+        configuration = config
         let modern = config.versions.contains { $0 > .v1_0 }
         var headers = StompHeaders()
         if modern { headers.append("accept-version", VersionNegotiation.acceptVersionHeader(config.versions)) }

@@ -563,6 +563,24 @@ final class StompSessionTests: XCTestCase {
         XCTAssertNil(s.connectedInfo)
     }
 
+    /// One session serves every connection of a client: the next link of a failover list CONNECTs with its own
+    /// host and credentials through the same session.
+    func testTheNextConnectionBringsItsOwnConfiguration() throws {
+        var s = try connected(config: SessionConfiguration(host: "a.example", login: "alice"))
+        _ = s.resetForReconnect()
+        var b = SessionConfiguration(host: "b.example", login: "bob")
+        b.heartBeat = .none
+        let frame = try s.connect(now: t0, configuration: b)
+        XCTAssertEqual(frame.headers["host"], "b.example")
+        XCTAssertEqual(frame.headers["login"], "bob")
+        XCTAssertEqual(s.configuration.login, "bob")
+        // Refused while connecting, and the configuration stays.
+        XCTAssertThrowsError(try s.connect(now: t0, configuration: SessionConfiguration(login: "eve"))) {
+            XCTAssertEqual($0 as? SessionError, .alreadyConnected)
+        }
+        XCTAssertEqual(s.configuration.login, "bob")
+    }
+
     func testSessionErrorDescriptionsAreOneLine() {
         let all: [SessionError] = [.notConnected(intent: "SEND"), .alreadyConnected, .unknownSubscription("1"),
                                    .duplicateSubscription("1"), .unknownTransaction("t"), .duplicateTransaction("t"),
