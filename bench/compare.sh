@@ -282,7 +282,7 @@ rows() {
     drain "$url" "$q.int"
     rm -f "$OUT"/int.*
 
-    say "$PHASE $name: RPC echo, sequential $N_RPC_SEQ and 32 in flight $N_RPC_CONC (responders: rpc serve, floor in-process)"
+    say "$PHASE $name: RPC echo, sequential $N_RPC_SEQ and 32 in flight $N_RPC_CONC (responders: rpc serve, the floor's in a child process)"
     local rpy=$REPO/Tests/python/rpc_peer.py serve_pids=()
     for t in "${via[@]}"; do
         [[ $t == ws ]] && u=$ws || u=$url
@@ -299,19 +299,19 @@ rows() {
         [[ $t == ws ]] && u=$ws || u=$url
         sh_bench "$u" "rpc bench $q.rpc.$t echo 1 -n 200 -c 1" > /dev/null
     done
-    "$FLOOR" rpc "$url" "$q.rpc.fl" -n 200 > /dev/null
+    "$FLOOR" rpc "$url" "$q.rpc.fl" -n 200 --processes 2 > /dev/null
     for ((round = 0; round < ROUNDS; round++)); do
         for t in "${via[@]}"; do
             [[ $t == ws ]] && u=$ws || u=$url
             record "$name" rpc_seq "stompsh-$t" "$(sh_bench "$u" "rpc bench $q.rpc.$t echo 1 -n $N_RPC_SEQ -c 1")"
-            [[ $t == tcp ]] && record "$name" rpc_seq floor "$("$FLOOR" rpc "$url" "$q.rpc.fl" -n "$N_RPC_SEQ" -c 1)"
+            [[ $t == tcp ]] && record "$name" rpc_seq floor "$("$FLOOR" rpc "$url" "$q.rpc.fl" -n "$N_RPC_SEQ" -c 1 --processes 2)"
         done
     done
     for ((round = 0; round < ROUNDS; round++)); do
         for t in "${via[@]}"; do
             [[ $t == ws ]] && u=$ws || u=$url
             record "$name" rpc_c32 "stompsh-$t" "$(sh_bench "$u" "rpc bench $q.rpc.$t echo 1 -n $N_RPC_CONC -c 32")"
-            [[ $t == tcp ]] && record "$name" rpc_c32 floor "$("$FLOOR" rpc "$url" "$q.rpc.fl" -n "$N_RPC_CONC" -c 32)"
+            [[ $t == tcp ]] && record "$name" rpc_c32 floor "$("$FLOOR" rpc "$url" "$q.rpc.fl" -n "$N_RPC_CONC" -c 32 --processes 2)"
         done
     done
     if ((py)); then

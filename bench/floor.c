@@ -12,10 +12,11 @@
  *       SUBSCRIBE (prefetch headers activemq.prefetchSize and prefetch-count when P > 0, as `bench consume
  *       --prefetch`), counts N MESSAGE frames from the SUBSCRIBE on; client-individual: one ACK per MESSAGE, the
  *       ACKs of one read in one write.
- *   floor rpc URL DEST [-n N] [-c C] [--prefetch P]
+ *   floor rpc URL DEST [-n N] [-c C] [--prefetch P] [--processes 1|2]
  *       A caller and a responder connection in one process (one poll loop), JSON-RPC echo over DEST with a
  *       /temp-queue/ reply-to, C calls in flight; the responder subscribes client-individual with prefetch P
  *       (default 64, `rpc serve`'s default concurrency) and ACKs after each reply, as `rpc serve` does.
+ *       --processes 2: the responder runs in a child process (blocking reads), like `rpc serve` beside `rpc bench`.
  *   floor hog
  *       Spins on one CPU until killed (the "other core busy" of compare.sh --load).
  *
@@ -29,13 +30,16 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -368,14 +372,27 @@ static void put_request(buf_t *b, const char *svc, const char *reply, const char
     puts_(b, "\"}"); put(b, "", 1);
 }
 
-static void cmd_rpc(const url_t *u, const char *svc, long n, long conc, long prefetch) {
+/* The responder's answer to one request frame: the reply SEND and the ACK, appended to `ro`. */
+static void put_answer(buf_t *ro, const char *f, size_t fn) {
+    size_t vl, cl, al;
+    const char *v, *cv, *av;
+    if (!(v = header(f, fn, "reply-to:", &vl)) || !(cv = header(f, fn, "correlation-id:", &cl)) ||
+        !(av = header(f, fn, "ack:", &al))) die("request without reply-to/correlation-id/ack");
+    puts_(ro, "SEND\ndestination:"); put(ro, v, vl);
+    puts_(ro, "\ncorrelation-id:"); put(ro, cv, cl);
+    puts_(ro, "\ncontent-type:application/json\n\n{\"jsonrpc\":\"2.0\",\"result\":[1],\"id\":\"");
+    put(ro, cv, cl); puts_(ro, "\"}"); put(ro, "", 1);
+    puts_(ro, "ACK\nid:"); put(ro, av, al); puts_(ro, "\n\n"); put(ro, "", 1);
+}
+
+static void cmd_rpc(const url_t *u, const char *svc, long n, long conc, long prefetch, int processes) {
     conn_t caller = stomp_connect(u), responder = stomp_connect(u);
     char tag[32], reply[64];
     snprintf(tag, sizeof tag, "%08x-", (unsigned)(wall_ns() ^ getpid()));
     snprintf(reply, sizeof reply, "/temp-queue/floor-%.8s", tag);
     buf_t co = {0}, ro = {0};
-    size_t fn, vl, cl, al;
-    const char *f, *v, *cv, *av;
+    size_t fn, cl;
+    const char *f, *cv;
     /* ActiveMQ wants the caller subscribed to its temp queue; RabbitMQ subscribes it by itself */
     if (!caller.rabbit) {
         puts_(&co, "SUBSCRIBE\nid:r\ndestination:"); puts_(&co, reply);
@@ -390,6 +407,33 @@ static void cmd_rpc(const url_t *u, const char *svc, long n, long conc, long pre
     flush(responder.fd, &ro);
     do f = read_frame(&responder, &fn); while (!is_receipt(f, fn));
 
+    /* --processes 2: the responder answers in a child process of its own (blocking reads), as `rpc serve` does in
+     * a process apart from `rpc bench`: the caller and the responder are then woken separately */
+    pid_t child = -1;
+    if (processes == 2) {
+        fflush(stdout);
+        pid_t caller_pid = getpid();
+        if ((child = fork()) < 0) die("fork: %s", strerror(errno));
+        if (child == 0) {
+            /* the caller gave up (a timeout, a signal): so does the responder */
+            if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != caller_pid) _exit(1);
+            /* every request is answered (leftovers of an earlier run too); it ends after the caller's n */
+            for (long answered = 0;;) {
+                while ((f = next_frame(&responder, &fn))) {
+                    if (fn < 7 || memcmp(f, "MESSAGE", 7) != 0) continue;
+                    put_answer(&ro, f, fn);
+                    if ((cv = header(f, fn, "correlation-id:", &cl)) && cl > strlen(tag) && memcmp(cv, tag, strlen(tag)) == 0)
+                        answered++;
+                }
+                if (ro.len) flush(responder.fd, &ro);
+                if (answered >= n) break;
+                fill(&responder);
+            }
+            disconnect(&responder);
+            _exit(0);
+        }
+        close(responder.fd);
+    }
     double *lat = malloc(sizeof *lat * n), *start = malloc(sizeof *start * n);
     long issued = 0, done = 0;
     size_t taglen = strlen(tag);
@@ -399,23 +443,15 @@ static void cmd_rpc(const url_t *u, const char *svc, long n, long conc, long pre
     struct pollfd pf[2] = { { .fd = responder.fd, .events = POLLIN }, { .fd = caller.fd, .events = POLLIN } };
     while (done < n) {
         /* one call in flight: block in read() on the side that moves next, as a sequential client would */
-        if (conc == 1) pf[0].revents = POLLIN, pf[1].revents = 0;
+        if (child > 0) pf[0].revents = 0, pf[1].revents = POLLIN;
+        else if (conc == 1) pf[0].revents = POLLIN, pf[1].revents = 0;
         else if (poll(pf, 2, (int)(read_timeout * 1000)) <= 0) die("no traffic for %g s (%ld of %ld calls done)", read_timeout, done, n);
         if (pf[0].revents) {
             int answered = 0;
             do {
                 if (conc > 1 || !(f = next_frame(&responder, &fn))) { fill(&responder); f = NULL; }
                 while (f || (f = next_frame(&responder, &fn))) {
-                    if (fn >= 7 && memcmp(f, "MESSAGE", 7) == 0) {
-                        if (!(v = header(f, fn, "reply-to:", &vl)) || !(cv = header(f, fn, "correlation-id:", &cl)) ||
-                            !(av = header(f, fn, "ack:", &al))) die("request without reply-to/correlation-id/ack");
-                        puts_(&ro, "SEND\ndestination:"); put(&ro, v, vl);
-                        puts_(&ro, "\ncorrelation-id:"); put(&ro, cv, cl);
-                        puts_(&ro, "\ncontent-type:application/json\n\n{\"jsonrpc\":\"2.0\",\"result\":[1],\"id\":\"");
-                        put(&ro, cv, cl); puts_(&ro, "\"}"); put(&ro, "", 1);
-                        puts_(&ro, "ACK\nid:"); put(&ro, av, al); puts_(&ro, "\n\n"); put(&ro, "", 1);
-                        answered++;
-                    }
+                    if (fn >= 7 && memcmp(f, "MESSAGE", 7) == 0) { put_answer(&ro, f, fn); answered++; }
                     f = NULL;
                 }
             } while (conc == 1 && !answered);
@@ -435,15 +471,20 @@ static void cmd_rpc(const url_t *u, const char *svc, long n, long conc, long pre
                     lat[done++] = now - start[id];
                     if (issued < n) { start[issued] = mono(); put_request(&co, svc, reply, tag, issued); issued++; }
                 }
-            } while (conc == 1 && done == before);
+            } while ((conc == 1 || child > 0) && done == before);
             if (co.len) flush(caller.fd, &co);
         }
     }
     double elapsed = mono() - t0;
     disconnect(&caller);
-    disconnect(&responder);
-    printf("{\"client\":\"floor\",\"bench\":\"rpc\",\"calls\":%ld,\"concurrency\":%ld,\"elapsed_s\":%.4f,"
-           "\"calls_per_s\":%.1f", n, conc, elapsed, n / elapsed);
+    if (child > 0) {
+        int st;
+        if (waitpid(child, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) die("the responder process failed");
+    } else {
+        disconnect(&responder);
+    }
+    printf("{\"client\":\"floor\",\"bench\":\"rpc\",\"calls\":%ld,\"concurrency\":%ld,\"processes\":%d,"
+           "\"elapsed_s\":%.4f,\"calls_per_s\":%.1f", n, conc, processes, elapsed, n / elapsed);
     print_latency(lat, done);
     puts("}");
 }
@@ -463,7 +504,7 @@ int main(int argc, char **argv) {
     const char *mode = argv[1], *dest = argv[3], *receipts = "none", *ack = "auto";
     url_t u = parse_url(argv[2]);
     long n = 100000, prefetch = -1, conc = 1;
-    int size = 100;
+    int size = 100, processes = 1;
     for (int i = 4; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) die("%s needs a value", a);
@@ -473,15 +514,17 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--ack") == 0) ack = v;
         else if (strcmp(a, "--prefetch") == 0) prefetch = atol(v);
         else if (strcmp(a, "-c") == 0) conc = atol(v);
+        else if (strcmp(a, "--processes") == 0) processes = atoi(v);
         else if (strcmp(a, "--timeout") == 0) read_timeout = atof(v);
         else die("unknown option %s", a);
         i++;
     }
     if (n < 1 || conc < 1 || !(read_timeout > 0)) die("-n, -c and --timeout must be positive");
+    if (processes != 1 && processes != 2) die("--processes 1|2");
     setvbuf(stdout, NULL, _IOFBF, 4096);
     if (strcmp(mode, "send") == 0) cmd_send(&u, dest, n, size, receipts);
     else if (strcmp(mode, "consume") == 0) cmd_consume(&u, dest, n, ack, prefetch < 0 ? 0 : prefetch);
-    else if (strcmp(mode, "rpc") == 0) cmd_rpc(&u, dest, n, conc, prefetch < 0 ? 64 : prefetch);
+    else if (strcmp(mode, "rpc") == 0) cmd_rpc(&u, dest, n, conc, prefetch < 0 ? 64 : prefetch, processes);
     else die("unknown mode %s", mode);
     return 0;
 }
