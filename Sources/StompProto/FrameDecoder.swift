@@ -324,10 +324,15 @@ public struct FrameDecoder: Sendable {
         if p.isEmpty { return "" }
         if escaping != .none, memchr(p.baseAddress!, 0x5C, p.count) != nil {
             let nameForErrors = header ?? String(decoding: p, as: UTF8.self)
-            let bytes = try HeaderEscaping.unescape(p, mode: escaping, header: nameForErrors, offset: offset)
-            guard let s = bytes.withUnsafeBytes({ UTF8Validation.string($0) }) else {
-                throw FrameDecodingError.invalidUTF8(header: header, offset: offset)
+            // Unescaped straight into the string's storage (unescaping only shrinks), validated there.
+            var valid = true
+            let s = try String(unsafeUninitializedCapacity: p.count) { dst in
+                let n = try HeaderEscaping.unescape(p, mode: escaping, header: nameForErrors, offset: offset,
+                                                    into: dst.baseAddress!)
+                valid = UTF8Validation.isValid(UnsafeRawBufferPointer(start: dst.baseAddress!, count: n))
+                return valid ? n : 0
             }
+            guard valid else { throw FrameDecodingError.invalidUTF8(header: header, offset: offset) }
             return s
         }
         guard let s = UTF8Validation.string(p) else {
