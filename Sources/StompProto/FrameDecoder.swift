@@ -156,7 +156,7 @@ public struct FrameDecoder: Sendable {
                 command = cmd
                 escaping = HeaderEscaping.mode(version: version, command: cmd)
                 entries = []
-                entries.reserveCapacity(8)
+                entries.reserveCapacity(12)   // a broker's MESSAGE has 8 to 12: no regrowth
                 contentLength = nil
                 sawContentLength = false
                 readIndex = lf + 1
@@ -230,10 +230,11 @@ public struct FrameDecoder: Sendable {
     @inline(__always)
     private static func copy(_ raw: UnsafeRawBufferPointer, from: Int, count: Int) -> [UInt8] {
         guard count > 0 else { return [] }
-        return [UInt8](unsafeUninitializedCapacity: count) { dst, initialized in
-            memcpy(dst.baseAddress!, raw.baseAddress! + from, count)
-            initialized = count
-        }
+        // `append(contentsOf:)` allocates through code specialised here; `init(unsafeUninitializedCapacity:)`
+        // goes through the standard library's generic path (a metadata lookup per body).
+        var body: [UInt8] = []
+        body.append(contentsOf: UnsafeRawBufferPointer(start: raw.baseAddress! + from, count: count))
+        return body
     }
 
     /// Parses one header line `raw[start..<end]` (EOL excluded) into `entries`.
