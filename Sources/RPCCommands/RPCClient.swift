@@ -74,9 +74,16 @@ public final class RPCClient: @unchecked Sendable {
     private var isClosed = false
     private let counters = NIOLockedValueBox(Counters())
 
+    /// One timer for all calls' timeouts, at the earliest deadline (a scheduled task per call cost more than
+    /// the rest of the call's bookkeeping).
+    private var sweep: Scheduled<Void>?
+    private var sweepAt: UInt64?
+
     struct Pending {
         var start: UInt64
-        var timeout: Scheduled<Void>?
+        /// Uptime nanoseconds when the call times out.
+        var deadline: UInt64
+        var seconds: Double
         var method: String
         var completion: (Result<RPCCallResult, RPCCallError>) -> Void
     }
@@ -133,7 +140,8 @@ public final class RPCClient: @unchecked Sendable {
             if let t = token { client.removeInterceptor(t) }
             let p = pending
             pending.removeAll()
-            for (_, c) in p { c.timeout?.cancel(); c.completion(.failure(.closed)) }
+            cancelSweep()
+            for (_, c) in p { c.completion(.failure(.closed)) }
             return client.unsubscribe(id: replySubscriptionID, receipt: true).recover { _ in }
         }
     }
@@ -173,23 +181,19 @@ public final class RPCClient: @unchecked Sendable {
         let body = template.body(id: id)
         let method = template.method
         let seconds = Double(timeout.nanoseconds) / 1e9
-        let task = eventLoop.scheduleTask(in: timeout) { [weak self] in
-            guard let self, let p = self.pending.removeValue(forKey: id) else { return }
-            self.counters.withLockedValue { $0.timeouts += 1 }
-            p.completion(.failure(.timeout(method: method, seconds: seconds)))
-        }
-        pending[id] = Pending(start: NIODeadline.now().uptimeNanoseconds, timeout: task, method: method, completion: completion)
+        let start = NIODeadline.now().uptimeNanoseconds
+        let deadline = start &+ UInt64(max(0, timeout.nanoseconds))
+        pending[id] = Pending(start: start, deadline: deadline, seconds: seconds, method: method, completion: completion)
+        armSweep(deadline)
         counters.withLockedValue { $0.sent += 1 }
         let failed: () -> Void = { [weak self] in
             guard let self, let p = self.pending.removeValue(forKey: id) else { return }
-            p.timeout?.cancel()
             p.completion(.failure(.sendFailed("connection lost")))
         }
         do {
             try writer.append(StompFrame(.send, headers: h, body: body), failed: failed)
         } catch {
             if let p = pending.removeValue(forKey: id) {
-                p.timeout?.cancel()
                 p.completion(.failure(.sendFailed("\(error)")))
             }
         }
@@ -199,7 +203,44 @@ public final class RPCClient: @unchecked Sendable {
         isClosed = true
         let p = pending
         pending.removeAll()
-        for (_, c) in p { c.timeout?.cancel(); c.completion(.failure(error)) }
+        cancelSweep()
+        for (_, c) in p { c.completion(.failure(error)) }
+    }
+
+    /// Makes sure the sweep runs at `deadline` or earlier.
+    private func armSweep(_ deadline: UInt64) {
+        if let at = sweepAt, at <= deadline { return }
+        sweep?.cancel()
+        sweepAt = deadline
+        sweep = eventLoop.scheduleTask(deadline: .uptimeNanoseconds(deadline)) { [weak self] in self?.sweepTimeouts() }
+    }
+
+    private func cancelSweep() {
+        sweep?.cancel()
+        sweep = nil
+        sweepAt = nil
+    }
+
+    /// Fails the calls whose deadline passed (earliest first); re-arms for the earliest one left.
+    private func sweepTimeouts() {
+        sweep = nil
+        sweepAt = nil
+        let now = NIODeadline.now().uptimeNanoseconds
+        var expired: [(id: String, call: Pending)] = []
+        var next: UInt64?
+        for (id, p) in pending {
+            if p.deadline <= now {
+                expired.append((id, p))
+            } else if next.map({ p.deadline < $0 }) ?? true {
+                next = p.deadline
+            }
+        }
+        for e in expired.sorted(by: { $0.call.deadline < $1.call.deadline }) {
+            guard pending.removeValue(forKey: e.id) != nil else { continue }
+            counters.withLockedValue { $0.timeouts += 1 }
+            e.call.completion(.failure(.timeout(method: e.call.method, seconds: e.call.seconds)))
+        }
+        if let next { armSweep(next) }
     }
 
     /// Calls waiting for a reply.
@@ -218,7 +259,6 @@ public final class RPCClient: @unchecked Sendable {
             counters.withLockedValue { $0.late += 1 }
             return true
         }
-        p.timeout?.cancel()
         counters.withLockedValue { $0.replies += 1 }
         do {
             let r = try RPCResponse.decode(frame.body)

@@ -26,6 +26,41 @@ public enum BenchMessage {
         return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
 
+    /// The value of a sequence or timestamp header: decimal digits only (at most 19), else nil. What `Int(_:)`
+    /// accepts besides (a sign) no bench writes; this reads the bytes without the generic integer parser.
+    /// `skipping`: bytes of `s` to pass over first (a prefix already checked).
+    @inline(__always) public static func decimal(_ s: String, skipping: Int = 0) -> UInt64? {
+        let parsed = s.utf8.withContiguousStorageIfAvailable { all -> UInt64? in
+            guard skipping <= all.count else { return nil }
+            let p = UnsafeBufferPointer(rebasing: all[skipping...])
+            guard !p.isEmpty, p.count <= 19 else { return nil }
+            var n: UInt64 = 0
+            for b in p {
+                guard b &- 0x30 < 10 else { return nil }
+                n = n &* 10 &+ UInt64(b &- 0x30)
+            }
+            return n
+        }
+        return parsed ?? String(s.utf8.dropFirst(skipping)).flatMap { UInt64($0) }
+    }
+
+    /// `v` in decimal, written straight into the string (`String(v)` goes through the generic `description`).
+    @inline(__always) public static func decimalString(_ v: UInt64) -> String {
+        var digits = 1
+        var rest = v
+        while rest >= 10 { rest /= 10; digits += 1 }
+        return String(unsafeUninitializedCapacity: digits) { p in
+            var x = v
+            var i = digits
+            repeat {
+                i -= 1
+                p[i] = 0x30 &+ UInt8(truncatingIfNeeded: x % 10)
+                x /= 10
+            } while x > 0
+            return digits
+        }
+    }
+
     /// A random token naming one bench run.
     public static func runToken() -> String { String(UInt32.random(in: 0...UInt32.max), radix: 36) }
 
@@ -33,12 +68,12 @@ public enum BenchMessage {
     @inline(__always)
     public static func headers(destination: String, base: StompHeaders, stream: String, sequence: Int,
                                sentAt: UInt64, receipt: String? = nil) -> StompHeaders {
-        var h = StompHeaders()
+        var h = StompHeaders(minimumCapacity: base.count + 5)
         h.append("destination", destination)
-        for (n, v) in base.pairs { h.append(n, v) }
+        for (n, v) in base { h.append(n, v) }
         h.append(streamHeader, stream)
-        h.append(sequenceHeader, String(sequence))
-        h.append(sentHeader, String(sentAt))
+        h.append(sequenceHeader, decimalString(UInt64(clamping: sequence)))
+        h.append(sentHeader, decimalString(sentAt))
         if let receipt { h.append("receipt", receipt) }
         return h
     }

@@ -163,12 +163,16 @@ public final class ConsumeBench: BenchEngine, @unchecked Sendable {
         bytes += frame.body.count
         lastNs = benchNow()
         var stream: String?, seq: Int?, sent: UInt64?
-        // one pass over the headers, exact names (no prefix test: it is the costly String operation here)
-        for (n, v) in frame.headers.pairs {
-            switch n {
-            case BenchMessage.sequenceHeader: if seq == nil { seq = Int(v) }
-            case BenchMessage.sentHeader: if sent == nil { sent = UInt64(v) }
-            case BenchMessage.streamHeader: if stream == nil { stream = v }
+        // One pass over the headers (no array of pairs), exact names; a name is compared only when its length is
+        // one of the bench headers' (String comparison of these long names is the costly operation here).
+        for (n, v) in frame.headers {
+            switch n.utf8.count {
+            case BenchMessage.sequenceHeader.utf8.count:
+                if seq == nil, n == BenchMessage.sequenceHeader { seq = BenchMessage.decimal(v).flatMap { Int(exactly: $0) } }
+            case BenchMessage.sentHeader.utf8.count:
+                if sent == nil, n == BenchMessage.sentHeader { sent = BenchMessage.decimal(v) }
+            case BenchMessage.streamHeader.utf8.count:
+                if stream == nil, n == BenchMessage.streamHeader { stream = v }
             default: continue
             }
         }

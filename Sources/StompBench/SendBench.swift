@@ -54,6 +54,7 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
     let promise: EventLoopPromise<SendBenchResult>
     var loop: EventLoop { client.eventLoop }
     let receiptPrefix = "bench-\(UInt32.random(in: 0...UInt32.max))-"
+    lazy var receiptPrefixLength = receiptPrefix.utf8.count
 
     // event-loop state
     var sentAt: [Int: UInt64] = [:]
@@ -271,7 +272,7 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
         let now = benchNow()
         for _ in 0..<k {
             issued += 1
-            frames.append(frame(issued, receipt: receiptPrefix + String(issued)))
+            frames.append(frame(issued, receipt: receiptPrefix + BenchMessage.decimalString(UInt64(issued))))
             sentAt[issued] = now
         }
         outstanding += k
@@ -279,8 +280,10 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
     }
 
     func receipt(_ id: String) {
-        guard !finished, id.hasPrefix(receiptPrefix), let seq = Int(id.dropFirst(receiptPrefix.count)),
-              let t0 = sentAt.removeValue(forKey: seq) else { return }
+        // the number after our prefix, read from the UTF-8 (no Character counting, no generic integer parser)
+        guard !finished, id.utf8.count > receiptPrefixLength, id.hasPrefix(receiptPrefix),
+              let n = BenchMessage.decimal(id, skipping: receiptPrefixLength),
+              let seq = Int(exactly: n), let t0 = sentAt.removeValue(forKey: seq) else { return }
         let now = benchNow()
         lastProgressNs = now
         recorder.record(nanoseconds: now &- t0)

@@ -156,7 +156,7 @@ public struct FrameDecoder: Sendable {
                 command = cmd
                 escaping = HeaderEscaping.mode(version: version, command: cmd)
                 entries = []
-                entries.reserveCapacity(8)
+                entries.reserveCapacity(12)   // a broker's MESSAGE has 8 to 12: no regrowth
                 contentLength = nil
                 sawContentLength = false
                 readIndex = lf + 1
@@ -230,10 +230,11 @@ public struct FrameDecoder: Sendable {
     @inline(__always)
     private static func copy(_ raw: UnsafeRawBufferPointer, from: Int, count: Int) -> [UInt8] {
         guard count > 0 else { return [] }
-        return [UInt8](unsafeUninitializedCapacity: count) { dst, initialized in
-            memcpy(dst.baseAddress!, raw.baseAddress! + from, count)
-            initialized = count
-        }
+        // `append(contentsOf:)` allocates through code specialised here; `init(unsafeUninitializedCapacity:)`
+        // goes through the standard library's generic path (a metadata lookup per body).
+        var body: [UInt8] = []
+        body.append(contentsOf: UnsafeRawBufferPointer(start: raw.baseAddress! + from, count: count))
+        return body
     }
 
     /// Parses one header line `raw[start..<end]` (EOL excluded) into `entries`.
@@ -324,10 +325,15 @@ public struct FrameDecoder: Sendable {
         if p.isEmpty { return "" }
         if escaping != .none, memchr(p.baseAddress!, 0x5C, p.count) != nil {
             let nameForErrors = header ?? String(decoding: p, as: UTF8.self)
-            let bytes = try HeaderEscaping.unescape(p, mode: escaping, header: nameForErrors, offset: offset)
-            guard let s = bytes.withUnsafeBytes({ UTF8Validation.string($0) }) else {
-                throw FrameDecodingError.invalidUTF8(header: header, offset: offset)
+            // Unescaped straight into the string's storage (unescaping only shrinks), validated there.
+            var valid = true
+            let s = try String(unsafeUninitializedCapacity: p.count) { dst in
+                let n = try HeaderEscaping.unescape(p, mode: escaping, header: nameForErrors, offset: offset,
+                                                    into: dst.baseAddress!)
+                valid = UTF8Validation.isValid(UnsafeRawBufferPointer(start: dst.baseAddress!, count: n))
+                return valid ? n : 0
             }
+            guard valid else { throw FrameDecodingError.invalidUTF8(header: header, offset: offset) }
             return s
         }
         guard let s = UTF8Validation.string(p) else {

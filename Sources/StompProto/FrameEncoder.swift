@@ -48,64 +48,81 @@ public struct FrameEncoder: Sendable {
             }
             break
         }
-        var addedLength: String?
+        var addedLength: Int?
         if !explicitLength {
             let hasNull = body.withUnsafeBytes { p in
                 p.isEmpty ? false : memchr(p.baseAddress!, 0, p.count) != nil
             }
             switch contentLength {
             case .whenNeeded:
-                if hasNull { addedLength = String(body.count) }
+                if hasNull { addedLength = body.count }
             case .always:
-                if frame.command.allowsBody || !body.isEmpty { addedLength = String(body.count) }
+                if frame.command.allowsBody || !body.isEmpty { addedLength = body.count }
             case .never:
                 if hasNull { throw FrameEncodingError.nullInBodyWithoutContentLength }
             }
         }
 
-        let command = frame.command.rawValue
-        var total = command.utf8.count + 1
-        for e in entries {
-            total += try HeaderEscaping.withUTF8(e.name) {
-                try HeaderEscaping.escapedCount($0, isName: true, name: e.name, mode: mode)
-            }
-            total += try HeaderEscaping.withUTF8(e.value) {
-                try HeaderEscaping.escapedCount($0, isName: false, name: e.name, mode: mode)
-            }
-            total += 2
-        }
+        let command = frame.command.wireName
         let lengthPrefix: StaticString = "content-length:"
-        if let addedLength { total += lengthPrefix.utf8CodeUnitCount + addedLength.utf8.count + 1 }
-        total += 1 + body.count + 1
+        // Room for the head (command line, header lines, blank line) with every header byte escaped to two.
+        let escapeFactor = mode == .none ? 1 : 2
+        var room = command.utf8CodeUnitCount + 2
+        for e in entries { room += (e.name.utf8.count + e.value.utf8.count) * escapeFactor + 2 }
+        if let addedLength { room += lengthPrefix.utf8CodeUnitCount + Self.decimalDigits(addedLength) + 1 }
 
-        let start = out.count
-        out.append(contentsOf: repeatElement(0, count: total))
-        out.withUnsafeMutableBufferPointer { p in
-            var d = p.baseAddress! + start
-            func put(_ s: String) {
-                d += HeaderEscaping.withUTF8(s) { HeaderEscaping.writeEscaped($0, mode: .none, to: d) }
-            }
-            put(command)
+        // The head is escaped and checked in one pass into scratch space (on the stack when small), then
+        // appended in one copy, then the body and the NUL: nothing reaches `out` when a header throws.
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: room) { p in
+            var d = p.baseAddress!
+            d.update(from: command.utf8Start, count: command.utf8CodeUnitCount)
+            d += command.utf8CodeUnitCount
             d.pointee = 0x0A; d += 1
             for e in entries {
-                d += HeaderEscaping.withUTF8(e.name) { HeaderEscaping.writeEscaped($0, mode: mode, to: d) }
+                d += try HeaderEscaping.withUTF8(e.name) {
+                    try HeaderEscaping.writeChecked($0, isName: true, name: e.name, mode: mode, to: d)
+                }
                 d.pointee = 0x3A; d += 1
-                d += HeaderEscaping.withUTF8(e.value) { HeaderEscaping.writeEscaped($0, mode: mode, to: d) }
+                d += try HeaderEscaping.withUTF8(e.value) {
+                    try HeaderEscaping.writeChecked($0, isName: false, name: e.name, mode: mode, to: d)
+                }
                 d.pointee = 0x0A; d += 1
             }
             if let addedLength {
                 d.update(from: lengthPrefix.utf8Start, count: lengthPrefix.utf8CodeUnitCount)
                 d += lengthPrefix.utf8CodeUnitCount
-                put(addedLength)
+                d += Self.writeDecimal(addedLength, to: d)
                 d.pointee = 0x0A; d += 1
             }
             d.pointee = 0x0A; d += 1
-            body.withUnsafeBufferPointer { b in
-                if let src = b.baseAddress { d.update(from: src, count: b.count) }
-                d += b.count
-            }
-            d.pointee = 0
-            assert(d - p.baseAddress! == start + total - 1)
+            let head = p.baseAddress!.distance(to: d)
+            assert(head <= room)
+            out.append(contentsOf: UnsafeBufferPointer(start: p.baseAddress!, count: head))
         }
+        out.append(contentsOf: body)
+        out.append(0)
+    }
+
+    /// Number of decimal digits of `n` (n ≥ 0).
+    @inline(__always)
+    static func decimalDigits(_ n: Int) -> Int {
+        var digits = 1
+        var v = n
+        while v >= 10 { v /= 10; digits += 1 }
+        return digits
+    }
+
+    /// Writes `n` (≥ 0) in decimal at `dst`; returns the digits written.
+    @inline(__always)
+    static func writeDecimal(_ n: Int, to dst: UnsafeMutablePointer<UInt8>) -> Int {
+        let count = decimalDigits(n)
+        var v = n
+        var i = count
+        repeat {
+            i -= 1
+            dst[i] = 0x30 + UInt8(v % 10)
+            v /= 10
+        } while v > 0
+        return count
     }
 }

@@ -65,14 +65,15 @@ public enum HeaderEscaping {
     /// (LF, or ':' in a name, or a value's trailing CR, where there is no escaping; a value's trailing CR in 1.1).
     @inline(__always)
     static func escapedCount(_ buf: UnsafeBufferPointer<UInt8>, isName: Bool, name: String, mode: Mode) throws -> Int {
+        guard let src = buf.baseAddress else { return 0 }
+        let n = buf.count
+        var i = firstSpecial(src, n, from: 0)
+        guard i < n else { return n }   // the common case: nothing to escape
         var extra = 0
-        var any = false
-        for b in buf where isSpecial(b) {
-            any = true
-            extra += 1
-            if b == 0x0D && mode != .v1_2 { extra -= 1 }
+        while i < n {
+            if src[i] != 0x0D || mode == .v1_2 { extra += 1 }
+            i = firstSpecial(src, n, from: i + 1)
         }
-        guard any else { return buf.count }
         func reject(_ reason: String) -> FrameEncodingError {
             .unencodableHeader(name: name, value: String(decoding: buf, as: UTF8.self), reason: reason)
         }
@@ -90,7 +91,27 @@ public enum HeaderEscaping {
         }
     }
 
+    /// Index of the first byte at or after `from` that needs attention when escaping (see `isSpecial`),
+    /// or `n`: 8 bytes at a time (a word has one of the four bytes exactly when one of the four
+    /// "has a zero byte" tests says so), then byte by byte inside the word that has one.
+    @inline(__always)
+    static func firstSpecial(_ src: UnsafePointer<UInt8>, _ n: Int, from: Int) -> Int {
+        var i = from
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZeroByte(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+        while i + 8 <= n {
+            let v = UnsafeRawPointer(src + i).loadUnaligned(as: UInt64.self)
+            if hasZeroByte(v ^ (ones &* 0x0A)) || hasZeroByte(v ^ (ones &* 0x0D))
+                || hasZeroByte(v ^ (ones &* 0x3A)) || hasZeroByte(v ^ (ones &* 0x5C)) { break }
+            i += 8
+        }
+        while i < n && !isSpecial(src[i]) { i += 1 }
+        return i
+    }
+
     /// Writes `buf` escaped at `dst` (room checked by `escapedCount`); returns the bytes written.
+    /// Runs between escapes are copied in bulk.
     @inline(__always)
     static func writeEscaped(_ buf: UnsafeBufferPointer<UInt8>, mode: Mode, to dst: UnsafeMutablePointer<UInt8>) -> Int {
         let n = buf.count
@@ -101,28 +122,48 @@ public enum HeaderEscaping {
         }
         var o = 0
         var run = 0
-        for i in 0..<n {
+        var i = firstSpecial(src, n, from: 0)
+        while i < n {
             let b = src[i]
-            guard isSpecial(b), !(b == 0x0D && mode == .v1_1) else { continue }
-            if i > run {
-                (dst + o).update(from: src + run, count: i - run)
-                o += i - run
+            if !(b == 0x0D && mode == .v1_1) {
+                if i > run {
+                    (dst + o).update(from: src + run, count: i - run)
+                    o += i - run
+                }
+                dst[o] = 0x5C
+                switch b {
+                case 0x0A: dst[o + 1] = UInt8(ascii: "n")
+                case 0x3A: dst[o + 1] = UInt8(ascii: "c")
+                case 0x0D: dst[o + 1] = UInt8(ascii: "r")
+                default: dst[o + 1] = 0x5C
+                }
+                o += 2
+                run = i + 1
             }
-            dst[o] = 0x5C
-            switch b {
-            case 0x0A: dst[o + 1] = UInt8(ascii: "n")
-            case 0x3A: dst[o + 1] = UInt8(ascii: "c")
-            case 0x0D: dst[o + 1] = UInt8(ascii: "r")
-            default: dst[o + 1] = 0x5C
-            }
-            o += 2
-            run = i + 1
+            i = firstSpecial(src, n, from: i + 1)
         }
         if run < n {
             (dst + o).update(from: src + run, count: n - run)
             o += n - run
         }
         return o
+    }
+
+    /// Writes `buf` escaped at `dst` (room for twice its bytes) after checking it can be represented
+    /// (`escapedCount`'s errors); returns the bytes written. One scan when nothing needs escaping.
+    @inline(__always)
+    static func writeChecked(_ buf: UnsafeBufferPointer<UInt8>, isName: Bool, name: String, mode: Mode,
+                             to dst: UnsafeMutablePointer<UInt8>) throws -> Int {
+        let n = buf.count
+        guard n > 0, let src = buf.baseAddress else { return 0 }
+        if firstSpecial(src, n, from: 0) == n {
+            dst.update(from: src, count: n)
+            return n
+        }
+        let count = try escapedCount(buf, isName: isName, name: name, mode: mode)
+        let written = writeEscaped(buf, mode: mode, to: dst)
+        assert(written == count)
+        return written
     }
 
     /// Appends the escaped UTF-8 of `s`. `isName`: ':' in an unescaped name is unrepresentable.
@@ -138,28 +179,40 @@ public enum HeaderEscaping {
     }
 
     /// Unescapes raw header bytes. `offset` is the stream offset of the first byte (for errors).
-    /// Runs between backslashes are copied in bulk.
     static func unescape(_ p: UnsafeRawBufferPointer, mode: Mode, header: String, offset: Int) throws -> [UInt8] {
+        try [UInt8](unsafeUninitializedCapacity: p.count) { dst, initialized in
+            initialized = try unescape(p, mode: mode, header: header, offset: offset, into: dst.baseAddress!)
+        }
+    }
+
+    /// Unescapes raw header bytes into `dst` (room for `p.count` bytes: unescaping only shrinks); returns
+    /// the bytes written. Runs between backslashes are copied in bulk.
+    static func unescape(_ p: UnsafeRawBufferPointer, mode: Mode, header: String, offset: Int,
+                         into dst: UnsafeMutablePointer<UInt8>) throws -> Int {
         let n = p.count
-        guard let base = p.baseAddress else { return [] }
-        var out = [UInt8]()
-        out.reserveCapacity(n)
+        guard let base = p.baseAddress else { return 0 }
+        let src = base.assumingMemoryBound(to: UInt8.self)
+        var o = 0
         var i = 0
         while i < n {
             guard let hit = memchr(base + i, 0x5C, n - i) else {
-                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[i..<n]))
+                (dst + o).update(from: src + i, count: n - i)
+                o += n - i
                 break
             }
             let k = base.distance(to: UnsafeRawPointer(hit))
-            if k > i { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[i..<k])) }
+            if k > i {
+                (dst + o).update(from: src + i, count: k - i)
+                o += k - i
+            }
             guard k + 1 < n else {
                 throw FrameDecodingError.invalidEscape(sequence: "\\", header: header, offset: offset + k)
             }
             switch p[k + 1] {
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "c"): out.append(0x3A)
-            case 0x5C: out.append(0x5C)
-            case UInt8(ascii: "r") where mode == .v1_2: out.append(0x0D)
+            case UInt8(ascii: "n"): dst[o] = 0x0A
+            case UInt8(ascii: "c"): dst[o] = 0x3A
+            case 0x5C: dst[o] = 0x5C
+            case UInt8(ascii: "r") where mode == .v1_2: dst[o] = 0x0D
             default:
                 // Report the escape as the peer wrote it (the next UTF-8 scalar, lossily).
                 var end = k + 2
@@ -167,8 +220,9 @@ public enum HeaderEscaping {
                 let seq = String(decoding: UnsafeRawBufferPointer(rebasing: p[k..<end]), as: UTF8.self)
                 throw FrameDecodingError.invalidEscape(sequence: seq, header: header, offset: offset + k)
             }
+            o += 1
             i = k + 2
         }
-        return out
+        return o
     }
 }

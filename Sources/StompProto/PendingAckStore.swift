@@ -85,14 +85,14 @@ struct PendingAckStore: Sendable {
         for p in kept { append(p) }
     }
 
+    /// One hash of `key` (ids are long strings: hashing them is most of a settle's cost).
     private static func drop(_ seq: Int, _ key: String, from map: inout [String: [Int]]) {
-        guard var seqs = map[key] else { return }
-        if seqs.count == 1 {
-            map[key] = nil
+        guard let k = map.index(forKey: key) else { return }
+        if map.values[k].count == 1 {
+            map.remove(at: k)
             return
         }
-        if let j = seqs.lastIndex(of: seq) { seqs.remove(at: j) }
-        map[key] = seqs
+        if let j = map.values[k].lastIndex(of: seq) { map.values[k].remove(at: j) }
     }
 
     private mutating func trim() {

@@ -41,6 +41,27 @@ public enum StompCommand: String, Sendable, CaseIterable {
         }
     }
 
+    /// The command's wire bytes as a static string (the encoder copies them without a String).
+    var wireName: StaticString {
+        switch self {
+        case .connect: return "CONNECT"
+        case .stomp: return "STOMP"
+        case .send: return "SEND"
+        case .subscribe: return "SUBSCRIBE"
+        case .unsubscribe: return "UNSUBSCRIBE"
+        case .ack: return "ACK"
+        case .nack: return "NACK"
+        case .begin: return "BEGIN"
+        case .commit: return "COMMIT"
+        case .abort: return "ABORT"
+        case .disconnect: return "DISCONNECT"
+        case .connected: return "CONNECTED"
+        case .message: return "MESSAGE"
+        case .receipt: return "RECEIPT"
+        case .error: return "ERROR"
+        }
+    }
+
     /// Recognises a command from its wire bytes without building a String (decoder hot path).
     static func parse(_ p: UnsafeRawBufferPointer) -> StompCommand? {
         // Dispatch on length and first byte, then compare.

@@ -14,6 +14,12 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
 
     public init() { entries = [] }
 
+    /// Empty, with room for `capacity` lines (one allocation for a frame built line by line).
+    public init(minimumCapacity capacity: Int) {
+        entries = []
+        entries.reserveCapacity(capacity)
+    }
+
     public init(_ pairs: [(String, String)]) {
         entries = pairs.map { Entry($0.0, $0.1) }
     }

@@ -114,6 +114,29 @@ final class RPCBrokerTests: BrokerTestCase {
         _ = try server.stop().wait()
     }
 
+    /// Every call keeps its own timeout, whatever the others': a short one issued after a long one still ends at
+    /// its time (the calls share one timer), calls that time out together each fail once, and a call that is
+    /// answered in time is not failed by a timer armed for another.
+    func testEachCallTimesOutOnItsOwnDeadlineSandbox() throws {
+        let cc = try connect(.sandbox)
+        let rpc = try RPCClient.start(on: cc).wait()
+        let nobody = queue("nobody-deadlines")
+        let long = rpc.call(destination: nobody, method: "long", params: [], timeout: .seconds(30))
+        let started = Date()
+        let shorts = (0..<3).map { _ in rpc.call(destination: nobody, method: "short", params: [], timeout: .milliseconds(300)) }
+        for f in shorts {
+            XCTAssertThrowsError(try f.wait()) { e in XCTAssertEqual(e as? RPCCallError, .timeout(method: "short", seconds: 0.3)) }
+        }
+        let waited = Date().timeIntervalSince(started)
+        XCTAssertGreaterThanOrEqual(waited, 0.29)
+        XCTAssertLessThan(waited, 10, "the short calls ended on their own deadline, not the long call's")
+        XCTAssertEqual(rpc.counterSnapshot.timeouts, 3)
+        XCTAssertEqual(try rpc.eventLoop.submit { rpc.inFlight }.wait(), 1, "the long call is still waiting")
+        _ = try rpc.close().wait()
+        XCTAssertThrowsError(try long.wait()) { e in XCTAssertEqual(e as? RPCCallError, .closed) }
+        XCTAssertEqual(rpc.counterSnapshot.timeouts, 3)
+    }
+
     func testTimeoutAndLateReplyActiveMQ() throws { try timeoutAndLate(.activemq) }
     func testTimeoutAndLateReplyRabbitMQ() throws { try timeoutAndLate(.rabbitmq) }
     func testTimeoutAndLateReplySandbox() throws { try timeoutAndLate(.sandbox) }

@@ -246,5 +246,10 @@ final class LatencyRecorderTests: XCTestCase {
         XCTAssertEqual(StatsFormat.fixed(12.3456, 2), "12.35")
         var m = LatencyRecorder(); m.record(nanoseconds: 5); m.merge(r)
         XCTAssertEqual(m.count, 1001)
+        XCTAssertEqual(s.meanNanoseconds, 500_500, "the exact mean of 1..1000 µs")
+        XCTAssertEqual(m.summary().meanNanoseconds, (500_500 * 1000 + 5) / 1001, accuracy: 1e-6, "merge adds the sums")
+        m.reset()
+        m.record(nanoseconds: 7)
+        XCTAssertEqual(m.summary().meanNanoseconds, 7, "reset forgets the sum")
     }
 }

@@ -100,4 +100,26 @@ final class FrameEncoderTests: XCTestCase {
         XCTAssertThrows(FrameEncodingError.contentLengthMismatch(declared: "2 ", actual: 2),
                         try wire(StompFrame(.send, headers: ["content-length": "2 "], body: [1, 1])))
     }
+
+    /// The escaping scan reads 8 bytes at a time: a special byte (LF, CR, ':', '\\') at any position of a value
+    /// of any length (within a word, at its edges, in the tail) is escaped exactly as byte by byte, and decodes back.
+    func testEscapingFindsSpecialBytesAtEveryPositionOfEveryLength() throws {
+        let specials: [(UInt8, String)] = [(0x0A, "\\n"), (0x0D, "\\r"), (0x3A, "\\c"), (0x5C, "\\\\")]
+        for length in 1...40 {
+            for position in 0..<length {
+                for (byte, escape) in specials {
+                    var raw = [UInt8]((0..<length).map { UInt8(ascii: "a") + UInt8($0 % 26) })
+                    raw[position] = byte
+                    if position + 1 < length { raw[position + 1] = 0xC3; if position + 2 < length { raw[position + 2] = 0xA9 } }
+                    guard let value = String(validating: raw, as: UTF8.self) else { continue }
+                    let frame = StompFrame(.send, headers: ["x-\(length)": value])
+                    var escaped = raw
+                    escaped.replaceSubrange(position...position, with: Array(escape.utf8))
+                    let expected = "SEND\nx-\(length):" + String(decoding: escaped, as: UTF8.self) + "\n\n\0"
+                    XCTAssertEqual(try wire(frame), expected, "length \(length) position \(position) byte \(byte)")
+                    XCTAssertEqual(frames(try decodeAll(try FrameEncoder().encode(frame))), [frame])
+                }
+            }
+        }
+    }
 }

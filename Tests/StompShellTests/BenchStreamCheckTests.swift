@@ -75,4 +75,22 @@ final class BenchStreamCheckTests: XCTestCase {
         XCTAssertEqual(h[BenchMessage.sequenceHeader], "7")
         XCTAssertEqual(h[BenchMessage.sentHeader], "42")
     }
+
+    /// The numbers of the bench headers are written and read without the generic integer code: the same text
+    /// as `String(_:)`, and only plain decimal digits read back (a sign, a space, an empty value or more than 19
+    /// digits is not a bench's number).
+    func testDecimalNumbersOfTheBenchHeaders() {
+        for v: UInt64 in [0, 1, 9, 10, 99, 100, 12_345, 1_700_000_000_000_000_000, UInt64.max] {
+            XCTAssertEqual(BenchMessage.decimalString(v), String(v))
+        }
+        XCTAssertEqual(BenchMessage.decimal("0"), 0)
+        XCTAssertEqual(BenchMessage.decimal("007"), 7)
+        XCTAssertEqual(BenchMessage.decimal("1700000000000000000"), 1_700_000_000_000_000_000)
+        for bad in ["", "-1", "+1", " 1", "1 ", "1a", "12345678901234567890", "１"] {
+            XCTAssertNil(BenchMessage.decimal(bad), bad)
+        }
+        XCTAssertEqual(BenchMessage.decimal("bench-12-345", skipping: 9), 345)
+        XCTAssertNil(BenchMessage.decimal("bench-12-", skipping: 9))
+        XCTAssertNil(BenchMessage.decimal("b", skipping: 5))
+    }
 }
