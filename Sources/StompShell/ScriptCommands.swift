@@ -31,7 +31,7 @@ public enum ScriptCommands {
             let filter = p.option("--on")
             var got = 0
             let ok = try shell.waitUntil(timeout: timeout, failingOnLoss: "wait") {
-                while got < n, shell.inbox.consumeArrival(on: filter) { got += 1 }
+                got += shell.inbox.consumeArrivals(upTo: n - got, on: filter)
                 return got >= n
             }
             if !ok {

@@ -331,10 +331,15 @@ public final class Shell: @unchecked Sendable {
     /// (see `checkOutput`).
     public func processEvents() {
         guard output.failure == nil else { return closeAfterOutputFailure() }
-        for (gen, event) in inbox.take() where gen == generation {
-            handle(event)
-            if output.failure != nil { return closeAfterOutputFailure() }
+        let events = inbox.take()
+        if events.isEmpty { return }
+        output.batch {      // what they print goes out in one write
+            for (gen, event) in events where gen == generation {
+                handle(event)
+                if output.failure != nil { break }
+            }
         }
+        if output.failure != nil { closeAfterOutputFailure() }
     }
 
     // MARK: a failing standard output
