@@ -148,9 +148,13 @@ public enum CoreCommands {
             if !receipt, shell.output.quiet || shell.output.format == .pretty {
                 // Nothing to print once written: no round trip per command (PipelinedSends).
                 try shell.sendPipelined(client, destination: dest, headers: h, body: body, column: p.commandColumn)
-                shell.completion.add(.destination, dest)
+                if dest != shell.lastSendDestination {
+                    shell.completion.add(.destination, dest)
+                    shell.lastSendDestination = dest
+                }
                 return
             }
+            try shell.settleSends()     // SENDs still queued go first: this one is handed over below
             let start = ShellClock.now()
             try shell.waitInterruptibly(client.send(destination: dest, headers: h, body: body, receipt: receipt,
                                                     transaction: shell.currentTransaction))

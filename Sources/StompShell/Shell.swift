@@ -216,8 +216,8 @@ public final class Shell: @unchecked Sendable {
         processEvents()
         try checkOutput()
         let parsed: ParsedCommand?
-        if let template {
-            parsed = try template.instantiate(resolve: variables.resolve)
+        if template != nil {
+            parsed = try template!.instantiate(resolve: variables.resolve)     // (no copy of the template)
         } else {
             parsed = try LineParser.parse(line, block: block, table: table, resolve: variables.resolve, template: &template)
         }
@@ -230,7 +230,8 @@ public final class Shell: @unchecked Sendable {
     public func run(_ cmd: ParsedCommand) throws {
         // Only a `send` may follow SENDs still in flight (see PipelinedSends); any other command waits for them.
         if cmd.spec.name != CoreCommands.send.name || client == nil { try settleSends() }
-        if cmd.spec.needsConnection, !Self.runsWhileReconnecting.contains(cmd.spec.name) {
+        if cmd.spec.needsConnection, let c = client, c.state == .reconnecting,
+           !Self.runsWhileReconnecting.contains(cmd.spec.name) {
             try waitWhileReconnecting()
         }
         if cmd.spec.needsConnection, client == nil {
@@ -256,6 +257,8 @@ public final class Shell: @unchecked Sendable {
 
     /// The SENDs without a receipt handed to the client and not yet written (see PipelinedSends).
     let sends: PipelinedSends
+    /// The destination a pipelined send last added to the completion words (adding it again changes nothing).
+    var lastSendDestination: String?
 
     /// `send` without a receipt: hands the SEND to the client and returns at once; a failure is thrown by the
     /// next `settleSends`, with `column` (the send command's).
