@@ -134,7 +134,7 @@ public final class Output {
         if holding {        // straight into the held bytes: no String per message
             switch format {
             case .json:
-                held += FrameFormatter.json(frame).compactBytes
+                FrameFormatter.appendJSON(frame, to: &held)
                 held.append(0x0A)
             case .pretty where !color:
                 let start = held.count
@@ -221,6 +221,41 @@ public enum FrameFormatter {
             o.append("body_base64", .string(Data(frame.body).base64EncodedString()))
         }
         return .object(o)
+    }
+
+    /// The bytes of `json(frame).compact`, written without building the JSONValue.
+    static func appendJSON(_ frame: StompFrame, to out: inout [UInt8]) {
+        out.reserveCapacity(out.count + frame.body.count + 512)
+        out += #"{"frame":"#.utf8
+        JSONValue.appendString(frame.command.rawValue, to: &out)
+        out += #","headers":{"#.utf8
+        var names: [String] = []
+        names.reserveCapacity(frame.headers.count)
+        var seen: Set<String>?
+        if frame.headers.count > 16 { seen = Set(minimumCapacity: frame.headers.count) }
+        var written = 0
+        for (name, value) in frame.headers {      // the first value of each name, as `json`
+            if seen != nil {
+                guard seen!.insert(name).inserted else { continue }
+            } else {
+                guard !names.contains(name) else { continue }
+                names.append(name)
+            }
+            if written > 0 { out.append(UInt8(ascii: ",")) }
+            written += 1
+            JSONValue.appendString(name, to: &out)
+            out.append(UInt8(ascii: ":"))
+            JSONValue.appendString(value, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        if let s = frame.bodyString, !frame.body.contains(0) {
+            out += #","body":"#.utf8
+            JSONValue.appendString(s, to: &out)
+        } else {
+            out += #","body_base64":"#.utf8
+            JSONValue.appendString(Data(frame.body).base64EncodedString(), to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
     }
 
     static func isText(_ body: [UInt8]) -> String? {

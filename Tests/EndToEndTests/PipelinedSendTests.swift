@@ -23,19 +23,26 @@ final class PipelinedSendTests: XCTestCase {
 
     /// The 10th send's body is 2 bytes against `content-length:1`: it fails to encode. The error names the repeat's
     /// line and the send's column (as when each send waited), `echo after` never runs, and sends 11 and 12 are
-    /// never written: the subscriber gets 1...9 only.
+    /// never written: the queue gets 1...9 only. (The sandbox of `--sandbox` ends with the process: there the
+    /// session subscribes itself; on RabbitMQ a second session drains the queue.)
     func testAFailedSendEndsItsLineAndNothingAfterItIsSent() throws {
         for (name, target) in try brokers() {
             let q = Brokers.unique("pipelined-fail-\(name)")
-            let r = try Stompsh.run(target + ["-q", "-c", "subscribe \(q)",
+            let sandbox = name == "sandbox"
+            let r = try Stompsh.run(target + ["-q", "-c", sandbox ? "subscribe \(q)" : "echo",
                                               "-c", "repeat 12 send -H content-length:1 \(q) ${repeat.index}",
                                               "-c", "echo after", "-c", "wait 12"])
             XCTAssertEqual(r.status, 1, "\(name): \(r.stderr)")
             XCTAssertEqual(r.stderr, #"-c[2]:1:11: error: cannot encode frame: content-length header "1" does not match the body (2 bytes)"#
                            + "\n", name)
             XCTAssertFalse(r.stdout.contains("after"), "\(name): \(r.stdout)")
-            let bodies = r.lines.filter { $0.count == 1 && $0.first!.isNumber }
-            XCTAssertEqual(bodies, (1...9).map(String.init), "\(name): \(r.stdout)")
+            var received = r
+            if !sandbox {
+                received = try Stompsh.run(target + ["-q", "-c", "subscribe \(q)", "-c", "wait 9 --timeout 10", "-c", "sleep 1"])
+                XCTAssertEqual(received.status, 0, "\(name): \(received.stderr)")
+            }
+            let bodies = received.lines.filter { $0.count <= 2 && $0.allSatisfy(\.isNumber) }
+            XCTAssertEqual(bodies, (1...9).map(String.init), "\(name): \(received.stdout)")
         }
     }
 

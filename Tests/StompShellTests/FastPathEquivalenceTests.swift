@@ -87,6 +87,9 @@ final class FastPathEquivalenceTests: XCTestCase {
             out.append(StompFrame(.message, headers: h, body: b))
             out.append(StompFrame(.message, headers: json, body: b))
         }
+        var many = StompHeaders([("destination", "/queue/a"), ("quote", "a \"b\" \\ c\td")])
+        for k in 0..<20 { many.append("h\(k % 15)", "v\(k)") }
+        out.append(StompFrame(.message, headers: many, body: Array("many headers".utf8)))
         out.append(StompFrame(.error, headers: StompHeaders([("message", "bad")]), body: Array("why".utf8)))
         out.append(StompFrame(.receipt, headers: StompHeaders([("receipt-id", "r-1")]), body: []))
         return out
