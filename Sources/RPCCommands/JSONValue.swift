@@ -51,6 +51,10 @@ public enum JSONValue: Sendable, Equatable, CustomStringConvertible {
     /// Compact form: no whitespace.
     public var description: String { compact }
     public var compact: String { String(decoding: compactBytes, as: UTF8.self) }
+    /// `s` as a JSON string (quoted, escaped as `compact` escapes it) appended to `out`: for writers that emit
+    /// JSON of a fixed shape without building a `JSONValue` (the shell's received frames).
+    public static func appendString(_ s: String, to out: inout [UInt8]) { JSONWriter.writeString(s, into: &out) }
+
     public var compactBytes: [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(64)

@@ -145,6 +145,16 @@ public enum CoreCommands {
             }
             try checkBodySize(body.count, column: p.column(ofArgument: 1))
             let receipt = p.flag("--receipt")
+            if !receipt, shell.output.quiet || shell.output.format == .pretty {
+                // Nothing to print once written: no round trip per command (PipelinedSends).
+                try shell.sendPipelined(client, destination: dest, headers: h, body: body, column: p.commandColumn)
+                if dest != shell.lastSendDestination {
+                    shell.completion.add(.destination, dest)
+                    shell.lastSendDestination = dest
+                }
+                return
+            }
+            try shell.settleSends()     // SENDs still queued go first: this one is handed over below
             let start = ShellClock.now()
             try shell.waitInterruptibly(client.send(destination: dest, headers: h, body: body, receipt: receipt,
                                                     transaction: shell.currentTransaction))

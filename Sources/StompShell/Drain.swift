@@ -122,9 +122,9 @@ enum DrainCommands {
         var got = 0
         shell.processEvents()
         while true {
-            var took = false
-            while shell.inbox.consumeArrival(on: filter) { got += 1; took = true }
-            if took { last = Date() }
+            let taken = shell.inbox.consumeArrivals(upTo: .max, on: filter)
+            got += taken
+            if taken > 0 { last = Date() }
             let quiet = Date().timeIntervalSince(last)
             if quiet >= idle { break }
             if Interrupt.requested { Interrupt.clear(); throw ShellError("interrupted") }

@@ -9,6 +9,8 @@ import StompConnection
 public struct ReceivedMessage {
     public var frame: StompFrame
     public var receivedAt: Date
+    /// `Inbox.cost` of the frame, once `record` computed it.
+    var cost = 0
     public var destination: String? { frame.headers["destination"] }
     public var subscription: String? { frame.headers["subscription"] }
 }
@@ -103,7 +105,7 @@ public final class Inbox: @unchecked Sendable {
 
     static func cost(of event: ClientEvent) -> Int {
         switch event {
-        case .frame(let f): return f.body.count + f.headers.pairs.reduce(64) { $0 + $1.name.utf8.count + $1.value.utf8.count + 2 }
+        case .frame(let f): return f.body.count + f.headers.reduce(64) { $0 + $1.name.utf8.count + $1.value.utf8.count + 2 }
         case .trace(_, let bytes, _): return bytes.count + 64
         default: return 64
         }
@@ -114,12 +116,14 @@ public final class Inbox: @unchecked Sendable {
     /// Keeps an arrived MESSAGE for wait/expect, within the bounds (the oldest kept ones are forgotten,
     /// but still counted).
     func record(_ message: ReceivedMessage) {
+        var message = message
+        message.cost = Self.cost(of: .frame(message.frame))
         pending.append(message)
-        pendingBytes += Self.cost(of: .frame(message.frame))
+        pendingBytes += message.cost
         var drop = 0
         var bytes = pendingBytes
         while pending.count - drop > Self.maxPending || (bytes > Self.maxPendingBytes && pending.count - drop > 1) {
-            bytes -= Self.cost(of: .frame(pending[drop].frame))
+            bytes -= pending[drop].cost
             forgotten[ArrivalKey(pending[drop]), default: 0] += 1
             drop += 1
         }
@@ -142,13 +146,47 @@ public final class Inbox: @unchecked Sendable {
         return consume(on: filter) != nil
     }
 
+    /// For `wait`: consumes up to `limit` arrivals matching `filter`, as `consumeArrival` called that many times
+    /// would, in one pass over the kept messages (not one array shift per message); returns how many.
+    func consumeArrivals(upTo limit: Int, on filter: String?) -> Int {
+        var got = 0
+        while got < limit, let key = forgotten.keys.first(where: { $0.matches(filter) }) {
+            let take = min(forgotten[key]!, limit - got)
+            forgotten[key]! -= take
+            if forgotten[key] == 0 { forgotten[key] = nil }
+            got += take
+        }
+        guard got < limit, !pending.isEmpty else { return got }
+        var removedBytes = 0
+        if filter == nil {
+            let k = min(limit - got, pending.count)
+            for m in pending[..<k] { removedBytes += m.cost }
+            pending.removeFirst(k)
+            got += k
+        } else {
+            var kept: [ReceivedMessage] = []
+            kept.reserveCapacity(pending.count)
+            for m in pending {
+                if got < limit, Self.matches(m, filter) {
+                    got += 1
+                    removedBytes += m.cost
+                } else {
+                    kept.append(m)
+                }
+            }
+            pending = kept
+        }
+        pendingBytes -= removedBytes
+        return got
+    }
+
     /// For `expect`: removes and returns the first kept message matching `filter` (by subscription id or
     /// destination); matching arrivals no longer kept come first and cannot be checked, so they are skipped.
     func consume(on filter: String?) -> ReceivedMessage? {
         guard let i = pending.firstIndex(where: { Self.matches($0, filter) }) else { return nil }
         for key in forgotten.keys where key.matches(filter) { forgotten[key] = nil }
         let m = pending.remove(at: i)
-        pendingBytes -= Self.cost(of: .frame(m.frame))
+        pendingBytes -= m.cost
         return m
     }
 

@@ -48,9 +48,11 @@ struct LineLexer {
         let start = pos
         var text = ""
         var quoted = false
+        var plain = true     // no quote, escape or variable: the token as written is its text
         while pos < chars.count {
             let c = chars[pos]
             if c == " " || c == "\t" { break }
+            if c == "'" || c == "\"" || c == "\\" || c == "$" { plain = false }
             switch c {
             case "'":
                 quoted = true
@@ -96,7 +98,8 @@ struct LineLexer {
                 text.append(c); pos += 1
             }
         }
-        return Token(text: text, column: start + 1, start: start, end: pos, quoted: quoted, raw: String(chars[start..<pos]))
+        return Token(text: text, column: start + 1, start: start, end: pos, quoted: quoted,
+                     raw: plain ? text : String(chars[start..<pos]))
     }
 
     /// At a `$`: substitute the variable and advance.
@@ -144,8 +147,67 @@ struct LineLexer {
 
     /// Substitutes variables in verbatim text (rest of line, heredoc lines); `$$` is `$`.
     static func expand(_ text: String, baseColumn: Int, resolve: VariableResolver?) throws -> String {
-        guard resolve != nil, text.contains("$") else { return text }
+        guard let resolve, text.utf8.contains(UInt8(ascii: "$")) else { return text }
+        if let expanded = try expandASCII(text, baseColumn: baseColumn, resolve: resolve) { return expanded }
         return String(try expandTracked(text, baseColumn: baseColumn, resolve: resolve).chars)
+    }
+
+    /// `expand` for ASCII text without CR (each byte one character, so columns are byte offsets), on the bytes
+    /// (no Character array); nil for any other text. Same results and errors as `expandTracked`.
+    static func expandASCII(_ text: String, baseColumn: Int, resolve: VariableResolver) throws -> String? {
+        var text = text
+        return try text.withUTF8 { u -> String? in
+            for b in u where b >= 0x80 || b == 0x0D { return nil }
+            func letter(_ b: UInt8) -> Bool { (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) }
+            func digit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+            var out = ""
+            var run = 0      // start of the literal text not yet copied
+            var i = 0
+            while i < u.count {
+                guard u[i] == UInt8(ascii: "$"), i + 1 < u.count else { i += 1; continue }
+                let dollar = i
+                let next = u[i + 1]
+                let name: Range<Int>
+                let end: Int
+                if next == UInt8(ascii: "$") {
+                    out += String(decoding: u[run..<dollar], as: UTF8.self) + "$"
+                    i = dollar + 2
+                    run = i
+                    continue
+                } else if next == UInt8(ascii: "{") {
+                    var j = dollar + 2
+                    while j < u.count, u[j] != UInt8(ascii: "}") { j += 1 }
+                    guard j < u.count else { throw ShellError.usage("unterminated '${'", column: baseColumn + dollar) }
+                    guard j > dollar + 2 else { throw ShellError.usage("empty variable name", column: baseColumn + dollar) }
+                    name = (dollar + 2)..<j
+                    end = j + 1
+                } else if letter(next) || next == UInt8(ascii: "_") {
+                    var j = dollar + 1
+                    while j < u.count, letter(u[j]) || digit(u[j]) || u[j] == UInt8(ascii: "_") { j += 1 }
+                    name = (dollar + 1)..<j
+                    end = j
+                } else {
+                    i += 1     // a lone `$`
+                    continue
+                }
+                let n = String(decoding: u[name], as: UTF8.self)
+                let value: String?
+                do { value = try resolve(n) } catch var e as ShellError {
+                    e.column = baseColumn + dollar
+                    throw e
+                }
+                guard let value else {
+                    let why = n.hasPrefix("last.") ? " (no message received yet, or no such header)" : ""
+                    throw ShellError("unknown variable '\(n)'\(why)", column: baseColumn + dollar)
+                }
+                out += String(decoding: u[run..<dollar], as: UTF8.self)
+                out += value
+                i = end
+                run = end
+            }
+            out += String(decoding: u[run...], as: UTF8.self)
+            return out
+        }
     }
 
     /// `expand`, keeping where each character of the result comes from: its 1-based column in the line
@@ -237,6 +299,17 @@ public enum LineParser {
     /// `block`: the heredoc/block lines read after it (without the terminator).
     public static func parse(_ line: String, block: [String]? = nil, table: [CommandSpec] = CommandTable.all,
                              resolve: VariableResolver?) throws -> ParsedCommand? {
+        var template: LineTemplate?
+        return try parse(line, block: block, table: table, resolve: resolve, template: &template)
+    }
+
+    /// `parse`, also giving the line's template when only its rest-of-line argument substitutes variables
+    /// (see LineTemplate): then the same line parses again by substituting that argument alone.
+    static func parse(_ line: String, block: [String]?, table: [CommandSpec], resolve userResolve: VariableResolver?,
+                      template: inout LineTemplate?) throws -> ParsedCommand? {
+        template = nil
+        var resolved = 0     // variables looked up so far
+        let resolve: VariableResolver? = userResolve.map { r in { name in resolved += 1; return try r(name) } }
         var lx = LineLexer(line, resolve: resolve)
         lx.skipBlanks()
         if lx.atEnd || lx.chars[lx.pos] == "#" { return nil }
@@ -272,6 +345,7 @@ public enum LineParser {
             lx.skipBlanks()
             if lx.atEnd { break }
             let start = lx.pos
+            let resolvedBefore = resolved
             let argIndex = parsed.arguments.count
             let nextArg: ArgumentSpec? = argIndex < spec.arguments.count ? spec.arguments[argIndex]
                 : (spec.arguments.last?.variadic == true ? spec.arguments.last : nil)
@@ -353,6 +427,10 @@ public enum LineParser {
                 parsed.argumentColumns.append(start + 1)
                 parsed.body = Array(value.utf8)
                 lx.pos = lx.chars.count
+                if block == nil, resolvedBefore == 0 {
+                    template = LineTemplate(parsed: parsed, restIndex: argIndex, rawRest: raw, restColumn: start + 1,
+                                            verbatim: arg.verbatim)
+                }
                 break
             }
             lx = peek
@@ -374,6 +452,7 @@ public enum LineParser {
             throw fail("missing argument \(missing.name) for '\(spec.name)'", parsed.endColumn)
         }
         try spec.checkSubcommandOptions(parsed)   // `bench send --ack`: the table says which options SUB takes
+        template?.parsed = parsed
         return parsed
     }
 
@@ -401,9 +480,10 @@ public enum LineParser {
 
     /// The one check of a value against its kind's range (`ValueKind`): a usage error (exit status 2) pointing
     /// at the value. The line parser calls it for every argument and option; `RPCCommandLine` for rpc's options.
-    static func validate(_ value: String, kind: ValueKind, what: String, column: Int, usage: String?) throws {
+    /// `usage` (the synopsis shown after the error) is only built when there is an error.
+    static func validate(_ value: String, kind: ValueKind, what: String, column: Int, usage: @autoclosure () -> String?) throws {
         func bad(_ expected: String) -> ShellError {
-            ShellError.usage("\(what): expected \(expected), got '\(value)'", column: column, note: usage)
+            ShellError.usage("\(what): expected \(expected), got '\(value)'", column: column, note: usage())
         }
         switch kind {
         case .integer:

@@ -17,7 +17,9 @@ public final class Output {
     /// -q: no chatter (`result`, `info`); received frames, what commands are asked to print (`answer`) and errors stay.
     public var quiet = false
     /// Where text goes. The REPL swaps it while the prompt is shown (and hands what it caught to `writer`).
-    public var sink: (String, OutputTarget) -> Void
+    public var sink: (String, OutputTarget) -> Void { didSet { sinkIsWriter = false } }
+    /// `sink` is still the writer's: held bytes go to it as they are (no String made of them).
+    private var sinkIsWriter = true
     /// The one writer of standard output and error; it records a failed write.
     public let writer: OutputWriter
 
@@ -25,6 +27,7 @@ public final class Output {
         self.color = color ?? Output.defaultColor()
         self.writer = writer
         self.sink = { [writer] text, target in writer.write(text, to: target) }
+        sinkIsWriter = true
     }
 
     /// Set once standard output could not be written: the session has to end (see `Shell.checkOutput`).
@@ -36,7 +39,51 @@ public final class Output {
     }
 
     func emit(_ text: String, _ stream: OutputTarget = .stdout) {
+        if holding {
+            if stream == .stdout {
+                held += text.utf8
+                endHeldLine(endsWithNewline: text.hasSuffix("\n"))
+                return
+            }
+            writeHeld()     // standard error stays in order with what was printed before it
+        }
         sink(text.hasSuffix("\n") ? text : text + "\n", stream)
+    }
+
+    // MARK: printing a batch of frames in one write
+
+    /// Standard output text (UTF-8) held while `batch` runs.
+    private var held: [UInt8] = []
+    private var holding = false
+
+    /// After a text appended to `held`: the newline `emit` adds unless the text ends with one (a Character
+    /// "\n", so not a CR LF), and the write once `heldLimit` is reached.
+    private func endHeldLine(endsWithNewline: Bool) {
+        if !endsWithNewline { held.append(0x0A) }
+        if held.count >= Self.heldLimit { writeHeld() }
+    }
+    /// Held text is written once it reaches this many bytes.
+    static let heldLimit = 64 << 10
+
+    /// Runs `body` (printing the frames taken from the inbox together) with what it prints to standard output
+    /// held and written at its end in one write (or every `heldLimit` bytes): no write(2) per message.
+    /// Standard error is written in order: held text goes first. A failed write shows in `failure` afterwards.
+    public func batch(_ body: () -> Void) {
+        if holding { return body() }
+        holding = true
+        body()
+        holding = false
+        writeHeld()
+    }
+
+    private func writeHeld() {
+        guard !held.isEmpty else { return }
+        if sinkIsWriter {
+            writer.write(bytes: held, to: .stdout)
+        } else {
+            sink(String(decoding: held, as: UTF8.self), .stdout)
+        }
+        held.removeAll(keepingCapacity: held.count <= Self.heldLimit * 2)
     }
 
     // MARK: colour
@@ -84,10 +131,34 @@ public final class Output {
 
     /// A received frame, in the current format.
     public func frame(_ frame: StompFrame) {
+        if holding {        // straight into the held bytes: no String per message
+            switch format {
+            case .json:
+                FrameFormatter.appendJSON(frame, to: &held)
+                held.append(0x0A)
+            case .pretty where !color:
+                let start = held.count
+                FrameFormatter.appendPlain(frame, to: &held)
+                endHeldLine(endsWithNewline: Self.endsWithNewlineCharacter(held[start...]))
+                return
+            case .pretty:
+                emit(FrameFormatter.pretty(frame, color: self))
+                return
+            }
+            endHeldLine(endsWithNewline: true)
+            return
+        }
         switch format {
         case .json: emit(FrameFormatter.json(frame).compact)
         case .pretty: emit(FrameFormatter.pretty(frame, color: color ? self : nil))
         }
+    }
+
+    /// Whether UTF-8 text ends with the Character "\n" (`String.hasSuffix("\n")`): a last LF not after a CR
+    /// (CR LF is one Character).
+    static func endsWithNewlineCharacter(_ bytes: ArraySlice<UInt8>) -> Bool {
+        guard bytes.last == 0x0A else { return false }
+        return bytes.count < 2 || bytes[bytes.endIndex - 2] != 0x0D
     }
 
     /// Wire bytes for `set trace on`.
@@ -129,9 +200,18 @@ public enum FrameFormatter {
         var o = JSONObject()
         o.append("frame", .string(frame.command.rawValue))
         var h = JSONObject()
-        var seen = Set<String>()
-        for (name, value) in frame.headers.pairs where !seen.contains(name) {
-            seen.insert(name)
+        // the first value of each name; few headers are compared in a row (no hashing per message)
+        var names: [String] = []
+        names.reserveCapacity(frame.headers.count)
+        var seen: Set<String>?
+        if frame.headers.count > 16 { seen = Set(minimumCapacity: frame.headers.count) }
+        for (name, value) in frame.headers {
+            if seen != nil {
+                guard seen!.insert(name).inserted else { continue }
+            } else {
+                guard !names.contains(name) else { continue }
+                names.append(name)
+            }
             h.append(name, .string(value))
         }
         o.append("headers", .object(h))
@@ -141,6 +221,41 @@ public enum FrameFormatter {
             o.append("body_base64", .string(Data(frame.body).base64EncodedString()))
         }
         return .object(o)
+    }
+
+    /// The bytes of `json(frame).compact`, written without building the JSONValue.
+    static func appendJSON(_ frame: StompFrame, to out: inout [UInt8]) {
+        out.reserveCapacity(out.count + frame.body.count + 512)
+        out += #"{"frame":"#.utf8
+        JSONValue.appendString(frame.command.rawValue, to: &out)
+        out += #","headers":{"#.utf8
+        var names: [String] = []
+        names.reserveCapacity(frame.headers.count)
+        var seen: Set<String>?
+        if frame.headers.count > 16 { seen = Set(minimumCapacity: frame.headers.count) }
+        var written = 0
+        for (name, value) in frame.headers {      // the first value of each name, as `json`
+            if seen != nil {
+                guard seen!.insert(name).inserted else { continue }
+            } else {
+                guard !names.contains(name) else { continue }
+                names.append(name)
+            }
+            if written > 0 { out.append(UInt8(ascii: ",")) }
+            written += 1
+            JSONValue.appendString(name, to: &out)
+            out.append(UInt8(ascii: ":"))
+            JSONValue.appendString(value, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        if let s = frame.bodyString, !frame.body.contains(0) {
+            out += #","body":"#.utf8
+            JSONValue.appendString(s, to: &out)
+        } else {
+            out += #","body_base64":"#.utf8
+            JSONValue.appendString(Data(frame.body).base64EncodedString(), to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
     }
 
     static func isText(_ body: [UInt8]) -> String? {
@@ -156,24 +271,75 @@ public enum FrameFormatter {
             return "\u{1B}[" + st.map(\.rawValue).joined(separator: ";") + "m" + s + "\u{1B}[0m"
         }
         let cmdStyle: Output.Style = frame.command == .error ? .red : (frame.command == .receipt ? .green : .cyan)
-        var lines: [String] = []
-        var first = paint(frame.command.rawValue, .bold, cmdStyle)
-        if let d = frame.headers["destination"] { first += " " + paint(d, .bold) }
-        if frame.command == .error, let m = frame.headers["message"] { first += " " + m }
-        if frame.command == .receipt, let r = frame.headers["receipt-id"] { first += " " + r }
-        lines.append(first)
-        for (name, value) in frame.headers.pairs {
-            lines.append(paint(name, .dim) + paint(":", .dim) + value)
+        let colored = out?.color == true
+        if !colored { return plain(frame) }
+        var text = paint(frame.command.rawValue, .bold, cmdStyle)
+        if let d = frame.headers["destination"] { text += " "; text += paint(d, .bold) }
+        if frame.command == .error, let m = frame.headers["message"] { text += " "; text += m }
+        if frame.command == .receipt, let r = frame.headers["receipt-id"] { text += " "; text += r }
+        for (name, value) in frame.headers {
+            text += "\n"
+            if colored { text += paint(name, .dim) + paint(":", .dim) } else { text += name; text += ":" }
+            text += value
         }
         if !frame.body.isEmpty {
-            lines.append("")
-            lines.append(prettyBody(frame.body, contentType: frame.headers["content-type"]))
+            text += "\n\n"
+            text += prettyBody(frame.body, contentType: frame.headers["content-type"])
         }
-        return lines.joined(separator: "\n")
+        return text
+    }
+
+    /// `pretty` without colour, built as bytes (no String appends per header).
+    private static func plain(_ frame: StompFrame) -> String {
+        var b: [UInt8] = []
+        appendPlain(frame, to: &b)
+        return String(decoding: b, as: UTF8.self)
+    }
+
+    /// The UTF-8 of `pretty(frame, color: nil)`, appended to `b`.
+    static func appendPlain(_ frame: StompFrame, to b: inout [UInt8]) {
+        b.reserveCapacity(b.count + frame.body.count + 512)
+        b += frame.command.rawValue.utf8
+        if let d = frame.headers["destination"] { b.append(0x20); b += d.utf8 }
+        if frame.command == .error, let m = frame.headers["message"] { b.append(0x20); b += m.utf8 }
+        if frame.command == .receipt, let r = frame.headers["receipt-id"] { b.append(0x20); b += r.utf8 }
+        for (name, value) in frame.headers {
+            b.append(0x0A)
+            b += name.utf8
+            b.append(0x3A)
+            b += value.utf8
+        }
+        if !frame.body.isEmpty {
+            b.append(0x0A)
+            b.append(0x0A)
+            let contentType = frame.headers["content-type"]
+            if isPlainASCIIText(frame.body), !(contentType.map { $0.contains("json") } ?? false) {
+                b += frame.body     // what prettyBody gives for it: the text as it is
+            } else {
+                b += prettyBody(frame.body, contentType: contentType).utf8
+            }
+        }
+    }
+
+    /// A body `prettyBody` prints as it is, found without making a String: printable ASCII, tab, CR and LF only,
+    /// first non-blank byte not `{` or `[` (no JSON to pretty-print; with a JSON content-type the caller goes
+    /// the long way).
+    private static func isPlainASCIIText(_ body: [UInt8]) -> Bool {
+        var first: UInt8 = 0
+        for x in body {
+            if x >= 0x80 || (x < 0x20 && x != 0x0A && x != 0x0D && x != 0x09) { return false }
+            if first == 0, x != 0x20, x != 0x0A, x != 0x0D, x != 0x09 { first = x }
+        }
+        return first != UInt8(ascii: "{") && first != UInt8(ascii: "[")
     }
 
     static func prettyBody(_ body: [UInt8], contentType: String?) -> String {
         guard let text = isText(body) else { return hexDump(body) }
+        // Only JSON-looking text is parsed: find its first non-blank character without trimming a copy first.
+        let first = text.unicodeScalars.first { !$0.properties.isWhitespace }
+        if first != "{" && first != "[" {
+            guard let contentType, contentType.contains("json") else { return text }
+        }
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.hasPrefix("{") || trimmed.hasPrefix("[") || (contentType ?? "").contains("json"),
            let v = try? JSONValue.parse(trimmed) {

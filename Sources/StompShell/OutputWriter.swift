@@ -48,27 +48,45 @@ public final class OutputWriter: @unchecked Sendable {
         }
     }
 
+    /// `write(_:to:)` for UTF-8 bytes (frames printed in a batch).
+    public func write(bytes: [UInt8], to target: OutputTarget) {
+        lock.withLock {
+            switch target {
+            case .stdout:
+                guard _failure == nil else { return }
+                if let errorNumber = bytes.withUnsafeBufferPointer({ Self.writeAll(stdoutFD, $0) }) {
+                    _failure = OutputFailure(errorNumber: errorNumber)
+                }
+            case .stderr:
+                _ = bytes.withUnsafeBufferPointer { Self.writeAll(stderrFD, $0) }
+            }
+        }
+    }
+
     /// Writes every byte; returns the errno of a failed write, nil on success.
     static func writeAll(_ fd: Int32, _ text: String) -> Int32? {
         var text = text
-        return text.withUTF8 { buffer -> Int32? in
-            guard var p = buffer.baseAddress else { return nil }
-            var left = buffer.count
-            while left > 0 {
-                let n = Foundation.write(fd, p, left)
-                if n > 0 { p += n; left -= n; continue }
-                if n == 0 { return EIO }
-                let e = errno
-                if e == EINTR { continue }
-                if e == EAGAIN || e == EWOULDBLOCK {       // a non-blocking descriptor inherited from the parent
-                    var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                    _ = poll(&pfd, 1, 1000)
-                    continue
-                }
-                return e
+        return text.withUTF8 { writeAll(fd, $0) }
+    }
+
+    /// Writes every byte; returns the errno of a failed write, nil on success.
+    static func writeAll(_ fd: Int32, _ buffer: UnsafeBufferPointer<UInt8>) -> Int32? {
+        guard var p = buffer.baseAddress else { return nil }
+        var left = buffer.count
+        while left > 0 {
+            let n = Foundation.write(fd, p, left)
+            if n > 0 { p += n; left -= n; continue }
+            if n == 0 { return EIO }
+            let e = errno
+            if e == EINTR { continue }
+            if e == EAGAIN || e == EWOULDBLOCK {       // a non-blocking descriptor inherited from the parent
+                var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&pfd, 1, 1000)
+                continue
             }
-            return nil
+            return e
         }
+        return nil
     }
 
     /// Makes sure descriptors 0, 1 and 2 are open before anything else opens a file or a socket: a closed one

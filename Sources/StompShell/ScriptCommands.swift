@@ -31,7 +31,7 @@ public enum ScriptCommands {
             let filter = p.option("--on")
             var got = 0
             let ok = try shell.waitUntil(timeout: timeout, failingOnLoss: "wait") {
-                while got < n, shell.inbox.consumeArrival(on: filter) { got += 1 }
+                got += shell.inbox.consumeArrivals(upTo: n - got, on: filter)
                 return got >= n
             }
             if !ok {
@@ -147,11 +147,12 @@ public enum ScriptCommands {
             let line = p.rawRestOfLine ?? ""
             let base = p.column(ofArgument: 1) - 1
             let padded = String(repeating: " ", count: base) + line
+            var template: LineTemplate?      // the command parsed once, when it can be
             for i in 0..<max(n, 0) {
                 if i > 0, interval > 0 { try shell.sleepInterruptibly(interval) }
                 if Interrupt.requested { Interrupt.clear(); throw ShellError("interrupted") }
                 shell.variables.user["repeat.index"] = String(i + 1)
-                try shell.run(line: padded, block: p.block)
+                try shell.runIteration(line: padded, block: p.block, template: &template)
                 if shell.shouldQuit { break }
             }
         })

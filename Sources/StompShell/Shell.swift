@@ -137,6 +137,7 @@ public final class Shell: @unchecked Sendable {
         self.output = output
         self.wake = WakeUp()
         self.inbox = Inbox(wake: wake)
+        self.sends = PipelinedSends(wake: wake)
         self.table = table
         settings.color = output.color
         variables.shell = self
@@ -192,17 +193,45 @@ public final class Shell: @unchecked Sendable {
     // MARK: running lines
 
     /// Parses and runs one logical line (`block`: heredoc / raw lines). Throws ShellError.
+    /// The line's SENDs are settled at its end (`settleSends`).
     public func run(line: String, block: [String]? = nil) throws {
+        do {
+            processEvents()
+            try checkOutput()
+            guard let cmd = try LineParser.parse(line, block: block, table: table, resolve: variables.resolve) else { return }
+            try run(cmd)
+            try settleSends()
+            processEvents()
+            try checkOutput()
+        } catch {
+            try settleSends()     // a failed SEND before the error is reported first
+            throw error
+        }
+    }
+
+    /// One iteration of `repeat`: `run(line:block:)` without settling the SENDs (the repeat's own line does),
+    /// and parsed once when only its rest-of-line argument substitutes variables (`template`, kept between
+    /// iterations; see LineTemplate).
+    func runIteration(line: String, block: [String]?, template: inout LineTemplate?) throws {
         processEvents()
         try checkOutput()
-        guard let cmd = try LineParser.parse(line, block: block, table: table, resolve: variables.resolve) else { return }
+        let parsed: ParsedCommand?
+        if template != nil {
+            parsed = try template!.instantiate(resolve: variables.resolve)     // (no copy of the template)
+        } else {
+            parsed = try LineParser.parse(line, block: block, table: table, resolve: variables.resolve, template: &template)
+        }
+        guard let cmd = parsed else { return }
         try run(cmd)
         processEvents()
         try checkOutput()
     }
 
     public func run(_ cmd: ParsedCommand) throws {
-        if cmd.spec.needsConnection, !Self.runsWhileReconnecting.contains(cmd.spec.name) {
+        // Only a `send` may follow SENDs still in flight (see PipelinedSends); any other command waits for them.
+        if cmd.spec.name != CoreCommands.send.name || client == nil { try settleSends() }
+        if cmd.spec.needsConnection, let c = client, c.state == .reconnecting,
+           !Self.runsWhileReconnecting.contains(cmd.spec.name) {
             try waitWhileReconnecting()
         }
         if cmd.spec.needsConnection, client == nil {
@@ -222,6 +251,47 @@ public final class Shell: @unchecked Sendable {
             throw ShellError(Self.describe(error), column: cmd.commandColumn,
                              exitStatus: (error as? StompConnectionError)?.endsConnection == true && client == nil ? 3 : 1)
         }
+    }
+
+    // MARK: SENDs in flight
+
+    /// The SENDs without a receipt handed to the client and not yet written (see PipelinedSends).
+    let sends: PipelinedSends
+    /// The destination a pipelined send last added to the completion words (adding it again changes nothing).
+    var lastSendDestination: String?
+
+    /// `send` without a receipt: hands the SEND to the client and returns at once; a failure is thrown by the
+    /// next `settleSends`, with `column` (the send command's).
+    func sendPipelined(_ client: StompClient, destination: String, headers: StompHeaders, body: [UInt8], column: Int) throws {
+        if sends.hasFailure { try settleSends() }
+        if sends.full {
+            try sends.wait(downTo: PipelinedSends.maxInFlight / 2, check: checkWhileSettling, pump: { pump(maxWait: 0.5) })
+        }
+        sends.submit(client, destination: destination, headers: headers, body: body, column: column)
+    }
+
+    /// Waits until every SEND handed over is written (printing what arrives meanwhile) and throws the first
+    /// that failed, as the `send` command would have thrown it. Called before any other command, before any
+    /// blocking wait and at the end of each line.
+    func settleSends() throws {
+        guard sends.unsettled else { return }
+        try sends.wait(downTo: 0, check: checkWhileSettling, pump: { pump(maxWait: 0.5) })
+        guard let failure = sends.takeFailure() else { return }
+        processEvents()
+        var e: ShellError
+        if let ce = failure.error as? StompConnectionError {
+            e = ShellError(ce.description, column: nil, exitStatus: ce.endsConnection ? 3 : 1)
+        } else {
+            e = ShellError(Self.describe(failure.error))
+        }
+        if output.failure != nil { try checkOutput() }      // the closed connection is not the cause
+        e.column = failure.column
+        throw e
+    }
+
+    private func checkWhileSettling() throws {
+        try checkOutput()
+        if Interrupt.requested { Interrupt.clear(); throw ShellError("interrupted") }
     }
 
     /// Commands that act at once even while the client reconnects (leaving needs no connection back).
@@ -264,10 +334,15 @@ public final class Shell: @unchecked Sendable {
     /// (see `checkOutput`).
     public func processEvents() {
         guard output.failure == nil else { return closeAfterOutputFailure() }
-        for (gen, event) in inbox.take() where gen == generation {
-            handle(event)
-            if output.failure != nil { return closeAfterOutputFailure() }
+        let events = inbox.take()
+        if events.isEmpty { return }
+        output.batch {      // what they print goes out in one write
+            for (gen, event) in events where gen == generation {
+                handle(event)
+                if output.failure != nil { break }
+            }
         }
+        if output.failure != nil { closeAfterOutputFailure() }
     }
 
     // MARK: a failing standard output
@@ -396,6 +471,7 @@ public final class Shell: @unchecked Sendable {
 
     /// Sleeps interruptibly, printing frames meanwhile.
     public func sleepInterruptibly(_ seconds: Double) throws {
+        try settleSends()
         let deadline = ShellClock.deadline(in: seconds)
         while true {
             try checkOutput()
@@ -410,6 +486,7 @@ public final class Shell: @unchecked Sendable {
     /// Returns false on timeout. With `failingOnLoss` (the command's name), a connection lost for good
     /// while the condition does not hold ends the wait at once (exit status 3): nothing more can arrive.
     func waitUntil(timeout: Double, failingOnLoss command: String? = nil, _ condition: () -> Bool) throws -> Bool {
+        try settleSends()
         processEvents()
         let connectedAtStart = client != nil
         let deadline = ShellClock.deadline(in: timeout)

@@ -10,6 +10,7 @@ extension Shell {
                          timedOut: @autoclosure () -> String,
                          check: () throws -> Void,
                          completed: (Result<T, Error>) throws -> T) throws -> T {
+        try settleSends()     // a SEND handed over before this wait reports its failure first
         let box = NIOLockedValueBox<Result<T, Error>?>(nil)
         let wake = self.wake
         future.whenComplete { r in box.withLockedValue { $0 = r }; wake.signal() }
