@@ -104,15 +104,8 @@ struct ProbeCommand: ParsableCommand {
         let urls = compare.isEmpty ? [url ?? "stomp://localhost:61613"] : compare
         // Ctrl-C / SIGTERM: the running check ends, the rest are marked, the queues drained, the card printed (130).
         let cancellation = ProbeCancellation()
-        var sources: [DispatchSourceSignal] = []
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { cancellation.cancel() }
-            source.resume()
-            sources.append(source)
-        }
-        defer { sources.forEach { $0.cancel() } }
+        let signals = onTerminationSignals { cancellation.cancel() }
+        defer { signals.cancel() }
         var reports: [ProbeReport] = []
         for u in urls {
             let parsed = try StompURL(parsing: u)
