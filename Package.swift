@@ -118,7 +118,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "stompproto-bench", dependencies: ["StompProto"]),
-        // Test support shared by the test targets: FaultyPeer (a misbehaving STOMP server on loopback), SandboxFixture.
+        // Test support shared by the test targets: FaultyPeer (a misbehaving STOMP server on loopback), SandboxFixture,
+        // StompshBinary (the built binary), StompPy (a python3 with stomp.py, else skip; fail where brokers are required).
         .target(name: "StompTestSupport", dependencies: [
             "StompProto", "StompBroker",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -130,7 +131,7 @@ let package = Package(
         .testTarget(name: "WebSocketFramesTests", dependencies: ["WebSocketFrames",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio")]),
-        .testTarget(name: "StompBrokerTests", dependencies: ["StompBroker", "StompProto"]),
+        .testTarget(name: "StompBrokerTests", dependencies: ["StompBroker", "StompProto", "StompTestSupport"]),
         .testTarget(name: "StompConnectionTests", dependencies: ["StompConnection", "StompProto", "StompTestSupport", "StompBroker",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio")]),

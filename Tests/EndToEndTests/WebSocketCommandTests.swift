@@ -1,4 +1,5 @@
 import Foundation
+import StompTestSupport
 import XCTest
 
 /// STOMP over WebSocket through the built binary: `stompsh broker --ws-port`, `--sandbox --sandbox-ws`, argv options,
@@ -166,18 +167,7 @@ final class WebSocketCommandTests: XCTestCase {
     /// stomp.py's WebSocket connection (websocket-client) against the sandbox's endpoint: it sends, subscribes and
     /// receives what stompsh sent over TCP.
     func testStompPyWSConnectionAgainstTheSandbox() throws {
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        check.arguments = ["python3", "-c", "import stomp, websocket"]
-        check.standardError = FileHandle.nullDevice
-        try check.run()
-        check.waitUntilExit()
-        if check.terminationStatus != 0 {
-            if ProcessInfo.processInfo.environment["STOMPSH_REQUIRE_BROKERS"] == "1" {
-                XCTFail("python3 with stomp.py and websocket-client is needed (pip install stomp.py websocket-client)")
-            }
-            throw XCTSkip("python3 with stomp.py and websocket-client not available")
-        }
+        let python = try StompPy.python(importing: ["websocket"])
         let b = try BrokerProcess()
         defer { b.stop() }
         let port = Int(b.wsURL.split(separator: ":")[2].split(separator: "/")[0])!
@@ -201,7 +191,7 @@ final class WebSocketCommandTests: XCTestCase {
         """
         let py = Process()
         py.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        py.arguments = ["python3", "-c", script]
+        py.arguments = [python, "-c", script]
         let out = Pipe()
         py.standardOutput = out
         py.standardError = out

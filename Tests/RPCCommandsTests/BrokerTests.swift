@@ -243,21 +243,12 @@ final class RPCPythonInteropTests: BrokerTestCase {
     func python(_ args: [String]) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", peer] + args
+        p.arguments = [try StompPy.python(), peer] + args
         return p
     }
 
-    func pythonAvailable() throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", "import stomp"]
-        p.standardError = FileHandle.nullDevice
-        try p.run(); p.waitUntilExit()
-        if p.terminationStatus != 0 { throw XCTSkip("python3 with stomp.py not available (pip install stomp.py)") }
-    }
-
     func pythonResponder(_ b: Broker) throws {
-        try pythonAvailable()
+        _ = try StompPy.python()
         let url = try brokerURL(b)
         let dest = queue("py-serve")
         let p = try python(["serve", url, dest, "--count", "4"])
@@ -287,7 +278,7 @@ final class RPCPythonInteropTests: BrokerTestCase {
     }
 
     func pythonCaller(_ b: Broker) throws {
-        try pythonAvailable()
+        _ = try StompPy.python()
         let url = try brokerURL(b)
         let dest = queue("py-call")
         let server = try RPCServer.start(on: try connect(b), options: RPCServerOptions(destination: dest)).wait()
@@ -325,17 +316,9 @@ final class RPCPythonInteropTests: BrokerTestCase {
     func testPythonCallerSandbox() throws { try pythonCaller(.sandbox) }
 }
 
-/// End to end with stompsh processes: two `rpc serve` on one queue, `rpc bench` calling, one server SIGKILLed
-/// midway. Needs the binary: STOMPSH_BINARY, or .build/{debug,release}/stompsh (skipped otherwise).
+/// End to end with stompsh processes (the binary of this build, `StompshBinary`): two `rpc serve` on one queue,
+/// `rpc bench` calling, one server SIGKILLed midway; `rpc` commands in scripts.
 final class RPCProcessTests: BrokerTestCase {
-    func binary() throws -> String {
-        if let b = ProcessInfo.processInfo.environment["STOMPSH_BINARY"], !b.isEmpty { return b }
-        for dir in [".build/release", ".build/debug", ".build-rpc/release", ".build-rpc/debug"] {
-            let p = Self.repoRoot.appendingPathComponent(dir).appendingPathComponent("stompsh").path
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
-        }
-        throw XCTSkip("no stompsh binary (set STOMPSH_BINARY)")
-    }
 
     final class Output: @unchecked Sendable {
         let box = NIOLockedValueBox(Data())
@@ -358,8 +341,37 @@ final class RPCProcessTests: BrokerTestCase {
         return (p, out)
     }
 
+    /// A `stompsh URL -c SERVE` process (an `rpc serve` command) that has printed its "serving" line (waited for
+    /// up to 20 s), and `run`, which runs `stompsh URL -c C1 -c C2 ...` to its end against the same broker.
+    struct Serving {
+        let server: Process
+        /// What the server printed so far.
+        let serverOutput: Output
+        /// Runs `stompsh URL -c C1 -c C2 ...` to its end: its exit status and output (stdout and stderr).
+        let run: ([String]) throws -> (Int32, String)
+
+        /// Ends the server (SIGTERM) if it still runs.
+        func stop() {
+            if server.isRunning { server.terminate() }
+        }
+    }
+
+    func serve(_ b: Broker, _ serve: String) throws -> Serving {
+        let bin = StompshBinary.path
+        let url = try brokerURL(b)
+        let (server, output) = try start(bin, [url, "-c", serve])
+        let deadline = Date().addingTimeInterval(20)
+        while !output.text.contains("serving"), Date() < deadline { usleep(50_000) }
+        return Serving(server: server, serverOutput: output, run: { commands in
+            let (p, o) = try self.start(bin, [url] + commands.flatMap { ["-c", $0] })
+            p.waitUntilExit()
+            usleep(50_000)
+            return (p.terminationStatus, o.text)
+        })
+    }
+
     func twoServersOneKilled(_ b: Broker) throws {
-        let bin = try binary()
+        let bin = StompshBinary.path
         let url = try brokerURL(b)
         let dest = queue("e2e")
         let (s1, o1) = try start(bin, [url, "-c", "rpc serve \(dest) --concurrency 4"])
@@ -395,19 +407,10 @@ final class RPCProcessTests: BrokerTestCase {
 
     /// `rpc call` in a script: result, --json line, error reply → exit 1, type error after discover → nothing sent.
     func shellCommands(_ b: Broker) throws {
-        let bin = try binary()
-        let url = try brokerURL(b)
         let dest = queue("shell")
-        let (server, so) = try start(bin, [url, "-c", "rpc serve \(dest)"])
-        defer { if server.isRunning { server.terminate() } }
-        let deadline = Date().addingTimeInterval(20)
-        while !so.text.contains("serving"), Date() < deadline { usleep(50_000) }
-        func run(_ commands: [String]) throws -> (Int32, String) {
-            let (p, o) = try start(bin, [url] + commands.flatMap { ["-c", $0] })
-            p.waitUntilExit()
-            usleep(50_000)
-            return (p.terminationStatus, o.text)
-        }
+        let serving = try serve(b, "rpc serve \(dest)")
+        defer { serving.stop() }
+        let so = serving.serverOutput, run = serving.run
         var (st, out) = try run(["rpc call \(dest) add 1 2 --json"])
         XCTAssertEqual(st, 0, out)
         XCTAssertTrue(out.contains(#"{"rpc":"add","result":3,"ms":"#), out)
@@ -444,20 +447,11 @@ final class RPCProcessTests: BrokerTestCase {
     /// --reply-to R`, an `rpc bench --reply-to R` (on a connection of its own) gets every reply, none taken by a
     /// subscription the call left behind; and a bench with error replies or timeouts exits 1.
     func replyToAndBenchStatus(_ b: Broker) throws {
-        let bin = try binary()
-        let url = try brokerURL(b)
         let dest = queue("replyto")
         let replies = queue("replyto.R")
-        let (server, so) = try start(bin, [url, "-c", "rpc serve \(dest) -q"])
-        defer { if server.isRunning { server.terminate() } }
-        let deadline = Date().addingTimeInterval(20)
-        while !so.text.contains("serving"), Date() < deadline { usleep(50_000) }
-        func run(_ commands: [String]) throws -> (Int32, String) {
-            let (p, o) = try start(bin, [url] + commands.flatMap { ["-c", $0] })
-            p.waitUntilExit()
-            usleep(50_000)
-            return (p.terminationStatus, o.text)
-        }
+        let serving = try serve(b, "rpc serve \(dest) -q")
+        defer { serving.stop() }
+        let run = serving.run
         var (st, out) = try run(["rpc call \(dest) echo 1 --reply-to \(replies)",
                                  "rpc bench \(dest) echo 1 -n 20 --reply-to \(replies) --timeout 3 --json",
                                  "rpc call \(dest) echo 2 --reply-to \(replies)"])
