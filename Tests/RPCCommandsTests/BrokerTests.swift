@@ -320,33 +320,12 @@ final class RPCPythonInteropTests: BrokerTestCase {
 /// `rpc bench` calling, one server SIGKILLed midway; `rpc` commands in scripts.
 final class RPCProcessTests: BrokerTestCase {
 
-    final class Output: @unchecked Sendable {
-        let box = NIOLockedValueBox(Data())
-        var text: String { String(decoding: box.withLockedValue { $0 }, as: UTF8.self) }
-    }
-
-    func start(_ bin: String, _ args: [String]) throws -> (Process, Output) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: bin)
-        p.arguments = args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        let out = Output()
-        pipe.fileHandleForReading.readabilityHandler = { h in
-            let d = h.availableData
-            out.box.withLockedValue { $0.append(d) }
-        }
-        try p.run()
-        return (p, out)
-    }
-
     /// A `stompsh URL -c SERVE` process (an `rpc serve` command) that has printed its "serving" line (waited for
     /// up to 20 s), and `run`, which runs `stompsh URL -c C1 -c C2 ...` to its end against the same broker.
     struct Serving {
         let server: Process
         /// What the server printed so far.
-        let serverOutput: Output
+        let serverOutput: LockedText
         /// Runs `stompsh URL -c C1 -c C2 ...` to its end: its exit status and output (stdout and stderr).
         let run: ([String]) throws -> (Int32, String)
 
@@ -359,11 +338,11 @@ final class RPCProcessTests: BrokerTestCase {
     func serve(_ b: Broker, _ serve: String) throws -> Serving {
         let bin = StompshBinary.path
         let url = try brokerURL(b)
-        let (server, output) = try start(bin, [url, "-c", serve])
+        let (server, output) = try startCollectingOutput(bin, [url, "-c", serve])
         let deadline = Date().addingTimeInterval(20)
         while !output.text.contains("serving"), Date() < deadline { usleep(50_000) }
         return Serving(server: server, serverOutput: output, run: { commands in
-            let (p, o) = try self.start(bin, [url] + commands.flatMap { ["-c", $0] })
+            let (p, o) = try startCollectingOutput(bin, [url] + commands.flatMap { ["-c", $0] })
             p.waitUntilExit()
             usleep(50_000)
             return (p.terminationStatus, o.text)
@@ -374,13 +353,13 @@ final class RPCProcessTests: BrokerTestCase {
         let bin = StompshBinary.path
         let url = try brokerURL(b)
         let dest = queue("e2e")
-        let (s1, o1) = try start(bin, [url, "-c", "rpc serve \(dest) --concurrency 4"])
-        let (s2, o2) = try start(bin, [url, "-c", "rpc serve \(dest) --concurrency 4"])
+        let (s1, o1) = try startCollectingOutput(bin, [url, "-c", "rpc serve \(dest) --concurrency 4"])
+        let (s2, o2) = try startCollectingOutput(bin, [url, "-c", "rpc serve \(dest) --concurrency 4"])
         defer { for p in [s1, s2] where p.isRunning { p.terminate() } }
         let deadline = Date().addingTimeInterval(20)
         while !(o1.text.contains("serving") && o2.text.contains("serving")), Date() < deadline { usleep(50_000) }
         XCTAssertTrue(o1.text.contains("serving") && o2.text.contains("serving"), o1.text + o2.text)
-        let (caller, co) = try start(bin, [url, "-c", "rpc bench \(dest) sleep 2 -n 1000 -c 16 --timeout 10 --json"])
+        let (caller, co) = try startCollectingOutput(bin, [url, "-c", "rpc bench \(dest) sleep 2 -n 1000 -c 16 --timeout 10 --json"])
         // kill the second responder once it has served some
         let d2 = Date().addingTimeInterval(30)
         while o2.text.split(separator: "\n").filter({ $0.hasPrefix("sleep") }).count < 100, Date() < d2 { usleep(10_000) }
