@@ -116,9 +116,7 @@ struct ProbeCommand: ParsableCommand {
             if reports.count == 1 {
                 text = String(decoding: try reports[0].jsonData(), as: UTF8.self) + "\n"
             } else {
-                let e = JSONEncoder()
-                e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                text = String(decoding: try e.encode(reports), as: UTF8.self) + "\n"
+                text = String(decoding: try ProbeJSON.data(reports), as: UTF8.self) + "\n"
             }
         } else if reports.count == 1 {
             text = ProbeCardRenderer.text(reports[0], verbose: verbose)
