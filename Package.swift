@@ -25,11 +25,21 @@ let package = Package(
     targets: [
         // The protocol, free of I/O: frames, escaping, decoder, encoder, negotiation, session.
         .target(name: "StompProto", swiftSettings: hotPath),
+        // WebSocket at the message level, for the client and the sandbox alike: what each frame means, the frames
+        // to send (masked or not), the close handshake, close codes, the message size limit. No I/O, no STOMP.
+        .target(
+            name: "WebSocketFrames",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: hotPath
+        ),
         // The connection: drives StompProto over TCP, TLS or WebSocket with SwiftNIO.
         .target(
             name: "StompConnection",
             dependencies: [
-                "StompProto",
+                "StompProto", "WebSocketFrames",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -44,7 +54,7 @@ let package = Package(
         .target(
             name: "StompBroker",
             dependencies: [
-                "StompProto",
+                "StompProto", "WebSocketFrames",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -108,7 +118,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "stompproto-bench", dependencies: ["StompProto"]),
-        // Test support shared by the test targets: FaultyPeer (a misbehaving STOMP server on loopback), SandboxFixture.
+        // Test support shared by the test targets: FaultyPeer (a misbehaving STOMP server on loopback), SandboxFixture,
+        // StompshBinary (the built binary), StompPy (a python3 with stomp.py, else skip; fail where brokers are required).
         .target(name: "StompTestSupport", dependencies: [
             "StompProto", "StompBroker",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -117,7 +128,10 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], path: "Tests/StompTestSupport"),
         .testTarget(name: "StompProtoTests", dependencies: ["StompProto"]),
-        .testTarget(name: "StompBrokerTests", dependencies: ["StompBroker", "StompProto"]),
+        .testTarget(name: "WebSocketFramesTests", dependencies: ["WebSocketFrames",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio")]),
+        .testTarget(name: "StompBrokerTests", dependencies: ["StompBroker", "StompProto", "StompTestSupport"]),
         .testTarget(name: "StompConnectionTests", dependencies: ["StompConnection", "StompProto", "StompTestSupport", "StompBroker",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio")]),

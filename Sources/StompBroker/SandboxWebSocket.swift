@@ -3,6 +3,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
 import StompProto
+import WebSocketFrames
 
 /// The sandbox broker's WebSocket endpoint: `ws://HOST:PORT/PATH`, STOMP over WebSocket as RabbitMQ Web-STOMP
 /// and Spring serve it. HTTP/1.1 upgrade with NIOWebSocket's server upgrader; subprotocols `v12.stomp`,
@@ -46,8 +47,7 @@ extension SandboxBroker {
                     let sync = channel.pipeline.syncOperations
                     // The upgrader appended the WebSocket codec after the refusal handler: take that out of the way.
                     _ = sync.removeHandler(try sync.handler(type: SandboxWebSocketRefusal.self))
-                    try sync.addHandler(NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1 << 20,
-                                                                    maxAccumulatedFrameSize: maxFrame))
+                    try sync.addHandler(WebSocketEndpoint.messageAggregator(maxMessageSize: maxFrame))
                     try sync.addHandler(framing)
                     try sync.addHandler(BrokerConnectionHandler(core: core))
                     framing.start()
@@ -124,6 +124,7 @@ final class SandboxWebSocketRefusal: ChannelInboundHandler, RemovableChannelHand
 
 /// Between NIOWebSocket's codec and a `BrokerConnectionHandler`: message payloads in as bytes (a text message
 /// must be UTF-8), each broker write out as one unmasked message; pings answered; the close handshake both ways.
+/// What each frame means and which frames go out is `WebSocketEndpoint`'s (server role); this handler does it.
 final class SandboxWebSocketFraming: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias InboundOut = ByteBuffer
@@ -131,7 +132,7 @@ final class SandboxWebSocketFraming: ChannelDuplexHandler, RemovableChannelHandl
     typealias OutboundOut = WebSocketFrame
 
     private var context: ChannelHandlerContext?
-    private var closeSent = false
+    private var endpoint = WebSocketEndpoint(role: .server)
     private var lastWrite: EventLoopFuture<Void>?
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -145,33 +146,31 @@ final class SandboxWebSocketFraming: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
-        switch frame.opcode {
-        case .text, .binary:
-            let payload = frame.unmaskedData
-            if frame.opcode == .text, !payload.withUnsafeReadableBytes({ StompText.isUTF8($0) }) {
-                sendClose(context, .dataInconsistentWithMessage, promise: nil)
+        switch endpoint.receive(unwrapInboundIn(data)) {
+        case .message(let payload, let isText):
+            if isText, !payload.withUnsafeReadableBytes({ StompText.isUTF8($0) }) {
+                sendClose(context, WebSocketClose(.dataInconsistentWithMessage), promise: nil)
                 return
             }
             context.fireChannelRead(wrapInboundOut(payload))
-        case .ping:
-            guard !closeSent else { return }
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
-        case .connectionClose:
-            var data = frame.unmaskedData
-            let code = data.readInteger(as: UInt16.self).map { WebSocketErrorCode(codeNumber: Int($0)) } ?? .normalClosure
-            sendClose(context, code, promise: nil)
+        case .ping(_, let pong):
+            if let pong { context.writeAndFlush(wrapOutboundOut(pong), promise: nil) }
+        case .close(let close):
+            // The client's code echoed (1000 when it gave none).
+            sendClose(context, WebSocketClose(code: close.code ?? UInt16(webSocketErrorCode: .normalClosure)), promise: nil)
+        case .repeatedClose:
+            context.close(promise: nil)
         case .pong:
             break
-        default:
-            sendClose(context, .protocolError, promise: nil)
+        case .unknownOpcode:
+            sendClose(context, WebSocketClose(.protocolError), promise: nil)
         }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if error is NIOWebSocketFrameAggregator.Error {
-            let tooBig = (error as? NIOWebSocketFrameAggregator.Error) == .accumulatedFrameSizeIsTooLarge
-            sendClose(context, tooBig ? .messageTooLarge : .protocolError, promise: nil)
+        // The codec's own errors are answered by the upgrader's automatic error handling; the aggregator's here.
+        if let error = error as? NIOWebSocketFrameAggregator.Error {
+            sendClose(context, WebSocketClose(WebSocketFault(error).closeCode), promise: nil)
         }
         context.fireErrorCaught(error)
     }
@@ -185,28 +184,25 @@ final class SandboxWebSocketFraming: ChannelDuplexHandler, RemovableChannelHandl
         }
         let text = buffer.withUnsafeReadableBytes { StompText.isTextFrame($0) }
         let written = context.eventLoop.makePromise(of: Void.self)
-        context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: text ? .text : .binary, data: buffer)), promise: written)
+        context.write(wrapOutboundOut(endpoint.message(buffer, isText: text)), promise: written)
         written.futureResult.cascade(to: promise)
         lastWrite = written.futureResult
     }
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
-        guard mode == .all, !closeSent, context.channel.isActive else {
+        guard endpoint.closeStartsHandshake(mode: mode, isActive: context.channel.isActive) else {
             context.close(mode: mode, promise: promise)
             return
         }
-        sendClose(context, .normalClosure, promise: promise)
+        sendClose(context, WebSocketClose(.normalClosure), promise: promise)
     }
 
-    private func sendClose(_ context: ChannelHandlerContext, _ code: WebSocketErrorCode, promise: EventLoopPromise<Void>?) {
-        guard !closeSent else {
+    /// Our close frame, then the socket (only the socket when ours went out before).
+    private func sendClose(_ context: ChannelHandlerContext, _ close: WebSocketClose, promise: EventLoopPromise<Void>?) {
+        guard let frame = endpoint.startClose(close, allocator: context.channel.allocator) else {
             context.close(promise: promise)
             return
         }
-        closeSent = true
-        var data = context.channel.allocator.buffer(capacity: 2)
-        data.write(webSocketErrorCode: code)
-        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)))
-            .whenComplete { _ in context.close(promise: promise) }
+        context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in context.close(promise: promise) }
     }
 }

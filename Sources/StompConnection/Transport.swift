@@ -4,6 +4,7 @@ import NIOSSL
 import NIOTLS
 import NIOWebSocket
 import StompProto
+import WebSocketFrames
 
 /// How a link's bytes move under STOMP: plain TCP, TLS, or WebSocket (over TCP or TLS).
 public enum TransportKind: String, Sendable, Equatable {
@@ -184,8 +185,7 @@ final class LinkTransport {
     func webSocketUpgraded(_ channel: Channel, response: HTTPResponseHead) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
             let sync = channel.pipeline.syncOperations
-            try sync.addHandler(NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1 << 20,
-                                                            maxAccumulatedFrameSize: maxMessageSize))
+            try sync.addHandler(WebSocketEndpoint.messageAggregator(maxMessageSize: maxMessageSize))
             try sync.addHandler(WebSocketStompFraming(transport: self))
             try sync.addHandlers(stompHandlers)
             try sync.addHandler(makeWatcher())

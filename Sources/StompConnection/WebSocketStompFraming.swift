@@ -1,6 +1,7 @@
 import NIOCore
 import NIOWebSocket
 import StompProto
+import WebSocketFrames
 
 /// Between NIOWebSocket's codec (with `NIOWebSocketFrameAggregator` joining fragments, bounded) and the STOMP
 /// decoder/encoder of a WebSocket link.
@@ -11,7 +12,8 @@ import StompProto
 /// goes to the STOMP decoder as bytes (it is chunking-invariant: several frames in one message, or one frame
 /// over several, are both fine; a text message that is not UTF-8 is taken as bytes too). Pings are answered with pongs;
 /// a close from the server is answered and reported with its code and reason (and whether a STOMP frame was
-/// cut short); closing the channel sends our close first.
+/// cut short); closing the channel sends our close first. What each frame means and which frames go out is
+/// `WebSocketEndpoint`'s (client role: every frame masked); this handler does it, traces it and reports.
 final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias InboundOut = ByteBuffer
@@ -19,8 +21,7 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
     typealias OutboundOut = WebSocketFrame
 
     private let transport: LinkTransport
-    private var closeSent = false
-    private var closeReceived = false
+    private var endpoint = WebSocketEndpoint(role: .client)
     private var failed = false
     /// Our close went out and waits for the server's (RFC 6455: the server closes the TCP connection first).
     private var awaitingCloseReply: (promise: EventLoopPromise<Void>?, timeout: Scheduled<Void>)?
@@ -43,11 +44,8 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
     // MARK: inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
-        switch frame.opcode {
-        case .text, .binary:
-            let payload = frame.unmaskedData
-            let text = frame.opcode == .text
+        switch endpoint.receive(unwrapInboundIn(data)) {
+        case .message(let payload, let text):
             transport.note(.inbound, "ws \(text ? "text" : "binary") message, \(payload.readableBytes) bytes")
             // RFC 6455 wants a text message that is not UTF-8 refused; RabbitMQ Web-STOMP (web_stomp.ws_frame = text,
             // its default) sends binary bodies that way. The bytes go to STOMP as they are, which keeps them exact.
@@ -59,19 +57,20 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
                 transport.note(.inbound, "(that text message is not UTF-8: taken as bytes)")
             }
             context.fireChannelRead(wrapInboundOut(payload))
-        case .ping:
-            let payload = frame.unmaskedData
+        case .ping(let payload, let pong):
             transport.note(.inbound, "ws ping, \(payload.readableBytes) bytes")
-            guard !closeSent else { return }
+            guard let pong else { return }
             transport.note(.outbound, "ws pong, \(payload.readableBytes) bytes")
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: payload)), promise: nil)
-        case .pong:
-            transport.note(.inbound, "ws pong, \(frame.length) bytes")
-        case .connectionClose:
+            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+        case .pong(let payload):
+            transport.note(.inbound, "ws pong, \(payload.readableBytes) bytes")
+        case .close(let close):
             deliverInbound(context)
-            peerClosed(context, frame.unmaskedData)
-        default:
-            protocolFailure(context, code: .protocolError, reason: "the server sent a WebSocket frame with the unknown opcode \(frame.opcode)")
+            peerClosed(context, close)
+        case .repeatedClose:
+            deliverInbound(context)
+        case .unknownOpcode(let opcode):
+            protocolFailure(context, code: .protocolError, reason: "the server sent a WebSocket frame with the unknown opcode \(opcode)")
         }
     }
 
@@ -87,13 +86,8 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     /// The server's close: answer it (unless we started the close), then report it with its code and reason.
-    private func peerClosed(_ context: ChannelHandlerContext, _ payload: ByteBuffer) {
-        guard !closeReceived else { return }
-        closeReceived = true
-        var data = payload
-        let code = data.readInteger(as: UInt16.self)
-        let reason = data.readString(length: data.readableBytes) ?? ""
-        let shown = Self.describeClose(code: code, reason: reason)
+    private func peerClosed(_ context: ChannelHandlerContext, _ close: WebSocketClose) {
+        let shown = Self.describeClose(code: close.code, reason: close.reason)
         transport.note(.inbound, "ws close, \(shown)")
         if let waiting = awaitingCloseReply {
             // The answer to our close: done.
@@ -103,7 +97,7 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
             return
         }
         // The reason first: answering the close may close the channel at once.
-        if !failed && !closeSent {
+        if !failed && !endpoint.closeSent {
             failed = true
             var text = "the server closed the WebSocket (\(shown))"
             if let decoder = try? context.pipeline.syncOperations.handler(type: StompFrameDecoderHandler.self),
@@ -112,23 +106,17 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
             }
             context.fireErrorCaught(StompConnectionError.webSocket(host: host, port: port, reason: text))
         }
-        if !closeSent {
-            closeSent = true
-            var echo = context.channel.allocator.buffer(capacity: 2)
-            if let code { echo.writeInteger(code) }
-            transport.note(.outbound, "ws close\(code.map { ", code \($0)" } ?? "")")
-            let frame = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: echo)
+        // The server's code echoed (none when it gave none).
+        if let frame = endpoint.startClose(WebSocketClose(code: close.code), allocator: context.channel.allocator) {
+            transport.note(.outbound, "ws close\(close.code.map { ", code \($0)" } ?? "")")
             context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in context.close(promise: nil) }
         }
     }
 
     static func describeClose(code: UInt16?, reason: String) -> String {
         guard let code else { return "no code" }
-        let names: [UInt16: String] = [1000: "normal closure", 1001: "going away", 1002: "protocol error",
-                                       1003: "unsupported data", 1007: "invalid data", 1008: "policy violation",
-                                       1009: "message too big", 1010: "missing extension", 1011: "server error"]
         var s = "code \(code)"
-        if let n = names[code] { s += " \(n)" }
+        if let n = WebSocketClose.name(of: code) { s += " \(n)" }
         if !reason.isEmpty { s += ": '\(StompConnectionError.oneLine(reason))'" }
         return s
     }
@@ -136,27 +124,20 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         deliverInbound(context)
         if failed, !(error is StompConnectionError) { return }
-        switch error {
-        case let e as NIOWebSocketFrameAggregator.Error:
-            switch e {
-            case .accumulatedFrameSizeIsTooLarge:
-                protocolFailure(context, code: .messageTooLarge,
-                                reason: "the server sent a WebSocket message larger than \(transport.maxMessageSize) bytes")
-            default:
-                protocolFailure(context, code: .protocolError, reason: "the server broke WebSocket fragmentation (\(e))")
-            }
-        case let e as NIOWebSocketError:
-            // From WebSocketFrameDecoder (the upgrader adds no automatic error handler: this one reports first,
-            // then closes with the code).
-            if case .invalidFrameLength = e {
-                protocolFailure(context, code: .messageTooLarge,
-                                reason: "the server sent a WebSocket frame larger than \(transport.maxMessageSize) bytes")
-            } else {
-                protocolFailure(context, code: .protocolError, reason: "the server sent a malformed WebSocket frame (\(e))")
-            }
-        default:
+        // The decoder's errors too: the upgrader adds no automatic error handler, this one reports first, then
+        // closes with the code.
+        guard let fault = WebSocketFault(error: error) else {
             context.fireErrorCaught(error)
+            return
         }
+        let reason: String
+        switch fault {
+        case .messageTooLarge: reason = "the server sent a WebSocket message larger than \(transport.maxMessageSize) bytes"
+        case .frameTooLarge: reason = "the server sent a WebSocket frame larger than \(transport.maxMessageSize) bytes"
+        case .badFragmentation(let e): reason = "the server broke WebSocket fragmentation (\(e))"
+        case .malformedFrame(let e): reason = "the server sent a malformed WebSocket frame (\(e))"
+        }
+        protocolFailure(context, code: fault.closeCode, reason: reason)
     }
 
     /// Closes with `code` (our close goes first) and reports `reason`.
@@ -183,8 +164,7 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
     private func writeMessage(_ context: ChannelHandlerContext, _ payload: ByteBuffer, promise: EventLoopPromise<Void>?) {
         let text = !transport.webSocketOptions.forceBinary && payload.withUnsafeReadableBytes { StompText.isTextFrame($0) }
         transport.note(.outbound, "ws \(text ? "text" : "binary") message, \(payload.readableBytes) bytes")
-        let frame = WebSocketFrame(fin: true, opcode: text ? .text : .binary, maskKey: .random(), data: payload)
-        context.write(wrapOutboundOut(frame), promise: promise)
+        context.write(wrapOutboundOut(endpoint.message(payload, isText: text)), promise: promise)
     }
 
     /// Offsets (from the reader index) where the buffer's STOMP frames end; one element (the whole buffer)
@@ -208,7 +188,7 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
-        guard mode == .all, !closeSent, context.channel.isActive else {
+        guard endpoint.closeStartsHandshake(mode: mode, isActive: context.channel.isActive) else {
             context.close(mode: mode, promise: promise)
             return
         }
@@ -219,15 +199,11 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
     /// else at once (a protocol failure: nothing more is read).
     private func sendClose(_ context: ChannelHandlerContext, code: WebSocketErrorCode, then promise: EventLoopPromise<Void>?,
                            awaitReply: Bool = false) {
-        guard !closeSent else {
+        guard let frame = endpoint.startClose(WebSocketClose(code), allocator: context.channel.allocator) else {
             context.close(promise: promise)
             return
         }
-        closeSent = true
-        var data = context.channel.allocator.buffer(capacity: 2)
-        data.write(webSocketErrorCode: code)
         transport.note(.outbound, "ws close, code \(UInt16(webSocketErrorCode: code))")
-        let frame = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data)
         guard awaitReply else {
             context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in context.close(promise: promise) }
             return

@@ -60,11 +60,7 @@ public struct BrokerQuirksProfile: Sendable, Codable, Equatable {
     }
 
     public func jsonData() throws -> Data {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var d = try e.encode(self)
-        d.append(0x0A)
-        return d
+        try ProbeJSON.file(self)
     }
 
     /// Reads a profile file, or a whole `stompsh probe --json` card (the profile is derived from it).

@@ -52,15 +52,22 @@ enum FramingChecks {
         return ProbeOutcome(.deviates, "sent \(ProbeEvidence.trim(value, 60)), got \(shown)", key: "changed")
     }
 
+    /// Subscribes to a queue of its own (`name`), sends it a SEND (body "probe", `receipt:NAME`) carrying the header
+    /// `line` exactly as written, no escaping, and waits for the answer to the receipt: the subscription and the answer.
+    static func sendWithRawHeaderLine(_ ctx: ProbeContext, _ c: ProbeConnection, _ line: String, name: String) throws -> (String, ProbeWait) {
+        let q = ctx.queue(name)
+        let sid = try ctx.subscribe(c, q)
+        let extra = ctx.declarationHeaders(q).map { "\($0.0):\($0.1)\n" }.joined()
+        let raw = "SEND\ndestination:\(q)\n\(extra)\(line)\nreceipt:\(name)\n\nprobe\0"
+        c.sendRaw(Array(raw.utf8), note: "SEND destination:\(q) \(line) receipt:\(name)")
+        return (sid, c.receipt(name, seconds: ctx.timeout))
+    }
+
     static func undefinedEscape(_ ctx: ProbeContext) throws -> ProbeOutcome {
         let c = try ctx.open([.v1_2])
         guard c.version == .v1_2 else { return ProbeOutcome(.notSupported, "the broker does not speak 1.2", key: "no 1.2") }
-        let q = ctx.queue("undefined-escape")
-        let sid = try ctx.subscribe(c, q)
-        let extra = ctx.declarationHeaders(q).map { "\($0.0):\($0.1)\n" }.joined()
-        let raw = "SEND\ndestination:\(q)\n\(extra)x-probe-escape:tab\\there\nreceipt:undefined-escape\n\nprobe\0"
-        c.sendRaw(Array(raw.utf8), note: "SEND destination:\(q) x-probe-escape:tab\\there receipt:undefined-escape")
-        switch c.receipt("undefined-escape", seconds: ctx.timeout) {
+        let (sid, answer) = try sendWithRawHeaderLine(ctx, c, "x-probe-escape:tab\\there", name: "undefined-escape")
+        switch answer {
         case .error(let f):
             return ProbeOutcome(.conforms, "ERROR message:\(f.headers["message"] ?? "(none)")", key: "ERROR")
         case .closed(let why):
@@ -92,12 +99,8 @@ enum FramingChecks {
 
     static func emptyHeaderName(_ ctx: ProbeContext) throws -> ProbeOutcome {
         let c = try ctx.open()
-        let q = ctx.queue("empty-name")
-        let sid = try ctx.subscribe(c, q)
-        let extra = ctx.declarationHeaders(q).map { "\($0.0):\($0.1)\n" }.joined()
-        let raw = "SEND\ndestination:\(q)\n\(extra):orphan-value\nreceipt:empty-name\n\nprobe\0"
-        c.sendRaw(Array(raw.utf8), note: "SEND destination:\(q) :orphan-value receipt:empty-name")
-        switch c.receipt("empty-name", seconds: ctx.timeout) {
+        let (sid, answer) = try sendWithRawHeaderLine(ctx, c, ":orphan-value", name: "empty-name")
+        switch answer {
         case .error(let f): return ProbeOutcome(.conforms, "ERROR message:\(f.headers["message"] ?? "(none)")", key: "ERROR")
         case .closed(let why): return ProbeOutcome(.conforms, "closed: \(why)", key: "closed")
         case .timeout: throw ProbeInconclusive("neither RECEIPT nor ERROR within \(ctx.timeout) s")

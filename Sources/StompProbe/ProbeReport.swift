@@ -56,9 +56,7 @@ public struct ProbeReport: Sendable, Codable, Equatable {
 
     /// The card as pretty, key-sorted JSON (what `--json` prints).
     public func jsonData() throws -> Data {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try e.encode(self)
+        try ProbeJSON.data(self)
     }
 
     public static func decode(_ data: Data) throws -> ProbeReport {
@@ -89,11 +87,7 @@ public struct StableCard: Sendable, Codable, Equatable {
     }
 
     public func jsonData() throws -> Data {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var d = try e.encode(self)
-        d.append(0x0A)
-        return d
+        try ProbeJSON.file(self)
     }
 
     /// One line per row that differs from `other` ("- id: ..." expected, "+ id: ..." actual); empty if equal.

@@ -29,11 +29,19 @@ enum TransactionChecks {
         c.send(StompFrame(.send, headers: h, body: body))
     }
 
-    static func commit(_ ctx: ProbeContext) throws -> ProbeOutcome {
+    /// A consumer subscribed to a queue of its own (`queue`), and on a second connection a producer inside the
+    /// begun `transaction`: (consumer, producer, the queue, the subscription).
+    static func begun(_ ctx: ProbeContext, queue name: String, transaction: String) throws
+        -> (ProbeConnection, ProbeConnection, String, String) {
         let consumer = try ctx.open(), producer = try ctx.open()
-        let q = ctx.queue("tx-commit")
+        let q = ctx.queue(name)
         let sid = try ctx.subscribe(consumer, q)
-        try step(ctx, producer, StompFrame(.begin, headers: ["transaction": "tx1"]))
+        try step(ctx, producer, StompFrame(.begin, headers: ["transaction": transaction]))
+        return (consumer, producer, q, sid)
+    }
+
+    static func commit(_ ctx: ProbeContext) throws -> ProbeOutcome {
+        let (consumer, producer, q, sid) = try begun(ctx, queue: "tx-commit", transaction: "tx1")
         // No receipts inside the transaction: RabbitMQ sends them only at COMMIT.
         send(ctx, producer, q, "tx-a", transaction: "tx1")
         send(ctx, producer, q, "tx-b", transaction: "tx1")
@@ -46,10 +54,7 @@ enum TransactionChecks {
     }
 
     static func abort(_ ctx: ProbeContext) throws -> ProbeOutcome {
-        let consumer = try ctx.open(), producer = try ctx.open()
-        let q = ctx.queue("tx-abort")
-        let sid = try ctx.subscribe(consumer, q)
-        try step(ctx, producer, StompFrame(.begin, headers: ["transaction": "tx2"]))
+        let (consumer, producer, q, sid) = try begun(ctx, queue: "tx-abort", transaction: "tx2")
         send(ctx, producer, q, "tx-aborted", transaction: "tx2")
         try step(ctx, producer, StompFrame(.abort, headers: ["transaction": "tx2"]))
         let got = ctx.nothingArrives(consumer, sid)

@@ -72,19 +72,12 @@ struct BrokerCommand: ParsableCommand {
         }
 
         let stop = DispatchSemaphore(value: 0)
-        var sources: [DispatchSourceSignal] = []
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { stop.signal() }
-            source.resume()
-            sources.append(source)
-        }
+        let signals = onTerminationSignals { stop.signal() }
         stop.wait()
         try? broker.stop().wait()
         BrokerLogLine.print("stopped")
         try? group.syncShutdownGracefully()
-        _ = sources
+        signals.cancel()
     }
 }
 

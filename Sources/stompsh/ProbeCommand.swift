@@ -104,15 +104,8 @@ struct ProbeCommand: ParsableCommand {
         let urls = compare.isEmpty ? [url ?? "stomp://localhost:61613"] : compare
         // Ctrl-C / SIGTERM: the running check ends, the rest are marked, the queues drained, the card printed (130).
         let cancellation = ProbeCancellation()
-        var sources: [DispatchSourceSignal] = []
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { cancellation.cancel() }
-            source.resume()
-            sources.append(source)
-        }
-        defer { sources.forEach { $0.cancel() } }
+        let signals = onTerminationSignals { cancellation.cancel() }
+        defer { signals.cancel() }
         var reports: [ProbeReport] = []
         for u in urls {
             let parsed = try StompURL(parsing: u)
@@ -123,9 +116,7 @@ struct ProbeCommand: ParsableCommand {
             if reports.count == 1 {
                 text = String(decoding: try reports[0].jsonData(), as: UTF8.self) + "\n"
             } else {
-                let e = JSONEncoder()
-                e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                text = String(decoding: try e.encode(reports), as: UTF8.self) + "\n"
+                text = String(decoding: try ProbeJSON.data(reports), as: UTF8.self) + "\n"
             }
         } else if reports.count == 1 {
             text = ProbeCardRenderer.text(reports[0], verbose: verbose)

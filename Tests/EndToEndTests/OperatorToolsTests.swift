@@ -1,4 +1,5 @@
 import Foundation
+import StompTestSupport
 import XCTest
 
 /// browse, drain, move, dump/load, record/replay through the built binary, on ActiveMQ, RabbitMQ and the sandbox.
@@ -18,23 +19,7 @@ final class OperatorToolsTests: XCTestCase {
 
     /// Runs a bash command line; stdout and stderr captured.
     func bash(_ script: String, timeout: Double) throws -> Stompsh.Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = ["-c", script]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        final class Box: @unchecked Sendable { var data = Data() }
-        let o = Box(), e = Box()
-        let g = DispatchGroup()
-        g.enter(); DispatchQueue.global().async { o.data = out.fileHandleForReading.readDataToEndOfFile(); g.leave() }
-        g.enter(); DispatchQueue.global().async { e.data = err.fileHandleForReading.readDataToEndOfFile(); g.leave() }
-        if g.wait(timeout: .now() + timeout) == .timedOut { p.terminate(); XCTFail("bash timed out: \(script)"); g.wait() }
-        p.waitUntilExit()
-        return Stompsh.Result(status: p.terminationStatus, stdout: String(decoding: o.data, as: UTF8.self),
-                              stderr: String(decoding: e.data, as: UTF8.self))
+        try runToEnd("/bin/bash", ["-c", script], timeout: timeout)
     }
 
     /// JSON objects of stdout's lines.

@@ -1,4 +1,5 @@
 import Foundation
+import StompTestSupport
 import XCTest
 
 /// `stompsh broker` under load: it stops promptly on SIGTERM and refuses SENDs past --max-memory (a busy port:
@@ -6,15 +7,7 @@ import XCTest
 final class SandboxBrokerLoadTests: XCTestCase {
     /// Starts `stompsh broker --port 0 ARGS`; returns the process, its log and its port.
     private func startBroker(_ args: [String] = []) throws -> (Process, LockedText, Int) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Stompsh.binary)
-        p.arguments = ["broker", "--port", "0"] + args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        let log = LockedText()
-        pipe.fileHandleForReading.readabilityHandler = { log.append($0.availableData) }
-        try p.run()
+        let (p, log) = try startCollectingOutput(Stompsh.binary, ["broker", "--port", "0"] + args)
         let port = try XCTUnwrap(log.wait(for: #"listening on stomp://127\.0\.0\.1:(\d+)"#).flatMap { Int($0) }, log.text)
         return (p, log, port)
     }

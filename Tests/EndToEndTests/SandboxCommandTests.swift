@@ -1,4 +1,5 @@
 import Foundation
+import StompTestSupport
 import XCTest
 
 /// `stompsh --sandbox` and `stompsh broker`: the in-memory broker through the built binary.
@@ -20,15 +21,7 @@ final class SandboxCommandTests: XCTestCase {
     }
 
     func testBrokerCommandServesLogsAndStopsOnSIGTERM() throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Stompsh.binary)
-        p.arguments = ["broker", "--port", "0"]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        let log = LockedText()
-        pipe.fileHandleForReading.readabilityHandler = { log.append($0.availableData) }
-        try p.run()
+        let (p, log) = try startCollectingOutput(Stompsh.binary, ["broker", "--port", "0"])
         defer { if p.isRunning { p.terminate() } }
         let url = try XCTUnwrap(log.wait(for: #"listening on (stomp://127\.0\.0\.1:\d+)"#), log.text)
         XCTAssertTrue(log.text.contains("in-memory sandbox broker"), log.text)
@@ -47,14 +40,7 @@ final class SandboxCommandTests: XCTestCase {
     }
 
     func testBrokerCommandFailsWhenThePortIsTaken() throws {
-        let first = Process()
-        first.executableURL = URL(fileURLWithPath: Stompsh.binary)
-        first.arguments = ["broker", "--port", "0"]
-        let pipe = Pipe()
-        first.standardOutput = pipe
-        let log = LockedText()
-        pipe.fileHandleForReading.readabilityHandler = { log.append($0.availableData) }
-        try first.run()
+        let (first, log) = try startCollectingOutput(Stompsh.binary, ["broker", "--port", "0"])
         defer { first.terminate(); first.waitUntilExit() }
         let url = try XCTUnwrap(log.wait(for: #"listening on stomp://127\.0\.0\.1:(\d+)"#), log.text)
         let r = try Stompsh.run(["broker", "--port", url])
@@ -65,40 +51,5 @@ final class SandboxCommandTests: XCTestCase {
         XCTAssertEqual(ws.stderr, "stompsh broker: --ws-port: port \(url) is in use\n")
         let bad = try Stompsh.run(["broker", "--port", "70000"])
         XCTAssertEqual(bad.status, 2, bad.stderr)
-    }
-}
-
-/// Output of a child process, collected from a readability handler; `wait(for:)` matches a regex.
-final class LockedText: @unchecked Sendable {
-    private let cond = NSCondition()
-    private var data = Data()
-
-    func append(_ d: Data) {
-        cond.lock()
-        data.append(d)
-        cond.broadcast()
-        cond.unlock()
-    }
-
-    var text: String {
-        cond.lock()
-        defer { cond.unlock() }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    /// The first capture group of `pattern` (or the whole match) once it appears, within `timeout` seconds.
-    func wait(for pattern: String, timeout: Double = 10) -> String? {
-        let regex = try! NSRegularExpression(pattern: pattern)
-        let deadline = Date().addingTimeInterval(timeout)
-        cond.lock()
-        defer { cond.unlock() }
-        while true {
-            let s = String(decoding: data, as: UTF8.self)
-            if let m = regex.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) {
-                let r = m.numberOfRanges > 1 ? m.range(at: 1) : m.range
-                return Range(r, in: s).map { String(s[$0]) }
-            }
-            if !cond.wait(until: deadline) { return nil }
-        }
     }
 }

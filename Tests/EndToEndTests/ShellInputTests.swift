@@ -1,4 +1,5 @@
 import Foundation
+import StompTestSupport
 import XCTest
 
 /// Field-test defects in what the shell reads and prints: -q and echo, `send --file` on any readable file,
@@ -7,27 +8,12 @@ import XCTest
 final class ShellInputTests: XCTestCase {
     /// Runs `bash -c SCRIPT` (for arguments and inputs Foundation cannot pass: bytes that are not UTF-8).
     func bash(_ script: String, env: [String: String] = [:]) throws -> Stompsh.Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = ["-c", script]
         var environment = ProcessInfo.processInfo.environment
         environment["HOME"] = Stompsh.tempHome
         environment["NO_COLOR"] = "1"
         environment["STOMPSH"] = Stompsh.binary
         for (k, v) in env { environment[k] = v }
-        p.environment = environment
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        var errData = Data()
-        let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); done.signal() }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        done.wait()
-        p.waitUntilExit()
-        return Stompsh.Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                              stderr: String(decoding: errData, as: UTF8.self))
+        return try runToEnd("/bin/bash", ["-c", script], environment: environment)
     }
 
     // MARK: item 13: -q

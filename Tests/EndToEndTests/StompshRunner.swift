@@ -7,47 +7,18 @@ import XCTest
 enum Stompsh {
     static var binary: String { StompshBinary.path }
 
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-        var lines: [String] { stdout.split(separator: "\n").map(String.init) }
-    }
+    typealias Result = ProcessResult
 
     /// Runs stompsh with `args`; `stdin` is piped (nil: /dev/null). HOME is a fresh directory (no rc, no history).
     static func run(_ args: [String], stdin: String? = nil, env: [String: String] = [:], timeout: Double = 60,
                     file: StaticString = #filePath, line: UInt = #line) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
         var environment = ProcessInfo.processInfo.environment
         environment["HOME"] = tempHome
         environment["NO_COLOR"] = "1"
         environment.removeValue(forKey: "STOMP_URL")
         for (k, v) in env { environment[k] = v }
-        p.environment = environment
-        let out = Pipe(), err = Pipe(), inp = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = inp
-        try p.run()
-        if let stdin { inp.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try inp.fileHandleForWriting.close()
-        // read both pipes concurrently
-        var outData = Data(), errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        group.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        if group.wait(timeout: .now() + timeout) == .timedOut {
-            p.terminate()
-            XCTFail("stompsh \(args) timed out after \(timeout) s", file: file, line: line)
-            group.wait()
-        }
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        // stdin is always a pipe (empty when nil), as a script's would be.
+        return try runToEnd(binary, args, environment: environment, stdin: stdin ?? "", timeout: timeout, file: file, line: line)
     }
 
     static let tempHome: String = {

@@ -1,4 +1,5 @@
 import Foundation
+import StompTestSupport
 import XCTest
 
 /// STOMP over WebSocket through the built binary: `stompsh broker --ws-port`, `--sandbox --sandbox-ws`, argv options,
@@ -7,19 +8,13 @@ import XCTest
 final class WebSocketCommandTests: XCTestCase {
     /// `stompsh broker --port 0 --ws-port 0`, running until the test ends.
     final class BrokerProcess {
-        let process = Process()
-        let log = LockedText()
+        let process: Process
+        let log: LockedText
         var stompURL = ""
         var wsURL = ""
 
         init(extra: [String] = []) throws {
-            process.executableURL = URL(fileURLWithPath: Stompsh.binary)
-            process.arguments = ["broker", "--port", "0", "--ws-port", "0"] + extra
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            pipe.fileHandleForReading.readabilityHandler = { [log] in log.append($0.availableData) }
-            try process.run()
+            (process, log) = try startCollectingOutput(Stompsh.binary, ["broker", "--port", "0", "--ws-port", "0"] + extra)
             stompURL = try XCTUnwrap(log.wait(for: #"listening on (stomp://127\.0\.0\.1:\d+)"#), log.text)
             wsURL = try XCTUnwrap(log.wait(for: #"WebSocket listening on (ws://127\.0\.0\.1:\d+/\S*)"#), log.text)
         }
@@ -133,15 +128,7 @@ final class WebSocketCommandTests: XCTestCase {
         defer { b.stop() }
         for (serveURL, callURL) in [(b.wsURL, b.wsURL), (b.stompURL, b.wsURL), (b.wsURL, b.stompURL)] {
             let dest = Brokers.unique("ws-rpc")
-            let server = Process()
-            server.executableURL = URL(fileURLWithPath: Stompsh.binary)
-            server.arguments = [serveURL, "-c", "rpc serve \(dest) --count 2"]
-            let out = Pipe()
-            server.standardOutput = out
-            server.standardError = out
-            let log = LockedText()
-            out.fileHandleForReading.readabilityHandler = { log.append($0.availableData) }
-            try server.run()
+            let (server, log) = try startCollectingOutput(Stompsh.binary, [serveURL, "-c", "rpc serve \(dest) --count 2"])
             defer { if server.isRunning { server.terminate() }; server.waitUntilExit() }
             XCTAssertNotNil(log.wait(for: #"(serving) "#), log.text)
             let r = try Stompsh.run([callURL, "-c", "rpc call \(dest) add 2 3 --timeout 10", "-c", "rpc call \(dest) echo hi --timeout 10"])
@@ -166,18 +153,7 @@ final class WebSocketCommandTests: XCTestCase {
     /// stomp.py's WebSocket connection (websocket-client) against the sandbox's endpoint: it sends, subscribes and
     /// receives what stompsh sent over TCP.
     func testStompPyWSConnectionAgainstTheSandbox() throws {
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        check.arguments = ["python3", "-c", "import stomp, websocket"]
-        check.standardError = FileHandle.nullDevice
-        try check.run()
-        check.waitUntilExit()
-        if check.terminationStatus != 0 {
-            if ProcessInfo.processInfo.environment["STOMPSH_REQUIRE_BROKERS"] == "1" {
-                XCTFail("python3 with stomp.py and websocket-client is needed (pip install stomp.py websocket-client)")
-            }
-            throw XCTSkip("python3 with stomp.py and websocket-client not available")
-        }
+        let python = try StompPy.python(importing: ["websocket"])
         let b = try BrokerProcess()
         defer { b.stop() }
         let port = Int(b.wsURL.split(separator: ":")[2].split(separator: "/")[0])!
@@ -199,15 +175,7 @@ final class WebSocketCommandTests: XCTestCase {
         print("got", got, flush=True)
         sys.exit(0 if got[:1] == ["from stomp.py"] and "from-stompsh" in got else 1)
         """
-        let py = Process()
-        py.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        py.arguments = ["python3", "-c", script]
-        let out = Pipe()
-        py.standardOutput = out
-        py.standardError = out
-        let log = LockedText()
-        out.fileHandleForReading.readabilityHandler = { log.append($0.availableData) }
-        try py.run()
+        let (py, log) = try startCollectingOutput("/usr/bin/env", [python, "-c", script])
         defer { if py.isRunning { py.terminate() } }
         XCTAssertNotNil(log.wait(for: "(ready)"), log.text)
         let r = try Stompsh.run([b.stompURL, "-c", "send \(q) --receipt from-stompsh"])

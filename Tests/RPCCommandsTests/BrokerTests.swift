@@ -266,21 +266,12 @@ final class RPCPythonInteropTests: BrokerTestCase {
     func python(_ args: [String]) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", peer] + args
+        p.arguments = [try StompPy.python(), peer] + args
         return p
     }
 
-    func pythonAvailable() throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", "import stomp"]
-        p.standardError = FileHandle.nullDevice
-        try p.run(); p.waitUntilExit()
-        if p.terminationStatus != 0 { throw XCTSkip("python3 with stomp.py not available (pip install stomp.py)") }
-    }
-
     func pythonResponder(_ b: Broker) throws {
-        try pythonAvailable()
+        _ = try StompPy.python()
         let url = try brokerURL(b)
         let dest = queue("py-serve")
         let p = try python(["serve", url, dest, "--count", "4"])
@@ -310,7 +301,7 @@ final class RPCPythonInteropTests: BrokerTestCase {
     }
 
     func pythonCaller(_ b: Broker) throws {
-        try pythonAvailable()
+        _ = try StompPy.python()
         let url = try brokerURL(b)
         let dest = queue("py-call")
         let server = try RPCServer.start(on: try connect(b), options: RPCServerOptions(destination: dest)).wait()
@@ -348,50 +339,50 @@ final class RPCPythonInteropTests: BrokerTestCase {
     func testPythonCallerSandbox() throws { try pythonCaller(.sandbox) }
 }
 
-/// End to end with stompsh processes: two `rpc serve` on one queue, `rpc bench` calling, one server SIGKILLed
-/// midway. Needs the binary: STOMPSH_BINARY, or .build/{debug,release}/stompsh (skipped otherwise).
+/// End to end with stompsh processes (the binary of this build, `StompshBinary`): two `rpc serve` on one queue,
+/// `rpc bench` calling, one server SIGKILLed midway; `rpc` commands in scripts.
 final class RPCProcessTests: BrokerTestCase {
-    func binary() throws -> String {
-        if let b = ProcessInfo.processInfo.environment["STOMPSH_BINARY"], !b.isEmpty { return b }
-        for dir in [".build/release", ".build/debug", ".build-rpc/release", ".build-rpc/debug"] {
-            let p = Self.repoRoot.appendingPathComponent(dir).appendingPathComponent("stompsh").path
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
+
+    /// A `stompsh URL -c SERVE` process (an `rpc serve` command) that has printed its "serving" line (waited for
+    /// up to 20 s), and `run`, which runs `stompsh URL -c C1 -c C2 ...` to its end against the same broker.
+    struct Serving {
+        let server: Process
+        /// What the server printed so far.
+        let serverOutput: LockedText
+        /// Runs `stompsh URL -c C1 -c C2 ...` to its end: its exit status and output (stdout and stderr).
+        let run: ([String]) throws -> (Int32, String)
+
+        /// Ends the server (SIGTERM) if it still runs.
+        func stop() {
+            if server.isRunning { server.terminate() }
         }
-        throw XCTSkip("no stompsh binary (set STOMPSH_BINARY)")
     }
 
-    final class Output: @unchecked Sendable {
-        let box = NIOLockedValueBox(Data())
-        var text: String { String(decoding: box.withLockedValue { $0 }, as: UTF8.self) }
-    }
-
-    func start(_ bin: String, _ args: [String]) throws -> (Process, Output) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: bin)
-        p.arguments = args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        let out = Output()
-        pipe.fileHandleForReading.readabilityHandler = { h in
-            let d = h.availableData
-            out.box.withLockedValue { $0.append(d) }
-        }
-        try p.run()
-        return (p, out)
+    func serve(_ b: Broker, _ serve: String) throws -> Serving {
+        let bin = StompshBinary.path
+        let url = try brokerURL(b)
+        let (server, output) = try startCollectingOutput(bin, [url, "-c", serve])
+        let deadline = Date().addingTimeInterval(20)
+        while !output.text.contains("serving"), Date() < deadline { usleep(50_000) }
+        return Serving(server: server, serverOutput: output, run: { commands in
+            let (p, o) = try startCollectingOutput(bin, [url] + commands.flatMap { ["-c", $0] })
+            p.waitUntilExit()
+            usleep(50_000)
+            return (p.terminationStatus, o.text)
+        })
     }
 
     func twoServersOneKilled(_ b: Broker) throws {
-        let bin = try binary()
+        let bin = StompshBinary.path
         let url = try brokerURL(b)
         let dest = queue("e2e")
-        let (s1, o1) = try start(bin, [url, "-c", "rpc serve \(dest) --concurrency 4"])
-        let (s2, o2) = try start(bin, [url, "-c", "rpc serve \(dest) --concurrency 4"])
+        let (s1, o1) = try startCollectingOutput(bin, [url, "-c", "rpc serve \(dest) --concurrency 4"])
+        let (s2, o2) = try startCollectingOutput(bin, [url, "-c", "rpc serve \(dest) --concurrency 4"])
         defer { for p in [s1, s2] where p.isRunning { p.terminate() } }
         let deadline = Date().addingTimeInterval(20)
         while !(o1.text.contains("serving") && o2.text.contains("serving")), Date() < deadline { usleep(50_000) }
         XCTAssertTrue(o1.text.contains("serving") && o2.text.contains("serving"), o1.text + o2.text)
-        let (caller, co) = try start(bin, [url, "-c", "rpc bench \(dest) sleep 2 -n 1000 -c 16 --timeout 10 --json"])
+        let (caller, co) = try startCollectingOutput(bin, [url, "-c", "rpc bench \(dest) sleep 2 -n 1000 -c 16 --timeout 10 --json"])
         // kill the second responder once it has served some
         let d2 = Date().addingTimeInterval(30)
         while o2.text.split(separator: "\n").filter({ $0.hasPrefix("sleep") }).count < 100, Date() < d2 { usleep(10_000) }
@@ -418,19 +409,10 @@ final class RPCProcessTests: BrokerTestCase {
 
     /// `rpc call` in a script: result, --json line, error reply → exit 1, type error after discover → nothing sent.
     func shellCommands(_ b: Broker) throws {
-        let bin = try binary()
-        let url = try brokerURL(b)
         let dest = queue("shell")
-        let (server, so) = try start(bin, [url, "-c", "rpc serve \(dest)"])
-        defer { if server.isRunning { server.terminate() } }
-        let deadline = Date().addingTimeInterval(20)
-        while !so.text.contains("serving"), Date() < deadline { usleep(50_000) }
-        func run(_ commands: [String]) throws -> (Int32, String) {
-            let (p, o) = try start(bin, [url] + commands.flatMap { ["-c", $0] })
-            p.waitUntilExit()
-            usleep(50_000)
-            return (p.terminationStatus, o.text)
-        }
+        let serving = try serve(b, "rpc serve \(dest)")
+        defer { serving.stop() }
+        let so = serving.serverOutput, run = serving.run
         var (st, out) = try run(["rpc call \(dest) add 1 2 --json"])
         XCTAssertEqual(st, 0, out)
         XCTAssertTrue(out.contains(#"{"rpc":"add","result":3,"ms":"#), out)
@@ -467,20 +449,11 @@ final class RPCProcessTests: BrokerTestCase {
     /// --reply-to R`, an `rpc bench --reply-to R` (on a connection of its own) gets every reply, none taken by a
     /// subscription the call left behind; and a bench with error replies or timeouts exits 1.
     func replyToAndBenchStatus(_ b: Broker) throws {
-        let bin = try binary()
-        let url = try brokerURL(b)
         let dest = queue("replyto")
         let replies = queue("replyto.R")
-        let (server, so) = try start(bin, [url, "-c", "rpc serve \(dest) -q"])
-        defer { if server.isRunning { server.terminate() } }
-        let deadline = Date().addingTimeInterval(20)
-        while !so.text.contains("serving"), Date() < deadline { usleep(50_000) }
-        func run(_ commands: [String]) throws -> (Int32, String) {
-            let (p, o) = try start(bin, [url] + commands.flatMap { ["-c", $0] })
-            p.waitUntilExit()
-            usleep(50_000)
-            return (p.terminationStatus, o.text)
-        }
+        let serving = try serve(b, "rpc serve \(dest) -q")
+        defer { serving.stop() }
+        let run = serving.run
         var (st, out) = try run(["rpc call \(dest) echo 1 --reply-to \(replies)",
                                  "rpc bench \(dest) echo 1 -n 20 --reply-to \(replies) --timeout 3 --json",
                                  "rpc call \(dest) echo 2 --reply-to \(replies)"])

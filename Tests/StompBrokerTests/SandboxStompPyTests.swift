@@ -1,4 +1,5 @@
 import Foundation
+import StompTestSupport
 import XCTest
 @testable import StompBroker
 
@@ -11,10 +12,10 @@ final class SandboxStompPyTests: XCTestCase {
 
     /// Runs the script against HOST:PORT; returns its output, failing the test if any check failed.
     private func runScript(host: String, port: Int, extra: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws -> String {
-        try requireStompPy()
+        let python = try StompPy.python()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", Self.script, host, String(port)] + extra
+        p.arguments = [python, Self.script, host, String(port)] + extra
         let pipe = Pipe()
         p.standardOutput = pipe
         p.standardError = pipe
@@ -24,21 +25,6 @@ final class SandboxStompPyTests: XCTestCase {
         XCTAssertEqual(p.terminationStatus, 0, out, file: file, line: line)
         XCTAssertTrue(out.contains("\n0 failed"), out, file: file, line: line)
         return out
-    }
-
-    private func requireStompPy() throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", "import stomp"]
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            if ProcessInfo.processInfo.environment["STOMPSH_REQUIRE_BROKERS"] == "1" {
-                throw NSError(domain: "stomp.py", code: 1, userInfo: [NSLocalizedDescriptionKey: "python3 without stomp.py (pip install stomp.py)"])
-            }
-            throw XCTSkip("python3 with stomp.py not available (pip install stomp.py)")
-        }
     }
 
     func testStompPyFindsTheSandboxBehavingAsActiveMQ() throws {

@@ -8,35 +8,11 @@ import XCTest
 final class ProbeCommandTests: XCTestCase {
     static var binary: String { StompshBinary.path }
 
-    struct Run { var status: Int32; var stdout: String; var stderr: String }
-
-    /// A pipe's bytes, read on another thread.
-    final class Captured: @unchecked Sendable {
-        private let lock = NSLock()
-        private var data = Data()
-        func set(_ d: Data) { lock.lock(); data = d; lock.unlock() }
-        var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
-    }
+    typealias Run = ProcessResult
 
     /// Runs `stompsh probe ARGS`; `stdoutPath` redirects stdout to a file (e.g. /dev/full).
     func probe(_ args: [String], stdoutPath: String? = nil) throws -> Run {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.binary)
-        p.arguments = ["probe"] + args
-        let out = Pipe(), err = Pipe()
-        if let stdoutPath { p.standardOutput = FileHandle(forWritingAtPath: stdoutPath) } else { p.standardOutput = out }
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let outData = Captured(), errData = Captured()
-        let g = DispatchGroup()
-        if stdoutPath == nil {
-            g.enter(); DispatchQueue.global().async { outData.set(out.fileHandleForReading.readDataToEndOfFile()); g.leave() }
-        }
-        g.enter(); DispatchQueue.global().async { errData.set(err.fileHandleForReading.readDataToEndOfFile()); g.leave() }
-        if g.wait(timeout: .now() + 90) == .timedOut { p.terminate(); XCTFail("stompsh probe \(args) timed out"); g.wait() }
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: outData.text, stderr: errData.text)
+        try runToEnd(Self.binary, ["probe"] + args, stdoutPath: stdoutPath, timeout: 90)
     }
 
     func testUnreachableBrokerPrintsTheCardAndExits3() throws {

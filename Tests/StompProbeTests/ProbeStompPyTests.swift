@@ -12,20 +12,6 @@ final class ProbeStompPyTests: XCTestCase {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("python/probe_interop.py").path
 
-    /// A python3 that has stomp.py (PATH first, then the system one).
-    func python() throws -> String {
-        for candidate in ["python3", "/usr/bin/python3"] {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = [candidate, "-c", "import stomp"]
-            p.standardError = FileHandle.nullDevice
-            try p.run(); p.waitUntilExit()
-            if p.terminationStatus == 0 { return candidate }
-        }
-        if ProcessInfo.processInfo.environment["STOMPSH_REQUIRE_BROKERS"] == "1" { XCTFail("no python3 with stomp.py (pip install stomp.py)") }
-        throw XCTSkip("python3 with stomp.py not available (pip install stomp.py)")
-    }
-
     func testStompPyAgreesWithTheSandboxCard() throws { try agree(try StompURL(parsing: SandboxFixture.url)) }
 
     func testStompPyAgreesWithTheActiveMQCard() throws {
@@ -37,7 +23,7 @@ final class ProbeStompPyTests: XCTestCase {
     }
 
     func agree(_ url: StompURL) throws {
-        let python = try python()
+        let python = try StompPy.python()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = [python, Self.script, url.host, String(url.port)]

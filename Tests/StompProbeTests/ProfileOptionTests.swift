@@ -3,6 +3,7 @@
 import Foundation
 import StompConnection
 @testable import StompProbe
+import StompTestSupport
 import XCTest
 
 final class ProfileOptionTests: XCTestCase {
@@ -23,21 +24,7 @@ final class ProfileOptionTests: XCTestCase {
 
     /// Runs the shell (not `probe`) with `args`.
     private func stompsh(_ args: [String]) throws -> ProbeCommandTests.Run {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: ProbeCommandTests.binary)
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let o = ProbeCommandTests.Captured(), e = ProbeCommandTests.Captured()
-        let g = DispatchGroup()
-        g.enter(); DispatchQueue.global().async { o.set(out.fileHandleForReading.readDataToEndOfFile()); g.leave() }
-        g.enter(); DispatchQueue.global().async { e.set(err.fileHandleForReading.readDataToEndOfFile()); g.leave() }
-        if g.wait(timeout: .now() + 60) == .timedOut { p.terminate(); XCTFail("stompsh \(args) timed out"); g.wait() }
-        p.waitUntilExit()
-        return ProbeCommandTests.Run(status: p.terminationStatus, stdout: o.text, stderr: e.text)
+        try runToEnd(ProbeCommandTests.binary, args)
     }
 
     /// The profile says SUBSCRIBE to a temp queue is refused (the broker subscribes the requester itself): against

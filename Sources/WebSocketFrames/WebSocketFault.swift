@@ -1,0 +1,41 @@
+import NIOWebSocket
+
+/// What went wrong below the message layer, from the errors of NIOWebSocket's frame decoder and of the
+/// message aggregator (`WebSocketEndpoint.messageAggregator`), with the close code that answers it.
+public enum WebSocketFault: Equatable, Sendable {
+    /// A whole message (the fragments joined) over the limit.
+    case messageTooLarge
+    /// A single frame over the decoder's limit.
+    case frameTooLarge
+    /// Fragments out of order: a continuation without a start, a new message before the last one ended, too many.
+    case badFragmentation(String)
+    /// A frame the decoder refused (e.g. a fragmented or oversized control frame).
+    case malformedFrame(String)
+
+    /// The fault an aggregator error stands for.
+    public init(_ error: NIOWebSocketFrameAggregator.Error) {
+        self = error == .accumulatedFrameSizeIsTooLarge ? .messageTooLarge : .badFragmentation("\(error)")
+    }
+
+    /// The fault a frame decoder error stands for.
+    public init(_ error: NIOWebSocketError) {
+        if case .invalidFrameLength = error { self = .frameTooLarge } else { self = .malformedFrame("\(error)") }
+    }
+
+    /// The fault behind `error`, if it is one of the two kinds above.
+    public init?(error: Error) {
+        switch error {
+        case let e as NIOWebSocketFrameAggregator.Error: self.init(e)
+        case let e as NIOWebSocketError: self.init(e)
+        default: return nil
+        }
+    }
+
+    /// The status code of the close frame that answers it: 1009 for a size, 1002 for the rest.
+    public var closeCode: WebSocketErrorCode {
+        switch self {
+        case .messageTooLarge, .frameTooLarge: return .messageTooLarge
+        case .badFragmentation, .malformedFrame: return .protocolError
+        }
+    }
+}
