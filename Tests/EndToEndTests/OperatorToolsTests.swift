@@ -202,14 +202,21 @@ final class OperatorToolsTests: XCTestCase {
             var r = try run(url, ["load \(numberedFile(n)) \(src)"])
             XCTAssertEqual(r.status, 0, r.stderr)
             XCTAssertTrue(r.stdout.contains("loaded \(n) messages"), r.stdout)
-            // first run, killed with SIGKILL partway
+            // first run, killed with SIGKILL partway: once its recording shows 300 ACKs on SRC (a fixed sleep
+            // came after the end on a fast broker: the sandbox moves 10,000 in well under a second)
+            let recording = tempPath("move-\(name).jsonl")
             let p = Process()
             p.executableURL = URL(fileURLWithPath: Stompsh.binary)
-            p.arguments = [url, "-c", "move \(src) \(dst)"]
+            p.arguments = [url, "-c", "record start \(recording)", "-c", "move \(src) \(dst)"]
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             try p.run()
-            Thread.sleep(forTimeInterval: 1.2)
+            let giveUp = Date().addingTimeInterval(30)
+            while Date() < giveUp {
+                let text = (try? String(contentsOfFile: recording, encoding: .utf8)) ?? ""
+                if text.components(separatedBy: "\"frame\":\"ACK\"").count - 1 >= 300 { break }
+                Thread.sleep(forTimeInterval: 0.005)
+            }
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
             XCTAssertEqual(p.terminationReason, .uncaughtSignal, "\(name): killed before it finished")
@@ -229,7 +236,7 @@ final class OperatorToolsTests: XCTestCase {
             let missing = (0..<n).filter { counts["body-\($0)"] == nil }
             XCTAssertEqual(missing, [], "\(name): bodies missing on DST")
             let duplicates = counts.values.filter { $0 > 1 }.count
-            print("move \(name): killed after 1.2 s, second run moved \(second); DST holds \(got.count) for \(n) originals, "
+            print("move \(name): killed after 300 ACKs, second run moved \(second); DST holds \(got.count) for \(n) originals, "
                   + "\(duplicates) duplicated")
             XCTAssertEqual(try drainCount(url, src), 0, "\(name): nothing left on SRC")
             // the copies carry their origin
