@@ -10,12 +10,7 @@ import XCTest
 /// failures) against a `FaultyPeer`; the faults themselves are tabled in FaultyPeerTests.
 final class ConnectionLifecycleTests: XCTestCase {
     private func options(_ peer: FaultyPeer) -> ConnectionOptions {
-        var o = ConnectionOptions(urls: [StompURL(host: "127.0.0.1", port: peer.port)])
-        o.reconnect = .none
-        o.heartBeat = .none
-        o.connectTimeout = .seconds(3)
-        o.useEnvironmentCredentials = false
-        return o
+        peer.clientOptions()
     }
 
     /// CONNECT offers every version and sends host:/ when no vhost is given.

@@ -9,12 +9,7 @@ import XCTest
 /// name, the specification's recommendation) when a broker refuses it as an unknown host; both ways.
 final class HostHeaderFallbackTests: XCTestCase {
     private func options(_ peer: FaultyPeer, host: String = "127.0.0.1") -> ConnectionOptions {
-        var o = ConnectionOptions(urls: [StompURL(host: host, port: peer.port)])
-        o.reconnect = .none
-        o.heartBeat = .none
-        o.connectTimeout = .seconds(3)
-        o.useEnvironmentCredentials = false
-        return o
+        peer.clientOptions(host: host)
     }
 
     /// A broker that reads `host` literally refuses host:/ ("host is unknown"): the client tries the URL's host
@@ -85,11 +80,7 @@ final class HostHeaderFallbackTests: XCTestCase {
 /// header before any CONNECTED could tell.
 final class HostHeaderQuirksTests: XCTestCase {
     private func options(_ peer: FaultyPeer, hostIsVirtualHost: Bool) -> ConnectionOptions {
-        var o = ConnectionOptions(urls: [StompURL(host: "127.0.0.1", port: peer.port)])
-        o.reconnect = .none
-        o.heartBeat = .none
-        o.connectTimeout = .seconds(3)
-        o.useEnvironmentCredentials = false
+        var o = peer.clientOptions()
         o.quirks = BrokerQuirks(hostIsVirtualHost: hostIsVirtualHost)
         return o
     }

@@ -10,12 +10,8 @@ import XCTest
 /// anything else, and later receipted requests work. The session is the one table behind it.
 final class LateReceiptTests: XCTestCase {
     private func options(_ peer: FaultyPeer, receiptTimeout: TimeAmount) -> ConnectionOptions {
-        var o = ConnectionOptions(urls: [StompURL(host: "127.0.0.1", port: peer.port)])
-        o.reconnect = .none
-        o.heartBeat = .none
-        o.connectTimeout = .seconds(3)
+        var o = peer.clientOptions()
         o.receiptTimeout = receiptTimeout
-        o.useEnvironmentCredentials = false
         return o
     }
 

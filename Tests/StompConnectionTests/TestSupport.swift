@@ -188,3 +188,16 @@ final class NIOLockedBytes: @unchecked Sendable {
     func append(_ b: [UInt8]) { lock.lock(); bytes += b; lock.unlock() }
     var value: [UInt8] { lock.lock(); defer { lock.unlock() }; return bytes }
 }
+
+extension FaultyPeer {
+    /// Options for one client of this peer: no reconnect, no heart-beats, a 3 s connect timeout, and no
+    /// credentials from the environment (the peer's faults, not the machine's settings, are under test).
+    func clientOptions(host: String = "127.0.0.1") -> ConnectionOptions {
+        var o = ConnectionOptions(urls: [StompURL(host: host, port: port)])
+        o.reconnect = .none
+        o.heartBeat = .none
+        o.connectTimeout = .seconds(3)
+        o.useEnvironmentCredentials = false
+        return o
+    }
+}
