@@ -78,20 +78,29 @@ public struct RPCRequest: Sendable, Equatable {
         guard case .object(let o) = v else {
             return .failure(.init(error: .invalidRequest("the request must be a JSON object, not \(v.typeName)"), id: nil))
         }
-        let id = o["id"]
+        // one pass over the members (names are unique: the parser rejects duplicates)
+        var id: JSONValue?, version: JSONValue?, methodValue: JSONValue?, params: JSONValue?
+        for m in o.members {
+            switch m.key {
+            case "id": id = m.value
+            case "jsonrpc": version = m.value
+            case "method": methodValue = m.value
+            case "params": params = m.value
+            default: break
+            }
+        }
         if let id {
             switch id {
             case .string, .integer, .number, .null: break
             default: return .failure(.init(error: .invalidRequest("id must be a string, number or null"), id: nil))
             }
         }
-        guard o["jsonrpc"] == .string("2.0") else {
+        guard case .string("2.0")? = version else {
             return .failure(.init(error: .invalidRequest(#"member "jsonrpc" must be "2.0""#), id: id))
         }
-        guard case .string(let method)? = o["method"] else {
+        guard case .string(let method)? = methodValue else {
             return .failure(.init(error: .invalidRequest(#"member "method" must be a string"#), id: id))
         }
-        let params = o["params"]
         if let p = params {
             switch p {
             case .array, .object: break
@@ -150,9 +159,19 @@ public struct RPCResponse: Sendable, Equatable {
             throw RPCProtocolError("reply is not valid JSON: \(error)")
         }
         guard case .object(let o) = v else { throw RPCProtocolError("reply is not a JSON object") }
-        guard o["jsonrpc"] == .string("2.0") else { throw RPCProtocolError(#"reply lacks "jsonrpc":"2.0""#) }
-        let id = o["id"] ?? .null
-        switch (o["result"], o["error"]) {
+        var version: JSONValue?, idValue: JSONValue?, result: JSONValue?, error: JSONValue?
+        for m in o.members {   // one pass (names are unique: the parser rejects duplicates)
+            switch m.key {
+            case "jsonrpc": version = m.value
+            case "id": idValue = m.value
+            case "result": result = m.value
+            case "error": error = m.value
+            default: break
+            }
+        }
+        guard case .string("2.0")? = version else { throw RPCProtocolError(#"reply lacks "jsonrpc":"2.0""#) }
+        let id = idValue ?? .null
+        switch (result, error) {
         case (let r?, nil): return RPCResponse(outcome: .result(r), id: id)
         case (nil, let e?):
             guard let err = RPCErrorObject(json: e) else { throw RPCProtocolError("reply's error member is not {code, message}") }
@@ -179,6 +198,33 @@ public struct CorrelationIDGenerator: Sendable {
         return prefix + String(next)
     }
     public func owns(_ id: String) -> Bool { id.hasPrefix(prefix) }
+
+    /// The next id and its counter: `prefix + String(number)`.
+    public mutating func makeNumbered() -> (number: UInt64, id: String) {
+        defer { next &+= 1 }
+        return (next, prefix + String(next))
+    }
+
+    /// The counter of an id this generator made (`number(of: make())` is its counter), else nil: the id must be
+    /// the prefix and the decimal digits `String(n)` writes (no sign, no leading zero, no overflow), so that one
+    /// number stands for exactly one id string.
+    public func number(of id: String) -> UInt64? {
+        var u = id.utf8[...]
+        for p in prefix.utf8 {
+            guard let c = u.first, c == p else { return nil }
+            u = u.dropFirst()
+        }
+        guard let first = u.first, first != UInt8(ascii: "0") else { return nil }
+        var n: UInt64 = 0
+        for c in u {
+            guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { return nil }
+            let (m, o1) = n.multipliedReportingOverflow(by: 10)
+            let (s, o2) = m.addingReportingOverflow(UInt64(c &- UInt8(ascii: "0")))
+            if o1 || o2 { return nil }
+            n = s
+        }
+        return n
+    }
 
     public static func randomToken(_ n: Int) -> String {
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")

@@ -105,6 +105,7 @@ public struct JSONObject: Sendable, Equatable, Sequence, ExpressibleByDictionary
         }
     }
     public mutating func append(_ key: String, _ value: JSONValue) { members.append((key: key, value: value)) }
+    mutating func reserveCapacity(_ n: Int) { members.reserveCapacity(n) }
 
     public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> { members.makeIterator() }
 
@@ -213,6 +214,7 @@ enum JSONParser {
             var obj = JSONObject()
             skipWhitespace()
             if i < buf.count && buf[i] == UInt8(ascii: "}") { i += 1; return .object(obj) }
+            obj.reserveCapacity(4)  // one allocation for a JSON-RPC message's members, not three (1, 2, 4)
             while true {
                 skipWhitespace()
                 guard i < buf.count else { throw error("unexpected end of input, expected a member name") }

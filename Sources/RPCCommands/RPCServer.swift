@@ -222,7 +222,7 @@ public final class RPCServer: @unchecked Sendable {
     /// The headers of the ACK for `frame` (1.2: id = its ack header; 1.1: message-id + subscription; 1.0: message-id).
     static func ackHeaders(_ frame: StompFrame, version: StompVersion) -> StompHeaders? {
         let h = frame.headers
-        var a = StompHeaders()
+        var a = StompHeaders(minimumCapacity: 2)
         switch version {
         case .v1_2:
             guard let id = h["ack"] ?? h["message-id"] else { return nil }
@@ -246,7 +246,7 @@ public final class RPCServer: @unchecked Sendable {
         if case .error(let e) = response.outcome { errorCode = e.code } else { errorCode = nil }
         do {
             if let replyTo {
-                var h = StompHeaders()
+                var h = StompHeaders(minimumCapacity: 3)
                 h.append("destination", replyTo)
                 if let cid { h.append(RPCHeader.correlationID, cid) }
                 h.append(RPCHeader.contentType, RPCHeader.json)

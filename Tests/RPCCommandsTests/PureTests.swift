@@ -252,4 +252,33 @@ final class LatencyRecorderTests: XCTestCase {
         m.record(nanoseconds: 7)
         XCTAssertEqual(m.summary().meanNanoseconds, 7, "reset forgets the sum")
     }
+
+    /// The one-pass percentiles equal the histogram's own `valueAtPercentile`, value for value, on distributions
+    /// that hit the edge cases: one value, all in one bucket, ties at a percentile's boundary, a wide spread over
+    /// many buckets (1 ns .. 60 s), and counts where p × total / 100 is an integer.
+    func testSummaryPercentilesEqualValueAtPercentile() {
+        var g = SystemRandomNumberGenerator()
+        var cases: [[UInt64]] = [[1], [7, 7, 7], [1_000_000], Array(1...1000), Array(1...2000).map { $0 * 997 },
+                                 [5, 5, 5, 5, 5, 5, 5, 5, 5, 900_000_000]]
+        for n in [1, 2, 3, 10, 99, 100, 101, 999, 1000, 1001, 20_000] {
+            cases.append((0..<n).map { _ in
+                // log-uniform over 1 ns .. 60 s
+                UInt64(exp(Double.random(in: 0..<log(6e10), using: &g)))
+            })
+        }
+        for values in cases {
+            var r = LatencyRecorder()
+            for v in values { r.record(nanoseconds: v) }
+            let h = r.histogram
+            let s = r.summary()
+            let expected = [50.0, 90, 99, 99.9].map { h.valueAtPercentile($0) }
+            XCTAssertEqual([s.p50Nanoseconds, s.p90Nanoseconds, s.p99Nanoseconds, s.p999Nanoseconds], expected,
+                           "\(values.count) values")
+            XCTAssertEqual(s.minNanoseconds, h.min)
+            XCTAssertEqual(s.maxNanoseconds, h.max)
+            let qs = [0.1, 1, 25, 33.3, 50, 66.7, 75, 90, 95, 99, 99.5, 99.9, 99.99]
+            XCTAssertEqual(LatencyRecorder.percentiles(h, qs), qs.map { h.valueAtPercentile($0) }, "\(values.count) values")
+        }
+        XCTAssertEqual(LatencyRecorder().summary(), LatencySummary(), "an empty recorder summarises to zeros")
+    }
 }
