@@ -130,13 +130,12 @@ public struct RPCResponse: Sendable, Equatable {
     public func encode() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(64)
-        out.append(contentsOf: #"{"jsonrpc":"2.0","#.utf8)
         switch outcome {
         case .result(let r):
-            out.append(contentsOf: #""result":"#.utf8)
+            out.append(contentsOf: Self.resultOpening)
             JSONWriter.write(r, into: &out)
         case .error(let e):
-            out.append(contentsOf: #""error":{"code":"#.utf8)
+            out.append(contentsOf: #"{"jsonrpc":"2.0","error":{"code":"#.utf8)
             JSONWriter.writeInteger(Int64(e.code), into: &out)
             out.append(contentsOf: #","message":"#.utf8)
             JSONWriter.writeString(e.message, into: &out)
@@ -146,11 +145,13 @@ public struct RPCResponse: Sendable, Equatable {
             }
             out.append(UInt8(ascii: "}"))
         }
-        out.append(contentsOf: #","id":"#.utf8)
+        out.append(contentsOf: Self.idMember)
         JSONWriter.write(id, into: &out)
         out.append(UInt8(ascii: "}"))
         return out
     }
+    private static let resultOpening: [UInt8] = Array(#"{"jsonrpc":"2.0","result":"#.utf8)
+    private static let idMember: [UInt8] = Array(#","id":"#.utf8)
 
     /// Strict decode of a reply body.
     public static func decode(_ body: [UInt8]) throws -> RPCResponse {
@@ -193,28 +194,57 @@ public struct CorrelationIDGenerator: Sendable {
     public let prefix: String
     private var next: UInt64 = 1
     public init(prefix: String = CorrelationIDGenerator.randomToken(8)) { self.prefix = prefix + "-" }
-    public mutating func make() -> String {
-        defer { next &+= 1 }
-        return prefix + String(next)
-    }
+    public mutating func make() -> String { makeNumbered().id }
     public func owns(_ id: String) -> Bool { id.hasPrefix(prefix) }
 
     /// The next id and its counter: `prefix + String(number)`.
     public mutating func makeNumbered() -> (number: UInt64, id: String) {
         defer { next &+= 1 }
-        return (next, prefix + String(next))
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes: room for UInt64.max's 20 digits
+        let n = next
+        let id = withUnsafeMutableBytes(of: &digits) { d -> String in
+            var k = d.count, v = n
+            repeat {
+                k -= 1
+                d[k] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
+                v /= 10
+            } while v > 0
+            var p = prefix
+            return p.withUTF8 { pre in
+                String(unsafeUninitializedCapacity: pre.count + d.count - k) { out in
+                    _ = out.initialize(from: pre)
+                    var o = pre.count
+                    for j in k..<d.count { out[o] = d[j]; o += 1 }
+                    return o
+                }
+            }
+        }
+        return (n, id)
     }
 
     /// The counter of an id this generator made (`number(of: make())` is its counter), else nil: the id must be
     /// the prefix and the decimal digits `String(n)` writes (no sign, no leading zero, no overflow), so that one
     /// number stands for exactly one id string.
     public func number(of id: String) -> UInt64? {
-        var u = id.utf8[...]
-        for p in prefix.utf8 {
-            guard let c = u.first, c == p else { return nil }
-            u = u.dropFirst()
+        let (owned, n) = classify(id)
+        return owned ? n : nil
+    }
+
+    /// `owns(id)` and `number(of: id)` in one look at the bytes.
+    public func classify(_ id: String) -> (owned: Bool, number: UInt64?) {
+        var id = id, prefix = prefix
+        return prefix.withUTF8 { p in
+            id.withUTF8 { u -> (owned: Bool, number: UInt64?) in
+                guard u.count >= p.count else { return (false, nil) }
+                for k in 0..<p.count where u[k] != p[k] { return (false, nil) }
+                return (true, Self.digits(UnsafeBufferPointer(rebasing: u[p.count...])))
+            }
         }
-        guard let first = u.first, first != UInt8(ascii: "0") else { return nil }
+    }
+
+    /// The value of `String(n)`'s digits, else nil (empty, a sign, a leading zero, another byte, overflow).
+    private static func digits(_ u: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        guard !u.isEmpty, u.count <= 20, u[0] != UInt8(ascii: "0") else { return nil }
         var n: UInt64 = 0
         for c in u {
             guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { return nil }

@@ -259,10 +259,11 @@ public final class RPCClient: @unchecked Sendable {
     /// On the event loop, for every MESSAGE: consume replies to our calls (ours by the correlation-id prefix;
     /// requests carry reply-to, replies do not).
     private func intercept(_ frame: StompFrame) -> Bool {
-        guard let cid = frame.headers[RPCHeader.correlationID], ids.owns(cid),
-              frame.headers[RPCHeader.replyTo] == nil else { return false }
+        guard let cid = frame.headers[RPCHeader.correlationID] else { return false }
+        let (owned, number) = ids.classify(cid)
+        guard owned, frame.headers[RPCHeader.replyTo] == nil else { return false }
         let now = NIODeadline.now().uptimeNanoseconds
-        guard let key = ids.number(of: cid), let p = pending.removeValue(forKey: key) else {
+        guard let key = number, let p = pending.removeValue(forKey: key) else {
             counters.withLockedValue { $0.late += 1 }
             return true
         }

@@ -170,7 +170,7 @@ public final class RPCServer: @unchecked Sendable {
 
     private func handle(_ frame: StompFrame) {
         let start = NIODeadline.now().uptimeNanoseconds
-        let messageID = Self.ackHeaders(frame, version: client.connectedInfo.version)
+        let messageID = Self.ackHeaders(frame, version: writer.version)
         let replyTo = frame.headers[RPCHeader.replyTo]
         let cid = frame.headers[RPCHeader.correlationID]
         inFlight += 1
@@ -187,15 +187,25 @@ public final class RPCServer: @unchecked Sendable {
         let id = req.id ?? .null
         // no "id": a notification, answered by nobody (it is still acknowledged)
         let answerTo = req.id == nil ? nil : replyTo
+        // the built-ins that answer at once, without a closure for a later answer
+        let now: RPCOutcome?
+        switch req.method {
+        case "echo": now = .result(req.params ?? .array([]))
+        case "add": now = Self.add(req.params)
+        case "fail": now = Self.fail(req.params)
+        case "rpc.discover": now = .result(Self.builtins.openRPCDocument)
+        default: now = nil
+        }
+        if let now {
+            respond(RPCResponse(outcome: now, id: id), method: req.method, replyTo: answerTo, cid: cid,
+                    messageID: messageID, start: start)
+            return
+        }
         let done: (RPCOutcome) -> Void = { [self] outcome in
             respond(RPCResponse(outcome: outcome, id: id), method: req.method, replyTo: answerTo, cid: cid,
                     messageID: messageID, start: start)
         }
         switch req.method {
-        case "echo": done(.result(req.params ?? .array([])))
-        case "add": done(Self.add(req.params))
-        case "fail": done(Self.fail(req.params))
-        case "rpc.discover": done(.result(Self.builtins.openRPCDocument))
         case "sleep":
             let values = Self.positional(req.params, names: ["ms"])
             guard let ms = values.first?.doubleValue, ms >= 0, ms < 86_400_000 else {

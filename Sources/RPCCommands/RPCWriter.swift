@@ -16,6 +16,7 @@ final class RPCWriter {
     /// Called (on the event loop) with the tags of a batch whose write failed (connection gone).
     var onFailure: (([UInt64]) -> Void)?
     private var scheduled = false
+    private var passVersion: StompVersion = .v1_2
 
     /// Must be created on the client's event loop.
     init(client: StompClient) {
@@ -27,14 +28,22 @@ final class RPCWriter {
     /// gets `failureTag` (one handler for the writer, not a closure per frame).
     func append(_ frame: StompFrame, failureTag: UInt64? = nil) throws {
         client.eventLoop.preconditionInEventLoop()
-        encoder.version = client.connectedInfo.version
+        encoder.version = version
         try encoder.encode(frame, into: &buffer)
         frames.append(frame)
         if let failureTag { failureTags.append(failureTag) }
+    }
+
+    /// The connection's STOMP version, read once per event-loop pass (it changes only with a new connection,
+    /// between passes); reading it schedules this pass's flush.
+    var version: StompVersion {
+        client.eventLoop.preconditionInEventLoop()
         if !scheduled {
             scheduled = true
+            passVersion = client.connectedInfo.version
             client.eventLoop.execute { [self] in flush() }
         }
+        return passVersion
     }
 
     /// Writes what was queued now (before a frame that must follow it, e.g. UNSUBSCRIBE after the last ACKs).

@@ -156,6 +156,33 @@ final class JSONRPCWireTests: XCTestCase {
         XCTAssertFalse(g.owns("abd-1"))
         XCTAssertNotEqual(CorrelationIDGenerator().prefix, CorrelationIDGenerator().prefix)
     }
+
+    /// A reply is matched to its call by the id's counter: exactly the ids `make` writes map to a number, so a
+    /// look-alike ("abc-03", "abc-+3") is never taken for call 3.
+    func testCorrelationIDNumbers() {
+        var g = CorrelationIDGenerator(prefix: "abc")
+        let (n1, id1) = g.makeNumbered()
+        XCTAssertEqual(id1, "abc-1")
+        XCTAssertEqual(g.number(of: id1), n1)
+        XCTAssertEqual(g.make(), "abc-2")
+        XCTAssertEqual(g.number(of: "abc-2"), 2)
+        XCTAssertEqual(g.number(of: "abc-18446744073709551615"), UInt64.max)
+        for bad in ["abc-", "abc-0", "abc-03", "abc-+3", "abc--3", "abc-3x", "abc-3 ", "abd-3", "abc3", "ab", "", "abc-é",
+                    "abc-18446744073709551616", "abc-999999999999999999999"] {
+            XCTAssertNil(g.number(of: bad), bad)
+        }
+        XCTAssertEqual(g.classify("abc-7").owned, true)
+        XCTAssertEqual(g.classify("abc-07").owned, true, "ours by the prefix (counted late), but no call's number")
+        XCTAssertNil(g.classify("abc-07").number)
+        XCTAssertEqual(g.classify("abd-7").owned, false)
+        for _ in 0..<1000 { _ = g.makeNumbered() }
+        let (n1003, id1003) = g.makeNumbered()
+        XCTAssertEqual(id1003, "abc-\(n1003)")
+        XCTAssertEqual(n1003, 1003)
+        var long = CorrelationIDGenerator(prefix: String(repeating: "p", count: 40))
+        let (n, id) = long.makeNumbered()
+        XCTAssertEqual(long.number(of: id), n, "a prefix longer than a small string")
+    }
 }
 
 final class OpenRPCTests: XCTestCase {
