@@ -61,6 +61,8 @@ public final class StompClient: @unchecked Sendable {
     private var unflushedChannels: [Channel] = []
     /// Encodes `sendFrames` batches (its version follows the session's).
     private lazy var batchEncoder = FrameEncoder(version: session.version, contentLength: options.contentLength)
+    /// `send(batch:)`'s encode buffer, kept between batches.
+    private var batchBytes: [UInt8] = []
 
     private init(options: ConnectionOptions, eventLoop: EventLoop, sslContext: NIOSSLContext?,
                  events: @escaping @Sendable (ClientEvent) -> Void) {
@@ -793,6 +795,71 @@ public final class StompClient: @unchecked Sendable {
     public func send(destination: String, headers: StompHeaders = [:], body: String, receipt: Bool = false,
                      transaction: String? = nil) -> EventLoopFuture<Void> {
         send(destination: destination, headers: headers, body: Array(body.utf8), receipt: receipt, transaction: transaction)
+    }
+
+    /// Several SENDs without receipts in one call: the session makes each frame (its state stays its own), the
+    /// frames are encoded into one buffer and written with one write and one flush (over WebSocket still one
+    /// message per frame; the trace sees each frame). The future succeeds once they are written; it fails with
+    /// `BatchSendError` naming the first SEND that could not be made or encoded (the ones before it are written,
+    /// the ones after it are not), or index 0 when the write failed.
+    /// `unless`, when given, is asked on the event loop before anything is made: true drops the batch (nothing is
+    /// written, the future succeeds), so a caller whose earlier batch failed writes nothing after it.
+    public func send(batch: [SendRequest], transaction: BatchTransaction = .none,
+                     unless: (@Sendable () -> Bool)? = nil) -> EventLoopFuture<Void> {
+        onLoop { p in
+            if let unless, unless() { return p.succeed(()) }
+            self.writeBatch(batch, transaction: transaction, promise: p)
+        }
+    }
+
+    private func writeBatch(_ batch: [SendRequest], transaction: BatchTransaction, promise p: EventLoopPromise<Void>) {
+        guard !batch.isEmpty else { return p.succeed(()) }
+        guard lifecycle.canSend, let link, let channel = link.channel else {
+            return p.fail(BatchSendError(index: 0, error: .notConnected))
+        }
+        let tx: String?
+        switch transaction {
+        case .none: tx = nil
+        case .named(let t): tx = t
+        case .newestOpen: tx = session.openTransactions.last
+        }
+        batchEncoder.version = session.version
+        batchBytes.removeAll(keepingCapacity: true)
+        var ends: [Int] = []
+        ends.reserveCapacity(batch.count)
+        var failure: BatchSendError?
+        for (i, r) in batch.enumerated() {
+            do {
+                let frame = try session.send(destination: r.destination, headers: r.headers, body: r.body,
+                                             receipt: nil, transaction: tx)
+                try batchEncoder.encode(frame, into: &batchBytes)
+                ends.append(batchBytes.count)
+            } catch {
+                batchBytes.removeSubrange((ends.last ?? 0)...)   // a frame encoded halfway is not written
+                failure = BatchSendError(index: i, error: mapError(error))
+                break
+            }
+        }
+        guard !ends.isEmpty else { return p.fail(failure!) }
+        var buffer = channel.allocator.buffer(capacity: batchBytes.count)
+        buffer.writeBytes(batchBytes)
+        counters.framesSent += ends.count
+        if let failure {
+            // Known now: reported at once (a caller's next batch, already queued, can see it in `unless`).
+            channel.write(StompOutbound.batch(buffer, frameEnds: ends), promise: nil)
+            p.fail(failure)
+        } else {
+            let wp = eventLoop.makePromise(of: Void.self)
+            channel.write(StompOutbound.batch(buffer, frameEnds: ends), promise: wp)
+            wp.futureResult.whenComplete { result in
+                switch result {
+                case .success: p.succeed(())
+                case .failure(let e): p.fail(BatchSendError(index: 0, error: self.mapError(e)))
+                }
+            }
+        }
+        flushSoon(channel)
+        noteSent(.now())
     }
 
     /// True when the broker creates `/temp-queue/` subscriptions by itself and refuses a SUBSCRIBE to them

@@ -146,7 +146,7 @@ public enum CoreCommands {
             try checkBodySize(body.count, column: p.column(ofArgument: 1))
             let receipt = p.flag("--receipt")
             if !receipt, shell.output.quiet || shell.output.format == .pretty {
-                // Nothing to print once written: no round trip per command (PipelinedSends).
+                // Nothing to print once written: no round trip per command (SendsInFlight, StompClient.send(batch:)).
                 try shell.sendPipelined(client, destination: dest, headers: h, body: body, column: p.commandColumn)
                 if dest != shell.lastSendDestination {
                     shell.completion.add(.destination, dest)
