@@ -701,7 +701,7 @@ public final class StompClient: @unchecked Sendable {
 
     private func makeReceiptID() -> String {
         receiptCounter += 1
-        return "r-\(receiptCounter)"
+        return "r-" + String(receiptCounter)
     }
 
     private func mapError(_ error: Error) -> StompConnectionError {
@@ -740,19 +740,26 @@ public final class StompClient: @unchecked Sendable {
             let writePromise = self.eventLoop.makePromise(of: Void.self)
             let now = StompInstant.now()
             if let rid {
-                let rp = self.eventLoop.makePromise(of: Void.self)
+                // A Void intent (send, unsubscribe, begin...) waits on its own promise: no second promise and
+                // no callback to pass the RECEIPT on.
+                let rp: EventLoopPromise<Void>
+                if let vp = p as? EventLoopPromise<Void> {
+                    rp = vp
+                } else {
+                    rp = self.eventLoop.makePromise(of: Void.self)
+                    rp.futureResult.whenComplete { result in
+                        switch result {
+                        case .success: p.succeed(value)
+                        case .failure(let e): p.fail(e)
+                        }
+                    }
+                }
                 self.receiptPromises[rid] = rp
                 self.setReceiptDeadline(rid, in: self.options.receiptTimeout, now: now)
                 writePromise.futureResult.whenFailure { error in
                     if let rp = self.receiptPromises.removeValue(forKey: rid) {
                         self.session.forgetReceipt(rid)   // never written: nothing to wait for
                         rp.fail(self.mapError(error))
-                    }
-                }
-                rp.futureResult.whenComplete { result in
-                    switch result {
-                    case .success: p.succeed(value)
-                    case .failure(let e): p.fail(e)
                     }
                 }
             } else {
@@ -971,15 +978,27 @@ public final class StompClient: @unchecked Sendable {
     /// re-parsed. Nothing is written if a frame cannot be encoded.
     public func sendFrames(_ frames: [StompFrame]) -> EventLoopFuture<Void> {
         onLoop { p in
+            guard self.lifecycle.canSendWhileDisconnecting, let channel = self.link?.channel else {
+                return p.fail(StompConnectionError.notConnected)
+            }
+            // Encoded into the kept buffer, then one ByteBuffer: no array grown per call, no copy in the handler,
+            // and the frame ends known (the trace and WebSocket cut there without decoding).
             self.batchEncoder.version = self.session.version
-            var bytes: [UInt8] = []
+            self.batchBytes.removeAll(keepingCapacity: true)
+            var ends: [Int] = []
+            ends.reserveCapacity(frames.count)
             do {
-                for f in frames { try self.batchEncoder.encode(f, into: &bytes) }
+                for f in frames {
+                    try self.batchEncoder.encode(f, into: &self.batchBytes)
+                    ends.append(self.batchBytes.count)
+                }
             } catch {
                 p.fail(self.mapError(error))
                 return
             }
-            self.writeEncoded(bytes, frames: frames, promise: p)
+            var buffer = channel.allocator.buffer(capacity: self.batchBytes.count)
+            buffer.writeBytes(self.batchBytes)
+            self.writeChecked(.batch(buffer, frameEnds: ends), frames: frames, channel: channel, promise: p)
         }
     }
 
@@ -995,10 +1014,15 @@ public final class StompClient: @unchecked Sendable {
             p.fail(StompConnectionError.notConnected)
             return
         }
+        writeChecked(.raw(bytes), frames: frames, channel: channel, promise: p)
+    }
+
+    /// Shows `frames` to the session and writes `out` (their bytes) with one write and flush.
+    private func writeChecked(_ out: StompOutbound, frames: [StompFrame], channel: Channel, promise p: EventLoopPromise<Void>) {
         for f in frames { try? session.checkRaw(f) }
         counters.framesSent += frames.count
         let wp = eventLoop.makePromise(of: Void.self)
-        channel.writeAndFlush(StompOutbound.raw(bytes), promise: wp)
+        channel.writeAndFlush(out, promise: wp)
         noteSent(.now())
         wp.futureResult.whenComplete { result in
             switch result {
