@@ -16,14 +16,26 @@ public struct SendRequest: Sendable {
     }
 }
 
-/// Which transaction the SENDs of a batch join.
-public enum BatchTransaction: Sendable, Equatable {
+/// Which transaction a SEND (or the SENDs of a batch) joins.
+public enum SendTransaction: Sendable, Equatable {
     /// None.
     case none
     /// This one.
     case named(String)
-    /// The newest transaction open when the event loop runs the batch (what a shell's `send` joins).
+    /// The newest transaction open when the event loop makes the SEND (what a shell's `send` joins), read there:
+    /// no round trip to learn it first.
     case newestOpen
+}
+
+extension StompSession {
+    /// The transaction id `choice` names now.
+    func transactionID(_ choice: SendTransaction) -> String? {
+        switch choice {
+        case .none: return nil
+        case .named(let t): return t
+        case .newestOpen: return openTransactions.last
+        }
+    }
 }
 
 /// `send(batch:)` failed at the SEND at `index`: the ones before it were written, it and the ones after it

@@ -699,9 +699,24 @@ public final class StompClient: @unchecked Sendable {
         return p.futureResult
     }
 
+    /// "r-N": written digit by digit into a small (inline) string, no formatting machinery per receipt.
     private func makeReceiptID() -> String {
         receiptCounter += 1
-        return "r-" + String(receiptCounter)
+        var n = receiptCounter
+        var count = 1
+        var t = n / 10
+        while t > 0 { count += 1; t /= 10 }
+        return String(unsafeUninitializedCapacity: count + 2) { b in
+            b[0] = UInt8(ascii: "r")
+            b[1] = UInt8(ascii: "-")
+            var i = count + 1
+            repeat {
+                b[i] = UInt8(truncatingIfNeeded: n % 10) &+ UInt8(ascii: "0")
+                n /= 10
+                i -= 1
+            } while n > 0
+            return count + 2
+        }
     }
 
     private func mapError(_ error: Error) -> StompConnectionError {
@@ -804,6 +819,16 @@ public final class StompClient: @unchecked Sendable {
         send(destination: destination, headers: headers, body: Array(body.utf8), receipt: receipt, transaction: transaction)
     }
 
+    /// SEND joining the transaction `transaction` names when the event loop makes it (`.newestOpen`: the newest
+    /// open one, without a round trip to ask which first).
+    public func send(destination: String, headers: StompHeaders = [:], body: [UInt8], receipt: Bool = false,
+                     in transaction: SendTransaction) -> EventLoopFuture<Void> {
+        perform(receipt: receipt) { rid in
+            (try self.session.send(destination: destination, headers: headers, body: body, receipt: rid,
+                                   transaction: self.session.transactionID(transaction)), ())
+        }
+    }
+
     /// Several SENDs without receipts in one call: the session makes each frame (its state stays its own), the
     /// frames are encoded into one buffer and written with one write and one flush (over WebSocket still one
     /// message per frame; the trace sees each frame). The future succeeds once they are written; it fails with
@@ -811,7 +836,7 @@ public final class StompClient: @unchecked Sendable {
     /// the ones after it are not), or index 0 when the write failed.
     /// `unless`, when given, is asked on the event loop before anything is made: true drops the batch (nothing is
     /// written, the future succeeds), so a caller whose earlier batch failed writes nothing after it.
-    public func send(batch: [SendRequest], transaction: BatchTransaction = .none,
+    public func send(batch: [SendRequest], transaction: SendTransaction = .none,
                      unless: (@Sendable () -> Bool)? = nil) -> EventLoopFuture<Void> {
         onLoop { p in
             if let unless, unless() { return p.succeed(()) }
@@ -819,17 +844,12 @@ public final class StompClient: @unchecked Sendable {
         }
     }
 
-    private func writeBatch(_ batch: [SendRequest], transaction: BatchTransaction, promise p: EventLoopPromise<Void>) {
+    private func writeBatch(_ batch: [SendRequest], transaction: SendTransaction, promise p: EventLoopPromise<Void>) {
         guard !batch.isEmpty else { return p.succeed(()) }
         guard lifecycle.canSend, let link, let channel = link.channel else {
             return p.fail(BatchSendError(index: 0, error: .notConnected))
         }
-        let tx: String?
-        switch transaction {
-        case .none: tx = nil
-        case .named(let t): tx = t
-        case .newestOpen: tx = session.openTransactions.last
-        }
+        let tx = session.transactionID(transaction)
         batchEncoder.version = session.version
         batchBytes.removeAll(keepingCapacity: true)
         var ends: [Int] = []

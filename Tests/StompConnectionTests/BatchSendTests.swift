@@ -79,8 +79,8 @@ final class BatchSendTests: XCTestCase {
         }
     }
 
-    /// `.newestOpen` joins the transaction open when the batch runs: aborted, its SENDs never arrive; a batch
-    /// after the abort (no transaction open) does.
+    /// `.newestOpen` joins the transaction open when the batch (or a single `send(in:)`) runs: aborted, its SENDs
+    /// never arrive; a batch after the abort (no transaction open) does.
     func testNewestOpenJoinsTheOpenTransaction() throws {
         for broker in try TestEnv.brokers() {
             let box = EventBox()
@@ -89,6 +89,7 @@ final class BatchSendTests: XCTestCase {
             _ = try client.subscribe(destination: q, id: "s1", receipt: true).wait()
             try client.begin("tx-a", receipt: true).wait()
             try client.send(batch: requests(q, ["in-tx-1", "in-tx-2"]), transaction: .newestOpen).wait()
+            try client.send(destination: q, body: Array("in-tx-3".utf8), receipt: true, in: .newestOpen).wait()
             try client.abort("tx-a", receipt: true).wait()
             try client.send(batch: requests(q, ["after"]), transaction: .newestOpen).wait()
             try client.send(destination: q, body: "end", receipt: true).wait()
