@@ -89,7 +89,8 @@ final class BatchSendTests: XCTestCase {
             _ = try client.subscribe(destination: q, id: "s1", receipt: true).wait()
             try client.begin("tx-a", receipt: true).wait()
             try client.send(batch: requests(q, ["in-tx-1", "in-tx-2"]), transaction: .newestOpen).wait()
-            try client.send(destination: q, body: Array("in-tx-3".utf8), receipt: true, in: .newestOpen).wait()
+            // No receipt: RabbitMQ answers a SEND in a transaction only at the COMMIT.
+            try client.send(destination: q, body: Array("in-tx-3".utf8), in: .newestOpen).wait()
             try client.abort("tx-a", receipt: true).wait()
             try client.send(batch: requests(q, ["after"]), transaction: .newestOpen).wait()
             try client.send(destination: q, body: "end", receipt: true).wait()
