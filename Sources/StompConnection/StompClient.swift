@@ -61,8 +61,14 @@ public final class StompClient: @unchecked Sendable {
     private var unflushedChannels: [Channel] = []
     /// Encodes `sendFrames` batches (its version follows the session's).
     private lazy var batchEncoder = FrameEncoder(version: session.version, contentLength: options.contentLength)
-    /// `send(batch:)`'s encode buffer, kept between batches.
+    /// The encode buffer of `send(batch:)` and `sendFrames`, kept between calls (up to `batchBytesKept`).
     private var batchBytes: [UInt8] = []
+    private static let batchBytesKept = 1 << 20
+
+    /// Lets go of an encode buffer a batch of large bodies grew (idle memory stays small).
+    private func trimBatchBytes() {
+        if batchBytes.capacity > Self.batchBytesKept { batchBytes = [] }
+    }
 
     private init(options: ConnectionOptions, eventLoop: EventLoop, sslContext: NIOSSLContext?,
                  events: @escaping @Sendable (ClientEvent) -> Void) {
@@ -870,6 +876,7 @@ public final class StompClient: @unchecked Sendable {
         guard !ends.isEmpty else { return p.fail(failure!) }
         var buffer = channel.allocator.buffer(capacity: batchBytes.count)
         buffer.writeBytes(batchBytes)
+        trimBatchBytes()
         counters.framesSent += ends.count
         if let failure {
             // Known now: reported at once (a caller's next batch, already queued, can see it in `unless`).
@@ -1018,6 +1025,7 @@ public final class StompClient: @unchecked Sendable {
             }
             var buffer = channel.allocator.buffer(capacity: self.batchBytes.count)
             buffer.writeBytes(self.batchBytes)
+            self.trimBatchBytes()
             self.writeChecked(.batch(buffer, frameEnds: ends), frames: frames, channel: channel, promise: p)
         }
     }
