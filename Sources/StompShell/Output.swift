@@ -330,7 +330,7 @@ public enum FrameFormatter {
     static func appendJSONString(_ s: String, to out: inout [UInt8]) {
         var s = s
         let plain = s.withUTF8 { u -> Bool in
-            for x in u where x < 0x20 || x == 0x22 || x == 0x5C { return false }
+            if ByteScan.needsJSONEscape(u, asciiOnly: false) { return false }
             out.append(0x22)
             out.append(contentsOf: u)
             out.append(0x22)
@@ -343,7 +343,7 @@ public enum FrameFormatter {
     /// body is, with no String made); false, and nothing appended, otherwise.
     static func appendPlainASCIIJSONBody(_ body: [UInt8], to out: inout [UInt8]) -> Bool {
         body.withUnsafeBufferPointer { u in
-            for x in u where x &- 0x20 >= 0x5F || x == 0x22 || x == 0x5C { return false }   // outside 0x20...0x7E
+            if ByteScan.needsJSONEscape(u, asciiOnly: true) { return false }
             out += #","body":""#.utf8
             out.append(contentsOf: u)
             out.append(0x22)
@@ -373,6 +373,7 @@ public enum FrameFormatter {
             var i = 0
             while i < u.count, u[i] == 0x20 || u[i] == 0x0A || u[i] == 0x0D || u[i] == 0x09 { i += 1 }
             if i < u.count, u[i] == UInt8(ascii: "{") || u[i] == UInt8(ascii: "[") { return false }
+            if ByteScan.isPrintableASCII(u) { return true }
             for x in u where x &- 0x20 >= 0x60 {      // outside 0x20...0x7F
                 if x != 0x0A && x != 0x0D && x != 0x09 { return false }
             }
