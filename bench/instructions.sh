@@ -16,6 +16,7 @@
 #   send, a receipt each       bench send Q -n N --receipts each
 #   consume, ack auto          bench consume Q -n N                 (Q filled beforehand, outside callgrind)
 #   consume, client-individual bench consume Q -n N --ack client-individual
+#   interactive, text / --json -c 'subscribe Q --count N' -c 'wait N' (every message printed; Q filled beforehand)
 #   rpc call, caller side      rpc bench D echo 1 -n N              (responder: rpc serve, outside callgrind)
 #   rpc call, responder side   rpc serve D --count N -q             (caller: rpc bench, outside callgrind)
 #   script send command        repeat N send Q body-${repeat.index} (parse, substitute, encode, write)
@@ -127,6 +128,18 @@ measure_consume "consume, ack client-individual" "--ack client-individual"
 measure_send "ws://: send, no receipts" "" "$WSURL"
 measure_send "ws://: send, a receipt each" "--receipts each" "$WSURL"
 measure_consume "ws://: consume, ack client-individual" "--ack client-individual" "$WSURL"
+
+# The interactive path: the session's subscribe --count N printing every message (text, then --json), wait N
+measure_interactive() {   # label extra-stompsh-options
+    local a b q=/queue/stompsh.ir.$TAG.i
+    fill "$q" "$SMALL"
+    a=$(ir "$SH" "$URL" -q $2 -c "subscribe $q --count $SMALL" -c "wait $SMALL --timeout 300")
+    fill "$q" "$LARGE"
+    b=$(ir "$SH" "$URL" -q $2 -c "subscribe $q --count $LARGE" -c "wait $LARGE --timeout 300")
+    row "$1" "$a" "$b"
+}
+measure_interactive "interactive: subscribe --count N + wait N, text to a file" ""
+measure_interactive "interactive: the same with --json" "--json"
 
 # RPC, caller side: a responder outside callgrind
 D=/queue/stompsh.ir.$TAG.rpc

@@ -83,10 +83,10 @@ enum DrainCommands {
 
     // MARK: subscribe --count
 
-    /// `subscribe DEST --count N`: the first N messages are shown (and acknowledged, as auto would), then the
-    /// subscription ends. Underneath it is client-individual with a prefetch of N, so the broker sends no more than
-    /// N ahead; one that still arrives after the N-th is not acknowledged and goes back to the queue
-    /// (`CountedSubscription`).
+    /// `subscribe DEST --count N`: the first N messages are shown, each acknowledged once it was written to
+    /// standard output, then the subscription ends. Underneath: a prefetch of N, ack mode client (one cumulative
+    /// ACK per printed batch) or, on RabbitMQ, client-individual acknowledged at the end in a transaction; one that
+    /// still arrives after the N-th is not acknowledged and goes back to the queue (`CountedSubscription`).
     static func subscribeCounted(_ shell: Shell, _ p: ParsedCommand, count n: Int) throws {
         let client = try shell.requireClient()
         let dest = p.arguments[0]
@@ -100,13 +100,20 @@ enum DrainCommands {
         if headers[family.prefetchHeader] == nil { headers[family.prefetchHeader] = String(n) }
         let id = p.option("--id") ?? Operator.makeSubscriptionID("count")
         let counter = CountedSubscription(client: client, id: id, limit: n, family: family)
-        _ = try Operator.waitFor(shell, client.subscribe(destination: dest, id: id, ack: .clientIndividual,
-                                                        headers: headers, receipt: true), what: "subscribe \(dest)")
+        // registered before the SUBSCRIBE: messages can be printed while its receipt is awaited
+        shell.countedSubscriptions[id] = counter
+        do {
+            _ = try Operator.waitFor(shell, client.subscribe(destination: dest, id: id, ack: counter.ackMode,
+                                                            headers: headers, receipt: true), what: "subscribe \(dest)")
+        } catch {
+            shell.countedSubscriptions[id] = nil
+            counter.cancel()
+            throw error
+        }
         shell.completion.add(.destination, dest)
         shell.output.result(text: "subscribed to \(dest) (id \(id), ack auto, until \(n) \(plural(n)))",
                             json: CoreCommands.obj(("subscribed", .string(dest)), ("id", .string(id)),
                                                    ("ack", .string("auto")), ("count", .integer(Int64(n)))))
-        _ = counter
     }
 
     // MARK: wait --idle
@@ -139,57 +146,5 @@ enum DrainCommands {
         }
         shell.output.result(text: "\(got) \(plural(got)), then quiet for \(Shell.seconds(idle)) s",
                             json: CoreCommands.obj(("waited", .integer(Int64(got))), ("idle", .number(idle))))
-    }
-}
-
-/// Counts one subscription's messages on the event loop: the first `limit` pass; the N-th ends the subscription.
-/// Later ones (dispatched before the broker saw the UNSUBSCRIBE) are held back unacknowledged: the broker takes
-/// them back.
-///
-/// ActiveMQ and the sandbox: each of the N is acknowledged as it arrives, and messages held back at UNSUBSCRIBE go
-/// back to the queue; they can still arrive after the RECEIPT, so the counter keeps holding them back for a while.
-/// RabbitMQ keeps such messages unacknowledged until the connection ends and answers a delivery that races the
-/// UNSUBSCRIBE with an ERROR; there the prefetch of N means nothing more is sent before an ACK, so the N are
-/// acknowledged together in a transaction committed after the UNSUBSCRIBE (measured: no ERROR, nothing held).
-final class CountedSubscription: @unchecked Sendable {
-    private let lock = NIOLock()
-    private var seen = 0
-    private var held: [String] = []
-    private var token: InterceptorToken?
-    static let holdBackSeconds: Int64 = 10
-
-    init(client: StompClient, id: String, limit: Int, family: BrokerFamily) {
-        let together = family == .rabbitMQ
-        token = client.addInterceptor { [weak client, self] frame in
-            guard frame.command == .message, frame.headers["subscription"] == id, let client else { return false }
-            let ackID = frame.headers["ack"] ?? frame.headers["message-id"]
-            let (n, acks) = self.lock.withLock { () -> (Int, [String]) in
-                self.seen += 1
-                if together, self.seen <= limit, let a = ackID { self.held.append(a) }
-                return (self.seen, self.seen == limit ? self.held : [])
-            }
-            if n > limit { return true }
-            if !together { _ = client.ack(messageID: ackID) }
-            if n == limit {
-                let done: EventLoopFuture<Void>
-                if together {
-                    let tx = "\(id)-acks"
-                    _ = client.begin(tx)
-                    for a in acks { _ = client.ack(messageID: a, transaction: tx) }
-                    done = client.unsubscribe(id: id, receipt: true)
-                    _ = client.commit(tx)
-                } else {
-                    done = client.unsubscribe(id: id, receipt: true)
-                }
-                done.whenComplete { [self] _ in
-                    client.eventLoop.scheduleTask(in: .seconds(Self.holdBackSeconds)) { [self] in
-                        if let t = self.lock.withLock({ () -> InterceptorToken? in let t = self.token; self.token = nil; return t }) {
-                            client.removeInterceptor(t)
-                        }
-                    }
-                }
-            }
-            return false
-        }
     }
 }

@@ -25,7 +25,8 @@ public struct ReceivedMessage {
 /// `wait N` counts every message that arrived.
 public final class Inbox: @unchecked Sendable {
     private let lock = NIOLock()
-    private var events: [(generation: Int, event: ClientEvent)] = []
+    /// With each event its `cost`, computed once (the shell thread's `record` takes it over).
+    private var events: [(generation: Int, event: ClientEvent, cost: Int)] = []
     private var queuedBytes = 0
     private var paused = false
     private var flowControl: (@Sendable (_ paused: Bool) -> Void)?
@@ -75,7 +76,7 @@ public final class Inbox: @unchecked Sendable {
         let cost = Self.cost(of: event)
         let (wasEmpty, pause) = lock.withLock { () -> (Bool, (@Sendable (Bool) -> Void)?) in
             let e = events.isEmpty
-            events.append((generation, event))
+            events.append((generation, event, cost))
             queuedBytes += cost
             guard !paused, let flowControl,
                   queuedBytes > Self.queueHighBytes || events.count > Self.queueHighCount else { return (e, nil) }
@@ -87,8 +88,8 @@ public final class Inbox: @unchecked Sendable {
     }
 
     /// Shell thread: everything pushed so far; reading resumes if it was stopped.
-    func take() -> [(generation: Int, event: ClientEvent)] {
-        let (taken, resume) = lock.withLock { () -> ([(generation: Int, event: ClientEvent)], (@Sendable (Bool) -> Void)?) in
+    func take() -> [(generation: Int, event: ClientEvent, cost: Int)] {
+        let (taken, resume) = lock.withLock { () -> ([(generation: Int, event: ClientEvent, cost: Int)], (@Sendable (Bool) -> Void)?) in
             let e = events
             events.removeAll(keepingCapacity: events.count <= 1024)
             queuedBytes = 0
@@ -115,9 +116,10 @@ public final class Inbox: @unchecked Sendable {
 
     /// Keeps an arrived MESSAGE for wait/expect, within the bounds (the oldest kept ones are forgotten,
     /// but still counted).
-    func record(_ message: ReceivedMessage) {
+    /// `cost`: `Inbox.cost` of its frame event when known (from `take`).
+    func record(_ message: ReceivedMessage, cost: Int? = nil) {
         var message = message
-        message.cost = Self.cost(of: .frame(message.frame))
+        message.cost = cost ?? Self.cost(of: .frame(message.frame))
         pending.append(message)
         pendingBytes += message.cost
         var drop = 0

@@ -225,11 +225,11 @@ public enum FrameFormatter {
 
     /// The bytes of `json(frame).compact`, written without building the JSONValue.
     static func appendJSON(_ frame: StompFrame, to out: inout [UInt8]) {
-        out.reserveCapacity(out.count + frame.body.count + 512)
+        reserve(frame.body.count + 512, in: &out)
         out += #"{"frame":"#.utf8
         JSONValue.appendString(frame.command.rawValue, to: &out)
         out += #","headers":{"#.utf8
-        var names: [String] = []
+        var names: [(name: String, length: Int)] = []
         names.reserveCapacity(frame.headers.count)
         var seen: Set<String>?
         if frame.headers.count > 16 { seen = Set(minimumCapacity: frame.headers.count) }
@@ -238,17 +238,20 @@ public enum FrameFormatter {
             if seen != nil {
                 guard seen!.insert(name).inserted else { continue }
             } else {
-                guard !names.contains(name) else { continue }
-                names.append(name)
+                let length = name.utf8.count      // few names have the same length: compared as Strings only then
+                guard !names.contains(where: { $0.length == length && $0.name == name }) else { continue }
+                names.append((name, length))
             }
             if written > 0 { out.append(UInt8(ascii: ",")) }
             written += 1
-            JSONValue.appendString(name, to: &out)
+            appendJSONString(name, to: &out)
             out.append(UInt8(ascii: ":"))
-            JSONValue.appendString(value, to: &out)
+            appendJSONString(value, to: &out)
         }
         out.append(UInt8(ascii: "}"))
-        if let s = frame.bodyString, !frame.body.contains(0) {
+        if appendPlainASCIIJSONBody(frame.body, to: &out) {
+            // printable ASCII without quote or backslash: the bytes as they are
+        } else if let s = frame.bodyString, !frame.body.contains(0) {
             out += #","body":"#.utf8
             JSONValue.appendString(s, to: &out)
         } else {
@@ -298,16 +301,16 @@ public enum FrameFormatter {
 
     /// The UTF-8 of `pretty(frame, color: nil)`, appended to `b`.
     static func appendPlain(_ frame: StompFrame, to b: inout [UInt8]) {
-        b.reserveCapacity(b.count + frame.body.count + 512)
-        b += frame.command.rawValue.utf8
-        if let d = frame.headers["destination"] { b.append(0x20); b += d.utf8 }
-        if frame.command == .error, let m = frame.headers["message"] { b.append(0x20); b += m.utf8 }
-        if frame.command == .receipt, let r = frame.headers["receipt-id"] { b.append(0x20); b += r.utf8 }
+        reserve(frame.body.count + 512, in: &b)
+        appendUTF8(frame.command.rawValue, to: &b)
+        if let d = frame.headers["destination"] { b.append(0x20); appendUTF8(d, to: &b) }
+        if frame.command == .error, let m = frame.headers["message"] { b.append(0x20); appendUTF8(m, to: &b) }
+        if frame.command == .receipt, let r = frame.headers["receipt-id"] { b.append(0x20); appendUTF8(r, to: &b) }
         for (name, value) in frame.headers {
             b.append(0x0A)
-            b += name.utf8
+            appendUTF8(name, to: &b)
             b.append(0x3A)
-            b += value.utf8
+            appendUTF8(value, to: &b)
         }
         if !frame.body.isEmpty {
             b.append(0x0A)
@@ -321,16 +324,61 @@ public enum FrameFormatter {
         }
     }
 
+    /// A JSON string of `s`: its bytes as they are when nothing in it needs escaping (no control character, quote
+    /// or backslash: most header names and values), else `JSONValue.appendString`, the one JSON string escaper.
+    @inline(__always)
+    static func appendJSONString(_ s: String, to out: inout [UInt8]) {
+        var s = s
+        let plain = s.withUTF8 { u -> Bool in
+            if ByteScan.needsJSONEscape(u, asciiOnly: false) { return false }
+            out.append(0x22)
+            out.append(contentsOf: u)
+            out.append(0x22)
+            return true
+        }
+        if !plain { JSONValue.appendString(s, to: &out) }
+    }
+
+    /// `,"body":"BODY"` when the body is printable ASCII without quote or backslash (what the JSON line of such a
+    /// body is, with no String made); false, and nothing appended, otherwise.
+    static func appendPlainASCIIJSONBody(_ body: [UInt8], to out: inout [UInt8]) -> Bool {
+        body.withUnsafeBufferPointer { u in
+            if ByteScan.needsJSONEscape(u, asciiOnly: true) { return false }
+            out += #","body":""#.utf8
+            out.append(contentsOf: u)
+            out.append(0x22)
+            return true
+        }
+    }
+
+    /// Appends a String's UTF-8 bytes with one copy (`b += s.utf8` goes through the generic sequence append).
+    @inline(__always)
+    static func appendUTF8(_ s: String, to b: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { b.append(contentsOf: $0) }
+    }
+
+    /// Room for `extra` more bytes, growing geometrically: an exact `reserveCapacity` per message would copy the
+    /// whole held batch again and again.
+    @inline(__always)
+    static func reserve(_ extra: Int, in b: inout [UInt8]) {
+        if b.capacity - b.count < extra { b.reserveCapacity(max(b.capacity * 2, b.count + extra)) }
+    }
+
     /// A body `prettyBody` prints as it is, found without making a String: printable ASCII, tab, CR and LF only,
     /// first non-blank byte not `{` or `[` (no JSON to pretty-print; with a JSON content-type the caller goes
     /// the long way).
     private static func isPlainASCIIText(_ body: [UInt8]) -> Bool {
-        var first: UInt8 = 0
-        for x in body {
-            if x >= 0x80 || (x < 0x20 && x != 0x0A && x != 0x0D && x != 0x09) { return false }
-            if first == 0, x != 0x20, x != 0x0A, x != 0x0D, x != 0x09 { first = x }
+        body.withUnsafeBufferPointer { u in
+            var i = 0
+            while i < u.count, u[i] == 0x20 || u[i] == 0x0A || u[i] == 0x0D || u[i] == 0x09 { i += 1 }
+            if i < u.count, u[i] == UInt8(ascii: "{") || u[i] == UInt8(ascii: "[") { return false }
+            if ByteScan.isPrintableASCII(u) { return true }
+            for x in u where x &- 0x20 >= 0x60 {      // outside 0x20...0x7F
+                if x != 0x0A && x != 0x0D && x != 0x09 { return false }
+            }
+            return true
         }
-        return first != UInt8(ascii: "{") && first != UInt8(ascii: "[")
     }
 
     static func prettyBody(_ body: [UInt8], contentType: String?) -> String {

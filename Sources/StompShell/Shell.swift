@@ -126,6 +126,10 @@ public final class Shell: @unchecked Sendable {
     /// Names `begin` gives (t1, t2, ...): a naming policy, not session state.
     var transactionCounter = 0
     public internal(set) var messagesReceived = 0
+    /// `subscribe --count` subscriptions by id: told what was printed, they acknowledge it once written.
+    var countedSubscriptions: [String: CountedSubscription] = [:]
+    /// The destination of the last message, added to the completion data then.
+    private var lastCompletedDestination: String?
     var quitRequested = false
     /// Set when a command asks to leave (quit/exit).
     public var shouldQuit: Bool { quitRequested }
@@ -337,12 +341,18 @@ public final class Shell: @unchecked Sendable {
         let events = inbox.take()
         if events.isEmpty { return }
         output.batch {      // what they print goes out in one write
-            for (gen, event) in events where gen == generation {
-                handle(event)
+            for (gen, event, cost) in events where gen == generation {
+                handle(event, cost: cost)
                 if output.failure != nil { break }
             }
         }
-        if output.failure != nil { closeAfterOutputFailure() }
+        if output.failure != nil { return closeAfterOutputFailure() }
+        if !countedSubscriptions.isEmpty { settleCountedSubscriptions() }
+    }
+
+    /// After a batch was written: `subscribe --count` acknowledges what it printed (and ends once N were).
+    private func settleCountedSubscriptions() {
+        for (id, counted) in countedSubscriptions where counted.settle() { countedSubscriptions[id] = nil }
     }
 
     // MARK: a failing standard output
@@ -384,7 +394,8 @@ public final class Shell: @unchecked Sendable {
         _ = try? c.close().wait()
     }
 
-    func handle(_ event: ClientEvent) {
+    /// `cost`: the event's `Inbox.cost`, when the inbox computed it.
+    func handle(_ event: ClientEvent, cost: Int? = nil) {
         switch event {
         case .frame(let f):
             switch f.command {
@@ -393,15 +404,23 @@ public final class Shell: @unchecked Sendable {
                 // A queue browser's end marker (ActiveMQ `browser:end`) is no message: wait/expect never see it.
                 if f.headers["browser"] != "end" {
                     messagesReceived += 1
-                    inbox.record(ReceivedMessage(frame: f, receivedAt: Date()))
+                    inbox.record(ReceivedMessage(frame: f, receivedAt: Date()), cost: cost)
                 }
-                if let d = f.headers["destination"] { completion.add(.destination, d) }
+                // completion: a destination once per run of messages from it (not a lock and a search per message)
+                if let d = f.headers["destination"], d != lastCompletedDestination {
+                    completion.add(.destination, d)
+                    lastCompletedDestination = d
+                }
                 if let r = f.headers["reply-to"] { completion.add(.destination, r) }
             case .error:
                 inbox.errors.append(f)
             default: break
             }
             output.frame(f)
+            if f.command == .message, !countedSubscriptions.isEmpty, let s = f.headers["subscription"],
+               let counted = countedSubscriptions[s] {
+                counted.printed(f)
+            }
         case .trace(let dir, let bytes, let at):
             if let r = recorder {
                 r.record(outbound: dir == .outbound, bytes, at: at)

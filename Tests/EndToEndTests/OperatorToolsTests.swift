@@ -160,6 +160,41 @@ final class OperatorToolsTests: XCTestCase {
         }
     }
 
+    /// `subscribe --count N` acknowledges a message only once it was written to standard output: into a full disk
+    /// or a closed stdout nothing is acknowledged (the failed write closes the connection), all N stay queued.
+    func testSubscribeCountIntoAFailingStandardOutputAcknowledgesNothing() throws {
+        for (name, url) in Brokers.all() {
+            let q = Brokers.unique("ops-count-full-\(name)")
+            var r = try run(url, ["bench send \(q) -n 300 --receipts window:64"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            for redirect in [">/dev/full", ">&-"] {
+                r = try bash("HOME=\(Stompsh.tempHome) '\(Stompsh.binary)' -q \(url) -c 'subscribe \(q) --count 200' "
+                             + "-c 'wait 200 --timeout 30' \(redirect)", timeout: 60)
+                XCTAssertEqual(r.status, 1, "\(name) \(redirect): \(r.stderr)")
+                XCTAssertTrue(r.stderr.contains("standard output: "), "\(name) \(redirect): \(r.stderr)")
+            }
+            XCTAssertEqual(try drainCount(url, q), 300, "\(name): nothing was acknowledged into the void")
+        }
+    }
+
+    /// What `subscribe --count N` printed is acknowledged (a second run gets the next N, none twice), through
+    /// batches of output written while messages arrive; the rest stays queued.
+    func testSubscribeCountAcknowledgesWhatItPrinted() throws {
+        for (name, url) in Brokers.all() {
+            let q = Brokers.unique("ops-count-acked-\(name)")
+            var r = try run(url, ["repeat 3000 send \(q) m-${repeat.index}"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            var bodies: [String] = []
+            for _ in 0..<2 {
+                r = try run(url, ["subscribe \(q) --count 1200", "wait 1200 --timeout 60"], json: true, extra: ["-q"])
+                XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
+                bodies += objects(r).compactMap { $0["body"] as? String }
+            }
+            XCTAssertEqual(bodies, (1...2400).map { "m-\($0)" }, "\(name): in order, none twice, none lost")
+            XCTAssertEqual(try drainCount(url, q), 600, "\(name): the rest stays queued")
+        }
+    }
+
     func testDrainIntoAClosedPipeStopsAtOnceAndLeavesTheRest() throws {
         for (name, url) in Brokers.all() {
             let q = Brokers.unique("ops-pipe-\(name)")

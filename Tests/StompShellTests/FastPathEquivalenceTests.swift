@@ -81,13 +81,20 @@ final class FastPathEquivalenceTests: XCTestCase {
         let bodies: [[UInt8]] = [[], Array("plain body".utf8), Array("line1\r\nline2\r\n".utf8), Array("ends\n".utf8),
                                  Array("  {\"a\":[1,2]}".utf8), Array(" [1, 2] ".utf8), Array("{not json".utf8),
                                  Array("ünï ✓".utf8), [0x62, 0x01, 0x00, 0xFF], Array("tab\tx\u{7F}".utf8), Array("x\r\n".utf8),
-                                 Array(" \n ".utf8)]
+                                 Array(" \n ".utf8),
+                                 // longer than a word: what the word-at-a-time scans see past their first 8 bytes
+                                 Array("a longer plain body, well past one word of eight bytes".utf8),
+                                 Array("a longer body with \"quotes\" and a \\ backslash past one word".utf8),
+                                 Array("sixteen bytes ok\u{1}control after two words".utf8),
+                                 Array("sixteen bytes ok ünïcode after two words".utf8)]
         var out: [StompFrame] = []
         for b in bodies {
             out.append(StompFrame(.message, headers: h, body: b))
             out.append(StompFrame(.message, headers: json, body: b))
         }
-        var many = StompHeaders([("destination", "/queue/a"), ("quote", "a \"b\" \\ c\td")])
+        var many = StompHeaders([("destination", "/queue/a"), ("quote", "a \"b\" \\ c\td"),
+                                 ("long-plain", "a value longer than eight bytes"), ("long-ctl", "0123456789\u{1}x"),
+                                 ("long-quote", "0123456789abcdef\"")])
         for k in 0..<20 { many.append("h\(k % 15)", "v\(k)") }
         out.append(StompFrame(.message, headers: many, body: Array("many headers".utf8)))
         out.append(StompFrame(.error, headers: StompHeaders([("message", "bad")]), body: Array("why".utf8)))
