@@ -132,6 +132,7 @@ measure_consume "ws://: consume, ack client-individual" "--ack client-individual
 # The interactive path: the session's subscribe --count N printing every message (text, then --json), wait N
 measure_interactive() {   # label extra-stompsh-options
     local a b q=/queue/stompsh.ir.$TAG.i
+    wanted "$1" || return 0
     fill "$q" "$SMALL"
     a=$(ir "$SH" "$URL" -q $2 -c "subscribe $q --count $SMALL" -c "wait $SMALL --timeout 300")
     fill "$q" "$LARGE"
