@@ -12,6 +12,8 @@
 /// rehashes its neighbours, and most ids are settled right after they arrive.
 struct PendingAckStore: Sendable {
     private var entries: [PendingAck?] = []
+    /// `entries[i] != nil`, read without copying the entry (the trim checks the ends after every settle).
+    private var live: [Bool] = []
     /// Sequence number of `entries[0]`.
     private var base = 0
     /// Index in `entries` of the oldest live entry (== entries.count when empty).
@@ -67,6 +69,7 @@ struct PendingAckStore: Sendable {
     mutating func append(_ p: PendingAck) {
         let seq = base + entries.count
         entries.append(p)
+        live.append(true)
         count += 1
         if p.ackID == p.messageID {
             add(seq << 2 | Slots.messageID | Slots.ackID, p.messageID)
@@ -103,8 +106,8 @@ struct PendingAckStore: Sendable {
 
     mutating func remove(_ seq: Int) {
         let i = seq - base
-        guard i >= head, i < entries.count, let p = entries[i] else { return }
-        entries[i] = nil
+        guard i >= head, i < entries.count, live[i], let p = entries[i].take() else { return }
+        live[i] = false
         count -= 1
         drop(seq, p.messageID)
         if p.ackID != p.messageID { drop(seq, p.ackID) }
@@ -149,14 +152,16 @@ struct PendingAckStore: Sendable {
     }
 
     private mutating func trim() {
-        while entries.count > head, entries[entries.count - 1] == nil { entries.removeLast() }
-        while head < entries.count, entries[head] == nil { head += 1 }
+        while entries.count > head, !live[entries.count - 1] { entries.removeLast(); live.removeLast() }
+        while head < entries.count, !live[head] { head += 1 }
         if head == entries.count {
             base += entries.count
             entries.removeAll(keepingCapacity: true)
+            live.removeAll(keepingCapacity: true)
             head = 0
         } else if head >= 64 && head * 2 >= entries.count {
             entries.removeFirst(head)
+            live.removeFirst(head)
             base += head
             head = 0
         }
