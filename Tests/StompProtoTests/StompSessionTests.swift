@@ -297,6 +297,54 @@ final class StompSessionTests: XCTestCase {
         XCTAssertEqual(s.pendingAcks, model.filter { $0.subscription != "A" })
     }
 
+    /// STOMP 1.2, where the ack id is not the message-id (sandbox, RabbitMQ) or is (ActiveMQ): the indexed store
+    /// against the plain array, looked up by either id, with an ack id that is another message's message-id,
+    /// redeliveries that reuse a settled id, and more than a thousand settled ids (their keys are dropped in bulk).
+    func testPendingAcksMatchArrayModelWithAckIDs() throws {
+        var s = try connected(.v1_2)
+        _ = try s.subscribe(destination: "/a", id: "A", ack: .client)
+        _ = try s.subscribe(destination: "/b", id: "B", ack: .clientIndividual)
+        var model: [PendingAck] = []
+        var rng = SystemRandomNumberGenerator()
+        var next = 0
+        for _ in 0..<6000 {
+            let r = Int.random(in: 0..<10, using: &rng)
+            if r < 5 || model.isEmpty {
+                let sub = Int.random(in: 0..<8, using: &rng) == 0 ? "A" : "B"
+                let old = next > 0 ? Int.random(in: 0..<next, using: &rng) : 0
+                let id = Int.random(in: 0..<8, using: &rng) == 0 && next > 0 ? "m\(old)" : "m\(next)"
+                let ackID: String
+                switch Int.random(in: 0..<6, using: &rng) {
+                case 0: ackID = id                                   // the ack id is the message-id
+                case 1 where next > 0: ackID = "m\(Int.random(in: 0..<next, using: &rng))"   // another's message-id
+                default: ackID = "a\(next)"
+                }
+                next += 1
+                _ = try s.receive(message(sub: sub, id: id, ack: ackID), now: t0)
+                model.append(PendingAck(subscription: sub, messageID: id, ackID: ackID))
+            } else {
+                let e = model[Int.random(in: 0..<model.count, using: &rng)]
+                let pick: String? = r == 9 ? nil : Bool.random(using: &rng) ? e.messageID : e.ackID
+                let oldest = pick.map { id in model.first { $0.messageID == id } ?? model.first { $0.ackID == id }! }
+                XCTAssertEqual(s.pendingAck(for: pick), oldest ?? model.last)
+                let i = pick.map { id in model.lastIndex { $0.messageID == id || $0.ackID == id }! } ?? model.count - 1
+                _ = try s.ack(messageID: pick)
+                let p = model[i]
+                if p.subscription == "A" {
+                    var k = 0
+                    model.removeAll { e in defer { k += 1 }; return k <= i && e.subscription == "A" }
+                } else {
+                    model.remove(at: i)
+                }
+            }
+            XCTAssertEqual(s.pendingAckCount, model.count)
+        }
+        XCTAssertEqual(s.pendingAcks, model)
+        for p in model { XCTAssertNotNil(s.pendingAck(for: p.ackID)) }
+        _ = try s.unsubscribe(id: "A")
+        XCTAssertEqual(s.pendingAcks, model.filter { $0.subscription != "A" })
+    }
+
     func testIndividualAckInClientIndividualMode() throws {
         var s = try connected()
         _ = try s.subscribe(destination: "/a", id: "A", ack: .clientIndividual)
