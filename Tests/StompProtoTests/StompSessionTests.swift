@@ -282,19 +282,24 @@ final class StompSessionTests: XCTestCase {
                 let i = pick.map { id in model.lastIndex { $0.messageID == id }! } ?? model.count - 1
                 XCTAssertEqual(s.pendingAck(for: pick), pick.map { id in model.first { $0.messageID == id }! } ?? model.last)
                 _ = try s.ack(messageID: pick)
-                let p = model[i]
-                if p.subscription == "A" {
-                    var k = 0
-                    model.removeAll { e in defer { k += 1 }; return k <= i && e.subscription == "A" }
-                } else {
-                    model.remove(at: i)
-                }
+                settleInModel(&model, at: i)
             }
             XCTAssertEqual(s.pendingAckCount, model.count)
         }
         XCTAssertEqual(s.pendingAcks, model)
         _ = try s.unsubscribe(id: "A")
         XCTAssertEqual(s.pendingAcks, model.filter { $0.subscription != "A" })
+    }
+
+    /// The array model's ACK of entry `i`: subscription "A" acks cumulatively (`client`: every earlier one of "A"
+    /// too), any other individually.
+    private func settleInModel(_ model: inout [PendingAck], at i: Int) {
+        if model[i].subscription == "A" {
+            var k = 0
+            model.removeAll { e in defer { k += 1 }; return k <= i && e.subscription == "A" }
+        } else {
+            model.remove(at: i)
+        }
     }
 
     /// STOMP 1.2, where the ack id is not the message-id (sandbox, RabbitMQ) or is (ActiveMQ): the indexed store
@@ -329,13 +334,7 @@ final class StompSessionTests: XCTestCase {
                 XCTAssertEqual(s.pendingAck(for: pick), oldest ?? model.last)
                 let i = pick.map { id in model.lastIndex { $0.messageID == id || $0.ackID == id }! } ?? model.count - 1
                 _ = try s.ack(messageID: pick)
-                let p = model[i]
-                if p.subscription == "A" {
-                    var k = 0
-                    model.removeAll { e in defer { k += 1 }; return k <= i && e.subscription == "A" }
-                } else {
-                    model.remove(at: i)
-                }
+                settleInModel(&model, at: i)
             }
             XCTAssertEqual(s.pendingAckCount, model.count)
         }

@@ -7,16 +7,6 @@ import XCTest
 /// `WebSocketEndpoint.write`/`writeMessage` (the client link's outgoing frames, in one buffer, masked 8 bytes at a
 /// time) against NIOWebSocket's own encoder and decoder.
 final class WebSocketFrameBytesTests: XCTestCase {
-    /// NIOWebSocket's encoder: the bytes `frame` goes out as.
-    private func nioWire(_ frame: WebSocketFrame) throws -> [UInt8] {
-        let channel = EmbeddedChannel(handler: WebSocketFrameEncoder())
-        defer { _ = try? channel.finish() }
-        try channel.writeOutbound(frame)
-        var bytes: [UInt8] = []
-        while var part = try channel.readOutbound(as: ByteBuffer.self) { bytes += part.readBytes(length: part.readableBytes)! }
-        return bytes
-    }
-
     /// NIOWebSocket's decoder: the frames in `bytes`.
     private func nioFrames(_ bytes: [UInt8]) throws -> [WebSocketFrame] {
         let channel = EmbeddedChannel(handler: ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 20)))
@@ -40,14 +30,14 @@ final class WebSocketFrameBytesTests: XCTestCase {
             for (opcode, maskKey) in [(WebSocketOpcode.text, Optional(key)), (.binary, nil), (.ping, key), (.connectionClose, nil)]
             where !(opcode.isControlOpcode && size > 125) {
                 let frame = WebSocketFrame(fin: true, opcode: opcode, maskKey: maskKey, data: ByteBuffer(bytes: payload))
-                XCTAssertEqual(ours(frame), try nioWire(frame), "\(size) bytes, \(opcode), key \(String(describing: maskKey))")
+                XCTAssertEqual(ours(frame), try nioEncoderWire(frame), "\(size) bytes, \(opcode), key \(String(describing: maskKey))")
             }
         }
         let unfinished = WebSocketFrame(fin: false, rsv1: true, opcode: .binary, maskKey: key, data: ByteBuffer(bytes: [1, 2, 3]))
-        XCTAssertEqual(ours(unfinished), try nioWire(unfinished), "FIN clear, RSV1 set")
+        XCTAssertEqual(ours(unfinished), try nioEncoderWire(unfinished), "FIN clear, RSV1 set")
         let withExtension = WebSocketFrame(fin: true, opcode: .binary, maskKey: key, data: ByteBuffer(bytes: [4, 5, 6, 7, 8]),
                                            extensionData: ByteBuffer(bytes: [1, 2, 3]))
-        XCTAssertEqual(ours(withExtension), try nioWire(withExtension), "extension data first, one key over both")
+        XCTAssertEqual(ours(withExtension), try nioEncoderWire(withExtension), "extension data first, one key over both")
     }
 
     func testMaskingWordWiseEqualsTheRFCsBytewiseXORAtEveryOffsetAndInPlace() {

@@ -7,16 +7,6 @@ import XCTest
 /// The frames `WebSocketEndpoint` makes, as they go over the wire through NIOWebSocket's encoder and come back
 /// through its decoder and the message aggregator, both sides configured as the client and the sandbox do.
 final class WebSocketWireTests: XCTestCase {
-    /// NIOWebSocket's encoder: the bytes `frame` goes out as.
-    private func wire(_ frame: WebSocketFrame) throws -> [UInt8] {
-        let channel = EmbeddedChannel(handler: WebSocketFrameEncoder())
-        defer { _ = try? channel.finish() }
-        try channel.writeOutbound(frame)
-        var bytes: [UInt8] = []
-        while var part = try channel.readOutbound(as: ByteBuffer.self) { bytes += part.readBytes(length: part.readableBytes)! }
-        return bytes
-    }
-
     /// A receiving side as the client and the sandbox set it up: frame decoder (`maxFrameSize`), then
     /// `WebSocketEndpoint.messageAggregator`.
     private func receiver(maxFrameSize: Int = 1 << 20, maxMessageSize: Int = 1 << 20) throws -> EmbeddedChannel {
@@ -52,7 +42,7 @@ final class WebSocketWireTests: XCTestCase {
         ]
         for (size, headerLength, lengthField) in cases {
             let payload = (0..<size).map { UInt8(truncatingIfNeeded: $0) }
-            let bytes = try wire(server.message(ByteBuffer(bytes: payload), isText: false))
+            let bytes = try nioEncoderWire(server.message(ByteBuffer(bytes: payload), isText: false))
             XCTAssertEqual(bytes.count, headerLength + size, "\(size)")
             XCTAssertEqual(bytes[0], 0x82, "FIN + binary")
             XCTAssertEqual(Array(bytes[1..<(1 + lengthField.count)]), lengthField, "\(size)")
@@ -64,8 +54,8 @@ final class WebSocketWireTests: XCTestCase {
     func testAClientMasksEveryFrameWithItsOwnKeyAndTheServerNone() throws {
         let payload = Array("SEND\ndestination:/queue/x\n\nhello\0".utf8)
         let client = WebSocketEndpoint(role: .client)
-        let first = try wire(client.message(ByteBuffer(bytes: payload), isText: true))
-        let second = try wire(client.message(ByteBuffer(bytes: payload), isText: true))
+        let first = try nioEncoderWire(client.message(ByteBuffer(bytes: payload), isText: true))
+        let second = try nioEncoderWire(client.message(ByteBuffer(bytes: payload), isText: true))
         for bytes in [first, second] {
             XCTAssertEqual(bytes[0], 0x81, "FIN + text")
             XCTAssertEqual(bytes[1], 0x80 | UInt8(payload.count), "the mask bit and the length")
@@ -77,7 +67,7 @@ final class WebSocketWireTests: XCTestCase {
         XCTAssertNotEqual(Array(first[2..<6]), Array(second[2..<6]), "a fresh key for each frame")
 
         let server = WebSocketEndpoint(role: .server)
-        let plain = try wire(server.message(ByteBuffer(bytes: payload), isText: true))
+        let plain = try nioEncoderWire(server.message(ByteBuffer(bytes: payload), isText: true))
         XCTAssertEqual(plain, [0x81, UInt8(payload.count)] + payload, "a server does not mask")
         var pinged = WebSocketEndpoint(role: .client)
         guard case .ping(_, let pong?) = pinged.receive(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer(string: "x"))) else {
