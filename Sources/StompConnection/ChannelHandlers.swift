@@ -177,8 +177,35 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
         set { encoder.version = newValue }
     }
 
+    /// This handler's context while it is in a pipeline: the client writes through it (`writeAndFlush(_:promise:)`)
+    /// without boxing its `StompOutbound` in an `NIOAny` for the trip from the pipeline's tail.
+    public private(set) var context: ChannelHandlerContext?
+
+    public func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    public func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let out = unwrapOutboundIn(data)
+        write(context: context, out: unwrapOutboundIn(data), promise: promise)
+    }
+
+    /// What `channel.writeAndFlush(out)` does when nothing but inbound handlers sit between this handler and
+    /// the pipeline's tail (the client's pipeline): encode `out`, write it on, flush. On the event loop only;
+    /// false (nothing done, the promise untouched) when the handler is not in a pipeline.
+    public func writeAndFlush(_ out: StompOutbound, promise: EventLoopPromise<Void>?) -> Bool {
+        guard let context else { return false }
+        write(context: context, out: out, promise: promise)
+        context.flush()
+        return true
+    }
+
+    /// `writeAndFlush(_:promise:)` without the flush.
+    public func write(_ out: StompOutbound, promise: EventLoopPromise<Void>?) -> Bool {
+        guard let context else { return false }
+        write(context: context, out: out, promise: promise)
+        return true
+    }
+
+    private func write(context: ChannelHandlerContext, out: StompOutbound, promise: EventLoopPromise<Void>?) {
         var buffer: ByteBuffer
         switch out {
         case .frame(let frame):

@@ -792,7 +792,7 @@ public final class StompClient: @unchecked Sendable {
                 }
             }
             self.counters.framesSent += 1
-            channel.write(StompOutbound.frame(frame), promise: writePromise)
+            self.write(.frame(frame), to: channel, promise: writePromise, flush: false)
             self.flushSoon(channel)
             self.noteSent(now)
         }
@@ -880,11 +880,11 @@ public final class StompClient: @unchecked Sendable {
         counters.framesSent += ends.count
         if let failure {
             // Known now: reported at once (a caller's next batch, already queued, can see it in `unless`).
-            channel.write(StompOutbound.batch(buffer, frameEnds: ends), promise: nil)
+            write(.batch(buffer, frameEnds: ends), to: channel, promise: nil, flush: false)
             p.fail(failure)
         } else {
             let wp = eventLoop.makePromise(of: Void.self)
-            channel.write(StompOutbound.batch(buffer, frameEnds: ends), promise: wp)
+            write(.batch(buffer, frameEnds: ends), to: channel, promise: wp, flush: false)
             wp.futureResult.whenComplete { result in
                 switch result {
                 case .success: p.succeed(())
@@ -1012,12 +1012,13 @@ public final class StompClient: @unchecked Sendable {
             // and the frame ends known (the trace and WebSocket cut there without decoding).
             self.batchEncoder.version = self.session.version
             self.batchBytes.removeAll(keepingCapacity: true)
+            let one = frames.count == 1
             var ends: [Int] = []
-            ends.reserveCapacity(frames.count)
+            if !one { ends.reserveCapacity(frames.count) }
             do {
                 for f in frames {
                     try self.batchEncoder.encode(f, into: &self.batchBytes)
-                    ends.append(self.batchBytes.count)
+                    if !one { ends.append(self.batchBytes.count) }
                 }
             } catch {
                 p.fail(self.mapError(error))
@@ -1026,7 +1027,9 @@ public final class StompClient: @unchecked Sendable {
             var buffer = channel.allocator.buffer(capacity: self.batchBytes.count)
             buffer.writeBytes(self.batchBytes)
             self.trimBatchBytes()
-            self.writeChecked(.batch(buffer, frameEnds: ends), frames: frames, channel: channel, promise: p)
+            // One frame (the common call) needs no list of ends: `.encoded` of one frame is written and traced alike.
+            let out: StompOutbound = one ? .encoded(buffer, frames: 1) : .batch(buffer, frameEnds: ends)
+            self.writeChecked(out, frames: frames, channel: channel, promise: p)
         }
     }
 
@@ -1045,12 +1048,23 @@ public final class StompClient: @unchecked Sendable {
         writeChecked(.raw(bytes), frames: frames, channel: channel, promise: p)
     }
 
+    /// Writes `out` on `channel` through its encoder's own context when `channel` is the current link's: the
+    /// same handlers see the same write as from the pipeline's tail (only inbound handlers sit above the
+    /// encoder), without the generic, boxed trip there. On the event loop.
+    private func write(_ out: StompOutbound, to channel: Channel, promise: EventLoopPromise<Void>?, flush: Bool) {
+        if let link, link.channel === channel,
+           flush ? link.encoder.writeAndFlush(out, promise: promise) : link.encoder.write(out, promise: promise) {
+            return
+        }
+        if flush { channel.writeAndFlush(out, promise: promise) } else { channel.write(out, promise: promise) }
+    }
+
     /// Shows `frames` to the session and writes `out` (their bytes) with one write and flush.
     private func writeChecked(_ out: StompOutbound, frames: [StompFrame], channel: Channel, promise p: EventLoopPromise<Void>) {
         for f in frames { try? session.checkRaw(f) }
         counters.framesSent += frames.count
         let wp = eventLoop.makePromise(of: Void.self)
-        channel.writeAndFlush(out, promise: wp)
+        write(out, to: channel, promise: wp, flush: true)
         noteSent(.now())
         wp.futureResult.whenComplete { result in
             switch result {
