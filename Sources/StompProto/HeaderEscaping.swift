@@ -64,7 +64,8 @@ public enum HeaderEscaping {
     /// Size of `buf` once escaped. Throws when it cannot be represented in this mode
     /// (LF, or ':' in a name, or a value's trailing CR, where there is no escaping; a value's trailing CR in 1.1).
     @inline(__always)
-    static func escapedCount(_ buf: UnsafeBufferPointer<UInt8>, isName: Bool, name: String, mode: Mode) throws -> Int {
+    static func escapedCount(_ buf: UnsafeBufferPointer<UInt8>, isName: Bool, name: @autoclosure () -> String,
+                             mode: Mode) throws -> Int {
         guard let src = buf.baseAddress else { return 0 }
         let n = buf.count
         var i = firstSpecial(src, n, from: 0)
@@ -75,7 +76,7 @@ public enum HeaderEscaping {
             i = firstSpecial(src, n, from: i + 1)
         }
         func reject(_ reason: String) -> FrameEncodingError {
-            .unencodableHeader(name: name, value: String(decoding: buf, as: UTF8.self), reason: reason)
+            .unencodableHeader(name: name(), value: String(decoding: buf, as: UTF8.self), reason: reason)
         }
         switch mode {
         case .none:
@@ -152,15 +153,15 @@ public enum HeaderEscaping {
     /// Writes `buf` escaped at `dst` (room for twice its bytes) after checking it can be represented
     /// (`escapedCount`'s errors); returns the bytes written. One scan when nothing needs escaping.
     @inline(__always)
-    static func writeChecked(_ buf: UnsafeBufferPointer<UInt8>, isName: Bool, name: String, mode: Mode,
-                             to dst: UnsafeMutablePointer<UInt8>) throws -> Int {
+    static func writeChecked(_ buf: UnsafeBufferPointer<UInt8>, isName: Bool, name: @autoclosure () -> String,
+                             mode: Mode, to dst: UnsafeMutablePointer<UInt8>) throws -> Int {
         let n = buf.count
         guard n > 0, let src = buf.baseAddress else { return 0 }
         if firstSpecial(src, n, from: 0) == n {
             dst.update(from: src, count: n)
             return n
         }
-        let count = try escapedCount(buf, isName: isName, name: name, mode: mode)
+        let count = try escapedCount(buf, isName: isName, name: name(), mode: mode)
         let written = writeEscaped(buf, mode: mode, to: dst)
         assert(written == count)
         return written

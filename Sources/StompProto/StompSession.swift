@@ -135,12 +135,14 @@ public struct StompSession: Sendable {
         try requireConnected("SEND")
         try checkTransaction(transaction)
         try checkReceipt(receipt)
-        var h = StompHeaders()
+        var h = StompHeaders(minimumCapacity: headers.count + 3)
         h.append("destination", destination)
-        var own: Set<String> = ["destination"]
-        if transaction != nil { own.insert("transaction") }
-        if receipt != nil { own.insert("receipt") }
-        for (name, value) in headers where !own.contains(name) { h.append(name, value) }
+        // The caller's lines, bytes copied, minus those the arguments own.
+        for i in 0..<headers.count {
+            if headers.nameIs(i, "destination") || (transaction != nil && headers.nameIs(i, "transaction"))
+                || (receipt != nil && headers.nameIs(i, "receipt")) { continue }
+            h.appendLine(i, of: headers)
+        }
         if let transaction { h.append("transaction", transaction) }
         addReceipt(receipt, .send(destination: destination), to: &h)
         return StompFrame(.send, headers: h, body: body)
