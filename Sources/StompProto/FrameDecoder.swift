@@ -191,7 +191,8 @@ public struct FrameDecoder: Sendable {
                 var end = lf
                 if end > readIndex && raw[end - 1] == 0x0D { end -= 1 }
                 if end == readIndex {   // blank line: headers done
-                    headStorage = headBytes(raw)
+                    headStorage = Self.headBytes(raw, from: headStart, count: readIndex - headStart,
+                                                 spans: spans, escapedLines: escapedLines, mode: escaping)
                     readIndex = lf + 1
                     scanned = 0
                     state = .body
@@ -264,8 +265,9 @@ public struct FrameDecoder: Sendable {
 
     /// The header lines `raw[headStart..<readIndex]` copied in one piece, the escaped ones unescaped in place
     /// (their escapes were checked when parsed; unescaping only shrinks, the rest of the line becomes dead bytes).
-    private func headBytes(_ raw: UnsafeRawBufferPointer) -> [UInt8] {
-        let count = readIndex - headStart
+    private static func headBytes(_ raw: UnsafeRawBufferPointer, from headStart: Int, count: Int, spans: [StompHeaders.Span],
+                                  escapedLines: [(line: Int, nameCount: Int, valueCount: Int)],
+                                  mode escaping: HeaderEscaping.Mode) -> [UInt8] {
         guard count > 0 else { return [] }
         var bytes: [UInt8] = []
         bytes.append(contentsOf: Self.typed(raw, from: headStart, count: count))
@@ -290,29 +292,34 @@ public struct FrameDecoder: Sendable {
     private mutating func parseHeader(_ raw: UnsafeRawBufferPointer, start: Int, end: Int) throws {
         let line = UnsafeRawBufferPointer(rebasing: raw[start..<end])
         let lineOffset = streamOffset   // == baseOffset + start
-        guard let colonPtr = memchr(line.baseAddress!, 0x3A, line.count) else {
+        let scan = Self.scanLine(line)
+        guard let colon = scan.colon else {
             throw FrameDecodingError.malformedHeader(line: String(decoding: line, as: UTF8.self), offset: lineOffset)
         }
-        let colon = line.baseAddress!.distance(to: UnsafeRawPointer(colonPtr))
         let rawName = UnsafeRawBufferPointer(rebasing: line[0..<colon])
         let rawValue = UnsafeRawBufferPointer(rebasing: line[(colon + 1)...])
 
         var nameCount = rawName.count
         var valueCount = rawValue.count
-        if escaping != .none, memchr(line.baseAddress!, 0x5C, line.count) != nil {
-            nameCount = try unescapedCount(rawName, header: String(decoding: rawName, as: UTF8.self), offset: lineOffset)
-            valueCount = try unescapedCount(rawValue, header: unescapedString(rawName), offset: lineOffset + colon + 1)
-            if nameCount != rawName.count || valueCount != rawValue.count {
-                escapedLines.append((spans.count, rawName.count, rawValue.count))
+        if scan.specials != 1 || !scan.ascii {   // escapes, or more bytes to check: name first, as before
+            let escaped = escaping != .none && scan.specials > 1 && memchr(line.baseAddress!, 0x5C, line.count) != nil
+            if escaped {
+                nameCount = try unescapedCount(rawName, header: String(decoding: rawName, as: UTF8.self), offset: lineOffset)
             }
-        }
-        // Unescaping maps ASCII pairs to ASCII bytes at scalar boundaries: the raw bytes are UTF-8 exactly when
-        // the unescaped ones are. Names first, as the errors say which header.
-        if !UTF8Validation.isValid(rawName) {
-            throw FrameDecodingError.invalidUTF8(header: nil, offset: lineOffset)
-        }
-        if !UTF8Validation.isValid(rawValue) {
-            throw FrameDecodingError.invalidUTF8(header: unescapedString(rawName), offset: lineOffset + colon + 1)
+            // Unescaping maps ASCII pairs to ASCII bytes at scalar boundaries: the raw bytes are UTF-8 exactly
+            // when the unescaped ones are.
+            if !scan.ascii && !UTF8Validation.isValid(rawName) {
+                throw FrameDecodingError.invalidUTF8(header: nil, offset: lineOffset)
+            }
+            if escaped {
+                valueCount = try unescapedCount(rawValue, header: unescapedString(rawName), offset: lineOffset + colon + 1)
+                if nameCount != rawName.count || valueCount != rawValue.count {
+                    escapedLines.append((spans.count, rawName.count, rawValue.count))
+                }
+            }
+            if !scan.ascii && !UTF8Validation.isValid(rawValue) {
+                throw FrameDecodingError.invalidUTF8(header: unescapedString(rawName), offset: lineOffset + colon + 1)
+            }
         }
 
         if !sawContentLength && Self.isContentLength(rawName) {
@@ -329,17 +336,60 @@ public struct FrameDecoder: Sendable {
         }
         let nameStart = start - headStart
         spans.append(StompHeaders.Span(nameStart: nameStart, nameCount: nameCount,
-                                       valueStart: nameStart + colon + 1, valueCount: valueCount))
+                                       valueStart: nameStart + colon + 1, valueCount: valueCount,
+                                       plain: scan.specials == 1))
         headLiveBytes += nameCount + valueCount
     }
 
-    /// Bytes `p` will have once unescaped; throws for an undefined escape (`header`, `offset` for the error).
-    private func unescapedCount(_ p: UnsafeRawBufferPointer, header: @autoclosure () -> String, offset: Int) throws -> Int {
-        guard !p.isEmpty, memchr(p.baseAddress!, 0x5C, p.count) != nil else { return p.count }
-        let name = header()
-        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: p.count) { scratch in
-            try HeaderEscaping.unescape(p, mode: escaping, header: name, offset: offset, into: scratch.baseAddress!)
+    /// One pass over a header line (EOL excluded), 8 bytes at a time: where its first ':' is, how many of its
+    /// bytes escaping looks at (LF, CR, ':', '\\'; a plain line has one, its separator), whether it is all ASCII.
+    @inline(__always)
+    static func scanLine(_ p: UnsafeRawBufferPointer) -> (colon: Int?, specials: Int, ascii: Bool) {
+        let n = p.count
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        /// 0x80 in exactly the bytes of `x` that are zero.
+        @inline(__always) func zeroBytes(_ x: UInt64) -> UInt64 { ~(((x & low7) &+ low7) | x | low7) }
+        var colon: Int?
+        var specials = 0
+        var any: UInt64 = 0
+        @inline(__always) func word(_ v: UInt64, at offset: Int) {
+            any |= v
+            let c = zeroBytes(v ^ (ones &* 0x3A))
+            let m = c | zeroBytes(v ^ (ones &* 0x0A)) | zeroBytes(v ^ (ones &* 0x0D)) | zeroBytes(v ^ (ones &* 0x5C))
+            if m != 0 {
+                specials += m.nonzeroBitCount
+                if colon == nil && c != 0 { colon = offset + c.trailingZeroBitCount / 8 }
+            }
         }
+        var i = 0
+        while i + 8 <= n {
+            word(p.loadUnaligned(fromByteOffset: i, as: UInt64.self), at: i)
+            i += 8
+        }
+        let rest = n - i
+        if rest > 0 {
+            if n >= 8 {   // the last 8 bytes, those already counted shifted out (zeros match nothing)
+                word(p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) >> UInt64(8 * (8 - rest)), at: i)
+            } else {
+                while i < n {
+                    let b = p[i]
+                    any |= UInt64(b)
+                    if HeaderEscaping.isSpecial(b) {
+                        specials += 1
+                        if b == 0x3A && colon == nil { colon = i }
+                    }
+                    i += 1
+                }
+            }
+        }
+        return (colon, specials, any & 0x8080_8080_8080_8080 == 0)
+    }
+
+    /// Bytes `p` will have once unescaped; throws for an undefined escape (`header`, `offset` for the error).
+    @inline(__always)
+    private func unescapedCount(_ p: UnsafeRawBufferPointer, header: @autoclosure () -> String, offset: Int) throws -> Int {
+        try HeaderEscaping.unescapedCount(p, mode: escaping, header: header(), offset: offset)
     }
 
     /// `p` unescaped (per the frame's mode), as a String, lossily: for error messages.

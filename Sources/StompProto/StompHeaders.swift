@@ -21,9 +21,13 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
         @usableFromInline var nameCount: Int
         @usableFromInline var valueStart: Int
         @usableFromInline var valueCount: Int
-        @inlinable init(nameStart: Int, nameCount: Int, valueStart: Int, valueCount: Int) {
+        /// Neither name nor value has a byte that escaping looks at (LF, CR, ':', '\\'): written as is in
+        /// every version (the encoder copies it without scanning).
+        @usableFromInline var plain: Bool
+        @inlinable init(nameStart: Int, nameCount: Int, valueStart: Int, valueCount: Int, plain: Bool) {
             self.nameStart = nameStart; self.nameCount = nameCount
             self.valueStart = valueStart; self.valueCount = valueCount
+            self.plain = plain
         }
     }
 
@@ -78,6 +82,7 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
             guard let i = firstIndex(name) else { append(name, newValue); return }
             HeaderEscaping.withUTF8(newValue) { v in
                 let old = spans[i]
+                spans[i].plain = old.plain && Self.isPlain(v)
                 if v.count <= old.valueCount {   // fits where the old value was
                     if v.count > 0 {
                         storage.withUnsafeMutableBufferPointer { s in
@@ -107,11 +112,11 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
     /// Adds a line at the end (after any existing one of the same name, which keeps precedence).
     public mutating func append(_ name: String, _ value: String) {
         let nameStart = storage.count
-        HeaderEscaping.withUTF8(name) { storage.append(contentsOf: $0) }
+        var plain = HeaderEscaping.withUTF8(name) { storage.append(contentsOf: $0); return Self.isPlain($0) }
         let valueStart = storage.count
-        HeaderEscaping.withUTF8(value) { storage.append(contentsOf: $0) }
+        plain = HeaderEscaping.withUTF8(value) { storage.append(contentsOf: $0); return Self.isPlain($0) } && plain
         spans.append(Span(nameStart: nameStart, nameCount: valueStart - nameStart,
-                          valueStart: valueStart, valueCount: storage.count - valueStart))
+                          valueStart: valueStart, valueCount: storage.count - valueStart, plain: plain))
     }
 
     /// Removes every line named `name`.
@@ -258,7 +263,14 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
             storage.append(contentsOf: UnsafeBufferPointer(rebasing: o[s.valueStart..<s.valueStart + s.valueCount]))
         }
         spans.append(Span(nameStart: nameStart, nameCount: s.nameCount,
-                          valueStart: nameStart + s.nameCount, valueCount: s.valueCount))
+                          valueStart: nameStart + s.nameCount, valueCount: s.valueCount, plain: s.plain))
+    }
+
+    /// No byte of `p` needs a look when escaping (see `Span.plain`).
+    @inline(__always)
+    static func isPlain(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = p.baseAddress else { return true }
+        return HeaderEscaping.firstSpecial(base, p.count, from: 0) == p.count
     }
 
     /// Total bytes of the names and values (what the lines take on the wire before escaping).
