@@ -75,6 +75,11 @@ public struct FrameDecoder: Sendable {
         bytes.withMemoryRebound(to: UInt8.self) { buffer.append(contentsOf: $0) }
     }
 
+    public mutating func append(_ bytes: [UInt8]) {
+        compact()
+        buffer.append(contentsOf: bytes)
+    }
+
     public mutating func append<C: Collection>(_ bytes: C) where C.Element == UInt8 {
         compact()
         if bytes.withContiguousStorageIfAvailable({ buffer.append(contentsOf: $0) }) == nil {
@@ -341,8 +346,9 @@ public struct FrameDecoder: Sendable {
         headLiveBytes += nameCount + valueCount
     }
 
-    /// One pass over a header line (EOL excluded), 8 bytes at a time: where its first ':' is, how many of its
-    /// bytes escaping looks at (LF, CR, ':', '\\'; a plain line has one, its separator), whether it is all ASCII.
+    /// One pass over a header line (EOL excluded, so no LF), 8 bytes at a time: where its first ':' is, how many
+    /// of its bytes escaping looks at (CR, ':', '\\'; a plain line has exactly one, its separator; counted as
+    /// 0, 1, or 2 for "more"), whether it is all ASCII.
     @inline(__always)
     static func scanLine(_ p: UnsafeRawBufferPointer) -> (colon: Int?, specials: Int, ascii: Bool) {
         let n = p.count
@@ -356,9 +362,9 @@ public struct FrameDecoder: Sendable {
         @inline(__always) func word(_ v: UInt64, at offset: Int) {
             any |= v
             let c = zeroBytes(v ^ (ones &* 0x3A))
-            let m = c | zeroBytes(v ^ (ones &* 0x0A)) | zeroBytes(v ^ (ones &* 0x0D)) | zeroBytes(v ^ (ones &* 0x5C))
+            let m = c | zeroBytes(v ^ (ones &* 0x0D)) | zeroBytes(v ^ (ones &* 0x5C))
             if m != 0 {
-                specials += m.nonzeroBitCount
+                specials += m & (m &- 1) != 0 ? 2 : 1   // one bit set, or more (no popcount needed)
                 if colon == nil && c != 0 { colon = offset + c.trailingZeroBitCount / 8 }
             }
         }
