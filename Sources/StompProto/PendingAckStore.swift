@@ -13,8 +13,34 @@ struct PendingAckStore: Sendable {
     /// Index in `entries` of the oldest live entry (== entries.count when empty).
     private var head = 0
     private(set) var count = 0
-    private var byMessageID: [String: [Int]] = [:]
-    private var byAckID: [String: [Int]] = [:]
+    private var byMessageID: [String: Sequences] = [:]
+    /// Only the entries whose ack id differs from their message-id (found through `byMessageID` otherwise).
+    private var byAckID: [String: Sequences] = [:]
+
+    /// Ascending sequence numbers of the entries carrying one id: almost always one, kept without an array.
+    enum Sequences: Sendable {
+        case one(Int)
+        case many([Int])
+        var first: Int { switch self { case .one(let s): return s; case .many(let a): return a[0] } }
+        var last: Int { switch self { case .one(let s): return s; case .many(let a): return a[a.count - 1] } }
+        mutating func append(_ seq: Int) {
+            switch self {
+            case .one(let s): self = .many([s, seq])
+            case .many(var a): self = .one(0); a.append(seq); self = .many(a)
+            }
+        }
+        /// Removes `seq`; false when nothing is left.
+        mutating func remove(_ seq: Int) -> Bool {
+            switch self {
+            case .one(let s): return s != seq
+            case .many(var a):
+                self = .one(0)
+                if let j = a.lastIndex(of: seq) { a.remove(at: j) }
+                if a.count == 1 { self = .one(a[0]) } else { self = .many(a) }
+                return !a.isEmpty
+            }
+        }
+    }
 
     var isEmpty: Bool { count == 0 }
 
@@ -38,8 +64,8 @@ struct PendingAckStore: Sendable {
         let seq = base + entries.count
         entries.append(p)
         count += 1
-        byMessageID[p.messageID, default: []].append(seq)
-        byAckID[p.ackID, default: []].append(seq)
+        Self.add(seq, p.messageID, to: &byMessageID)
+        if p.ackID != p.messageID { Self.add(seq, p.ackID, to: &byAckID) }
     }
 
     /// The newest entry whose message-id or ack id is `id` (like `lastIndex(where:)`).
@@ -63,7 +89,7 @@ struct PendingAckStore: Sendable {
         entries[i] = nil
         count -= 1
         Self.drop(seq, p.messageID, from: &byMessageID)
-        Self.drop(seq, p.ackID, from: &byAckID)
+        if p.ackID != p.messageID { Self.drop(seq, p.ackID, from: &byAckID) }
         trim()
     }
 
@@ -86,13 +112,17 @@ struct PendingAckStore: Sendable {
     }
 
     /// One hash of `key` (ids are long strings: hashing them is most of a settle's cost).
-    private static func drop(_ seq: Int, _ key: String, from map: inout [String: [Int]]) {
+    private static func drop(_ seq: Int, _ key: String, from map: inout [String: Sequences]) {
         guard let k = map.index(forKey: key) else { return }
-        if map.values[k].count == 1 {
-            map.remove(at: k)
-            return
+        if !map.values[k].remove(seq) { map.remove(at: k) }
+    }
+
+    private static func add(_ seq: Int, _ key: String, to map: inout [String: Sequences]) {
+        if let k = map.index(forKey: key) {
+            map.values[k].append(seq)
+        } else {
+            map[key] = .one(seq)
         }
-        if let j = map.values[k].lastIndex(of: seq) { map.values[k].remove(at: j) }
     }
 
     private mutating func trim() {

@@ -21,7 +21,8 @@ public struct StompSession: Sendable {
     private var transactionMap: [String: Int] = [:]
     private var pending = PendingAckStore()
     /// The last message received on an `auto` subscription, to explain a mistaken ACK.
-    private var lastAutoMessage: (messageID: String, subscription: String)?
+    /// Its headers are kept (no String made per message): the id is read only to explain an ACK.
+    private var lastAutoMessage: (headers: StompHeaders, subscription: String)?
     private var lastSent: StompInstant?
     private var lastReceived: StompInstant?
     /// Whether anything arrived after CONNECTED (the first deadline is one interval longer until then).
@@ -337,16 +338,14 @@ public struct StompSession: Sendable {
             }
             let sub = findSubscription(h)
             var pendingAck: PendingAck?
-            if let sub, let messageID = h["message-id"] ?? h["ack"] {
-                if sub.ack == .auto {
-                    lastAutoMessage = (messageID, sub.id)
-                } else {
-                    let ackID = version == .v1_2 ? (h["ack"] ?? messageID) : messageID
-                    let p = PendingAck(subscription: sub.id, messageID: messageID, ackID: ackID)
-                    pending.append(p)
-                    pendingAck = p
-                    lastAutoMessage = nil
-                }
+            if let sub, sub.ack == .auto {
+                if h.contains("message-id") || h.contains("ack") { lastAutoMessage = (h, sub.id) }
+            } else if let sub, let messageID = h["message-id"] ?? h["ack"] {
+                let ackID = version == .v1_2 ? (h["ack"] ?? messageID) : messageID
+                let p = PendingAck(subscription: sub.id, messageID: messageID, ackID: ackID)
+                pending.append(p)
+                pendingAck = p
+                lastAutoMessage = nil
             }
             return .message(frame, subscription: sub, pendingAck: pendingAck)
 
@@ -488,7 +487,7 @@ public struct StompSession: Sendable {
     private func pendingIndex(_ messageID: String?) throws -> Int {
         if let id = messageID {
             if let i = pending.newest(matching: id) { return i }
-            if let last = lastAutoMessage, last.messageID == id {
+            if let last = lastAutoMessage, (last.headers["message-id"] ?? last.headers["ack"]) == id {
                 throw SessionError.ackNotExpected(subscription: last.subscription, mode: .auto)
             }
             throw SessionError.unknownMessage(id)
