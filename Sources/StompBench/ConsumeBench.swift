@@ -162,20 +162,11 @@ public final class ConsumeBench: BenchEngine, @unchecked Sendable {
         received += 1
         bytes += frame.body.count
         lastNs = benchNow()
-        var stream: String?, seq: Int?, sent: UInt64?
-        // One pass over the headers (no array of pairs), exact names; a name is compared only when its length is
-        // one of the bench headers' (String comparison of these long names is the costly operation here).
-        for (n, v) in frame.headers {
-            switch n.utf8.count {
-            case BenchMessage.sequenceHeader.utf8.count:
-                if seq == nil, n == BenchMessage.sequenceHeader { seq = BenchMessage.decimal(v).flatMap { Int(exactly: $0) } }
-            case BenchMessage.sentHeader.utf8.count:
-                if sent == nil, n == BenchMessage.sentHeader { sent = BenchMessage.decimal(v) }
-            case BenchMessage.streamHeader.utf8.count:
-                if stream == nil, n == BenchMessage.streamHeader { stream = v }
-            default: continue
-            }
-        }
+        // Three lookups by name (StompHeaders compares the names' bytes; only these values become Strings).
+        let h = frame.headers
+        let seq = h[BenchMessage.sequenceHeader].flatMap { BenchMessage.decimal($0) }.flatMap { Int(exactly: $0) }
+        let sent = h[BenchMessage.sentHeader].flatMap { BenchMessage.decimal($0) }
+        let stream = h[BenchMessage.streamHeader]
         check.note(stream: stream, sequence: seq)
         if let sent {
             // a timestamp from the future (clocks apart) counts as 0; one more than a day old is not a bench's

@@ -19,12 +19,14 @@ struct PendingAckStore: Sendable {
 
     /// Ascending sequence numbers of the entries carrying one id: almost always one, kept without an array.
     enum Sequences: Sendable {
+        case none   // only while being added to
         case one(Int)
         case many([Int])
-        var first: Int { switch self { case .one(let s): return s; case .many(let a): return a[0] } }
-        var last: Int { switch self { case .one(let s): return s; case .many(let a): return a[a.count - 1] } }
+        var first: Int? { switch self { case .none: return nil; case .one(let s): return s; case .many(let a): return a.first } }
+        var last: Int? { switch self { case .none: return nil; case .one(let s): return s; case .many(let a): return a.last } }
         mutating func append(_ seq: Int) {
             switch self {
+            case .none: self = .one(seq)
             case .one(let s): self = .many([s, seq])
             case .many(var a): self = .one(0); a.append(seq); self = .many(a)
             }
@@ -32,6 +34,7 @@ struct PendingAckStore: Sendable {
         /// Removes `seq`; false when nothing is left.
         mutating func remove(_ seq: Int) -> Bool {
             switch self {
+            case .none: return false
             case .one(let s): return s != seq
             case .many(var a):
                 self = .one(0)
@@ -70,7 +73,7 @@ struct PendingAckStore: Sendable {
 
     /// The newest entry whose message-id or ack id is `id` (like `lastIndex(where:)`).
     func newest(matching id: String) -> Int? {
-        switch (byMessageID[id]?.last, byAckID[id]?.last) {
+        switch (byMessageID[id]?.last ?? nil, byAckID[id]?.last ?? nil) {
         case let (a?, b?): return max(a, b)
         case let (a?, nil): return a
         case let (nil, b?): return b
@@ -80,7 +83,7 @@ struct PendingAckStore: Sendable {
 
     /// The oldest entry with message-id `id`, else the oldest with ack id `id`.
     func oldest(messageIDOrAckID id: String) -> Int? {
-        byMessageID[id]?.first ?? byAckID[id]?.first
+        byMessageID[id]?.first ?? byAckID[id]?.first ?? nil
     }
 
     mutating func remove(_ seq: Int) {
@@ -117,12 +120,9 @@ struct PendingAckStore: Sendable {
         if !map.values[k].remove(seq) { map.remove(at: k) }
     }
 
+    /// One hash of `key`.
     private static func add(_ seq: Int, _ key: String, to map: inout [String: Sequences]) {
-        if let k = map.index(forKey: key) {
-            map.values[k].append(seq)
-        } else {
-            map[key] = .one(seq)
-        }
+        map[key, default: .none].append(seq)
     }
 
     private mutating func trim() {

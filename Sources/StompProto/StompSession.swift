@@ -340,8 +340,8 @@ public struct StompSession: Sendable {
             var pendingAck: PendingAck?
             if let sub, sub.ack == .auto {
                 if h.contains("message-id") || h.contains("ack") { lastAutoMessage = (h, sub.id) }
-            } else if let sub, let messageID = h["message-id"] ?? h["ack"] {
-                let ackID = version == .v1_2 ? (h["ack"] ?? messageID) : messageID
+            } else if let sub, case let ackHeader = h["ack"], let messageID = h["message-id"] ?? ackHeader {
+                let ackID = version == .v1_2 ? (ackHeader ?? messageID) : messageID   // each header read once
                 let p = PendingAck(subscription: sub.id, messageID: messageID, ackID: ackID)
                 pending.append(p)
                 pendingAck = p
