@@ -111,6 +111,30 @@ public enum HeaderEscaping {
         return i
     }
 
+    /// True when none of the `n` bytes at `src` needs a look when escaping (`isSpecial`): 8 bytes at a time,
+    /// the last (partial) word read overlapping the previous one; byte by byte below 8 bytes.
+    @inline(__always)
+    static func isPlain(_ src: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+        if n < 8 {
+            for i in 0..<n where isSpecial(src[i]) { return false }
+            return true
+        }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZeroByte(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+        @inline(__always) func special(_ v: UInt64) -> Bool {
+            hasZeroByte(v ^ (ones &* 0x0A)) || hasZeroByte(v ^ (ones &* 0x0D))
+                || hasZeroByte(v ^ (ones &* 0x3A)) || hasZeroByte(v ^ (ones &* 0x5C))
+        }
+        let raw = UnsafeRawPointer(src)
+        var i = 0
+        while i + 8 <= n {
+            if special(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { return false }
+            i += 8
+        }
+        return i == n || !special(raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))
+    }
+
     /// Writes `buf` escaped at `dst` (room checked by `escapedCount`); returns the bytes written.
     /// Runs between escapes are copied in bulk.
     @inline(__always)

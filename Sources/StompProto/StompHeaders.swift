@@ -270,7 +270,7 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
     @inline(__always)
     static func isPlain(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = p.baseAddress else { return true }
-        return HeaderEscaping.firstSpecial(base, p.count, from: 0) == p.count
+        return HeaderEscaping.isPlain(base, p.count)
     }
 
     /// Total bytes of the names and values (what the lines take on the wire before escaping).

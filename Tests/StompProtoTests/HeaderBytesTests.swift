@@ -180,3 +180,33 @@ final class HeaderBytesTests: XCTestCase {
         XCTAssertEqual(plain.headers.pairs.map(\.name), ["destination", "receipt", "transaction"])
     }
 }
+
+/// `HeaderEscaping.isPlain` (8 bytes at a time, the last word overlapping) agrees with a byte-by-byte check.
+final class HeaderPlainScanTests: XCTestCase {
+    func testIsPlainFindsEverySpecialByteAtEveryPositionOfEveryLength() {
+        for n in 0...40 {
+            let clean = [UInt8](repeating: UInt8(ascii: "a"), count: n)
+            clean.withUnsafeBufferPointer { XCTAssertTrue(HeaderEscaping.isPlain($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, n), "\(n)") }
+            for position in 0..<n {
+                for special: UInt8 in [0x0A, 0x0D, 0x3A, 0x5C] {
+                    var bytes = clean
+                    bytes[position] = special
+                    bytes.withUnsafeBufferPointer {
+                        XCTAssertFalse(HeaderEscaping.isPlain($0.baseAddress!, n), "n \(n) at \(position): \(special)")
+                    }
+                }
+                var near = clean
+                near[position] = 0x3B   // next to ':' (borrow patterns must not false-alarm a clean string... nor hide one)
+                near.withUnsafeBufferPointer { XCTAssertTrue(HeaderEscaping.isPlain($0.baseAddress!, n)) }
+            }
+        }
+    }
+
+    func testAppendedHeadersWithSpecialBytesAreEscapedByTheEncoder() throws {
+        var h = StompHeaders()
+        h.append("a-long-name-here", "a-long-value-with:colon-at-17")
+        h.append("k", "v")
+        let wire = try FrameEncoder().encode(StompFrame(.send, headers: h))
+        XCTAssertEqual(wire, Array("SEND\na-long-name-here:a-long-value-with\\ccolon-at-17\nk:v\n\n\0".utf8))
+    }
+}
