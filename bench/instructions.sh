@@ -2,7 +2,7 @@
 # Instructions per message: callgrind on fixed workloads, the steady meter of bench/RESULTS.md (wall-clock
 # figures move by ±30 % on a shared machine; callgrind counts the same for the same binary and input).
 #
-#   bench/instructions.sh [--small N] [--large N] [--bin PATH] [--proto-bin PATH] [--write-results]
+#   bench/instructions.sh [--small N] [--large N] [--bin PATH] [--proto-bin PATH] [--only WORD] [--write-results]
 #
 # Builds stompsh and stompproto-bench in release mode (swift build -c release --scratch-path .build-bench, as
 # compare.sh), strips a copy of each (valgrind 3.19 gives up on the unstripped release binary's debug info),
@@ -20,6 +20,9 @@
 #   rpc call, responder side   rpc serve D --count N -q             (caller: rpc bench, outside callgrind)
 #   script send command        repeat N send Q body-${repeat.index} (parse, substitute, encode, write)
 #   StompProto alone           stompproto-bench --frames N          (one frame decoded and encoded)
+#   over ws:// (the sandbox's WebSocket endpoint, --ws-port): send no receipts, send a receipt each, consume
+#   client-individual, the same commands as above (the client masks every byte it sends, the broker none)
+# --only WORD: only the workloads whose label contains WORD (e.g. --only ws://).
 # Prints a Markdown table; --write-results appends it with the date and commit to bench/RESULTS.md.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -29,14 +32,16 @@ LARGE=6000
 BIN=
 PROTO=
 WRITE=0
+ONLY=
 while [[ $# -gt 0 ]]; do
     case $1 in
         --small) SMALL=$2; shift ;;
         --large) LARGE=$2; shift ;;
         --bin) BIN=$2; shift ;;
         --proto-bin) PROTO=$2; shift ;;
+        --only) ONLY=$2; shift ;;
         --write-results) WRITE=1 ;;
-        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
         *) echo "instructions.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -68,12 +73,13 @@ cp "$PROTO" "$WORK/stompproto-bench" && strip "$WORK/stompproto-bench"
 SH=$WORK/stompsh
 
 # The sandbox broker, in a process of its own.
-"$SH" broker --port 0 > "$WORK/broker.log" 2>&1 &
+"$SH" broker --port 0 --ws-port 0 > "$WORK/broker.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do grep -q 'stomp://' "$WORK/broker.log" 2> /dev/null && break; sleep 0.05; done
+for _ in $(seq 100); do grep -q 'ws://' "$WORK/broker.log" 2> /dev/null && break; sleep 0.05; done
 URL=$(grep -o 'stomp://[0-9.]*:[0-9]*' "$WORK/broker.log" | head -1)
-[[ -n $URL ]] || { echo "instructions.sh: the sandbox broker did not start" >&2; cat "$WORK/broker.log" >&2; exit 1; }
-say "sandbox broker at $URL"
+WSURL=$(grep -o 'ws://[0-9.]*:[0-9]*/[^ ]*' "$WORK/broker.log" | head -1)
+[[ -n $URL && -n $WSURL ]] || { echo "instructions.sh: the sandbox broker did not start" >&2; cat "$WORK/broker.log" >&2; exit 1; }
+say "sandbox broker at $URL and $WSURL"
 
 TAG=$$
 # Instructions of one run of `stompsh ARGS...` under callgrind (all threads).
@@ -86,6 +92,8 @@ ir() {
 # Fills Q with N messages (outside callgrind).
 fill() { "$SH" "$URL" -q -c "bench send $1 -n $2" > /dev/null; }
 
+# Whether the workload LABEL is measured (--only).
+wanted() { [[ -z $ONLY || $1 == *"$ONLY"* ]]; }
 rows=()
 row() {   # label small_ir large_ir
     local per=$(( ($3 - $2) / (LARGE - SMALL) ))
@@ -93,10 +101,11 @@ row() {   # label small_ir large_ir
     say "$1: $per instructions per message"
 }
 
-measure_send() {   # label extra-options
-    local a b
-    a=$(ir "$SH" "$URL" -q -c "bench send /queue/stompsh.ir.$TAG.s -n $SMALL $2")
-    b=$(ir "$SH" "$URL" -q -c "bench send /queue/stompsh.ir.$TAG.s -n $LARGE $2")
+measure_send() {   # label extra-options [url]
+    local a b u=${3:-$URL}
+    wanted "$1" || return 0
+    a=$(ir "$SH" "$u" -q -c "bench send /queue/stompsh.ir.$TAG.s -n $SMALL $2")
+    b=$(ir "$SH" "$u" -q -c "bench send /queue/stompsh.ir.$TAG.s -n $LARGE $2")
     "$SH" "$URL" -q -c "bench consume /queue/stompsh.ir.$TAG.s -n $((SMALL + LARGE)) --timeout 2" > /dev/null || true
     row "$1" "$a" "$b"
 }
@@ -104,19 +113,24 @@ measure_send "send, no receipts (per-message encoding)" ""
 measure_send "send, --prebuilt (one frame written N times)" "--prebuilt"
 measure_send "send, a receipt each" "--receipts each"
 
-measure_consume() {   # label extra-options
-    local a b q=/queue/stompsh.ir.$TAG.c
+measure_consume() {   # label extra-options [url]
+    local a b q=/queue/stompsh.ir.$TAG.c u=${3:-$URL}
+    wanted "$1" || return 0
     fill "$q" "$SMALL"
-    a=$(ir "$SH" "$URL" -q -c "bench consume $q -n $SMALL $2")
+    a=$(ir "$SH" "$u" -q -c "bench consume $q -n $SMALL $2")
     fill "$q" "$LARGE"
-    b=$(ir "$SH" "$URL" -q -c "bench consume $q -n $LARGE $2")
+    b=$(ir "$SH" "$u" -q -c "bench consume $q -n $LARGE $2")
     row "$1" "$a" "$b"
 }
 measure_consume "consume, ack auto" ""
 measure_consume "consume, ack client-individual" "--ack client-individual"
+measure_send "ws://: send, no receipts" "" "$WSURL"
+measure_send "ws://: send, a receipt each" "--receipts each" "$WSURL"
+measure_consume "ws://: consume, ack client-individual" "--ack client-individual" "$WSURL"
 
 # RPC, caller side: a responder outside callgrind
 D=/queue/stompsh.ir.$TAG.rpc
+if wanted "rpc call, caller side (rpc bench, 1 in flight)"; then
 "$SH" "$URL" -q -c "rpc serve $D -q" > /dev/null 2>&1 &
 pids+=($!)
 sleep 1
@@ -124,6 +138,7 @@ a=$(ir "$SH" "$URL" -q -c "rpc bench $D echo 1 -n $SMALL")
 b=$(ir "$SH" "$URL" -q -c "rpc bench $D echo 1 -n $LARGE")
 row "rpc call, caller side (rpc bench, 1 in flight)" "$a" "$b"
 kill "${pids[-1]}" 2> /dev/null || true
+fi
 
 # RPC, responder side: the caller outside callgrind, started once the responder (under callgrind) serves
 responder() {   # N
@@ -137,21 +152,27 @@ responder() {   # N
     wait "$vp"
     awk '/^summary:/ { print $2 }' "$WORK/cg.resp"
 }
+if wanted "rpc call, responder side (rpc serve)"; then
 a=$(responder "$SMALL")
 b=$(responder "$LARGE")
 row "rpc call, responder side (rpc serve)" "$a" "$b"
+fi
 
 # The script's send command
 q=/queue/stompsh.ir.$TAG.cmd
+if wanted "script command: repeat N send Q body-\${repeat.index}"; then
 a=$(ir "$SH" "$URL" -q -c "repeat $SMALL send $q body-\${repeat.index}")
 b=$(ir "$SH" "$URL" -q -c "repeat $LARGE send $q body-\${repeat.index}")
 "$SH" "$URL" -q -c "bench consume $q -n $((SMALL + LARGE)) --timeout 2" > /dev/null || true
 row "script command: repeat N send Q body-\${repeat.index}" "$a" "$b"
+fi
 
 # StompProto alone
+if wanted "StompProto alone: one small frame decoded and encoded"; then
 a=$(ir "$WORK/stompproto-bench" --frames "$SMALL")
 b=$(ir "$WORK/stompproto-bench" --frames "$LARGE")
 row "StompProto alone: one small frame decoded and encoded" "$a" "$b"
+fi
 
 COMMIT=$(cd "$REPO" && git rev-parse --short HEAD 2> /dev/null || echo unknown)
 TABLE=$(

@@ -78,20 +78,29 @@ public struct RPCRequest: Sendable, Equatable {
         guard case .object(let o) = v else {
             return .failure(.init(error: .invalidRequest("the request must be a JSON object, not \(v.typeName)"), id: nil))
         }
-        let id = o["id"]
+        // one pass over the members (names are unique: the parser rejects duplicates)
+        var id: JSONValue?, version: JSONValue?, methodValue: JSONValue?, params: JSONValue?
+        for m in o.members {
+            switch m.key {
+            case "id": id = m.value
+            case "jsonrpc": version = m.value
+            case "method": methodValue = m.value
+            case "params": params = m.value
+            default: break
+            }
+        }
         if let id {
             switch id {
             case .string, .integer, .number, .null: break
             default: return .failure(.init(error: .invalidRequest("id must be a string, number or null"), id: nil))
             }
         }
-        guard o["jsonrpc"] == .string("2.0") else {
+        guard case .string("2.0")? = version else {
             return .failure(.init(error: .invalidRequest(#"member "jsonrpc" must be "2.0""#), id: id))
         }
-        guard case .string(let method)? = o["method"] else {
+        guard case .string(let method)? = methodValue else {
             return .failure(.init(error: .invalidRequest(#"member "method" must be a string"#), id: id))
         }
-        let params = o["params"]
         if let p = params {
             switch p {
             case .array, .object: break
@@ -121,13 +130,12 @@ public struct RPCResponse: Sendable, Equatable {
     public func encode() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(64)
-        out.append(contentsOf: #"{"jsonrpc":"2.0","#.utf8)
         switch outcome {
         case .result(let r):
-            out.append(contentsOf: #""result":"#.utf8)
+            out.append(contentsOf: Self.resultOpening)
             JSONWriter.write(r, into: &out)
         case .error(let e):
-            out.append(contentsOf: #""error":{"code":"#.utf8)
+            out.append(contentsOf: #"{"jsonrpc":"2.0","error":{"code":"#.utf8)
             JSONWriter.writeInteger(Int64(e.code), into: &out)
             out.append(contentsOf: #","message":"#.utf8)
             JSONWriter.writeString(e.message, into: &out)
@@ -137,11 +145,13 @@ public struct RPCResponse: Sendable, Equatable {
             }
             out.append(UInt8(ascii: "}"))
         }
-        out.append(contentsOf: #","id":"#.utf8)
+        out.append(contentsOf: Self.idMember)
         JSONWriter.write(id, into: &out)
         out.append(UInt8(ascii: "}"))
         return out
     }
+    private static let resultOpening: [UInt8] = Array(#"{"jsonrpc":"2.0","result":"#.utf8)
+    private static let idMember: [UInt8] = Array(#","id":"#.utf8)
 
     /// Strict decode of a reply body.
     public static func decode(_ body: [UInt8]) throws -> RPCResponse {
@@ -150,9 +160,19 @@ public struct RPCResponse: Sendable, Equatable {
             throw RPCProtocolError("reply is not valid JSON: \(error)")
         }
         guard case .object(let o) = v else { throw RPCProtocolError("reply is not a JSON object") }
-        guard o["jsonrpc"] == .string("2.0") else { throw RPCProtocolError(#"reply lacks "jsonrpc":"2.0""#) }
-        let id = o["id"] ?? .null
-        switch (o["result"], o["error"]) {
+        var version: JSONValue?, idValue: JSONValue?, result: JSONValue?, error: JSONValue?
+        for m in o.members {   // one pass (names are unique: the parser rejects duplicates)
+            switch m.key {
+            case "jsonrpc": version = m.value
+            case "id": idValue = m.value
+            case "result": result = m.value
+            case "error": error = m.value
+            default: break
+            }
+        }
+        guard case .string("2.0")? = version else { throw RPCProtocolError(#"reply lacks "jsonrpc":"2.0""#) }
+        let id = idValue ?? .null
+        switch (result, error) {
         case (let r?, nil): return RPCResponse(outcome: .result(r), id: id)
         case (nil, let e?):
             guard let err = RPCErrorObject(json: e) else { throw RPCProtocolError("reply's error member is not {code, message}") }
@@ -174,11 +194,67 @@ public struct CorrelationIDGenerator: Sendable {
     public let prefix: String
     private var next: UInt64 = 1
     public init(prefix: String = CorrelationIDGenerator.randomToken(8)) { self.prefix = prefix + "-" }
-    public mutating func make() -> String {
-        defer { next &+= 1 }
-        return prefix + String(next)
-    }
+    public mutating func make() -> String { makeNumbered().id }
     public func owns(_ id: String) -> Bool { id.hasPrefix(prefix) }
+
+    /// The next id and its counter: `prefix + String(number)`.
+    public mutating func makeNumbered() -> (number: UInt64, id: String) {
+        defer { next &+= 1 }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes: room for UInt64.max's 20 digits
+        let n = next
+        let id = withUnsafeMutableBytes(of: &digits) { d -> String in
+            var k = d.count, v = n
+            repeat {
+                k -= 1
+                d[k] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
+                v /= 10
+            } while v > 0
+            var p = prefix
+            return p.withUTF8 { pre in
+                String(unsafeUninitializedCapacity: pre.count + d.count - k) { out in
+                    _ = out.initialize(from: pre)
+                    var o = pre.count
+                    for j in k..<d.count { out[o] = d[j]; o += 1 }
+                    return o
+                }
+            }
+        }
+        return (n, id)
+    }
+
+    /// The counter of an id this generator made (`number(of: make())` is its counter), else nil: the id must be
+    /// the prefix and the decimal digits `String(n)` writes (no sign, no leading zero, no overflow), so that one
+    /// number stands for exactly one id string.
+    public func number(of id: String) -> UInt64? {
+        let (owned, n) = classify(id)
+        return owned ? n : nil
+    }
+
+    /// `owns(id)` and `number(of: id)` in one look at the bytes.
+    public func classify(_ id: String) -> (owned: Bool, number: UInt64?) {
+        var id = id, prefix = prefix
+        return prefix.withUTF8 { p in
+            id.withUTF8 { u -> (owned: Bool, number: UInt64?) in
+                guard u.count >= p.count else { return (false, nil) }
+                for k in 0..<p.count where u[k] != p[k] { return (false, nil) }
+                return (true, Self.digits(UnsafeBufferPointer(rebasing: u[p.count...])))
+            }
+        }
+    }
+
+    /// The value of `String(n)`'s digits, else nil (empty, a sign, a leading zero, another byte, overflow).
+    private static func digits(_ u: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        guard !u.isEmpty, u.count <= 20, u[0] != UInt8(ascii: "0") else { return nil }
+        var n: UInt64 = 0
+        for c in u {
+            guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { return nil }
+            let (m, o1) = n.multipliedReportingOverflow(by: 10)
+            let (s, o2) = m.addingReportingOverflow(UInt64(c &- UInt8(ascii: "0")))
+            if o1 || o2 { return nil }
+            n = s
+        }
+        return n
+    }
 
     public static func randomToken(_ n: Int) -> String {
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")

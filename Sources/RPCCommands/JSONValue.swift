@@ -105,6 +105,7 @@ public struct JSONObject: Sendable, Equatable, Sequence, ExpressibleByDictionary
         }
     }
     public mutating func append(_ key: String, _ value: JSONValue) { members.append((key: key, value: value)) }
+    mutating func reserveCapacity(_ n: Int) { members.reserveCapacity(n) }
 
     public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> { members.makeIterator() }
 
@@ -213,6 +214,7 @@ enum JSONParser {
             var obj = JSONObject()
             skipWhitespace()
             if i < buf.count && buf[i] == UInt8(ascii: "}") { i += 1; return .object(obj) }
+            obj.reserveCapacity(4)  // one allocation for a JSON-RPC message's members, not three (1, 2, 4)
             while true {
                 skipWhitespace()
                 guard i < buf.count else { throw error("unexpected end of input, expected a member name") }
@@ -335,7 +337,27 @@ enum JSONParser {
             return v
         }
 
+        /// The member names and values every JSON-RPC message carries, as literals: taking one costs a few byte
+        /// comparisons instead of building (and validating) a new String.
+        @inline(__always) static func commonName(_ u: UnsafeBufferPointer<UInt8>) -> String? {
+            @inline(__always) func eq(_ w: StaticString) -> Bool {
+                let p = w.utf8Start
+                for k in 0..<u.count where u[k] != p[k] { return false }
+                return true
+            }
+            switch u.count {
+            case 2: return eq("id") ? "id" : nil
+            case 3: return eq("2.0") ? "2.0" : nil
+            case 4: return eq("code") ? "code" : eq("data") ? "data" : nil
+            case 5: return eq("error") ? "error" : nil
+            case 6: return eq("result") ? "result" : eq("method") ? "method" : eq("params") ? "params" : nil
+            case 7: return eq("jsonrpc") ? "jsonrpc" : eq("message") ? "message" : nil
+            default: return nil
+            }
+        }
+
         func makeString(_ slice: UnsafeBufferPointer<UInt8>, at start: Int) throws -> String {
+            if let s = Parser.commonName(slice) { return s }
             // ASCII fast path
             var ascii = true
             for b in slice where b >= 0x80 { ascii = false; break }

@@ -68,7 +68,9 @@ public final class RPCClient: @unchecked Sendable {
 
     // Event-loop state
     private var ids: CorrelationIDGenerator
-    private var pending: [String: Pending] = [:]
+    /// Calls waiting for a reply, by the counter of their correlation id (an integer key hashes for a fraction of
+    /// what the id string costs).
+    private var pending: [UInt64: Pending] = [:]
     private var token: InterceptorToken?
     private var writer: RPCWriter!
     private var isClosed = false
@@ -124,6 +126,7 @@ public final class RPCClient: @unchecked Sendable {
             .map { info in
                 let rpc = RPCClient(client: client, replyTo: dest, subscriptionID: info.id)
                 rpc.writer = RPCWriter(client: client)
+                rpc.writer.onFailure = { [weak rpc] keys in rpc?.writeFailed(keys) }
                 rpc.token = client.addInterceptor { [weak rpc] frame in rpc?.intercept(frame) ?? false }
                 // the connection ended for good: calls in flight fail now instead of timing out
                 client.closeFuture.whenComplete { [weak rpc] _ in loop.execute { rpc?.failAll(.closed) } }
@@ -169,8 +172,8 @@ public final class RPCClient: @unchecked Sendable {
                       timeout: TimeAmount, completion: @escaping (Result<RPCCallResult, RPCCallError>) -> Void) {
         eventLoop.preconditionInEventLoop()
         guard !isClosed else { completion(.failure(.closed)); return }
-        let id = ids.make()
-        var h = StompHeaders()
+        let (key, id) = ids.makeNumbered()
+        var h = StompHeaders(minimumCapacity: 4 + extra.count)
         h.append("destination", destination)
         h.append(RPCHeader.replyTo, replyTo)
         h.append(RPCHeader.correlationID, id)
@@ -183,19 +186,23 @@ public final class RPCClient: @unchecked Sendable {
         let seconds = Double(timeout.nanoseconds) / 1e9
         let start = NIODeadline.now().uptimeNanoseconds
         let deadline = start &+ UInt64(max(0, timeout.nanoseconds))
-        pending[id] = Pending(start: start, deadline: deadline, seconds: seconds, method: method, completion: completion)
+        pending[key] = Pending(start: start, deadline: deadline, seconds: seconds, method: method, completion: completion)
         armSweep(deadline)
         counters.withLockedValue { $0.sent += 1 }
-        let failed: () -> Void = { [weak self] in
-            guard let self, let p = self.pending.removeValue(forKey: id) else { return }
-            p.completion(.failure(.sendFailed("connection lost")))
-        }
         do {
-            try writer.append(StompFrame(.send, headers: h, body: body), failed: failed)
+            try writer.append(StompFrame(.send, headers: h, body: body), failureTag: key)
         } catch {
-            if let p = pending.removeValue(forKey: id) {
+            if let p = pending.removeValue(forKey: key) {
                 p.completion(.failure(.sendFailed("\(error)")))
             }
+        }
+    }
+
+    /// The write of these calls' requests failed (connection lost): they fail now, not at their timeout.
+    private func writeFailed(_ keys: [UInt64]) {
+        for k in keys {
+            guard let p = pending.removeValue(forKey: k) else { continue }
+            p.completion(.failure(.sendFailed("connection lost")))
         }
     }
 
@@ -226,7 +233,7 @@ public final class RPCClient: @unchecked Sendable {
         sweep = nil
         sweepAt = nil
         let now = NIODeadline.now().uptimeNanoseconds
-        var expired: [(id: String, call: Pending)] = []
+        var expired: [(id: UInt64, call: Pending)] = []
         var next: UInt64?
         for (id, p) in pending {
             if p.deadline <= now {
@@ -252,10 +259,11 @@ public final class RPCClient: @unchecked Sendable {
     /// On the event loop, for every MESSAGE: consume replies to our calls (ours by the correlation-id prefix;
     /// requests carry reply-to, replies do not).
     private func intercept(_ frame: StompFrame) -> Bool {
-        guard let cid = frame.headers[RPCHeader.correlationID], ids.owns(cid),
-              frame.headers[RPCHeader.replyTo] == nil else { return false }
+        guard let cid = frame.headers[RPCHeader.correlationID] else { return false }
+        let (owned, number) = ids.classify(cid)
+        guard owned, frame.headers[RPCHeader.replyTo] == nil else { return false }
         let now = NIODeadline.now().uptimeNanoseconds
-        guard let p = pending.removeValue(forKey: cid) else {
+        guard let key = number, let p = pending.removeValue(forKey: key) else {
             counters.withLockedValue { $0.late += 1 }
             return true
         }

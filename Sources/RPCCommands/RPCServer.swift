@@ -170,7 +170,7 @@ public final class RPCServer: @unchecked Sendable {
 
     private func handle(_ frame: StompFrame) {
         let start = NIODeadline.now().uptimeNanoseconds
-        let messageID = Self.ackHeaders(frame, version: client.connectedInfo.version)
+        let messageID = Self.ackHeaders(frame, version: writer.version)
         let replyTo = frame.headers[RPCHeader.replyTo]
         let cid = frame.headers[RPCHeader.correlationID]
         inFlight += 1
@@ -187,15 +187,25 @@ public final class RPCServer: @unchecked Sendable {
         let id = req.id ?? .null
         // no "id": a notification, answered by nobody (it is still acknowledged)
         let answerTo = req.id == nil ? nil : replyTo
+        // the built-ins that answer at once, without a closure for a later answer
+        let now: RPCOutcome?
+        switch req.method {
+        case "echo": now = .result(req.params ?? .array([]))
+        case "add": now = Self.add(req.params)
+        case "fail": now = Self.fail(req.params)
+        case "rpc.discover": now = .result(Self.builtins.openRPCDocument)
+        default: now = nil
+        }
+        if let now {
+            respond(RPCResponse(outcome: now, id: id), method: req.method, replyTo: answerTo, cid: cid,
+                    messageID: messageID, start: start)
+            return
+        }
         let done: (RPCOutcome) -> Void = { [self] outcome in
             respond(RPCResponse(outcome: outcome, id: id), method: req.method, replyTo: answerTo, cid: cid,
                     messageID: messageID, start: start)
         }
         switch req.method {
-        case "echo": done(.result(req.params ?? .array([])))
-        case "add": done(Self.add(req.params))
-        case "fail": done(Self.fail(req.params))
-        case "rpc.discover": done(.result(Self.builtins.openRPCDocument))
         case "sleep":
             let values = Self.positional(req.params, names: ["ms"])
             guard let ms = values.first?.doubleValue, ms >= 0, ms < 86_400_000 else {
@@ -222,7 +232,7 @@ public final class RPCServer: @unchecked Sendable {
     /// The headers of the ACK for `frame` (1.2: id = its ack header; 1.1: message-id + subscription; 1.0: message-id).
     static func ackHeaders(_ frame: StompFrame, version: StompVersion) -> StompHeaders? {
         let h = frame.headers
-        var a = StompHeaders()
+        var a = StompHeaders(minimumCapacity: 2)
         switch version {
         case .v1_2:
             guard let id = h["ack"] ?? h["message-id"] else { return nil }
@@ -246,7 +256,7 @@ public final class RPCServer: @unchecked Sendable {
         if case .error(let e) = response.outcome { errorCode = e.code } else { errorCode = nil }
         do {
             if let replyTo {
-                var h = StompHeaders()
+                var h = StompHeaders(minimumCapacity: 3)
                 h.append("destination", replyTo)
                 if let cid { h.append(RPCHeader.correlationID, cid) }
                 h.append(RPCHeader.contentType, RPCHeader.json)

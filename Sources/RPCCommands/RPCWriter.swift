@@ -11,8 +11,12 @@ final class RPCWriter {
     private var encoder: FrameEncoder
     private var buffer: [UInt8] = []
     private var frames: [StompFrame] = []
-    private var onFailure: [() -> Void] = []
+    /// The tags of the frames appended since the last flush that asked to hear of a failed write.
+    private var failureTags: [UInt64] = []
+    /// Called (on the event loop) with the tags of a batch whose write failed (connection gone).
+    var onFailure: (([UInt64]) -> Void)?
     private var scheduled = false
+    private var passVersion: StompVersion = .v1_2
 
     /// Must be created on the client's event loop.
     init(client: StompClient) {
@@ -20,17 +24,26 @@ final class RPCWriter {
         self.encoder = FrameEncoder(version: client.connectedInfo.version, contentLength: client.options.contentLength)
     }
 
-    /// Queues a frame for the end of this event-loop pass. `failed` runs if the write fails (connection gone).
-    func append(_ frame: StompFrame, failed: (() -> Void)? = nil) throws {
+    /// Queues a frame for the end of this event-loop pass. If the write fails (connection gone), `onFailure`
+    /// gets `failureTag` (one handler for the writer, not a closure per frame).
+    func append(_ frame: StompFrame, failureTag: UInt64? = nil) throws {
         client.eventLoop.preconditionInEventLoop()
-        encoder.version = client.connectedInfo.version
+        encoder.version = version
         try encoder.encode(frame, into: &buffer)
         frames.append(frame)
-        if let failed { onFailure.append(failed) }
+        if let failureTag { failureTags.append(failureTag) }
+    }
+
+    /// The connection's STOMP version, read once per event-loop pass (it changes only with a new connection,
+    /// between passes); reading it schedules this pass's flush.
+    var version: StompVersion {
+        client.eventLoop.preconditionInEventLoop()
         if !scheduled {
             scheduled = true
+            passVersion = client.connectedInfo.version
             client.eventLoop.execute { [self] in flush() }
         }
+        return passVersion
     }
 
     /// Writes what was queued now (before a frame that must follow it, e.g. UNSUBSCRIBE after the last ACKs).
@@ -39,11 +52,12 @@ final class RPCWriter {
         guard !buffer.isEmpty else { return }
         let bytes = buffer
         let batch = frames
-        let failures = onFailure
+        let tags = failureTags
         buffer = []
         buffer.reserveCapacity(min(bytes.count, 64 * 1024))
         frames.removeAll(keepingCapacity: true)
-        onFailure = []
-        client.sendEncoded(bytes, frames: batch).whenFailure { _ in for f in failures { f() } }
+        failureTags.removeAll(keepingCapacity: true)
+        let written = client.sendEncoded(bytes, frames: batch)
+        if !tags.isEmpty, let onFailure { written.whenFailure { _ in onFailure(tags) } }
     }
 }

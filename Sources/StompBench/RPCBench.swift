@@ -44,6 +44,7 @@ public struct RPCBenchResult: BenchOutcome {
     /// Connections in parallel: counts add up, the elapsed time is the longest, latencies merge.
     public static func merged(_ parts: [RPCBenchResult]) -> RPCBenchResult {
         guard var out = parts.first else { preconditionFailure("no results") }
+        if parts.count == 1 { return out }   // its summary is already made (a summary walks the histogram)
         for p in parts.dropFirst() {
             out.calls += p.calls; out.ok += p.ok; out.errors += p.errors; out.timeouts += p.timeouts; out.late += p.late
             out.elapsedNanoseconds = max(out.elapsedNanoseconds, p.elapsedNanoseconds)

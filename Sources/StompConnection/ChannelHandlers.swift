@@ -146,6 +146,9 @@ public enum StompOutbound {
     case raw([UInt8])
     /// Already-encoded frame(s), sent as is (bulk publish writes one template many times).
     case encoded(ByteBuffer, frames: Int)
+    /// Several encoded frames back to back (`StompClient.send(batch:)`); `frameEnds`: the offset in the buffer
+    /// where each one ends, for the trace (one event per frame) and WebSocket (one message per frame).
+    case batch(ByteBuffer, frameEnds: [Int])
 }
 
 /// Outbound: `StompOutbound` → bytes, wrapping `StompProto.FrameEncoder`.
@@ -211,6 +214,24 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
                     i += size
                 }
             }
+        case .batch(let b, let ends):
+            framesSent += ends.count
+            bytesSent += b.readableBytes
+            if trace == nil, !writesOneFramePerBuffer || ends.count < 2 {
+                context.write(wrapOutboundOut(b), promise: promise)
+                return
+            }
+            var start = 0
+            for (i, end) in ends.enumerated() {
+                let slice = b.getSlice(at: b.readerIndex + start, length: end - start)!
+                if let trace { trace(Array(slice.readableBytesView)) }
+                if writesOneFramePerBuffer {
+                    context.write(wrapOutboundOut(slice), promise: i == ends.count - 1 ? promise : nil)
+                }
+                start = end
+            }
+            if !writesOneFramePerBuffer { context.write(wrapOutboundOut(b), promise: promise) }
+            return
         case .raw(let bytes):
             buffer = context.channel.allocator.buffer(capacity: bytes.count)
             buffer.writeBytes(bytes)

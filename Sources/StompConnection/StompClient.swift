@@ -61,6 +61,14 @@ public final class StompClient: @unchecked Sendable {
     private var unflushedChannels: [Channel] = []
     /// Encodes `sendFrames` batches (its version follows the session's).
     private lazy var batchEncoder = FrameEncoder(version: session.version, contentLength: options.contentLength)
+    /// The encode buffer of `send(batch:)` and `sendFrames`, kept between calls (up to `batchBytesKept`).
+    private var batchBytes: [UInt8] = []
+    private static let batchBytesKept = 1 << 20
+
+    /// Lets go of an encode buffer a batch of large bodies grew (idle memory stays small).
+    private func trimBatchBytes() {
+        if batchBytes.capacity > Self.batchBytesKept { batchBytes = [] }
+    }
 
     private init(options: ConnectionOptions, eventLoop: EventLoop, sslContext: NIOSSLContext?,
                  events: @escaping @Sendable (ClientEvent) -> Void) {
@@ -697,9 +705,24 @@ public final class StompClient: @unchecked Sendable {
         return p.futureResult
     }
 
+    /// "r-N": written digit by digit into a small (inline) string, no formatting machinery per receipt.
     private func makeReceiptID() -> String {
         receiptCounter += 1
-        return "r-\(receiptCounter)"
+        var n = receiptCounter
+        var count = 1
+        var t = n / 10
+        while t > 0 { count += 1; t /= 10 }
+        return String(unsafeUninitializedCapacity: count + 2) { b in
+            b[0] = UInt8(ascii: "r")
+            b[1] = UInt8(ascii: "-")
+            var i = count + 1
+            repeat {
+                b[i] = UInt8(truncatingIfNeeded: n % 10) &+ UInt8(ascii: "0")
+                n /= 10
+                i -= 1
+            } while n > 0
+            return count + 2
+        }
     }
 
     private func mapError(_ error: Error) -> StompConnectionError {
@@ -738,19 +761,26 @@ public final class StompClient: @unchecked Sendable {
             let writePromise = self.eventLoop.makePromise(of: Void.self)
             let now = StompInstant.now()
             if let rid {
-                let rp = self.eventLoop.makePromise(of: Void.self)
+                // A Void intent (send, unsubscribe, begin...) waits on its own promise: no second promise and
+                // no callback to pass the RECEIPT on.
+                let rp: EventLoopPromise<Void>
+                if let vp = p as? EventLoopPromise<Void> {
+                    rp = vp
+                } else {
+                    rp = self.eventLoop.makePromise(of: Void.self)
+                    rp.futureResult.whenComplete { result in
+                        switch result {
+                        case .success: p.succeed(value)
+                        case .failure(let e): p.fail(e)
+                        }
+                    }
+                }
                 self.receiptPromises[rid] = rp
                 self.setReceiptDeadline(rid, in: self.options.receiptTimeout, now: now)
                 writePromise.futureResult.whenFailure { error in
                     if let rp = self.receiptPromises.removeValue(forKey: rid) {
                         self.session.forgetReceipt(rid)   // never written: nothing to wait for
                         rp.fail(self.mapError(error))
-                    }
-                }
-                rp.futureResult.whenComplete { result in
-                    switch result {
-                    case .success: p.succeed(value)
-                    case .failure(let e): p.fail(e)
                     }
                 }
             } else {
@@ -793,6 +823,77 @@ public final class StompClient: @unchecked Sendable {
     public func send(destination: String, headers: StompHeaders = [:], body: String, receipt: Bool = false,
                      transaction: String? = nil) -> EventLoopFuture<Void> {
         send(destination: destination, headers: headers, body: Array(body.utf8), receipt: receipt, transaction: transaction)
+    }
+
+    /// SEND joining the transaction `transaction` names when the event loop makes it (`.newestOpen`: the newest
+    /// open one, without a round trip to ask which first).
+    public func send(destination: String, headers: StompHeaders = [:], body: [UInt8], receipt: Bool = false,
+                     in transaction: SendTransaction) -> EventLoopFuture<Void> {
+        perform(receipt: receipt) { rid in
+            (try self.session.send(destination: destination, headers: headers, body: body, receipt: rid,
+                                   transaction: self.session.transactionID(transaction)), ())
+        }
+    }
+
+    /// Several SENDs without receipts in one call: the session makes each frame (its state stays its own), the
+    /// frames are encoded into one buffer and written with one write and one flush (over WebSocket still one
+    /// message per frame; the trace sees each frame). The future succeeds once they are written; it fails with
+    /// `BatchSendError` naming the first SEND that could not be made or encoded (the ones before it are written,
+    /// the ones after it are not), or index 0 when the write failed.
+    /// `unless`, when given, is asked on the event loop before anything is made: true drops the batch (nothing is
+    /// written, the future succeeds), so a caller whose earlier batch failed writes nothing after it.
+    public func send(batch: [SendRequest], transaction: SendTransaction = .none,
+                     unless: (@Sendable () -> Bool)? = nil) -> EventLoopFuture<Void> {
+        onLoop { p in
+            if let unless, unless() { return p.succeed(()) }
+            self.writeBatch(batch, transaction: transaction, promise: p)
+        }
+    }
+
+    private func writeBatch(_ batch: [SendRequest], transaction: SendTransaction, promise p: EventLoopPromise<Void>) {
+        guard !batch.isEmpty else { return p.succeed(()) }
+        guard lifecycle.canSend, let link, let channel = link.channel else {
+            return p.fail(BatchSendError(index: 0, error: .notConnected))
+        }
+        let tx = session.transactionID(transaction)
+        batchEncoder.version = session.version
+        batchBytes.removeAll(keepingCapacity: true)
+        var ends: [Int] = []
+        ends.reserveCapacity(batch.count)
+        var failure: BatchSendError?
+        for (i, r) in batch.enumerated() {
+            do {
+                let frame = try session.send(destination: r.destination, headers: r.headers, body: r.body,
+                                             receipt: nil, transaction: tx)
+                try batchEncoder.encode(frame, into: &batchBytes)
+                ends.append(batchBytes.count)
+            } catch {
+                batchBytes.removeSubrange((ends.last ?? 0)...)   // a frame encoded halfway is not written
+                failure = BatchSendError(index: i, error: mapError(error))
+                break
+            }
+        }
+        guard !ends.isEmpty else { return p.fail(failure!) }
+        var buffer = channel.allocator.buffer(capacity: batchBytes.count)
+        buffer.writeBytes(batchBytes)
+        trimBatchBytes()
+        counters.framesSent += ends.count
+        if let failure {
+            // Known now: reported at once (a caller's next batch, already queued, can see it in `unless`).
+            channel.write(StompOutbound.batch(buffer, frameEnds: ends), promise: nil)
+            p.fail(failure)
+        } else {
+            let wp = eventLoop.makePromise(of: Void.self)
+            channel.write(StompOutbound.batch(buffer, frameEnds: ends), promise: wp)
+            wp.futureResult.whenComplete { result in
+                switch result {
+                case .success: p.succeed(())
+                case .failure(let e): p.fail(BatchSendError(index: 0, error: self.mapError(e)))
+                }
+            }
+        }
+        flushSoon(channel)
+        noteSent(.now())
     }
 
     /// True when the broker creates `/temp-queue/` subscriptions by itself and refuses a SUBSCRIBE to them
@@ -904,15 +1005,28 @@ public final class StompClient: @unchecked Sendable {
     /// re-parsed. Nothing is written if a frame cannot be encoded.
     public func sendFrames(_ frames: [StompFrame]) -> EventLoopFuture<Void> {
         onLoop { p in
+            guard self.lifecycle.canSendWhileDisconnecting, let channel = self.link?.channel else {
+                return p.fail(StompConnectionError.notConnected)
+            }
+            // Encoded into the kept buffer, then one ByteBuffer: no array grown per call, no copy in the handler,
+            // and the frame ends known (the trace and WebSocket cut there without decoding).
             self.batchEncoder.version = self.session.version
-            var bytes: [UInt8] = []
+            self.batchBytes.removeAll(keepingCapacity: true)
+            var ends: [Int] = []
+            ends.reserveCapacity(frames.count)
             do {
-                for f in frames { try self.batchEncoder.encode(f, into: &bytes) }
+                for f in frames {
+                    try self.batchEncoder.encode(f, into: &self.batchBytes)
+                    ends.append(self.batchBytes.count)
+                }
             } catch {
                 p.fail(self.mapError(error))
                 return
             }
-            self.writeEncoded(bytes, frames: frames, promise: p)
+            var buffer = channel.allocator.buffer(capacity: self.batchBytes.count)
+            buffer.writeBytes(self.batchBytes)
+            self.trimBatchBytes()
+            self.writeChecked(.batch(buffer, frameEnds: ends), frames: frames, channel: channel, promise: p)
         }
     }
 
@@ -928,10 +1042,15 @@ public final class StompClient: @unchecked Sendable {
             p.fail(StompConnectionError.notConnected)
             return
         }
+        writeChecked(.raw(bytes), frames: frames, channel: channel, promise: p)
+    }
+
+    /// Shows `frames` to the session and writes `out` (their bytes) with one write and flush.
+    private func writeChecked(_ out: StompOutbound, frames: [StompFrame], channel: Channel, promise p: EventLoopPromise<Void>) {
         for f in frames { try? session.checkRaw(f) }
         counters.framesSent += frames.count
         let wp = eventLoop.makePromise(of: Void.self)
-        channel.writeAndFlush(StompOutbound.raw(bytes), promise: wp)
+        channel.writeAndFlush(out, promise: wp)
         noteSent(.now())
         wp.futureResult.whenComplete { result in
             switch result {

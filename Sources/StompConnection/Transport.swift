@@ -186,7 +186,9 @@ final class LinkTransport {
         channel.eventLoop.makeCompletedFuture {
             let sync = channel.pipeline.syncOperations
             try sync.addHandler(WebSocketEndpoint.messageAggregator(maxMessageSize: maxMessageSize))
-            try sync.addHandler(WebSocketStompFraming(transport: self))
+            // Its frames' bytes go in front of NIOWebSocket's frame encoder (see WebSocketStompFraming).
+            let wire = try sync.context(handlerType: TransportStageHandler.self)
+            try sync.addHandler(WebSocketStompFraming(transport: self, wire: wire))
             try sync.addHandlers(stompHandlers)
             try sync.addHandler(makeWatcher())
             // Installed: the pipeline holds them now (and the watcher holds the client: no cycle through here).

@@ -8,7 +8,12 @@ import WebSocketFrames
 ///
 /// Out: each STOMP frame (or heart-beat EOL) is one WebSocket message, masked: text when it is UTF-8 with no
 /// NUL before the frame's own, binary otherwise (or always, with `forceBinary`). A buffer holding several
-/// frames (a batch of raw frames) is cut at the frame ends. In: the payload of every text or binary message
+/// frames (a batch of raw frames) is cut at the frame ends (`StompFrameBoundaries`). The frames' bytes
+/// (`WebSocketEndpoint.writeMessage`: header, key and payload masked 8 bytes at a time) are appended to one
+/// buffer until the flush (or 16 KiB) and written through `wire`, the context of the handler in front of
+/// NIOWebSocket's frame encoder, which the upgrade adds and which stays unused: one buffer and one write per
+/// flush instead of a copied, byte-masked payload and a header buffer per frame. The writes' promises complete
+/// when that buffer is written. In: the payload of every text or binary message
 /// goes to the STOMP decoder as bytes (it is chunking-invariant: several frames in one message, or one frame
 /// over several, are both fine; a text message that is not UTF-8 is taken as bytes too). Pings are answered with pongs;
 /// a close from the server is answered and reported with its code and reason (and whether a STOMP frame was
@@ -31,11 +36,25 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
     /// pass per read rather than per message, as on TCP; the decoder does not care where messages end). While
     /// tracing, each goes at once so that the notes and the STOMP bytes interleave.
     private var inbound: ByteBuffer?
-    /// Finds frame ends in multi-frame buffers.
-    private var boundaries = FrameDecoder(version: .v1_0)
+    /// Where the frames' bytes are written: the context of the handler before (nearer the socket than)
+    /// NIOWebSocket's `WebSocketFrameEncoder`, which would mask and copy them again. nil once removed.
+    private var wire: ChannelHandlerContext?
+    /// Framed, masked bytes not yet written to `wire` (readable bytes), and the promises of the writes in them.
+    private var pending: ByteBuffer
+    private var pendingPromises: [EventLoopPromise<Void>] = []
+    /// Pending bytes go to `wire` (unflushed) from this size on, so that the channel's writability sees them.
+    static let pendingLimit = 16 * 1024
 
-    init(transport: LinkTransport) {
+    /// `wire`: the context of the handler that comes before NIOWebSocket's frame encoder in the pipeline.
+    init(transport: LinkTransport, wire: ChannelHandlerContext) {
         self.transport = transport
+        self.wire = wire
+        self.pending = wire.channel.allocator.buffer(capacity: 0)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        failPending(ChannelError.ioOnClosedChannel)
+        wire = nil
     }
 
     private var host: String { transport.url.host }
@@ -61,7 +80,7 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
             transport.note(.inbound, "ws ping, \(payload.readableBytes) bytes")
             guard let pong else { return }
             transport.note(.outbound, "ws pong, \(payload.readableBytes) bytes")
-            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+            writeAndFlush(context, pong)
         case .pong(let payload):
             transport.note(.inbound, "ws pong, \(payload.readableBytes) bytes")
         case .close(let close):
@@ -109,7 +128,7 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
         // The server's code echoed (none when it gave none).
         if let frame = endpoint.startClose(WebSocketClose(code: close.code), allocator: context.channel.allocator) {
             transport.note(.outbound, "ws close\(close.code.map { ", code \($0)" } ?? "")")
-            context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in context.close(promise: nil) }
+            writeAndFlush(context, frame).whenComplete { _ in context.close(promise: nil) }
         }
     }
 
@@ -152,43 +171,82 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let buffer = unwrapOutboundIn(data)
-        let ends = frameEnds(buffer)
-        var start = 0
-        for (i, end) in ends.enumerated() {
-            let slice = buffer.getSlice(at: buffer.readerIndex + start, length: end - start)!
-            start = end
-            writeMessage(context, slice, promise: i == ends.count - 1 ? promise : nil)
+        buffer.withUnsafeReadableBytes { bytes in
+            var start = 0
+            for end in StompFrameBoundaries.ends(bytes) {
+                appendMessage(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+                start = end
+            }
+        }
+        if let promise { pendingPromises.append(promise) }
+        if pending.readableBytes >= Self.pendingLimit { writePending() }
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        writePending()
+        context.flush()
+    }
+
+    /// One STOMP frame (or heart-beat) as one message, appended to `pending`.
+    private func appendMessage(_ payload: UnsafeRawBufferPointer) {
+        let text = !transport.webSocketOptions.forceBinary && StompText.isTextFrame(payload)
+        transport.note(.outbound, "ws \(text ? "text" : "binary") message, \(payload.count) bytes")
+        startPending()
+        endpoint.writeMessage(payload, isText: text, into: &pending)
+    }
+
+    /// `pending` ready for more: emptied (its storage reused once the socket let go of it) when all was written.
+    private func startPending() {
+        guard pending.readableBytes == 0 else { return }
+        if pending.capacity > 1 << 20, let wire {
+            pending = wire.channel.allocator.buffer(capacity: 0)   // a large batch once: not kept for ever
+        } else {
+            pending.clear()
         }
     }
 
-    private func writeMessage(_ context: ChannelHandlerContext, _ payload: ByteBuffer, promise: EventLoopPromise<Void>?) {
-        let text = !transport.webSocketOptions.forceBinary && payload.withUnsafeReadableBytes { StompText.isTextFrame($0) }
-        transport.note(.outbound, "ws \(text ? "text" : "binary") message, \(payload.readableBytes) bytes")
-        context.write(wrapOutboundOut(endpoint.message(payload, isText: text)), promise: promise)
+    /// Writes the pending bytes to `wire` (not flushed), with their writes' promises.
+    private func writePending() {
+        guard pending.readableBytes > 0 || !pendingPromises.isEmpty else { return }
+        guard let wire else { return failPending(ChannelError.ioOnClosedChannel) }
+        let bytes = pending
+        pending.moveReaderIndex(forwardBy: bytes.readableBytes)   // not cleared: the socket holds the storage now
+        let promise: EventLoopPromise<Void>?
+        switch pendingPromises.count {
+        case 0: promise = nil
+        case 1: promise = pendingPromises[0]
+        default:
+            let all = pendingPromises
+            let p = wire.eventLoop.makePromise(of: Void.self)
+            p.futureResult.whenComplete { result in for q in all { q.completeWith(result) } }
+            promise = p
+        }
+        pendingPromises.removeAll(keepingCapacity: true)
+        wire.write(NIOAny(bytes), promise: promise)
     }
 
-    /// Offsets (from the reader index) where the buffer's STOMP frames end; one element (the whole buffer)
-    /// when it holds one frame, or bytes that do not decode (sent as they are).
-    private func frameEnds(_ buffer: ByteBuffer) -> [Int] {
-        let count = buffer.readableBytes
-        let view = buffer.readableBytesView
-        // Fast path: the first NUL ends the buffer (or only EOLs follow it): one frame.
-        guard let nul = view.firstIndex(of: 0) else { return [count] }
-        let afterNul = view.index(after: nul)
-        if view[afterNul...].allSatisfy({ $0 == 0x0A || $0 == 0x0D }) { return [count] }
-        boundaries = FrameDecoder(version: .v1_0)
-        buffer.withUnsafeReadableBytes { boundaries.append($0) }
-        var ends: [Int] = []
-        while let event = try? boundaries.next() {
-            _ = event
-            ends.append(boundaries.streamOffset)
-        }
-        if ends.last != count { ends.append(count) }
-        return ends.filter { $0 > 0 }
+    /// Drops what was not written (the channel is gone), failing the writes' promises.
+    private func failPending(_ error: Error) {
+        let promises = pendingPromises
+        pendingPromises = []
+        pending.moveReaderIndex(forwardBy: pending.readableBytes)
+        for p in promises { p.fail(error) }
+    }
+
+    /// `frame` (a pong, our close) after what is pending, flushed.
+    @discardableResult
+    private func writeAndFlush(_ context: ChannelHandlerContext, _ frame: WebSocketFrame) -> EventLoopFuture<Void> {
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        startPending()
+        WebSocketEndpoint.write(frame, into: &pending)
+        pendingPromises.append(promise)
+        flush(context: context)
+        return promise.futureResult
     }
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         guard endpoint.closeStartsHandshake(mode: mode, isActive: context.channel.isActive) else {
+            writePending()   // unflushed, as before: the channel fails such writes when it closes
             context.close(mode: mode, promise: promise)
             return
         }
@@ -205,7 +263,7 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
         }
         transport.note(.outbound, "ws close, code \(UInt16(webSocketErrorCode: code))")
         guard awaitReply else {
-            context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in context.close(promise: promise) }
+            writeAndFlush(context, frame).whenComplete { _ in context.close(promise: promise) }
             return
         }
         let timeout = context.eventLoop.scheduleTask(in: Self.closeReplyTimeout) { [weak self] in
@@ -215,7 +273,7 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
             context.close(promise: waiting.promise)
         }
         awaitingCloseReply = (promise, timeout)
-        context.writeAndFlush(wrapOutboundOut(frame)).whenFailure { _ in
+        writeAndFlush(context, frame).whenFailure { _ in
             guard let waiting = self.awaitingCloseReply else { return }
             self.awaitingCloseReply = nil
             waiting.timeout.cancel()
@@ -225,6 +283,7 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
 
     func channelInactive(context: ChannelHandlerContext) {
         deliverInbound(context)
+        failPending(ChannelError.ioOnClosedChannel)
         if let waiting = awaitingCloseReply {
             awaitingCloseReply = nil
             waiting.timeout.cancel()

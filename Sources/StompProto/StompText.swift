@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Whether encoded STOMP bytes can travel as text, for transports that tell text from binary (a WebSocket
 /// sends each frame as a text message when it can, a binary one otherwise).
 public enum StompText {
@@ -13,7 +21,7 @@ public enum StompText {
         while end > 0, bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D { end -= 1 }
         if end > 0, bytes[end - 1] == 0 { end -= 1 }
         let content = UnsafeRawBufferPointer(rebasing: bytes[0..<end])
-        if content.contains(0) { return false }
+        if let start = content.baseAddress, memchr(start, 0, content.count) != nil { return false }
         return UTF8Validation.isValid(content)
     }
 }

@@ -146,7 +146,7 @@ public enum CoreCommands {
             try checkBodySize(body.count, column: p.column(ofArgument: 1))
             let receipt = p.flag("--receipt")
             if !receipt, shell.output.quiet || shell.output.format == .pretty {
-                // Nothing to print once written: no round trip per command (PipelinedSends).
+                // Nothing to print once written: no round trip per command (SendsInFlight, StompClient.send(batch:)).
                 try shell.sendPipelined(client, destination: dest, headers: h, body: body, column: p.commandColumn)
                 if dest != shell.lastSendDestination {
                     shell.completion.add(.destination, dest)
@@ -156,13 +156,18 @@ public enum CoreCommands {
             }
             try shell.settleSends()     // SENDs still queued go first: this one is handed over below
             let start = ShellClock.now()
+            // The open transaction is read on the event loop as the SEND is made: no round trip to ask first.
             try shell.waitInterruptibly(client.send(destination: dest, headers: h, body: body, receipt: receipt,
-                                                    transaction: shell.currentTransaction))
+                                                    in: .newestOpen))
             shell.completion.add(.destination, dest)
+            if shell.output.quiet { return }    // nothing shown: nothing formatted
             if receipt {
                 let t = ms(start)
                 var text = "sent to \(dest) (\(body.count) bytes), receipt received"
-                if shell.settings.timing { text += String(format: " in %.2f ms", t) }
+                if shell.settings.timing {
+                    let cs = Int((t * 100).rounded())     // " in %.2f ms" without String(format:)
+                    text += " in \(cs / 100).\(cs % 100 < 10 ? "0" : "")\(cs % 100) ms"
+                }
                 shell.output.result(text: text, json: obj(("sent", .string(dest)), ("bytes", .integer(Int64(body.count))),
                                                           ("receipt", .bool(true)), ("ms", .number((t * 1000).rounded() / 1000))))
             } else {

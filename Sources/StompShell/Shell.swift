@@ -137,7 +137,7 @@ public final class Shell: @unchecked Sendable {
         self.output = output
         self.wake = WakeUp()
         self.inbox = Inbox(wake: wake)
-        self.sends = PipelinedSends(wake: wake)
+        self.sends = SendsInFlight(wake: wake)
         self.table = table
         settings.color = output.color
         variables.shell = self
@@ -228,7 +228,7 @@ public final class Shell: @unchecked Sendable {
     }
 
     public func run(_ cmd: ParsedCommand) throws {
-        // Only a `send` may follow SENDs still in flight (see PipelinedSends); any other command waits for them.
+        // Only a `send` may follow SENDs still in flight (see SendsInFlight); any other command waits for them.
         if cmd.spec.name != CoreCommands.send.name || client == nil { try settleSends() }
         if cmd.spec.needsConnection, let c = client, c.state == .reconnecting,
            !Self.runsWhileReconnecting.contains(cmd.spec.name) {
@@ -255,8 +255,8 @@ public final class Shell: @unchecked Sendable {
 
     // MARK: SENDs in flight
 
-    /// The SENDs without a receipt handed to the client and not yet written (see PipelinedSends).
-    let sends: PipelinedSends
+    /// The SENDs without a receipt handed to the client and not yet written (see SendsInFlight).
+    let sends: SendsInFlight
     /// The destination a pipelined send last added to the completion words (adding it again changes nothing).
     var lastSendDestination: String?
 
@@ -265,7 +265,7 @@ public final class Shell: @unchecked Sendable {
     func sendPipelined(_ client: StompClient, destination: String, headers: StompHeaders, body: [UInt8], column: Int) throws {
         if sends.hasFailure { try settleSends() }
         if sends.full {
-            try sends.wait(downTo: PipelinedSends.maxInFlight / 2, check: checkWhileSettling, pump: { pump(maxWait: 0.5) })
+            try sends.wait(downTo: SendsInFlight.maxInFlight / 2, check: checkWhileSettling, pump: { pump(maxWait: 0.5) })
         }
         sends.submit(client, destination: destination, headers: headers, body: body, column: column)
     }

@@ -28,6 +28,8 @@ public struct WebSocketEndpoint: Sendable {
     public private(set) var closeSent = false
     /// The peer's close frame arrived.
     public private(set) var closeReceived = false
+    /// The keys `writeMessage` masks with (a client's).
+    var maskKeys = WebSocketMaskKeys()
 
     public init(role: WebSocketRole) {
         self.role = role

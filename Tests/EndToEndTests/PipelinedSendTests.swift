@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-/// `send` without a receipt does not wait for its write per command (PipelinedSends), yet a script sees what it
+/// `send` without a receipt does not wait for its write per command (SendsInFlight, StompClient.send(batch:)), yet a script sees what it
 /// saw when each send waited: messages in order, a failed send ends its own line with its column and exit status,
 /// and nothing after it is sent or run. On the sandbox and on RabbitMQ.
 final class PipelinedSendTests: XCTestCase {
@@ -53,5 +53,26 @@ final class PipelinedSendTests: XCTestCase {
         XCTAssertEqual(r.status, 1, r.stderr)
         XCTAssertEqual(r.stderr, #"-c[2]:1:1: error: cannot encode frame: content-length header "1" does not match the body (2 bytes)"# + "\n")
         XCTAssertEqual(r.stdout, "")
+    }
+    /// A receipted send says so with its time in milliseconds, two decimals (formatted without String(format:));
+    /// with -q it prints nothing. In a transaction (joined on the event loop) it waits for the commit to arrive.
+    func testAReceiptedSendPrintsItsTimeAndJoinsTheOpenTransaction() throws {
+        let q = "/queue/" + "client-receipted-\(UUID().uuidString.prefix(8))"
+        let r = try Stompsh.run(["--sandbox", "-c", "set timing on", "-c", "subscribe \(q)", "-c", "begin t1",
+                                 "-c", "send --receipt \(q) in-tx", "-c", "echo before-commit", "-c", "commit t1", "-c", "wait 1"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let sent = r.lines.filter { $0.hasPrefix("sent to \(q)") }
+        XCTAssertEqual(sent.count, 1, r.stdout)
+        XCTAssertNotNil(sent.first?.range(of: #"^sent to \S+ \(5 bytes\), receipt received in [0-9]+\.[0-9]{2} ms$"#,
+                                          options: .regularExpression), r.stdout)
+        let lines = r.lines
+        if let echo = lines.firstIndex(of: "before-commit"), let body = lines.firstIndex(where: { $0.contains("in-tx") && !$0.hasPrefix("sent") }) {
+            XCTAssertLessThan(echo, body, "the SEND joined the transaction: delivered at the commit: \(r.stdout)")
+        } else {
+            XCTFail(r.stdout)
+        }
+        let quiet = try Stompsh.run(["--sandbox", "-q", "-c", "send --receipt \(q) x"])
+        XCTAssertEqual(quiet.status, 0, quiet.stderr)
+        XCTAssertEqual(quiet.stdout, "")
     }
 }

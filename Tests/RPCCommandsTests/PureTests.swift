@@ -156,6 +156,33 @@ final class JSONRPCWireTests: XCTestCase {
         XCTAssertFalse(g.owns("abd-1"))
         XCTAssertNotEqual(CorrelationIDGenerator().prefix, CorrelationIDGenerator().prefix)
     }
+
+    /// A reply is matched to its call by the id's counter: exactly the ids `make` writes map to a number, so a
+    /// look-alike ("abc-03", "abc-+3") is never taken for call 3.
+    func testCorrelationIDNumbers() {
+        var g = CorrelationIDGenerator(prefix: "abc")
+        let (n1, id1) = g.makeNumbered()
+        XCTAssertEqual(id1, "abc-1")
+        XCTAssertEqual(g.number(of: id1), n1)
+        XCTAssertEqual(g.make(), "abc-2")
+        XCTAssertEqual(g.number(of: "abc-2"), 2)
+        XCTAssertEqual(g.number(of: "abc-18446744073709551615"), UInt64.max)
+        for bad in ["abc-", "abc-0", "abc-03", "abc-+3", "abc--3", "abc-3x", "abc-3 ", "abd-3", "abc3", "ab", "", "abc-é",
+                    "abc-18446744073709551616", "abc-999999999999999999999"] {
+            XCTAssertNil(g.number(of: bad), bad)
+        }
+        XCTAssertEqual(g.classify("abc-7").owned, true)
+        XCTAssertEqual(g.classify("abc-07").owned, true, "ours by the prefix (counted late), but no call's number")
+        XCTAssertNil(g.classify("abc-07").number)
+        XCTAssertEqual(g.classify("abd-7").owned, false)
+        for _ in 0..<1000 { _ = g.makeNumbered() }
+        let (n1003, id1003) = g.makeNumbered()
+        XCTAssertEqual(id1003, "abc-\(n1003)")
+        XCTAssertEqual(n1003, 1003)
+        var long = CorrelationIDGenerator(prefix: String(repeating: "p", count: 40))
+        let (n, id) = long.makeNumbered()
+        XCTAssertEqual(long.number(of: id), n, "a prefix longer than a small string")
+    }
 }
 
 final class OpenRPCTests: XCTestCase {
@@ -251,5 +278,34 @@ final class LatencyRecorderTests: XCTestCase {
         m.reset()
         m.record(nanoseconds: 7)
         XCTAssertEqual(m.summary().meanNanoseconds, 7, "reset forgets the sum")
+    }
+
+    /// The one-pass percentiles equal the histogram's own `valueAtPercentile`, value for value, on distributions
+    /// that hit the edge cases: one value, all in one bucket, ties at a percentile's boundary, a wide spread over
+    /// many buckets (1 ns .. 60 s), and counts where p × total / 100 is an integer.
+    func testSummaryPercentilesEqualValueAtPercentile() {
+        var g = SystemRandomNumberGenerator()
+        var cases: [[UInt64]] = [[1], [7, 7, 7], [1_000_000], Array(1...1000), Array(1...2000).map { $0 * 997 },
+                                 [5, 5, 5, 5, 5, 5, 5, 5, 5, 900_000_000]]
+        for n in [1, 2, 3, 10, 99, 100, 101, 999, 1000, 1001, 20_000] {
+            cases.append((0..<n).map { _ in
+                // log-uniform over 1 ns .. 60 s
+                UInt64(exp(Double.random(in: 0..<log(6e10), using: &g)))
+            })
+        }
+        for values in cases {
+            var r = LatencyRecorder()
+            for v in values { r.record(nanoseconds: v) }
+            let h = r.histogram
+            let s = r.summary()
+            let expected = [50.0, 90, 99, 99.9].map { h.valueAtPercentile($0) }
+            XCTAssertEqual([s.p50Nanoseconds, s.p90Nanoseconds, s.p99Nanoseconds, s.p999Nanoseconds], expected,
+                           "\(values.count) values")
+            XCTAssertEqual(s.minNanoseconds, h.min)
+            XCTAssertEqual(s.maxNanoseconds, h.max)
+            let qs = [0.1, 1, 25, 33.3, 50, 66.7, 75, 90, 95, 99, 99.5, 99.9, 99.99]
+            XCTAssertEqual(LatencyRecorder.percentiles(h, qs), qs.map { h.valueAtPercentile($0) }, "\(values.count) values")
+        }
+        XCTAssertEqual(LatencyRecorder().summary(), LatencySummary(), "an empty recorder summarises to zeros")
     }
 }
