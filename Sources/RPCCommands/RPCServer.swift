@@ -160,7 +160,7 @@ public final class RPCServer: @unchecked Sendable {
     }
 
     private func intercept(_ frame: StompFrame) -> Bool {
-        guard frame.headers["subscription"] == subscriptionID else { return false }
+        guard frame.headers.value(of: "subscription", is: subscriptionID) else { return false }
         if stopping { return true }     // not acked: redelivered after UNSUBSCRIBE
         if let c = options.count, started >= c { return true }
         started += 1

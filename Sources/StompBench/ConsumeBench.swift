@@ -129,7 +129,7 @@ public final class ConsumeBench: BenchEngine, @unchecked Sendable {
     func begin() {
         let sub = subscriptionID
         token = client.addInterceptor { [self] frame in
-            guard frame.headers["subscription"] == sub else { return false }
+            guard frame.headers.value(of: "subscription", is: sub) else { return false }
             onMessage(frame)
             return true
         }
@@ -164,8 +164,9 @@ public final class ConsumeBench: BenchEngine, @unchecked Sendable {
         lastNs = benchNow()
         // Three lookups by name (StompHeaders compares the names' bytes; only these values become Strings).
         let h = frame.headers
-        let seq = h[BenchMessage.sequenceHeader].flatMap { BenchMessage.decimal($0) }.flatMap { Int(exactly: $0) }
-        let sent = h[BenchMessage.sentHeader].flatMap { BenchMessage.decimal($0) }
+        let seq = h.withValueBytes(for: BenchMessage.sequenceHeader) { BenchMessage.decimal(bytes: $0) }?
+            .flatMap { Int(exactly: $0) }
+        let sent = h.withValueBytes(for: BenchMessage.sentHeader) { BenchMessage.decimal(bytes: $0) } ?? nil
         let stream = h[BenchMessage.streamHeader]
         check.note(stream: stream, sequence: seq)
         if let sent {
@@ -179,12 +180,17 @@ public final class ConsumeBench: BenchEngine, @unchecked Sendable {
     }
 
     func queueAck(_ frame: StompFrame) {
-        let messageID = frame.headers["message-id"] ?? ""
-        var h = StompHeaders()
+        // the ids' bytes copied from the MESSAGE (no String made); an absent id is sent empty, as before
+        let f = frame.headers
+        var h = StompHeaders(minimumCapacity: 2)
         switch version {
-        case .v1_2: h.append("id", frame.headers["ack"] ?? messageID)
-        case .v1_1: h.append("message-id", messageID); h.append("subscription", subscriptionID)
-        case .v1_0: h.append("message-id", messageID)
+        case .v1_2:
+            if !h.append("id", copyingValueOf: "ack", from: f), !h.append("id", copyingValueOf: "message-id", from: f) {
+                h.append("id", "")
+            }
+        case .v1_1, .v1_0:
+            if !h.append("message-id", copyingValueOf: "message-id", from: f) { h.append("message-id", "") }
+            if version == .v1_1 { h.append("subscription", subscriptionID) }
         }
         acks.append(StompFrame(.ack, headers: h))
         if !ackFlushScheduled {

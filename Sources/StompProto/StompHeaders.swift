@@ -44,7 +44,7 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
     public init(minimumCapacity capacity: Int) {
         storage = []
         spans = []
-        storage.reserveCapacity(capacity * 24)
+        storage.reserveCapacity(capacity * 32)
         spans.reserveCapacity(capacity)
     }
 
@@ -111,12 +111,37 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
 
     /// Adds a line at the end (after any existing one of the same name, which keeps precedence).
     public mutating func append(_ name: String, _ value: String) {
+        HeaderEscaping.withUTF8(name) { n in
+            HeaderEscaping.withUTF8(value) { v in appendLine(name: n, value: v) }
+        }
+    }
+
+    /// Adds a line from the bytes of its name and value: the room for both is made at once (one growth at
+    /// most, doubling), so a line costs two copies and one plainness scan of each part.
+    @inline(__always)
+    mutating func appendLine(name n: UnsafeBufferPointer<UInt8>, value v: UnsafeBufferPointer<UInt8>) {
         let nameStart = storage.count
-        var plain = HeaderEscaping.withUTF8(name) { storage.append(contentsOf: $0); return Self.isPlain($0) }
-        let valueStart = storage.count
-        plain = HeaderEscaping.withUTF8(value) { storage.append(contentsOf: $0); return Self.isPlain($0) } && plain
-        spans.append(Span(nameStart: nameStart, nameCount: valueStart - nameStart,
-                          valueStart: valueStart, valueCount: storage.count - valueStart, plain: plain))
+        let needed = nameStart + n.count + v.count
+        if storage.capacity < needed { storage.reserveCapacity(Swift.max(needed, storage.capacity * 2, 64)) }
+        if spans.capacity == spans.count { spans.reserveCapacity(Swift.max(spans.count * 2, 4)) }
+        storage.append(contentsOf: n)
+        storage.append(contentsOf: v)
+        spans.append(Span(nameStart: nameStart, nameCount: n.count, valueStart: nameStart + n.count,
+                          valueCount: v.count, plain: Self.isPlain(n) && Self.isPlain(v)))
+    }
+
+    /// Adds a line named `name` whose value is the first value of `source` in `other`, its bytes copied (no
+    /// String made). False, and nothing added, when `other` has no line named `source`.
+    @discardableResult
+    public mutating func append(_ name: String, copyingValueOf source: String, from other: StompHeaders) -> Bool {
+        guard let i = other.firstIndex(source) else { return false }
+        let s = other.spans[i]
+        HeaderEscaping.withUTF8(name) { n in
+            other.storage.withUnsafeBufferPointer { o in
+                appendLine(name: n, value: UnsafeBufferPointer(rebasing: o[s.valueStart..<s.valueStart + s.valueCount]))
+            }
+        }
+        return true
     }
 
     /// Removes every line named `name`.
@@ -152,6 +177,22 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
         guard let i = firstIndex(name) else { return nil }
         let s = spans[i]
         return try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[s.valueStart..<s.valueStart + s.valueCount])) }
+    }
+
+    /// Whether the first value for `name` is `value`, compared byte for byte (no String made); false when
+    /// there is none.
+    public func value(of name: String, is value: String) -> Bool {
+        guard let i = firstIndex(name) else { return false }
+        return valueIs(i, value)
+    }
+
+    /// Whether there is a line named `name` (a static ASCII string: no String made).
+    public func contains(static name: StaticString) -> Bool { firstIndex(name) != nil }
+
+    /// The first value for `name` (a static ASCII string: the name is matched without making a String).
+    public func value(_ name: StaticString) -> String? {
+        guard let i = firstIndex(name) else { return nil }
+        return string(spans[i].valueStart, spans[i].valueCount)
     }
 
     public struct Iterator: IteratorProtocol {
@@ -245,6 +286,15 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
         }
     }
 
+    /// Whether line `i`'s value is the UTF-8 of `value`.
+    @inline(__always)
+    func valueIs(_ i: Int, _ value: String) -> Bool {
+        let sp = spans[i]
+        return HeaderEscaping.withUTF8(value) { v in
+            storage.withUnsafeBufferPointer { s in Self.bytesEqual(s, sp.valueStart, sp.valueCount, v, 0, v.count) }
+        }
+    }
+
     /// Whether line `i`'s name is `name`.
     @inline(__always)
     func nameIs(_ i: Int, _ name: StaticString) -> Bool {
@@ -258,6 +308,9 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
     mutating func appendLine(_ i: Int, of other: StompHeaders) {
         let s = other.spans[i]
         let nameStart = storage.count
+        let needed = nameStart + s.nameCount + s.valueCount
+        if storage.capacity < needed { storage.reserveCapacity(Swift.max(needed, storage.capacity * 2, 64)) }
+        if spans.capacity == spans.count { spans.reserveCapacity(Swift.max(spans.count * 2, 4)) }
         other.storage.withUnsafeBufferPointer { o in
             storage.append(contentsOf: UnsafeBufferPointer(rebasing: o[s.nameStart..<s.nameStart + s.nameCount]))
             storage.append(contentsOf: UnsafeBufferPointer(rebasing: o[s.valueStart..<s.valueStart + s.valueCount]))

@@ -16,7 +16,10 @@ public struct StompSession: Sendable {
     private var offeredHeartBeat: HeartBeat
     /// Monotonic counter giving insertion order to the maps below.
     private var sequence = 0
-    private var subscriptionMap: [String: (seq: Int, info: SubscriptionInfo)] = [:]
+    private var subscriptionMap: [String: (seq: Int, info: SubscriptionInfo)] = [:] { didSet { lastFound = nil } }
+    /// The subscription the last MESSAGE named (forgotten whenever `subscriptionMap` changes): the next one
+    /// naming it is matched by comparing bytes, without a String or a hash.
+    private var lastFound: SubscriptionInfo?
     private var receipts = ReceiptTable()
     private var transactionMap: [String: Int] = [:]
     private var pending = PendingAckStore()
@@ -262,6 +265,10 @@ public struct StompSession: Sendable {
     /// subscription, an ACK settles, a receipt header is awaited, ...). It never rejects anything:
     /// raw frames exist to test brokers with what the session would refuse.
     public mutating func checkRaw(_ frame: StompFrame) throws {
+        if frame.command == .send {   // the common case (batches): a SEND implies only its receipt
+            if let r = frame.headers.value("receipt") { receipts.add(r, seq: nextSequence(), purpose: .raw(.send)) }
+            return
+        }
         let h = frame.headers
         switch frame.command {
         case .connect, .stomp:
@@ -509,8 +516,13 @@ public struct StompSession: Sendable {
         }
     }
 
-    private func findSubscription(_ h: StompHeaders) -> SubscriptionInfo? {
-        if let id = h["subscription"] { return subscriptionMap[id]?.info }
+    private mutating func findSubscription(_ h: StompHeaders) -> SubscriptionInfo? {
+        if let last = lastFound, h.value(of: "subscription", is: last.id) { return last }
+        if let id = h["subscription"] {
+            let info = subscriptionMap[id]?.info
+            lastFound = info
+            return info
+        }
         // 1.0 brokers may omit `subscription`: match by destination.
         guard let destination = h["destination"] else { return nil }
         return subscriptions.first { $0.destination == destination }
