@@ -264,6 +264,19 @@ public struct StompSession: Sendable {
     /// A raw frame the user typed: only tracks what it implies (a SUBSCRIBE registers the
     /// subscription, an ACK settles, a receipt header is awaited, ...). It never rejects anything:
     /// raw frames exist to test brokers with what the session would refuse.
+    /// `checkRaw` of each frame in order (a written batch); the frames are read in place, not copied.
+    public mutating func checkRaw(_ frames: [StompFrame]) {
+        frames.withUnsafeBufferPointer { fs in
+            for i in fs.indices {
+                if fs[i].command == .send {   // as in checkRaw(_:), without a copy of the frame
+                    if let r = fs[i].headers.value("receipt") { receipts.add(r, seq: nextSequence(), purpose: .raw(.send)) }
+                } else {
+                    try? checkRaw(fs[i])
+                }
+            }
+        }
+    }
+
     public mutating func checkRaw(_ frame: StompFrame) throws {
         if frame.command == .send {   // the common case (batches): a SEND implies only its receipt
             if let r = frame.headers.value("receipt") { receipts.add(r, seq: nextSequence(), purpose: .raw(.send)) }
