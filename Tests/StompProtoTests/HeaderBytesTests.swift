@@ -210,3 +210,57 @@ final class HeaderPlainScanTests: XCTestCase {
         XCTAssertEqual(wire, Array("SEND\na-long-name-here:a-long-value-with\\ccolon-at-17\nk:v\n\n\0".utf8))
     }
 }
+
+/// The byte-level reads and copies of hot paths (interceptors, ACKs built from a MESSAGE's ids) and `append`'s growth.
+final class HeaderByteLookupTests: XCTestCase {
+    private func decodeOne(_ wire: String) throws -> StompFrame {
+        let frames = try decodeAll(Array(wire.utf8), version: .v1_2).compactMap { e -> StompFrame? in
+            if case .frame(let f) = e { return f }
+            return nil
+        }
+        XCTAssertEqual(frames.count, 1)
+        return try XCTUnwrap(frames.first)
+    }
+
+    func testValueOfIsComparesTheFirstValuesBytes() throws {
+        let f = try decodeOne("MESSAGE\nsubscription:a\\cb\nsubscription:second\nx:\n\n\0")
+        XCTAssertTrue(f.headers.value(of: "subscription", is: "a:b"))
+        XCTAssertFalse(f.headers.value(of: "subscription", is: "second"), "only the first value counts")
+        XCTAssertFalse(f.headers.value(of: "subscription", is: "a:"), "a prefix is not the value")
+        XCTAssertFalse(f.headers.value(of: "missing", is: ""), "no line is not an empty value")
+        XCTAssertTrue(f.headers.value(of: "x", is: ""))
+        XCTAssertTrue(f.headers.contains(static: "x"))
+        XCTAssertFalse(f.headers.contains(static: "subscriptio"))
+        XCTAssertEqual(f.headers.value("subscription"), "a:b")
+        XCTAssertNil(f.headers.value("missing"))
+    }
+
+    func testAppendCopyingValueOfCopiesTheFirstValueUnderANewName() throws {
+        let f = try decodeOne("MESSAGE\nack:i\\cd-1\nack:second\nmessage-id:m-\u{e9}\n\n\0")
+        var h = StompHeaders()
+        XCTAssertTrue(h.append("id", copyingValueOf: "ack", from: f.headers))
+        XCTAssertTrue(h.append("message-id", copyingValueOf: "message-id", from: f.headers))
+        XCTAssertFalse(h.append("subscription", copyingValueOf: "subscription", from: f.headers), "none: nothing added")
+        XCTAssertEqual(h.pairs.map { "\($0.name)=\($0.value)" }, ["id=i:d-1", "message-id=m-\u{e9}"])
+        // the copied escapable byte is escaped again on the way out
+        XCTAssertEqual(try FrameEncoder().encode(StompFrame(.ack, headers: h)),
+                       Array("ACK\nid:i\\cd-1\nmessage-id:m-\u{e9}\n\n\0".utf8))
+    }
+
+    func testAppendGrowsFromEmptyAndFromAReservedCopyWithoutTouchingTheOriginal() {
+        var template = StompHeaders(minimumCapacity: 1)
+        template.append("destination", "/queue/a-destination-longer-than-the-reserve")
+        var lines: [StompHeaders] = []
+        for i in 0..<50 {
+            var h = template                       // shares the template's bytes until the first append
+            for j in 0...i % 7 { h.append("h\(j)", String(repeating: "v", count: i) + ":\(j)") }
+            lines.append(h)
+        }
+        XCTAssertEqual(template.pairs.map(\.name), ["destination"], "the template is unchanged")
+        for (i, h) in lines.enumerated() {
+            XCTAssertEqual(h.count, 2 + i % 7)
+            XCTAssertEqual(h["destination"], "/queue/a-destination-longer-than-the-reserve")
+            for j in 0...i % 7 { XCTAssertEqual(h["h\(j)"], String(repeating: "v", count: i) + ":\(j)") }
+        }
+    }
+}
