@@ -96,8 +96,8 @@ public enum BenchMessage {
     @inline(__always)
     public static func headers(template: StompHeaders, sequence: Int, sentAt: UInt64, receipt: String? = nil) -> StompHeaders {
         var h = template
-        h.append(sequenceHeader, decimalString(UInt64(clamping: sequence)))
-        h.append(sentHeader, decimalString(sentAt))
+        h.append(sequenceHeader, decimal: UInt64(clamping: sequence))
+        h.append(sentHeader, decimal: sentAt)
         if let receipt { h.append("receipt", receipt) }
         return h
     }

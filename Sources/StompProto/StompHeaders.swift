@@ -130,6 +130,21 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
                           valueCount: v.count, plain: Self.isPlain(n) && Self.isPlain(v)))
     }
 
+    /// Adds a line whose value is `n` in decimal, the digits written into the buffer (no String made).
+    public mutating func append(_ name: String, decimal n: UInt64) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buf in
+            var x = n
+            var i = 20
+            repeat {
+                i -= 1
+                buf[i] = 0x30 &+ UInt8(truncatingIfNeeded: x % 10)
+                x /= 10
+            } while x > 0
+            let digits = UnsafeBufferPointer(rebasing: buf[i..<20])
+            HeaderEscaping.withUTF8(name) { appendLine(name: $0, value: digits) }
+        }
+    }
+
     /// Adds a line named `name` whose value is the first value of `source` in `other`, its bytes copied (no
     /// String made). False, and nothing added, when `other` has no line named `source`.
     @discardableResult

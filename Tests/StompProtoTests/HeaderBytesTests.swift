@@ -247,6 +247,15 @@ final class HeaderByteLookupTests: XCTestCase {
                        Array("ACK\nid:i\\cd-1\nmessage-id:m-\u{e9}\n\n\0".utf8))
     }
 
+    func testAppendDecimalWritesTheDigits() throws {
+        var h = StompHeaders()
+        for n: UInt64 in [0, 7, 10, 1_234_567_890, UInt64.max] { h.append("n", decimal: n) }
+        XCTAssertEqual(h.values(for: "n"), ["0", "7", "10", "1234567890", "18446744073709551615"])
+        var f = StompFrame(.send, headers: ["a": "b"])
+        f.headers.append("n", decimal: 42)
+        XCTAssertEqual(try FrameEncoder().encode(f), Array("SEND\na:b\nn:42\n\n\0".utf8))
+    }
+
     func testAppendGrowsFromEmptyAndFromAReservedCopyWithoutTouchingTheOriginal() {
         var template = StompHeaders(minimumCapacity: 1)
         template.append("destination", "/queue/a-destination-longer-than-the-reserve")
