@@ -530,8 +530,10 @@ public struct StompSession: Sendable {
     }
 
     private mutating func findSubscription(_ h: StompHeaders) -> SubscriptionInfo? {
-        if let last = lastFound, h.value(of: "subscription", is: last.id) { return last }
-        if let id = h["subscription"] {
+        let named = h.firstIndex("subscription" as StaticString)
+        if let named, let last = lastFound, h.valueIs(named, last.id) { return last }
+        if let named {
+            let id = h.string(h.spans[named].valueStart, h.spans[named].valueCount)
             let info = subscriptionMap[id]?.info
             lastFound = info
             return info
