@@ -261,7 +261,7 @@ public final class RPCClient: @unchecked Sendable {
     private func intercept(_ frame: StompFrame) -> Bool {
         guard let cid = frame.headers[RPCHeader.correlationID] else { return false }
         let (owned, number) = ids.classify(cid)
-        guard owned, frame.headers[RPCHeader.replyTo] == nil else { return false }
+        guard owned, !frame.headers.contains(RPCHeader.replyTo) else { return false }
         let now = NIODeadline.now().uptimeNanoseconds
         guard let key = number, let p = pending.removeValue(forKey: key) else {
             counters.withLockedValue { $0.late += 1 }

@@ -160,7 +160,7 @@ public final class RPCServer: @unchecked Sendable {
     }
 
     private func intercept(_ frame: StompFrame) -> Bool {
-        guard frame.headers["subscription"] == subscriptionID else { return false }
+        guard frame.headers.value(of: "subscription", is: subscriptionID) else { return false }
         if stopping { return true }     // not acked: redelivered after UNSUBSCRIBE
         if let c = options.count, started >= c { return true }
         started += 1
@@ -234,16 +234,15 @@ public final class RPCServer: @unchecked Sendable {
         let h = frame.headers
         var a = StompHeaders(minimumCapacity: 2)
         switch version {
+        // the ids' bytes copied from the MESSAGE (no String made)
         case .v1_2:
-            guard let id = h["ack"] ?? h["message-id"] else { return nil }
-            a.append("id", id)
+            guard a.append("id", copyingValueOf: "ack", from: h) || a.append("id", copyingValueOf: "message-id", from: h)
+            else { return nil }
         case .v1_1:
-            guard let id = h["message-id"] else { return nil }
-            a.append("message-id", id)
-            if let s = h["subscription"] { a.append("subscription", s) }
+            guard a.append("message-id", copyingValueOf: "message-id", from: h) else { return nil }
+            a.append("subscription", copyingValueOf: "subscription", from: h)
         case .v1_0:
-            guard let id = h["message-id"] else { return nil }
-            a.append("message-id", id)
+            guard a.append("message-id", copyingValueOf: "message-id", from: h) else { return nil }
         }
         return a
     }

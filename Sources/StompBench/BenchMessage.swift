@@ -44,6 +44,17 @@ public enum BenchMessage {
         return parsed ?? String(s.utf8.dropFirst(skipping)).flatMap { UInt64($0) }
     }
 
+    /// `decimal(_:)` of a header value's bytes (see `StompHeaders.withValueBytes`): no String made.
+    @inline(__always) public static func decimal(bytes p: UnsafeRawBufferPointer) -> UInt64? {
+        guard !p.isEmpty, p.count <= 19 else { return nil }
+        var n: UInt64 = 0
+        for b in p {
+            guard b &- 0x30 < 10 else { return nil }
+            n = n &* 10 &+ UInt64(b &- 0x30)
+        }
+        return n
+    }
+
     /// `v` in decimal, written straight into the string (`String(v)` goes through the generic `description`).
     @inline(__always) public static func decimalString(_ v: UInt64) -> String {
         var digits = 1
@@ -65,15 +76,28 @@ public enum BenchMessage {
     public static func runToken() -> String { String(UInt32.random(in: 0...UInt32.max), radix: 36) }
 
     /// The headers of message `sequence` of `stream`: destination, the user's headers, then the bench's three.
-    @inline(__always)
     public static func headers(destination: String, base: StompHeaders, stream: String, sequence: Int,
                                sentAt: UInt64, receipt: String? = nil) -> StompHeaders {
+        headers(template: template(destination: destination, base: base, stream: stream), sequence: sequence,
+                sentAt: sentAt, receipt: receipt)
+    }
+
+    /// The lines every message of a stream shares (destination, the user's headers, the stream), made once.
+    public static func template(destination: String, base: StompHeaders, stream: String) -> StompHeaders {
         var h = StompHeaders(minimumCapacity: base.count + 5)
         h.append("destination", destination)
         for (n, v) in base { h.append(n, v) }
         h.append(streamHeader, stream)
-        h.append(sequenceHeader, decimalString(UInt64(clamping: sequence)))
-        h.append(sentHeader, decimalString(sentAt))
+        return h
+    }
+
+    /// Message `sequence`'s headers: the stream's `template` (its bytes copied at the first append) plus the
+    /// sequence number, the send timestamp and the receipt.
+    @inline(__always)
+    public static func headers(template: StompHeaders, sequence: Int, sentAt: UInt64, receipt: String? = nil) -> StompHeaders {
+        var h = template
+        h.append(sequenceHeader, decimal: UInt64(clamping: sequence))
+        h.append(sentHeader, decimal: sentAt)
         if let receipt { h.append("receipt", receipt) }
         return h
     }

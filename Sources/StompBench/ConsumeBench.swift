@@ -130,7 +130,7 @@ public final class ConsumeBench: BenchEngine, @unchecked Sendable {
     func begin() {
         let sub = subscriptionID
         token = client.addInterceptor { [self] frame in
-            guard frame.headers["subscription"] == sub else { return false }
+            guard frame.headers.value(of: "subscription", is: sub) else { return false }
             onMessage(frame)
             return true
         }
@@ -163,21 +163,12 @@ public final class ConsumeBench: BenchEngine, @unchecked Sendable {
         received += 1
         bytes += frame.body.count
         lastNs = benchNow()
-        var stream: String?, seq: Int?, sent: UInt64?
-        // One pass over the headers (no array of pairs), exact names; a name is compared only when its length is
-        // one of the bench headers' (String comparison of these long names is the costly operation here).
-        for (n, v) in frame.headers {
-            switch n.utf8.count {
-            case BenchMessage.sequenceHeader.utf8.count:
-                if seq == nil, n == BenchMessage.sequenceHeader { seq = BenchMessage.decimal(v).flatMap { Int(exactly: $0) } }
-            case BenchMessage.sentHeader.utf8.count:
-                if sent == nil, n == BenchMessage.sentHeader { sent = BenchMessage.decimal(v) }
-            case BenchMessage.streamHeader.utf8.count:
-                if stream == nil, n == BenchMessage.streamHeader { stream = v }
-            default: continue
-            }
-            if seq != nil, sent != nil, stream != nil { break }   // the rest cannot change the outcome
-        }
+        // Three lookups by name (StompHeaders compares the names' bytes; only these values become Strings).
+        let h = frame.headers
+        let seq = h.withValueBytes(for: BenchMessage.sequenceHeader) { BenchMessage.decimal(bytes: $0) }?
+            .flatMap { Int(exactly: $0) }
+        let sent = h.withValueBytes(for: BenchMessage.sentHeader) { BenchMessage.decimal(bytes: $0) } ?? nil
+        let stream = h[BenchMessage.streamHeader]
         check.note(stream: stream, sequence: seq)
         if let sent {
             // a timestamp from the future (clocks apart) counts as 0; one more than a day old is not a bench's
@@ -190,11 +181,17 @@ public final class ConsumeBench: BenchEngine, @unchecked Sendable {
     }
 
     func queueAck(_ frame: StompFrame) {
-        var h = StompHeaders(minimumCapacity: version == .v1_1 ? 2 : 1)
+        // the ids' bytes copied from the MESSAGE (no String made); an absent id is sent empty, as before
+        let f = frame.headers
+        var h = StompHeaders(minimumCapacity: 2)
         switch version {
-        case .v1_2: h.append("id", frame.headers["ack"] ?? frame.headers["message-id"] ?? "")
-        case .v1_1: h.append("message-id", frame.headers["message-id"] ?? ""); h.append("subscription", subscriptionID)
-        case .v1_0: h.append("message-id", frame.headers["message-id"] ?? "")
+        case .v1_2:
+            if !h.append("id", copyingValueOf: "ack", from: f), !h.append("id", copyingValueOf: "message-id", from: f) {
+                h.append("id", "")
+            }
+        case .v1_1, .v1_0:
+            if !h.append("message-id", copyingValueOf: "message-id", from: f) { h.append("message-id", "") }
+            if version == .v1_1 { h.append("subscription", subscriptionID) }
         }
         acks.append(StompFrame(.ack, headers: h))
         if !ackFlushScheduled {

@@ -2,6 +2,7 @@
 // message by StompProto's encoder), written in batches of one write and one flush each, pausing while the
 // socket's buffer is full. Receipts: none but on the last message (so the broker confirms it took all N, and
 // exactly N arrive), one each waited for, or at most W outstanding with each round trip recorded.
+import Foundation
 import NIOCore
 import StompProto
 import StompConnection
@@ -76,6 +77,8 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
     var confirming = false
     var prebuiltBatch: [UInt8] = []
     var prebuiltFrames: [StompFrame] = []
+    /// The lines every message shares (see `BenchMessage.template`).
+    lazy var template = BenchMessage.template(destination: destination, base: headers, stream: stream)
 
     init(client: StompClient, destination: String, headers: StompHeaders, size: Int, count: Int, mode: BenchReceipts,
          prebuilt: Bool, stream: String, router: BenchEventRouter) {
@@ -133,7 +136,7 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
         // last message's receipt would never come)
         router.onFrame = { [self] f in
             switch f.command {
-            case .receipt: if let id = f.headers["receipt-id"] { receipt(id) }
+            case .receipt: _ = f.headers.withValueBytes(for: "receipt-id") { receipt(bytes: $0) }
             case .error: fail(StompConnectionError.brokerError(ServerError(frame: f)))
             default: break
             }
@@ -178,14 +181,15 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
     /// Message `seq` as a frame: per-message headers, or (prebuilt) the same frame every time.
     @inline(__always) func frame(_ seq: Int, receipt: String? = nil) -> StompFrame {
         if prebuilt {
+            if receipt == nil, let f = prebuiltFrames.first { return f }   // the one frame, already made
             var h = headers
             h["destination"] = destination
             if let receipt { h["receipt"] = receipt }
             return StompFrame(.send, headers: h, body: body)
         }
-        return StompFrame(.send, headers: BenchMessage.headers(destination: destination, base: headers, stream: stream,
-                                                               sequence: seq, sentAt: BenchMessage.wallNanoseconds(),
-                                                               receipt: receipt), body: body)
+        return StompFrame(.send, headers: BenchMessage.headers(template: template, sequence: seq,
+                                                               sentAt: BenchMessage.wallNanoseconds(), receipt: receipt),
+                          body: body)
     }
 
     /// `--prebuilt`: one frame encoded once, `batchSize` copies back to back.
@@ -279,11 +283,18 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
         client.sendFrames(frames).whenFailure { e in self.fail(e) }
     }
 
-    func receipt(_ id: String) {
-        // the number after our prefix, read from the UTF-8 (no Character counting, no generic integer parser)
-        guard !finished, id.utf8.count > receiptPrefixLength, id.hasPrefix(receiptPrefix),
-              let n = BenchMessage.decimal(id, skipping: receiptPrefixLength),
+    /// A RECEIPT's id, read from the header's bytes (no String made): `receiptPrefix` then the message's number.
+    func receipt(bytes id: UnsafeRawBufferPointer) {
+        let k = receiptPrefixLength
+        guard !finished, id.count > k,
+              receiptPrefix.utf8.withContiguousStorageIfAvailable({ memcmp(id.baseAddress!, $0.baseAddress!, k) == 0 }) ?? false,
+              let n = BenchMessage.decimal(bytes: UnsafeRawBufferPointer(rebasing: id[k...])),
               let seq = Int(exactly: n), let t0 = sentAt.removeValue(forKey: seq) else { return }
+        received(sentAt: t0)
+    }
+
+    /// The RECEIPT of the message sent at `t0`.
+    func received(sentAt t0: UInt64) {
         let now = benchNow()
         lastProgressNs = now
         recorder.record(nanoseconds: now &- t0)

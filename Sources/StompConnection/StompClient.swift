@@ -1061,7 +1061,7 @@ public final class StompClient: @unchecked Sendable {
 
     /// Shows `frames` to the session and writes `out` (their bytes) with one write and flush.
     private func writeChecked(_ out: StompOutbound, frames: [StompFrame], channel: Channel, promise p: EventLoopPromise<Void>) {
-        for f in frames { try? session.checkRaw(f) }
+        session.checkRaw(frames)
         counters.framesSent += frames.count
         let wp = eventLoop.makePromise(of: Void.self)
         write(out, to: channel, promise: wp, flush: true)

@@ -41,8 +41,18 @@ public struct FrameDecoder: Sendable {
     // The frame being assembled.
     private var command: StompCommand = .send
     private var escaping: HeaderEscaping.Mode = .none
-    private var entries: [StompHeaders.Entry] = []
+    /// Where the frame's header lines start in `buffer`: they stay there (not compacted away) until the
+    /// blank line, then become the frame's `StompHeaders` storage in one copy.
+    private var headStart = 0
+    /// The lines parsed so far, offsets relative to `headStart`, counts after unescaping.
+    private var spans: [StompHeaders.Span] = []
+    /// Lines with escapes (index in `spans`, raw name and value byte counts): unescaped in the copy.
+    private var escapedLines: [(line: Int, nameCount: Int, valueCount: Int)] = []
+    /// Sum of the lines' name and value counts (after unescaping).
+    private var headLiveBytes = 0
     private var contentLength: Int?
+    /// The finished header bytes, between the blank line and the end of the body.
+    private var headStorage: [UInt8] = []
     private var sawContentLength = false
 
     public init(version: StompVersion = .v1_2, limits: StompLimits = .default) {
@@ -65,6 +75,11 @@ public struct FrameDecoder: Sendable {
         bytes.withMemoryRebound(to: UInt8.self) { buffer.append(contentsOf: $0) }
     }
 
+    public mutating func append(_ bytes: [UInt8]) {
+        compact()
+        buffer.append(contentsOf: bytes)
+    }
+
     public mutating func append<C: Collection>(_ bytes: C) where C.Element == UInt8 {
         compact()
         if bytes.withContiguousStorageIfAvailable({ buffer.append(contentsOf: $0) }) == nil {
@@ -74,17 +89,20 @@ public struct FrameDecoder: Sendable {
 
     /// Drops consumed bytes: all of them when nothing is pending, otherwise when they are
     /// at least half the buffer (amortised O(1) per byte).
+    /// The header lines of a frame still being read count as pending (they are copied at its blank line).
     private mutating func compact() {
-        guard readIndex > 0 else { return }
-        if readIndex == buffer.count {
-            baseOffset += readIndex
+        let keep = state == .headers ? headStart : readIndex
+        guard keep > 0 else { return }
+        if keep == buffer.count {
             buffer.removeAll(keepingCapacity: true)
-            readIndex = 0
-        } else if readIndex >= buffer.count / 2 {
-            baseOffset += readIndex
-            buffer.removeSubrange(0..<readIndex)
-            readIndex = 0
+        } else if keep >= buffer.count / 2 {
+            buffer.removeSubrange(0..<keep)
+        } else {
+            return
         }
+        baseOffset += keep
+        readIndex -= keep
+        if state == .headers { headStart -= keep }
     }
 
     /// The next event, or nil when more bytes are needed.
@@ -155,8 +173,11 @@ public struct FrameDecoder: Sendable {
                 }
                 command = cmd
                 escaping = HeaderEscaping.mode(version: version, command: cmd)
-                entries = []
-                entries.reserveCapacity(12)   // a broker's MESSAGE has 8 to 12: no regrowth
+                headStart = lf + 1
+                spans = []
+                spans.reserveCapacity(12)   // a broker's MESSAGE has 8 to 12: no regrowth
+                escapedLines.removeAll(keepingCapacity: true)
+                headLiveBytes = 0
                 contentLength = nil
                 sawContentLength = false
                 readIndex = lf + 1
@@ -175,6 +196,8 @@ public struct FrameDecoder: Sendable {
                 var end = lf
                 if end > readIndex && raw[end - 1] == 0x0D { end -= 1 }
                 if end == readIndex {   // blank line: headers done
+                    headStorage = Self.headBytes(raw, from: headStart, count: readIndex - headStart,
+                                                 spans: spans, escapedLines: escapedLines, mode: escaping)
                     readIndex = lf + 1
                     scanned = 0
                     state = .body
@@ -184,8 +207,8 @@ public struct FrameDecoder: Sendable {
                     throw FrameDecodingError.limitExceeded(limit: "maxHeaderLineLength", value: end - readIndex,
                                                            maximum: limits.maxHeaderLineLength, offset: streamOffset)
                 }
-                if entries.count >= limits.maxHeaderCount {
-                    throw FrameDecodingError.limitExceeded(limit: "maxHeaderCount", value: entries.count + 1,
+                if spans.count >= limits.maxHeaderCount {
+                    throw FrameDecodingError.limitExceeded(limit: "maxHeaderCount", value: spans.count + 1,
                                                            maximum: limits.maxHeaderCount, offset: streamOffset)
                 }
                 try parseHeader(raw, start: readIndex, end: end)
@@ -220,8 +243,9 @@ public struct FrameDecoder: Sendable {
                 }
                 scanned = 0
                 state = .idle
-                let headers = StompHeaders(entries: entries)
-                entries = []
+                let headers = StompHeaders(storage: headStorage, spans: spans, dead: headStorage.count - headLiveBytes)
+                headStorage = []
+                spans = []
                 return .frame(StompFrame(command, headers: headers, body: body))
             }
         }
@@ -233,28 +257,81 @@ public struct FrameDecoder: Sendable {
         // `append(contentsOf:)` allocates through code specialised here; `init(unsafeUninitializedCapacity:)`
         // goes through the standard library's generic path (a metadata lookup per body).
         var body: [UInt8] = []
-        body.append(contentsOf: UnsafeRawBufferPointer(start: raw.baseAddress! + from, count: count))
+        body.append(contentsOf: Self.typed(raw, from: from, count: count))
         return body
     }
 
-    /// Parses one header line `raw[start..<end]` (EOL excluded) into `entries`.
+    /// `raw[from..<from+count]` as typed bytes: `Array.append(contentsOf:)` copies those with one memcpy
+    /// (given an `UnsafeRawBufferPointer` it goes through the generic sequence path).
+    @inline(__always)
+    private static func typed(_ raw: UnsafeRawBufferPointer, from: Int, count: Int) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: (raw.baseAddress! + from).assumingMemoryBound(to: UInt8.self), count: count)
+    }
+
+    /// The header lines `raw[headStart..<readIndex]` copied in one piece, the escaped ones unescaped in place
+    /// (their escapes were checked when parsed; unescaping only shrinks, the rest of the line becomes dead bytes).
+    private static func headBytes(_ raw: UnsafeRawBufferPointer, from headStart: Int, count: Int, spans: [StompHeaders.Span],
+                                  escapedLines: [(line: Int, nameCount: Int, valueCount: Int)],
+                                  mode escaping: HeaderEscaping.Mode) -> [UInt8] {
+        guard count > 0 else { return [] }
+        var bytes: [UInt8] = []
+        bytes.append(contentsOf: Self.typed(raw, from: headStart, count: count))
+        if !escapedLines.isEmpty {
+            bytes.withUnsafeMutableBufferPointer { dst in
+                func unescape(_ start: Int, _ rawCount: Int) {
+                    guard rawCount > 0 else { return }
+                    let p = UnsafeRawBufferPointer(rebasing: raw[(headStart + start)..<(headStart + start + rawCount)])
+                    _ = try? HeaderEscaping.unescape(p, mode: escaping, header: "", offset: 0, into: dst.baseAddress! + start)
+                }
+                for e in escapedLines {
+                    unescape(spans[e.line].nameStart, e.nameCount)
+                    unescape(spans[e.line].valueStart, e.valueCount)
+                }
+            }
+        }
+        return bytes
+    }
+
+    /// Parses one header line `raw[start..<end]` (EOL excluded) into `spans`: checks its escapes and UTF-8,
+    /// reads `content-length`; the bytes stay in `buffer` until the blank line (`headBytes`).
     private mutating func parseHeader(_ raw: UnsafeRawBufferPointer, start: Int, end: Int) throws {
         let line = UnsafeRawBufferPointer(rebasing: raw[start..<end])
         let lineOffset = streamOffset   // == baseOffset + start
-        guard let colonPtr = memchr(line.baseAddress!, 0x3A, line.count) else {
+        let scan = Self.scanLine(line)
+        guard let colon = scan.colon else {
             throw FrameDecodingError.malformedHeader(line: String(decoding: line, as: UTF8.self), offset: lineOffset)
         }
-        let colon = line.baseAddress!.distance(to: UnsafeRawPointer(colonPtr))
         let rawName = UnsafeRawBufferPointer(rebasing: line[0..<colon])
         let rawValue = UnsafeRawBufferPointer(rebasing: line[(colon + 1)...])
 
-        let name = try Self.knownName(rawName) ?? decodeText(rawName, header: nil, offset: lineOffset)
-        let value = try decodeText(rawValue, header: name, offset: lineOffset + colon + 1)
+        var nameCount = rawName.count
+        var valueCount = rawValue.count
+        if scan.specials != 1 || !scan.ascii {   // escapes, or more bytes to check: name first, as before
+            let escaped = escaping != .none && scan.specials > 1 && memchr(line.baseAddress!, 0x5C, line.count) != nil
+            if escaped {
+                nameCount = try unescapedCount(rawName, header: String(decoding: rawName, as: UTF8.self), offset: lineOffset)
+            }
+            // Unescaping maps ASCII pairs to ASCII bytes at scalar boundaries: the raw bytes are UTF-8 exactly
+            // when the unescaped ones are.
+            if !scan.ascii && !UTF8Validation.isValid(rawName) {
+                throw FrameDecodingError.invalidUTF8(header: nil, offset: lineOffset)
+            }
+            if escaped {
+                valueCount = try unescapedCount(rawValue, header: unescapedString(rawName), offset: lineOffset + colon + 1)
+                if nameCount != rawName.count || valueCount != rawValue.count {
+                    escapedLines.append((spans.count, rawName.count, rawValue.count))
+                }
+            }
+            if !scan.ascii && !UTF8Validation.isValid(rawValue) {
+                throw FrameDecodingError.invalidUTF8(header: unescapedString(rawName), offset: lineOffset + colon + 1)
+            }
+        }
 
         if !sawContentLength && Self.isContentLength(rawName) {
             sawContentLength = true   // only the first one counts
             guard let length = Self.parseLength(rawValue) else {
-                throw FrameDecodingError.invalidContentLength(value: value, offset: lineOffset + colon + 1)
+                throw FrameDecodingError.invalidContentLength(value: unescapedString(rawValue),
+                                                              offset: lineOffset + colon + 1)
             }
             if length > limits.maxBodySize {
                 throw FrameDecodingError.limitExceeded(limit: "maxBodySize", value: length,
@@ -262,43 +339,71 @@ public struct FrameDecoder: Sendable {
             }
             contentLength = length
         }
-        entries.append(StompHeaders.Entry(name, value))
+        let nameStart = start - headStart
+        spans.append(StompHeaders.Span(nameStart: nameStart, nameCount: nameCount,
+                                       valueStart: nameStart + colon + 1, valueCount: valueCount,
+                                       plain: scan.specials == 1))
+        headLiveBytes += nameCount + valueCount
     }
 
-    /// Common header names as static strings: no validation, no allocation (decoder hot path).
-    /// They contain no escapable bytes, so raw bytes equal the unescaped name in every mode.
+    /// One pass over a header line (EOL excluded, so no LF), 8 bytes at a time: where its first ':' is, how many
+    /// of its bytes escaping looks at (CR, ':', '\\'; a plain line has exactly one, its separator; counted as
+    /// 0, 1, or 2 for "more"), whether it is all ASCII.
     @inline(__always)
-    private static func knownName(_ p: UnsafeRawBufferPointer) -> String? {
-        @inline(__always) func eq(_ s: StaticString) -> Bool {
-            memcmp(p.baseAddress!, s.utf8Start, p.count) == 0
+    static func scanLine(_ p: UnsafeRawBufferPointer) -> (colon: Int?, specials: Int, ascii: Bool) {
+        let n = p.count
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        /// 0x80 in exactly the bytes of `x` that are zero.
+        @inline(__always) func zeroBytes(_ x: UInt64) -> UInt64 { ~(((x & low7) &+ low7) | x | low7) }
+        var colon: Int?
+        var specials = 0
+        var any: UInt64 = 0
+        @inline(__always) func word(_ v: UInt64, at offset: Int) {
+            any |= v
+            let c = zeroBytes(v ^ (ones &* 0x3A))
+            let m = c | zeroBytes(v ^ (ones &* 0x0D)) | zeroBytes(v ^ (ones &* 0x5C))
+            if m != 0 {
+                specials += m & (m &- 1) != 0 ? 2 : 1   // one bit set, or more (no popcount needed)
+                if colon == nil && c != 0 { colon = offset + c.trailingZeroBitCount / 8 }
+            }
         }
-        switch p.count {
-        case 2: return eq("id") ? "id" : nil
-        case 3: return eq("ack") ? "ack" : nil
-        case 4: return eq("host") ? "host" : nil
-        case 5: return eq("login") ? "login" : nil
-        case 6: return eq("server") ? "server" : nil
-        case 7:
-            if eq("expires") { return "expires" }
-            if eq("receipt") { return "receipt" }
-            if eq("message") { return "message" }
-            if eq("version") { return "version" }
-            return eq("session") ? "session" : nil
-        case 8: return eq("priority") ? "priority" : eq("passcode") ? "passcode" : nil
-        case 9: return eq("timestamp") ? "timestamp" : nil
-        case 10:
-            if eq("message-id") { return "message-id" }
-            if eq("receipt-id") { return "receipt-id" }
-            if eq("heart-beat") { return "heart-beat" }
-            return eq("persistent") ? "persistent" : nil
-        case 11:
-            if eq("destination") { return "destination" }
-            if eq("transaction") { return "transaction" }
-            return eq("redelivered") ? "redelivered" : nil
-        case 12: return eq("subscription") ? "subscription" : eq("content-type") ? "content-type" : nil
-        case 14: return eq("content-length") ? "content-length" : eq("accept-version") ? "accept-version" : nil
-        default: return nil
+        var i = 0
+        while i + 8 <= n {
+            word(p.loadUnaligned(fromByteOffset: i, as: UInt64.self), at: i)
+            i += 8
         }
+        let rest = n - i
+        if rest > 0 {
+            if n >= 8 {   // the last 8 bytes, those already counted shifted out (zeros match nothing)
+                word(p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) >> UInt64(8 * (8 - rest)), at: i)
+            } else {
+                while i < n {
+                    let b = p[i]
+                    any |= UInt64(b)
+                    if HeaderEscaping.isSpecial(b) {
+                        specials += 1
+                        if b == 0x3A && colon == nil { colon = i }
+                    }
+                    i += 1
+                }
+            }
+        }
+        return (colon, specials, any & 0x8080_8080_8080_8080 == 0)
+    }
+
+    /// Bytes `p` will have once unescaped; throws for an undefined escape (`header`, `offset` for the error).
+    @inline(__always)
+    private func unescapedCount(_ p: UnsafeRawBufferPointer, header: @autoclosure () -> String, offset: Int) throws -> Int {
+        try HeaderEscaping.unescapedCount(p, mode: escaping, header: header(), offset: offset)
+    }
+
+    /// `p` unescaped (per the frame's mode), as a String, lossily: for error messages.
+    private func unescapedString(_ p: UnsafeRawBufferPointer) -> String {
+        guard escaping != .none, let bytes = try? HeaderEscaping.unescape(p, mode: escaping, header: "", offset: 0) else {
+            return String(decoding: p, as: UTF8.self)
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     @inline(__always)
@@ -317,28 +422,5 @@ public struct FrameDecoder: Sendable {
             n = n * 10 + Int(b - 0x30)
         }
         return n
-    }
-
-    /// Unescapes (per the frame's mode) and validates UTF-8. `header` nil = this is a name.
-    @inline(__always)
-    private func decodeText(_ p: UnsafeRawBufferPointer, header: String?, offset: Int) throws -> String {
-        if p.isEmpty { return "" }
-        if escaping != .none, memchr(p.baseAddress!, 0x5C, p.count) != nil {
-            let nameForErrors = header ?? String(decoding: p, as: UTF8.self)
-            // Unescaped straight into the string's storage (unescaping only shrinks), validated there.
-            var valid = true
-            let s = try String(unsafeUninitializedCapacity: p.count) { dst in
-                let n = try HeaderEscaping.unescape(p, mode: escaping, header: nameForErrors, offset: offset,
-                                                    into: dst.baseAddress!)
-                valid = UTF8Validation.isValid(UnsafeRawBufferPointer(start: dst.baseAddress!, count: n))
-                return valid ? n : 0
-            }
-            guard valid else { throw FrameDecodingError.invalidUTF8(header: header, offset: offset) }
-            return s
-        }
-        guard let s = UTF8Validation.string(p) else {
-            throw FrameDecodingError.invalidUTF8(header: header, offset: offset)
-        }
-        return s
     }
 }

@@ -36,17 +36,20 @@ public struct FrameEncoder: Sendable {
     /// the whole frame through one pointer.
     private func write(_ frame: StompFrame, into out: inout [UInt8]) throws {
         let mode = HeaderEscaping.mode(version: version, command: frame.command)
-        let entries = frame.headers.entries
+        let headers = frame.headers
         let body = frame.body
 
         var explicitLength = false
-        for e in entries where e.name == "content-length" {
+        if let i = headers.firstIndex("content-length") {
             explicitLength = true   // the first one is what the peer will use, read as the decoder reads it
-            let declared = HeaderEscaping.withUTF8(e.value) { FrameDecoder.parseLength(UnsafeRawBufferPointer($0)) }
-            guard declared == body.count else {
-                throw FrameEncodingError.contentLengthMismatch(declared: e.value, actual: body.count)
+            let v = headers.spans[i]
+            let declared = headers.storage.withUnsafeBytes {
+                FrameDecoder.parseLength(UnsafeRawBufferPointer(rebasing: $0[v.valueStart..<v.valueStart + v.valueCount]))
             }
-            break
+            guard declared == body.count else {
+                throw FrameEncodingError.contentLengthMismatch(declared: headers.string(v.valueStart, v.valueCount),
+                                                               actual: body.count)
+            }
         }
         var addedLength: Int?
         if !explicitLength {
@@ -67,8 +70,7 @@ public struct FrameEncoder: Sendable {
         let lengthPrefix: StaticString = "content-length:"
         // Room for the head (command line, header lines, blank line) with every header byte escaped to two.
         let escapeFactor = mode == .none ? 1 : 2
-        var room = command.utf8CodeUnitCount + 2
-        for e in entries { room += (e.name.utf8.count + e.value.utf8.count) * escapeFactor + 2 }
+        var room = command.utf8CodeUnitCount + 2 + headers.byteCount * escapeFactor + 2 * headers.spans.count
         if let addedLength { room += lengthPrefix.utf8CodeUnitCount + Self.decimalDigits(addedLength) + 1 }
 
         // The head is escaped and checked in one pass into scratch space (on the stack when small), then
@@ -78,15 +80,26 @@ public struct FrameEncoder: Sendable {
             d.update(from: command.utf8Start, count: command.utf8CodeUnitCount)
             d += command.utf8CodeUnitCount
             d.pointee = 0x0A; d += 1
-            for e in entries {
-                d += try HeaderEscaping.withUTF8(e.name) {
-                    try HeaderEscaping.writeChecked($0, isName: true, name: e.name, mode: mode, to: d)
+            try headers.storage.withUnsafeBufferPointer { stored in
+                for span in headers.spans {
+                    if span.plain {   // nothing to escape or reject: two copies
+                        d.update(from: stored.baseAddress! + span.nameStart, count: span.nameCount)
+                        d += span.nameCount
+                        d.pointee = 0x3A; d += 1
+                        d.update(from: stored.baseAddress! + span.valueStart, count: span.valueCount)
+                        d += span.valueCount
+                        d.pointee = 0x0A; d += 1
+                        continue
+                    }
+                    let name = UnsafeBufferPointer(rebasing: stored[span.nameStart..<span.nameStart + span.nameCount])
+                    let value = UnsafeBufferPointer(rebasing: stored[span.valueStart..<span.valueStart + span.valueCount])
+                    d += try HeaderEscaping.writeCheckedByteByByte(name, isName: true, name: String(decoding: name, as: UTF8.self),
+                                                         mode: mode, to: d)
+                    d.pointee = 0x3A; d += 1
+                    d += try HeaderEscaping.writeCheckedByteByByte(value, isName: false, name: String(decoding: name, as: UTF8.self),
+                                                         mode: mode, to: d)
+                    d.pointee = 0x0A; d += 1
                 }
-                d.pointee = 0x3A; d += 1
-                d += try HeaderEscaping.withUTF8(e.value) {
-                    try HeaderEscaping.writeChecked($0, isName: false, name: e.name, mode: mode, to: d)
-                }
-                d.pointee = 0x0A; d += 1
             }
             if let addedLength {
                 d.update(from: lengthPrefix.utf8Start, count: lengthPrefix.utf8CodeUnitCount)

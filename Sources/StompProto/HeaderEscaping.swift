@@ -64,7 +64,8 @@ public enum HeaderEscaping {
     /// Size of `buf` once escaped. Throws when it cannot be represented in this mode
     /// (LF, or ':' in a name, or a value's trailing CR, where there is no escaping; a value's trailing CR in 1.1).
     @inline(__always)
-    static func escapedCount(_ buf: UnsafeBufferPointer<UInt8>, isName: Bool, name: String, mode: Mode) throws -> Int {
+    static func escapedCount(_ buf: UnsafeBufferPointer<UInt8>, isName: Bool, name: @autoclosure () -> String,
+                             mode: Mode) throws -> Int {
         guard let src = buf.baseAddress else { return 0 }
         let n = buf.count
         var i = firstSpecial(src, n, from: 0)
@@ -75,7 +76,7 @@ public enum HeaderEscaping {
             i = firstSpecial(src, n, from: i + 1)
         }
         func reject(_ reason: String) -> FrameEncodingError {
-            .unencodableHeader(name: name, value: String(decoding: buf, as: UTF8.self), reason: reason)
+            .unencodableHeader(name: name(), value: String(decoding: buf, as: UTF8.self), reason: reason)
         }
         switch mode {
         case .none:
@@ -108,6 +109,30 @@ public enum HeaderEscaping {
         }
         while i < n && !isSpecial(src[i]) { i += 1 }
         return i
+    }
+
+    /// True when none of the `n` bytes at `src` needs a look when escaping (`isSpecial`): 8 bytes at a time,
+    /// the last (partial) word read overlapping the previous one; byte by byte below 8 bytes.
+    @inline(__always)
+    static func isPlain(_ src: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+        if n < 8 {
+            for i in 0..<n where isSpecial(src[i]) { return false }
+            return true
+        }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZeroByte(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+        @inline(__always) func special(_ v: UInt64) -> Bool {
+            hasZeroByte(v ^ (ones &* 0x0A)) || hasZeroByte(v ^ (ones &* 0x0D))
+                || hasZeroByte(v ^ (ones &* 0x3A)) || hasZeroByte(v ^ (ones &* 0x5C))
+        }
+        let raw = UnsafeRawPointer(src)
+        var i = 0
+        while i + 8 <= n {
+            if special(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { return false }
+            i += 8
+        }
+        return i == n || !special(raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))
     }
 
     /// Writes `buf` escaped at `dst` (room checked by `escapedCount`); returns the bytes written.
@@ -150,17 +175,54 @@ public enum HeaderEscaping {
     }
 
     /// Writes `buf` escaped at `dst` (room for twice its bytes) after checking it can be represented
+    /// (`escapedCount`'s errors); returns the bytes written. One pass, byte by byte (for text known to
+    /// have bytes to escape); on a byte it cannot write, `escapedCount` throws the error.
+    @inline(__always)
+    static func writeCheckedByteByByte(_ buf: UnsafeBufferPointer<UInt8>, isName: Bool, name: @autoclosure () -> String,
+                                       mode: Mode, to dst: UnsafeMutablePointer<UInt8>) throws -> Int {
+        let n = buf.count
+        guard n > 0, let src = buf.baseAddress else { return 0 }
+        var o = 0
+        for i in 0..<n {
+            let b = src[i]
+            guard isSpecial(b) else { dst[o] = b; o += 1; continue }
+            let unwritable: Bool
+            switch mode {
+            case .none: unwritable = b == 0x0A || (isName && b == 0x3A) || (!isName && b == 0x0D && i == n - 1)
+            case .v1_1: unwritable = !isName && b == 0x0D && i == n - 1
+            case .v1_2: unwritable = false
+            }
+            if unwritable {
+                _ = try escapedCount(buf, isName: isName, name: name(), mode: mode)   // throws the exact error
+            }
+            if mode == .none || (mode == .v1_1 && b == 0x0D) {
+                dst[o] = b; o += 1
+                continue
+            }
+            dst[o] = 0x5C
+            switch b {
+            case 0x0A: dst[o + 1] = UInt8(ascii: "n")
+            case 0x3A: dst[o + 1] = UInt8(ascii: "c")
+            case 0x0D: dst[o + 1] = UInt8(ascii: "r")
+            default: dst[o + 1] = 0x5C
+            }
+            o += 2
+        }
+        return o
+    }
+
+    /// Writes `buf` escaped at `dst` (room for twice its bytes) after checking it can be represented
     /// (`escapedCount`'s errors); returns the bytes written. One scan when nothing needs escaping.
     @inline(__always)
-    static func writeChecked(_ buf: UnsafeBufferPointer<UInt8>, isName: Bool, name: String, mode: Mode,
-                             to dst: UnsafeMutablePointer<UInt8>) throws -> Int {
+    static func writeChecked(_ buf: UnsafeBufferPointer<UInt8>, isName: Bool, name: @autoclosure () -> String,
+                             mode: Mode, to dst: UnsafeMutablePointer<UInt8>) throws -> Int {
         let n = buf.count
         guard n > 0, let src = buf.baseAddress else { return 0 }
         if firstSpecial(src, n, from: 0) == n {
             dst.update(from: src, count: n)
             return n
         }
-        let count = try escapedCount(buf, isName: isName, name: name, mode: mode)
+        let count = try escapedCount(buf, isName: isName, name: name(), mode: mode)
         let written = writeEscaped(buf, mode: mode, to: dst)
         assert(written == count)
         return written
@@ -185,9 +247,33 @@ public enum HeaderEscaping {
         }
     }
 
+    /// The byte count of `p` once unescaped, checking every escape as `unescape` does (same errors), writing nothing.
+    static func unescapedCount(_ p: UnsafeRawBufferPointer, mode: Mode, header: @autoclosure () -> String,
+                               offset: Int) throws -> Int {
+        let n = p.count
+        guard let base = p.baseAddress else { return 0 }
+        var count = n
+        var i = 0
+        while i < n, let hit = memchr(base + i, 0x5C, n - i) {
+            let k = base.distance(to: UnsafeRawPointer(hit))
+            let next: UInt8? = k + 1 < n ? p[k + 1] : nil
+            switch next {
+            case UInt8(ascii: "n"), UInt8(ascii: "c"), 0x5C: break
+            case UInt8(ascii: "r") where mode == .v1_2: break
+            default:   // the error exactly as `unescape` reports it
+                _ = try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: n) {
+                    try unescape(p, mode: mode, header: header(), offset: offset, into: $0.baseAddress!)
+                }
+            }
+            count -= 1
+            i = k + 2
+        }
+        return count
+    }
+
     /// Unescapes raw header bytes into `dst` (room for `p.count` bytes: unescaping only shrinks); returns
     /// the bytes written. Runs between backslashes are copied in bulk.
-    static func unescape(_ p: UnsafeRawBufferPointer, mode: Mode, header: String, offset: Int,
+    static func unescape(_ p: UnsafeRawBufferPointer, mode: Mode, header: @autoclosure () -> String, offset: Int,
                          into dst: UnsafeMutablePointer<UInt8>) throws -> Int {
         let n = p.count
         guard let base = p.baseAddress else { return 0 }
@@ -206,7 +292,7 @@ public enum HeaderEscaping {
                 o += k - i
             }
             guard k + 1 < n else {
-                throw FrameDecodingError.invalidEscape(sequence: "\\", header: header, offset: offset + k)
+                throw FrameDecodingError.invalidEscape(sequence: "\\", header: header(), offset: offset + k)
             }
             switch p[k + 1] {
             case UInt8(ascii: "n"): dst[o] = 0x0A
@@ -218,7 +304,7 @@ public enum HeaderEscaping {
                 var end = k + 2
                 while end < n && end < k + 5 && (p[end] & 0xC0) == 0x80 { end += 1 }
                 let seq = String(decoding: UnsafeRawBufferPointer(rebasing: p[k..<end]), as: UTF8.self)
-                throw FrameDecodingError.invalidEscape(sequence: seq, header: header, offset: offset + k)
+                throw FrameDecodingError.invalidEscape(sequence: seq, header: header(), offset: offset + k)
             }
             o += 1
             i = k + 2

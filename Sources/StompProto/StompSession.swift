@@ -16,12 +16,16 @@ public struct StompSession: Sendable {
     private var offeredHeartBeat: HeartBeat
     /// Monotonic counter giving insertion order to the maps below.
     private var sequence = 0
-    private var subscriptionMap: [String: (seq: Int, info: SubscriptionInfo)] = [:]
+    private var subscriptionMap: [String: (seq: Int, info: SubscriptionInfo)] = [:] { didSet { lastFound = nil } }
+    /// The subscription the last MESSAGE named (forgotten whenever `subscriptionMap` changes): the next one
+    /// naming it is matched by comparing bytes, without a String or a hash.
+    private var lastFound: SubscriptionInfo?
     private var receipts = ReceiptTable()
     private var transactionMap: [String: Int] = [:]
     private var pending = PendingAckStore()
     /// The last message received on an `auto` subscription, to explain a mistaken ACK.
-    private var lastAutoMessage: (messageID: String, subscription: String)?
+    /// Its headers are kept (no String made per message): the id is read only to explain an ACK.
+    private var lastAutoMessage: (headers: StompHeaders, subscription: String)?
     private var lastSent: StompInstant?
     private var lastReceived: StompInstant?
     /// Whether anything arrived after CONNECTED (the first deadline is one interval longer until then).
@@ -135,12 +139,14 @@ public struct StompSession: Sendable {
         try requireConnected("SEND")
         try checkTransaction(transaction)
         try checkReceipt(receipt)
-        var h = StompHeaders()
+        var h = StompHeaders(minimumCapacity: headers.count + 3)
         h.append("destination", destination)
-        var own: Set<String> = ["destination"]
-        if transaction != nil { own.insert("transaction") }
-        if receipt != nil { own.insert("receipt") }
-        for (name, value) in headers where !own.contains(name) { h.append(name, value) }
+        // The caller's lines, bytes copied, minus those the arguments own.
+        for i in 0..<headers.count {
+            if headers.nameIs(i, "destination") || (transaction != nil && headers.nameIs(i, "transaction"))
+                || (receipt != nil && headers.nameIs(i, "receipt")) { continue }
+            h.appendLine(i, of: headers)
+        }
         if let transaction { h.append("transaction", transaction) }
         addReceipt(receipt, .send(destination: destination), to: &h)
         return StompFrame(.send, headers: h, body: body)
@@ -258,7 +264,24 @@ public struct StompSession: Sendable {
     /// A raw frame the user typed: only tracks what it implies (a SUBSCRIBE registers the
     /// subscription, an ACK settles, a receipt header is awaited, ...). It never rejects anything:
     /// raw frames exist to test brokers with what the session would refuse.
+    /// `checkRaw` of each frame in order (a written batch); the frames are read in place, not copied.
+    public mutating func checkRaw(_ frames: [StompFrame]) {
+        frames.withUnsafeBufferPointer { fs in
+            for i in fs.indices {
+                if fs[i].command == .send {   // as in checkRaw(_:), without a copy of the frame
+                    if let r = fs[i].headers.value("receipt") { receipts.add(r, seq: nextSequence(), purpose: .raw(.send)) }
+                } else {
+                    try? checkRaw(fs[i])
+                }
+            }
+        }
+    }
+
     public mutating func checkRaw(_ frame: StompFrame) throws {
+        if frame.command == .send {   // the common case (batches): a SEND implies only its receipt
+            if let r = frame.headers.value("receipt") { receipts.add(r, seq: nextSequence(), purpose: .raw(.send)) }
+            return
+        }
         let h = frame.headers
         switch frame.command {
         case .connect, .stomp:
@@ -335,16 +358,14 @@ public struct StompSession: Sendable {
             }
             let sub = findSubscription(h)
             var pendingAck: PendingAck?
-            if let sub, let messageID = h["message-id"] ?? h["ack"] {
-                if sub.ack == .auto {
-                    lastAutoMessage = (messageID, sub.id)
-                } else {
-                    let ackID = version == .v1_2 ? (h["ack"] ?? messageID) : messageID
-                    let p = PendingAck(subscription: sub.id, messageID: messageID, ackID: ackID)
-                    pending.append(p)
-                    pendingAck = p
-                    lastAutoMessage = nil
-                }
+            if let sub, sub.ack == .auto {
+                if h.contains("message-id") || h.contains("ack") { lastAutoMessage = (h, sub.id) }
+            } else if let sub, case let ackHeader = h["ack"], let messageID = h["message-id"] ?? ackHeader {
+                let ackID = version == .v1_2 ? (ackHeader ?? messageID) : messageID   // each header read once
+                let p = PendingAck(subscription: sub.id, messageID: messageID, ackID: ackID)
+                pending.append(p)
+                pendingAck = p
+                lastAutoMessage = nil
             }
             return .message(frame, subscription: sub, pendingAck: pendingAck)
 
@@ -486,7 +507,7 @@ public struct StompSession: Sendable {
     private func pendingIndex(_ messageID: String?) throws -> Int {
         if let id = messageID {
             if let i = pending.newest(matching: id) { return i }
-            if let last = lastAutoMessage, last.messageID == id {
+            if let last = lastAutoMessage, (last.headers["message-id"] ?? last.headers["ack"]) == id {
                 throw SessionError.ackNotExpected(subscription: last.subscription, mode: .auto)
             }
             throw SessionError.unknownMessage(id)
@@ -508,8 +529,15 @@ public struct StompSession: Sendable {
         }
     }
 
-    private func findSubscription(_ h: StompHeaders) -> SubscriptionInfo? {
-        if let id = h["subscription"] { return subscriptionMap[id]?.info }
+    private mutating func findSubscription(_ h: StompHeaders) -> SubscriptionInfo? {
+        let named = h.firstIndex("subscription" as StaticString)
+        if let named, let last = lastFound, h.valueIs(named, last.id) { return last }
+        if let named {
+            let id = h.string(h.spans[named].valueStart, h.spans[named].valueCount)
+            let info = subscriptionMap[id]?.info
+            lastFound = info
+            return info
+        }
         // 1.0 brokers may omit `subscription`: match by destination.
         guard let destination = h["destination"] else { return nil }
         return subscriptions.first { $0.destination == destination }

@@ -636,4 +636,26 @@ final class StompSessionTests: XCTestCase {
                                    .duplicateReceipt("r"), .unexpectedFrame(.send, state: .connected), .versionNotOffered("9")]
         for e in all { XCTAssertFalse(e.description.contains("\n")) }
     }
+
+    /// The session remembers the subscription the last MESSAGE named; a change of the subscriptions must not
+    /// leave a MESSAGE matched to the old one.
+    func testAMessageAfterResubscribingUnderTheSameIdGetsTheNewSubscription() throws {
+        var s = try connected()
+        _ = try s.subscribe(destination: "/q", id: "s1", ack: .auto)
+        guard case .message(_, let a?, nil) = try s.receive(message(sub: "s1", id: "m1"), now: t0) else {
+            return XCTFail("auto: no pending ack")
+        }
+        XCTAssertEqual(a.ack, .auto)
+        _ = try s.unsubscribe(id: "s1")
+        guard case .message(_, nil, nil) = try s.receive(message(sub: "s1", id: "m2"), now: t0) else {
+            return XCTFail("unsubscribed: no subscription")
+        }
+        _ = try s.subscribe(destination: "/q2", id: "s1", ack: .clientIndividual)
+        guard case .message(_, let b?, let p?) = try s.receive(message(sub: "s1", id: "m3"), now: t0) else {
+            return XCTFail("the new subscription, with a pending ack")
+        }
+        XCTAssertEqual(b.destination, "/q2")
+        XCTAssertEqual(p.messageID, "m3")
+        XCTAssertEqual(s.pendingAcks.count, 1)
+    }
 }
