@@ -194,6 +194,21 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
         return try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[s.valueStart..<s.valueStart + s.valueCount])) }
     }
 
+    /// Calls `body` with every line's name and value bytes (unescaped UTF-8), in order, repeats included: for
+    /// writers that copy headers out (printing, JSON) without making a String per header. The buffers are valid
+    /// only during the call.
+    public func forEachLineBytes(_ body: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Void) rethrows {
+        try storage.withUnsafeBytes { all in
+            for s in spans {
+                try body(UnsafeRawBufferPointer(rebasing: all[s.nameStart..<s.nameStart + s.nameCount]),
+                         UnsafeRawBufferPointer(rebasing: all[s.valueStart..<s.valueStart + s.valueCount]))
+            }
+        }
+    }
+
+    /// Bytes of all names and values, repeats included (no String made).
+    public var contentByteCount: Int { spans.reduce(0) { $0 + $1.nameCount + $1.valueCount } }
+
     /// Whether the first value for `name` is `value`, compared byte for byte (no String made); false when
     /// there is none.
     public func value(of name: String, is value: String) -> Bool {

@@ -51,7 +51,7 @@ final class CountedSubscription: @unchecked Sendable {
         self.together = family == .rabbitMQ
         self.client = client
         token = client.addInterceptor { [self] frame in
-            guard frame.command == .message, frame.headers["subscription"] == id else { return false }
+            guard frame.command == .message, frame.headers.value(of: "subscription", is: id) else { return false }
             return lock.withLock { () -> Int in seen += 1; return seen } > limit
         }
     }

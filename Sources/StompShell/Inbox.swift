@@ -106,7 +106,7 @@ public final class Inbox: @unchecked Sendable {
 
     static func cost(of event: ClientEvent) -> Int {
         switch event {
-        case .frame(let f): return f.body.count + f.headers.reduce(64) { $0 + $1.name.utf8.count + $1.value.utf8.count + 2 }
+        case .frame(let f): return f.body.count + 64 + f.headers.contentByteCount + 2 * f.headers.count
         case .trace(_, let bytes, _): return bytes.count + 64
         default: return 64
         }

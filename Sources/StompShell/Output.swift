@@ -229,24 +229,29 @@ public enum FrameFormatter {
         out += #"{"frame":"#.utf8
         JSONValue.appendString(frame.command.rawValue, to: &out)
         out += #","headers":{"#.utf8
-        var names: [(name: String, length: Int)] = []
-        names.reserveCapacity(frame.headers.count)
-        var seen: Set<String>?
-        if frame.headers.count > 16 { seen = Set(minimumCapacity: frame.headers.count) }
-        var written = 0
-        for (name, value) in frame.headers {      // the first value of each name, as `json`
-            if seen != nil {
-                guard seen!.insert(name).inserted else { continue }
-            } else {
-                let length = name.utf8.count      // few names have the same length: compared as Strings only then
-                guard !names.contains(where: { $0.length == length && $0.name == name }) else { continue }
-                names.append((name, length))
+        if frame.headers.count > 16 {
+            // many lines: the first value of each name found by hashing the names
+            var seen = Set<String>(minimumCapacity: frame.headers.count)
+            var written = 0
+            for (name, value) in frame.headers where seen.insert(name).inserted {
+                if written > 0 { out.append(UInt8(ascii: ",")) }
+                written += 1
+                appendJSONString(name, to: &out)
+                out.append(UInt8(ascii: ":"))
+                appendJSONString(value, to: &out)
             }
-            if written > 0 { out.append(UInt8(ascii: ",")) }
-            written += 1
-            appendJSONString(name, to: &out)
-            out.append(UInt8(ascii: ":"))
-            appendJSONString(value, to: &out)
+        } else {
+            // few lines: the first value of each name, names compared as bytes with the ones written before
+            var names: [UnsafeRawBufferPointer] = []
+            names.reserveCapacity(frame.headers.count)
+            frame.headers.forEachLineBytes { name, value in
+                guard !names.contains(where: { $0.count == name.count && $0.elementsEqual(name) }) else { return }
+                if !names.isEmpty { out.append(UInt8(ascii: ",")) }
+                names.append(name)
+                appendJSONString(bytes: name, to: &out)
+                out.append(UInt8(ascii: ":"))
+                appendJSONString(bytes: value, to: &out)
+            }
         }
         out.append(UInt8(ascii: "}"))
         if appendPlainASCIIJSONBody(frame.body, to: &out) {
@@ -306,11 +311,11 @@ public enum FrameFormatter {
         if let d = frame.headers["destination"] { b.append(0x20); appendUTF8(d, to: &b) }
         if frame.command == .error, let m = frame.headers["message"] { b.append(0x20); appendUTF8(m, to: &b) }
         if frame.command == .receipt, let r = frame.headers["receipt-id"] { b.append(0x20); appendUTF8(r, to: &b) }
-        for (name, value) in frame.headers {
+        frame.headers.forEachLineBytes { name, value in
             b.append(0x0A)
-            appendUTF8(name, to: &b)
+            b.append(contentsOf: name)
             b.append(0x3A)
-            appendUTF8(value, to: &b)
+            b.append(contentsOf: value)
         }
         if !frame.body.isEmpty {
             b.append(0x0A)
@@ -337,6 +342,19 @@ public enum FrameFormatter {
             return true
         }
         if !plain { JSONValue.appendString(s, to: &out) }
+    }
+
+    /// `appendJSONString` for a header's bytes (valid UTF-8): copied as they are when nothing needs escaping.
+    @inline(__always)
+    static func appendJSONString(bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        let u = bytes.assumingMemoryBound(to: UInt8.self)
+        if ByteScan.needsJSONEscape(u, asciiOnly: false) {
+            JSONValue.appendString(String(decoding: u, as: UTF8.self), to: &out)
+        } else {
+            out.append(0x22)
+            out.append(contentsOf: u)
+            out.append(0x22)
+        }
     }
 
     /// `,"body":"BODY"` when the body is printable ASCII without quote or backslash (what the JSON line of such a

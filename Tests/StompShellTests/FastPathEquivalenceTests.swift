@@ -102,6 +102,23 @@ final class FastPathEquivalenceTests: XCTestCase {
         return out
     }
 
+    /// The printing path writes headers from their bytes (`forEachLineBytes`): the same JSON as the JSONValue
+    /// formatter (first value of each name, escapes, many lines with repeats), and every line as `name:value`.
+    func testHeaderBytesArePrintedAsTheirStrings() {
+        var escaped = StompHeaders([("destination", "/queue/ü"), ("x", "1"), ("x", "2"), ("q\"uote", "tab\there"), ("ctl", "a\u{1}b")])
+        escaped.append("dup-later", "first")
+        escaped.append("dup-later", "second")
+        for f in frames() + [StompFrame(.message, headers: escaped, body: Array("b".utf8))] {
+            var json: [UInt8] = []
+            FrameFormatter.appendJSON(f, to: &json)
+            XCTAssertEqual(String(decoding: json, as: UTF8.self), FrameFormatter.json(f).compact)
+            var plain: [UInt8] = []
+            FrameFormatter.appendPlain(f, to: &plain)
+            let lines = String(decoding: plain, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            XCTAssertEqual(lines[1...f.headers.count].map(String.init), f.headers.map { "\($0.name):\($0.value)" })
+        }
+    }
+
     func testFramesPrintedInABatchAreWhatEachPrintedAloneIs() throws {
         for format in [OutputFormat.pretty, .json] {
             var alone: [(String, OutputTarget)] = []
