@@ -32,14 +32,7 @@ public enum BenchMessage {
     @inline(__always) public static func decimal(_ s: String, skipping: Int = 0) -> UInt64? {
         let parsed = s.utf8.withContiguousStorageIfAvailable { all -> UInt64? in
             guard skipping <= all.count else { return nil }
-            let p = UnsafeBufferPointer(rebasing: all[skipping...])
-            guard !p.isEmpty, p.count <= 19 else { return nil }
-            var n: UInt64 = 0
-            for b in p {
-                guard b &- 0x30 < 10 else { return nil }
-                n = n &* 10 &+ UInt64(b &- 0x30)
-            }
-            return n
+            return decimal(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: all[skipping...])))
         }
         return parsed ?? String(s.utf8.dropFirst(skipping)).flatMap { UInt64($0) }
     }

@@ -155,13 +155,7 @@ public enum HeaderEscaping {
                     (dst + o).update(from: src + run, count: i - run)
                     o += i - run
                 }
-                dst[o] = 0x5C
-                switch b {
-                case 0x0A: dst[o + 1] = UInt8(ascii: "n")
-                case 0x3A: dst[o + 1] = UInt8(ascii: "c")
-                case 0x0D: dst[o + 1] = UInt8(ascii: "r")
-                default: dst[o + 1] = 0x5C
-                }
+                writeEscape(of: b, to: dst + o)
                 o += 2
                 run = i + 1
             }
@@ -172,6 +166,18 @@ public enum HeaderEscaping {
             o += n - run
         }
         return o
+    }
+
+    /// The two bytes that stand for special byte `b` (LF, ':', CR or '\'): `\n`, `\c`, `\r`, `\\`.
+    @inline(__always)
+    static func writeEscape(of b: UInt8, to dst: UnsafeMutablePointer<UInt8>) {
+        dst[0] = 0x5C
+        switch b {
+        case 0x0A: dst[1] = UInt8(ascii: "n")
+        case 0x3A: dst[1] = UInt8(ascii: "c")
+        case 0x0D: dst[1] = UInt8(ascii: "r")
+        default: dst[1] = 0x5C
+        }
     }
 
     /// Writes `buf` escaped at `dst` (room for twice its bytes) after checking it can be represented
@@ -199,13 +205,7 @@ public enum HeaderEscaping {
                 dst[o] = b; o += 1
                 continue
             }
-            dst[o] = 0x5C
-            switch b {
-            case 0x0A: dst[o + 1] = UInt8(ascii: "n")
-            case 0x3A: dst[o + 1] = UInt8(ascii: "c")
-            case 0x0D: dst[o + 1] = UInt8(ascii: "r")
-            default: dst[o + 1] = 0x5C
-            }
+            writeEscape(of: b, to: dst + o)
             o += 2
         }
         return o
