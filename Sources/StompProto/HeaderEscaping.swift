@@ -92,19 +92,24 @@ public enum HeaderEscaping {
         }
     }
 
-    /// Index of the first byte at or after `from` that needs attention when escaping (see `isSpecial`),
-    /// or `n`: 8 bytes at a time (a word has one of the four bytes exactly when one of the four
-    /// "has a zero byte" tests says so), then byte by byte inside the word that has one.
+    /// Whether the 8 bytes of `v` hold one that escaping looks at (LF, CR, ':', '\'): a word has one of the four
+    /// exactly when one of the four "has a zero byte" tests (`(x - 0x01…) & ~x & 0x80…`) says so.
     @inline(__always)
-    static func firstSpecial(_ src: UnsafePointer<UInt8>, _ n: Int, from: Int) -> Int {
-        var i = from
+    static func hasSpecialByte(_ v: UInt64) -> Bool {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         @inline(__always) func hasZeroByte(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+        return hasZeroByte(v ^ (ones &* 0x0A)) || hasZeroByte(v ^ (ones &* 0x0D))
+            || hasZeroByte(v ^ (ones &* 0x3A)) || hasZeroByte(v ^ (ones &* 0x5C))
+    }
+
+    /// Index of the first byte at or after `from` that needs attention when escaping (see `isSpecial`),
+    /// or `n`: 8 bytes at a time (`hasSpecialByte`), then byte by byte inside the word that has one.
+    @inline(__always)
+    static func firstSpecial(_ src: UnsafePointer<UInt8>, _ n: Int, from: Int) -> Int {
+        var i = from
         while i + 8 <= n {
-            let v = UnsafeRawPointer(src + i).loadUnaligned(as: UInt64.self)
-            if hasZeroByte(v ^ (ones &* 0x0A)) || hasZeroByte(v ^ (ones &* 0x0D))
-                || hasZeroByte(v ^ (ones &* 0x3A)) || hasZeroByte(v ^ (ones &* 0x5C)) { break }
+            if hasSpecialByte(UnsafeRawPointer(src + i).loadUnaligned(as: UInt64.self)) { break }
             i += 8
         }
         while i < n && !isSpecial(src[i]) { i += 1 }
@@ -119,20 +124,13 @@ public enum HeaderEscaping {
             for i in 0..<n where isSpecial(src[i]) { return false }
             return true
         }
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        @inline(__always) func hasZeroByte(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
-        @inline(__always) func special(_ v: UInt64) -> Bool {
-            hasZeroByte(v ^ (ones &* 0x0A)) || hasZeroByte(v ^ (ones &* 0x0D))
-                || hasZeroByte(v ^ (ones &* 0x3A)) || hasZeroByte(v ^ (ones &* 0x5C))
-        }
         let raw = UnsafeRawPointer(src)
         var i = 0
         while i + 8 <= n {
-            if special(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { return false }
+            if hasSpecialByte(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { return false }
             i += 8
         }
-        return i == n || !special(raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))
+        return i == n || !hasSpecialByte(raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))
     }
 
     /// Writes `buf` escaped at `dst` (room checked by `escapedCount`); returns the bytes written.
