@@ -16,19 +16,26 @@ import StompConnection
 /// ActiveMQ and the sandbox: ack mode client, one cumulative ACK per written batch; after the N-th is written,
 /// its ACK, then the UNSUBSCRIBE (an UNSUBSCRIBE first would give the unacknowledged back to the queue). Held-back
 /// messages can still arrive after the UNSUBSCRIBE's RECEIPT, so the interceptor stays for a while.
-/// RabbitMQ keeps messages unacknowledged at UNSUBSCRIBE until the connection ends, answers a delivery that races
-/// the UNSUBSCRIBE with an ERROR, and its cumulative ACK is by delivery tag, which its STOMP adapter numbers per
-/// connection, not per subscription. There: client-individual with the prefetch of N (nothing more is sent before
-/// an ACK); each written batch is acknowledged in one transaction, committed after the N-th was written and the
-/// UNSUBSCRIBE sent (an ACK in an open transaction does not reopen the window; measured before: no ERROR, nothing
-/// held).
+/// RabbitMQ keeps messages unacknowledged at UNSUBSCRIBE until the connection ends and answers a delivery that
+/// races the UNSUBSCRIBE with an ERROR, so there the ACKs go into one transaction, committed after the N-th was
+/// written and the UNSUBSCRIBE sent (an ACK in an open transaction does not reopen the prefetch window of N: nothing
+/// more is sent; measured). Its cumulative (`client`) ACK is a basic.ack "multiple" on the connection's one AMQP
+/// channel: it also settles every other subscription's unacknowledged message delivered before (measured: two
+/// `client` or `client-individual` subscriptions on one connection, the ACK of one's latest, and none of the other's
+/// came back after a reconnect). So: ack mode client and one cumulative ACK per written batch when no other
+/// subscription of the session acknowledges (`cumulative`), checked again before each ACK (none of the session's
+/// pending messages may be another subscription's, else that ACK waits for the next batch and, at the end, is left
+/// out: what it would have settled comes back when the connection ends, nothing is lost); else client-individual
+/// and one ACK per message, as before.
 final class CountedSubscription: @unchecked Sendable {
     let id: String
     let limit: Int
     /// RabbitMQ: the N acknowledged together at the end, in a transaction.
     let together: Bool
+    /// One cumulative ACK per written batch (ack mode client), else one ACK per message (client-individual).
+    let cumulative: Bool
     /// The ack mode of the SUBSCRIBE.
-    var ackMode: AckMode { together ? .clientIndividual : .client }
+    var ackMode: AckMode { cumulative ? .client : .clientIndividual }
     private weak var client: StompClient?
     static let holdBackSeconds: Int64 = 10
 
@@ -36,19 +43,26 @@ final class CountedSubscription: @unchecked Sendable {
     private let lock = NIOLock()
     private var seen = 0
     private var token: InterceptorToken?
+    /// RabbitMQ, cumulative: how many of this subscription's messages the ACKs sent so far settled.
+    private var acknowledged = 0
 
     // shell thread
     private var printedCount = 0
-    private var lastPrinted: String?
+    /// cumulative: the last message printed since the last settle (its ack id is read only when it is acknowledged).
+    private var lastPrinted: StompFrame?
+    /// client-individual: the ids printed since the last settle.
     private var held: [String] = []
     /// RabbitMQ: the transaction of the ACKs was begun (its ACKs go out with each written batch, so the broker
     /// takes them in while it delivers; none counts before the COMMIT, so the prefetch window stays shut).
     private var transactionBegun = false
 
-    init(client: StompClient, id: String, limit: Int, family: BrokerFamily) {
+    /// `othersAcknowledge`: another subscription of the session has ack mode client or client-individual
+    /// (RabbitMQ: then no cumulative ACK).
+    init(client: StompClient, id: String, limit: Int, family: BrokerFamily, othersAcknowledge: Bool) {
         self.id = id
         self.limit = limit
         self.together = family == .rabbitMQ
+        self.cumulative = family != .rabbitMQ || !othersAcknowledge
         self.client = client
         token = client.addInterceptor { [self] frame in
             guard frame.command == .message, frame.headers.value(of: "subscription", is: id) else { return false }
@@ -59,9 +73,15 @@ final class CountedSubscription: @unchecked Sendable {
     /// Shell thread: a message of this subscription went into the output (not yet written).
     func printed(_ frame: StompFrame) {
         printedCount += 1
-        guard let a = frame.headers["ack"] ?? frame.headers["message-id"] else { return }
-        if together { held.append(a) } else { lastPrinted = a }
+        if cumulative {
+            lastPrinted = frame
+        } else if let a = Self.ackID(frame) {
+            held.append(a)
+        }
     }
+
+    /// What an ACK of the message names (1.2: its `ack` header; 1.0/1.1: its message-id).
+    private static func ackID(_ frame: StompFrame) -> String? { frame.headers.value("ack") ?? frame.headers.value("message-id") }
 
     /// Shell thread, once the output holding the printed messages was written: acknowledges them (ActiveMQ, the
     /// sandbox) and, after the N-th, ends the subscription. True when it is over (the shell forgets it).
@@ -70,14 +90,17 @@ final class CountedSubscription: @unchecked Sendable {
         let done = printedCount >= limit
         let id = self.id
         if together {
-            guard !held.isEmpty || done else { return false }
+            let last = lastPrinted.flatMap(Self.ackID), through = printedCount
+            lastPrinted = nil
             let acks = held
             held = []
+            guard last != nil || !acks.isEmpty || done else { return false }
             let begin = !transactionBegun
             transactionBegun = true
             client.eventLoop.execute { [self] in
                 let tx = "\(id)-acks"
                 if begin { _ = client.begin(tx) }
+                if let last { ackCumulatively(last, through: through, transaction: tx, client) }
                 for a in acks { _ = client.ack(messageID: a, transaction: tx) }
                 guard done else { return }
                 let unsubscribed = client.unsubscribe(id: id, receipt: true)
@@ -85,7 +108,7 @@ final class CountedSubscription: @unchecked Sendable {
                 releaseLater(unsubscribed, client)
             }
         } else {
-            let last = lastPrinted
+            let last = lastPrinted.flatMap(Self.ackID)
             lastPrinted = nil
             guard last != nil || done else { return false }
             client.eventLoop.execute { [self] in
@@ -94,6 +117,17 @@ final class CountedSubscription: @unchecked Sendable {
             }
         }
         return done
+    }
+
+    /// Event loop, RabbitMQ: the cumulative ACK of this subscription's `through`-th message, unless a message of
+    /// another subscription awaits its ACK (it would settle that one too): then the next batch's ACK covers this one.
+    private func ackCumulatively(_ ackID: String, through: Int, transaction: String, _ client: StompClient) {
+        let ours = lock.withLock { seen } - acknowledged
+        client.query { $0.pendingAckCount }.whenSuccess { [self] pending in    // inline: we are on the event loop
+            guard pending <= ours else { return }
+            _ = client.ack(messageID: ackID, transaction: transaction)
+            acknowledged = through
+        }
     }
 
     /// The subscription could not be made: the interceptor goes now.

@@ -85,7 +85,8 @@ enum DrainCommands {
 
     /// `subscribe DEST --count N`: the first N messages are shown, each acknowledged once it was written to
     /// standard output, then the subscription ends. Underneath: a prefetch of N, ack mode client (one cumulative
-    /// ACK per printed batch) or, on RabbitMQ, client-individual acknowledged at the end in a transaction; one that
+    /// ACK per printed batch; on RabbitMQ in a transaction committed at the end, and only without another
+    /// acknowledging subscription on the connection, else client-individual, an ACK each); one that
     /// still arrives after the N-th is not acknowledged and goes back to the queue (`CountedSubscription`).
     static func subscribeCounted(_ shell: Shell, _ p: ParsedCommand, count n: Int) throws {
         let client = try shell.requireClient()
@@ -99,7 +100,11 @@ enum DrainCommands {
         var headers = try CoreCommands.headers(p)
         if headers[family.prefetchHeader] == nil { headers[family.prefetchHeader] = String(n) }
         let id = p.option("--id") ?? Operator.makeSubscriptionID("count")
-        let counter = CountedSubscription(client: client, id: id, limit: n, family: family)
+        // RabbitMQ's cumulative ACK settles other subscriptions' messages too: only without another acknowledging one
+        let othersAcknowledge = family == .rabbitMQ
+            ? try Operator.waitFor(shell, client.query { $0.subscriptions.contains { $0.ack != .auto } }, what: "subscribe \(dest)")
+            : false
+        let counter = CountedSubscription(client: client, id: id, limit: n, family: family, othersAcknowledge: othersAcknowledge)
         // registered before the SUBSCRIBE: messages can be printed while its receipt is awaited
         shell.countedSubscriptions[id] = counter
         do {

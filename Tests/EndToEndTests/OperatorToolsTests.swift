@@ -195,6 +195,24 @@ final class OperatorToolsTests: XCTestCase {
         }
     }
 
+    /// RabbitMQ's cumulative (`client`) ACK settles every earlier unacknowledged delivery of the connection, another
+    /// subscription's too (measured). Beside another acknowledging subscription, `subscribe --count` settles only its
+    /// own messages: the other one's unacknowledged message comes back once the connection ended.
+    func testSubscribeCountBesideAnotherAcknowledgingSubscriptionSettlesOnlyItsOwn() throws {
+        for (name, url) in Brokers.all() {
+            let other = Brokers.unique("ops-count-beside-\(name)"), own = Brokers.unique("ops-count-own-\(name)")
+            var r = try run(url, ["send --receipt \(other) unacknowledged", "repeat 5 send --receipt \(own) c-${repeat.index}"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            r = try run(url, ["subscribe \(other) --ack client-individual", "wait 1 --timeout 30",
+                              "subscribe \(own) --count 5", "wait 5 --timeout 30"], json: true, extra: ["-q"])
+            XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
+            XCTAssertEqual(objects(r).compactMap { $0["body"] as? String }, ["unacknowledged"] + (1...5).map { "c-\($0)" },
+                           "\(name): \(r.stdout)")
+            XCTAssertEqual(try drainCount(url, other), 1, "\(name): the other subscription's message was not acknowledged")
+            XCTAssertEqual(try drainCount(url, own), 0, "\(name): the counted ones were")
+        }
+    }
+
     func testDrainIntoAClosedPipeStopsAtOnceAndLeavesTheRest() throws {
         for (name, url) in Brokers.all() {
             let q = Brokers.unique("ops-pipe-\(name)")
