@@ -225,6 +225,7 @@ public enum FrameFormatter {
 
     /// The bytes of `json(frame).compact`, written without building the JSONValue.
     static func appendJSON(_ frame: StompFrame, to out: inout [UInt8]) {
+        if appendJSONWithoutEscapes(frame, to: &out) { return }
         reserve(frame.body.count + 512, in: &out)
         out += #"{"frame":"#.utf8
         JSONValue.appendString(frame.command.rawValue, to: &out)
@@ -264,6 +265,63 @@ public enum FrameFormatter {
             JSONValue.appendString(Data(frame.body).base64EncodedString(), to: &out)
         }
         out.append(UInt8(ascii: "}"))
+    }
+
+    /// `appendJSON` for the common frame, written through a pointer into one scratch buffer and appended with one
+    /// copy (an Array append per piece costs more than the bytes): at most 16 header lines, no header byte to
+    /// escape. False, and nothing appended, for any other frame (the general path then writes it).
+    private static func appendJSONWithoutEscapes(_ frame: StompFrame, to out: inout [UInt8]) -> Bool {
+        let headers = frame.headers
+        guard headers.count <= 16 else { return false }
+        var plain = true
+        headers.forEachLineBytes { name, value in
+            if plain, needsJSONEscape(name) || needsJSONEscape(value) { plain = false }
+        }
+        guard plain else { return false }
+        let plainBody = frame.body.withUnsafeBufferPointer { !ByteScan.needsJSONEscape($0, asciiOnly: true) }
+        let command = frame.command.rawValue.utf8
+        // {"frame":"CMD","headers":{ "n":"v", ... } ,"body":"BODY" }
+        let bound = 32 + command.count + headers.contentByteCount + 6 * headers.count + (plainBody ? frame.body.count + 12 : 0)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
+            var w = ByteWriter(buffer.baseAddress!)
+            w.ascii(#"{"frame":""#)
+            for c in command { w.byte(c) }
+            w.ascii(#"","headers":{"#)
+            // the first value of each name: a name is written unless the same bytes were written before
+            withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer.self, capacity: 16) { names in
+                var written = 0
+                headers.forEachLineBytes { name, value in
+                    for i in 0..<written where names[i].count == name.count
+                        && memcmp(names[i].baseAddress!, name.baseAddress!, name.count) == 0 { return }
+                    if written > 0 { w.byte(UInt8(ascii: ",")) }
+                    names[written] = name
+                    written += 1
+                    w.byte(0x22); w.bytes(name); w.ascii(#"":""#); w.bytes(value); w.byte(0x22)
+                }
+            }
+            w.byte(UInt8(ascii: "}"))
+            if plainBody {
+                w.ascii(#","body":""#)
+                frame.body.withUnsafeBytes { w.bytes($0) }
+                w.ascii(#""}"#)
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<w.count]))
+        }
+        if plainBody { return true }
+        if let s = frame.bodyString, !frame.body.contains(0) {
+            out += #","body":"#.utf8
+            JSONValue.appendString(s, to: &out)
+        } else {
+            out += #","body_base64":"#.utf8
+            JSONValue.appendString(Data(frame.body).base64EncodedString(), to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return true
+    }
+
+    @inline(__always)
+    private static func needsJSONEscape(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        ByteScan.needsJSONEscape(bytes.assumingMemoryBound(to: UInt8.self), asciiOnly: false)
     }
 
     static func isText(_ body: [UInt8]) -> String? {
@@ -307,15 +365,23 @@ public enum FrameFormatter {
     /// The UTF-8 of `pretty(frame, color: nil)`, appended to `b`.
     static func appendPlain(_ frame: StompFrame, to b: inout [UInt8]) {
         reserve(frame.body.count + 512, in: &b)
-        appendUTF8(frame.command.rawValue, to: &b)
-        if let d = frame.headers["destination"] { b.append(0x20); appendUTF8(d, to: &b) }
-        if frame.command == .error, let m = frame.headers["message"] { b.append(0x20); appendUTF8(m, to: &b) }
-        if frame.command == .receipt, let r = frame.headers["receipt-id"] { b.append(0x20); appendUTF8(r, to: &b) }
-        frame.headers.forEachLineBytes { name, value in
-            b.append(0x0A)
-            b.append(contentsOf: name)
-            b.append(0x3A)
-            b.append(contentsOf: value)
+        let headers = frame.headers
+        // the command line and the header lines written through a pointer, appended with one copy
+        let command = frame.command.rawValue.utf8
+        var bound = command.count + 2 * headers.contentByteCount + 2 * headers.count + 3
+        var extra: String?
+        if frame.command == .error { extra = headers["message"] }
+        if frame.command == .receipt { extra = headers["receipt-id"] }
+        if let e = extra { bound += e.utf8.count + 1 }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
+            var w = ByteWriter(buffer.baseAddress!)
+            for c in command { w.byte(c) }
+            headers.withValueBytes(for: "destination") { w.byte(0x20); w.bytes($0) }
+            if var e = extra { w.byte(0x20); e.withUTF8 { w.bytes(UnsafeRawBufferPointer($0)) } }
+            headers.forEachLineBytes { name, value in
+                w.byte(0x0A); w.bytes(name); w.byte(0x3A); w.bytes(value)
+            }
+            b.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<w.count]))
         }
         if !frame.body.isEmpty {
             b.append(0x0A)
@@ -515,5 +581,34 @@ public enum FrameFormatter {
         lines = maskingPasscode(lines)
         return lines.enumerated().map { i, l in i == 0 ? "\(ts) \(arrow) \(l)" : "             \(arrow) \(l)" }
             .joined(separator: "\n")
+    }
+}
+
+/// Bytes written through a pointer into room the caller sized (the formatters' scratch buffers): no capacity check
+/// or uniqueness check per byte, as an Array append has.
+struct ByteWriter {
+    private let base: UnsafeMutablePointer<UInt8>
+    /// Bytes written so far.
+    private(set) var count = 0
+
+    init(_ base: UnsafeMutablePointer<UInt8>) { self.base = base }
+
+    @inline(__always)
+    mutating func byte(_ b: UInt8) {
+        base[count] = b
+        count += 1
+    }
+
+    @inline(__always)
+    mutating func bytes(_ r: UnsafeRawBufferPointer) {
+        guard let p = r.baseAddress, r.count > 0 else { return }
+        UnsafeMutableRawPointer(base + count).copyMemory(from: p, byteCount: r.count)
+        count += r.count
+    }
+
+    /// A literal's bytes.
+    @inline(__always)
+    mutating func ascii(_ s: StaticString) {
+        bytes(UnsafeRawBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 }

@@ -394,6 +394,14 @@ public final class Shell: @unchecked Sendable {
         _ = try? c.close().wait()
     }
 
+    /// The `subscribe --count` subscription a MESSAGE belongs to: its `subscription` header compared as bytes with
+    /// the few counted ones (no String made per message).
+    private func countedSubscription(of f: StompFrame) -> CountedSubscription? {
+        if countedSubscriptions.count > 4 { return f.headers.value("subscription").flatMap { countedSubscriptions[$0] } }
+        for (id, counted) in countedSubscriptions where f.headers.value(of: "subscription", is: id) { return counted }
+        return nil
+    }
+
     /// `cost`: the event's `Inbox.cost`, when the inbox computed it.
     func handle(_ event: ClientEvent, cost: Int? = nil) {
         switch event {
@@ -402,25 +410,24 @@ public final class Shell: @unchecked Sendable {
             case .message:
                 lastMessage = f
                 // A queue browser's end marker (ActiveMQ `browser:end`) is no message: wait/expect never see it.
-                if f.headers["browser"] != "end" {
+                if !f.headers.value(of: "browser", is: "end") {
                     messagesReceived += 1
                     inbox.record(ReceivedMessage(frame: f, receivedAt: Date()), cost: cost)
                 }
-                // completion: a destination once per run of messages from it (not a lock and a search per message)
-                if let d = f.headers["destination"], d != lastCompletedDestination {
+                // completion: a destination once per run of messages from it (not a lock and a search per message,
+                // nor a String: the bytes are compared with the last one)
+                if !(lastCompletedDestination.map { f.headers.value(of: "destination", is: $0) } ?? false),
+                   let d = f.headers.value("destination") {
                     completion.add(.destination, d)
                     lastCompletedDestination = d
                 }
-                if let r = f.headers["reply-to"] { completion.add(.destination, r) }
+                if let r = f.headers.value("reply-to") { completion.add(.destination, r) }
             case .error:
                 inbox.errors.append(f)
             default: break
             }
             output.frame(f)
-            if f.command == .message, !countedSubscriptions.isEmpty, let s = f.headers["subscription"],
-               let counted = countedSubscriptions[s] {
-                counted.printed(f)
-            }
+            if f.command == .message, !countedSubscriptions.isEmpty { countedSubscription(of: f)?.printed(f) }
         case .trace(let dir, let bytes, let at):
             if let r = recorder {
                 r.record(outbound: dir == .outbound, bytes, at: at)

@@ -108,7 +108,10 @@ final class FastPathEquivalenceTests: XCTestCase {
         var escaped = StompHeaders([("destination", "/queue/ü"), ("x", "1"), ("x", "2"), ("q\"uote", "tab\there"), ("ctl", "a\u{1}b")])
         escaped.append("dup-later", "first")
         escaped.append("dup-later", "second")
-        for f in frames() + [StompFrame(.message, headers: escaped, body: Array("b".utf8))] {
+        // non-ASCII UTF-8 needs no JSON escape: the one-copy path, with a repeated name
+        let unescaped = StompHeaders([("destination", "/queue/ü"), ("x", "1"), ("ü", "é ✓"), ("x", "2"), ("y", "")])
+        for f in frames() + [StompFrame(.message, headers: escaped, body: Array("b".utf8)),
+                             StompFrame(.message, headers: unescaped, body: Array("b".utf8))] {
             var json: [UInt8] = []
             FrameFormatter.appendJSON(f, to: &json)
             XCTAssertEqual(String(decoding: json, as: UTF8.self), FrameFormatter.json(f).compact)
