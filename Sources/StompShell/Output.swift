@@ -273,32 +273,35 @@ public enum FrameFormatter {
     private static func appendJSONWithoutEscapes(_ frame: StompFrame, to out: inout [UInt8]) -> Bool {
         let headers = frame.headers
         guard headers.count <= 16 else { return false }
-        var plain = true
-        headers.forEachLineBytes { name, value in
-            if plain, needsJSONEscape(name) || needsJSONEscape(value) { plain = false }
-        }
-        guard plain else { return false }
         let plainBody = frame.body.withUnsafeBufferPointer { !ByteScan.needsJSONEscape($0, asciiOnly: true) }
         let command = frame.command.rawValue.utf8
         // {"frame":"CMD","headers":{ "n":"v", ... } ,"body":"BODY" }
         let bound = 32 + command.count + headers.contentByteCount + 6 * headers.count + (plainBody ? frame.body.count + 12 : 0)
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
+        let written = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer -> Bool in
             var w = ByteWriter(buffer.baseAddress!)
             w.ascii(#"{"frame":""#)
             for c in command { w.byte(c) }
             w.ascii(#"","headers":{"#)
-            // the first value of each name: a name is written unless the same bytes were written before
-            withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer.self, capacity: 16) { names in
+            // the first value of each name: a name is written unless the same bytes were written before; a byte
+            // to escape ends this path (nothing appended)
+            let plain = withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer.self, capacity: 16) { names -> Bool in
                 var written = 0
-                headers.forEachLineBytes { name, value in
-                    for i in 0..<written where names[i].count == name.count
-                        && memcmp(names[i].baseAddress!, name.baseAddress!, name.count) == 0 { return }
-                    if written > 0 { w.byte(UInt8(ascii: ",")) }
-                    names[written] = name
-                    written += 1
-                    w.byte(0x22); w.bytes(name); w.ascii(#"":""#); w.bytes(value); w.byte(0x22)
+                do {
+                    try headers.forEachLineBytes { name, value in
+                        for i in 0..<written where names[i].count == name.count
+                            && memcmp(names[i].baseAddress!, name.baseAddress!, name.count) == 0 { return }
+                        if needsJSONEscape(name) || needsJSONEscape(value) { throw NeedsEscape() }
+                        if written > 0 { w.byte(UInt8(ascii: ",")) }
+                        names[written] = name
+                        written += 1
+                        w.byte(0x22); w.bytes(name); w.ascii(#"":""#); w.bytes(value); w.byte(0x22)
+                    }
+                } catch {
+                    return false
                 }
+                return true
             }
+            guard plain else { return false }
             w.byte(UInt8(ascii: "}"))
             if plainBody {
                 w.ascii(#","body":""#)
@@ -306,7 +309,9 @@ public enum FrameFormatter {
                 w.ascii(#""}"#)
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<w.count]))
+            return true
         }
+        guard written else { return false }
         if plainBody { return true }
         if let s = frame.bodyString, !frame.body.contains(0) {
             out += #","body":"#.utf8
@@ -318,6 +323,8 @@ public enum FrameFormatter {
         out.append(UInt8(ascii: "}"))
         return true
     }
+
+    private struct NeedsEscape: Error {}
 
     @inline(__always)
     private static func needsJSONEscape(_ bytes: UnsafeRawBufferPointer) -> Bool {
