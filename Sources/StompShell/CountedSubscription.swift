@@ -17,22 +17,22 @@ import StompConnection
 /// its ACK, then the UNSUBSCRIBE (an UNSUBSCRIBE first would give the unacknowledged back to the queue). Held-back
 /// messages can still arrive after the UNSUBSCRIBE's RECEIPT, so the interceptor stays for a while.
 /// RabbitMQ keeps messages unacknowledged at UNSUBSCRIBE until the connection ends and answers a delivery that
-/// races the UNSUBSCRIBE with an ERROR, so there the ACKs go into one transaction, committed after the N-th was
-/// written and the UNSUBSCRIBE sent (an ACK in an open transaction does not reopen the prefetch window of N: nothing
-/// more is sent; measured). Its cumulative (`client`) ACK is a basic.ack "multiple" on the connection's one AMQP
+/// races the UNSUBSCRIBE with an ERROR, so there, once the N-th was written, one task on the event loop sends BEGIN,
+/// the ACKs in that transaction, the UNSUBSCRIBE, then the COMMIT (an ACK in an open transaction does not reopen the
+/// prefetch window of N: nothing more is sent; measured); ACKs in a transaction count only at its COMMIT anyway, and
+/// a transaction open while the shell runs commands would take in its SENDs and ACKs (they join the newest one). Its cumulative (`client`) ACK is a basic.ack "multiple" on the connection's one AMQP
 /// channel: it also settles every other subscription's unacknowledged message delivered before (measured: two
 /// `client` or `client-individual` subscriptions on one connection, the ACK of one's latest, and none of the other's
-/// came back after a reconnect). So: ack mode client and one cumulative ACK per written batch when no other
-/// subscription of the session acknowledges (`cumulative`), checked again before each ACK (none of the session's
-/// pending messages may be another subscription's, else that ACK waits for the next batch and, at the end, is left
-/// out: what it would have settled comes back when the connection ends, nothing is lost); else client-individual
-/// and one ACK per message, as before.
+/// came back after a reconnect). So: ack mode client and one cumulative ACK (of the N-th) when no other
+/// subscription of the session acknowledges (`cumulative`), checked again before the ACK (none of the session's
+/// pending messages may be another subscription's, else the ACK is left out: what it would have settled comes back
+/// when the connection ends, nothing is lost); else client-individual and one ACK per message.
 final class CountedSubscription: @unchecked Sendable {
     let id: String
     let limit: Int
     /// RabbitMQ: the N acknowledged together at the end, in a transaction.
     let together: Bool
-    /// One cumulative ACK per written batch (ack mode client), else one ACK per message (client-individual).
+    /// Cumulative ACKs (ack mode client), else one ACK per message (client-individual).
     let cumulative: Bool
     /// The ack mode of the SUBSCRIBE.
     var ackMode: AckMode { cumulative ? .client : .clientIndividual }
@@ -43,18 +43,14 @@ final class CountedSubscription: @unchecked Sendable {
     private let lock = NIOLock()
     private var seen = 0
     private var token: InterceptorToken?
-    /// RabbitMQ, cumulative: how many of this subscription's messages the ACKs sent so far settled.
-    private var acknowledged = 0
 
     // shell thread
     private var printedCount = 0
-    /// cumulative: the last message printed since the last settle (its ack id is read only when it is acknowledged).
+    /// cumulative: the last message printed (since the last settle; on RabbitMQ of all), its ack id read only when
+    /// it is acknowledged.
     private var lastPrinted: StompFrame?
-    /// client-individual: the ids printed since the last settle.
+    /// client-individual: the ids printed (since the last settle; on RabbitMQ all of them).
     private var held: [String] = []
-    /// RabbitMQ: the transaction of the ACKs was begun (its ACKs go out with each written batch, so the broker
-    /// takes them in while it delivers; none counts before the COMMIT, so the prefetch window stays shut).
-    private var transactionBegun = false
 
     /// `othersAcknowledge`: another subscription of the session has ack mode client or client-individual
     /// (RabbitMQ: then no cumulative ACK).
@@ -90,19 +86,18 @@ final class CountedSubscription: @unchecked Sendable {
         let done = printedCount >= limit
         let id = self.id
         if together {
-            let last = lastPrinted.flatMap(Self.ackID), through = printedCount
-            lastPrinted = nil
+            // RabbitMQ: everything at once after the N-th was written, in one task on the event loop, so no command
+            // of the shell's (a SEND, an ACK: they join the newest open transaction) can fall into the transaction
+            guard done else { return false }
+            let last = lastPrinted.flatMap(Self.ackID)
             let acks = held
+            lastPrinted = nil
             held = []
-            guard last != nil || !acks.isEmpty || done else { return false }
-            let begin = !transactionBegun
-            transactionBegun = true
             client.eventLoop.execute { [self] in
                 let tx = "\(id)-acks"
-                if begin { _ = client.begin(tx) }
-                if let last { ackCumulatively(last, through: through, transaction: tx, client) }
+                _ = client.begin(tx)
+                if let last { ackCumulatively(last, transaction: tx, client) }
                 for a in acks { _ = client.ack(messageID: a, transaction: tx) }
-                guard done else { return }
                 let unsubscribed = client.unsubscribe(id: id, receipt: true)
                 _ = client.commit(tx)
                 releaseLater(unsubscribed, client)
@@ -119,14 +114,14 @@ final class CountedSubscription: @unchecked Sendable {
         return done
     }
 
-    /// Event loop, RabbitMQ: the cumulative ACK of this subscription's `through`-th message, unless a message of
-    /// another subscription awaits its ACK (it would settle that one too): then the next batch's ACK covers this one.
-    private func ackCumulatively(_ ackID: String, through: Int, transaction: String, _ client: StompClient) {
-        let ours = lock.withLock { seen } - acknowledged
-        client.query { $0.pendingAckCount }.whenSuccess { [self] pending in    // inline: we are on the event loop
+    /// Event loop, RabbitMQ: the cumulative ACK of this subscription's last message, unless a message of another
+    /// subscription awaits its ACK (it would settle that one too): then it is left out, and what it would have
+    /// settled comes back when the connection ends (a duplicate, never a loss).
+    private func ackCumulatively(_ ackID: String, transaction: String, _ client: StompClient) {
+        let ours = lock.withLock { seen }    // all delivered to this subscription are pending: none was acknowledged
+        client.query { $0.pendingAckCount }.whenSuccess { pending in    // inline: we are on the event loop
             guard pending <= ours else { return }
             _ = client.ack(messageID: ackID, transaction: transaction)
-            acknowledged = through
         }
     }
 
