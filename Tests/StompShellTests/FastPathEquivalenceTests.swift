@@ -119,6 +119,11 @@ final class FastPathEquivalenceTests: XCTestCase {
             FrameFormatter.appendPlain(f, to: &plain)
             let lines = String(decoding: plain, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
             XCTAssertEqual(lines[1...f.headers.count].map(String.init), f.headers.map { "\($0.name):\($0.value)" })
+            var first = f.command.rawValue
+            if let d = f.headers["destination"] { first += " " + d }
+            if f.command == .error, let m = f.headers["message"] { first += " " + m }
+            if f.command == .receipt, let r = f.headers["receipt-id"] { first += " " + r }
+            XCTAssertEqual(String(lines[0]), first)
         }
     }
 
