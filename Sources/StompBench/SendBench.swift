@@ -280,7 +280,13 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
             sentAt[issued] = now
         }
         outstanding += k
-        client.sendFrames(frames).whenFailure { e in self.fail(e) }
+        // No future: the RECEIPTs are what this waits for. A frame not written fails the bench here; a write
+        // that fails later closes the connection (`router.onClosed`).
+        do {
+            try client.writeFrames(frames)
+        } catch {
+            fail(error)
+        }
     }
 
     /// A RECEIPT's id, read from the header's bytes (no String made): `receiptPrefix` then the message's number.
