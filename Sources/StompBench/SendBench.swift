@@ -271,21 +271,49 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
         }
         let k = min(limit - outstanding, count - issued)
         guard !stopped, !finished, k > 0 else { maybeFinish(); return }
-        var frames: [StompFrame] = []
-        frames.reserveCapacity(k)
         let now = benchNow()
-        for _ in 0..<k {
-            issued += 1
-            frames.append(frame(issued, receipt: receiptPrefix + BenchMessage.decimalString(UInt64(issued))))
-            sentAt[issued] = now
-        }
-        outstanding += k
         // No future: the RECEIPTs are what this waits for. A frame not written fails the bench here; a write
         // that fails later closes the connection (`router.onClosed`).
         do {
+            if k == 1 {   // sequential receipts: one frame, no array
+                issued += 1
+                sentAt[issued] = now
+                outstanding += 1
+                try client.writeFrame(frame(issued, receipt: receiptID(issued)))
+                return
+            }
+            var frames: [StompFrame] = []
+            frames.reserveCapacity(k)
+            for _ in 0..<k {
+                issued += 1
+                frames.append(frame(issued, receipt: receiptID(issued)))
+                sentAt[issued] = now
+            }
+            outstanding += k
             try client.writeFrames(frames)
         } catch {
             fail(error)
+        }
+    }
+
+    /// `receiptPrefix` then `seq` in decimal, written straight into one string (no concatenation).
+    func receiptID(_ seq: Int) -> String {
+        let v = UInt64(clamping: seq)
+        var digits = 1
+        var rest = v
+        while rest >= 10 { rest /= 10; digits += 1 }
+        let k = receiptPrefixLength
+        return String(unsafeUninitializedCapacity: k + digits) { p in
+            var i = 0
+            for b in receiptPrefix.utf8 { p[i] = b; i += 1 }
+            var x = v
+            i = k + digits
+            repeat {
+                i -= 1
+                p[i] = 0x30 &+ UInt8(truncatingIfNeeded: x % 10)
+                x /= 10
+            } while x > 0
+            return k + digits
         }
     }
 

@@ -185,7 +185,7 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
     public func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        write(context: context, out: unwrapOutboundIn(data), promise: promise)
+        write(context: context, out: unwrapOutboundIn(data), promise: promise, flush: false)
     }
 
     /// What `channel.writeAndFlush(out)` does when nothing but inbound handlers sit between this handler and
@@ -193,19 +193,19 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
     /// false (nothing done, the promise untouched) when the handler is not in a pipeline.
     public func writeAndFlush(_ out: StompOutbound, promise: EventLoopPromise<Void>?) -> Bool {
         guard let context else { return false }
-        write(context: context, out: out, promise: promise)
-        context.flush()
+        write(context: context, out: out, promise: promise, flush: true)
         return true
     }
 
     /// `writeAndFlush(_:promise:)` without the flush.
     public func write(_ out: StompOutbound, promise: EventLoopPromise<Void>?) -> Bool {
         guard let context else { return false }
-        write(context: context, out: out, promise: promise)
+        write(context: context, out: out, promise: promise, flush: false)
         return true
     }
 
-    private func write(context: ChannelHandlerContext, out: StompOutbound, promise: EventLoopPromise<Void>?) {
+    /// `flush`: the last (or only) buffer goes down with `writeAndFlush`, one walk to the head instead of two.
+    private func write(context: ChannelHandlerContext, out: StompOutbound, promise: EventLoopPromise<Void>?, flush: Bool) {
         var buffer: ByteBuffer
         switch out {
         case .frame(let frame):
@@ -214,9 +214,11 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
                 try encoder.encode(frame, into: &scratch)
             } catch let e as FrameEncodingError {
                 promise?.fail(StompConnectionError.encoding(e))
+                if flush { context.flush() }
                 return
             } catch {
                 promise?.fail(error)
+                if flush { context.flush() }
                 return
             }
             buffer = context.channel.allocator.buffer(capacity: scratch.count)
@@ -245,7 +247,7 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
             framesSent += ends.count
             bytesSent += b.readableBytes
             if trace == nil, !writesOneFramePerBuffer || ends.count < 2 {
-                context.write(wrapOutboundOut(b), promise: promise)
+                send(b, context: context, promise: promise, flush: flush)
                 return
             }
             var start = 0
@@ -257,7 +259,11 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
                 }
                 start = end
             }
-            if !writesOneFramePerBuffer { context.write(wrapOutboundOut(b), promise: promise) }
+            if !writesOneFramePerBuffer {
+                send(b, context: context, promise: promise, flush: flush)
+            } else if flush {
+                context.flush()
+            }
             return
         case .raw(let bytes):
             buffer = context.channel.allocator.buffer(capacity: bytes.count)
@@ -272,9 +278,19 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
                 let slice = buffer.getSlice(at: buffer.readerIndex + i * size, length: size)!
                 context.write(wrapOutboundOut(slice), promise: i == frames - 1 ? promise : nil)
             }
+            if flush { context.flush() }
             return
         }
-        context.write(wrapOutboundOut(buffer), promise: promise)
+        send(buffer, context: context, promise: promise, flush: flush)
+    }
+
+    @inline(__always)
+    private func send(_ buffer: ByteBuffer, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?, flush: Bool) {
+        if flush {
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: promise)
+        } else {
+            context.write(wrapOutboundOut(buffer), promise: promise)
+        }
     }
 
     /// `bytes` cut where each frame (or heart-beat) ends, for the trace: one write of several frames is

@@ -1049,6 +1049,24 @@ public final class StompClient: @unchecked Sendable {
         noteSent(.now())
     }
 
+    /// `writeFrames` of one frame, without an array.
+    public func writeFrame(_ frame: StompFrame) throws {
+        eventLoop.preconditionInEventLoop()
+        guard lifecycle.canSendWhileDisconnecting, let link, let channel = link.channel else {
+            throw StompConnectionError.notConnected
+        }
+        let out: StompOutbound
+        do {
+            out = try encodeFrame(frame, link: link, channel: channel)
+        } catch {
+            throw mapError(error)
+        }
+        try? session.checkRaw(frame)   // never throws (raw frames only update the session's view)
+        counters.framesSent += 1
+        write(out, to: channel, promise: nil, flush: true)
+        noteSent(.now())
+    }
+
     /// One frame encoded into the reused outbound `ByteBuffer`, as `.encoded` of one frame.
     private func encodeFrame(_ frame: StompFrame, link: Link, channel: Channel) throws -> StompOutbound {
         batchEncoder.version = link.encoder.version

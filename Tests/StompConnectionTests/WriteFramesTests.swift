@@ -64,11 +64,21 @@ final class WriteFramesTests: XCTestCase {
         try client.eventLoop.submit { try client.writeFrames([good]) }.wait()
         XCTAssertEqual(try client.query { $0.awaitedReceipts }.wait(), ["w-1"], "the session saw the written frame")
         try client.sendFrames([StompFrame(.send, headers: ["destination": "/queue/w", "receipt": "w-2"])]).wait()
+        // one frame without an array: the same write
+        try client.eventLoop.submit {
+            try client.writeFrame(StompFrame(.send, headers: ["destination": "/queue/w", "receipt": "w-3"]))
+        }.wait()
+        XCTAssertEqual(try client.query { $0.awaitedReceipts }.wait(), ["w-1", "w-2", "w-3"])
+        let badOne = try client.eventLoop.submit { () -> StompConnectionError? in
+            do { try client.writeFrame(bad); return nil } catch { return error as? StompConnectionError }
+        }.wait()
+        guard case .encoding? = badOne else { return XCTFail("got \(String(describing: badOne))") }
         let deadline = Date().addingTimeInterval(5)
-        while peer.receivedFrames.filter({ $0.command == .send }).count < 2, Date() < deadline {
+        while peer.receivedFrames.filter({ $0.command == .send }).count < 3, Date() < deadline {
             Thread.sleep(forTimeInterval: 0.02)
         }
-        XCTAssertEqual(peer.receivedFrames.filter { $0.command == .send }.map { $0.headers["receipt"] }, ["w-1", "w-2"])
+        XCTAssertEqual(peer.receivedFrames.filter { $0.command == .send }.map { $0.headers["receipt"] },
+                       ["w-1", "w-2", "w-3"])
         try client.close().wait()
         let afterClose = try client.eventLoop.submit { () -> StompConnectionError? in
             do {
