@@ -166,6 +166,10 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
     /// STOMP frame as one message).
     public var writesOneFramePerBuffer = false
     private var scratch: [UInt8] = []
+    /// The buffer of the last `.frame`/`.raw` write, reused by the next (`reusedBuffer`).
+    private var kept: ByteBuffer?
+    /// One heart-beat's byte, shared by every beat.
+    private var heartbeatBuffer: ByteBuffer?
 
     public init(version: StompVersion = .v1_0, contentLength: ContentLengthPolicy = .whenNeeded) {
         self.encoder = FrameEncoder(version: version, contentLength: contentLength)
@@ -221,13 +225,16 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
                 if flush { context.flush() }
                 return
             }
-            buffer = context.channel.allocator.buffer(capacity: scratch.count)
-            buffer.writeBytes(scratch)
+            buffer = reusedBuffer(scratch, context: context)
             framesSent += 1
             if let trace { trace(scratch) }
         case .heartbeat:
-            buffer = context.channel.allocator.buffer(capacity: 1)
-            buffer.writeBytes(FrameEncoder.heartbeat)
+            if heartbeatBuffer == nil {
+                var b = context.channel.allocator.buffer(capacity: 1)
+                b.writeBytes(FrameEncoder.heartbeat)
+                heartbeatBuffer = b
+            }
+            buffer = heartbeatBuffer!   // never written to again: every beat shares its bytes
             heartbeatsSent += 1
             if let trace { trace(FrameEncoder.heartbeat) }
         case .encoded(let b, let frames):
@@ -266,8 +273,7 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
             }
             return
         case .raw(let bytes):
-            buffer = context.channel.allocator.buffer(capacity: bytes.count)
-            buffer.writeBytes(bytes)
+            buffer = reusedBuffer(bytes, context: context)
             framesSent += 1
             if let trace { for chunk in Self.frameChunks(bytes) { trace(chunk) } }
         }
@@ -291,6 +297,17 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
         } else {
             context.write(wrapOutboundOut(buffer), promise: promise)
         }
+    }
+
+    /// `bytes` in the kept outbound buffer: taken out and cleared, it is reused once NIO has written the last
+    /// write and let go of it (unique again); while that write is pending, `clear` gives fresh storage (copy
+    /// on write), so a queued write is never overwritten. One grown past 1 MiB is not kept.
+    private func reusedBuffer(_ bytes: [UInt8], context: ChannelHandlerContext) -> ByteBuffer {
+        var buffer = kept.take() ?? context.channel.allocator.buffer(capacity: max(bytes.count, 256))
+        buffer.clear(minimumCapacity: bytes.count)
+        buffer.writeBytes(bytes)
+        if buffer.capacity <= 1 << 20 { kept = buffer }
+        return buffer
     }
 
     /// `bytes` cut where each frame (or heart-beat) ends, for the trace: one write of several frames is

@@ -22,8 +22,13 @@ final class WriteFramesTests: XCTestCase {
         let pending = try client.eventLoop.submit { () -> Bool in
             var pendingSeen = false
             for (i, f) in frames.enumerated() {
-                // alternately the future-less and the future-returning write: both share the buffer
-                if i % 2 == 0 { try client.writeFrames([f]) } else { _ = client.sendFrames([f]) }
+                // in turn the future-less write, the future-returning one (both share the client's buffer) and
+                // bytes encoded by the caller (the encoder handler's own reused buffer)
+                switch i % 3 {
+                case 0: try client.writeFrames([f])
+                case 1: _ = client.sendFrames([f])
+                default: _ = client.sendEncoded(try FrameEncoder(version: .v1_2).encode(f), frames: [f])
+                }
                 if !client.isWritable { pendingSeen = true }
             }
             return pendingSeen
