@@ -54,7 +54,9 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
     let router: BenchEventRouter
     let promise: EventLoopPromise<SendBenchResult>
     var loop: EventLoop { client.eventLoop }
-    let receiptPrefix = "bench-\(UInt32.random(in: 0...UInt32.max))-"
+    /// "b" + a random token (base 36) + "-": with the message's number (up to 6 digits) at most 15 bytes, a
+    /// small string (no allocation) in the frame, the session's receipt table and the RECEIPT's way back.
+    let receiptPrefix = "b" + String(UInt32.random(in: 0...UInt32.max), radix: 36) + "-"
     lazy var receiptPrefixLength = receiptPrefix.utf8.count
 
     // event-loop state
