@@ -61,6 +61,8 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
 
     // event-loop state
     var sentAt: [Int: UInt64] = [:]
+    /// `--receipts each`: the one message in flight and when it was sent (no dictionary).
+    var inFlight: (seq: Int, at: UInt64)?
     var refillScheduled = false
     var lastProgressNs: UInt64 = 0
     var watchdog: RepeatedTask?
@@ -279,7 +281,7 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
         do {
             if k == 1 {   // sequential receipts: one frame, no array
                 issued += 1
-                sentAt[issued] = now
+                if case .each = mode { inFlight = (issued, now) } else { sentAt[issued] = now }
                 outstanding += 1
                 try client.writeFrame(frame(issued, receipt: receiptID(issued)))
                 return
@@ -325,8 +327,13 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
         guard !finished, id.count > k,
               receiptPrefix.utf8.withContiguousStorageIfAvailable({ memcmp(id.baseAddress!, $0.baseAddress!, k) == 0 }) ?? false,
               let n = BenchMessage.decimal(bytes: UnsafeRawBufferPointer(rebasing: id[k...])),
-              let seq = Int(exactly: n), let t0 = sentAt.removeValue(forKey: seq) else { return }
-        received(sentAt: t0)
+              let seq = Int(exactly: n) else { return }
+        if let f = inFlight, f.seq == seq {
+            inFlight = nil
+            received(sentAt: f.at)
+        } else if let t0 = sentAt.removeValue(forKey: seq) {
+            received(sentAt: t0)
+        }
     }
 
     /// The RECEIPT of the message sent at `t0`.
