@@ -57,8 +57,10 @@ public final class StompClient: @unchecked Sendable {
     private var disconnectTimedOut = false
     private let closePromise: EventLoopPromise<StompConnectionError?>
 
-    /// Channels written to without flushing; flushed once by the task scheduled with the first.
-    private var unflushedChannels: [Channel] = []
+    /// Channels written to without flushing; flushed once by the task scheduled with the first (almost always
+    /// the one link: kept apart from the rare others, so no array is made per tick).
+    private var unflushedChannel: Channel?
+    private var moreUnflushedChannels: [Channel] = []
     /// Encodes `sendFrames` batches (its version follows the session's).
     private lazy var batchEncoder = FrameEncoder(version: session.version, contentLength: options.contentLength)
     /// The encode buffer of `send(batch:)` and `sendFrames`, kept between calls (up to `batchBytesKept`).
@@ -810,14 +812,26 @@ public final class StompClient: @unchecked Sendable {
     /// Flushes `channel` once, at the end of the current event-loop tick: frames written by several
     /// intents in one tick (ACKs while handling a read, windowed receipts) share one flush.
     private func flushSoon(_ channel: Channel) {
-        if unflushedChannels.contains(where: { $0 === channel }) { return }
-        unflushedChannels.append(channel)
-        if unflushedChannels.count > 1 { return }
-        eventLoop.execute { [self] in
-            let channels = unflushedChannels
-            unflushedChannels = []
-            for c in channels { c.flush() }
+        if let first = unflushedChannel {
+            if first === channel || moreUnflushedChannels.contains(where: { $0 === channel }) { return }
+            moreUnflushedChannels.append(channel)
+            return
         }
+        unflushedChannel = channel
+        eventLoop.execute(flushUnflushedTask)
+    }
+
+    /// The task `flushSoon` schedules, made once (no closure allocated per request).
+    private lazy var flushUnflushedTask: @Sendable () -> Void = { [weak self] in self?.flushUnflushed() }
+
+    private func flushUnflushed() {
+        let first = unflushedChannel
+        unflushedChannel = nil
+        first?.flush()
+        guard !moreUnflushedChannels.isEmpty else { return }
+        let more = moreUnflushedChannels
+        moreUnflushedChannels.removeAll()
+        for c in more { c.flush() }
     }
 
     /// SEND. The future succeeds when written (flushed to the socket), or when the RECEIPT arrived.
