@@ -246,13 +246,14 @@ typedef struct {
     int size;
 } sender_t;
 
-/* Appends message `seq` (from 1) as `bench send` encodes it; receipt id `rid` when >= 0 ("bench-TOKEN-SEQ"). */
+/* Appends message `seq` (from 1) as `bench send` encodes it; receipt id `rid` when >= 0 ("bTOKEN-SEQ", TOKEN a
+ * UInt32 in base 36, at most 7 characters). */
 static void put_send(buf_t *b, const sender_t *s, uint64_t seq, int with_receipt) {
     puts_(b, "SEND\ndestination:"); puts_(b, s->dest);
     puts_(b, "\nstompsh-bench-stream:"); puts_(b, s->stream);
     puts_(b, "\nstompsh-bench-seq:"); putu(b, seq);
     puts_(b, "\nstompsh-bench-sent:"); putu(b, wall_ns());
-    if (with_receipt) { puts_(b, "\nreceipt:bench-1234567890-"); putu(b, seq); }
+    if (with_receipt) { puts_(b, "\nreceipt:b1z141z3-"); putu(b, seq); }
     puts_(b, "\n\n");
     put(b, s->body, s->size);
     put(b, "", 1);

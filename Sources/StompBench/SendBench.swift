@@ -54,11 +54,15 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
     let router: BenchEventRouter
     let promise: EventLoopPromise<SendBenchResult>
     var loop: EventLoop { client.eventLoop }
-    let receiptPrefix = "bench-\(UInt32.random(in: 0...UInt32.max))-"
+    /// "b" + a random token (base 36) + "-": with the message's number (up to 6 digits) at most 15 bytes, a
+    /// small string (no allocation) in the frame, the session's receipt table and the RECEIPT's way back.
+    let receiptPrefix = "b" + String(UInt32.random(in: 0...UInt32.max), radix: 36) + "-"
     lazy var receiptPrefixLength = receiptPrefix.utf8.count
 
     // event-loop state
     var sentAt: [Int: UInt64] = [:]
+    /// `--receipts each`: the one message in flight and when it was sent (no dictionary).
+    var inFlight: (seq: Int, at: UInt64)?
     var refillScheduled = false
     var lastProgressNs: UInt64 = 0
     var watchdog: RepeatedTask?
@@ -271,16 +275,50 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
         }
         let k = min(limit - outstanding, count - issued)
         guard !stopped, !finished, k > 0 else { maybeFinish(); return }
-        var frames: [StompFrame] = []
-        frames.reserveCapacity(k)
         let now = benchNow()
-        for _ in 0..<k {
-            issued += 1
-            frames.append(frame(issued, receipt: receiptPrefix + BenchMessage.decimalString(UInt64(issued))))
-            sentAt[issued] = now
+        // No future: the RECEIPTs are what this waits for. A frame not written fails the bench here; a write
+        // that fails later closes the connection (`router.onClosed`).
+        do {
+            if k == 1 {   // sequential receipts: one frame, no array
+                issued += 1
+                if case .each = mode { inFlight = (issued, now) } else { sentAt[issued] = now }
+                outstanding += 1
+                try client.writeFrame(frame(issued, receipt: receiptID(issued)))
+                return
+            }
+            var frames: [StompFrame] = []
+            frames.reserveCapacity(k)
+            for _ in 0..<k {
+                issued += 1
+                frames.append(frame(issued, receipt: receiptID(issued)))
+                sentAt[issued] = now
+            }
+            outstanding += k
+            try client.writeFrames(frames)
+        } catch {
+            fail(error)
         }
-        outstanding += k
-        client.sendFrames(frames).whenFailure { e in self.fail(e) }
+    }
+
+    /// `receiptPrefix` then `seq` in decimal, written straight into one string (no concatenation).
+    func receiptID(_ seq: Int) -> String {
+        let v = UInt64(clamping: seq)
+        var digits = 1
+        var rest = v
+        while rest >= 10 { rest /= 10; digits += 1 }
+        let k = receiptPrefixLength
+        return String(unsafeUninitializedCapacity: k + digits) { p in
+            var i = 0
+            for b in receiptPrefix.utf8 { p[i] = b; i += 1 }
+            var x = v
+            i = k + digits
+            repeat {
+                i -= 1
+                p[i] = 0x30 &+ UInt8(truncatingIfNeeded: x % 10)
+                x /= 10
+            } while x > 0
+            return k + digits
+        }
     }
 
     /// A RECEIPT's id, read from the header's bytes (no String made): `receiptPrefix` then the message's number.
@@ -289,8 +327,13 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
         guard !finished, id.count > k,
               receiptPrefix.utf8.withContiguousStorageIfAvailable({ memcmp(id.baseAddress!, $0.baseAddress!, k) == 0 }) ?? false,
               let n = BenchMessage.decimal(bytes: UnsafeRawBufferPointer(rebasing: id[k...])),
-              let seq = Int(exactly: n), let t0 = sentAt.removeValue(forKey: seq) else { return }
-        received(sentAt: t0)
+              let seq = Int(exactly: n) else { return }
+        if let f = inFlight, f.seq == seq {
+            inFlight = nil
+            received(sentAt: f.at)
+        } else if let t0 = sentAt.removeValue(forKey: seq) {
+            received(sentAt: t0)
+        }
     }
 
     /// The RECEIPT of the message sent at `t0`.

@@ -166,6 +166,10 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
     /// STOMP frame as one message).
     public var writesOneFramePerBuffer = false
     private var scratch: [UInt8] = []
+    /// The buffer of the last `.frame`/`.raw` write, reused by the next (`reusedBuffer`).
+    private var kept: ByteBuffer?
+    /// One heart-beat's byte, shared by every beat.
+    private var heartbeatBuffer: ByteBuffer?
 
     public init(version: StompVersion = .v1_0, contentLength: ContentLengthPolicy = .whenNeeded) {
         self.encoder = FrameEncoder(version: version, contentLength: contentLength)
@@ -185,7 +189,7 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
     public func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        write(context: context, out: unwrapOutboundIn(data), promise: promise)
+        write(context: context, out: unwrapOutboundIn(data), promise: promise, flush: false)
     }
 
     /// What `channel.writeAndFlush(out)` does when nothing but inbound handlers sit between this handler and
@@ -193,19 +197,19 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
     /// false (nothing done, the promise untouched) when the handler is not in a pipeline.
     public func writeAndFlush(_ out: StompOutbound, promise: EventLoopPromise<Void>?) -> Bool {
         guard let context else { return false }
-        write(context: context, out: out, promise: promise)
-        context.flush()
+        write(context: context, out: out, promise: promise, flush: true)
         return true
     }
 
     /// `writeAndFlush(_:promise:)` without the flush.
     public func write(_ out: StompOutbound, promise: EventLoopPromise<Void>?) -> Bool {
         guard let context else { return false }
-        write(context: context, out: out, promise: promise)
+        write(context: context, out: out, promise: promise, flush: false)
         return true
     }
 
-    private func write(context: ChannelHandlerContext, out: StompOutbound, promise: EventLoopPromise<Void>?) {
+    /// `flush`: the last (or only) buffer goes down with `writeAndFlush`, one walk to the head instead of two.
+    private func write(context: ChannelHandlerContext, out: StompOutbound, promise: EventLoopPromise<Void>?, flush: Bool) {
         var buffer: ByteBuffer
         switch out {
         case .frame(let frame):
@@ -214,18 +218,23 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
                 try encoder.encode(frame, into: &scratch)
             } catch let e as FrameEncodingError {
                 promise?.fail(StompConnectionError.encoding(e))
+                if flush { context.flush() }
                 return
             } catch {
                 promise?.fail(error)
+                if flush { context.flush() }
                 return
             }
-            buffer = context.channel.allocator.buffer(capacity: scratch.count)
-            buffer.writeBytes(scratch)
+            buffer = reusedBuffer(scratch, context: context)
             framesSent += 1
             if let trace { trace(scratch) }
         case .heartbeat:
-            buffer = context.channel.allocator.buffer(capacity: 1)
-            buffer.writeBytes(FrameEncoder.heartbeat)
+            if heartbeatBuffer == nil {
+                var b = context.channel.allocator.buffer(capacity: 1)
+                b.writeBytes(FrameEncoder.heartbeat)
+                heartbeatBuffer = b
+            }
+            buffer = heartbeatBuffer!   // never written to again: every beat shares its bytes
             heartbeatsSent += 1
             if let trace { trace(FrameEncoder.heartbeat) }
         case .encoded(let b, let frames):
@@ -245,7 +254,7 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
             framesSent += ends.count
             bytesSent += b.readableBytes
             if trace == nil, !writesOneFramePerBuffer || ends.count < 2 {
-                context.write(wrapOutboundOut(b), promise: promise)
+                send(b, context: context, promise: promise, flush: flush)
                 return
             }
             var start = 0
@@ -257,11 +266,14 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
                 }
                 start = end
             }
-            if !writesOneFramePerBuffer { context.write(wrapOutboundOut(b), promise: promise) }
+            if !writesOneFramePerBuffer {
+                send(b, context: context, promise: promise, flush: flush)
+            } else if flush {
+                context.flush()
+            }
             return
         case .raw(let bytes):
-            buffer = context.channel.allocator.buffer(capacity: bytes.count)
-            buffer.writeBytes(bytes)
+            buffer = reusedBuffer(bytes, context: context)
             framesSent += 1
             if let trace { for chunk in Self.frameChunks(bytes) { trace(chunk) } }
         }
@@ -272,9 +284,30 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
                 let slice = buffer.getSlice(at: buffer.readerIndex + i * size, length: size)!
                 context.write(wrapOutboundOut(slice), promise: i == frames - 1 ? promise : nil)
             }
+            if flush { context.flush() }
             return
         }
-        context.write(wrapOutboundOut(buffer), promise: promise)
+        send(buffer, context: context, promise: promise, flush: flush)
+    }
+
+    @inline(__always)
+    private func send(_ buffer: ByteBuffer, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?, flush: Bool) {
+        if flush {
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: promise)
+        } else {
+            context.write(wrapOutboundOut(buffer), promise: promise)
+        }
+    }
+
+    /// `bytes` in the kept outbound buffer: taken out and cleared, it is reused once NIO has written the last
+    /// write and let go of it (unique again); while that write is pending, `clear` gives fresh storage (copy
+    /// on write), so a queued write is never overwritten. One grown past 1 MiB is not kept.
+    private func reusedBuffer(_ bytes: [UInt8], context: ChannelHandlerContext) -> ByteBuffer {
+        var buffer = kept.take() ?? context.channel.allocator.buffer(capacity: max(bytes.count, 256))
+        buffer.clear(minimumCapacity: bytes.count)
+        buffer.writeBytes(bytes)
+        if buffer.capacity <= 1 << 20 { kept = buffer }
+        return buffer
     }
 
     /// `bytes` cut where each frame (or heart-beat) ends, for the trace: one write of several frames is

@@ -57,13 +57,17 @@ public final class StompClient: @unchecked Sendable {
     private var disconnectTimedOut = false
     private let closePromise: EventLoopPromise<StompConnectionError?>
 
-    /// Channels written to without flushing; flushed once by the task scheduled with the first.
-    private var unflushedChannels: [Channel] = []
+    /// Channels written to without flushing; flushed once by the task scheduled with the first (almost always
+    /// the one link: kept apart from the rare others, so no array is made per tick).
+    private var unflushedChannel: Channel?
+    private var moreUnflushedChannels: [Channel] = []
     /// Encodes `sendFrames` batches (its version follows the session's).
     private lazy var batchEncoder = FrameEncoder(version: session.version, contentLength: options.contentLength)
     /// The encode buffer of `send(batch:)` and `sendFrames`, kept between calls (up to `batchBytesKept`).
     private var batchBytes: [UInt8] = []
     private static let batchBytesKept = 1 << 20
+    /// The outbound buffer of the last client-encoded write, reused by the next (see `outboundBuffer`).
+    private var keptOutbound: ByteBuffer?
 
     /// Lets go of an encode buffer a batch of large bodies grew (idle memory stays small).
     private func trimBatchBytes() {
@@ -758,7 +762,16 @@ public final class StompClient: @unchecked Sendable {
                 return
             }
             let value = made.value
-            let writePromise = self.eventLoop.makePromise(of: Void.self)
+            // Encoded here, not in the handler: an unencodable frame is known now (nothing written, its receipt
+            // forgotten), so a request that waits for its RECEIPT needs no write promise.
+            let out: StompOutbound
+            do {
+                out = try self.encodeFrame(frame, link: link, channel: channel)
+            } catch {
+                if let rid { self.session.forgetReceipt(rid) }
+                p.fail(self.mapError(error))
+                return
+            }
             let now = StompInstant.now()
             if let rid {
                 // A Void intent (send, unsubscribe, begin...) waits on its own promise: no second promise and
@@ -777,22 +790,20 @@ public final class StompClient: @unchecked Sendable {
                 }
                 self.receiptPromises[rid] = rp
                 self.setReceiptDeadline(rid, in: self.options.receiptTimeout, now: now)
-                writePromise.futureResult.whenFailure { error in
-                    if let rp = self.receiptPromises.removeValue(forKey: rid) {
-                        self.session.forgetReceipt(rid)   // never written: nothing to wait for
-                        rp.fail(self.mapError(error))
-                    }
-                }
+                // No write promise: a write that fails closes the channel (NIO), and the lost link fails every
+                // receipt awaited (`failPending`), this one with the reason the link ended.
+                self.write(out, to: channel, promise: nil, flush: false)
             } else {
+                let writePromise = self.eventLoop.makePromise(of: Void.self)
                 writePromise.futureResult.whenComplete { result in
                     switch result {
                     case .success: p.succeed(value)
                     case .failure(let e): p.fail(self.mapError(e))
                     }
                 }
+                self.write(out, to: channel, promise: writePromise, flush: false)
             }
             self.counters.framesSent += 1
-            self.write(.frame(frame), to: channel, promise: writePromise, flush: false)
             self.flushSoon(channel)
             self.noteSent(now)
         }
@@ -801,14 +812,26 @@ public final class StompClient: @unchecked Sendable {
     /// Flushes `channel` once, at the end of the current event-loop tick: frames written by several
     /// intents in one tick (ACKs while handling a read, windowed receipts) share one flush.
     private func flushSoon(_ channel: Channel) {
-        if unflushedChannels.contains(where: { $0 === channel }) { return }
-        unflushedChannels.append(channel)
-        if unflushedChannels.count > 1 { return }
-        eventLoop.execute { [self] in
-            let channels = unflushedChannels
-            unflushedChannels = []
-            for c in channels { c.flush() }
+        if let first = unflushedChannel {
+            if first === channel || moreUnflushedChannels.contains(where: { $0 === channel }) { return }
+            moreUnflushedChannels.append(channel)
+            return
         }
+        unflushedChannel = channel
+        eventLoop.execute(flushUnflushedTask)
+    }
+
+    /// The task `flushSoon` schedules, made once (no closure allocated per request).
+    private lazy var flushUnflushedTask: @Sendable () -> Void = { [weak self] in self?.flushUnflushed() }
+
+    private func flushUnflushed() {
+        let first = unflushedChannel
+        unflushedChannel = nil
+        first?.flush()
+        guard !moreUnflushedChannels.isEmpty else { return }
+        let more = moreUnflushedChannels
+        moreUnflushedChannels.removeAll()
+        for c in more { c.flush() }
     }
 
     /// SEND. The future succeeds when written (flushed to the socket), or when the RECEIPT arrived.
@@ -856,7 +879,7 @@ public final class StompClient: @unchecked Sendable {
             return p.fail(BatchSendError(index: 0, error: .notConnected))
         }
         let tx = session.transactionID(transaction)
-        batchEncoder.version = session.version
+        batchEncoder.version = link.encoder.version
         batchBytes.removeAll(keepingCapacity: true)
         var ends: [Int] = []
         ends.reserveCapacity(batch.count)
@@ -874,8 +897,7 @@ public final class StompClient: @unchecked Sendable {
             }
         }
         guard !ends.isEmpty else { return p.fail(failure!) }
-        var buffer = channel.allocator.buffer(capacity: batchBytes.count)
-        buffer.writeBytes(batchBytes)
+        let buffer = outboundBuffer(batchBytes, channel: channel)
         trimBatchBytes()
         counters.framesSent += ends.count
         if let failure {
@@ -1005,32 +1027,102 @@ public final class StompClient: @unchecked Sendable {
     /// re-parsed. Nothing is written if a frame cannot be encoded.
     public func sendFrames(_ frames: [StompFrame]) -> EventLoopFuture<Void> {
         onLoop { p in
-            guard self.lifecycle.canSendWhileDisconnecting, let channel = self.link?.channel else {
+            guard self.lifecycle.canSendWhileDisconnecting, let link = self.link, let channel = link.channel else {
                 return p.fail(StompConnectionError.notConnected)
             }
-            // Encoded into the kept buffer, then one ByteBuffer: no array grown per call, no copy in the handler,
-            // and the frame ends known (the trace and WebSocket cut there without decoding).
-            self.batchEncoder.version = self.session.version
-            self.batchBytes.removeAll(keepingCapacity: true)
-            let one = frames.count == 1
-            var ends: [Int] = []
-            if !one { ends.reserveCapacity(frames.count) }
+            let out: StompOutbound
             do {
-                for f in frames {
-                    try self.batchEncoder.encode(f, into: &self.batchBytes)
-                    if !one { ends.append(self.batchBytes.count) }
-                }
+                out = try self.encodeFrames(frames, link: link, channel: channel)
             } catch {
                 p.fail(self.mapError(error))
                 return
             }
-            var buffer = channel.allocator.buffer(capacity: self.batchBytes.count)
-            buffer.writeBytes(self.batchBytes)
-            self.trimBatchBytes()
-            // One frame (the common call) needs no list of ends: `.encoded` of one frame is written and traced alike.
-            let out: StompOutbound = one ? .encoded(buffer, frames: 1) : .batch(buffer, frameEnds: ends)
             self.writeChecked(out, frames: frames, channel: channel, promise: p)
         }
+    }
+
+    /// `sendFrames` for a caller on the event loop that waits for no future (a bench that waits for its RECEIPTs):
+    /// the same write and flush, the session sees the same frames, but no promise is made. Throws
+    /// `StompConnectionError` (`.notConnected`, `.encoding`) when nothing was written; a write that fails later
+    /// closes the link (NIO closes a channel whose write failed), which is reported as the connection's end
+    /// (`.connectionLost`/`.closed` events, `closeFuture`), and fails every receipt awaited.
+    public func writeFrames(_ frames: [StompFrame]) throws {
+        eventLoop.preconditionInEventLoop()
+        guard lifecycle.canSendWhileDisconnecting, let link, let channel = link.channel else {
+            throw StompConnectionError.notConnected
+        }
+        let out: StompOutbound
+        do {
+            out = try encodeFrames(frames, link: link, channel: channel)
+        } catch {
+            throw mapError(error)
+        }
+        session.checkRaw(frames)
+        counters.framesSent += frames.count
+        write(out, to: channel, promise: nil, flush: true)
+        noteSent(.now())
+    }
+
+    /// `writeFrames` of one frame, without an array.
+    public func writeFrame(_ frame: StompFrame) throws {
+        eventLoop.preconditionInEventLoop()
+        guard lifecycle.canSendWhileDisconnecting, let link, let channel = link.channel else {
+            throw StompConnectionError.notConnected
+        }
+        let out: StompOutbound
+        do {
+            out = try encodeFrame(frame, link: link, channel: channel)
+        } catch {
+            throw mapError(error)
+        }
+        try? session.checkRaw(frame)   // never throws (raw frames only update the session's view)
+        counters.framesSent += 1
+        write(out, to: channel, promise: nil, flush: true)
+        noteSent(.now())
+    }
+
+    /// One frame encoded into the reused outbound `ByteBuffer`, as `.encoded` of one frame.
+    private func encodeFrame(_ frame: StompFrame, link: Link, channel: Channel) throws -> StompOutbound {
+        batchEncoder.version = link.encoder.version
+        batchBytes.removeAll(keepingCapacity: true)
+        try batchEncoder.encode(frame, into: &batchBytes)
+        let buffer = outboundBuffer(batchBytes, channel: channel)
+        trimBatchBytes()
+        return .encoded(buffer, frames: 1)
+    }
+
+    /// `frames` encoded into the kept buffer, then into the reused outbound `ByteBuffer` (`outboundBuffer`): no
+    /// array grown per call, no copy in the handler, and the frame ends known (the trace and WebSocket cut there
+    /// without decoding). Throws the first encoding error (nothing to write then).
+    private func encodeFrames(_ frames: [StompFrame], link: Link, channel: Channel) throws -> StompOutbound {
+        // The encoder handler's version is the negotiated one (set at CONNECTED), read without copying the
+        // session's ConnectedInfo.
+        batchEncoder.version = link.encoder.version
+        batchBytes.removeAll(keepingCapacity: true)
+        let one = frames.count == 1
+        var ends: [Int] = []
+        if !one { ends.reserveCapacity(frames.count) }
+        for f in frames {
+            try batchEncoder.encode(f, into: &batchBytes)
+            if !one { ends.append(batchBytes.count) }
+        }
+        let buffer = outboundBuffer(batchBytes, channel: channel)
+        trimBatchBytes()
+        // One frame (the common call) needs no list of ends: `.encoded` of one frame is written and traced alike.
+        return one ? .encoded(buffer, frames: 1) : .batch(buffer, frameEnds: ends)
+    }
+
+    /// `bytes` in the kept outbound `ByteBuffer`: once NIO has written the previous one and let go of it, its
+    /// storage is this client's alone again and `clear` reuses it (no malloc/free per write); while a write is
+    /// still pending (back-pressure) `clear` gives fresh storage (copy on write), so a queued write is never
+    /// overwritten. One that grew past `batchBytesKept` is not kept.
+    private func outboundBuffer(_ bytes: [UInt8], channel: Channel) -> ByteBuffer {
+        // Taken out of `keptOutbound` (no second reference of ours): unique unless NIO still holds it.
+        var buffer = keptOutbound.take() ?? channel.allocator.buffer(capacity: max(bytes.count, 1024))
+        buffer.clear(minimumCapacity: bytes.count)
+        buffer.writeBytes(bytes)
+        if buffer.capacity <= Self.batchBytesKept { keptOutbound = buffer }
+        return buffer
     }
 
     /// `sendFrames` for callers that encoded `frames` themselves into `bytes` (to learn of an unencodable
