@@ -11,6 +11,8 @@ final class RPCWriter {
     private var encoder: FrameEncoder
     private var buffer: [UInt8] = []
     private var frames: [StompFrame] = []
+    /// SENDs queued by `appendPlainSend` since the last flush.
+    private var plainSends = 0
     /// The tags of the frames appended since the last flush that asked to hear of a failed write.
     private var failureTags: [UInt64] = []
     /// Called (on the event loop) with the tags of a batch whose write failed (connection gone).
@@ -34,6 +36,23 @@ final class RPCWriter {
         if let failureTag { failureTags.append(failureTag) }
     }
 
+    /// Queues a SEND without a receipt header written by `write` straight into this pass's bytes (a prepared
+    /// request: no `StompFrame` made; the session has nothing to track for it). `failureTag` as for `append`.
+    func appendPlainSend(failureTag: UInt64? = nil, _ write: (inout [UInt8]) -> Void) {
+        client.eventLoop.preconditionInEventLoop()
+        _ = version   // schedules this pass's flush
+        write(&buffer)
+        plainSends += 1
+        if let failureTag { failureTags.append(failureTag) }
+    }
+
+    /// The encoder of this pass (the connection's version and content-length policy).
+    var passEncoder: FrameEncoder {
+        var e = encoder
+        e.version = version
+        return e
+    }
+
     /// The connection's STOMP version, read once per event-loop pass (it changes only with a new connection,
     /// between passes); reading it schedules this pass's flush.
     var version: StompVersion {
@@ -53,11 +72,13 @@ final class RPCWriter {
         let bytes = buffer
         let batch = frames
         let tags = failureTags
+        let plain = plainSends
         buffer = []
         buffer.reserveCapacity(min(bytes.count, 64 * 1024))
         frames.removeAll(keepingCapacity: true)
         failureTags.removeAll(keepingCapacity: true)
-        let written = client.sendEncoded(bytes, frames: batch)
+        plainSends = 0
+        let written = client.sendEncoded(bytes, frames: batch, plainSends: plain)
         if !tags.isEmpty, let onFailure { written.whenFailure { _ in onFailure(tags) } }
     }
 }

@@ -1035,16 +1035,18 @@ public final class StompClient: @unchecked Sendable {
 
     /// `sendFrames` for callers that encoded `frames` themselves into `bytes` (to learn of an unencodable
     /// frame when they make it, as the RPC writer does): `bytes` are written as they are and the session
-    /// sees `frames`.
-    public func sendEncoded(_ bytes: [UInt8], frames: [StompFrame]) -> EventLoopFuture<Void> {
-        onLoop { p in self.writeEncoded(bytes, frames: frames, promise: p) }
+    /// sees `frames`. `plainSends`: SEND frames in `bytes` without a receipt header, written from bytes made
+    /// without a `StompFrame` (the RPC caller's requests): counted as frames sent; the session has nothing to track.
+    public func sendEncoded(_ bytes: [UInt8], frames: [StompFrame], plainSends: Int = 0) -> EventLoopFuture<Void> {
+        onLoop { p in self.writeEncoded(bytes, frames: frames, plainSends: plainSends, promise: p) }
     }
 
-    private func writeEncoded(_ bytes: [UInt8], frames: [StompFrame], promise p: EventLoopPromise<Void>) {
+    private func writeEncoded(_ bytes: [UInt8], frames: [StompFrame], plainSends: Int = 0, promise p: EventLoopPromise<Void>) {
         guard lifecycle.canSendWhileDisconnecting, let channel = link?.channel else {
             p.fail(StompConnectionError.notConnected)
             return
         }
+        counters.framesSent += plainSends
         writeChecked(.raw(bytes), frames: frames, channel: channel, promise: p)
     }
 

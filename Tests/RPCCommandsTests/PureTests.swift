@@ -1,4 +1,5 @@
 import XCTest
+import StompProto
 @testable import RPCCommands
 
 final class JSONValueTests: XCTestCase {
@@ -182,6 +183,43 @@ final class JSONRPCWireTests: XCTestCase {
         var long = CorrelationIDGenerator(prefix: String(repeating: "p", count: 40))
         let (n, id) = long.makeNumbered()
         XCTAssertEqual(long.number(of: id), n, "a prefix longer than a small string")
+        var bytes: [UInt8] = []
+        g.appendID(UInt64.max, to: &bytes)
+        XCTAssertEqual(String(decoding: bytes, as: UTF8.self), "abc-18446744073709551615")
+        XCTAssertEqual(g.id(UInt64.max), "abc-18446744073709551615")
+    }
+
+    /// A prepared call's request bytes are, for every id, exactly the encoder's bytes of the request frame
+    /// (headers escaped by the version, extra headers, any method and params); where the id cannot be cut out of
+    /// the encoding (content-length always written) or the session must see the frame (a receipt), there are none
+    /// and the frame is encoded per call.
+    func testPreparedRequestBytesEqualTheEncodedFrame() throws {
+        let ids = CorrelationIDGenerator(prefix: "k3j9x2ab")
+        let template = RPCRequestTemplate(method: "na:me\n", params: ["x\u{0}y", .object(["correlation-id": 1])])
+        for version in StompVersion.allCases {
+            for dest in ["/queue/a", "/queue/with:colon", "/queue/back\\slash", "/queue/é-k3j9x2ab-0"] {
+                let call = RPCPreparedCall(destination: dest, template: template,
+                                           headers: ["x-extra": "v:1", "correlation-id": "dropped", "destination": "dropped"])
+                let encoder = FrameEncoder(version: version)
+                let prepared = try XCTUnwrap(call.encoded(by: encoder, ids: ids, replyTo: "/temp-queue/r:1"), "\(version) \(dest)")
+                for n: UInt64 in [1, 9, 10, 99, 12_345, UInt64.max] {
+                    var mine: [UInt8] = []
+                    prepared.write(ids: ids, number: n, into: &mine)
+                    let frame = call.frame(id: ids.id(n), replyTo: "/temp-queue/r:1")
+                    XCTAssertEqual(mine, try encoder.encode(frame), "\(version) \(dest) \(n)")
+                    XCTAssertEqual(frame.headers["correlation-id"], ids.id(n))
+                    XCTAssertEqual(frame.headers.values(for: "destination"), [dest])
+                    XCTAssertEqual(frame.headers["x-extra"], "v:1")
+                    let body = try JSONValue.parse(bytes: frame.body)
+                    XCTAssertEqual(body["id"], .string(ids.id(n)))
+                }
+            }
+        }
+        let always = FrameEncoder(version: .v1_2, contentLength: .always)
+        XCTAssertNil(RPCPreparedCall(destination: "/queue/a", template: template).encoded(by: always, ids: ids, replyTo: "/q/r"),
+                     "the content-length changes with the id's length: encoded per call")
+        XCTAssertNil(RPCPreparedCall(destination: "/queue/a", template: template, headers: ["receipt": "r-1"])
+            .encoded(by: FrameEncoder(version: .v1_2), ids: ids, replyTo: "/q/r"), "a receipt: the session must see the frame")
     }
 }
 
