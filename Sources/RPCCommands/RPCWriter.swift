@@ -36,6 +36,15 @@ final class RPCWriter {
         if let failureTag { failureTags.append(failureTag) }
     }
 
+    /// Queues `frame`, a SEND without a receipt header (a reply): encoded now; the session, which has nothing to
+    /// track for it, is not shown it.
+    func appendSend(_ frame: StompFrame) throws {
+        client.eventLoop.preconditionInEventLoop()
+        encoder.version = version
+        try encoder.encode(frame, into: &buffer)
+        plainSends += 1
+    }
+
     /// Queues a SEND without a receipt header written by `write` straight into this pass's bytes (a prepared
     /// request: no `StompFrame` made; the session has nothing to track for it). `failureTag` as for `append`.
     func appendPlainSend(failureTag: UInt64? = nil, _ write: (inout [UInt8]) -> Void) {
