@@ -144,6 +144,7 @@ public final class RPCClient: @unchecked Sendable {
             guard !isClosed else { return eventLoop.makeSucceededVoidFuture() }
             isClosed = true
             if let t = token { client.removeInterceptor(t) }
+            writer.close()
             let p = pending
             pending.removeAll()
             cancelSweep()
@@ -214,6 +215,7 @@ public final class RPCClient: @unchecked Sendable {
 
     private func failAll(_ error: RPCCallError) {
         isClosed = true
+        writer.close()
         let p = pending
         pending.removeAll()
         cancelSweep()

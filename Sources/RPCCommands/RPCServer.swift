@@ -123,6 +123,7 @@ public final class RPCServer: @unchecked Sendable {
                 .map { _ in server }
                 .flatMapErrorThrowing { e in
                     if let t = server.token { client.removeInterceptor(t) }
+                    server.writer.close()
                     throw e
                 }
         }
@@ -148,6 +149,7 @@ public final class RPCServer: @unchecked Sendable {
     private func complete() {
         guard !completed else { return }
         completed = true
+        writer?.close()
         finishedPromise.succeed(served)
     }
 

@@ -1,7 +1,8 @@
 // Coalesced output on the event loop: frames appended during one event-loop pass (e.g. the replies and ACKs
 // for a burst of requests read at once) go out in one write, through StompClient.sendEncoded (which keeps the
 // session's bookkeeping: ACKs settle their pending messages). Fewer writes here means fewer reads and
-// wake-ups in the broker, which is what limits RPC throughput.
+// wake-ups in the broker, which is what limits RPC throughput. Frames appended while a read's frames are
+// delivered go out at that read's end (the client's read-end observer); others at the end of the pass (a task).
 import NIOCore
 import StompProto
 import StompConnection
@@ -18,12 +19,25 @@ final class RPCWriter {
     /// Called (on the event loop) with the tags of a batch whose write failed (connection gone).
     var onFailure: (([UInt64]) -> Void)?
     private var scheduled = false
+    /// The flush waits for the end of the read being delivered (no task scheduled).
+    private var flushAtReadEnd = false
     private var passVersion: StompVersion = .v1_2
+    private var readEndToken: InterceptorToken?
 
-    /// Must be created on the client's event loop.
+    /// Must be created on the client's event loop; `close()` when done.
     init(client: StompClient) {
         self.client = client
         self.encoder = FrameEncoder(version: client.connectedInfo.version, contentLength: client.options.contentLength)
+        readEndToken = client.addReadEndObserver { [weak self] in
+            guard let self, self.flushAtReadEnd else { return }
+            self.flush()
+        }
+    }
+
+    /// Writes what is queued and stops listening for read ends. On the event loop.
+    func close() {
+        flush()
+        if let t = readEndToken { client.removeReadEndObserver(t); readEndToken = nil }
     }
 
     /// Queues a frame for the end of this event-loop pass. If the write fails (connection gone), `onFailure`
@@ -69,7 +83,11 @@ final class RPCWriter {
         if !scheduled {
             scheduled = true
             passVersion = client.connectedInfo.version
-            client.eventLoop.execute { [self] in flush() }
+            if client.deliveringRead, readEndToken != nil {
+                flushAtReadEnd = true
+            } else {
+                client.eventLoop.execute { [self] in flush() }
+            }
         }
         return passVersion
     }
@@ -77,15 +95,17 @@ final class RPCWriter {
     /// Writes what was queued now (before a frame that must follow it, e.g. UNSUBSCRIBE after the last ACKs).
     func flush() {
         scheduled = false
+        flushAtReadEnd = false
         guard !buffer.isEmpty else { return }
-        let bytes = buffer
-        let batch = frames
-        let tags = failureTags
+        // the queued arrays are handed over (not copied) and the next pass starts new ones
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(min(buffer.count, 64 * 1024))
+        swap(&bytes, &buffer)
+        var batch: [StompFrame] = []
+        if !frames.isEmpty { swap(&batch, &frames) }
+        var tags: [UInt64] = []
+        if !failureTags.isEmpty { swap(&tags, &failureTags) }
         let plain = plainSends
-        buffer = []
-        buffer.reserveCapacity(min(bytes.count, 64 * 1024))
-        frames.removeAll(keepingCapacity: true)
-        failureTags.removeAll(keepingCapacity: true)
         plainSends = 0
         let written = client.sendEncoded(bytes, frames: batch, plainSends: plain)
         if !tags.isEmpty, let onFailure { written.whenFailure { _ in onFailure(tags) } }

@@ -250,8 +250,12 @@ public final class StompClient: @unchecked Sendable {
         link.connectPromise = promise
         if tracing { installTrace(on: link) }
         decoder.deliver = { [weak self, weak link] event in
-            if let self, let link { self.linkRead(link, event) }
+            if let self, let link {
+                self.deliveringRead = true
+                self.linkRead(link, event)
+            }
         }
+        decoder.readDone = { [weak self] in self?.readEnded() }
         let marks = ChannelOptions.Types.WriteBufferWaterMark(low: options.writeBufferLowWaterMark,
                                                                high: max(options.writeBufferHighWaterMark, options.writeBufferLowWaterMark + 1))
         let bootstrap = ClientBootstrap(group: eventLoop)
@@ -690,6 +694,31 @@ public final class StompClient: @unchecked Sendable {
 
     public func removeInterceptor(_ token: InterceptorToken) {
         interceptorLock.withLock { interceptors.removeAll { $0.id == token.id } }
+    }
+
+    /// On the event loop: true while the frames of one read are being delivered (to interceptors and
+    /// `events`); a writer that queues frames then can flush them at the read's end (`addReadEndObserver`)
+    /// instead of scheduling a task.
+    public private(set) var deliveringRead = false
+    private var readEndObservers: [(id: Int, f: () -> Void)] = []   // event loop
+
+    /// `f` runs on the event loop after each read whose frames were delivered. Call on the event loop.
+    public func addReadEndObserver(_ f: @escaping () -> Void) -> InterceptorToken {
+        eventLoop.preconditionInEventLoop()
+        let id = interceptorLock.withLock { () -> Int in nextInterceptorID += 1; return nextInterceptorID }
+        readEndObservers.append((id, f))
+        return InterceptorToken(id: id)
+    }
+
+    /// Call on the event loop.
+    public func removeReadEndObserver(_ token: InterceptorToken) {
+        readEndObservers.removeAll { $0.id == token.id }
+    }
+
+    private func readEnded() {
+        guard deliveringRead else { return }
+        deliveringRead = false
+        for o in readEndObservers { o.f() }
     }
 
     // MARK: - Operations
