@@ -71,6 +71,16 @@ public struct RPCRequest: Sendable, Equatable {
     /// Decodes a request body. Errors are the JSON-RPC error to reply with (-32700 or -32600),
     /// with the id found (if any) so the reply can carry it.
     public static func decode(_ body: [UInt8]) -> Result<RPCRequest, RPCRequestDecodeError> {
+        // the layout every JSON-RPC peer here writes (`encode`): its members read without an object
+        if let m = body.withUnsafeBufferPointer({ JSONParser.compactMembers($0, names: compactNames) }),
+           case .string("2.0") = m[0], case .string(let method) = m[1] {
+            switch (m[2], m[3]) {
+            case (.array, .string), (.object, .string), (.array, .integer), (.object, .integer), (.array, .null),
+                 (.object, .null), (.array, .number), (.object, .number):
+                return .success(RPCRequest(method: method, params: m[2], id: m[3]))
+            default: break   // the full decode names the fault
+            }
+        }
         let v: JSONValue
         do { v = try JSONValue.parse(bytes: body) } catch {
             return .failure(.init(error: .parseError("\(error)"), id: nil))
@@ -109,6 +119,11 @@ public struct RPCRequest: Sendable, Equatable {
         }
         return .success(RPCRequest(method: method, params: params, id: id))
     }
+}
+
+extension RPCRequest {
+    /// The members of a request in `encode`'s order.
+    static let compactNames: [StaticString] = ["jsonrpc", "method", "params", "id"]
 }
 
 public struct RPCRequestDecodeError: Error, Sendable, Equatable {
@@ -153,8 +168,16 @@ public struct RPCResponse: Sendable, Equatable {
     private static let resultOpening: [UInt8] = Array(#"{"jsonrpc":"2.0","result":"#.utf8)
     private static let idMember: [UInt8] = Array(#","id":"#.utf8)
 
+    /// The members of a result reply in `encode`'s order.
+    static let compactResultNames: [StaticString] = ["jsonrpc", "result", "id"]
+
     /// Strict decode of a reply body.
     public static func decode(_ body: [UInt8]) throws -> RPCResponse {
+        // a result in the layout every JSON-RPC peer here writes (`encode`): its members read without an object
+        if let m = body.withUnsafeBufferPointer({ JSONParser.compactMembers($0, names: compactResultNames) }),
+           case .string("2.0") = m[0] {
+            return RPCResponse(outcome: .result(m[1]), id: m[2])
+        }
         let v: JSONValue
         do { v = try JSONValue.parse(bytes: body) } catch {
             throw RPCProtocolError("reply is not valid JSON: \(error)")

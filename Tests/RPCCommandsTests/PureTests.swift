@@ -149,6 +149,79 @@ final class JSONRPCWireTests: XCTestCase {
         XCTAssertThrowsError(try RPCResponse.decode(Array(#"{"result":1,"id":"1"}"#.utf8)))
     }
 
+    /// Requests and result replies in `encode`'s compact layout are read without an object of members: they
+    /// decode to what the same text spaced out (which takes the full parse) decodes to, and every fault in the
+    /// compact layout is the full parse's error (kind, and the id it found).
+    func testCompactLayoutDecodesAsTheFullParse() throws {
+        func spaced(_ s: String) -> [UInt8] {   // whitespace after each structural ',' and ':' outside strings
+            var out: [UInt8] = [0x20], inString = false, escaped = false
+            for b in s.utf8 {
+                out.append(b)
+                if inString {
+                    if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+                } else if b == UInt8(ascii: "\"") { inString = true } else if b == UInt8(ascii: ",") || b == UInt8(ascii: ":") { out.append(0x20) }
+            }
+            out.append(0x0A)
+            return out
+        }
+        func outcome(_ r: Result<RPCRequest, RPCRequestDecodeError>) -> String {
+            switch r {
+            case .success(let q): return "ok \(q.method) \(q.params.map(\.compact) ?? "-") \(q.id.map(\.compact) ?? "-")"
+            case .failure(let e): return "error \(e.error.code) \(e.error.message) \(e.id.map(\.compact) ?? "-")"
+            }
+        }
+        let requests = [
+            #"{"jsonrpc":"2.0","method":"echo","params":[1,"a",{"k":[true,null]}],"id":"abc-1"}"#,
+            #"{"jsonrpc":"2.0","method":"add","params":{"x":1.5e3},"id":7}"#,
+            #"{"jsonrpc":"2.0","method":"a","params":[],"id":null}"#,
+            #"{"jsonrpc":"2.0","method":"a","params":[],"id":2.5}"#,
+            #"{"jsonrpc":"2.0","method":"a","params":[],"id":[1]}"#,
+            #"{"jsonrpc":"2.0","method":"a","params":[],"id":true}"#,
+            #"{"jsonrpc":"2.0","method":"a","params":3,"id":"q"}"#,
+            #"{"jsonrpc":"2.0","method":"a","params":"s","id":"q"}"#,
+            #"{"jsonrpc":"2.0","method":5,"params":[],"id":"q"}"#,
+            #"{"jsonrpc":"1.0","method":"a","params":[],"id":"q"}"#,
+            #"{"jsonrpc":2.0,"method":"a","params":[],"id":"q"}"#,
+            #"{"jsonrpc":"2.0","method":"a","params":[1,],"id":"q"}"#,
+            #"{"jsonrpc":"2.0","method":"a","params":{"k":1,"k":2},"id":"q"}"#,
+            #"{"jsonrpc":"2.0","method":"a\u00e9\ud83d\ude00","params":[],"id":"q"}"#,
+        ]
+        for r in requests {
+            let compact = Array(r.utf8)
+            XCTAssertEqual(outcome(RPCRequest.decode(compact)), outcome(RPCRequest.decode(spaced(r))), r)
+        }
+        for (r, want) in [(requests[0], "ok echo [1,\"a\",{\"k\":[true,null]}] \"abc-1\""),
+                          (requests[4], "error -32600 Invalid Request -"), (requests[6], "error -32600 Invalid Request \"q\""),
+                          (requests[11], "error -32700 Parse error -")] {
+            XCTAssertEqual(outcome(RPCRequest.decode(Array(r.utf8))), want, r)
+        }
+        // trailing bytes, a duplicate top-level member, invalid UTF-8: the full parse's errors
+        XCTAssertEqual(outcome(RPCRequest.decode(Array((requests[0] + "x").utf8))).prefix(11), "error -3270")
+        XCTAssertEqual(outcome(RPCRequest.decode(Array(#"{"jsonrpc":"2.0","method":"a","params":[],"id":"q","id":"r"}"#.utf8))).prefix(12), "error -32700")
+        var bad = Array(requests[0].utf8)
+        bad[bad.firstIndex(of: UInt8(ascii: "e"))!] = 0xFF
+        XCTAssertEqual(outcome(RPCRequest.decode(bad)).prefix(12), "error -32700")
+
+        let replies = [
+            #"{"jsonrpc":"2.0","result":[1],"id":"abc-1"}"#, #"{"jsonrpc":"2.0","result":null,"id":null}"#,
+            #"{"jsonrpc":"2.0","result":{"a":[{}]},"id":3}"#, #"{"jsonrpc":"1.0","result":1,"id":"x"}"#,
+            #"{"jsonrpc":"2.0","result":[1,],"id":"x"}"#, #"{"jsonrpc":"2.0","result":1,"id":"x"}x"#,
+            #"{"jsonrpc":"2.0","result":1,"id":"x","error":{"code":1,"message":"m"}}"#,
+        ]
+        func reply(_ b: [UInt8]) -> String {
+            do { let r = try RPCResponse.decode(b); return "\(r.outcome) \(r.id.compact)" } catch {
+                let text = "\(error)"   // the column moves with the spacing
+                return text.range(of: " at column").map { String(text[..<$0.lowerBound]) } ?? text
+            }
+        }
+        for r in replies { XCTAssertEqual(reply(Array(r.utf8)), reply(spaced(r)), r) }
+        XCTAssertEqual(reply(Array(replies[0].utf8)), "result([1]) \"abc-1\"")
+        XCTAssertThrowsError(try RPCResponse.decode(Array(replies[3].utf8)))
+        XCTAssertThrowsError(try RPCResponse.decode(Array(replies[4].utf8)))
+        XCTAssertThrowsError(try RPCResponse.decode(Array(replies[5].utf8)))
+        XCTAssertThrowsError(try RPCResponse.decode(Array(replies[6].utf8)))
+    }
+
     func testCorrelationIDs() {
         var g = CorrelationIDGenerator(prefix: "abc")
         XCTAssertEqual(g.make(), "abc-1")
