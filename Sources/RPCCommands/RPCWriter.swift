@@ -1,5 +1,5 @@
 // Coalesced output on the event loop: frames appended during one event-loop pass (e.g. the replies and ACKs
-// for a burst of requests read at once) go out in one write, through StompClient.sendEncoded (which keeps the
+// for a burst of requests read at once) go out in one write, through StompClient.sendEncodedNow (which keeps the
 // session's bookkeeping: ACKs settle their pending messages). Fewer writes here means fewer reads and
 // wake-ups in the broker, which is what limits RPC throughput. Frames appended while a read's frames are
 // delivered go out at that read's end (the client's read-end observer); others at the end of the pass (a task).
@@ -107,7 +107,7 @@ final class RPCWriter {
         if !failureTags.isEmpty { swap(&tags, &failureTags) }
         let plain = plainSends
         plainSends = 0
-        let written = client.sendEncoded(bytes, frames: batch, plainSends: plain)
-        if !tags.isEmpty, let onFailure { written.whenFailure { _ in onFailure(tags) } }
+        let failed: ((StompConnectionError) -> Void)? = tags.isEmpty || onFailure == nil ? nil : { [onFailure] _ in onFailure?(tags) }
+        client.sendEncodedNow(bytes, frames: batch, plainSends: plain, onFailure: failed)
     }
 }

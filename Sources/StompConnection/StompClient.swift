@@ -1063,19 +1063,40 @@ public final class StompClient: @unchecked Sendable {
     }
 
     /// `sendFrames` for callers that encoded `frames` themselves into `bytes` (to learn of an unencodable
-    /// frame when they make it, as the RPC writer does): `bytes` are written as they are and the session
-    /// sees `frames`. `plainSends`: SEND frames in `bytes` without a receipt header, written from bytes made
-    /// without a `StompFrame` (the RPC caller's requests): counted as frames sent; the session has nothing to track.
-    public func sendEncoded(_ bytes: [UInt8], frames: [StompFrame], plainSends: Int = 0) -> EventLoopFuture<Void> {
-        onLoop { p in self.writeEncoded(bytes, frames: frames, plainSends: plainSends, promise: p) }
+    /// frame when they make it): `bytes` are written as they are and the session sees `frames`.
+    public func sendEncoded(_ bytes: [UInt8], frames: [StompFrame]) -> EventLoopFuture<Void> {
+        onLoop { p in self.writeEncoded(bytes, frames: frames, promise: p) }
     }
 
-    private func writeEncoded(_ bytes: [UInt8], frames: [StompFrame], plainSends: Int = 0, promise p: EventLoopPromise<Void>) {
+    /// `sendEncoded` for a caller on the event loop that needs no future: one write and flush now; `onFailure`
+    /// (on the loop) hears of a failed write, nil: nobody asks (the write goes without a promise). The RPC
+    /// writer's per-pass batches: no promise per batch, or one. `plainSends`: SENDs in `bytes` without a receipt
+    /// header and without a `StompFrame` (the RPC caller's requests, replies): counted as frames sent; the
+    /// session has nothing to track for them.
+    public func sendEncodedNow(_ bytes: [UInt8], frames: [StompFrame], plainSends: Int = 0,
+                               onFailure: ((StompConnectionError) -> Void)?) {
+        eventLoop.preconditionInEventLoop()
+        guard lifecycle.canSendWhileDisconnecting, let channel = link?.channel else {
+            onFailure?(.notConnected)
+            return
+        }
+        counters.framesSent += plainSends + frames.count
+        session.checkRaw(frames)
+        var promise: EventLoopPromise<Void>?
+        if let onFailure {
+            let p = eventLoop.makePromise(of: Void.self)
+            p.futureResult.whenFailure { e in onFailure(self.mapError(e)) }
+            promise = p
+        }
+        write(.raw(bytes), to: channel, promise: promise, flush: true)
+        noteSent(.now())
+    }
+
+    private func writeEncoded(_ bytes: [UInt8], frames: [StompFrame], promise p: EventLoopPromise<Void>) {
         guard lifecycle.canSendWhileDisconnecting, let channel = link?.channel else {
             p.fail(StompConnectionError.notConnected)
             return
         }
-        counters.framesSent += plainSends
         writeChecked(.raw(bytes), frames: frames, channel: channel, promise: p)
     }
 

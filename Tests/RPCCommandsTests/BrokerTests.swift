@@ -176,6 +176,24 @@ final class RPCBrokerTests: BrokerTestCase {
     func testRequestOnTheWireRabbitMQ() throws { try requestOnTheWire(.rabbitmq) }
     func testRequestOnTheWireSandbox() throws { try requestOnTheWire(.sandbox) }
 
+    /// A request that cannot be written (the connection lost, the client about to reconnect) fails at once with
+    /// sendFailed, not at its timeout; the client serves calls again once reconnected.
+    func testCallWhileDisconnectedFailsAtOnceSandbox() throws {
+        var o = ConnectionOptions(urls: try StompURL.parseList(try brokerURL(.sandbox)))
+        o.heartBeat = HeartBeat(0, 0)
+        o.reconnect = ReconnectPolicy(maxAttempts: 20, initialDelay: .milliseconds(500))
+        let cc = try StompClient.connect(o, on: Self.group) { _ in }.wait()
+        clients.append(cc)
+        let rpc = try RPCClient.start(on: cc, replyTo: queue("replies")).wait()
+        _ = try cc.dropConnection().wait()
+        let started = Date()
+        XCTAssertThrowsError(try rpc.call(destination: queue("nobody"), method: "echo", params: [], timeout: .seconds(20)).wait()) { e in
+            guard case .sendFailed? = e as? RPCCallError else { return XCTFail("\(e)") }
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5, "failed at once, not at the 20 s timeout")
+        XCTAssertEqual(try rpc.eventLoop.submit { rpc.inFlight }.wait(), 0)
+    }
+
     func testTimeoutAndLateReplyActiveMQ() throws { try timeoutAndLate(.activemq) }
     func testTimeoutAndLateReplyRabbitMQ() throws { try timeoutAndLate(.rabbitmq) }
     func testTimeoutAndLateReplySandbox() throws { try timeoutAndLate(.sandbox) }
