@@ -71,6 +71,16 @@ public struct RPCRequest: Sendable, Equatable {
     /// Decodes a request body. Errors are the JSON-RPC error to reply with (-32700 or -32600),
     /// with the id found (if any) so the reply can carry it.
     public static func decode(_ body: [UInt8]) -> Result<RPCRequest, RPCRequestDecodeError> {
+        // the layout every JSON-RPC peer here writes (`encode`): its members read without an object
+        if let m = body.withUnsafeBufferPointer({ JSONParser.compactMembers($0, names: compactNames) }),
+           case .string("2.0") = m[0], case .string(let method) = m[1] {
+            switch (m[2], m[3]) {
+            case (.array, .string), (.object, .string), (.array, .integer), (.object, .integer), (.array, .null),
+                 (.object, .null), (.array, .number), (.object, .number):
+                return .success(RPCRequest(method: method, params: m[2], id: m[3]))
+            default: break   // the full decode names the fault
+            }
+        }
         let v: JSONValue
         do { v = try JSONValue.parse(bytes: body) } catch {
             return .failure(.init(error: .parseError("\(error)"), id: nil))
@@ -109,6 +119,11 @@ public struct RPCRequest: Sendable, Equatable {
         }
         return .success(RPCRequest(method: method, params: params, id: id))
     }
+}
+
+extension RPCRequest {
+    /// The members of a request in `encode`'s order.
+    static let compactNames: [StaticString] = ["jsonrpc", "method", "params", "id"]
 }
 
 public struct RPCRequestDecodeError: Error, Sendable, Equatable {
@@ -153,8 +168,16 @@ public struct RPCResponse: Sendable, Equatable {
     private static let resultOpening: [UInt8] = Array(#"{"jsonrpc":"2.0","result":"#.utf8)
     private static let idMember: [UInt8] = Array(#","id":"#.utf8)
 
+    /// The members of a result reply in `encode`'s order.
+    static let compactResultNames: [StaticString] = ["jsonrpc", "result", "id"]
+
     /// Strict decode of a reply body.
     public static func decode(_ body: [UInt8]) throws -> RPCResponse {
+        // a result in the layout every JSON-RPC peer here writes (`encode`): its members read without an object
+        if let m = body.withUnsafeBufferPointer({ JSONParser.compactMembers($0, names: compactResultNames) }),
+           case .string("2.0") = m[0] {
+            return RPCResponse(outcome: .result(m[1]), id: m[2])
+        }
         let v: JSONValue
         do { v = try JSONValue.parse(bytes: body) } catch {
             throw RPCProtocolError("reply is not valid JSON: \(error)")
@@ -199,27 +222,38 @@ public struct CorrelationIDGenerator: Sendable {
 
     /// The next id and its counter: `prefix + String(number)`.
     public mutating func makeNumbered() -> (number: UInt64, id: String) {
+        let n = nextNumber()
+        return (n, id(n))
+    }
+
+    /// The next counter, without its id string (`appendID` writes the id's bytes).
+    public mutating func nextNumber() -> UInt64 {
         defer { next &+= 1 }
+        return next
+    }
+
+    /// The id of counter `n`: `prefix + String(n)`.
+    public func id(_ n: UInt64) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(prefix.utf8.count + 20)
+        appendID(n, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the bytes of `id(n)` to `out`.
+    public func appendID(_ n: UInt64, to out: inout [UInt8]) {
+        var p = prefix
+        p.withUTF8 { out.append(contentsOf: $0) }
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes: room for UInt64.max's 20 digits
-        let n = next
-        let id = withUnsafeMutableBytes(of: &digits) { d -> String in
+        withUnsafeMutableBytes(of: &digits) { d in
             var k = d.count, v = n
             repeat {
                 k -= 1
                 d[k] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
                 v /= 10
             } while v > 0
-            var p = prefix
-            return p.withUTF8 { pre in
-                String(unsafeUninitializedCapacity: pre.count + d.count - k) { out in
-                    _ = out.initialize(from: pre)
-                    var o = pre.count
-                    for j in k..<d.count { out[o] = d[j]; o += 1 }
-                    return o
-                }
-            }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[k...]))
         }
-        return (n, id)
     }
 
     /// The counter of an id this generator made (`number(of: make())` is its counter), else nil: the id must be
@@ -232,18 +266,22 @@ public struct CorrelationIDGenerator: Sendable {
 
     /// `owns(id)` and `number(of: id)` in one look at the bytes.
     public func classify(_ id: String) -> (owned: Bool, number: UInt64?) {
-        var id = id, prefix = prefix
-        return prefix.withUTF8 { p in
-            id.withUTF8 { u -> (owned: Bool, number: UInt64?) in
-                guard u.count >= p.count else { return (false, nil) }
-                for k in 0..<p.count where u[k] != p[k] { return (false, nil) }
-                return (true, Self.digits(UnsafeBufferPointer(rebasing: u[p.count...])))
-            }
+        var id = id
+        return id.withUTF8 { classify(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `classify` of an id's UTF-8 bytes (a header value read without a String).
+    public func classify(bytes u: UnsafeRawBufferPointer) -> (owned: Bool, number: UInt64?) {
+        var prefix = prefix
+        return prefix.withUTF8 { p -> (owned: Bool, number: UInt64?) in
+            guard u.count >= p.count else { return (false, nil) }
+            for k in 0..<p.count where u[k] != p[k] { return (false, nil) }
+            return (true, Self.digits(UnsafeRawBufferPointer(rebasing: u[p.count...])))
         }
     }
 
     /// The value of `String(n)`'s digits, else nil (empty, a sign, a leading zero, another byte, overflow).
-    private static func digits(_ u: UnsafeBufferPointer<UInt8>) -> UInt64? {
+    private static func digits(_ u: UnsafeRawBufferPointer) -> UInt64? {
         guard !u.isEmpty, u.count <= 20, u[0] != UInt8(ascii: "0") else { return nil }
         var n: UInt64 = 0
         for c in u {

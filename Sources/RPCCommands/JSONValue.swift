@@ -140,9 +140,46 @@ enum JSONParser {
         return v
     }
 
+    /// The member values of an object written exactly `{"N1":V1,"N2":V2,...}`: these names in this order, no
+    /// whitespace outside the values, nothing after; nil for any other text, or a value that does not parse
+    /// (the caller then parses the text in full, which finds the same values in this layout, or the error).
+    /// The values are read by the one parser, at the depth a full parse reads them. For fixed-shape messages
+    /// (JSON-RPC) without an object of members and their names per message.
+    static func compactMembers(_ buf: UnsafeBufferPointer<UInt8>, names: [StaticString]) -> [JSONValue]? {
+        var p = Parser(buf: buf)
+        var values: [JSONValue] = []
+        values.reserveCapacity(names.count)
+        for (k, name) in names.enumerated() {
+            // `{"name":` then `,"name":`
+            guard p.expect(k == 0 ? UInt8(ascii: "{") : UInt8(ascii: ",")), p.expect(UInt8(ascii: "\"")),
+                  p.expect(name), p.expect(UInt8(ascii: "\"")), p.expect(UInt8(ascii: ":")),
+                  p.i < buf.count, let v = try? p.parseValue(depth: 1) else { return nil }
+            values.append(v)
+        }
+        guard p.expect(UInt8(ascii: "}")), p.i == buf.count else { return nil }
+        return values
+    }
+
     struct Parser {
         let buf: UnsafeBufferPointer<UInt8>
         var i = 0
+
+        /// Steps over `byte` if it comes next.
+        mutating func expect(_ byte: UInt8) -> Bool {
+            guard i < buf.count, buf[i] == byte else { return false }
+            i += 1
+            return true
+        }
+
+        /// Steps over `word`'s bytes if they come next.
+        mutating func expect(_ word: StaticString) -> Bool {
+            let n = word.utf8CodeUnitCount
+            guard buf.count - i >= n else { return false }
+            let w = word.utf8Start
+            for k in 0..<n where buf[i + k] != w[k] { return false }
+            i += n
+            return true
+        }
         init(buf: UnsafeBufferPointer<UInt8>) { self.buf = buf }
 
         func column(of offset: Int) -> Int {

@@ -26,8 +26,11 @@ public enum RPCCallError: Error, Sendable, Equatable, CustomStringConvertible {
 /// A reply to one call and its round-trip time (from just before SEND to the reply's arrival on the event loop).
 public struct RPCCallResult: Sendable, Equatable {
     public var outcome: RPCOutcome
-    public var correlationID: String
     public var roundTripNanoseconds: UInt64
+    /// The call's correlation id, made when asked (`idPrefix` + the counter).
+    public var correlationID: String { idPrefix + String(idNumber) }
+    let idPrefix: String
+    let idNumber: UInt64
     public var milliseconds: Double { Double(roundTripNanoseconds) / 1e6 }
 }
 
@@ -67,7 +70,7 @@ public final class RPCClient: @unchecked Sendable {
     public var eventLoop: EventLoop { client.eventLoop }
 
     // Event-loop state
-    private var ids: CorrelationIDGenerator
+    private(set) var ids: CorrelationIDGenerator
     /// Calls waiting for a reply, by the counter of their correlation id (an integer key hashes for a fraction of
     /// what the id string costs).
     private var pending: [UInt64: Pending] = [:]
@@ -141,6 +144,7 @@ public final class RPCClient: @unchecked Sendable {
             guard !isClosed else { return eventLoop.makeSucceededVoidFuture() }
             isClosed = true
             if let t = token { client.removeInterceptor(t) }
+            writer.close()
             let p = pending
             pending.removeAll()
             cancelSweep()
@@ -153,9 +157,10 @@ public final class RPCClient: @unchecked Sendable {
     public func call(destination: String, method: String, params: JSONValue, headers: StompHeaders = [:],
                      timeout: TimeAmount) -> EventLoopFuture<RPCCallResult> {
         let promise = eventLoop.makePromise(of: RPCCallResult.self)
-        let template = RPCRequestTemplate(method: method, params: params)
+        let prepared = RPCPreparedCall(destination: destination, template: RPCRequestTemplate(method: method, params: params),
+                                       headers: headers)
         let work = { [self] in
-            issue(destination: destination, template: template, headers: headers, timeout: timeout) { r in
+            issue(prepared, timeout: timeout) { r in
                 switch r {
                 case .success(let v): promise.succeed(v)
                 case .failure(let e): promise.fail(e)
@@ -170,27 +175,29 @@ public final class RPCClient: @unchecked Sendable {
     /// the reply, a timeout, or a send failure.
     public func issue(destination: String, template: RPCRequestTemplate, headers extra: StompHeaders = [:],
                       timeout: TimeAmount, completion: @escaping (Result<RPCCallResult, RPCCallError>) -> Void) {
+        issue(RPCPreparedCall(destination: destination, template: template, headers: extra), timeout: timeout,
+              completion: completion)
+    }
+
+    /// `issue` of a prepared call (made once, issued many times: its request bytes are made once per version).
+    public func issue(_ call: RPCPreparedCall, timeout: TimeAmount,
+                      completion: @escaping (Result<RPCCallResult, RPCCallError>) -> Void) {
         eventLoop.preconditionInEventLoop()
         guard !isClosed else { completion(.failure(.closed)); return }
-        let (key, id) = ids.makeNumbered()
-        var h = StompHeaders(minimumCapacity: 4 + extra.count)
-        h.append("destination", destination)
-        h.append(RPCHeader.replyTo, replyTo)
-        h.append(RPCHeader.correlationID, id)
-        h.append(RPCHeader.contentType, RPCHeader.json)
-        for (n, v) in extra.pairs where n != RPCHeader.replyTo && n != RPCHeader.correlationID && n != "destination" {
-            h.append(n, v)
-        }
-        let body = template.body(id: id)
-        let method = template.method
+        let key = ids.nextNumber()
         let seconds = Double(timeout.nanoseconds) / 1e9
         let start = NIODeadline.now().uptimeNanoseconds
         let deadline = start &+ UInt64(max(0, timeout.nanoseconds))
-        pending[key] = Pending(start: start, deadline: deadline, seconds: seconds, method: method, completion: completion)
+        pending[key] = Pending(start: start, deadline: deadline, seconds: seconds, method: call.template.method,
+                               completion: completion)
         armSweep(deadline)
         counters.withLockedValue { $0.sent += 1 }
+        if let bytes = call.encoded(by: writer.passEncoder, ids: ids, replyTo: replyTo) {
+            writer.appendPlainSend(failureTag: key) { bytes.write(ids: ids, number: key, into: &$0) }
+            return
+        }
         do {
-            try writer.append(StompFrame(.send, headers: h, body: body), failureTag: key)
+            try writer.append(call.frame(id: ids.id(key), replyTo: replyTo), failureTag: key)
         } catch {
             if let p = pending.removeValue(forKey: key) {
                 p.completion(.failure(.sendFailed("\(error)")))
@@ -208,6 +215,7 @@ public final class RPCClient: @unchecked Sendable {
 
     private func failAll(_ error: RPCCallError) {
         isClosed = true
+        writer.close()
         let p = pending
         pending.removeAll()
         cancelSweep()
@@ -259,9 +267,8 @@ public final class RPCClient: @unchecked Sendable {
     /// On the event loop, for every MESSAGE: consume replies to our calls (ours by the correlation-id prefix;
     /// requests carry reply-to, replies do not).
     private func intercept(_ frame: StompFrame) -> Bool {
-        guard let cid = frame.headers[RPCHeader.correlationID] else { return false }
-        let (owned, number) = ids.classify(cid)
-        guard owned, !frame.headers.contains(RPCHeader.replyTo) else { return false }
+        guard let (owned, number) = frame.headers.withValueBytes(for: RPCHeader.correlationID, { ids.classify(bytes: $0) }),
+              owned, !frame.headers.contains(static: "reply-to") else { return false }
         let now = NIODeadline.now().uptimeNanoseconds
         guard let key = number, let p = pending.removeValue(forKey: key) else {
             counters.withLockedValue { $0.late += 1 }
@@ -270,7 +277,8 @@ public final class RPCClient: @unchecked Sendable {
         counters.withLockedValue { $0.replies += 1 }
         do {
             let r = try RPCResponse.decode(frame.body)
-            p.completion(.success(RPCCallResult(outcome: r.outcome, correlationID: cid, roundTripNanoseconds: now &- p.start)))
+            p.completion(.success(RPCCallResult(outcome: r.outcome, roundTripNanoseconds: now &- p.start,
+                                                idPrefix: ids.prefix, idNumber: key)))
         } catch {
             p.completion(.failure(.badReply("\(error)")))
         }

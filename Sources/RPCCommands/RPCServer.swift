@@ -44,7 +44,8 @@ public final class RPCServer: @unchecked Sendable {
     /// Completes when `count` calls were served or after `stop()`.
     public var finished: EventLoopFuture<Int> { finishedPromise.futureResult }
 
-    private let onServed: @Sendable (RPCServedCall) -> Void
+    /// Nil: nobody reads the calls served (`rpc serve -q`), none is described.
+    private let onServed: (@Sendable (RPCServedCall) -> Void)?
     private let finishedPromise: EventLoopPromise<Int>
     // event-loop state
     private var token: InterceptorToken?
@@ -79,7 +80,7 @@ public final class RPCServer: @unchecked Sendable {
                             result: RPCParamDescriptor(name: "OpenRPC Schema", types: ["object"])),
     ])
 
-    private init(client: StompClient, options: RPCServerOptions, onServed: @escaping @Sendable (RPCServedCall) -> Void) {
+    private init(client: StompClient, options: RPCServerOptions, onServed: (@Sendable (RPCServedCall) -> Void)?) {
         self.client = client
         self.options = options
         self.onServed = onServed
@@ -87,9 +88,10 @@ public final class RPCServer: @unchecked Sendable {
         self.finishedPromise = client.eventLoop.makePromise(of: Int.self)
     }
 
-    /// Subscribes to the service destination (client-individual, prefetch = concurrency) and starts answering.
+    /// Subscribes to the service destination (client-individual, prefetch = concurrency) and starts answering;
+    /// `onServed` (on the event loop) hears of each call served.
     public static func start(on client: StompClient, options: RPCServerOptions,
-                             onServed: @escaping @Sendable (RPCServedCall) -> Void = { _ in }) -> EventLoopFuture<RPCServer> {
+                             onServed: (@Sendable (RPCServedCall) -> Void)? = nil) -> EventLoopFuture<RPCServer> {
         let server = RPCServer(client: client, options: options, onServed: onServed)
         let loop = client.eventLoop
         return loop.flatSubmit {
@@ -121,6 +123,7 @@ public final class RPCServer: @unchecked Sendable {
                 .map { _ in server }
                 .flatMapErrorThrowing { e in
                     if let t = server.token { client.removeInterceptor(t) }
+                    server.writer.close()
                     throw e
                 }
         }
@@ -146,6 +149,7 @@ public final class RPCServer: @unchecked Sendable {
     private func complete() {
         guard !completed else { return }
         completed = true
+        writer?.close()
         finishedPromise.succeed(served)
     }
 
@@ -171,22 +175,24 @@ public final class RPCServer: @unchecked Sendable {
     private func handle(_ frame: StompFrame) {
         let start = NIODeadline.now().uptimeNanoseconds
         let messageID = Self.ackHeaders(frame, version: writer.version)
-        let replyTo = frame.headers[RPCHeader.replyTo]
-        let cid = frame.headers[RPCHeader.correlationID]
+        // the reply's headers: its destination and correlation-id copied as bytes from the request's reply-to
+        // and correlation-id (no String made; nil: no reply-to, nobody to answer)
+        let replyHeaders = Self.replyHeaders(frame.headers)
         inFlight += 1
         let req: RPCRequest
         switch RPCRequest.decode(frame.body) {
         case .failure(let e):
             // a reply needs an id: the request's, else the correlation-id, else null
-            let id = e.id ?? cid.map { JSONValue.string($0) } ?? .null
-            respond(RPCResponse(outcome: .error(e.error), id: id), method: "?", replyTo: replyTo, cid: cid,
+            let id = e.id ?? frame.headers[RPCHeader.correlationID].map { JSONValue.string($0) } ?? .null
+            respond(RPCResponse(outcome: .error(e.error), id: id), method: "?", reply: replyHeaders, request: frame.headers,
                     messageID: messageID, start: start)
             return
         case .success(let r): req = r
         }
         let id = req.id ?? .null
         // no "id": a notification, answered by nobody (it is still acknowledged)
-        let answerTo = req.id == nil ? nil : replyTo
+        let answerTo = req.id == nil ? nil : replyHeaders
+        let requestHeaders = frame.headers
         // the built-ins that answer at once, without a closure for a later answer
         let now: RPCOutcome?
         switch req.method {
@@ -197,12 +203,12 @@ public final class RPCServer: @unchecked Sendable {
         default: now = nil
         }
         if let now {
-            respond(RPCResponse(outcome: now, id: id), method: req.method, replyTo: answerTo, cid: cid,
+            respond(RPCResponse(outcome: now, id: id), method: req.method, reply: answerTo, request: requestHeaders,
                     messageID: messageID, start: start)
             return
         }
         let done: (RPCOutcome) -> Void = { [self] outcome in
-            respond(RPCResponse(outcome: outcome, id: id), method: req.method, replyTo: answerTo, cid: cid,
+            respond(RPCResponse(outcome: outcome, id: id), method: req.method, reply: answerTo, request: requestHeaders,
                     messageID: messageID, start: start)
         }
         switch req.method {
@@ -247,20 +253,23 @@ public final class RPCServer: @unchecked Sendable {
         return a
     }
 
-    /// Sends the reply, then the ACK, in one write (coalesced with the other replies of this event-loop pass):
-    /// the broker sees the reply before the ACK, so a request is never acknowledged unanswered.
-    private func respond(_ response: RPCResponse, method: String, replyTo: String?, cid: String?, messageID ack: StompHeaders?,
-                         start: UInt64) {
-        let errorCode: Int?
-        if case .error(let e) = response.outcome { errorCode = e.code } else { errorCode = nil }
+    /// The reply's headers for a request's: destination = its reply-to, its correlation-id if any, content-type
+    /// JSON; nil without a reply-to.
+    static func replyHeaders(_ request: StompHeaders) -> StompHeaders? {
+        var h = StompHeaders(minimumCapacity: 3)
+        guard h.append("destination", copyingValueOf: RPCHeader.replyTo, from: request) else { return nil }
+        h.append(RPCHeader.correlationID, copyingValueOf: RPCHeader.correlationID, from: request)
+        h.append(RPCHeader.contentType, RPCHeader.json)
+        return h
+    }
+
+    /// Sends the reply (`reply`: its headers, nil: none), then the ACK, in one write (coalesced with the other
+    /// replies of this event-loop pass): the broker sees the reply before the ACK, so a request is never
+    /// acknowledged unanswered.
+    private func respond(_ response: RPCResponse, method: String, reply: StompHeaders?, request: StompHeaders,
+                         messageID ack: StompHeaders?, start: UInt64) {
         do {
-            if let replyTo {
-                var h = StompHeaders(minimumCapacity: 3)
-                h.append("destination", replyTo)
-                if let cid { h.append(RPCHeader.correlationID, cid) }
-                h.append(RPCHeader.contentType, RPCHeader.json)
-                try writer.append(StompFrame(.send, headers: h, body: response.encode()))
-            }
+            if let reply { try writer.appendSend(StompFrame(.send, headers: reply, body: response.encode())) }
             if let ack { try writer.append(StompFrame(.ack, headers: ack)) }
         } catch {
             // cannot encode (e.g. a reply-to with a line feed in STOMP 1.0): leave it unacknowledged
@@ -268,8 +277,12 @@ public final class RPCServer: @unchecked Sendable {
         inFlight -= 1
         served += 1
         servedBox.withLockedValue { $0 += 1 }
-        onServed(RPCServedCall(method: method, correlationID: cid, errorCode: errorCode,
-                               nanoseconds: NIODeadline.now().uptimeNanoseconds &- start, replied: replyTo != nil))
+        if let onServed {
+            let errorCode: Int?
+            if case .error(let e) = response.outcome { errorCode = e.code } else { errorCode = nil }
+            onServed(RPCServedCall(method: method, correlationID: request[RPCHeader.correlationID], errorCode: errorCode,
+                                   nanoseconds: NIODeadline.now().uptimeNanoseconds &- start, replied: reply != nil))
+        }
         if let c = options.count, served >= c { finish() }
         if stopping && inFlight == 0 { unsubscribe() }
     }

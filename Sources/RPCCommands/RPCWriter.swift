@@ -1,7 +1,8 @@
 // Coalesced output on the event loop: frames appended during one event-loop pass (e.g. the replies and ACKs
-// for a burst of requests read at once) go out in one write, through StompClient.sendEncoded (which keeps the
+// for a burst of requests read at once) go out in one write, through StompClient.sendEncodedNow (which keeps the
 // session's bookkeeping: ACKs settle their pending messages). Fewer writes here means fewer reads and
-// wake-ups in the broker, which is what limits RPC throughput.
+// wake-ups in the broker, which is what limits RPC throughput. Frames appended while a read's frames are
+// delivered go out at that read's end (the client's read-end observer); others at the end of the pass (a task).
 import NIOCore
 import StompProto
 import StompConnection
@@ -11,17 +12,32 @@ final class RPCWriter {
     private var encoder: FrameEncoder
     private var buffer: [UInt8] = []
     private var frames: [StompFrame] = []
+    /// SENDs queued by `appendPlainSend` since the last flush.
+    private var plainSends = 0
     /// The tags of the frames appended since the last flush that asked to hear of a failed write.
     private var failureTags: [UInt64] = []
     /// Called (on the event loop) with the tags of a batch whose write failed (connection gone).
     var onFailure: (([UInt64]) -> Void)?
     private var scheduled = false
+    /// The flush waits for the end of the read being delivered (no task scheduled).
+    private var flushAtReadEnd = false
     private var passVersion: StompVersion = .v1_2
+    private var readEndToken: InterceptorToken?
 
-    /// Must be created on the client's event loop.
+    /// Must be created on the client's event loop; `close()` when done.
     init(client: StompClient) {
         self.client = client
         self.encoder = FrameEncoder(version: client.connectedInfo.version, contentLength: client.options.contentLength)
+        readEndToken = client.addReadEndObserver { [weak self] in
+            guard let self, self.flushAtReadEnd else { return }
+            self.flush()
+        }
+    }
+
+    /// Writes what is queued and stops listening for read ends. On the event loop.
+    func close() {
+        flush()
+        if let t = readEndToken { client.removeReadEndObserver(t); readEndToken = nil }
     }
 
     /// Queues a frame for the end of this event-loop pass. If the write fails (connection gone), `onFailure`
@@ -34,6 +50,32 @@ final class RPCWriter {
         if let failureTag { failureTags.append(failureTag) }
     }
 
+    /// Queues `frame`, a SEND without a receipt header (a reply): encoded now; the session, which has nothing to
+    /// track for it, is not shown it.
+    func appendSend(_ frame: StompFrame) throws {
+        client.eventLoop.preconditionInEventLoop()
+        encoder.version = version
+        try encoder.encode(frame, into: &buffer)
+        plainSends += 1
+    }
+
+    /// Queues a SEND without a receipt header written by `write` straight into this pass's bytes (a prepared
+    /// request: no `StompFrame` made; the session has nothing to track for it). `failureTag` as for `append`.
+    func appendPlainSend(failureTag: UInt64? = nil, _ write: (inout [UInt8]) -> Void) {
+        client.eventLoop.preconditionInEventLoop()
+        _ = version   // schedules this pass's flush
+        write(&buffer)
+        plainSends += 1
+        if let failureTag { failureTags.append(failureTag) }
+    }
+
+    /// The encoder of this pass (the connection's version and content-length policy).
+    var passEncoder: FrameEncoder {
+        var e = encoder
+        e.version = version
+        return e
+    }
+
     /// The connection's STOMP version, read once per event-loop pass (it changes only with a new connection,
     /// between passes); reading it schedules this pass's flush.
     var version: StompVersion {
@@ -41,7 +83,11 @@ final class RPCWriter {
         if !scheduled {
             scheduled = true
             passVersion = client.connectedInfo.version
-            client.eventLoop.execute { [self] in flush() }
+            if client.deliveringRead, readEndToken != nil {
+                flushAtReadEnd = true
+            } else {
+                client.eventLoop.execute { [self] in flush() }
+            }
         }
         return passVersion
     }
@@ -49,15 +95,19 @@ final class RPCWriter {
     /// Writes what was queued now (before a frame that must follow it, e.g. UNSUBSCRIBE after the last ACKs).
     func flush() {
         scheduled = false
+        flushAtReadEnd = false
         guard !buffer.isEmpty else { return }
-        let bytes = buffer
-        let batch = frames
-        let tags = failureTags
-        buffer = []
-        buffer.reserveCapacity(min(bytes.count, 64 * 1024))
-        frames.removeAll(keepingCapacity: true)
-        failureTags.removeAll(keepingCapacity: true)
-        let written = client.sendEncoded(bytes, frames: batch)
-        if !tags.isEmpty, let onFailure { written.whenFailure { _ in onFailure(tags) } }
+        // the queued arrays are handed over (not copied) and the next pass starts new ones
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(min(buffer.count, 64 * 1024))
+        swap(&bytes, &buffer)
+        var batch: [StompFrame] = []
+        if !frames.isEmpty { swap(&batch, &frames) }
+        var tags: [UInt64] = []
+        if !failureTags.isEmpty { swap(&tags, &failureTags) }
+        let plain = plainSends
+        plainSends = 0
+        let failed: ((StompConnectionError) -> Void)? = tags.isEmpty || onFailure == nil ? nil : { [onFailure] _ in onFailure?(tags) }
+        client.sendEncodedNow(bytes, frames: batch, plainSends: plain, onFailure: failed)
     }
 }

@@ -67,7 +67,8 @@ public struct RPCBenchResult: BenchOutcome {
 public final class RPCBench: BenchEngine, @unchecked Sendable {
     let rpc: RPCClient
     let options: RPCBenchOptions
-    let template: RPCRequestTemplate
+    /// The request, encoded once per STOMP version but for its correlation id.
+    let call: RPCPreparedCall
     let promise: EventLoopPromise<RPCBenchResult>
     var loop: EventLoop { rpc.eventLoop }
 
@@ -89,7 +90,9 @@ public final class RPCBench: BenchEngine, @unchecked Sendable {
     init(rpc: RPCClient, options: RPCBenchOptions) {
         self.rpc = rpc
         self.options = options
-        self.template = RPCRequestTemplate(method: options.method, params: options.params)
+        self.call = RPCPreparedCall(destination: options.destination,
+                                    template: RPCRequestTemplate(method: options.method, params: options.params),
+                                    headers: options.headers)
         self.promise = rpc.eventLoop.makePromise()
     }
 
@@ -143,8 +146,7 @@ public final class RPCBench: BenchEngine, @unchecked Sendable {
             if endByNs != .max, NIODeadline.now().uptimeNanoseconds >= endByNs { stopped = true; break }
             started += 1
             inFlight += 1
-            rpc.issue(destination: options.destination, template: template, headers: options.headers,
-                      timeout: options.timeout) { [self] r in
+            rpc.issue(call, timeout: options.timeout) { [self] r in
                 inFlight -= 1
                 completed += 1
                 switch r {

@@ -23,6 +23,9 @@ public final class StompFrameDecoderHandler: ChannelInboundHandler, RemovableCha
     public var trace: (([UInt8]) -> Void)?
     /// Receives every decoded event, in order. Errors, closes and user events travel the pipeline.
     public var deliver: (FrameDecoderEvent) -> Void = { _ in }
+    /// Called once the events of the reads of one event-loop pass were delivered (at `channelReadComplete`, or
+    /// when the channel goes inactive first): writes queued meanwhile can go out in one flush.
+    public var readDone: () -> Void = {}
     /// Bytes received, for counters.
     public private(set) var bytesReceived: Int = 0
     private var failed = false
@@ -120,7 +123,13 @@ public final class StompFrameDecoderHandler: ChannelInboundHandler, RemovableCha
         trace(chunk)
     }
 
+    public func channelReadComplete(context: ChannelHandlerContext) {
+        readDone()
+        context.fireChannelReadComplete()
+    }
+
     public func channelInactive(context: ChannelHandlerContext) {
+        readDone()
         stallCheck?.cancel()
         stallCheck = nil
         reportClosed(context: context)

@@ -254,8 +254,12 @@ public final class StompClient: @unchecked Sendable {
         link.connectPromise = promise
         if tracing { installTrace(on: link) }
         decoder.deliver = { [weak self, weak link] event in
-            if let self, let link { self.linkRead(link, event) }
+            if let self, let link {
+                self.deliveringRead = true
+                self.linkRead(link, event)
+            }
         }
+        decoder.readDone = { [weak self] in self?.readEnded() }
         let marks = ChannelOptions.Types.WriteBufferWaterMark(low: options.writeBufferLowWaterMark,
                                                                high: max(options.writeBufferHighWaterMark, options.writeBufferLowWaterMark + 1))
         let bootstrap = ClientBootstrap(group: eventLoop)
@@ -696,6 +700,31 @@ public final class StompClient: @unchecked Sendable {
         interceptorLock.withLock { interceptors.removeAll { $0.id == token.id } }
     }
 
+    /// On the event loop: true while the frames of one read are being delivered (to interceptors and
+    /// `events`); a writer that queues frames then can flush them at the read's end (`addReadEndObserver`)
+    /// instead of scheduling a task.
+    public private(set) var deliveringRead = false
+    private var readEndObservers: [(id: Int, f: () -> Void)] = []   // event loop
+
+    /// `f` runs on the event loop after each read whose frames were delivered. Call on the event loop.
+    public func addReadEndObserver(_ f: @escaping () -> Void) -> InterceptorToken {
+        eventLoop.preconditionInEventLoop()
+        let id = interceptorLock.withLock { () -> Int in nextInterceptorID += 1; return nextInterceptorID }
+        readEndObservers.append((id, f))
+        return InterceptorToken(id: id)
+    }
+
+    /// Call on the event loop.
+    public func removeReadEndObserver(_ token: InterceptorToken) {
+        readEndObservers.removeAll { $0.id == token.id }
+    }
+
+    private func readEnded() {
+        guard deliveringRead else { return }
+        deliveringRead = false
+        for o in readEndObservers { o.f() }
+    }
+
     // MARK: - Operations
 
     /// Runs `body` on the event loop: inline if already there, else with one `execute`.
@@ -1126,10 +1155,33 @@ public final class StompClient: @unchecked Sendable {
     }
 
     /// `sendFrames` for callers that encoded `frames` themselves into `bytes` (to learn of an unencodable
-    /// frame when they make it, as the RPC writer does): `bytes` are written as they are and the session
-    /// sees `frames`.
+    /// frame when they make it): `bytes` are written as they are and the session sees `frames`.
     public func sendEncoded(_ bytes: [UInt8], frames: [StompFrame]) -> EventLoopFuture<Void> {
         onLoop { p in self.writeEncoded(bytes, frames: frames, promise: p) }
+    }
+
+    /// `sendEncoded` for a caller on the event loop that needs no future: one write and flush now; `onFailure`
+    /// (on the loop) hears of a failed write, nil: nobody asks (the write goes without a promise). The RPC
+    /// writer's per-pass batches: no promise per batch, or one. `plainSends`: SENDs in `bytes` without a receipt
+    /// header and without a `StompFrame` (the RPC caller's requests, replies): counted as frames sent; the
+    /// session has nothing to track for them.
+    public func sendEncodedNow(_ bytes: [UInt8], frames: [StompFrame], plainSends: Int = 0,
+                               onFailure: ((StompConnectionError) -> Void)?) {
+        eventLoop.preconditionInEventLoop()
+        guard lifecycle.canSendWhileDisconnecting, let channel = link?.channel else {
+            onFailure?(.notConnected)
+            return
+        }
+        counters.framesSent += plainSends + frames.count
+        session.checkRaw(frames)
+        var promise: EventLoopPromise<Void>?
+        if let onFailure {
+            let p = eventLoop.makePromise(of: Void.self)
+            p.futureResult.whenFailure { e in onFailure(self.mapError(e)) }
+            promise = p
+        }
+        write(.raw(bytes), to: channel, promise: promise, flush: true)
+        noteSent(.now())
     }
 
     private func writeEncoded(_ bytes: [UInt8], frames: [StompFrame], promise p: EventLoopPromise<Void>) {

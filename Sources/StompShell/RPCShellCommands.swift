@@ -316,6 +316,14 @@ public enum RPCShellCommands {
         let wake = shell.wake
         var total = 0
         var announced = false
+        // each call served, for the line printed per call (none asked with -q)
+        var onServed: (@Sendable (RPCServedCall) -> Void)?
+        if !quiet {
+            onServed = { call in
+                queue.withLockedValue { $0.append(call) }
+                wake.signal()
+            }
+        }
         func flush() {
             for n in notes.withLockedValue({ q -> [String] in defer { q.removeAll() }; return q }) { shell.output.warning(n) }
             for c in queue.withLockedValue({ q -> [RPCServedCall] in defer { q.removeAll() }; return q }) {
@@ -339,11 +347,8 @@ public enum RPCShellCommands {
             defer { if client !== session { OwnConnection.close(shell, [client]) } }
             let options = RPCServerOptions(destination: destWord.text, concurrency: concurrency, count: remaining,
                                            exec: a.option("--exec")?.text, headers: extra)
-            let server = try shell.waitInterruptibly(RPCServer.start(on: client, options: options) { call in
-                if quiet { return }
-                queue.withLockedValue { $0.append(call) }
-                wake.signal()
-            }, timeout: 30)
+            let server = try shell.waitInterruptibly(RPCServer.start(on: client, options: options, onServed: onServed),
+                                                     timeout: 30)
             if !announced {
                 shell.output.info("serving \(destWord.text) (concurrency \(concurrency)\(remaining.map { ", \($0) calls" } ?? ""); Ctrl-C stops)")
                 announced = true

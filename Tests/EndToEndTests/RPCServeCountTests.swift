@@ -31,6 +31,10 @@ final class RPCServeCountTests: XCTestCase {
             served += String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             XCTAssertEqual(server.terminationStatus, 0, "\(name): \(served)")
             XCTAssertFalse(served.contains("ERROR"), "\(name): no late ACK: \(served)")
+            // one line per call served (without -q)
+            let lines = served.split(separator: "\n").filter { $0.hasPrefix("echo  ") && $0.hasSuffix(" ms") }
+            XCTAssertEqual(lines.count, 2, "\(name): \(served)")
+            XCTAssertTrue(served.contains("served 2 calls"), "\(name): \(served)")
             // Nothing was handed back: the queue is empty.
             let left = try Stompsh.run(["--json", url, "-c", "drain \(q) --idle 1"], timeout: 60)
             XCTAssertEqual(left.status, 0, "\(name): \(left.stderr)")

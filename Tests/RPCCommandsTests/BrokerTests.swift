@@ -137,6 +137,63 @@ final class RPCBrokerTests: BrokerTestCase {
         XCTAssertEqual(rpc.counterSnapshot.timeouts, 3)
     }
 
+    /// A request as a responder receives it: the caller's extra headers, its reply-to and correlation-id (not
+    /// the extras' look-alikes), the JSON-RPC body with the same id; each request counts as one frame sent.
+    func requestOnTheWire(_ b: Broker) throws {
+        let log = FrameLog()
+        let sc = try connect(b, log: log), cc = try connect(b)
+        let dest = queue("wire")
+        _ = try sc.subscribe(destination: dest, id: "w", receipt: true).wait()
+        let rpc = try RPCClient.start(on: cc).wait()
+        let framesBefore = try cc.snapshot().wait().counters.framesSent
+        let headers: StompHeaders = ["x-rpc-extra": "a:b\\c", "correlation-id": "look-alike", "reply-to": "/queue/elsewhere"]
+        let calls = (0..<3).map { i in
+            rpc.call(destination: dest, method: "echo", params: [.integer(Int64(i))], headers: headers, timeout: .milliseconds(300))
+        }
+        for f in calls { XCTAssertThrowsError(try f.wait()) }   // nobody answers
+        XCTAssertEqual(try cc.snapshot().wait().counters.framesSent - framesBefore, 3)
+        let deadline = Date().addingTimeInterval(5)
+        while log.frames.filter({ $0.command == .message }).count < 3, Date() < deadline { usleep(20_000) }
+        let requests = log.frames.filter { $0.command == .message }
+        XCTAssertEqual(requests.count, 3)
+        let prefix = try rpc.eventLoop.submit { rpc.ids.prefix }.wait()
+        for (i, m) in requests.enumerated() {
+            XCTAssertEqual(m.headers["x-rpc-extra"], "a:b\\c")
+            // the broker rewrites a temp-queue reply-to (/remote-temp-queue/..., /reply-queue/...): the caller's, not the extra
+            XCTAssertEqual(m.headers.values(for: "reply-to").count, 1)
+            XCTAssertTrue(m.headers["reply-to"].map { $0.contains("temp-queue/") || $0.hasPrefix("/reply-queue/") } ?? false,
+                          m.headers["reply-to"] ?? "none")
+            let cid = try XCTUnwrap(m.headers["correlation-id"])
+            XCTAssertTrue(cid.hasPrefix(prefix) && cid != prefix + "0", cid)
+            XCTAssertEqual(m.headers["content-type"], "application/json")
+            let body = try JSONValue.parse(bytes: m.body)
+            XCTAssertEqual(body, .object(["jsonrpc": "2.0", "method": "echo", "params": [.integer(Int64(i))], "id": .string(cid)]))
+        }
+        _ = try rpc.close().wait()
+    }
+
+    func testRequestOnTheWireActiveMQ() throws { try requestOnTheWire(.activemq) }
+    func testRequestOnTheWireRabbitMQ() throws { try requestOnTheWire(.rabbitmq) }
+    func testRequestOnTheWireSandbox() throws { try requestOnTheWire(.sandbox) }
+
+    /// A request that cannot be written (the connection lost, the client about to reconnect) fails at once with
+    /// sendFailed, not at its timeout; the client serves calls again once reconnected.
+    func testCallWhileDisconnectedFailsAtOnceSandbox() throws {
+        var o = ConnectionOptions(urls: try StompURL.parseList(try brokerURL(.sandbox)))
+        o.heartBeat = HeartBeat(0, 0)
+        o.reconnect = ReconnectPolicy(maxAttempts: 20, initialDelay: .milliseconds(500))
+        let cc = try StompClient.connect(o, on: Self.group) { _ in }.wait()
+        clients.append(cc)
+        let rpc = try RPCClient.start(on: cc, replyTo: queue("replies")).wait()
+        _ = try cc.dropConnection().wait()
+        let started = Date()
+        XCTAssertThrowsError(try rpc.call(destination: queue("nobody"), method: "echo", params: [], timeout: .seconds(20)).wait()) { e in
+            guard case .sendFailed? = e as? RPCCallError else { return XCTFail("\(e)") }
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5, "failed at once, not at the 20 s timeout")
+        XCTAssertEqual(try rpc.eventLoop.submit { rpc.inFlight }.wait(), 0)
+    }
+
     func testTimeoutAndLateReplyActiveMQ() throws { try timeoutAndLate(.activemq) }
     func testTimeoutAndLateReplyRabbitMQ() throws { try timeoutAndLate(.rabbitmq) }
     func testTimeoutAndLateReplySandbox() throws { try timeoutAndLate(.sandbox) }

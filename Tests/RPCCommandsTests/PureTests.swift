@@ -1,4 +1,5 @@
 import XCTest
+import StompProto
 @testable import RPCCommands
 
 final class JSONValueTests: XCTestCase {
@@ -148,6 +149,79 @@ final class JSONRPCWireTests: XCTestCase {
         XCTAssertThrowsError(try RPCResponse.decode(Array(#"{"result":1,"id":"1"}"#.utf8)))
     }
 
+    /// Requests and result replies in `encode`'s compact layout are read without an object of members: they
+    /// decode to what the same text spaced out (which takes the full parse) decodes to, and every fault in the
+    /// compact layout is the full parse's error (kind, and the id it found).
+    func testCompactLayoutDecodesAsTheFullParse() throws {
+        func spaced(_ s: String) -> [UInt8] {   // whitespace after each structural ',' and ':' outside strings
+            var out: [UInt8] = [0x20], inString = false, escaped = false
+            for b in s.utf8 {
+                out.append(b)
+                if inString {
+                    if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+                } else if b == UInt8(ascii: "\"") { inString = true } else if b == UInt8(ascii: ",") || b == UInt8(ascii: ":") { out.append(0x20) }
+            }
+            out.append(0x0A)
+            return out
+        }
+        func outcome(_ r: Result<RPCRequest, RPCRequestDecodeError>) -> String {
+            switch r {
+            case .success(let q): return "ok \(q.method) \(q.params.map(\.compact) ?? "-") \(q.id.map(\.compact) ?? "-")"
+            case .failure(let e): return "error \(e.error.code) \(e.error.message) \(e.id.map(\.compact) ?? "-")"
+            }
+        }
+        let requests = [
+            #"{"jsonrpc":"2.0","method":"echo","params":[1,"a",{"k":[true,null]}],"id":"abc-1"}"#,
+            #"{"jsonrpc":"2.0","method":"add","params":{"x":1.5e3},"id":7}"#,
+            #"{"jsonrpc":"2.0","method":"a","params":[],"id":null}"#,
+            #"{"jsonrpc":"2.0","method":"a","params":[],"id":2.5}"#,
+            #"{"jsonrpc":"2.0","method":"a","params":[],"id":[1]}"#,
+            #"{"jsonrpc":"2.0","method":"a","params":[],"id":true}"#,
+            #"{"jsonrpc":"2.0","method":"a","params":3,"id":"q"}"#,
+            #"{"jsonrpc":"2.0","method":"a","params":"s","id":"q"}"#,
+            #"{"jsonrpc":"2.0","method":5,"params":[],"id":"q"}"#,
+            #"{"jsonrpc":"1.0","method":"a","params":[],"id":"q"}"#,
+            #"{"jsonrpc":2.0,"method":"a","params":[],"id":"q"}"#,
+            #"{"jsonrpc":"2.0","method":"a","params":[1,],"id":"q"}"#,
+            #"{"jsonrpc":"2.0","method":"a","params":{"k":1,"k":2},"id":"q"}"#,
+            #"{"jsonrpc":"2.0","method":"a\u00e9\ud83d\ude00","params":[],"id":"q"}"#,
+        ]
+        for r in requests {
+            let compact = Array(r.utf8)
+            XCTAssertEqual(outcome(RPCRequest.decode(compact)), outcome(RPCRequest.decode(spaced(r))), r)
+        }
+        for (r, want) in [(requests[0], "ok echo [1,\"a\",{\"k\":[true,null]}] \"abc-1\""),
+                          (requests[4], "error -32600 Invalid Request -"), (requests[6], "error -32600 Invalid Request \"q\""),
+                          (requests[11], "error -32700 Parse error -")] {
+            XCTAssertEqual(outcome(RPCRequest.decode(Array(r.utf8))), want, r)
+        }
+        // trailing bytes, a duplicate top-level member, invalid UTF-8: the full parse's errors
+        XCTAssertEqual(outcome(RPCRequest.decode(Array((requests[0] + "x").utf8))).prefix(11), "error -3270")
+        XCTAssertEqual(outcome(RPCRequest.decode(Array(#"{"jsonrpc":"2.0","method":"a","params":[],"id":"q","id":"r"}"#.utf8))).prefix(12), "error -32700")
+        var bad = Array(requests[0].utf8)
+        bad[bad.firstIndex(of: UInt8(ascii: "e"))!] = 0xFF
+        XCTAssertEqual(outcome(RPCRequest.decode(bad)).prefix(12), "error -32700")
+
+        let replies = [
+            #"{"jsonrpc":"2.0","result":[1],"id":"abc-1"}"#, #"{"jsonrpc":"2.0","result":null,"id":null}"#,
+            #"{"jsonrpc":"2.0","result":{"a":[{}]},"id":3}"#, #"{"jsonrpc":"1.0","result":1,"id":"x"}"#,
+            #"{"jsonrpc":"2.0","result":[1,],"id":"x"}"#, #"{"jsonrpc":"2.0","result":1,"id":"x"}x"#,
+            #"{"jsonrpc":"2.0","result":1,"id":"x","error":{"code":1,"message":"m"}}"#,
+        ]
+        func reply(_ b: [UInt8]) -> String {
+            do { let r = try RPCResponse.decode(b); return "\(r.outcome) \(r.id.compact)" } catch {
+                let text = "\(error)"   // the column moves with the spacing
+                return text.range(of: " at column").map { String(text[..<$0.lowerBound]) } ?? text
+            }
+        }
+        for r in replies { XCTAssertEqual(reply(Array(r.utf8)), reply(spaced(r)), r) }
+        XCTAssertEqual(reply(Array(replies[0].utf8)), "result([1]) \"abc-1\"")
+        XCTAssertThrowsError(try RPCResponse.decode(Array(replies[3].utf8)))
+        XCTAssertThrowsError(try RPCResponse.decode(Array(replies[4].utf8)))
+        XCTAssertThrowsError(try RPCResponse.decode(Array(replies[5].utf8)))
+        XCTAssertThrowsError(try RPCResponse.decode(Array(replies[6].utf8)))
+    }
+
     func testCorrelationIDs() {
         var g = CorrelationIDGenerator(prefix: "abc")
         XCTAssertEqual(g.make(), "abc-1")
@@ -182,6 +256,43 @@ final class JSONRPCWireTests: XCTestCase {
         var long = CorrelationIDGenerator(prefix: String(repeating: "p", count: 40))
         let (n, id) = long.makeNumbered()
         XCTAssertEqual(long.number(of: id), n, "a prefix longer than a small string")
+        var bytes: [UInt8] = []
+        g.appendID(UInt64.max, to: &bytes)
+        XCTAssertEqual(String(decoding: bytes, as: UTF8.self), "abc-18446744073709551615")
+        XCTAssertEqual(g.id(UInt64.max), "abc-18446744073709551615")
+    }
+
+    /// A prepared call's request bytes are, for every id, exactly the encoder's bytes of the request frame
+    /// (headers escaped by the version, extra headers, any method and params); where the id cannot be cut out of
+    /// the encoding (content-length always written) or the session must see the frame (a receipt), there are none
+    /// and the frame is encoded per call.
+    func testPreparedRequestBytesEqualTheEncodedFrame() throws {
+        let ids = CorrelationIDGenerator(prefix: "k3j9x2ab")
+        let template = RPCRequestTemplate(method: "na:me\n", params: ["x\u{0}y", .object(["correlation-id": 1])])
+        for version in StompVersion.allCases {
+            for dest in ["/queue/a", "/queue/with:colon", "/queue/back\\slash", "/queue/é-k3j9x2ab-0"] {
+                let call = RPCPreparedCall(destination: dest, template: template,
+                                           headers: ["x-extra": "v:1", "correlation-id": "dropped", "destination": "dropped"])
+                let encoder = FrameEncoder(version: version)
+                let prepared = try XCTUnwrap(call.encoded(by: encoder, ids: ids, replyTo: "/temp-queue/r:1"), "\(version) \(dest)")
+                for n: UInt64 in [1, 9, 10, 99, 12_345, UInt64.max] {
+                    var mine: [UInt8] = []
+                    prepared.write(ids: ids, number: n, into: &mine)
+                    let frame = call.frame(id: ids.id(n), replyTo: "/temp-queue/r:1")
+                    XCTAssertEqual(mine, try encoder.encode(frame), "\(version) \(dest) \(n)")
+                    XCTAssertEqual(frame.headers["correlation-id"], ids.id(n))
+                    XCTAssertEqual(frame.headers.values(for: "destination"), [dest])
+                    XCTAssertEqual(frame.headers["x-extra"], "v:1")
+                    let body = try JSONValue.parse(bytes: frame.body)
+                    XCTAssertEqual(body["id"], .string(ids.id(n)))
+                }
+            }
+        }
+        let always = FrameEncoder(version: .v1_2, contentLength: .always)
+        XCTAssertNil(RPCPreparedCall(destination: "/queue/a", template: template).encoded(by: always, ids: ids, replyTo: "/q/r"),
+                     "the content-length changes with the id's length: encoded per call")
+        XCTAssertNil(RPCPreparedCall(destination: "/queue/a", template: template, headers: ["receipt": "r-1"])
+            .encoded(by: FrameEncoder(version: .v1_2), ids: ids, replyTo: "/q/r"), "a receipt: the session must see the frame")
     }
 }
 
