@@ -54,6 +54,14 @@ public struct FrameDecoder: Sendable {
     /// The finished header bytes, between the blank line and the end of the body.
     private var headStorage: [UInt8] = []
     private var sawContentLength = false
+    /// What the scan has seen of the header line being read (so a line arriving in pieces is scanned once):
+    /// its first ':' (offset in the line, -1 before one), whether it has another ':', a '\\', a CR, and the
+    /// high bits of its bytes (non-ASCII when nonzero).
+    private var lineColon = -1
+    private var lineColons2 = false
+    private var lineBackslash = false
+    private var lineCR = false
+    private var lineHigh: UInt64 = 0
 
     public init(version: StompVersion = .v1_2, limits: StompLimits = .default) {
         self.version = version
@@ -182,10 +190,11 @@ public struct FrameDecoder: Sendable {
                 sawContentLength = false
                 readIndex = lf + 1
                 scanned = 0
+                resetLineScan()
                 state = .headers
 
             case .headers:
-                guard let lf = Self.find(0x0A, raw, from: readIndex + scanned) else {
+                guard let lf = scanHeaderLine(raw) else {
                     scanned = avail
                     if lineTooLong(raw, avail: avail, max: limits.maxHeaderLineLength) {
                         throw FrameDecodingError.limitExceeded(limit: "maxHeaderLineLength", value: avail,
@@ -194,8 +203,12 @@ public struct FrameDecoder: Sendable {
                     return nil
                 }
                 var end = lf
-                if end > readIndex && raw[end - 1] == 0x0D { end -= 1 }
+                if end > readIndex && raw[end - 1] == 0x0D {   // a CRLF line: its CR is no part of it
+                    end -= 1
+                    if lineCR { lineCR = memchr(raw.baseAddress! + readIndex, 0x0D, end - readIndex) != nil }
+                }
                 if end == readIndex {   // blank line: headers done
+                    resetLineScan()
                     headStorage = Self.headBytes(raw, from: headStart, count: readIndex - headStart,
                                                  spans: spans, escapedLines: escapedLines, mode: escaping)
                     readIndex = lf + 1
@@ -214,6 +227,7 @@ public struct FrameDecoder: Sendable {
                 try parseHeader(raw, start: readIndex, end: end)
                 readIndex = lf + 1
                 scanned = 0
+                resetLineScan()
 
             case .body:
                 let body: [UInt8]
@@ -292,28 +306,30 @@ public struct FrameDecoder: Sendable {
         return bytes
     }
 
-    /// Parses one header line `raw[start..<end]` (EOL excluded) into `spans`: checks its escapes and UTF-8,
-    /// reads `content-length`; the bytes stay in `buffer` until the blank line (`headBytes`).
+    /// Parses one header line `raw[start..<end]` (EOL excluded), scanned by `scanHeaderLine`, into `spans`: checks
+    /// its escapes and UTF-8, reads `content-length`; the bytes stay in `buffer` until the blank line (`headBytes`).
     private mutating func parseHeader(_ raw: UnsafeRawBufferPointer, start: Int, end: Int) throws {
         let line = UnsafeRawBufferPointer(rebasing: raw[start..<end])
         let lineOffset = streamOffset   // == baseOffset + start
-        let scan = Self.scanLine(line)
-        guard let colon = scan.colon else {
+        guard lineColon >= 0 else {
             throw FrameDecodingError.malformedHeader(line: String(decoding: line, as: UTF8.self), offset: lineOffset)
         }
+        let colon = lineColon
         let rawName = UnsafeRawBufferPointer(rebasing: line[0..<colon])
         let rawValue = UnsafeRawBufferPointer(rebasing: line[(colon + 1)...])
+        let ascii = lineHigh & ByteScan.highs == 0
+        let plain = !lineColons2 && !lineBackslash && !lineCR
 
         var nameCount = rawName.count
         var valueCount = rawValue.count
-        if scan.specials != 1 || !scan.ascii {   // escapes, or more bytes to check: name first, as before
-            let escaped = escaping != .none && scan.specials > 1 && memchr(line.baseAddress!, 0x5C, line.count) != nil
+        if !plain || !ascii {   // escapes, or more bytes to check: name first, as before
+            let escaped = escaping != .none && lineBackslash
             if escaped {
                 nameCount = try unescapedCount(rawName, header: String(decoding: rawName, as: UTF8.self), offset: lineOffset)
             }
             // Unescaping maps ASCII pairs to ASCII bytes at scalar boundaries: the raw bytes are UTF-8 exactly
             // when the unescaped ones are.
-            if !scan.ascii && !UTF8Validation.isValid(rawName) {
+            if !ascii && !UTF8Validation.isValid(rawName) {
                 throw FrameDecodingError.invalidUTF8(header: nil, offset: lineOffset)
             }
             if escaped {
@@ -322,12 +338,12 @@ public struct FrameDecoder: Sendable {
                     escapedLines.append((spans.count, rawName.count, rawValue.count))
                 }
             }
-            if !scan.ascii && !UTF8Validation.isValid(rawValue) {
+            if !ascii && !UTF8Validation.isValid(rawValue) {
                 throw FrameDecodingError.invalidUTF8(header: unescapedString(rawName), offset: lineOffset + colon + 1)
             }
         }
 
-        if !sawContentLength && Self.isContentLength(rawName) {
+        if !sawContentLength && colon == 14 && Self.isContentLength(rawName) {
             sawContentLength = true   // only the first one counts
             guard let length = Self.parseLength(rawValue) else {
                 throw FrameDecodingError.invalidContentLength(value: unescapedString(rawValue),
@@ -342,54 +358,53 @@ public struct FrameDecoder: Sendable {
         let nameStart = start - headStart
         spans.append(StompHeaders.Span(nameStart: nameStart, nameCount: nameCount,
                                        valueStart: nameStart + colon + 1, valueCount: valueCount,
-                                       plain: scan.specials == 1))
+                                       plain: plain))
         headLiveBytes += nameCount + valueCount
     }
 
-    /// One pass over a header line (EOL excluded, so no LF), 8 bytes at a time: where its first ':' is, how many
-    /// of its bytes escaping looks at (CR, ':', '\\'; a plain line has exactly one, its separator; counted as
-    /// 0, 1, or 2 for "more"), whether it is all ASCII.
     @inline(__always)
-    static func scanLine(_ p: UnsafeRawBufferPointer) -> (colon: Int?, specials: Int, ascii: Bool) {
-        let n = p.count
-        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        /// 0x80 in exactly the bytes of `x` that are zero.
-        @inline(__always) func zeroBytes(_ x: UInt64) -> UInt64 { ~(((x & low7) &+ low7) | x | low7) }
-        var colon: Int?
-        var specials = 0
-        var any: UInt64 = 0
-        @inline(__always) func word(_ v: UInt64, at offset: Int) {
-            any |= v
-            let c = zeroBytes(v ^ (ones &* 0x3A))
-            let m = c | zeroBytes(v ^ (ones &* 0x0D)) | zeroBytes(v ^ (ones &* 0x5C))
-            if m != 0 {
-                specials += m & (m &- 1) != 0 ? 2 : 1   // one bit set, or more (no popcount needed)
-                if colon == nil && c != 0 { colon = offset + c.trailingZeroBitCount / 8 }
+    private mutating func resetLineScan() {
+        lineColon = -1
+        lineColons2 = false
+        lineBackslash = false
+        lineCR = false
+        lineHigh = 0
+    }
+
+    /// Scans the header line at `readIndex` from where the last call stopped up to its LF, noting what
+    /// `parseHeader` needs (`lineColon` and the other line fields) on the way: one pass, no memchr. Words of 8
+    /// bytes with nothing to note (no control byte below 0x0E, ':', '\\' or byte >= 0x80) cost one test; a word
+    /// with one resumes the scan just after its first such byte. Returns the LF's index, or nil when the bytes
+    /// so far hold none (all of them scanned).
+    @inline(__always)
+    private mutating func scanHeaderLine(_ raw: UnsafeRawBufferPointer) -> Int? {
+        let n = raw.count
+        var i = readIndex + scanned
+        guard i < n, let base = raw.baseAddress else { return nil }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        var colon = lineColon, colons2 = lineColons2, backslash = lineBackslash, cr = lineCR, high = lineHigh
+        defer {
+            lineColon = colon; lineColons2 = colons2; lineBackslash = backslash; lineCR = cr; lineHigh = high
+        }
+        while true {
+            if i + 8 <= n {
+                let x = ByteScan.load(p + i)
+                let m = ByteScan.below(x, 0x0E) | ByteScan.equal(x, 0x3A) | ByteScan.equal(x, 0x5C) | (x & ByteScan.highs)
+                if m == 0 { i += 8; continue }
+                i += m.trailingZeroBitCount >> 3   // the first byte to note (exact: the lowest flag is)
+            } else if i >= n {
+                return nil
             }
-        }
-        var i = 0
-        while i + 8 <= n {
-            word(p.loadUnaligned(fromByteOffset: i, as: UInt64.self), at: i)
-            i += 8
-        }
-        let rest = n - i
-        if rest > 0 {
-            if n >= 8 {   // the last 8 bytes, those already counted shifted out (zeros match nothing)
-                word(p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) >> UInt64(8 * (8 - rest)), at: i)
-            } else {
-                while i < n {
-                    let b = p[i]
-                    any |= UInt64(b)
-                    if HeaderEscaping.isSpecial(b) {
-                        specials += 1
-                        if b == 0x3A && colon == nil { colon = i }
-                    }
-                    i += 1
-                }
+            let b = p[i]
+            switch b {
+            case 0x0A: return i
+            case 0x3A: if colon < 0 { colon = i - readIndex } else { colons2 = true }
+            case 0x5C: backslash = true
+            case 0x0D: cr = true
+            default: high |= UInt64(b)
             }
+            i += 1
         }
-        return (colon, specials, any & 0x8080_8080_8080_8080 == 0)
     }
 
     /// Bytes `p` will have once unescaped; throws for an undefined escape (`header`, `offset` for the error).
