@@ -53,6 +53,9 @@ public struct FrameDecoder: Sendable {
     private var contentLength: Int?
     /// The finished header bytes, between the blank line and the end of the body.
     private var headStorage: [UInt8] = []
+    /// The last frame's body: its buffer is refilled for the next frame when that frame is gone by then
+    /// (copy-on-write: a frame still held keeps its bytes, the next one gets a new buffer).
+    private var bodyStorage: [UInt8] = []
     private var sawContentLength = false
     /// What the scan has seen of the header line being read (so a line arriving in pieces is scanned once):
     /// its first ':' (offset in the line, -1 before one), whether it has another ':', a '\\', a CR, and the
@@ -62,6 +65,12 @@ public struct FrameDecoder: Sendable {
     private var lineBackslash = false
     private var lineCR = false
     private var lineHigh: UInt64 = 0
+    /// The line's escapes (frames with escaping only), each checked as the scan passes it: how many before
+    /// the first ':' and after it (each makes one byte of two), and whether one is undefined (then
+    /// `parseHeader` takes the byte-exact path that reports it).
+    private var lineNameEscapes = 0
+    private var lineValueEscapes = 0
+    private var lineBadEscape = false
 
     public init(version: StompVersion = .v1_2, limits: StompLimits = .default) {
         self.version = version
@@ -182,9 +191,10 @@ public struct FrameDecoder: Sendable {
                 command = cmd
                 escaping = HeaderEscaping.mode(version: version, command: cmd)
                 headStart = lf + 1
-                spans = []
-                spans.reserveCapacity(12)   // a broker's MESSAGE has 8 to 12: no regrowth
-                escapedLines.removeAll(keepingCapacity: true)
+                // The last frame's line records are refilled when that frame is gone (else a new array).
+                if spans.capacity > 64 { spans = [] } else { spans.removeAll(keepingCapacity: true) }
+                if spans.capacity < 12 { spans.reserveCapacity(12) }   // a broker's MESSAGE has 8 to 12: no regrowth
+                if !escapedLines.isEmpty { escapedLines.removeAll(keepingCapacity: true) }
                 headLiveBytes = 0
                 contentLength = nil
                 sawContentLength = false
@@ -194,8 +204,7 @@ public struct FrameDecoder: Sendable {
                 state = .headers
 
             case .headers:
-                guard let lf = scanHeaderLine(raw) else {
-                    scanned = avail
+                guard let lf = scanHeaderLine(raw) else {   // sets `scanned`
                     if lineTooLong(raw, avail: avail, max: limits.maxHeaderLineLength) {
                         throw FrameDecodingError.limitExceeded(limit: "maxHeaderLineLength", value: avail,
                                                                maximum: limits.maxHeaderLineLength, offset: streamOffset)
@@ -209,7 +218,7 @@ public struct FrameDecoder: Sendable {
                 }
                 if end == readIndex {   // blank line: headers done
                     resetLineScan()
-                    headStorage = Self.headBytes(raw, from: headStart, count: readIndex - headStart,
+                    Self.headBytes(into: &headStorage, raw, from: headStart, count: readIndex - headStart,
                                                  spans: spans, escapedLines: escapedLines, mode: escaping)
                     readIndex = lf + 1
                     scanned = 0
@@ -236,7 +245,7 @@ public struct FrameDecoder: Sendable {
                     guard raw[readIndex + length] == 0 else {
                         throw FrameDecodingError.missingNullAfterBody(offset: streamOffset + length)
                     }
-                    body = Self.copy(raw, from: readIndex, count: length)
+                    body = Self.refill(&bodyStorage, raw, from: readIndex, count: length)
                     readIndex += length + 1
                 } else {
                     guard let nul = Self.find(0, raw, from: readIndex + scanned) else {
@@ -252,27 +261,28 @@ public struct FrameDecoder: Sendable {
                         throw FrameDecodingError.limitExceeded(limit: "maxBodySize", value: length,
                                                                maximum: limits.maxBodySize, offset: streamOffset)
                     }
-                    body = Self.copy(raw, from: readIndex, count: length)
+                    body = Self.refill(&bodyStorage, raw, from: readIndex, count: length)
                     readIndex = nul + 1
                 }
                 scanned = 0
                 state = .idle
                 let headers = StompHeaders(storage: headStorage, spans: spans, dead: headStorage.count - headLiveBytes)
-                headStorage = []
-                spans = []
                 return .frame(StompFrame(command, headers: headers, body: body))
             }
         }
     }
 
+    /// `raw[from..<from+count]` in `buffer`, returned: the buffer's storage is reused when nothing else holds it
+    /// any more (the last frame is gone) and it is not oversized (at most twice the bytes + 64: a frame kept
+    /// by its reader never pins a much larger buffer); otherwise a new one is made.
     @inline(__always)
-    private static func copy(_ raw: UnsafeRawBufferPointer, from: Int, count: Int) -> [UInt8] {
+    private static func refill(_ buffer: inout [UInt8], _ raw: UnsafeRawBufferPointer, from: Int, count: Int) -> [UInt8] {
         guard count > 0 else { return [] }
         // `append(contentsOf:)` allocates through code specialised here; `init(unsafeUninitializedCapacity:)`
         // goes through the standard library's generic path (a metadata lookup per body).
-        var body: [UInt8] = []
-        body.append(contentsOf: Self.typed(raw, from: from, count: count))
-        return body
+        if buffer.capacity > 2 * count + 64 { buffer = [] } else { buffer.removeAll(keepingCapacity: true) }
+        buffer.append(contentsOf: Self.typed(raw, from: from, count: count))
+        return buffer
     }
 
     /// `raw[from..<from+count]` as typed bytes: `Array.append(contentsOf:)` copies those with one memcpy
@@ -284,12 +294,11 @@ public struct FrameDecoder: Sendable {
 
     /// The header lines `raw[headStart..<readIndex]` copied in one piece, the escaped ones unescaped in place
     /// (their escapes were checked when parsed; unescaping only shrinks, the rest of the line becomes dead bytes).
-    private static func headBytes(_ raw: UnsafeRawBufferPointer, from headStart: Int, count: Int, spans: [StompHeaders.Span],
-                                  escapedLines: [(line: Int, nameCount: Int, valueCount: Int)],
-                                  mode escaping: HeaderEscaping.Mode) -> [UInt8] {
-        guard count > 0 else { return [] }
-        var bytes: [UInt8] = []
-        bytes.append(contentsOf: Self.typed(raw, from: headStart, count: count))
+    private static func headBytes(into bytes: inout [UInt8], _ raw: UnsafeRawBufferPointer, from headStart: Int, count: Int,
+                                  spans: [StompHeaders.Span], escapedLines: [(line: Int, nameCount: Int, valueCount: Int)],
+                                  mode escaping: HeaderEscaping.Mode) {
+        guard count > 0 else { bytes = []; return }
+        _ = refill(&bytes, raw, from: headStart, count: count)
         if !escapedLines.isEmpty {
             bytes.withUnsafeMutableBufferPointer { dst in
                 func unescape(_ start: Int, _ rawCount: Int) {
@@ -303,7 +312,6 @@ public struct FrameDecoder: Sendable {
                 }
             }
         }
-        return bytes
     }
 
     /// Parses one header line `raw[start..<end]` (EOL excluded), scanned by `scanHeaderLine`, into `spans`: checks
@@ -325,7 +333,9 @@ public struct FrameDecoder: Sendable {
         if !plain || !ascii {   // escapes, or more bytes to check: name first, as before
             let escaped = escaping != .none && lineBackslash
             if escaped {
-                nameCount = try unescapedCount(rawName, header: String(decoding: rawName, as: UTF8.self), offset: lineOffset)
+                nameCount = lineBadEscape
+                    ? try unescapedCount(rawName, header: String(decoding: rawName, as: UTF8.self), offset: lineOffset)
+                    : rawName.count - lineNameEscapes
             }
             // Unescaping maps ASCII pairs to ASCII bytes at scalar boundaries: the raw bytes are UTF-8 exactly
             // when the unescaped ones are.
@@ -333,7 +343,9 @@ public struct FrameDecoder: Sendable {
                 throw FrameDecodingError.invalidUTF8(header: nil, offset: lineOffset)
             }
             if escaped {
-                valueCount = try unescapedCount(rawValue, header: unescapedString(rawName), offset: lineOffset + colon + 1)
+                valueCount = lineBadEscape
+                    ? try unescapedCount(rawValue, header: unescapedString(rawName), offset: lineOffset + colon + 1)
+                    : rawValue.count - lineValueEscapes
                 if nameCount != rawName.count || valueCount != rawValue.count {
                     escapedLines.append((spans.count, rawName.count, rawValue.count))
                 }
@@ -369,6 +381,9 @@ public struct FrameDecoder: Sendable {
         lineBackslash = false
         lineCR = false
         lineHigh = 0
+        lineNameEscapes = 0
+        lineValueEscapes = 0
+        lineBadEscape = false
     }
 
     /// Scans the header line at `readIndex` from where the last call stopped up to its LF, noting what
@@ -383,8 +398,11 @@ public struct FrameDecoder: Sendable {
         guard i < n, let base = raw.baseAddress else { return nil }
         let p = base.assumingMemoryBound(to: UInt8.self)
         var colon = lineColon, colons2 = lineColons2, backslash = lineBackslash, cr = lineCR, high = lineHigh
+        var nameEscapes = lineNameEscapes, valueEscapes = lineValueEscapes, badEscape = lineBadEscape
+        let escapes = escaping != .none
         defer {
             lineColon = colon; lineColons2 = colons2; lineBackslash = backslash; lineCR = cr; lineHigh = high
+            lineNameEscapes = nameEscapes; lineValueEscapes = valueEscapes; lineBadEscape = badEscape
         }
         while true {
             if i + 8 <= n {
@@ -393,13 +411,33 @@ public struct FrameDecoder: Sendable {
                 if m == 0 { i += 8; continue }
                 i += m.trailingZeroBitCount >> 3   // the first byte to note (exact: the lowest flag is)
             } else if i >= n {
+                scanned = n - readIndex
                 return nil
             }
             let b = p[i]
             switch b {
             case 0x0A: return i
             case 0x3A: if colon < 0 { colon = i - readIndex } else { colons2 = true }
-            case 0x5C: backslash = true
+            case 0x5C:
+                backslash = true
+                guard escapes else { break }
+                guard i + 1 < n else {   // its escaped byte has not arrived: look again from here
+                    scanned = i - readIndex
+                    return nil
+                }
+                switch p[i + 1] {
+                case UInt8(ascii: "n"), UInt8(ascii: "c"), 0x5C:
+                    break
+                case UInt8(ascii: "r") where escaping == .v1_2:
+                    break
+                default:
+                    badEscape = true
+                    i += 1
+                    continue
+                }
+                if colon < 0 { nameEscapes += 1 } else { valueEscapes += 1 }
+                i += 2
+                continue
             case 0x0D: cr = true
             default: high |= UInt64(b)
             }

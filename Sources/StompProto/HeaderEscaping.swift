@@ -188,10 +188,12 @@ public enum HeaderEscaping {
                                offset: Int) throws -> Int {
         let n = p.count
         guard let base = p.baseAddress else { return 0 }
+        let src = base.assumingMemoryBound(to: UInt8.self)
         var count = n
         var i = 0
-        while i < n, let hit = memchr(base + i, 0x5C, n - i) {
-            let k = base.distance(to: UnsafeRawPointer(hit))
+        while i < n {
+            let k = ByteScan.firstIndex(of: 0x5C, src, n, from: i)
+            if k == n { break }
             let next: UInt8? = k + 1 < n ? p[k + 1] : nil
             switch next {
             case UInt8(ascii: "n"), UInt8(ascii: "c"), 0x5C: break
@@ -217,12 +219,12 @@ public enum HeaderEscaping {
         var o = 0
         var i = 0
         while i < n {
-            guard let hit = memchr(base + i, 0x5C, n - i) else {
+            let k = ByteScan.firstIndex(of: 0x5C, src, n, from: i)
+            if k == n {
                 ByteScan.copy(dst + o, src + i, n - i)
                 o += n - i
                 break
             }
-            let k = base.distance(to: UnsafeRawPointer(hit))
             if k > i {
                 ByteScan.copy(dst + o, src + i, k - i)
                 o += k - i
