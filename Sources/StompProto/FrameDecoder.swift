@@ -57,20 +57,8 @@ public struct FrameDecoder: Sendable {
     /// (copy-on-write: a frame still held keeps its bytes, the next one gets a new buffer).
     private var bodyStorage: [UInt8] = []
     private var sawContentLength = false
-    /// What the scan has seen of the header line being read (so a line arriving in pieces is scanned once):
-    /// its first ':' (offset in the line, -1 before one), whether it has another ':', a '\\', a CR, and the
-    /// high bits of its bytes (non-ASCII when nonzero).
-    private var lineColon = -1
-    private var lineColons2 = false
-    private var lineBackslash = false
-    private var lineCR = false
-    private var lineHigh: UInt64 = 0
-    /// The line's escapes (frames with escaping only), each checked as the scan passes it: how many before
-    /// the first ':' and after it (each makes one byte of two), and whether one is undefined (then
-    /// `parseHeader` takes the byte-exact path that reports it).
-    private var lineNameEscapes = 0
-    private var lineValueEscapes = 0
-    private var lineBadEscape = false
+    /// What the scan has seen of a header line that arrived in part (so a line arriving in pieces is scanned once).
+    private var partialLine = LineScan()
 
     public init(version: StompVersion = .v1_2, limits: StompLimits = .default) {
         self.version = version
@@ -200,43 +188,60 @@ public struct FrameDecoder: Sendable {
                 sawContentLength = false
                 readIndex = lf + 1
                 scanned = 0
-                resetLineScan()
+                partialLine = LineScan()
                 state = .headers
 
             case .headers:
-                guard let lf = scanHeaderLine(raw) else {   // sets `scanned`
-                    if lineTooLong(raw, avail: avail, max: limits.maxHeaderLineLength) {
-                        throw FrameDecodingError.limitExceeded(limit: "maxHeaderLineLength", value: avail,
+                // Line after line without leaving this case; the line's scan state lives in a local.
+                var line = partialLine
+                partialLine = LineScan()
+                var blankLF = 0
+                while true {
+                    guard let lf = Self.scanHeaderLine(raw, lineStart: readIndex, from: readIndex + scanned,
+                                                       escaping: escaping, &line) else {
+                        scanned = line.resume - readIndex
+                        partialLine = line
+                        let avail = raw.count - readIndex
+                        if lineTooLong(raw, avail: avail, max: limits.maxHeaderLineLength) {
+                            throw FrameDecodingError.limitExceeded(limit: "maxHeaderLineLength", value: avail,
+                                                                   maximum: limits.maxHeaderLineLength, offset: streamOffset)
+                        }
+                        return nil
+                    }
+                    var end = lf
+                    if end > readIndex && raw[end - 1] == 0x0D {   // a CRLF line: its CR is no part of it
+                        end -= 1
+                        if line.cr { line.cr = memchr(raw.baseAddress! + readIndex, 0x0D, end - readIndex) != nil }
+                    }
+                    if end == readIndex { blankLF = lf; break }   // blank line: headers done
+                    if end - readIndex > limits.maxHeaderLineLength {
+                        throw FrameDecodingError.limitExceeded(limit: "maxHeaderLineLength", value: end - readIndex,
                                                                maximum: limits.maxHeaderLineLength, offset: streamOffset)
                     }
-                    return nil
-                }
-                var end = lf
-                if end > readIndex && raw[end - 1] == 0x0D {   // a CRLF line: its CR is no part of it
-                    end -= 1
-                    if lineCR { lineCR = memchr(raw.baseAddress! + readIndex, 0x0D, end - readIndex) != nil }
-                }
-                if end == readIndex {   // blank line: headers done
-                    resetLineScan()
-                    Self.headBytes(into: &headStorage, raw, from: headStart, count: readIndex - headStart,
-                                                 spans: spans, escapedLines: escapedLines, mode: escaping)
+                    if spans.count >= limits.maxHeaderCount {
+                        throw FrameDecodingError.limitExceeded(limit: "maxHeaderCount", value: spans.count + 1,
+                                                               maximum: limits.maxHeaderCount, offset: streamOffset)
+                    }
+                    if line.colon >= 0 && line.colon != 14 && line.isPlainASCII {   // the common line: nothing to check
+                        let nameStart = readIndex - headStart
+                        let valueCount = end - readIndex - line.colon - 1
+                        spans.append(StompHeaders.Span(nameStart: nameStart, nameCount: line.colon,
+                                                       valueStart: nameStart + line.colon + 1, valueCount: valueCount,
+                                                       plain: true))
+                        headLiveBytes += line.colon + valueCount
+                    } else {
+                        try parseHeader(raw, start: readIndex, end: end, line)
+                    }
                     readIndex = lf + 1
                     scanned = 0
-                    state = .body
-                    continue
+                    line = LineScan()
                 }
-                if end - readIndex > limits.maxHeaderLineLength {
-                    throw FrameDecodingError.limitExceeded(limit: "maxHeaderLineLength", value: end - readIndex,
-                                                           maximum: limits.maxHeaderLineLength, offset: streamOffset)
-                }
-                if spans.count >= limits.maxHeaderCount {
-                    throw FrameDecodingError.limitExceeded(limit: "maxHeaderCount", value: spans.count + 1,
-                                                           maximum: limits.maxHeaderCount, offset: streamOffset)
-                }
-                try parseHeader(raw, start: readIndex, end: end)
+                let lf = blankLF
+                Self.headBytes(into: &headStorage, raw, from: headStart, count: readIndex - headStart,
+                               spans: spans, escapedLines: escapedLines, mode: escaping)
                 readIndex = lf + 1
                 scanned = 0
-                resetLineScan()
+                state = .body
 
             case .body:
                 let body: [UInt8]
@@ -316,26 +321,26 @@ public struct FrameDecoder: Sendable {
 
     /// Parses one header line `raw[start..<end]` (EOL excluded), scanned by `scanHeaderLine`, into `spans`: checks
     /// its escapes and UTF-8, reads `content-length`; the bytes stay in `buffer` until the blank line (`headBytes`).
-    private mutating func parseHeader(_ raw: UnsafeRawBufferPointer, start: Int, end: Int) throws {
+    private mutating func parseHeader(_ raw: UnsafeRawBufferPointer, start: Int, end: Int, _ scan: LineScan) throws {
         let line = UnsafeRawBufferPointer(rebasing: raw[start..<end])
         let lineOffset = streamOffset   // == baseOffset + start
-        guard lineColon >= 0 else {
+        guard scan.colon >= 0 else {
             throw FrameDecodingError.malformedHeader(line: String(decoding: line, as: UTF8.self), offset: lineOffset)
         }
-        let colon = lineColon
+        let colon = scan.colon
         let rawName = UnsafeRawBufferPointer(rebasing: line[0..<colon])
         let rawValue = UnsafeRawBufferPointer(rebasing: line[(colon + 1)...])
-        let ascii = lineHigh & ByteScan.highs == 0
-        let plain = !lineColons2 && !lineBackslash && !lineCR
+        let ascii = scan.high & ByteScan.highs == 0
+        let plain = !scan.colons2 && !scan.backslash && !scan.cr
 
         var nameCount = rawName.count
         var valueCount = rawValue.count
         if !plain || !ascii {   // escapes, or more bytes to check: name first, as before
-            let escaped = escaping != .none && lineBackslash
+            let escaped = escaping != .none && scan.backslash
             if escaped {
-                nameCount = lineBadEscape
+                nameCount = scan.badEscape
                     ? try unescapedCount(rawName, header: String(decoding: rawName, as: UTF8.self), offset: lineOffset)
-                    : rawName.count - lineNameEscapes
+                    : rawName.count - scan.nameEscapes
             }
             // Unescaping maps ASCII pairs to ASCII bytes at scalar boundaries: the raw bytes are UTF-8 exactly
             // when the unescaped ones are.
@@ -343,9 +348,9 @@ public struct FrameDecoder: Sendable {
                 throw FrameDecodingError.invalidUTF8(header: nil, offset: lineOffset)
             }
             if escaped {
-                valueCount = lineBadEscape
+                valueCount = scan.badEscape
                     ? try unescapedCount(rawValue, header: unescapedString(rawName), offset: lineOffset + colon + 1)
-                    : rawValue.count - lineValueEscapes
+                    : rawValue.count - scan.valueEscapes
                 if nameCount != rawName.count || valueCount != rawValue.count {
                     escapedLines.append((spans.count, rawName.count, rawValue.count))
                 }
@@ -374,36 +379,39 @@ public struct FrameDecoder: Sendable {
         headLiveBytes += nameCount + valueCount
     }
 
-    @inline(__always)
-    private mutating func resetLineScan() {
-        lineColon = -1
-        lineColons2 = false
-        lineBackslash = false
-        lineCR = false
-        lineHigh = 0
-        lineNameEscapes = 0
-        lineValueEscapes = 0
-        lineBadEscape = false
+    /// What the scan of one header line has seen: its first ':' (offset in the line, -1 before one), whether it
+    /// has another ':', a '\\', a CR, the high bits of its bytes (non-ASCII when nonzero); its escapes (frames
+    /// with escaping only), each checked as the scan passes it: how many before the first ':' and after it (each
+    /// makes one byte of two), and whether one is undefined (then `parseHeader` takes the byte-exact path that
+    /// reports it); where the scan goes on when more bytes come.
+    struct LineScan {
+        var colon = -1
+        var colons2 = false
+        var backslash = false
+        var cr = false
+        var badEscape = false
+        var high: UInt64 = 0
+        var nameEscapes = 0
+        var valueEscapes = 0
+        var resume = 0
+
+        /// One ':', nothing to escape, all ASCII: stored and written back as it is.
+        @inline(__always)
+        var isPlainASCII: Bool { !colons2 && !backslash && !cr && high & ByteScan.highs == 0 }
     }
 
-    /// Scans the header line at `readIndex` from where the last call stopped up to its LF, noting what
-    /// `parseHeader` needs (`lineColon` and the other line fields) on the way: one pass, no memchr. Words of 8
-    /// bytes with nothing to note (no control byte below 0x0E, ':', '\\' or byte >= 0x80) cost one test; a word
-    /// with one resumes the scan just after its first such byte. Returns the LF's index, or nil when the bytes
-    /// so far hold none (all of them scanned).
+    /// Scans the header line starting at `lineStart` from `from` up to its LF, noting in `line` what
+    /// `parseHeader` needs: one pass, no memchr. Words of 8 bytes with nothing to note (no control byte below
+    /// 0x0E, ':', '\\' or byte >= 0x80) cost one test; a word with one goes on just after its first such byte.
+    /// Returns the LF's index, or nil when the bytes so far hold none (`line.resume`: where to go on).
     @inline(__always)
-    private mutating func scanHeaderLine(_ raw: UnsafeRawBufferPointer) -> Int? {
+    private static func scanHeaderLine(_ raw: UnsafeRawBufferPointer, lineStart: Int, from: Int,
+                                       escaping: HeaderEscaping.Mode, _ line: inout LineScan) -> Int? {
         let n = raw.count
-        var i = readIndex + scanned
-        guard i < n, let base = raw.baseAddress else { return nil }
+        var i = from
+        guard i < n, let base = raw.baseAddress else { line.resume = i; return nil }
         let p = base.assumingMemoryBound(to: UInt8.self)
-        var colon = lineColon, colons2 = lineColons2, backslash = lineBackslash, cr = lineCR, high = lineHigh
-        var nameEscapes = lineNameEscapes, valueEscapes = lineValueEscapes, badEscape = lineBadEscape
         let escapes = escaping != .none
-        defer {
-            lineColon = colon; lineColons2 = colons2; lineBackslash = backslash; lineCR = cr; lineHigh = high
-            lineNameEscapes = nameEscapes; lineValueEscapes = valueEscapes; lineBadEscape = badEscape
-        }
         while true {
             if i + 8 <= n {
                 let x = ByteScan.load(p + i)
@@ -411,18 +419,18 @@ public struct FrameDecoder: Sendable {
                 if m == 0 { i += 8; continue }
                 i += m.trailingZeroBitCount >> 3   // the first byte to note (exact: the lowest flag is)
             } else if i >= n {
-                scanned = n - readIndex
+                line.resume = n
                 return nil
             }
             let b = p[i]
             switch b {
             case 0x0A: return i
-            case 0x3A: if colon < 0 { colon = i - readIndex } else { colons2 = true }
+            case 0x3A: if line.colon < 0 { line.colon = i - lineStart } else { line.colons2 = true }
             case 0x5C:
-                backslash = true
+                line.backslash = true
                 guard escapes else { break }
                 guard i + 1 < n else {   // its escaped byte has not arrived: look again from here
-                    scanned = i - readIndex
+                    line.resume = i
                     return nil
                 }
                 switch p[i + 1] {
@@ -431,15 +439,15 @@ public struct FrameDecoder: Sendable {
                 case UInt8(ascii: "r") where escaping == .v1_2:
                     break
                 default:
-                    badEscape = true
+                    line.badEscape = true
                     i += 1
                     continue
                 }
-                if colon < 0 { nameEscapes += 1 } else { valueEscapes += 1 }
+                if line.colon < 0 { line.nameEscapes += 1 } else { line.valueEscapes += 1 }
                 i += 2
                 continue
-            case 0x0D: cr = true
-            default: high |= UInt64(b)
+            case 0x0D: line.cr = true
+            default: line.high |= UInt64(b)
             }
             i += 1
         }
