@@ -285,8 +285,8 @@ public struct FrameDecoder: Sendable {
         guard count > 0 else { return [] }
         // `append(contentsOf:)` allocates through code specialised here; `init(unsafeUninitializedCapacity:)`
         // goes through the standard library's generic path (a metadata lookup per body).
-        if buffer.capacity > 2 * count + 64 { buffer = [] } else { buffer.removeAll(keepingCapacity: true) }
-        buffer.append(contentsOf: Self.typed(raw, from: from, count: count))
+        if buffer.capacity > 2 * count + 64 { buffer = [] }
+        buffer.replaceSubrange(0..<buffer.count, with: Self.typed(raw, from: from, count: count))
         return buffer
     }
 
