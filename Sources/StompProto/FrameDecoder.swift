@@ -306,14 +306,15 @@ public struct FrameDecoder: Sendable {
         _ = refill(&bytes, raw, from: headStart, count: count)
         if !escapedLines.isEmpty {
             bytes.withUnsafeMutableBufferPointer { dst in
-                func unescape(_ start: Int, _ rawCount: Int) {
-                    guard rawCount > 0 else { return }
-                    let p = UnsafeRawBufferPointer(rebasing: raw[(headStart + start)..<(headStart + start + rawCount)])
-                    _ = try? HeaderEscaping.unescape(p, mode: escaping, header: "", offset: 0, into: dst.baseAddress! + start)
-                }
-                for e in escapedLines {
-                    unescape(spans[e.line].nameStart, e.nameCount)
-                    unescape(spans[e.line].valueStart, e.valueCount)
+                let src = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + headStart
+                for e in escapedLines {   // only the parts whose escapes change them
+                    let span = spans[e.line]
+                    if span.nameCount != e.nameCount {
+                        _ = HeaderEscaping.unescapeChecked(src + span.nameStart, e.nameCount, into: dst.baseAddress! + span.nameStart)
+                    }
+                    if span.valueCount != e.valueCount {
+                        _ = HeaderEscaping.unescapeChecked(src + span.valueStart, e.valueCount, into: dst.baseAddress! + span.valueStart)
+                    }
                 }
             }
         }

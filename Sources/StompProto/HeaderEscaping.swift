@@ -209,6 +209,28 @@ public enum HeaderEscaping {
         return count
     }
 
+    /// Unescapes the `n` bytes at `src` into `dst` (room for `n`), their escapes already checked (by the decoder's
+    /// line scan): runs between backslashes copied in bulk, each escape one byte. Returns the bytes written.
+    @inline(__always)
+    static func unescapeChecked(_ src: UnsafePointer<UInt8>, _ n: Int, into dst: UnsafeMutablePointer<UInt8>) -> Int {
+        var o = 0
+        var i = 0
+        while true {
+            let k = ByteScan.firstIndex(of: 0x5C, src, n, from: i)
+            ByteScan.copy(dst + o, src + i, k - i)
+            o += k - i
+            guard k + 1 < n else { return o }
+            switch src[k + 1] {
+            case UInt8(ascii: "n"): dst[o] = 0x0A
+            case UInt8(ascii: "c"): dst[o] = 0x3A
+            case UInt8(ascii: "r"): dst[o] = 0x0D
+            default: dst[o] = 0x5C
+            }
+            o += 1
+            i = k + 2
+        }
+    }
+
     /// Unescapes raw header bytes into `dst` (room for `p.count` bytes: unescaping only shrinks); returns
     /// the bytes written. Runs between backslashes are copied in bulk.
     static func unescape(_ p: UnsafeRawBufferPointer, mode: Mode, header: @autoclosure () -> String, offset: Int,
