@@ -48,6 +48,8 @@ public struct FrameDecoder: Sendable {
     private var spans: [StompHeaders.Span] = []
     /// Lines with escapes (index in `spans`, raw name and value byte counts): unescaped in the copy.
     private var escapedLines: [(line: Int, nameCount: Int, valueCount: Int)] = []
+    /// How many of `escapedLines` are this frame's (the array is overwritten from the start, not cleared).
+    private var escapedLineCount = 0
     /// Sum of the lines' name and value counts (after unescaping).
     private var headLiveBytes = 0
     private var contentLength: Int?
@@ -182,7 +184,7 @@ public struct FrameDecoder: Sendable {
                 // The last frame's line records are refilled when that frame is gone (else a new array).
                 if spans.capacity > 64 { spans = [] } else { spans.removeAll(keepingCapacity: true) }
                 if spans.capacity < 12 { spans.reserveCapacity(12) }   // a broker's MESSAGE has 8 to 12: no regrowth
-                if !escapedLines.isEmpty { escapedLines.removeAll(keepingCapacity: true) }
+                escapedLineCount = 0
                 headLiveBytes = 0
                 contentLength = nil
                 sawContentLength = false
@@ -238,7 +240,7 @@ public struct FrameDecoder: Sendable {
                 }
                 let lf = blankLF
                 Self.headBytes(into: &headStorage, raw, from: headStart, count: readIndex - headStart,
-                               spans: spans, escapedLines: escapedLines, mode: escaping)
+                               spans: spans, escapedLines: escapedLines[0..<escapedLineCount], mode: escaping)
                 readIndex = lf + 1
                 scanned = 0
                 state = .body
@@ -300,7 +302,7 @@ public struct FrameDecoder: Sendable {
     /// The header lines `raw[headStart..<readIndex]` copied in one piece, the escaped ones unescaped in place
     /// (their escapes were checked when parsed; unescaping only shrinks, the rest of the line becomes dead bytes).
     private static func headBytes(into bytes: inout [UInt8], _ raw: UnsafeRawBufferPointer, from headStart: Int, count: Int,
-                                  spans: [StompHeaders.Span], escapedLines: [(line: Int, nameCount: Int, valueCount: Int)],
+                                  spans: [StompHeaders.Span], escapedLines: ArraySlice<(line: Int, nameCount: Int, valueCount: Int)>,
                                   mode escaping: HeaderEscaping.Mode) {
         guard count > 0 else { bytes = []; return }
         _ = refill(&bytes, raw, from: headStart, count: count)
@@ -353,7 +355,9 @@ public struct FrameDecoder: Sendable {
                     ? try unescapedCount(rawValue, header: unescapedString(rawName), offset: lineOffset + colon + 1)
                     : rawValue.count - scan.valueEscapes
                 if nameCount != rawName.count || valueCount != rawValue.count {
-                    escapedLines.append((spans.count, rawName.count, rawValue.count))
+                    let e = (line: spans.count, nameCount: rawName.count, valueCount: rawValue.count)
+                    if escapedLineCount < escapedLines.count { escapedLines[escapedLineCount] = e } else { escapedLines.append(e) }
+                    escapedLineCount += 1
                 }
             }
             if !ascii && !UTF8Validation.isValid(rawValue) {
@@ -479,9 +483,10 @@ public struct FrameDecoder: Sendable {
     static func parseLength(_ p: UnsafeRawBufferPointer) -> Int? {
         guard !p.isEmpty, p.count <= 18 else { return nil }
         var n = 0
-        for b in p {
-            guard b >= 0x30 && b <= 0x39 else { return nil }
-            n = n * 10 + Int(b - 0x30)
+        for i in 0..<p.count {   // at most 18 digits: no overflow, so wrapping arithmetic
+            let d = p[i] &- 0x30
+            guard d <= 9 else { return nil }
+            n = n &* 10 &+ Int(d)
         }
         return n
     }
