@@ -44,8 +44,18 @@ public struct FrameDecoder: Sendable {
     /// Where the frame's header lines start in `buffer`: they stay there (not compacted away) until the
     /// blank line, then become the frame's `StompHeaders` storage in one copy.
     private var headStart = 0
-    /// The lines parsed so far, offsets relative to `headStart`, counts after unescaping.
+    /// The lines parsed so far, offsets relative to `headStart`, counts after unescaping: the first
+    /// `inlineLineCapacity` in `inlineSpans` (no heap array, no uniqueness check per line), moved into `spans` (the
+    /// last frame's array, refilled when that frame is gone) at the blank line or when a frame has more lines.
     private var spans: [StompHeaders.Span] = []
+    private var inlineSpans: InlineSpans = (zeroSpan, zeroSpan, zeroSpan, zeroSpan, zeroSpan, zeroSpan,
+                                            zeroSpan, zeroSpan, zeroSpan, zeroSpan, zeroSpan, zeroSpan)
+    private var lineCount = 0
+    private typealias InlineSpans = (StompHeaders.Span, StompHeaders.Span, StompHeaders.Span, StompHeaders.Span,
+                                     StompHeaders.Span, StompHeaders.Span, StompHeaders.Span, StompHeaders.Span,
+                                     StompHeaders.Span, StompHeaders.Span, StompHeaders.Span, StompHeaders.Span)
+    private static let inlineLineCapacity = 12   // a broker's MESSAGE has 8 to 12
+    private static let zeroSpan = StompHeaders.Span(nameStart: 0, nameCount: 0, valueStart: 0, valueCount: 0, plain: true)
     /// Lines with escapes (index in `spans`, raw name and value byte counts): unescaped in the copy.
     private var escapedLines: [(line: Int, nameCount: Int, valueCount: Int)] = []
     /// How many of `escapedLines` are this frame's (the array is overwritten from the start, not cleared).
@@ -115,6 +125,7 @@ public struct FrameDecoder: Sendable {
     /// The next event, or nil when more bytes are needed.
     public mutating func next() throws -> FrameDecoderEvent? {
         if let failure { throw failure }
+        if state == .idle && readIndex == buffer.count { return nil }   // nothing to read: no retain of the bytes
         do {
             let storage = buffer   // keeps the bytes alive while we mutate the other fields
             return try storage.withUnsafeBytes { try parse($0) }
@@ -182,8 +193,7 @@ public struct FrameDecoder: Sendable {
                 escaping = HeaderEscaping.mode(version: version, command: cmd)
                 headStart = lf + 1
                 // The last frame's line records are refilled when that frame is gone (else a new array).
-                if spans.capacity > 64 { spans = [] } else { spans.removeAll(keepingCapacity: true) }
-                if spans.capacity < 12 { spans.reserveCapacity(12) }   // a broker's MESSAGE has 8 to 12: no regrowth
+                lineCount = 0
                 escapedLineCount = 0
                 headLiveBytes = 0
                 contentLength = nil
@@ -220,14 +230,19 @@ public struct FrameDecoder: Sendable {
                         throw FrameDecodingError.limitExceeded(limit: "maxHeaderLineLength", value: end - readIndex,
                                                                maximum: limits.maxHeaderLineLength, offset: streamOffset)
                     }
-                    if spans.count >= limits.maxHeaderCount {
-                        throw FrameDecodingError.limitExceeded(limit: "maxHeaderCount", value: spans.count + 1,
+                    if lineCount >= limits.maxHeaderCount {
+                        throw FrameDecodingError.limitExceeded(limit: "maxHeaderCount", value: lineCount + 1,
                                                                maximum: limits.maxHeaderCount, offset: streamOffset)
                     }
-                    if line.colon >= 0 && line.colon != 14 && line.isPlainASCII {   // the common line: nothing to check
+                    if line.colon >= 0 && line.isPlainASCII {   // the common line: nothing to check or unescape
+                        if line.colon == 14 && !sawContentLength
+                            && Self.isContentLength(UnsafeRawBufferPointer(rebasing: raw[readIndex..<(readIndex + 14)])) {
+                            try readContentLength(UnsafeRawBufferPointer(rebasing: raw[(readIndex + 15)..<end]),
+                                                  offset: streamOffset + 15)
+                        }
                         let nameStart = readIndex - headStart
                         let valueCount = end - readIndex - line.colon - 1
-                        spans.append(StompHeaders.Span(nameStart: nameStart, nameCount: line.colon,
+                        record(StompHeaders.Span(nameStart: nameStart, nameCount: line.colon,
                                                        valueStart: nameStart + line.colon + 1, valueCount: valueCount,
                                                        plain: true))
                         headLiveBytes += line.colon + valueCount
@@ -239,6 +254,7 @@ public struct FrameDecoder: Sendable {
                     line = LineScan()
                 }
                 let lf = blankLF
+                if lineCount <= Self.inlineLineCapacity { moveInlineSpans() }
                 Self.headBytes(into: &headStorage, raw, from: headStart, count: readIndex - headStart,
                                spans: spans, escapedLines: escapedLines[0..<escapedLineCount], mode: escaping)
                 readIndex = lf + 1
@@ -274,10 +290,16 @@ public struct FrameDecoder: Sendable {
                 scanned = 0
                 state = .idle
                 let headers = StompHeaders(storage: headStorage, spans: spans, dead: headStorage.count - headLiveBytes)
+                // Large buffers are not kept for reuse: an idle connection must not pin its last big message.
+                if bodyStorage.capacity > Self.reuseLimit { bodyStorage = [] }
+                if headStorage.capacity > Self.reuseLimit { headStorage = [] }
                 return .frame(StompFrame(command, headers: headers, body: body))
             }
         }
     }
+
+    /// The largest buffer (bytes of capacity) the decoder keeps after handing it out in a frame, for the next one.
+    static let reuseLimit = 64 * 1024
 
     /// `raw[from..<from+count]` in `buffer`, returned: the buffer's storage is reused when nothing else holds it
     /// any more (the last frame is gone) and it is not oversized (at most twice the bytes + 64: a frame kept
@@ -285,15 +307,46 @@ public struct FrameDecoder: Sendable {
     @inline(__always)
     private static func refill(_ buffer: inout [UInt8], _ raw: UnsafeRawBufferPointer, from: Int, count: Int) -> [UInt8] {
         guard count > 0 else { return [] }
-        // `append(contentsOf:)` allocates through code specialised here; `init(unsafeUninitializedCapacity:)`
-        // goes through the standard library's generic path (a metadata lookup per body).
+        fill(&buffer, raw, from: from, count: count)
+        return buffer
+    }
+
+    /// `refill` without the result.
+    @inline(__always)
+    private static func fill(_ buffer: inout [UInt8], _ raw: UnsafeRawBufferPointer, from: Int, count: Int) {
+        // `init(unsafeUninitializedCapacity:)` would go through the standard library's generic path (a metadata
+        // lookup per body); `replaceSubrange` with typed bytes is specialised here (one memcpy).
         if buffer.capacity > 2 * count + 64 { buffer = [] }
         buffer.replaceSubrange(0..<buffer.count, with: Self.typed(raw, from: from, count: count))
-        return buffer
     }
 
     /// `raw[from..<from+count]` as typed bytes: `Array.append(contentsOf:)` copies those with one memcpy
     /// (given an `UnsafeRawBufferPointer` it goes through the generic sequence path).
+    /// Notes line record `span` (the next line): inline while there is room, else in `spans`.
+    @inline(__always)
+    private mutating func record(_ span: StompHeaders.Span) {
+        let i = lineCount
+        if i < Self.inlineLineCapacity {
+            withUnsafeMutableBytes(of: &inlineSpans) { $0.baseAddress!.assumingMemoryBound(to: StompHeaders.Span.self)[i] = span }
+        } else {
+            if i == Self.inlineLineCapacity { moveInlineSpans() }
+            spans.append(span)
+        }
+        lineCount = i + 1
+    }
+
+    /// `spans` := the inline line records (the first `min(lineCount, inlineLineCapacity)`), in one copy into the
+    /// last frame's array when nothing holds it any more and it is not oversized, else into a new one.
+    @inline(__always)
+    private mutating func moveInlineSpans() {
+        let n = Swift.min(lineCount, Self.inlineLineCapacity)
+        if spans.capacity > 64 { spans = [] }
+        withUnsafeBytes(of: &inlineSpans) { raw in
+            let lines = UnsafeBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: StompHeaders.Span.self), count: n)
+            spans.replaceSubrange(0..<spans.count, with: lines)
+        }
+    }
+
     @inline(__always)
     private static func typed(_ raw: UnsafeRawBufferPointer, from: Int, count: Int) -> UnsafeBufferPointer<UInt8> {
         UnsafeBufferPointer(start: (raw.baseAddress! + from).assumingMemoryBound(to: UInt8.self), count: count)
@@ -305,7 +358,7 @@ public struct FrameDecoder: Sendable {
                                   spans: [StompHeaders.Span], escapedLines: ArraySlice<(line: Int, nameCount: Int, valueCount: Int)>,
                                   mode escaping: HeaderEscaping.Mode) {
         guard count > 0 else { bytes = []; return }
-        _ = refill(&bytes, raw, from: headStart, count: count)
+        fill(&bytes, raw, from: headStart, count: count)
         if !escapedLines.isEmpty {
             bytes.withUnsafeMutableBufferPointer { dst in
                 let src = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + headStart
@@ -355,7 +408,7 @@ public struct FrameDecoder: Sendable {
                     ? try unescapedCount(rawValue, header: unescapedString(rawName), offset: lineOffset + colon + 1)
                     : rawValue.count - scan.valueEscapes
                 if nameCount != rawName.count || valueCount != rawValue.count {
-                    let e = (line: spans.count, nameCount: rawName.count, valueCount: rawValue.count)
+                    let e = (line: lineCount, nameCount: rawName.count, valueCount: rawValue.count)
                     if escapedLineCount < escapedLines.count { escapedLines[escapedLineCount] = e } else { escapedLines.append(e) }
                     escapedLineCount += 1
                 }
@@ -366,19 +419,10 @@ public struct FrameDecoder: Sendable {
         }
 
         if !sawContentLength && colon == 14 && Self.isContentLength(rawName) {
-            sawContentLength = true   // only the first one counts
-            guard let length = Self.parseLength(rawValue) else {
-                throw FrameDecodingError.invalidContentLength(value: unescapedString(rawValue),
-                                                              offset: lineOffset + colon + 1)
-            }
-            if length > limits.maxBodySize {
-                throw FrameDecodingError.limitExceeded(limit: "maxBodySize", value: length,
-                                                       maximum: limits.maxBodySize, offset: lineOffset + colon + 1)
-            }
-            contentLength = length
+            try readContentLength(rawValue, offset: lineOffset + colon + 1)
         }
         let nameStart = start - headStart
-        spans.append(StompHeaders.Span(nameStart: nameStart, nameCount: nameCount,
+        record(StompHeaders.Span(nameStart: nameStart, nameCount: nameCount,
                                        valueStart: nameStart + colon + 1, valueCount: valueCount,
                                        plain: plain))
         headLiveBytes += nameCount + valueCount
@@ -456,6 +500,18 @@ public struct FrameDecoder: Sendable {
             }
             i += 1
         }
+    }
+
+    /// The first `content-length` line's value `p` (`offset`: its stream offset, for errors): the body's length.
+    private mutating func readContentLength(_ p: UnsafeRawBufferPointer, offset: Int) throws {
+        sawContentLength = true   // only the first one counts
+        guard let length = Self.parseLength(p) else {
+            throw FrameDecodingError.invalidContentLength(value: unescapedString(p), offset: offset)
+        }
+        if length > limits.maxBodySize {
+            throw FrameDecodingError.limitExceeded(limit: "maxBodySize", value: length, maximum: limits.maxBodySize, offset: offset)
+        }
+        contentLength = length
     }
 
     /// Bytes `p` will have once unescaped; throws for an undefined escape (`header`, `offset` for the error).

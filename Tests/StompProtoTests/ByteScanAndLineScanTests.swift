@@ -186,6 +186,28 @@ final class ByteScanAndLineScanTests: XCTestCase {
         XCTAssertLessThanOrEqual(f.body.capacity, 2 * 3 + 64)
     }
 
+    /// The decoder keeps the last frame's small buffers for the next frame, never a large one: a reader that
+    /// takes a large body owns it alone (an idle connection does not pin its last big message), and writing into
+    /// a small body it took changes no frame decoded later.
+    func testTheDecoderKeepsNoLargeBodyAndNoFrameSeesAnotherWriteIntoItsBody() throws {
+        var decoder = FrameDecoder()
+        func nextBody(_ frame: StompFrame) throws -> [UInt8] {
+            decoder.append(try FrameEncoder().encode(frame))
+            guard case .frame(let f)? = try decoder.next() else { XCTFail("no frame"); return [] }
+            return f.body
+        }
+        var large = try nextBody(StompFrame(.message, body: [UInt8](repeating: 7, count: 200_000)))
+        let before = large.withUnsafeBufferPointer { $0.baseAddress }
+        large[0] = 8   // written in place: nothing else holds the buffer
+        XCTAssertEqual(large.withUnsafeBufferPointer { $0.baseAddress }, before)
+
+        var small = try nextBody(StompFrame(.message, body: "abc"))
+        small[0] = UInt8(ascii: "X")
+        XCTAssertEqual(small, Array("Xbc".utf8))
+        XCTAssertEqual(try nextBody(StompFrame(.message, body: "def")), Array("def".utf8))
+        XCTAssertEqual(small, Array("Xbc".utf8))
+    }
+
     func testCRLFLinesAndInnerCarriageReturns() throws {
         let wire = [UInt8](wire: "MESSAGE\r\nk:v\r\nin:a\rb\r\ncr-end:x\\r\r\nplain:y\n\r\nbody\0")
         for chunks in [nil, [1], [4]] as [[Int]?] {
