@@ -44,16 +44,33 @@ public struct FrameDecoder: Sendable {
     /// Where the frame's header lines start in `buffer`: they stay there (not compacted away) until the
     /// blank line, then become the frame's `StompHeaders` storage in one copy.
     private var headStart = 0
-    /// The lines parsed so far, offsets relative to `headStart`, counts after unescaping.
+    /// The lines parsed so far, offsets relative to `headStart`, counts after unescaping: the first
+    /// `inlineLineCapacity` in `inlineSpans` (no heap array, no uniqueness check per line), moved into `spans` (the
+    /// last frame's array, refilled when that frame is gone) at the blank line or when a frame has more lines.
     private var spans: [StompHeaders.Span] = []
+    private var inlineSpans: InlineSpans = (zeroSpan, zeroSpan, zeroSpan, zeroSpan, zeroSpan, zeroSpan,
+                                            zeroSpan, zeroSpan, zeroSpan, zeroSpan, zeroSpan, zeroSpan)
+    private var lineCount = 0
+    private typealias InlineSpans = (StompHeaders.Span, StompHeaders.Span, StompHeaders.Span, StompHeaders.Span,
+                                     StompHeaders.Span, StompHeaders.Span, StompHeaders.Span, StompHeaders.Span,
+                                     StompHeaders.Span, StompHeaders.Span, StompHeaders.Span, StompHeaders.Span)
+    private static let inlineLineCapacity = 12   // a broker's MESSAGE has 8 to 12
+    private static let zeroSpan = StompHeaders.Span(nameStart: 0, nameCount: 0, valueStart: 0, valueCount: 0, plain: true)
     /// Lines with escapes (index in `spans`, raw name and value byte counts): unescaped in the copy.
     private var escapedLines: [(line: Int, nameCount: Int, valueCount: Int)] = []
+    /// How many of `escapedLines` are this frame's (the array is overwritten from the start, not cleared).
+    private var escapedLineCount = 0
     /// Sum of the lines' name and value counts (after unescaping).
     private var headLiveBytes = 0
     private var contentLength: Int?
     /// The finished header bytes, between the blank line and the end of the body.
     private var headStorage: [UInt8] = []
+    /// The last frame's body: its buffer is refilled for the next frame when that frame is gone by then
+    /// (copy-on-write: a frame still held keeps its bytes, the next one gets a new buffer).
+    private var bodyStorage: [UInt8] = []
     private var sawContentLength = false
+    /// What the scan has seen of a header line that arrived in part (so a line arriving in pieces is scanned once).
+    private var partialLine = LineScan()
 
     public init(version: StompVersion = .v1_2, limits: StompLimits = .default) {
         self.version = version
@@ -108,6 +125,7 @@ public struct FrameDecoder: Sendable {
     /// The next event, or nil when more bytes are needed.
     public mutating func next() throws -> FrameDecoderEvent? {
         if let failure { throw failure }
+        if state == .idle && readIndex == buffer.count { return nil }   // nothing to read: no retain of the bytes
         do {
             let storage = buffer   // keeps the bytes alive while we mutate the other fields
             return try storage.withUnsafeBytes { try parse($0) }
@@ -174,46 +192,74 @@ public struct FrameDecoder: Sendable {
                 command = cmd
                 escaping = HeaderEscaping.mode(version: version, command: cmd)
                 headStart = lf + 1
-                spans = []
-                spans.reserveCapacity(12)   // a broker's MESSAGE has 8 to 12: no regrowth
-                escapedLines.removeAll(keepingCapacity: true)
+                // The last frame's line records are refilled when that frame is gone (else a new array).
+                lineCount = 0
+                escapedLineCount = 0
                 headLiveBytes = 0
                 contentLength = nil
                 sawContentLength = false
                 readIndex = lf + 1
                 scanned = 0
+                partialLine = LineScan()
                 state = .headers
 
             case .headers:
-                guard let lf = Self.find(0x0A, raw, from: readIndex + scanned) else {
-                    scanned = avail
-                    if lineTooLong(raw, avail: avail, max: limits.maxHeaderLineLength) {
-                        throw FrameDecodingError.limitExceeded(limit: "maxHeaderLineLength", value: avail,
+                // Line after line without leaving this case; the line's scan state lives in a local.
+                var line = partialLine
+                partialLine = LineScan()
+                var blankLF = 0
+                while true {
+                    guard let lf = Self.scanHeaderLine(raw, lineStart: readIndex, from: readIndex + scanned,
+                                                       escaping: escaping, &line) else {
+                        scanned = line.resume - readIndex
+                        partialLine = line
+                        let avail = raw.count - readIndex
+                        if lineTooLong(raw, avail: avail, max: limits.maxHeaderLineLength) {
+                            throw FrameDecodingError.limitExceeded(limit: "maxHeaderLineLength", value: avail,
+                                                                   maximum: limits.maxHeaderLineLength, offset: streamOffset)
+                        }
+                        return nil
+                    }
+                    var end = lf
+                    if end > readIndex && raw[end - 1] == 0x0D {   // a CRLF line: its CR is no part of it
+                        end -= 1
+                        if line.cr { line.cr = memchr(raw.baseAddress! + readIndex, 0x0D, end - readIndex) != nil }
+                    }
+                    if end == readIndex { blankLF = lf; break }   // blank line: headers done
+                    if end - readIndex > limits.maxHeaderLineLength {
+                        throw FrameDecodingError.limitExceeded(limit: "maxHeaderLineLength", value: end - readIndex,
                                                                maximum: limits.maxHeaderLineLength, offset: streamOffset)
                     }
-                    return nil
-                }
-                var end = lf
-                if end > readIndex && raw[end - 1] == 0x0D { end -= 1 }
-                if end == readIndex {   // blank line: headers done
-                    headStorage = Self.headBytes(raw, from: headStart, count: readIndex - headStart,
-                                                 spans: spans, escapedLines: escapedLines, mode: escaping)
+                    if lineCount >= limits.maxHeaderCount {
+                        throw FrameDecodingError.limitExceeded(limit: "maxHeaderCount", value: lineCount + 1,
+                                                               maximum: limits.maxHeaderCount, offset: streamOffset)
+                    }
+                    if line.colon >= 0 && line.isPlainASCII {   // the common line: nothing to check or unescape
+                        if line.colon == 14 && !sawContentLength
+                            && Self.isContentLength(UnsafeRawBufferPointer(rebasing: raw[readIndex..<(readIndex + 14)])) {
+                            try readContentLength(UnsafeRawBufferPointer(rebasing: raw[(readIndex + 15)..<end]),
+                                                  offset: streamOffset + 15)
+                        }
+                        let nameStart = readIndex - headStart
+                        let valueCount = end - readIndex - line.colon - 1
+                        record(StompHeaders.Span(nameStart: nameStart, nameCount: line.colon,
+                                                       valueStart: nameStart + line.colon + 1, valueCount: valueCount,
+                                                       plain: true))
+                        headLiveBytes += line.colon + valueCount
+                    } else {
+                        try parseHeader(raw, start: readIndex, end: end, line)
+                    }
                     readIndex = lf + 1
                     scanned = 0
-                    state = .body
-                    continue
+                    line = LineScan()
                 }
-                if end - readIndex > limits.maxHeaderLineLength {
-                    throw FrameDecodingError.limitExceeded(limit: "maxHeaderLineLength", value: end - readIndex,
-                                                           maximum: limits.maxHeaderLineLength, offset: streamOffset)
-                }
-                if spans.count >= limits.maxHeaderCount {
-                    throw FrameDecodingError.limitExceeded(limit: "maxHeaderCount", value: spans.count + 1,
-                                                           maximum: limits.maxHeaderCount, offset: streamOffset)
-                }
-                try parseHeader(raw, start: readIndex, end: end)
+                let lf = blankLF
+                if lineCount <= Self.inlineLineCapacity { moveInlineSpans() }
+                Self.headBytes(into: &headStorage, raw, from: headStart, count: readIndex - headStart,
+                               spans: spans, escapedLines: escapedLines[0..<escapedLineCount], mode: escaping)
                 readIndex = lf + 1
                 scanned = 0
+                state = .body
 
             case .body:
                 let body: [UInt8]
@@ -222,7 +268,7 @@ public struct FrameDecoder: Sendable {
                     guard raw[readIndex + length] == 0 else {
                         throw FrameDecodingError.missingNullAfterBody(offset: streamOffset + length)
                     }
-                    body = Self.copy(raw, from: readIndex, count: length)
+                    body = Self.refill(&bodyStorage, raw, from: readIndex, count: length)
                     readIndex += length + 1
                 } else {
                     guard let nul = Self.find(0, raw, from: readIndex + scanned) else {
@@ -238,31 +284,69 @@ public struct FrameDecoder: Sendable {
                         throw FrameDecodingError.limitExceeded(limit: "maxBodySize", value: length,
                                                                maximum: limits.maxBodySize, offset: streamOffset)
                     }
-                    body = Self.copy(raw, from: readIndex, count: length)
+                    body = Self.refill(&bodyStorage, raw, from: readIndex, count: length)
                     readIndex = nul + 1
                 }
                 scanned = 0
                 state = .idle
                 let headers = StompHeaders(storage: headStorage, spans: spans, dead: headStorage.count - headLiveBytes)
-                headStorage = []
-                spans = []
+                // Large buffers are not kept for reuse: an idle connection must not pin its last big message.
+                if bodyStorage.capacity > Self.reuseLimit { bodyStorage = [] }
+                if headStorage.capacity > Self.reuseLimit { headStorage = [] }
                 return .frame(StompFrame(command, headers: headers, body: body))
             }
         }
     }
 
+    /// The largest buffer (bytes of capacity) the decoder keeps after handing it out in a frame, for the next one.
+    static let reuseLimit = 64 * 1024
+
+    /// `raw[from..<from+count]` in `buffer`, returned: the buffer's storage is reused when nothing else holds it
+    /// any more (the last frame is gone) and it is not oversized (at most twice the bytes + 64: a frame kept
+    /// by its reader never pins a much larger buffer); otherwise a new one is made.
     @inline(__always)
-    private static func copy(_ raw: UnsafeRawBufferPointer, from: Int, count: Int) -> [UInt8] {
+    private static func refill(_ buffer: inout [UInt8], _ raw: UnsafeRawBufferPointer, from: Int, count: Int) -> [UInt8] {
         guard count > 0 else { return [] }
-        // `append(contentsOf:)` allocates through code specialised here; `init(unsafeUninitializedCapacity:)`
-        // goes through the standard library's generic path (a metadata lookup per body).
-        var body: [UInt8] = []
-        body.append(contentsOf: Self.typed(raw, from: from, count: count))
-        return body
+        fill(&buffer, raw, from: from, count: count)
+        return buffer
+    }
+
+    /// `refill` without the result.
+    @inline(__always)
+    private static func fill(_ buffer: inout [UInt8], _ raw: UnsafeRawBufferPointer, from: Int, count: Int) {
+        // `init(unsafeUninitializedCapacity:)` would go through the standard library's generic path (a metadata
+        // lookup per body); `replaceSubrange` with typed bytes is specialised here (one memcpy).
+        if buffer.capacity > 2 * count + 64 { buffer = [] }
+        buffer.replaceSubrange(0..<buffer.count, with: Self.typed(raw, from: from, count: count))
     }
 
     /// `raw[from..<from+count]` as typed bytes: `Array.append(contentsOf:)` copies those with one memcpy
     /// (given an `UnsafeRawBufferPointer` it goes through the generic sequence path).
+    /// Notes line record `span` (the next line): inline while there is room, else in `spans`.
+    @inline(__always)
+    private mutating func record(_ span: StompHeaders.Span) {
+        let i = lineCount
+        if i < Self.inlineLineCapacity {
+            withUnsafeMutableBytes(of: &inlineSpans) { $0.baseAddress!.assumingMemoryBound(to: StompHeaders.Span.self)[i] = span }
+        } else {
+            if i == Self.inlineLineCapacity { moveInlineSpans() }
+            spans.append(span)
+        }
+        lineCount = i + 1
+    }
+
+    /// `spans` := the inline line records (the first `min(lineCount, inlineLineCapacity)`), in one copy into the
+    /// last frame's array when nothing holds it any more and it is not oversized, else into a new one.
+    @inline(__always)
+    private mutating func moveInlineSpans() {
+        let n = Swift.min(lineCount, Self.inlineLineCapacity)
+        if spans.capacity > 64 { spans = [] }
+        withUnsafeBytes(of: &inlineSpans) { raw in
+            let lines = UnsafeBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: StompHeaders.Span.self), count: n)
+            spans.replaceSubrange(0..<spans.count, with: lines)
+        }
+    }
+
     @inline(__always)
     private static func typed(_ raw: UnsafeRawBufferPointer, from: Int, count: Int) -> UnsafeBufferPointer<UInt8> {
         UnsafeBufferPointer(start: (raw.baseAddress! + from).assumingMemoryBound(to: UInt8.self), count: count)
@@ -270,126 +354,164 @@ public struct FrameDecoder: Sendable {
 
     /// The header lines `raw[headStart..<readIndex]` copied in one piece, the escaped ones unescaped in place
     /// (their escapes were checked when parsed; unescaping only shrinks, the rest of the line becomes dead bytes).
-    private static func headBytes(_ raw: UnsafeRawBufferPointer, from headStart: Int, count: Int, spans: [StompHeaders.Span],
-                                  escapedLines: [(line: Int, nameCount: Int, valueCount: Int)],
-                                  mode escaping: HeaderEscaping.Mode) -> [UInt8] {
-        guard count > 0 else { return [] }
-        var bytes: [UInt8] = []
-        bytes.append(contentsOf: Self.typed(raw, from: headStart, count: count))
+    private static func headBytes(into bytes: inout [UInt8], _ raw: UnsafeRawBufferPointer, from headStart: Int, count: Int,
+                                  spans: [StompHeaders.Span], escapedLines: ArraySlice<(line: Int, nameCount: Int, valueCount: Int)>,
+                                  mode escaping: HeaderEscaping.Mode) {
+        guard count > 0 else { bytes = []; return }
+        fill(&bytes, raw, from: headStart, count: count)
         if !escapedLines.isEmpty {
             bytes.withUnsafeMutableBufferPointer { dst in
-                func unescape(_ start: Int, _ rawCount: Int) {
-                    guard rawCount > 0 else { return }
-                    let p = UnsafeRawBufferPointer(rebasing: raw[(headStart + start)..<(headStart + start + rawCount)])
-                    _ = try? HeaderEscaping.unescape(p, mode: escaping, header: "", offset: 0, into: dst.baseAddress! + start)
-                }
-                for e in escapedLines {
-                    unescape(spans[e.line].nameStart, e.nameCount)
-                    unescape(spans[e.line].valueStart, e.valueCount)
+                let src = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + headStart
+                for e in escapedLines {   // only the parts whose escapes change them
+                    let span = spans[e.line]
+                    if span.nameCount != e.nameCount {
+                        _ = HeaderEscaping.unescapeChecked(src + span.nameStart, e.nameCount, into: dst.baseAddress! + span.nameStart)
+                    }
+                    if span.valueCount != e.valueCount {
+                        _ = HeaderEscaping.unescapeChecked(src + span.valueStart, e.valueCount, into: dst.baseAddress! + span.valueStart)
+                    }
                 }
             }
         }
-        return bytes
     }
 
-    /// Parses one header line `raw[start..<end]` (EOL excluded) into `spans`: checks its escapes and UTF-8,
-    /// reads `content-length`; the bytes stay in `buffer` until the blank line (`headBytes`).
-    private mutating func parseHeader(_ raw: UnsafeRawBufferPointer, start: Int, end: Int) throws {
+    /// Parses one header line `raw[start..<end]` (EOL excluded), scanned by `scanHeaderLine`, into `spans`: checks
+    /// its escapes and UTF-8, reads `content-length`; the bytes stay in `buffer` until the blank line (`headBytes`).
+    private mutating func parseHeader(_ raw: UnsafeRawBufferPointer, start: Int, end: Int, _ scan: LineScan) throws {
         let line = UnsafeRawBufferPointer(rebasing: raw[start..<end])
         let lineOffset = streamOffset   // == baseOffset + start
-        let scan = Self.scanLine(line)
-        guard let colon = scan.colon else {
+        guard scan.colon >= 0 else {
             throw FrameDecodingError.malformedHeader(line: String(decoding: line, as: UTF8.self), offset: lineOffset)
         }
+        let colon = scan.colon
         let rawName = UnsafeRawBufferPointer(rebasing: line[0..<colon])
         let rawValue = UnsafeRawBufferPointer(rebasing: line[(colon + 1)...])
+        let ascii = scan.high & ByteScan.highs == 0
+        let plain = !scan.colons2 && !scan.backslash && !scan.cr
 
         var nameCount = rawName.count
         var valueCount = rawValue.count
-        if scan.specials != 1 || !scan.ascii {   // escapes, or more bytes to check: name first, as before
-            let escaped = escaping != .none && scan.specials > 1 && memchr(line.baseAddress!, 0x5C, line.count) != nil
+        if !plain || !ascii {   // escapes, or more bytes to check: name first, as before
+            let escaped = escaping != .none && scan.backslash
             if escaped {
-                nameCount = try unescapedCount(rawName, header: String(decoding: rawName, as: UTF8.self), offset: lineOffset)
+                nameCount = scan.badEscape
+                    ? try unescapedCount(rawName, header: String(decoding: rawName, as: UTF8.self), offset: lineOffset)
+                    : rawName.count - scan.nameEscapes
             }
             // Unescaping maps ASCII pairs to ASCII bytes at scalar boundaries: the raw bytes are UTF-8 exactly
             // when the unescaped ones are.
-            if !scan.ascii && !UTF8Validation.isValid(rawName) {
+            if !ascii && !UTF8Validation.isValid(rawName) {
                 throw FrameDecodingError.invalidUTF8(header: nil, offset: lineOffset)
             }
             if escaped {
-                valueCount = try unescapedCount(rawValue, header: unescapedString(rawName), offset: lineOffset + colon + 1)
+                valueCount = scan.badEscape
+                    ? try unescapedCount(rawValue, header: unescapedString(rawName), offset: lineOffset + colon + 1)
+                    : rawValue.count - scan.valueEscapes
                 if nameCount != rawName.count || valueCount != rawValue.count {
-                    escapedLines.append((spans.count, rawName.count, rawValue.count))
+                    let e = (line: lineCount, nameCount: rawName.count, valueCount: rawValue.count)
+                    if escapedLineCount < escapedLines.count { escapedLines[escapedLineCount] = e } else { escapedLines.append(e) }
+                    escapedLineCount += 1
                 }
             }
-            if !scan.ascii && !UTF8Validation.isValid(rawValue) {
+            if !ascii && !UTF8Validation.isValid(rawValue) {
                 throw FrameDecodingError.invalidUTF8(header: unescapedString(rawName), offset: lineOffset + colon + 1)
             }
         }
 
-        if !sawContentLength && Self.isContentLength(rawName) {
-            sawContentLength = true   // only the first one counts
-            guard let length = Self.parseLength(rawValue) else {
-                throw FrameDecodingError.invalidContentLength(value: unescapedString(rawValue),
-                                                              offset: lineOffset + colon + 1)
-            }
-            if length > limits.maxBodySize {
-                throw FrameDecodingError.limitExceeded(limit: "maxBodySize", value: length,
-                                                       maximum: limits.maxBodySize, offset: lineOffset + colon + 1)
-            }
-            contentLength = length
+        if !sawContentLength && colon == 14 && Self.isContentLength(rawName) {
+            try readContentLength(rawValue, offset: lineOffset + colon + 1)
         }
         let nameStart = start - headStart
-        spans.append(StompHeaders.Span(nameStart: nameStart, nameCount: nameCount,
+        record(StompHeaders.Span(nameStart: nameStart, nameCount: nameCount,
                                        valueStart: nameStart + colon + 1, valueCount: valueCount,
-                                       plain: scan.specials == 1))
+                                       plain: plain))
         headLiveBytes += nameCount + valueCount
     }
 
-    /// One pass over a header line (EOL excluded, so no LF), 8 bytes at a time: where its first ':' is, how many
-    /// of its bytes escaping looks at (CR, ':', '\\'; a plain line has exactly one, its separator; counted as
-    /// 0, 1, or 2 for "more"), whether it is all ASCII.
+    /// What the scan of one header line has seen: its first ':' (offset in the line, -1 before one), whether it
+    /// has another ':', a '\\', a CR, the high bits of its bytes (non-ASCII when nonzero); its escapes (frames
+    /// with escaping only), each checked as the scan passes it: how many before the first ':' and after it (each
+    /// makes one byte of two), and whether one is undefined (then `parseHeader` takes the byte-exact path that
+    /// reports it); where the scan goes on when more bytes come.
+    struct LineScan {
+        var colon = -1
+        var colons2 = false
+        var backslash = false
+        var cr = false
+        var badEscape = false
+        var high: UInt64 = 0
+        var nameEscapes = 0
+        var valueEscapes = 0
+        var resume = 0
+
+        /// One ':', nothing to escape, all ASCII: stored and written back as it is.
+        @inline(__always)
+        var isPlainASCII: Bool { !colons2 && !backslash && !cr && high & ByteScan.highs == 0 }
+    }
+
+    /// Scans the header line starting at `lineStart` from `from` up to its LF, noting in `line` what
+    /// `parseHeader` needs: one pass, no memchr. Words of 8 bytes with nothing to note (no control byte below
+    /// 0x0E, ':', '\\' or byte >= 0x80) cost one test; a word with one goes on just after its first such byte.
+    /// Returns the LF's index, or nil when the bytes so far hold none (`line.resume`: where to go on).
     @inline(__always)
-    static func scanLine(_ p: UnsafeRawBufferPointer) -> (colon: Int?, specials: Int, ascii: Bool) {
-        let n = p.count
-        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        /// 0x80 in exactly the bytes of `x` that are zero.
-        @inline(__always) func zeroBytes(_ x: UInt64) -> UInt64 { ~(((x & low7) &+ low7) | x | low7) }
-        var colon: Int?
-        var specials = 0
-        var any: UInt64 = 0
-        @inline(__always) func word(_ v: UInt64, at offset: Int) {
-            any |= v
-            let c = zeroBytes(v ^ (ones &* 0x3A))
-            let m = c | zeroBytes(v ^ (ones &* 0x0D)) | zeroBytes(v ^ (ones &* 0x5C))
-            if m != 0 {
-                specials += m & (m &- 1) != 0 ? 2 : 1   // one bit set, or more (no popcount needed)
-                if colon == nil && c != 0 { colon = offset + c.trailingZeroBitCount / 8 }
+    private static func scanHeaderLine(_ raw: UnsafeRawBufferPointer, lineStart: Int, from: Int,
+                                       escaping: HeaderEscaping.Mode, _ line: inout LineScan) -> Int? {
+        let n = raw.count
+        var i = from
+        guard i < n, let base = raw.baseAddress else { line.resume = i; return nil }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        let escapes = escaping != .none
+        while true {
+            if i + 8 <= n {
+                let x = ByteScan.load(p + i)
+                let m = ByteScan.below(x, 0x0E) | ByteScan.equal(x, 0x3A) | ByteScan.equal(x, 0x5C) | (x & ByteScan.highs)
+                if m == 0 { i += 8; continue }
+                i += m.trailingZeroBitCount >> 3   // the first byte to note (exact: the lowest flag is)
+            } else if i >= n {
+                line.resume = n
+                return nil
             }
-        }
-        var i = 0
-        while i + 8 <= n {
-            word(p.loadUnaligned(fromByteOffset: i, as: UInt64.self), at: i)
-            i += 8
-        }
-        let rest = n - i
-        if rest > 0 {
-            if n >= 8 {   // the last 8 bytes, those already counted shifted out (zeros match nothing)
-                word(p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) >> UInt64(8 * (8 - rest)), at: i)
-            } else {
-                while i < n {
-                    let b = p[i]
-                    any |= UInt64(b)
-                    if HeaderEscaping.isSpecial(b) {
-                        specials += 1
-                        if b == 0x3A && colon == nil { colon = i }
-                    }
-                    i += 1
+            let b = p[i]
+            switch b {
+            case 0x0A: return i
+            case 0x3A: if line.colon < 0 { line.colon = i - lineStart } else { line.colons2 = true }
+            case 0x5C:
+                line.backslash = true
+                guard escapes else { break }
+                guard i + 1 < n else {   // its escaped byte has not arrived: look again from here
+                    line.resume = i
+                    return nil
                 }
+                switch p[i + 1] {
+                case UInt8(ascii: "n"), UInt8(ascii: "c"), 0x5C:
+                    break
+                case UInt8(ascii: "r") where escaping == .v1_2:
+                    break
+                default:
+                    line.badEscape = true
+                    i += 1
+                    continue
+                }
+                if line.colon < 0 { line.nameEscapes += 1 } else { line.valueEscapes += 1 }
+                i += 2
+                continue
+            case 0x0D: line.cr = true
+            default: line.high |= UInt64(b)
             }
+            i += 1
         }
-        return (colon, specials, any & 0x8080_8080_8080_8080 == 0)
+    }
+
+    /// The first `content-length` line's value `p` (`offset`: its stream offset, for errors): the body's length.
+    private mutating func readContentLength(_ p: UnsafeRawBufferPointer, offset: Int) throws {
+        sawContentLength = true   // only the first one counts
+        guard let length = Self.parseLength(p) else {
+            throw FrameDecodingError.invalidContentLength(value: unescapedString(p), offset: offset)
+        }
+        if length > limits.maxBodySize {
+            throw FrameDecodingError.limitExceeded(limit: "maxBodySize", value: length, maximum: limits.maxBodySize, offset: offset)
+        }
+        contentLength = length
     }
 
     /// Bytes `p` will have once unescaped; throws for an undefined escape (`header`, `offset` for the error).
@@ -417,9 +539,10 @@ public struct FrameDecoder: Sendable {
     static func parseLength(_ p: UnsafeRawBufferPointer) -> Int? {
         guard !p.isEmpty, p.count <= 18 else { return nil }
         var n = 0
-        for b in p {
-            guard b >= 0x30 && b <= 0x39 else { return nil }
-            n = n * 10 + Int(b - 0x30)
+        for i in 0..<p.count {   // at most 18 digits: no overflow, so wrapping arithmetic
+            let d = p[i] &- 0x30
+            guard d <= 9 else { return nil }
+            n = n &* 10 &+ Int(d)
         }
         return n
     }

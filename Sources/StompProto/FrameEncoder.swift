@@ -40,7 +40,7 @@ public struct FrameEncoder: Sendable {
         let body = frame.body
 
         var explicitLength = false
-        if let i = headers.firstIndex("content-length") {
+        if let i = headers.firstIndex("content-length" as StaticString) {
             explicitLength = true   // the first one is what the peer will use, read as the decoder reads it
             let v = headers.spans[i]
             let declared = headers.storage.withUnsafeBytes {
@@ -83,20 +83,20 @@ public struct FrameEncoder: Sendable {
             try headers.storage.withUnsafeBufferPointer { stored in
                 for span in headers.spans {
                     if span.plain {   // nothing to escape or reject: two copies
-                        d.update(from: stored.baseAddress! + span.nameStart, count: span.nameCount)
+                        ByteScan.copy(d, stored.baseAddress! + span.nameStart, span.nameCount)
                         d += span.nameCount
                         d.pointee = 0x3A; d += 1
-                        d.update(from: stored.baseAddress! + span.valueStart, count: span.valueCount)
+                        ByteScan.copy(d, stored.baseAddress! + span.valueStart, span.valueCount)
                         d += span.valueCount
                         d.pointee = 0x0A; d += 1
                         continue
                     }
                     let name = UnsafeBufferPointer(rebasing: stored[span.nameStart..<span.nameStart + span.nameCount])
                     let value = UnsafeBufferPointer(rebasing: stored[span.valueStart..<span.valueStart + span.valueCount])
-                    d += try HeaderEscaping.writeCheckedByteByByte(name, isName: true, name: String(decoding: name, as: UTF8.self),
+                    d += try HeaderEscaping.writeChecked(name, isName: true, name: String(decoding: name, as: UTF8.self),
                                                          mode: mode, to: d)
                     d.pointee = 0x3A; d += 1
-                    d += try HeaderEscaping.writeCheckedByteByByte(value, isName: false, name: String(decoding: name, as: UTF8.self),
+                    d += try HeaderEscaping.writeChecked(value, isName: false, name: String(decoding: name, as: UTF8.self),
                                                          mode: mode, to: d)
                     d.pointee = 0x0A; d += 1
                 }

@@ -47,12 +47,6 @@ public enum HeaderEscaping {
 
     // MARK: - Byte level (used by the encoder and decoder)
 
-    /// The bytes that need attention when escaping: `\\`, LF, CR, `:` (a bit mask, no table lookup).
-    @inline(__always)
-    static func isSpecial(_ b: UInt8) -> Bool {
-        b == 0x5C || (b < 64 && (0x0400_0000_0000_2400 as UInt64) >> UInt64(b) & 1 != 0)
-    }
-
     /// Calls `body` with the UTF-8 of `s` (contiguous for native strings, else a copy).
     @inline(__always)
     static func withUTF8<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
@@ -92,45 +86,16 @@ public enum HeaderEscaping {
         }
     }
 
-    /// Whether the 8 bytes of `v` hold one that escaping looks at (LF, CR, ':', '\'): a word has one of the four
-    /// exactly when one of the four "has a zero byte" tests (`(x - 0x01…) & ~x & 0x80…`) says so.
-    @inline(__always)
-    static func hasSpecialByte(_ v: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        @inline(__always) func hasZeroByte(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
-        return hasZeroByte(v ^ (ones &* 0x0A)) || hasZeroByte(v ^ (ones &* 0x0D))
-            || hasZeroByte(v ^ (ones &* 0x3A)) || hasZeroByte(v ^ (ones &* 0x5C))
-    }
-
-    /// Index of the first byte at or after `from` that needs attention when escaping (see `isSpecial`),
-    /// or `n`: 8 bytes at a time (`hasSpecialByte`), then byte by byte inside the word that has one.
+    /// Index of the first byte at or after `from` that needs attention when escaping (LF, CR, ':', '\\'), or `n`.
     @inline(__always)
     static func firstSpecial(_ src: UnsafePointer<UInt8>, _ n: Int, from: Int) -> Int {
-        var i = from
-        while i + 8 <= n {
-            if hasSpecialByte(UnsafeRawPointer(src + i).loadUnaligned(as: UInt64.self)) { break }
-            i += 8
-        }
-        while i < n && !isSpecial(src[i]) { i += 1 }
-        return i
+        ByteScan.firstStompSpecial(src, n, from: from)
     }
 
-    /// True when none of the `n` bytes at `src` needs a look when escaping (`isSpecial`): 8 bytes at a time,
-    /// the last (partial) word read overlapping the previous one; byte by byte below 8 bytes.
+    /// True when none of the `n` bytes at `src` needs a look when escaping.
     @inline(__always)
     static func isPlain(_ src: UnsafePointer<UInt8>, _ n: Int) -> Bool {
-        if n < 8 {
-            for i in 0..<n where isSpecial(src[i]) { return false }
-            return true
-        }
-        let raw = UnsafeRawPointer(src)
-        var i = 0
-        while i + 8 <= n {
-            if hasSpecialByte(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { return false }
-            i += 8
-        }
-        return i == n || !hasSpecialByte(raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))
+        ByteScan.firstStompSpecial(src, n, from: 0) == n
     }
 
     /// Writes `buf` escaped at `dst` (room checked by `escapedCount`); returns the bytes written.
@@ -140,7 +105,7 @@ public enum HeaderEscaping {
         let n = buf.count
         guard n > 0, let src = buf.baseAddress else { return 0 }
         if mode == .none {
-            dst.update(from: src, count: n)
+            ByteScan.copy(dst, src, n)
             return n
         }
         var o = 0
@@ -150,7 +115,7 @@ public enum HeaderEscaping {
             let b = src[i]
             if !(b == 0x0D && mode == .v1_1) {
                 if i > run {
-                    (dst + o).update(from: src + run, count: i - run)
+                    ByteScan.copy(dst + o, src + run, i - run)
                     o += i - run
                 }
                 writeEscape(of: b, to: dst + o)
@@ -160,7 +125,7 @@ public enum HeaderEscaping {
             i = firstSpecial(src, n, from: i + 1)
         }
         if run < n {
-            (dst + o).update(from: src + run, count: n - run)
+            ByteScan.copy(dst + o, src + run, n - run)
             o += n - run
         }
         return o
@@ -179,51 +144,24 @@ public enum HeaderEscaping {
     }
 
     /// Writes `buf` escaped at `dst` (room for twice its bytes) after checking it can be represented
-    /// (`escapedCount`'s errors); returns the bytes written. One pass, byte by byte (for text known to
-    /// have bytes to escape); on a byte it cannot write, `escapedCount` throws the error.
-    @inline(__always)
-    static func writeCheckedByteByByte(_ buf: UnsafeBufferPointer<UInt8>, isName: Bool, name: @autoclosure () -> String,
-                                       mode: Mode, to dst: UnsafeMutablePointer<UInt8>) throws -> Int {
-        let n = buf.count
-        guard n > 0, let src = buf.baseAddress else { return 0 }
-        var o = 0
-        for i in 0..<n {
-            let b = src[i]
-            guard isSpecial(b) else { dst[o] = b; o += 1; continue }
-            let unwritable: Bool
-            switch mode {
-            case .none: unwritable = b == 0x0A || (isName && b == 0x3A) || (!isName && b == 0x0D && i == n - 1)
-            case .v1_1: unwritable = !isName && b == 0x0D && i == n - 1
-            case .v1_2: unwritable = false
-            }
-            if unwritable {
-                _ = try escapedCount(buf, isName: isName, name: name(), mode: mode)   // throws the exact error
-            }
-            if mode == .none || (mode == .v1_1 && b == 0x0D) {
-                dst[o] = b; o += 1
-                continue
-            }
-            writeEscape(of: b, to: dst + o)
-            o += 2
-        }
-        return o
-    }
-
-    /// Writes `buf` escaped at `dst` (room for twice its bytes) after checking it can be represented
-    /// (`escapedCount`'s errors); returns the bytes written. One scan when nothing needs escaping.
+    /// (`escapedCount`'s errors); returns the bytes written. One word scan: runs between the bytes to escape are
+    /// copied in bulk; only a value's last byte can be unwritable in 1.1/1.2, so the check is one comparison.
     @inline(__always)
     static func writeChecked(_ buf: UnsafeBufferPointer<UInt8>, isName: Bool, name: @autoclosure () -> String,
                              mode: Mode, to dst: UnsafeMutablePointer<UInt8>) throws -> Int {
         let n = buf.count
         guard n > 0, let src = buf.baseAddress else { return 0 }
-        if firstSpecial(src, n, from: 0) == n {
-            dst.update(from: src, count: n)
+        switch mode {
+        case .v1_2:
+            break
+        case .v1_1:   // a value's trailing CR would be read back as part of the EOL
+            if !isName && src[n - 1] == 0x0D { _ = try escapedCount(buf, isName: isName, name: name(), mode: mode) }
+        case .none:   // nothing is escaped: anything special must be checked (escapedCount throws for what cannot be)
+            if firstSpecial(src, n, from: 0) < n { _ = try escapedCount(buf, isName: isName, name: name(), mode: mode) }
+            ByteScan.copy(dst, src, n)
             return n
         }
-        let count = try escapedCount(buf, isName: isName, name: name(), mode: mode)
-        let written = writeEscaped(buf, mode: mode, to: dst)
-        assert(written == count)
-        return written
+        return writeEscaped(buf, mode: mode, to: dst)
     }
 
     /// Appends the escaped UTF-8 of `s`. `isName`: ':' in an unescaped name is unrepresentable.
@@ -250,10 +188,12 @@ public enum HeaderEscaping {
                                offset: Int) throws -> Int {
         let n = p.count
         guard let base = p.baseAddress else { return 0 }
+        let src = base.assumingMemoryBound(to: UInt8.self)
         var count = n
         var i = 0
-        while i < n, let hit = memchr(base + i, 0x5C, n - i) {
-            let k = base.distance(to: UnsafeRawPointer(hit))
+        while i < n {
+            let k = ByteScan.firstIndex(of: 0x5C, src, n, from: i)
+            if k == n { break }
             let next: UInt8? = k + 1 < n ? p[k + 1] : nil
             switch next {
             case UInt8(ascii: "n"), UInt8(ascii: "c"), 0x5C: break
@@ -269,6 +209,28 @@ public enum HeaderEscaping {
         return count
     }
 
+    /// Unescapes the `n` bytes at `src` into `dst` (room for `n`), their escapes already checked (by the decoder's
+    /// line scan): runs between backslashes copied in bulk, each escape one byte. Returns the bytes written.
+    @inline(__always)
+    static func unescapeChecked(_ src: UnsafePointer<UInt8>, _ n: Int, into dst: UnsafeMutablePointer<UInt8>) -> Int {
+        var o = 0
+        var i = 0
+        while true {
+            let k = ByteScan.firstIndex(of: 0x5C, src, n, from: i)
+            ByteScan.copy(dst + o, src + i, k - i)
+            o += k - i
+            guard k + 1 < n else { return o }
+            switch src[k + 1] {
+            case UInt8(ascii: "n"): dst[o] = 0x0A
+            case UInt8(ascii: "c"): dst[o] = 0x3A
+            case UInt8(ascii: "r"): dst[o] = 0x0D
+            default: dst[o] = 0x5C
+            }
+            o += 1
+            i = k + 2
+        }
+    }
+
     /// Unescapes raw header bytes into `dst` (room for `p.count` bytes: unescaping only shrinks); returns
     /// the bytes written. Runs between backslashes are copied in bulk.
     static func unescape(_ p: UnsafeRawBufferPointer, mode: Mode, header: @autoclosure () -> String, offset: Int,
@@ -279,14 +241,14 @@ public enum HeaderEscaping {
         var o = 0
         var i = 0
         while i < n {
-            guard let hit = memchr(base + i, 0x5C, n - i) else {
-                (dst + o).update(from: src + i, count: n - i)
+            let k = ByteScan.firstIndex(of: 0x5C, src, n, from: i)
+            if k == n {
+                ByteScan.copy(dst + o, src + i, n - i)
                 o += n - i
                 break
             }
-            let k = base.distance(to: UnsafeRawPointer(hit))
             if k > i {
-                (dst + o).update(from: src + i, count: k - i)
+                ByteScan.copy(dst + o, src + i, k - i)
                 o += k - i
             }
             guard k + 1 < n else {

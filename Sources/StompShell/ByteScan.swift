@@ -1,26 +1,17 @@
 // Eight bytes at a time: does a run of bytes hold one that printing has to treat specially?
+import StompProto
 
-/// Word-at-a-time tests over bytes (SWAR: "bit twiddling hacks" `hasless` / `haszero`, exact about whether such a
-/// byte exists), so printing a message scans its headers and body at about a byte an instruction.
-enum ByteScan {
-    private static let ones: UInt64 = 0x0101_0101_0101_0101
-    private static let highs: UInt64 = 0x8080_8080_8080_8080
-
-    /// High bit of each byte of `x` below `n` (n ≤ 0x80) set, in the lowest such byte at least.
-    @inline(__always)
-    private static func below(_ x: UInt64, _ n: UInt8) -> UInt64 { (x &- ones &* UInt64(n)) & ~x & highs }
-
-    /// High bit of each byte of `x` equal to `b` set, in the lowest such byte at least.
-    @inline(__always)
-    private static func equal(_ x: UInt64, _ b: UInt8) -> UInt64 { below(x ^ (ones &* UInt64(b)), 1) }
-
+/// The printing path's tests, on StompProto's word-at-a-time primitives (`ByteScan.below`, `ByteScan.equal`:
+/// exact about whether such a byte exists), so printing a message scans its headers and body at about a byte an
+/// instruction.
+extension ByteScan {
     /// Whether a JSON string of these bytes needs an escape: a control character (< 0x20), `"` or `\`; with
     /// `asciiOnly`, also a byte ≥ 0x7F (a body is copied as it is only when it is printable ASCII).
     static func needsJSONEscape(_ u: UnsafeBufferPointer<UInt8>, asciiOnly: Bool) -> Bool {
         guard let base = u.baseAddress else { return false }
         var i = 0
         while i + 8 <= u.count {
-            let x = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            let x = load(base + i)
             var t = below(x, 0x20) | equal(x, 0x22) | equal(x, 0x5C)
             if asciiOnly { t |= (x & highs) | equal(x, 0x7F) }
             if t != 0 { return true }
@@ -39,7 +30,7 @@ enum ByteScan {
         guard let base = u.baseAddress else { return true }
         var i = 0
         while i + 8 <= u.count {
-            let x = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            let x = load(base + i)
             if below(x, 0x20) | (x & highs) != 0 { return false }
             i += 8
         }

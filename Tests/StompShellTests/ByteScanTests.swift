@@ -1,5 +1,6 @@
 import XCTest
 @testable import StompShell
+import StompProto
 
 /// The word-at-a-time scans answer what the byte-by-byte rules answer, for every byte value at every position of
 /// an 8-byte word and in the tail after the last whole word.
