@@ -4,49 +4,28 @@
 /// Entries live in an array indexed by a sequence number (slot = seq - base); a settled entry
 /// leaves a hole (nil) that is skipped, and holes at either end are trimmed at once, so the first
 /// and last slots in `head..<entries.count` always hold live entries. The array is compacted when
-/// holes dominate. One map gives, for each id, the ascending sequence numbers of the live entries
-/// carrying it as message-id or as ack id (usually one, held inline: no allocation). An entry whose two
-/// ids are the same (STOMP 1.0/1.1, and brokers whose ack id is the message-id) is keyed once: hashing
-/// the ids is most of the bookkeeping's cost. An id whose last entry is settled keeps its (empty) key until
-/// empty keys outnumber the live ones (then the map is rebuilt): removing a key from a Swift dictionary
-/// rehashes its neighbours, and most ids are settled right after they arrive.
+/// holes dominate.
+///
+/// The index is a table of its own (`PendingAckIndex`): for each live entry one slot per id (message-id and
+/// ack id; one slot for both when they are the same, as in STOMP 1.0/1.1), holding a 64-bit hash of the id's
+/// bytes and the entry's sequence number. A lookup hashes the id once (a word at a time, no `Hasher`, no
+/// String needed: `newest(matchingBytes:)` reads a header's bytes) and confirms each candidate against the
+/// entry's id, so equal hashes of different ids never match. Nothing is rehashed when an entry is settled.
 struct PendingAckStore: Sendable {
     private var entries: [PendingAck?] = []
     /// `entries[i] != nil`, read without copying the entry (the trim checks the ends after every settle).
     private var live: [Bool] = []
+    /// The hashes of `entries[i]`'s message-id and ack id at `2i` and `2i + 1` (to find its index slots again).
+    private var hashes: [UInt64] = []
     /// Sequence number of `entries[0]`.
     private var base = 0
     /// Index in `entries` of the oldest live entry (== entries.count when empty).
     private var head = 0
     private(set) var count = 0
-    /// Id → the live entries carrying it, as `Slots` tags; some keys are empty (see `emptyKeys`).
-    private var byID: [String: Slots] = [:]
-    /// Keys of `byID` with no live entry left.
-    private var emptyKeys = 0
+    private var index = PendingAckIndex()
 
-    /// Tags of one id's entries, ascending: `seq << 2 | 1` (its message-id) `| 2` (its ack id). The first inline.
-    private struct Slots: Sendable {
-        /// 0: none (a tag has at least one bit set).
-        var first: Int
-        var rest: [Int] = []
-        static let messageID = 1, ackID = 2
-        var isEmpty: Bool { first == 0 }
-        var last: Int? { isEmpty ? nil : rest.last ?? first }
-        /// The first tag with `bit`.
-        func first(with bit: Int) -> Int? {
-            if first & bit != 0 { return first }
-            return rest.first { $0 & bit != 0 }
-        }
-        /// Removes `seq`'s tag; false when none is left.
-        mutating func remove(_ seq: Int) -> Bool {
-            if first >> 2 == seq {
-                first = rest.isEmpty ? 0 : rest.removeFirst()
-            } else if let j = rest.lastIndex(where: { $0 >> 2 == seq }) {
-                rest.remove(at: j)
-            }
-            return !isEmpty
-        }
-    }
+    /// Tag bits of an index slot: `seq << 2 | messageID | ackID`.
+    private static let messageID = 1, ackID = 2
 
     var isEmpty: Bool { count == 0 }
 
@@ -68,40 +47,61 @@ struct PendingAckStore: Sendable {
 
     mutating func append(_ p: PendingAck) {
         let seq = base + entries.count
+        let mh = PendingAckIndex.hash(p.messageID)
         entries.append(p)
         live.append(true)
         count += 1
         if p.ackID == p.messageID {
-            add(seq << 2 | Slots.messageID | Slots.ackID, p.messageID)
+            hashes.append(mh)
+            hashes.append(mh)
+            index.insert(hash: mh, tag: seq << 2 | Self.messageID | Self.ackID)
         } else {
-            add(seq << 2 | Slots.messageID, p.messageID)
-            add(seq << 2 | Slots.ackID, p.ackID)
+            let ah = PendingAckIndex.hash(p.ackID)
+            hashes.append(mh)
+            hashes.append(ah)
+            index.insert(hash: mh, tag: seq << 2 | Self.messageID)
+            index.insert(hash: ah, tag: seq << 2 | Self.ackID)
         }
     }
 
-    /// Appends `tag` (the newest entry's) to `key`'s slots: one hash of `key`.
-    private mutating func add(_ tag: Int, _ key: String) {
-        if let k = byID.index(forKey: key) {
-            if byID.values[k].isEmpty {
-                byID.values[k].first = tag
-                emptyKeys -= 1
-            } else {
-                byID.values[k].rest.append(tag)
-            }
-        } else {
-            byID[key] = Slots(first: tag)
-        }
+    /// Whether the tag's entry carries the id `equal` accepts where the tag says: its message-id, or its ack id
+    /// (a tag with both bits stands for an entry whose two ids are the same).
+    private func confirms(_ tag: Int, _ equal: (String) -> Bool) -> Bool {
+        guard let e = self[tag >> 2] else { return false }
+        return tag & Self.messageID != 0 ? equal(e.messageID) : equal(e.ackID)
     }
 
     /// The newest entry whose message-id or ack id is `id` (like `lastIndex(where:)`).
     func newest(matching id: String) -> Int? {
-        byID[id]?.last.map { $0 >> 2 }
+        var best: Int?
+        index.forEach(hash: PendingAckIndex.hash(id)) { tag in
+            let seq = tag >> 2
+            if seq > (best ?? Int.min), confirms(tag, { $0 == id }) { best = seq }
+        }
+        return best
+    }
+
+    /// `newest(matching:)` of an id given as its UTF-8 bytes (a header's value): no String made.
+    func newest(matchingBytes id: UnsafeRawBufferPointer) -> Int? {
+        var best: Int?
+        index.forEach(hash: PendingAckIndex.hash(id)) { tag in
+            let seq = tag >> 2
+            if seq > (best ?? Int.min), confirms(tag, { PendingAckIndex.equal($0, id) }) { best = seq }
+        }
+        return best
     }
 
     /// The oldest entry with message-id `id`, else the oldest with ack id `id`.
     func oldest(messageIDOrAckID id: String) -> Int? {
-        guard let slots = byID[id] else { return nil }
-        return (slots.first(with: Slots.messageID) ?? slots.first(with: Slots.ackID)).map { $0 >> 2 }
+        var byMessageID: Int?
+        var byAckID: Int?
+        index.forEach(hash: PendingAckIndex.hash(id)) { tag in
+            let seq = tag >> 2
+            guard let e = self[seq] else { return }
+            if tag & Self.messageID != 0, seq < (byMessageID ?? Int.max), e.messageID == id { byMessageID = seq }
+            if tag & Self.ackID != 0, seq < (byAckID ?? Int.max), e.ackID == id { byAckID = seq }
+        }
+        return byMessageID ?? byAckID
     }
 
     mutating func remove(_ seq: Int) {
@@ -109,9 +109,12 @@ struct PendingAckStore: Sendable {
         guard i >= head, i < entries.count, live[i], let p = entries[i].take() else { return }
         live[i] = false
         count -= 1
-        drop(seq, p.messageID)
-        if p.ackID != p.messageID { drop(seq, p.ackID) }
-        if emptyKeys > Self.emptyKeysKept, emptyKeys * 2 > byID.count { dropEmptyKeys() }
+        if p.ackID == p.messageID {
+            index.remove(hash: hashes[2 * i], tag: seq << 2 | Self.messageID | Self.ackID)
+        } else {
+            index.remove(hash: hashes[2 * i], tag: seq << 2 | Self.messageID)
+            index.remove(hash: hashes[2 * i + 1], tag: seq << 2 | Self.ackID)
+        }
         trim()
     }
 
@@ -133,35 +136,21 @@ struct PendingAckStore: Sendable {
         for p in kept { append(p) }
     }
 
-    /// One hash of `key` (ids are long strings: hashing them is most of a settle's cost).
-    /// Empty keys kept before a rebuild: a rebuild hashes the live keys once, so its cost per settle stays small.
-    private static let emptyKeysKept = 1024
-
-    /// The map without its empty keys, with room for as many again so that it does not grow (and rehash
-    /// every key) before the next rebuild.
-    private mutating func dropEmptyKeys() {
-        var map = [String: Slots](minimumCapacity: 2 * (byID.count - emptyKeys) + 2 * Self.emptyKeysKept + 64)
-        for (key, slots) in byID where !slots.isEmpty { map[key] = slots }
-        byID = map
-        emptyKeys = 0
-    }
-
-    private mutating func drop(_ seq: Int, _ key: String) {
-        guard let k = byID.index(forKey: key) else { return }
-        if !byID.values[k].remove(seq) { emptyKeys += 1 }
-    }
-
     private mutating func trim() {
-        while entries.count > head, !live[entries.count - 1] { entries.removeLast(); live.removeLast() }
+        while entries.count > head, !live[entries.count - 1] {
+            entries.removeLast(); live.removeLast(); hashes.removeLast(2)
+        }
         while head < entries.count, !live[head] { head += 1 }
         if head == entries.count {
             base += entries.count
             entries.removeAll(keepingCapacity: true)
             live.removeAll(keepingCapacity: true)
+            hashes.removeAll(keepingCapacity: true)
             head = 0
         } else if head >= 64 && head * 2 >= entries.count {
             entries.removeFirst(head)
             live.removeFirst(head)
+            hashes.removeFirst(2 * head)
             base += head
             head = 0
         }

@@ -308,8 +308,13 @@ public struct StompSession: Sendable {
                 removeSubscription(id)
             }
         case .ack, .nack:
-            let key = h["id"] ?? h["message-id"]
-            if let key, let i = pending.newest(matching: key) {
+            // the id (else the message-id) looked up by its bytes: no String made
+            let named = h.firstIndex("id" as StaticString) ?? h.firstIndex("message-id" as StaticString)
+            if let named, let i = h.storage.withUnsafeBytes({ all in
+                let span = h.spans[named]
+                return pending.newest(matchingBytes: UnsafeRawBufferPointer(
+                    rebasing: all[span.valueStart..<span.valueStart + span.valueCount]))
+            }) {
                 settle(i)
             }
         case .begin:
@@ -522,7 +527,9 @@ public struct StompSession: Sendable {
     /// Removes `pending[index]`; in `client` mode also every earlier message of its subscription.
     private mutating func settle(_ index: Int) {
         guard let p = pending[index] else { return }
-        if subscriptionMap[p.subscription]?.info.ack == .client {
+        // the subscription the last MESSAGE named is usually this one: no hash of its id
+        let mode = lastFound.flatMap { $0.id == p.subscription ? $0.ack : nil } ?? subscriptionMap[p.subscription]?.info.ack
+        if mode == .client {
             pending.removeThrough(index, subscription: p.subscription)
         } else {
             pending.remove(index)

@@ -344,6 +344,57 @@ final class StompSessionTests: XCTestCase {
         XCTAssertEqual(s.pendingAcks, model.filter { $0.subscription != "A" })
     }
 
+    /// ACK and NACK frames written raw (`checkRaw`, as `bench consume` and `sendRaw` do) settle what the
+    /// session's own `ack` would: the newest entry whose message-id or ack id is the frame's `id` (else its
+    /// `message-id`), looked up by the header's bytes; an `id` that matches nothing settles nothing, even when
+    /// its `message-id` would match; ids longer than a word, ids that differ in their last byte only.
+    func testRawAcksSettleLikeTheArrayModel() throws {
+        var s = try connected(.v1_2)
+        _ = try s.subscribe(destination: "/a", id: "A", ack: .client)
+        _ = try s.subscribe(destination: "/b", id: "B", ack: .clientIndividual)
+        var model: [PendingAck] = []
+        var rng = SystemRandomNumberGenerator()
+        var next = 0
+        func name(_ prefix: String, _ n: Int) -> String {
+            n % 3 == 0 ? "\(prefix)\(n)" : "ID:host-48213-1733380000000-1:1:1:1:\(prefix)\(n)"
+        }
+        for _ in 0..<6000 {
+            let r = Int.random(in: 0..<10, using: &rng)
+            if r < 5 || model.isEmpty {
+                let sub = Int.random(in: 0..<8, using: &rng) == 0 ? "A" : "B"
+                let id = Int.random(in: 0..<8, using: &rng) == 0 && next > 0
+                    ? name("m", Int.random(in: 0..<next, using: &rng)) : name("m", next)
+                let ackID = Int.random(in: 0..<4, using: &rng) == 0 ? id : name("a", next)
+                next += 1
+                _ = try s.receive(message(sub: sub, id: id, ack: ackID), now: t0)
+                model.append(PendingAck(subscription: sub, messageID: id, ackID: ackID))
+            } else {
+                let e = model[Int.random(in: 0..<model.count, using: &rng)]
+                let command: StompCommand = Bool.random(using: &rng) ? .ack : .nack
+                var h = StompHeaders()
+                let key: String
+                switch r {
+                case 9:   // an id nobody carries, with a message-id that would match: nothing settles
+                    key = e.messageID + "x"
+                    h.append("id", key)
+                    h.append("message-id", e.messageID)
+                case 8:   // no id header: the message-id counts
+                    key = e.messageID
+                    h.append("message-id", key)
+                default:
+                    key = Bool.random(using: &rng) ? e.messageID : e.ackID
+                    h.append("id", key)
+                }
+                try s.checkRaw(StompFrame(command, headers: h))
+                if let i = model.lastIndex(where: { $0.messageID == key || $0.ackID == key }) { settleInModel(&model, at: i) }
+            }
+            XCTAssertEqual(s.pendingAckCount, model.count)
+        }
+        XCTAssertEqual(s.pendingAcks, model)
+        s.checkRaw(model.map { StompFrame(.ack, headers: ["id": $0.ackID]) })
+        XCTAssertEqual(s.pendingAcks, [])
+    }
+
     func testIndividualAckInClientIndividualMode() throws {
         var s = try connected()
         _ = try s.subscribe(destination: "/a", id: "A", ack: .clientIndividual)
