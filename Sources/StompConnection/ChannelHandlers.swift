@@ -9,8 +9,15 @@ public struct StompPeerClosedEvent: Sendable, Equatable {
     public var pendingBytes: Int
 }
 
+/// Who takes a `StompFrameDecoderHandler`'s events (its owner, the client). Held weakly by the handler and
+/// loaded once per read, not once per event.
+public protocol StompFrameDecoderSink: AnyObject {
+    /// One decoded event of `handler`, in order.
+    func decoded(_ event: FrameDecoderEvent, by handler: StompFrameDecoderHandler)
+}
+
 /// Inbound: bytes → `FrameDecoderEvent` (frames and heart-beats), wrapping `StompProto.FrameDecoder`. The events
-/// go straight to `deliver` (its owner, the client), not down the pipeline: no boxing per event.
+/// go straight to `sink` (its owner, the client), not down the pipeline: no boxing per event.
 ///
 /// A decoding error is fired as `StompConnectionError.protocolViolation` and closes the channel.
 /// A peer that stops sending in the middle of a frame for `stallTimeout` is fired as
@@ -21,8 +28,8 @@ public final class StompFrameDecoderHandler: ChannelInboundHandler, RemovableCha
 
     public var decoder: FrameDecoder
     public var trace: (([UInt8]) -> Void)?
-    /// Receives every decoded event, in order. Errors, closes and user events travel the pipeline.
-    public var deliver: (FrameDecoderEvent) -> Void = { _ in }
+    /// Receives every decoded event, in order (none while nil). Errors, closes and user events travel the pipeline.
+    public weak var sink: StompFrameDecoderSink?
     /// Bytes received, for counters.
     public private(set) var bytesReceived: Int = 0
     private var failed = false
@@ -85,6 +92,7 @@ public final class StompFrameDecoderHandler: ChannelInboundHandler, RemovableCha
     }
 
     private func decodeLoop(context: ChannelHandlerContext) {
+        let sink = self.sink   // one load for all the events of this read
         while !failed {
             let event: FrameDecoderEvent?
             do {
@@ -106,7 +114,7 @@ public final class StompFrameDecoderHandler: ChannelInboundHandler, RemovableCha
             if trace != nil { emitTrace(upTo: frameStartOffset) }
             // The owner may change `version` during this call (after CONNECTED):
             // the next `next()` then decodes with the new rules.
-            deliver(event)
+            sink?.decoded(event, by: self)
         }
     }
 

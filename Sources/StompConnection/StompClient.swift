@@ -13,7 +13,7 @@ import StompProto
 /// are called on the event loop, in wire order; they must not block.
 ///
 /// While reconnecting, calls fail with `.notConnected` (nothing is queued).
-public final class StompClient: @unchecked Sendable {
+public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
     public let eventLoop: EventLoop
     public let options: ConnectionOptions
     private let events: @Sendable (ClientEvent) -> Void
@@ -249,9 +249,7 @@ public final class StompClient: @unchecked Sendable {
         link.host = host
         link.connectPromise = promise
         if tracing { installTrace(on: link) }
-        decoder.deliver = { [weak self, weak link] event in
-            if let self, let link { self.linkRead(link, event) }
-        }
+        decoder.sink = self
         let marks = ChannelOptions.Types.WriteBufferWaterMark(low: options.writeBufferLowWaterMark,
                                                                high: max(options.writeBufferHighWaterMark, options.writeBufferLowWaterMark + 1))
         let bootstrap = ClientBootstrap(group: eventLoop)
@@ -323,9 +321,29 @@ public final class StompClient: @unchecked Sendable {
 
     // MARK: - Inbound (called by StompClientHandler on the event loop)
 
-    fileprivate func linkRead(_ link: Link, _ event: FrameDecoderEvent) {
-        guard link === self.link, !link.closed else { return }
+    /// A decoded event of `handler`: counts only when it is the current link's decoder.
+    public func decoded(_ event: FrameDecoderEvent, by handler: StompFrameDecoderHandler) {
+        guard let link, link.decoder === handler, !link.closed else { return }
+        linkRead(link, event)
+    }
+
+    private func linkRead(_ link: Link, _ event: FrameDecoderEvent) {
         let now = StompInstant.now()
+        if case .frame(let f) = event, f.command == .message {
+            // The hot path: the session's bookkeeping, then the frame to its interceptor or the events; no
+            // SessionEvent (its subscription and pending-ack values) made and taken apart per message.
+            do {
+                try session.receiveMessage(f, now: now)
+            } catch {
+                fail(link, mapError(error))
+                return
+            }
+            counters.framesReceived += 1
+            counters.messagesReceived += 1
+            if runInterceptors(f) { return }
+            emit(.frame(f))
+            return
+        }
         let sessionEvent: SessionEvent
         do {
             sessionEvent = try session.receive(event, now: now)

@@ -8,7 +8,9 @@ public struct StompSession: Sendable {
     /// What `connect` sends; replaced by `connect(now:configuration:)` (each link of a failover list has its own).
     public private(set) var configuration: SessionConfiguration
     public private(set) var state: SessionState = .disconnected
-    public private(set) var connectedInfo: ConnectedInfo?
+    public private(set) var connectedInfo: ConnectedInfo? {
+        didSet { version = connectedInfo?.version ?? .v1_0 }
+    }
 
     /// Versions offered in the CONNECT that was sent (raw CONNECTs may differ from the configuration).
     private var offeredVersions: [StompVersion]
@@ -19,7 +21,9 @@ public struct StompSession: Sendable {
     private var subscriptionMap: [String: (seq: Int, info: SubscriptionInfo)] = [:] { didSet { lastFound = nil } }
     /// The subscription the last MESSAGE named (forgotten whenever `subscriptionMap` changes): the next one
     /// naming it is matched by comparing bytes, without a String or a hash.
-    private var lastFound: SubscriptionInfo?
+    private var lastFound: SubscriptionInfo? { didSet { lastFoundKey = lastFound.map { ($0.id, $0.ack) } } }
+    /// `lastFound`'s id and mode, read per MESSAGE and per ACK without copying the whole info.
+    private var lastFoundKey: (id: String, ack: AckMode)?
     private var receipts = ReceiptTable()
     private var transactionMap: [String: Int] = [:]
     private var pending = PendingAckStore()
@@ -38,7 +42,7 @@ public struct StompSession: Sendable {
     }
 
     /// The negotiated version (1.0 before CONNECTED).
-    public var version: StompVersion { connectedInfo?.version ?? .v1_0 }
+    public private(set) var version: StompVersion = .v1_0
 
     /// Active subscriptions, in subscribe order.
     public var subscriptions: [SubscriptionInfo] {
@@ -362,16 +366,7 @@ public struct StompSession: Sendable {
             case .closed, .failed: return .message(frame, subscription: findSubscription(h), pendingAck: nil)
             }
             let sub = findSubscription(h)
-            var pendingAck: PendingAck?
-            if let sub, sub.ack == .auto {
-                if h.contains("message-id") || h.contains("ack") { lastAutoMessage = (h, sub.id) }
-            } else if let sub, case let ackHeader = h["ack"], let messageID = h["message-id"] ?? ackHeader {
-                let ackID = version == .v1_2 ? (ackHeader ?? messageID) : messageID   // each header read once
-                let p = PendingAck(subscription: sub.id, messageID: messageID, ackID: ackID)
-                pending.append(p)
-                pendingAck = p
-                lastAutoMessage = nil
-            }
+            let pendingAck = sub.flatMap { note(h, subscription: $0.id, ack: $0.ack) }
             return .message(frame, subscription: sub, pendingAck: pendingAck)
 
         case .receipt:
@@ -401,6 +396,41 @@ public struct StompSession: Sendable {
         default:
             throw SessionError.unexpectedFrame(frame.command, state: state)
         }
+    }
+
+    /// `receive` of a MESSAGE for a caller that needs no event (the client: it delivers the frame itself): the
+    /// same checks, errors and bookkeeping (heard from the peer, awaiting ACK), without the subscription and
+    /// pending-ack values an event would carry.
+    public mutating func receiveMessage(_ frame: StompFrame, now: StompInstant) throws {
+        if lastReceived != nil { heardSinceConnected = true }
+        lastReceived = now
+        switch state {
+        case .disconnected, .connecting: throw SessionError.unexpectedFrame(.message, state: state)
+        case .connected, .disconnecting: break
+        case .closed, .failed: return
+        }
+        let h = frame.headers
+        if let named = h.firstIndex("subscription" as StaticString), let last = lastFoundKey, h.valueIs(named, last.id) {
+            _ = note(h, subscription: last.id, ack: last.ack)   // the usual case: no copy of the subscription's info
+        } else if let sub = findSubscription(h) {
+            _ = note(h, subscription: sub.id, ack: sub.ack)
+        }
+    }
+
+    /// A MESSAGE of `subscription` arrived: awaits its ACK (non-auto modes), or is remembered to explain a
+    /// mistaken ACK (auto).
+    private mutating func note(_ h: StompHeaders, subscription: String, ack: AckMode) -> PendingAck? {
+        if ack == .auto {
+            if h.contains("message-id") || h.contains("ack") { lastAutoMessage = (h, subscription) }
+            return nil
+        }
+        let ackHeader = h["ack"]
+        guard let messageID = h["message-id"] ?? ackHeader else { return nil }
+        let ackID = version == .v1_2 ? (ackHeader ?? messageID) : messageID   // each header read once
+        let p = PendingAck(subscription: subscription, messageID: messageID, ackID: ackID)
+        pending.append(p)
+        lastAutoMessage = nil
+        return p
     }
 
     /// The transport stopped reading from the socket for a while (back-pressure from a slow consumer) and
@@ -528,7 +558,7 @@ public struct StompSession: Sendable {
     private mutating func settle(_ index: Int) {
         guard let p = pending[index] else { return }
         // the subscription the last MESSAGE named is usually this one: no hash of its id
-        let mode = lastFound.flatMap { $0.id == p.subscription ? $0.ack : nil } ?? subscriptionMap[p.subscription]?.info.ack
+        let mode = lastFoundKey.flatMap { $0.id == p.subscription ? $0.ack : nil } ?? subscriptionMap[p.subscription]?.info.ack
         if mode == .client {
             pending.removeThrough(index, subscription: p.subscription)
         } else {
