@@ -366,7 +366,7 @@ public struct StompSession: Sendable {
             case .closed, .failed: return .message(frame, subscription: findSubscription(h), pendingAck: nil)
             }
             let sub = findSubscription(h)
-            let pendingAck = sub.flatMap { note(h, subscription: $0.id, ack: $0.ack) }
+            let pendingAck = sub.flatMap { note(h, subscription: $0.id, ack: $0.ack, event: true) }
             return .message(frame, subscription: sub, pendingAck: pendingAck)
 
         case .receipt:
@@ -411,26 +411,34 @@ public struct StompSession: Sendable {
         }
         let h = frame.headers
         if let named = h.firstIndex("subscription" as StaticString), let last = lastFoundKey, h.valueIs(named, last.id) {
-            _ = note(h, subscription: last.id, ack: last.ack)   // the usual case: no copy of the subscription's info
+            _ = note(h, subscription: last.id, ack: last.ack, event: false)   // the usual case: no copy of the subscription's info
         } else if let sub = findSubscription(h) {
-            _ = note(h, subscription: sub.id, ack: sub.ack)
+            _ = note(h, subscription: sub.id, ack: sub.ack, event: false)
         }
     }
 
     /// A MESSAGE of `subscription` arrived: awaits its ACK (non-auto modes), or is remembered to explain a
-    /// mistaken ACK (auto).
-    private mutating func note(_ h: StompHeaders, subscription: String, ack: AckMode) -> PendingAck? {
+    /// mistaken ACK (auto). `event`: the PendingAck is wanted (Strings made), else nil is returned.
+    private mutating func note(_ h: StompHeaders, subscription: String, ack: AckMode, event: Bool) -> PendingAck? {
         if ack == .auto {
             if h.contains("message-id") || h.contains("ack") { lastAutoMessage = (h, subscription) }
             return nil
         }
-        let ackHeader = h["ack"]
-        guard let messageID = h["message-id"] ?? ackHeader else { return nil }
+        let ackHeader = h.firstIndex("ack" as StaticString)
+        guard let messageID = h.firstIndex("message-id" as StaticString) ?? ackHeader else { return nil }
         let ackID = version == .v1_2 ? (ackHeader ?? messageID) : messageID   // each header read once
-        let p = PendingAck(subscription: subscription, messageID: messageID, ackID: ackID)
-        pending.append(p)
+        // the ids' bytes go to the store as they are: no String per message
+        h.storage.withUnsafeBytes { all in
+            let m = h.spans[messageID], a = h.spans[ackID]
+            pending.append(subscription: subscription,
+                           messageID: UnsafeRawBufferPointer(rebasing: all[m.valueStart..<m.valueStart + m.valueCount]),
+                           ackID: UnsafeRawBufferPointer(rebasing: all[a.valueStart..<a.valueStart + a.valueCount]))
+        }
         lastAutoMessage = nil
-        return p
+        guard event else { return nil }
+        let messageIDString = h.string(h.spans[messageID].valueStart, h.spans[messageID].valueCount)
+        return PendingAck(subscription: subscription, messageID: messageIDString,
+                          ackID: ackID == messageID ? messageIDString : h.string(h.spans[ackID].valueStart, h.spans[ackID].valueCount))
     }
 
     /// The transport stopped reading from the socket for a while (back-pressure from a slow consumer) and
@@ -556,11 +564,11 @@ public struct StompSession: Sendable {
 
     /// Removes `pending[index]`; in `client` mode also every earlier message of its subscription.
     private mutating func settle(_ index: Int) {
-        guard let p = pending[index] else { return }
+        guard let subscription = pending.subscription(index) else { return }
         // the subscription the last MESSAGE named is usually this one: no hash of its id
-        let mode = lastFoundKey.flatMap { $0.id == p.subscription ? $0.ack : nil } ?? subscriptionMap[p.subscription]?.info.ack
+        let mode = lastFoundKey.flatMap { $0.id == subscription ? $0.ack : nil } ?? subscriptionMap[subscription]?.info.ack
         if mode == .client {
-            pending.removeThrough(index, subscription: p.subscription)
+            pending.removeThrough(index, subscription: subscription)
         } else {
             pending.remove(index)
         }

@@ -395,6 +395,46 @@ final class StompSessionTests: XCTestCase {
         XCTAssertEqual(s.pendingAcks, [])
     }
 
+    /// `receiveMessage` (the client's path) keeps the same books as `receive`: pending acks per mode and version,
+    /// the auto message that explains a mistaken ACK, unknown subscriptions, and the same error before CONNECTED.
+    func testReceiveMessageKeepsTheSameBooksAsReceive() throws {
+        for version in [StompVersion.v1_0, .v1_1, .v1_2] {
+            var a = try connected(version)
+            var b = try connected(version)
+            for s in [("A", AckMode.client), ("B", version == .v1_0 ? .client : .clientIndividual), ("C", .auto)] {
+                _ = try a.subscribe(destination: "/" + s.0, id: s.0, ack: s.1)
+                _ = try b.subscribe(destination: "/" + s.0, id: s.0, ack: s.1)
+            }
+            for n in 0..<300 {
+                let sub = ["A", "B", "C", "B", "zz"][n % 5]
+                let ack: String? = n % 3 == 0 ? nil : n % 3 == 1 ? "m\(n)" : "ack-\(n)-with-a-longer-id"
+                let event = message(sub: sub, id: "m\(n)", ack: ack)
+                _ = try a.receive(event, now: t0)
+                guard case .frame(let f) = event else { return XCTFail() }
+                try b.receiveMessage(f, now: t0)
+                XCTAssertEqual(a.pendingAcks, b.pendingAcks, "\(version) after \(n)")
+            }
+            XCTAssertEqual(a.pendingAckCount, 180)
+            // an ACK of a message on the auto subscription, of a pending one, of the newest: the same outcome
+            func outcome(_ s: inout StompSession, _ id: String?) -> String {
+                do { return try s.ack(messageID: id).headers.pairs.map { "\($0.name):\($0.value)" }.joined(separator: ",") }
+                catch { return "\(error)" }
+            }
+            for id in ["m297", "m296", nil, "m1"] {
+                XCTAssertEqual(outcome(&a, id), outcome(&b, id))
+                XCTAssertEqual(a.pendingAcks, b.pendingAcks)
+            }
+            _ = try a.receive(message(sub: "C", id: "m-auto"), now: t0)
+            guard case .frame(let f) = message(sub: "C", id: "m-auto") else { return XCTFail() }
+            try b.receiveMessage(f, now: t0)
+            XCTAssertEqual(outcome(&a, "m-auto"), outcome(&b, "m-auto"))
+        }
+        var fresh = StompSession()
+        XCTAssertThrowsError(try fresh.receiveMessage(StompFrame(.message, headers: ["subscription": "A"]), now: t0)) { e in
+            XCTAssertEqual(e as? SessionError, .unexpectedFrame(.message, state: .disconnected))
+        }
+    }
+
     func testIndividualAckInClientIndividualMode() throws {
         var s = try connected()
         _ = try s.subscribe(destination: "/a", id: "A", ack: .clientIndividual)
