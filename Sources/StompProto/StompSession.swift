@@ -272,8 +272,10 @@ public struct StompSession: Sendable {
     public mutating func checkRaw(_ frames: [StompFrame]) {
         frames.withUnsafeBufferPointer { fs in
             for i in fs.indices {
-                if fs[i].command == .send {   // as in checkRaw(_:), without a copy of the frame
-                    if let r = fs[i].headers.value("receipt") { receipts.add(r, seq: nextSequence(), purpose: .raw(.send)) }
+                let command = fs[i].command
+                if command == .send || command == .ack || command == .nack {   // as in checkRaw(_:), without a copy of the frame
+                    if command != .send { settleRaw(fs[i].headers) }
+                    if let r = fs[i].headers.value("receipt") { receipts.add(r, seq: nextSequence(), purpose: .raw(command)) }
                 } else {
                     try? checkRaw(fs[i])
                 }
@@ -312,15 +314,7 @@ public struct StompSession: Sendable {
                 removeSubscription(id)
             }
         case .ack, .nack:
-            // the id (else the message-id) looked up by its bytes: no String made
-            let named = h.firstIndex("id" as StaticString) ?? h.firstIndex("message-id" as StaticString)
-            if let named, let i = h.storage.withUnsafeBytes({ all in
-                let span = h.spans[named]
-                return pending.newest(matchingBytes: UnsafeRawBufferPointer(
-                    rebasing: all[span.valueStart..<span.valueStart + span.valueCount]))
-            }) {
-                settle(i)
-            }
+            settleRaw(h)
         case .begin:
             if let tx = h["transaction"], transactionMap[tx] == nil { transactionMap[tx] = nextSequence() }
         case .commit, .abort:
@@ -333,6 +327,17 @@ public struct StompSession: Sendable {
         if let r = h["receipt"] {
             receipts.add(r, seq: nextSequence(), purpose: frame.command == .disconnect ? .disconnect : .raw(frame.command))
         }
+    }
+
+    /// A raw ACK/NACK: settles the newest pending message whose message-id or ack id is its `id` (else its
+    /// `message-id`), looked up by the header's bytes: no String made.
+    private mutating func settleRaw(_ h: StompHeaders) {
+        guard let named = h.firstIndex("id" as StaticString) ?? h.firstIndex("message-id" as StaticString) else { return }
+        let found = h.storage.withUnsafeBytes { all in
+            let span = h.spans[named]
+            return pending.newest(matchingBytes: UnsafeRawBufferPointer(rebasing: all[span.valueStart..<span.valueStart + span.valueCount]))
+        }
+        if let found { settle(found) }
     }
 
     // MARK: - Inbound

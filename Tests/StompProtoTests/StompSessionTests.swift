@@ -391,7 +391,13 @@ final class StompSessionTests: XCTestCase {
             XCTAssertEqual(s.pendingAckCount, model.count)
         }
         XCTAssertEqual(s.pendingAcks, model)
-        s.checkRaw(model.map { StompFrame(.ack, headers: ["id": $0.ackID]) })
+        // the rest in one written batch (checkRaw of frames): each ACK settles what the model says it does
+        var batch: [StompFrame] = []
+        while let first = model.first {
+            batch.append(StompFrame(.ack, headers: ["id": first.ackID]))
+            settleInModel(&model, at: model.lastIndex { $0.messageID == first.ackID || $0.ackID == first.ackID }!)
+        }
+        s.checkRaw(batch)
         XCTAssertEqual(s.pendingAcks, [])
     }
 
