@@ -38,6 +38,8 @@ struct PendingAckStore: Sendable {
     private(set) var count = 0
     private var index = PendingAckIndex()
 
+    /// Capacity of `ids` kept when the store empties.
+    private static let idBytesKept = 1 << 20
     /// Tag bits of an index slot: `seq << 2 | messageID | ackID`.
     private static let messageID = 1, ackID = 2
 
@@ -203,7 +205,8 @@ struct PendingAckStore: Sendable {
             entries.removeAll(keepingCapacity: true)
             live.removeAll(keepingCapacity: true)
             hashes.removeAll(keepingCapacity: true)
-            ids.removeAll(keepingCapacity: true)
+            // a burst of long ids does not keep its memory once settled
+            ids.removeAll(keepingCapacity: ids.capacity <= Self.idBytesKept)
             head = 0
         } else if head >= 64 && head * 2 >= entries.count {
             entries.removeFirst(head)
