@@ -329,6 +329,19 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
 
     private func linkRead(_ link: Link, _ event: FrameDecoderEvent) {
         let now = StompInstant.now()
+        if case .frame(let f) = event, f.command == .receipt {
+            // As hot for receipted sends: the session's bookkeeping, then the caller's promise; no SessionEvent.
+            let r: (id: String, purpose: ReceiptPurpose?, late: Bool)
+            do {
+                r = try session.receiveReceipt(f, now: now)
+            } catch {
+                fail(link, mapError(error))
+                return
+            }
+            counters.framesReceived += 1
+            receiptArrived(link, id: r.id, purpose: r.purpose, late: r.late, frame: f)
+            return
+        }
         if case .frame(let f) = event, f.command == .message {
             // The hot path: the session's bookkeeping, then the frame to its interceptor or the events; no
             // SessionEvent (its subscription and pending-ack values) made and taken apart per message.
@@ -383,20 +396,10 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
             emit(.frame(f))
 
         case .receipt(let id, let purpose):
-            counters.receiptsReceived += 1
-            if purpose != nil, !receiptPromises.isEmpty, let p = receiptPromises.removeValue(forKey: id) {
-                p.succeed(())   // the awaited future carries it; forwarding it too costs the consumer a wake-up
-            } else if purpose == .disconnect, lifecycle.state == .disconnecting {
-                link.close()    // our DISCONNECT's (a raw DISCONNECT's RECEIPT is forwarded)
-            } else if let frame {
-                emit(.frame(frame))
-            }
+            receiptArrived(link, id: id, purpose: purpose, late: false, frame: frame)
 
-        case .lateReceipt:
-            // Its caller already got the timeout: counted, not forwarded (see ClientCounters.lateReceipts).
-            counters.receiptsReceived += 1
-            counters.lateReceipts += 1
-            if session.state == .closed, lifecycle.state == .disconnecting { link.close() }
+        case .lateReceipt(let id, let purpose):
+            receiptArrived(link, id: id, purpose: purpose, late: true, frame: frame)
 
         case .error(let err):
             counters.errorsReceived += 1
@@ -416,6 +419,23 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
 
         case .heartbeat:
             break   // the session notes it (peer-silence check) and `counters` counts it; no event per EOL
+        }
+    }
+
+    /// A RECEIPT the session made sense of: completes its caller's promise, closes after our DISCONNECT's, or
+    /// forwards it (not awaited). A late one (its caller already got the timeout) is counted, not forwarded
+    /// (see ClientCounters.lateReceipts).
+    private func receiptArrived(_ link: Link, id: String, purpose: ReceiptPurpose?, late: Bool, frame: StompFrame?) {
+        counters.receiptsReceived += 1
+        if late {
+            counters.lateReceipts += 1
+            if session.state == .closed, lifecycle.state == .disconnecting { link.close() }
+        } else if purpose != nil, !receiptPromises.isEmpty, let p = receiptPromises.removeValue(forKey: id) {
+            p.succeed(())   // the awaited future carries it; forwarding it too costs the consumer a wake-up
+        } else if purpose == .disconnect, lifecycle.state == .disconnecting {
+            link.close()    // our DISCONNECT's (a raw DISCONNECT's RECEIPT is forwarded)
+        } else if let frame {
+            emit(.frame(frame))
         }
     }
 

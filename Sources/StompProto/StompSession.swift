@@ -375,17 +375,9 @@ public struct StompSession: Sendable {
             return .message(frame, subscription: sub, pendingAck: pendingAck)
 
         case .receipt:
-            if state == .disconnected || state == .connecting { throw SessionError.unexpectedFrame(.receipt, state: state) }
-            let id = h["receipt-id"] ?? ""
-            if let purpose = receipts.remove(id)?.purpose {
-                if purpose == .disconnect && state == .disconnecting { state = .closed }
-                return .receipt(id: id, for: purpose)
-            }
-            if let purpose = receipts.removeExpired(id) {
-                if purpose == .disconnect && state == .disconnecting { state = .closed }
-                return .lateReceipt(id: id, for: purpose)
-            }
-            return .receipt(id: id, for: nil)
+            let r = try receiptArrived(h)
+            if r.late, let purpose = r.purpose { return .lateReceipt(id: r.id, for: purpose) }
+            return .receipt(id: r.id, for: r.purpose)
 
         case .error:
             // In answer to CONNECT it is a refusal. After CONNECTED the broker may well keep the
@@ -420,6 +412,29 @@ public struct StompSession: Sendable {
         } else if let sub = findSubscription(h) {
             _ = note(h, subscription: sub.id, ack: sub.ack, event: false)
         }
+    }
+
+    /// `receive` of a RECEIPT for a caller that needs no event (the client's path): the same checks, errors and
+    /// bookkeeping. `purpose`: why it was awaited (nil: not awaited); `late`: its deadline had passed (the event
+    /// would be `.lateReceipt`).
+    public mutating func receiveReceipt(_ frame: StompFrame, now: StompInstant) throws -> (id: String, purpose: ReceiptPurpose?, late: Bool) {
+        if lastReceived != nil { heardSinceConnected = true }
+        lastReceived = now
+        return try receiptArrived(frame.headers)
+    }
+
+    private mutating func receiptArrived(_ h: StompHeaders) throws -> (id: String, purpose: ReceiptPurpose?, late: Bool) {
+        if state == .disconnected || state == .connecting { throw SessionError.unexpectedFrame(.receipt, state: state) }
+        let id = h.value("receipt-id") ?? ""
+        if let purpose = receipts.remove(id)?.purpose {
+            if purpose == .disconnect && state == .disconnecting { state = .closed }
+            return (id, purpose, false)
+        }
+        if let purpose = receipts.removeExpired(id) {
+            if purpose == .disconnect && state == .disconnecting { state = .closed }
+            return (id, purpose, true)
+        }
+        return (id, nil, false)
     }
 
     /// A MESSAGE of `subscription` arrived: awaits its ACK (non-auto modes), or is remembered to explain a
