@@ -9,8 +9,18 @@ public struct StompPeerClosedEvent: Sendable, Equatable {
     public var pendingBytes: Int
 }
 
+/// Who takes a `StompFrameDecoderHandler`'s events (its owner, the client). Held weakly by the handler and
+/// loaded once per read, not once per event.
+public protocol StompFrameDecoderSink: AnyObject {
+    /// One decoded event of `handler`, in order.
+    func decoded(_ event: FrameDecoderEvent, by handler: StompFrameDecoderHandler)
+    /// The events of the reads of one event-loop pass were delivered (at `channelReadComplete`, or when the
+    /// channel goes inactive first): writes queued meanwhile can go out in one flush.
+    func readDone(by handler: StompFrameDecoderHandler)
+}
+
 /// Inbound: bytes → `FrameDecoderEvent` (frames and heart-beats), wrapping `StompProto.FrameDecoder`. The events
-/// go straight to `deliver` (its owner, the client), not down the pipeline: no boxing per event.
+/// go straight to `sink` (its owner, the client), not down the pipeline: no boxing per event.
 ///
 /// A decoding error is fired as `StompConnectionError.protocolViolation` and closes the channel.
 /// A peer that stops sending in the middle of a frame for `stallTimeout` is fired as
@@ -21,11 +31,8 @@ public final class StompFrameDecoderHandler: ChannelInboundHandler, RemovableCha
 
     public var decoder: FrameDecoder
     public var trace: (([UInt8]) -> Void)?
-    /// Receives every decoded event, in order. Errors, closes and user events travel the pipeline.
-    public var deliver: (FrameDecoderEvent) -> Void = { _ in }
-    /// Called once the events of the reads of one event-loop pass were delivered (at `channelReadComplete`, or
-    /// when the channel goes inactive first): writes queued meanwhile can go out in one flush.
-    public var readDone: () -> Void = {}
+    /// Receives every decoded event, in order (none while nil). Errors, closes and user events travel the pipeline.
+    public weak var sink: StompFrameDecoderSink?
     /// Bytes received, for counters.
     public private(set) var bytesReceived: Int = 0
     private var failed = false
@@ -88,6 +95,7 @@ public final class StompFrameDecoderHandler: ChannelInboundHandler, RemovableCha
     }
 
     private func decodeLoop(context: ChannelHandlerContext) {
+        let sink = self.sink   // one load for all the events of this read
         while !failed {
             let event: FrameDecoderEvent?
             do {
@@ -109,7 +117,7 @@ public final class StompFrameDecoderHandler: ChannelInboundHandler, RemovableCha
             if trace != nil { emitTrace(upTo: frameStartOffset) }
             // The owner may change `version` during this call (after CONNECTED):
             // the next `next()` then decodes with the new rules.
-            deliver(event)
+            sink?.decoded(event, by: self)
         }
     }
 
@@ -124,12 +132,12 @@ public final class StompFrameDecoderHandler: ChannelInboundHandler, RemovableCha
     }
 
     public func channelReadComplete(context: ChannelHandlerContext) {
-        readDone()
+        sink?.readDone(by: self)
         context.fireChannelReadComplete()
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
-        readDone()
+        sink?.readDone(by: self)
         stallCheck?.cancel()
         stallCheck = nil
         reportClosed(context: context)

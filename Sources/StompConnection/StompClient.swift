@@ -13,7 +13,7 @@ import StompProto
 /// are called on the event loop, in wire order; they must not block.
 ///
 /// While reconnecting, calls fail with `.notConnected` (nothing is queued).
-public final class StompClient: @unchecked Sendable {
+public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
     public let eventLoop: EventLoop
     public let options: ConnectionOptions
     private let events: @Sendable (ClientEvent) -> Void
@@ -253,13 +253,7 @@ public final class StompClient: @unchecked Sendable {
         link.host = host
         link.connectPromise = promise
         if tracing { installTrace(on: link) }
-        decoder.deliver = { [weak self, weak link] event in
-            if let self, let link {
-                self.deliveringRead = true
-                self.linkRead(link, event)
-            }
-        }
-        decoder.readDone = { [weak self] in self?.readEnded() }
+        decoder.sink = self
         let marks = ChannelOptions.Types.WriteBufferWaterMark(low: options.writeBufferLowWaterMark,
                                                                high: max(options.writeBufferHighWaterMark, options.writeBufferLowWaterMark + 1))
         let bootstrap = ClientBootstrap(group: eventLoop)
@@ -331,9 +325,49 @@ public final class StompClient: @unchecked Sendable {
 
     // MARK: - Inbound (called by StompClientHandler on the event loop)
 
-    fileprivate func linkRead(_ link: Link, _ event: FrameDecoderEvent) {
-        guard link === self.link, !link.closed else { return }
+    /// A decoded event of `handler`: counts only when it is the current link's decoder.
+    public func decoded(_ event: FrameDecoderEvent, by handler: StompFrameDecoderHandler) {
+        guard let link, link.decoder === handler, !link.closed else { return }
+        deliveringRead = true
+        linkRead(link, event)
+    }
+
+    /// The end of a read whose frames were delivered: the read-end observers run (whichever link it was: a
+    /// writer's queued frames go out, or fail, either way).
+    public func readDone(by handler: StompFrameDecoderHandler) {
+        readEnded()
+    }
+
+    private func linkRead(_ link: Link, _ event: FrameDecoderEvent) {
         let now = StompInstant.now()
+        if case .frame(let f) = event, f.command == .receipt {
+            // As hot for receipted sends: the session's bookkeeping, then the caller's promise; no SessionEvent.
+            let r: (id: String, purpose: ReceiptPurpose?, late: Bool)
+            do {
+                r = try session.receiveReceipt(f, now: now)
+            } catch {
+                fail(link, mapError(error))
+                return
+            }
+            counters.framesReceived += 1
+            receiptArrived(link, id: r.id, purpose: r.purpose, late: r.late, frame: f)
+            return
+        }
+        if case .frame(let f) = event, f.command == .message {
+            // The hot path: the session's bookkeeping, then the frame to its interceptor or the events; no
+            // SessionEvent (its subscription and pending-ack values) made and taken apart per message.
+            do {
+                try session.receiveMessage(f, now: now)
+            } catch {
+                fail(link, mapError(error))
+                return
+            }
+            counters.framesReceived += 1
+            counters.messagesReceived += 1
+            if runInterceptors(f) { return }
+            emit(.frame(f))
+            return
+        }
         let sessionEvent: SessionEvent
         do {
             sessionEvent = try session.receive(event, now: now)
@@ -373,20 +407,10 @@ public final class StompClient: @unchecked Sendable {
             emit(.frame(f))
 
         case .receipt(let id, let purpose):
-            counters.receiptsReceived += 1
-            if purpose != nil, !receiptPromises.isEmpty, let p = receiptPromises.removeValue(forKey: id) {
-                p.succeed(())   // the awaited future carries it; forwarding it too costs the consumer a wake-up
-            } else if purpose == .disconnect, lifecycle.state == .disconnecting {
-                link.close()    // our DISCONNECT's (a raw DISCONNECT's RECEIPT is forwarded)
-            } else if let frame {
-                emit(.frame(frame))
-            }
+            receiptArrived(link, id: id, purpose: purpose, late: false, frame: frame)
 
-        case .lateReceipt:
-            // Its caller already got the timeout: counted, not forwarded (see ClientCounters.lateReceipts).
-            counters.receiptsReceived += 1
-            counters.lateReceipts += 1
-            if session.state == .closed, lifecycle.state == .disconnecting { link.close() }
+        case .lateReceipt(let id, let purpose):
+            receiptArrived(link, id: id, purpose: purpose, late: true, frame: frame)
 
         case .error(let err):
             counters.errorsReceived += 1
@@ -406,6 +430,23 @@ public final class StompClient: @unchecked Sendable {
 
         case .heartbeat:
             break   // the session notes it (peer-silence check) and `counters` counts it; no event per EOL
+        }
+    }
+
+    /// A RECEIPT the session made sense of: completes its caller's promise, closes after our DISCONNECT's, or
+    /// forwards it (not awaited). A late one (its caller already got the timeout) is counted, not forwarded
+    /// (see ClientCounters.lateReceipts).
+    private func receiptArrived(_ link: Link, id: String, purpose: ReceiptPurpose?, late: Bool, frame: StompFrame?) {
+        counters.receiptsReceived += 1
+        if late {
+            counters.lateReceipts += 1
+            if session.state == .closed, lifecycle.state == .disconnecting { link.close() }
+        } else if purpose != nil, !receiptPromises.isEmpty, let p = receiptPromises.removeValue(forKey: id) {
+            p.succeed(())   // the awaited future carries it; forwarding it too costs the consumer a wake-up
+        } else if purpose == .disconnect, lifecycle.state == .disconnecting {
+            link.close()    // our DISCONNECT's (a raw DISCONNECT's RECEIPT is forwarded)
+        } else if let frame {
+            emit(.frame(frame))
         }
     }
 

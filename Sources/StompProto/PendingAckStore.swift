@@ -4,49 +4,44 @@
 /// Entries live in an array indexed by a sequence number (slot = seq - base); a settled entry
 /// leaves a hole (nil) that is skipped, and holes at either end are trimmed at once, so the first
 /// and last slots in `head..<entries.count` always hold live entries. The array is compacted when
-/// holes dominate. One map gives, for each id, the ascending sequence numbers of the live entries
-/// carrying it as message-id or as ack id (usually one, held inline: no allocation). An entry whose two
-/// ids are the same (STOMP 1.0/1.1, and brokers whose ack id is the message-id) is keyed once: hashing
-/// the ids is most of the bookkeeping's cost. An id whose last entry is settled keeps its (empty) key until
-/// empty keys outnumber the live ones (then the map is rebuilt): removing a key from a Swift dictionary
-/// rehashes its neighbours, and most ids are settled right after they arrive.
+/// holes dominate.
+///
+/// An entry's ids are kept as bytes in one buffer (`ids`), copied from the MESSAGE's header values: no String
+/// is made per message; `PendingAck` values (Strings) are made only when asked for (`subscript`, `all`).
+///
+/// The index is a table of its own (`PendingAckIndex`): for each live entry one slot per id (message-id and
+/// ack id; one slot for both when they are the same, as in STOMP 1.0/1.1), holding a 64-bit hash of the id's
+/// bytes and the entry's sequence number. A lookup hashes the id once (a word at a time, no `Hasher`, no
+/// String needed: `newest(matchingBytes:)` reads a header's bytes) and confirms each candidate against the
+/// entry's id bytes, so equal hashes of different ids never match. Nothing is rehashed when an entry is settled.
 struct PendingAckStore: Sendable {
-    private var entries: [PendingAck?] = []
+    /// One message: its subscription and where its ids lie in `ids`.
+    private struct Entry: Sendable {
+        var subscription: String
+        /// Offset in `ids` of the message-id's bytes; the ack id's follow them unless `sameIDs`.
+        var start: Int
+        var messageIDCount: Int
+        var ackIDCount: Int
+        var sameIDs: Bool { ackIDCount < 0 }
+    }
+    private var entries: [Entry?] = []
     /// `entries[i] != nil`, read without copying the entry (the trim checks the ends after every settle).
     private var live: [Bool] = []
+    /// The hashes of `entries[i]`'s message-id and ack id at `2i` and `2i + 1` (to find its index slots again).
+    private var hashes: [UInt64] = []
+    /// The entries' id bytes, in arrival order (compacted with `entries`).
+    private var ids: [UInt8] = []
     /// Sequence number of `entries[0]`.
     private var base = 0
     /// Index in `entries` of the oldest live entry (== entries.count when empty).
     private var head = 0
     private(set) var count = 0
-    /// Id → the live entries carrying it, as `Slots` tags; some keys are empty (see `emptyKeys`).
-    private var byID: [String: Slots] = [:]
-    /// Keys of `byID` with no live entry left.
-    private var emptyKeys = 0
+    private var index = PendingAckIndex()
 
-    /// Tags of one id's entries, ascending: `seq << 2 | 1` (its message-id) `| 2` (its ack id). The first inline.
-    private struct Slots: Sendable {
-        /// 0: none (a tag has at least one bit set).
-        var first: Int
-        var rest: [Int] = []
-        static let messageID = 1, ackID = 2
-        var isEmpty: Bool { first == 0 }
-        var last: Int? { isEmpty ? nil : rest.last ?? first }
-        /// The first tag with `bit`.
-        func first(with bit: Int) -> Int? {
-            if first & bit != 0 { return first }
-            return rest.first { $0 & bit != 0 }
-        }
-        /// Removes `seq`'s tag; false when none is left.
-        mutating func remove(_ seq: Int) -> Bool {
-            if first >> 2 == seq {
-                first = rest.isEmpty ? 0 : rest.removeFirst()
-            } else if let j = rest.lastIndex(where: { $0 >> 2 == seq }) {
-                rest.remove(at: j)
-            }
-            return !isEmpty
-        }
-    }
+    /// Capacity of `ids` kept when the store empties.
+    private static let idBytesKept = 1 << 20
+    /// Tag bits of an index slot: `seq << 2 | messageID | ackID`.
+    private static let messageID = 1, ackID = 2
 
     var isEmpty: Bool { count == 0 }
 
@@ -54,7 +49,7 @@ struct PendingAckStore: Sendable {
     var all: [PendingAck] {
         var out: [PendingAck] = []
         out.reserveCapacity(count)
-        for i in head..<entries.count { if let e = entries[i] { out.append(e) } }
+        for i in head..<entries.count { if let e = entries[i] { out.append(pendingAck(e)) } }
         return out
     }
 
@@ -63,55 +58,118 @@ struct PendingAckStore: Sendable {
 
     subscript(seq: Int) -> PendingAck? {
         let i = seq - base
-        return i >= head && i < entries.count ? entries[i] : nil
+        guard i >= head, i < entries.count, let e = entries[i] else { return nil }
+        return pendingAck(e)
     }
 
-    mutating func append(_ p: PendingAck) {
-        let seq = base + entries.count
-        entries.append(p)
-        live.append(true)
-        count += 1
-        if p.ackID == p.messageID {
-            add(seq << 2 | Slots.messageID | Slots.ackID, p.messageID)
-        } else {
-            add(seq << 2 | Slots.messageID, p.messageID)
-            add(seq << 2 | Slots.ackID, p.ackID)
+    /// The subscription of entry `seq` (no String made for its ids).
+    func subscription(_ seq: Int) -> String? {
+        let i = seq - base
+        return i >= head && i < entries.count ? entries[i]?.subscription : nil
+    }
+
+    private func pendingAck(_ e: Entry) -> PendingAck {
+        ids.withUnsafeBytes { all in
+            let messageID = String(decoding: all[e.start..<e.start + e.messageIDCount], as: UTF8.self)
+            let ackID = e.sameIDs ? messageID
+                : String(decoding: all[e.start + e.messageIDCount..<e.start + e.messageIDCount + e.ackIDCount], as: UTF8.self)
+            return PendingAck(subscription: e.subscription, messageID: messageID, ackID: ackID)
         }
     }
 
-    /// Appends `tag` (the newest entry's) to `key`'s slots: one hash of `key`.
-    private mutating func add(_ tag: Int, _ key: String) {
-        if let k = byID.index(forKey: key) {
-            if byID.values[k].isEmpty {
-                byID.values[k].first = tag
-                emptyKeys -= 1
-            } else {
-                byID.values[k].rest.append(tag)
-            }
+    mutating func append(_ p: PendingAck) {
+        var m = p.messageID
+        var a = p.ackID
+        m.withUTF8 { mb in a.withUTF8 { ab in append(subscription: p.subscription, messageID: UnsafeRawBufferPointer(mb),
+                                                     ackID: UnsafeRawBufferPointer(ab)) } }
+    }
+
+    /// A message awaiting ACK, its ids given as bytes (a MESSAGE's header values, UTF-8): they are copied.
+    mutating func append(subscription: String, messageID: UnsafeRawBufferPointer, ackID: UnsafeRawBufferPointer) {
+        let seq = base + entries.count
+        let mh = PendingAckIndex.hash(messageID)
+        let same = PendingAckIndex.equal(messageID, ackID)
+        let start = ids.count
+        ids.append(contentsOf: messageID)
+        if !same { ids.append(contentsOf: ackID) }
+        entries.append(Entry(subscription: subscription, start: start, messageIDCount: messageID.count,
+                             ackIDCount: same ? -1 : ackID.count))
+        live.append(true)
+        count += 1
+        if same {
+            hashes.append(mh)
+            hashes.append(mh)
+            index.insert(hash: mh, tag: seq << 2 | Self.messageID | Self.ackID)
         } else {
-            byID[key] = Slots(first: tag)
+            let ah = PendingAckIndex.hash(ackID)
+            hashes.append(mh)
+            hashes.append(ah)
+            index.insert(hash: mh, tag: seq << 2 | Self.messageID)
+            index.insert(hash: ah, tag: seq << 2 | Self.ackID)
+        }
+    }
+
+    /// Whether the tag's entry carries `id` where the tag says: its message-id, or its ack id (a tag with both
+    /// bits stands for an entry whose two ids are the same).
+    private func confirms(_ tag: Int, _ id: UnsafeRawBufferPointer) -> Bool {
+        let i = (tag >> 2) - base
+        guard i >= head, i < entries.count, let e = entries[i] else { return false }
+        return ids.withUnsafeBytes { all in
+            tag & Self.messageID != 0
+                ? PendingAckIndex.equal(UnsafeRawBufferPointer(rebasing: all[e.start..<e.start + e.messageIDCount]), id)
+                : PendingAckIndex.equal(UnsafeRawBufferPointer(
+                    rebasing: all[e.start + e.messageIDCount..<e.start + e.messageIDCount + e.ackIDCount]), id)
         }
     }
 
     /// The newest entry whose message-id or ack id is `id` (like `lastIndex(where:)`).
     func newest(matching id: String) -> Int? {
-        byID[id]?.last.map { $0 >> 2 }
+        var id = id
+        return id.withUTF8 { newest(matchingBytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `newest(matching:)` of an id given as its UTF-8 bytes (a header's value): no String made.
+    func newest(matchingBytes id: UnsafeRawBufferPointer) -> Int? {
+        var best: Int?
+        index.forEach(hash: PendingAckIndex.hash(id)) { tag in
+            let seq = tag >> 2
+            if seq > (best ?? Int.min), confirms(tag, id) { best = seq }
+        }
+        return best
     }
 
     /// The oldest entry with message-id `id`, else the oldest with ack id `id`.
     func oldest(messageIDOrAckID id: String) -> Int? {
-        guard let slots = byID[id] else { return nil }
-        return (slots.first(with: Slots.messageID) ?? slots.first(with: Slots.ackID)).map { $0 >> 2 }
+        var id = id
+        return id.withUTF8 { u in
+            let b = UnsafeRawBufferPointer(u)
+            var byMessageID: Int?
+            var byAckID: Int?
+            index.forEach(hash: PendingAckIndex.hash(b)) { tag in
+                let seq = tag >> 2
+                if tag & Self.messageID != 0 {
+                    if seq < (byMessageID ?? Int.max), confirms(tag, b) { byMessageID = seq }
+                    // a tag with both bits: the ack id is the message-id
+                    if tag & Self.ackID != 0, seq < (byAckID ?? Int.max), confirms(tag, b) { byAckID = seq }
+                } else if seq < (byAckID ?? Int.max), confirms(tag, b) {
+                    byAckID = seq
+                }
+            }
+            return byMessageID ?? byAckID
+        }
     }
 
     mutating func remove(_ seq: Int) {
         let i = seq - base
-        guard i >= head, i < entries.count, live[i], let p = entries[i].take() else { return }
+        guard i >= head, i < entries.count, live[i], let e = entries[i].take() else { return }
         live[i] = false
         count -= 1
-        drop(seq, p.messageID)
-        if p.ackID != p.messageID { drop(seq, p.ackID) }
-        if emptyKeys > Self.emptyKeysKept, emptyKeys * 2 > byID.count { dropEmptyKeys() }
+        if e.sameIDs {
+            index.remove(hash: hashes[2 * i], tag: seq << 2 | Self.messageID | Self.ackID)
+        } else {
+            index.remove(hash: hashes[2 * i], tag: seq << 2 | Self.messageID)
+            index.remove(hash: hashes[2 * i + 1], tag: seq << 2 | Self.ackID)
+        }
         trim()
     }
 
@@ -119,7 +177,7 @@ struct PendingAckStore: Sendable {
     mutating func removeThrough(_ seq: Int, subscription: String) {
         var s = base + head
         while s <= seq {
-            if let e = self[s], e.subscription == subscription { remove(s) }
+            if self.subscription(s) == subscription { remove(s) }
             // `remove` may trim the front: never revisit settled slots.
             s = max(s + 1, base + head)
         }
@@ -133,37 +191,33 @@ struct PendingAckStore: Sendable {
         for p in kept { append(p) }
     }
 
-    /// One hash of `key` (ids are long strings: hashing them is most of a settle's cost).
-    /// Empty keys kept before a rebuild: a rebuild hashes the live keys once, so its cost per settle stays small.
-    private static let emptyKeysKept = 1024
-
-    /// The map without its empty keys, with room for as many again so that it does not grow (and rehash
-    /// every key) before the next rebuild.
-    private mutating func dropEmptyKeys() {
-        var map = [String: Slots](minimumCapacity: 2 * (byID.count - emptyKeys) + 2 * Self.emptyKeysKept + 64)
-        for (key, slots) in byID where !slots.isEmpty { map[key] = slots }
-        byID = map
-        emptyKeys = 0
-    }
-
-    private mutating func drop(_ seq: Int, _ key: String) {
-        guard let k = byID.index(forKey: key) else { return }
-        if !byID.values[k].remove(seq) { emptyKeys += 1 }
-    }
-
     private mutating func trim() {
-        while entries.count > head, !live[entries.count - 1] { entries.removeLast(); live.removeLast() }
+        if entries.count > head, !live[entries.count - 1] {
+            while entries.count > head, !live[entries.count - 1] {
+                entries.removeLast(); live.removeLast(); hashes.removeLast(2)
+            }
+            // the newest live entry's bytes end the buffer (bytes are appended in arrival order)
+            if let e = entries.last ?? nil { ids.removeSubrange((e.start + e.messageIDCount + max(e.ackIDCount, 0))...) }
+        }
         while head < entries.count, !live[head] { head += 1 }
         if head == entries.count {
             base += entries.count
             entries.removeAll(keepingCapacity: true)
             live.removeAll(keepingCapacity: true)
+            hashes.removeAll(keepingCapacity: true)
+            // a burst of long ids does not keep its memory once settled
+            ids.removeAll(keepingCapacity: ids.capacity <= Self.idBytesKept)
             head = 0
         } else if head >= 64 && head * 2 >= entries.count {
             entries.removeFirst(head)
             live.removeFirst(head)
+            hashes.removeFirst(2 * head)
             base += head
             head = 0
+            // entries[0] is live: its bytes are the first still needed
+            let dead = entries[0]!.start
+            ids.removeFirst(dead)
+            for i in entries.indices where entries[i] != nil { entries[i]!.start -= dead }
         }
     }
 }

@@ -8,7 +8,9 @@ public struct StompSession: Sendable {
     /// What `connect` sends; replaced by `connect(now:configuration:)` (each link of a failover list has its own).
     public private(set) var configuration: SessionConfiguration
     public private(set) var state: SessionState = .disconnected
-    public private(set) var connectedInfo: ConnectedInfo?
+    public private(set) var connectedInfo: ConnectedInfo? {
+        didSet { version = connectedInfo?.version ?? .v1_0 }
+    }
 
     /// Versions offered in the CONNECT that was sent (raw CONNECTs may differ from the configuration).
     private var offeredVersions: [StompVersion]
@@ -19,7 +21,9 @@ public struct StompSession: Sendable {
     private var subscriptionMap: [String: (seq: Int, info: SubscriptionInfo)] = [:] { didSet { lastFound = nil } }
     /// The subscription the last MESSAGE named (forgotten whenever `subscriptionMap` changes): the next one
     /// naming it is matched by comparing bytes, without a String or a hash.
-    private var lastFound: SubscriptionInfo?
+    private var lastFound: SubscriptionInfo? { didSet { lastFoundKey = lastFound.map { ($0.id, $0.ack) } } }
+    /// `lastFound`'s id and mode, read per MESSAGE and per ACK without copying the whole info.
+    private var lastFoundKey: (id: String, ack: AckMode)?
     private var receipts = ReceiptTable()
     private var transactionMap: [String: Int] = [:]
     private var pending = PendingAckStore()
@@ -38,7 +42,7 @@ public struct StompSession: Sendable {
     }
 
     /// The negotiated version (1.0 before CONNECTED).
-    public var version: StompVersion { connectedInfo?.version ?? .v1_0 }
+    public private(set) var version: StompVersion = .v1_0
 
     /// Active subscriptions, in subscribe order.
     public var subscriptions: [SubscriptionInfo] {
@@ -268,8 +272,10 @@ public struct StompSession: Sendable {
     public mutating func checkRaw(_ frames: [StompFrame]) {
         frames.withUnsafeBufferPointer { fs in
             for i in fs.indices {
-                if fs[i].command == .send {   // as in checkRaw(_:), without a copy of the frame
-                    if let r = fs[i].headers.value("receipt") { receipts.add(r, seq: nextSequence(), purpose: .raw(.send)) }
+                let command = fs[i].command
+                if command == .send || command == .ack || command == .nack {   // as in checkRaw(_:), without a copy of the frame
+                    if command != .send { settleRaw(fs[i].headers) }
+                    if let r = fs[i].headers.value("receipt") { receipts.add(r, seq: nextSequence(), purpose: .raw(command)) }
                 } else {
                     try? checkRaw(fs[i])
                 }
@@ -308,10 +314,7 @@ public struct StompSession: Sendable {
                 removeSubscription(id)
             }
         case .ack, .nack:
-            let key = h["id"] ?? h["message-id"]
-            if let key, let i = pending.newest(matching: key) {
-                settle(i)
-            }
+            settleRaw(h)
         case .begin:
             if let tx = h["transaction"], transactionMap[tx] == nil { transactionMap[tx] = nextSequence() }
         case .commit, .abort:
@@ -324,6 +327,17 @@ public struct StompSession: Sendable {
         if let r = h["receipt"] {
             receipts.add(r, seq: nextSequence(), purpose: frame.command == .disconnect ? .disconnect : .raw(frame.command))
         }
+    }
+
+    /// A raw ACK/NACK: settles the newest pending message whose message-id or ack id is its `id` (else its
+    /// `message-id`), looked up by the header's bytes: no String made.
+    private mutating func settleRaw(_ h: StompHeaders) {
+        guard let named = h.firstIndex("id" as StaticString) ?? h.firstIndex("message-id" as StaticString) else { return }
+        let found = h.storage.withUnsafeBytes { all in
+            let span = h.spans[named]
+            return pending.newest(matchingBytes: UnsafeRawBufferPointer(rebasing: all[span.valueStart..<span.valueStart + span.valueCount]))
+        }
+        if let found { settle(found) }
     }
 
     // MARK: - Inbound
@@ -357,30 +371,13 @@ public struct StompSession: Sendable {
             case .closed, .failed: return .message(frame, subscription: findSubscription(h), pendingAck: nil)
             }
             let sub = findSubscription(h)
-            var pendingAck: PendingAck?
-            if let sub, sub.ack == .auto {
-                if h.contains("message-id") || h.contains("ack") { lastAutoMessage = (h, sub.id) }
-            } else if let sub, case let ackHeader = h["ack"], let messageID = h["message-id"] ?? ackHeader {
-                let ackID = version == .v1_2 ? (ackHeader ?? messageID) : messageID   // each header read once
-                let p = PendingAck(subscription: sub.id, messageID: messageID, ackID: ackID)
-                pending.append(p)
-                pendingAck = p
-                lastAutoMessage = nil
-            }
+            let pendingAck = sub.flatMap { note(h, subscription: $0.id, ack: $0.ack, event: true) }
             return .message(frame, subscription: sub, pendingAck: pendingAck)
 
         case .receipt:
-            if state == .disconnected || state == .connecting { throw SessionError.unexpectedFrame(.receipt, state: state) }
-            let id = h["receipt-id"] ?? ""
-            if let purpose = receipts.remove(id)?.purpose {
-                if purpose == .disconnect && state == .disconnecting { state = .closed }
-                return .receipt(id: id, for: purpose)
-            }
-            if let purpose = receipts.removeExpired(id) {
-                if purpose == .disconnect && state == .disconnecting { state = .closed }
-                return .lateReceipt(id: id, for: purpose)
-            }
-            return .receipt(id: id, for: nil)
+            let r = try receiptArrived(h)
+            if r.late, let purpose = r.purpose { return .lateReceipt(id: r.id, for: purpose) }
+            return .receipt(id: r.id, for: r.purpose)
 
         case .error:
             // In answer to CONNECT it is a refusal. After CONNECTED the broker may well keep the
@@ -396,6 +393,72 @@ public struct StompSession: Sendable {
         default:
             throw SessionError.unexpectedFrame(frame.command, state: state)
         }
+    }
+
+    /// `receive` of a MESSAGE for a caller that needs no event (the client: it delivers the frame itself): the
+    /// same checks, errors and bookkeeping (heard from the peer, awaiting ACK), without the subscription and
+    /// pending-ack values an event would carry.
+    public mutating func receiveMessage(_ frame: StompFrame, now: StompInstant) throws {
+        if lastReceived != nil { heardSinceConnected = true }
+        lastReceived = now
+        switch state {
+        case .disconnected, .connecting: throw SessionError.unexpectedFrame(.message, state: state)
+        case .connected, .disconnecting: break
+        case .closed, .failed: return
+        }
+        let h = frame.headers
+        if let named = h.firstIndex("subscription" as StaticString), let last = lastFoundKey, h.valueIs(named, last.id) {
+            _ = note(h, subscription: last.id, ack: last.ack, event: false)   // the usual case: no copy of the subscription's info
+        } else if let sub = findSubscription(h) {
+            _ = note(h, subscription: sub.id, ack: sub.ack, event: false)
+        }
+    }
+
+    /// `receive` of a RECEIPT for a caller that needs no event (the client's path): the same checks, errors and
+    /// bookkeeping. `purpose`: why it was awaited (nil: not awaited); `late`: its deadline had passed (the event
+    /// would be `.lateReceipt`).
+    public mutating func receiveReceipt(_ frame: StompFrame, now: StompInstant) throws -> (id: String, purpose: ReceiptPurpose?, late: Bool) {
+        if lastReceived != nil { heardSinceConnected = true }
+        lastReceived = now
+        return try receiptArrived(frame.headers)
+    }
+
+    private mutating func receiptArrived(_ h: StompHeaders) throws -> (id: String, purpose: ReceiptPurpose?, late: Bool) {
+        if state == .disconnected || state == .connecting { throw SessionError.unexpectedFrame(.receipt, state: state) }
+        let id = h.value("receipt-id") ?? ""
+        if let purpose = receipts.remove(id)?.purpose {
+            if purpose == .disconnect && state == .disconnecting { state = .closed }
+            return (id, purpose, false)
+        }
+        if let purpose = receipts.removeExpired(id) {
+            if purpose == .disconnect && state == .disconnecting { state = .closed }
+            return (id, purpose, true)
+        }
+        return (id, nil, false)
+    }
+
+    /// A MESSAGE of `subscription` arrived: awaits its ACK (non-auto modes), or is remembered to explain a
+    /// mistaken ACK (auto). `event`: the PendingAck is wanted (Strings made), else nil is returned.
+    private mutating func note(_ h: StompHeaders, subscription: String, ack: AckMode, event: Bool) -> PendingAck? {
+        if ack == .auto {
+            if h.contains("message-id") || h.contains("ack") { lastAutoMessage = (h, subscription) }
+            return nil
+        }
+        let ackHeader = h.firstIndex("ack" as StaticString)
+        guard let messageID = h.firstIndex("message-id" as StaticString) ?? ackHeader else { return nil }
+        let ackID = version == .v1_2 ? (ackHeader ?? messageID) : messageID   // each header read once
+        // the ids' bytes go to the store as they are: no String per message
+        h.storage.withUnsafeBytes { all in
+            let m = h.spans[messageID], a = h.spans[ackID]
+            pending.append(subscription: subscription,
+                           messageID: UnsafeRawBufferPointer(rebasing: all[m.valueStart..<m.valueStart + m.valueCount]),
+                           ackID: UnsafeRawBufferPointer(rebasing: all[a.valueStart..<a.valueStart + a.valueCount]))
+        }
+        lastAutoMessage = nil
+        guard event else { return nil }
+        let messageIDString = h.string(h.spans[messageID].valueStart, h.spans[messageID].valueCount)
+        return PendingAck(subscription: subscription, messageID: messageIDString,
+                          ackID: ackID == messageID ? messageIDString : h.string(h.spans[ackID].valueStart, h.spans[ackID].valueCount))
     }
 
     /// The transport stopped reading from the socket for a while (back-pressure from a slow consumer) and
@@ -521,9 +584,11 @@ public struct StompSession: Sendable {
 
     /// Removes `pending[index]`; in `client` mode also every earlier message of its subscription.
     private mutating func settle(_ index: Int) {
-        guard let p = pending[index] else { return }
-        if subscriptionMap[p.subscription]?.info.ack == .client {
-            pending.removeThrough(index, subscription: p.subscription)
+        guard let subscription = pending.subscription(index) else { return }
+        // the subscription the last MESSAGE named is usually this one: no hash of its id
+        let mode = lastFoundKey.flatMap { $0.id == subscription ? $0.ack : nil } ?? subscriptionMap[subscription]?.info.ack
+        if mode == .client {
+            pending.removeThrough(index, subscription: subscription)
         } else {
             pending.remove(index)
         }

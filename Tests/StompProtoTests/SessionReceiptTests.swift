@@ -75,6 +75,37 @@ final class SessionReceiptTests: XCTestCase {
         XCTAssertEqual(s.tick(now: ms(100)), [])
     }
 
+    /// `receiveReceipt` (the client's path) says what `receive`'s event says and keeps the same books: awaited,
+    /// late, unknown, a second one, DISCONNECT's closing the session, and the same error before CONNECTED.
+    func testReceiveReceiptSaysWhatTheEventSays() throws {
+        var a = try connected()
+        var b = try connected()
+        for s in [0, 1] {
+            for id in ["r-1", "r-2", "r-3"] {
+                if s == 0 { _ = try a.send(destination: "/q", receipt: id) } else { _ = try b.send(destination: "/q", receipt: id) }
+            }
+        }
+        a.setReceiptDeadline("r-2", ms(100))
+        b.setReceiptDeadline("r-2", ms(100))
+        _ = a.tick(now: ms(100))
+        _ = b.tick(now: ms(100))
+        _ = try a.disconnect(receipt: "bye")
+        _ = try b.disconnect(receipt: "bye")
+        for id in ["r-1", "r-2", "r-2", "nobody", "r-3", "bye"] {
+            let event = try a.receive(receipt(id), now: ms(200))
+            let r = try b.receiveReceipt(StompFrame(.receipt, headers: ["receipt-id": id]), now: ms(200))
+            let expected: SessionEvent = r.late ? .lateReceipt(id: r.id, for: r.purpose!) : .receipt(id: r.id, for: r.purpose)
+            XCTAssertEqual(event, expected, id)
+            XCTAssertEqual(a.state, b.state, id)
+            XCTAssertEqual(a.awaitedReceipts, b.awaitedReceipts, id)
+        }
+        XCTAssertEqual(b.state, .closed)
+        var fresh = StompSession()
+        XCTAssertThrowsError(try fresh.receiveReceipt(StompFrame(.receipt, headers: ["receipt-id": "r-1"]), now: t0)) { e in
+            XCTAssertEqual(e as? SessionError, .unexpectedFrame(.receipt, state: .disconnected))
+        }
+    }
+
     /// The broker answers after the caller gave up: neither an error (the session goes on) nor an unknown
     /// receipt: `.lateReceipt`, once.
     func testTheLateReceiptIsItsOwnEvent() throws {

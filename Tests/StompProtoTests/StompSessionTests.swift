@@ -344,6 +344,103 @@ final class StompSessionTests: XCTestCase {
         XCTAssertEqual(s.pendingAcks, model.filter { $0.subscription != "A" })
     }
 
+    /// ACK and NACK frames written raw (`checkRaw`, as `bench consume` and `sendRaw` do) settle what the
+    /// session's own `ack` would: the newest entry whose message-id or ack id is the frame's `id` (else its
+    /// `message-id`), looked up by the header's bytes; an `id` that matches nothing settles nothing, even when
+    /// its `message-id` would match; ids longer than a word, ids that differ in their last byte only.
+    func testRawAcksSettleLikeTheArrayModel() throws {
+        var s = try connected(.v1_2)
+        _ = try s.subscribe(destination: "/a", id: "A", ack: .client)
+        _ = try s.subscribe(destination: "/b", id: "B", ack: .clientIndividual)
+        var model: [PendingAck] = []
+        var rng = SystemRandomNumberGenerator()
+        var next = 0
+        func name(_ prefix: String, _ n: Int) -> String {
+            n % 3 == 0 ? "\(prefix)\(n)" : "ID:host-48213-1733380000000-1:1:1:1:\(prefix)\(n)"
+        }
+        for _ in 0..<6000 {
+            let r = Int.random(in: 0..<10, using: &rng)
+            if r < 5 || model.isEmpty {
+                let sub = Int.random(in: 0..<8, using: &rng) == 0 ? "A" : "B"
+                let id = Int.random(in: 0..<8, using: &rng) == 0 && next > 0
+                    ? name("m", Int.random(in: 0..<next, using: &rng)) : name("m", next)
+                let ackID = Int.random(in: 0..<4, using: &rng) == 0 ? id : name("a", next)
+                next += 1
+                _ = try s.receive(message(sub: sub, id: id, ack: ackID), now: t0)
+                model.append(PendingAck(subscription: sub, messageID: id, ackID: ackID))
+            } else {
+                let e = model[Int.random(in: 0..<model.count, using: &rng)]
+                let command: StompCommand = Bool.random(using: &rng) ? .ack : .nack
+                var h = StompHeaders()
+                let key: String
+                switch r {
+                case 9:   // an id nobody carries, with a message-id that would match: nothing settles
+                    key = e.messageID + "x"
+                    h.append("id", key)
+                    h.append("message-id", e.messageID)
+                case 8:   // no id header: the message-id counts
+                    key = e.messageID
+                    h.append("message-id", key)
+                default:
+                    key = Bool.random(using: &rng) ? e.messageID : e.ackID
+                    h.append("id", key)
+                }
+                try s.checkRaw(StompFrame(command, headers: h))
+                if let i = model.lastIndex(where: { $0.messageID == key || $0.ackID == key }) { settleInModel(&model, at: i) }
+            }
+            XCTAssertEqual(s.pendingAckCount, model.count)
+        }
+        XCTAssertEqual(s.pendingAcks, model)
+        // the rest in one written batch (checkRaw of frames): each ACK settles what the model says it does
+        var batch: [StompFrame] = []
+        while let first = model.first {
+            batch.append(StompFrame(.ack, headers: ["id": first.ackID]))
+            settleInModel(&model, at: model.lastIndex { $0.messageID == first.ackID || $0.ackID == first.ackID }!)
+        }
+        s.checkRaw(batch)
+        XCTAssertEqual(s.pendingAcks, [])
+    }
+
+    /// `receiveMessage` (the client's path) keeps the same books as `receive`: pending acks per mode and version,
+    /// the auto message that explains a mistaken ACK, unknown subscriptions, and the same error before CONNECTED.
+    func testReceiveMessageKeepsTheSameBooksAsReceive() throws {
+        for version in [StompVersion.v1_0, .v1_1, .v1_2] {
+            var a = try connected(version)
+            var b = try connected(version)
+            for s in [("A", AckMode.client), ("B", version == .v1_0 ? .client : .clientIndividual), ("C", .auto)] {
+                _ = try a.subscribe(destination: "/" + s.0, id: s.0, ack: s.1)
+                _ = try b.subscribe(destination: "/" + s.0, id: s.0, ack: s.1)
+            }
+            for n in 0..<300 {
+                let sub = ["A", "B", "C", "B", "zz"][n % 5]
+                let ack: String? = n % 3 == 0 ? nil : n % 3 == 1 ? "m\(n)" : "ack-\(n)-with-a-longer-id"
+                let event = message(sub: sub, id: "m\(n)", ack: ack)
+                _ = try a.receive(event, now: t0)
+                guard case .frame(let f) = event else { return XCTFail() }
+                try b.receiveMessage(f, now: t0)
+                XCTAssertEqual(a.pendingAcks, b.pendingAcks, "\(version) after \(n)")
+            }
+            XCTAssertEqual(a.pendingAckCount, 180)
+            // an ACK of a message on the auto subscription, of a pending one, of the newest: the same outcome
+            func outcome(_ s: inout StompSession, _ id: String?) -> String {
+                do { return try s.ack(messageID: id).headers.pairs.map { "\($0.name):\($0.value)" }.joined(separator: ",") }
+                catch { return "\(error)" }
+            }
+            for id in ["m297", "m296", nil, "m1"] {
+                XCTAssertEqual(outcome(&a, id), outcome(&b, id))
+                XCTAssertEqual(a.pendingAcks, b.pendingAcks)
+            }
+            _ = try a.receive(message(sub: "C", id: "m-auto"), now: t0)
+            guard case .frame(let f) = message(sub: "C", id: "m-auto") else { return XCTFail() }
+            try b.receiveMessage(f, now: t0)
+            XCTAssertEqual(outcome(&a, "m-auto"), outcome(&b, "m-auto"))
+        }
+        var fresh = StompSession()
+        XCTAssertThrowsError(try fresh.receiveMessage(StompFrame(.message, headers: ["subscription": "A"]), now: t0)) { e in
+            XCTAssertEqual(e as? SessionError, .unexpectedFrame(.message, state: .disconnected))
+        }
+    }
+
     func testIndividualAckInClientIndividualMode() throws {
         var s = try connected()
         _ = try s.subscribe(destination: "/a", id: "A", ack: .clientIndividual)
