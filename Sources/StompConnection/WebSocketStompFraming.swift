@@ -3,41 +3,47 @@ import NIOWebSocket
 import StompProto
 import WebSocketFrames
 
-/// Between NIOWebSocket's codec (with `NIOWebSocketFrameAggregator` joining fragments, bounded) and the STOMP
-/// decoder/encoder of a WebSocket link.
+/// The WebSocket layer of a client link, between the socket's bytes (after TLS) and the STOMP decoder/encoder.
 ///
 /// Out: each STOMP frame (or heart-beat EOL) is one WebSocket message, masked: text when it is UTF-8 with no
 /// NUL before the frame's own, binary otherwise (or always, with `forceBinary`). A buffer holding several
 /// frames (a batch of raw frames) is cut at the frame ends (`StompFrameBoundaries`). The frames' bytes
 /// (`WebSocketEndpoint.writeMessage`: header, key and payload masked 8 bytes at a time) are appended to one
-/// buffer until the flush (or 16 KiB) and written through `wire`, the context of the handler in front of
-/// NIOWebSocket's frame encoder, which the upgrade adds and which stays unused: one buffer and one write per
-/// flush instead of a copied, byte-masked payload and a header buffer per frame. The writes' promises complete
-/// when that buffer is written. In: the payload of every text or binary message
-/// goes to the STOMP decoder as bytes (it is chunking-invariant: several frames in one message, or one frame
-/// over several, are both fine; a text message that is not UTF-8 is taken as bytes too). Pings are answered with pongs;
-/// a close from the server is answered and reported with its code and reason (and whether a STOMP frame was
-/// cut short); closing the channel sends our close first. What each frame means and which frames go out is
-/// `WebSocketEndpoint`'s (client role: every frame masked); this handler does it, traces it and reports.
+/// buffer until the flush (or 16 KiB) and written through `wire`, the context of the handler nearer the socket
+/// (the HTTP upgrade handler sits between them until it leaves). The writes' promises complete when that
+/// buffer is written. In: the bytes of each read go through `WebSocketFrameParser` (RFC 6455's checks; no
+/// NIOWebSocket decoder or aggregator on a client link), and the payloads of every text or binary message go
+/// to the STOMP decoder as bytes, as they arrive (it is chunking-invariant: several frames in one message, or
+/// one frame over several, are both fine; a text message that is not UTF-8 is taken as bytes too). Pings are
+/// answered with pongs; a close from the server is answered (its code echoed) and reported with its code and
+/// reason (and whether a STOMP frame was cut short); closing the channel sends our close first. What each
+/// control frame means and which frames go out is `WebSocketEndpoint`'s (client role: every frame masked);
+/// this handler does it, traces it and reports.
 final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = WebSocketFrame
+    typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
     typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = WebSocketFrame
+    typealias OutboundOut = ByteBuffer
 
     private let transport: LinkTransport
     private var endpoint = WebSocketEndpoint(role: .client)
+    private var parser: WebSocketFrameParser
+    /// The server's close arrived (or we failed the connection): later bytes are not read.
+    private var inputDone = false
+    /// While tracing: the message under way, delivered whole at its end (so that its note comes first).
+    private var tracedMessage: ByteBuffer?
     private var failed = false
     /// Our close went out and waits for the server's (RFC 6455: the server closes the TCP connection first).
     private var awaitingCloseReply: (promise: EventLoopPromise<Void>?, timeout: Scheduled<Void>)?
     /// How long a close we started waits for the server's answer before the socket is closed anyway.
     static let closeReplyTimeout: TimeAmount = .seconds(1)
     /// Message payloads of this read, handed to the STOMP decoder together at `channelReadComplete` (one decoder
-    /// pass per read rather than per message, as on TCP; the decoder does not care where messages end). While
-    /// tracing, each goes at once so that the notes and the STOMP bytes interleave.
+    /// pass per read rather than per message, as on TCP; the decoder does not care where messages end): the
+    /// first piece as a slice of the read, the others appended to it. While tracing, each message goes at its
+    /// end so that the notes and the STOMP bytes interleave.
     private var inbound: ByteBuffer?
-    /// Where the frames' bytes are written: the context of the handler before (nearer the socket than)
-    /// NIOWebSocket's `WebSocketFrameEncoder`, which would mask and copy them again. nil once removed.
+    /// Where the frames' bytes are written: the context of the handler nearer the socket (`TransportStageHandler`),
+    /// so that they do not pass the HTTP upgrade handler while it is still there. nil once removed.
     private var wire: ChannelHandlerContext?
     /// Framed, masked bytes not yet written to `wire` (readable bytes), and the promises of the writes in them.
     private var pending: ByteBuffer
@@ -45,10 +51,11 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
     /// Pending bytes go to `wire` (unflushed) from this size on, so that the channel's writability sees them.
     static let pendingLimit = 16 * 1024
 
-    /// `wire`: the context of the handler that comes before NIOWebSocket's frame encoder in the pipeline.
+    /// `wire`: the context of the handler nearer the socket (see `wire`).
     init(transport: LinkTransport, wire: ChannelHandlerContext) {
         self.transport = transport
         self.wire = wire
+        self.parser = WebSocketFrameParser(maxMessageSize: transport.maxMessageSize)
         self.pending = wire.channel.allocator.buffer(capacity: 0)
     }
 
@@ -63,19 +70,47 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
     // MARK: inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch endpoint.receive(unwrapInboundIn(data)) {
-        case .message(let payload, let text):
-            transport.note(.inbound, "ws \(text ? "text" : "binary") message, \(payload.readableBytes) bytes")
-            // RFC 6455 wants a text message that is not UTF-8 refused; RabbitMQ Web-STOMP (web_stomp.ws_frame = text,
-            // its default) sends binary bodies that way. The bytes go to STOMP as they are, which keeps them exact.
-            guard transport.trace != nil else {
-                if inbound == nil { inbound = payload } else { var p = payload; inbound!.writeBuffer(&p) }
-                return
+        guard !inputDone else { return }
+        var bytes = unwrapInboundIn(data)
+        do {
+            while let event = try parser.next(&bytes) {
+                switch event {
+                case .data(let piece, let text, let end):
+                    guard transport.trace == nil else {
+                        traced(context, piece, text: text, end: end)
+                        continue
+                    }
+                    if piece.readableBytes == 0 { continue }
+                    if inbound == nil { inbound = piece } else { var p = piece; inbound!.writeBuffer(&p) }
+                case .control(let opcode, let payload):
+                    control(context, WebSocketFrame(fin: true, opcode: opcode, data: payload))
+                    if inputDone { return }
+                }
             }
-            if text, !payload.withUnsafeReadableBytes({ StompText.isUTF8($0) }) {
-                transport.note(.inbound, "(that text message is not UTF-8: taken as bytes)")
-            }
-            context.fireChannelRead(wrapInboundOut(payload))
+        } catch {
+            deliverInbound(context)
+            inputDone = true
+            protocolFailure(context, code: (error as? WebSocketFault)?.closeCode ?? .protocolError, reason: reason(error))
+        }
+    }
+
+    /// While tracing: `piece` of a message, the whole message noted and delivered at its `end`.
+    private func traced(_ context: ChannelHandlerContext, _ piece: ByteBuffer, text: Bool, end: Int?) {
+        if tracedMessage == nil { tracedMessage = piece } else { var p = piece; tracedMessage!.writeBuffer(&p) }
+        guard let size = end, let payload = tracedMessage else { return }
+        tracedMessage = nil
+        transport.note(.inbound, "ws \(text ? "text" : "binary") message, \(size) bytes")
+        // RFC 6455 wants a text message that is not UTF-8 refused; RabbitMQ Web-STOMP (web_stomp.ws_frame = text,
+        // its default) sends binary bodies that way. The bytes go to STOMP as they are, which keeps them exact.
+        if text, !payload.withUnsafeReadableBytes({ StompText.isUTF8($0) }) {
+            transport.note(.inbound, "(that text message is not UTF-8: taken as bytes)")
+        }
+        if size > 0 { context.fireChannelRead(wrapInboundOut(payload)) }
+    }
+
+    /// A ping, pong or close from the server.
+    private func control(_ context: ChannelHandlerContext, _ frame: WebSocketFrame) {
+        switch endpoint.receive(frame) {
         case .ping(let payload, let pong):
             transport.note(.inbound, "ws ping, \(payload.readableBytes) bytes")
             guard let pong else { return }
@@ -84,12 +119,26 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
         case .pong(let payload):
             transport.note(.inbound, "ws pong, \(payload.readableBytes) bytes")
         case .close(let close):
+            // Nothing follows a close (RFC 6455 5.5.1): what came before it goes first.
+            inputDone = true
             deliverInbound(context)
             peerClosed(context, close)
         case .repeatedClose:
+            inputDone = true
             deliverInbound(context)
-        case .unknownOpcode(let opcode):
-            protocolFailure(context, code: .protocolError, reason: "the server sent a WebSocket frame with the unknown opcode \(opcode)")
+        case .message, .unknownOpcode:
+            break   // the parser gives data as `.data` and refuses unknown opcodes
+        }
+    }
+
+    /// The report of a parser fault.
+    private func reason(_ error: Error) -> String {
+        guard let fault = error as? WebSocketFault else { return "the WebSocket frames could not be read (\(error))" }
+        switch fault {
+        case .messageTooLarge: return "the server sent a WebSocket message larger than \(transport.maxMessageSize) bytes"
+        case .frameTooLarge: return "the server sent a WebSocket frame larger than \(transport.maxMessageSize) bytes"
+        case .badFragmentation(let e): return "the server broke WebSocket fragmentation (\(e))"
+        case .malformedFrame(let e): return "the server sent a malformed WebSocket frame (\(e))"
         }
     }
 
@@ -115,8 +164,15 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
             context.close(promise: waiting.promise)
             return
         }
-        // The reason first: answering the close may close the channel at once.
-        if !failed && !endpoint.closeSent {
+        // The server's code echoed (none when it gave none), written before the report: the client closes the
+        // channel when it hears of the error, and a close from our side would go out first with 1000. The socket
+        // closes once the echo is written, after the report.
+        var echoed: EventLoopFuture<Void>?
+        if let frame = endpoint.startClose(WebSocketClose(code: close.code), allocator: context.channel.allocator) {
+            transport.note(.outbound, "ws close\(close.code.map { ", code \($0)" } ?? "")")
+            echoed = writeAndFlush(context, frame)
+        }
+        if !failed && echoed != nil {
             failed = true
             var text = "the server closed the WebSocket (\(shown))"
             if let decoder = try? context.pipeline.syncOperations.handler(type: StompFrameDecoderHandler.self),
@@ -125,11 +181,7 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
             }
             context.fireErrorCaught(StompConnectionError.webSocket(host: host, port: port, reason: text))
         }
-        // The server's code echoed (none when it gave none).
-        if let frame = endpoint.startClose(WebSocketClose(code: close.code), allocator: context.channel.allocator) {
-            transport.note(.outbound, "ws close\(close.code.map { ", code \($0)" } ?? "")")
-            writeAndFlush(context, frame).whenComplete { _ in context.close(promise: nil) }
-        }
+        echoed?.whenComplete { _ in context.close(promise: nil) }
     }
 
     static func describeClose(code: UInt16?, reason: String) -> String {
@@ -143,28 +195,23 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         deliverInbound(context)
         if failed, !(error is StompConnectionError) { return }
-        // The decoder's errors too: the upgrader adds no automatic error handler, this one reports first, then
-        // closes with the code.
-        guard let fault = WebSocketFault(error: error) else {
-            context.fireErrorCaught(error)
-            return
-        }
-        let reason: String
-        switch fault {
-        case .messageTooLarge: reason = "the server sent a WebSocket message larger than \(transport.maxMessageSize) bytes"
-        case .frameTooLarge: reason = "the server sent a WebSocket frame larger than \(transport.maxMessageSize) bytes"
-        case .badFragmentation(let e): reason = "the server broke WebSocket fragmentation (\(e))"
-        case .malformedFrame(let e): reason = "the server sent a malformed WebSocket frame (\(e))"
-        }
-        protocolFailure(context, code: fault.closeCode, reason: reason)
+        context.fireErrorCaught(error)
     }
 
     /// Closes with `code` (our close goes first) and reports `reason`.
     private func protocolFailure(_ context: ChannelHandlerContext, code: WebSocketErrorCode, reason: String) {
         guard !failed else { return }
         failed = true
+        // Our close with the code first (the client closes the channel when it hears of the error: a close
+        // started then would carry 1000), the report, then the socket once the close frame is written.
+        var written: EventLoopFuture<Void>?
+        if let frame = endpoint.startClose(WebSocketClose(code), allocator: context.channel.allocator) {
+            transport.note(.outbound, "ws close, code \(UInt16(webSocketErrorCode: code))")
+            written = writeAndFlush(context, frame)
+        }
         context.fireErrorCaught(StompConnectionError.webSocket(host: host, port: port, reason: reason))
-        sendClose(context, code: code, then: nil)
+        guard let written else { return context.close(promise: nil) }
+        written.whenComplete { _ in context.close(promise: nil) }
     }
 
     // MARK: outbound
@@ -250,22 +297,16 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
             context.close(mode: mode, promise: promise)
             return
         }
-        sendClose(context, code: .normalClosure, then: promise, awaitReply: true)
+        sendClose(context, then: promise)
     }
 
-    /// Our close frame, then the socket: after the server's close (at most `closeReplyTimeout`) when `awaitReply`,
-    /// else at once (a protocol failure: nothing more is read).
-    private func sendClose(_ context: ChannelHandlerContext, code: WebSocketErrorCode, then promise: EventLoopPromise<Void>?,
-                           awaitReply: Bool = false) {
-        guard let frame = endpoint.startClose(WebSocketClose(code), allocator: context.channel.allocator) else {
+    /// Our close frame (1000), then the socket after the server's close (at most `closeReplyTimeout`).
+    private func sendClose(_ context: ChannelHandlerContext, then promise: EventLoopPromise<Void>?) {
+        guard let frame = endpoint.startClose(WebSocketClose(.normalClosure), allocator: context.channel.allocator) else {
             context.close(promise: promise)
             return
         }
-        transport.note(.outbound, "ws close, code \(UInt16(webSocketErrorCode: code))")
-        guard awaitReply else {
-            writeAndFlush(context, frame).whenComplete { _ in context.close(promise: promise) }
-            return
-        }
+        transport.note(.outbound, "ws close, code 1000")
         let timeout = context.eventLoop.scheduleTask(in: Self.closeReplyTimeout) { [weak self] in
             guard let self, let waiting = self.awaitingCloseReply else { return }
             self.awaitingCloseReply = nil
