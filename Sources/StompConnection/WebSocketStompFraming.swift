@@ -37,11 +37,14 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
     private var awaitingCloseReply: (promise: EventLoopPromise<Void>?, timeout: Scheduled<Void>)?
     /// How long a close we started waits for the server's answer before the socket is closed anyway.
     static let closeReplyTimeout: TimeAmount = .seconds(1)
-    /// Message payloads of this read, handed to the STOMP decoder together at `channelReadComplete` (one decoder
-    /// pass per read rather than per message, as on TCP; the decoder does not care where messages end): the
-    /// first piece as a slice of the read, the others appended to it. While tracing, each message goes at its
-    /// end so that the notes and the STOMP bytes interleave.
-    private var inbound: ByteBuffer?
+    /// Message payloads of this read (readable bytes), handed to the STOMP decoder together at
+    /// `channelReadComplete` (one decoder pass per read rather than per message, as on TCP; the decoder does not
+    /// care where messages end, and copies what it is given). The pieces are copied in with one write access
+    /// per read; the storage is reused from read to read. While tracing, each message goes at its end so that
+    /// the notes and the STOMP bytes interleave.
+    private var inbound: ByteBuffer
+    /// `inbound`'s storage is given up after a read larger than this (a large message once: not kept for ever).
+    static let inboundKeep = 1 << 20
     /// Where the frames' bytes are written: the context of the handler nearer the socket (`TransportStageHandler`),
     /// so that they do not pass the HTTP upgrade handler while it is still there. nil once removed.
     private var wire: ChannelHandlerContext?
@@ -57,6 +60,7 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
         self.wire = wire
         self.parser = WebSocketFrameParser(maxMessageSize: transport.maxMessageSize)
         self.pending = wire.channel.allocator.buffer(capacity: 0)
+        self.inbound = wire.channel.allocator.buffer(capacity: 0)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -72,26 +76,61 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !inputDone else { return }
         var bytes = unwrapInboundIn(data)
+        guard transport.trace == nil else { return readTraced(context, &bytes) }
+        // The data pieces are parts of this read, so they fit in its size: copied into `inbound` in one write
+        // access. A control frame or a fault ends the access; it is handled, and the loop goes on after it.
+        while bytes.readableBytes > 0 && !inputDone {
+            var stop: WebSocketFrameParser.Event?
+            var fault: Error?
+            inbound.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.readableBytes) { destination in
+                var written = 0
+                do {
+                    while let event = try parser.next(&bytes) {
+                        guard case .data(let piece, _, _) = event else {
+                            stop = event
+                            break
+                        }
+                        piece.withUnsafeReadableBytes { source in
+                            guard let s = source.baseAddress, source.count > 0 else { return }
+                            (destination.baseAddress! + written).copyMemory(from: s, byteCount: source.count)
+                            written += source.count
+                        }
+                    }
+                } catch {
+                    fault = error
+                }
+                return written
+            }
+            if let fault {
+                fail(context, fault)
+                return
+            }
+            guard case .control(let opcode, let payload)? = stop else { return }
+            control(context, WebSocketFrame(fin: true, opcode: opcode, data: payload))
+        }
+    }
+
+    /// While tracing: the same, each message noted and delivered whole at its end.
+    private func readTraced(_ context: ChannelHandlerContext, _ bytes: inout ByteBuffer) {
         do {
-            while let event = try parser.next(&bytes) {
+            while !inputDone, let event = try parser.next(&bytes) {
                 switch event {
                 case .data(let piece, let text, let end):
-                    guard transport.trace == nil else {
-                        traced(context, piece, text: text, end: end)
-                        continue
-                    }
-                    if piece.readableBytes == 0 { continue }
-                    if inbound == nil { inbound = piece } else { var p = piece; inbound!.writeBuffer(&p) }
+                    traced(context, piece, text: text, end: end)
                 case .control(let opcode, let payload):
                     control(context, WebSocketFrame(fin: true, opcode: opcode, data: payload))
-                    if inputDone { return }
                 }
             }
         } catch {
-            deliverInbound(context)
-            inputDone = true
-            protocolFailure(context, code: (error as? WebSocketFault)?.closeCode ?? .protocolError, reason: reason(error))
+            fail(context, error)
         }
+    }
+
+    /// A frame the parser refused: what came before it goes first, then our close with its code.
+    private func fail(_ context: ChannelHandlerContext, _ error: Error) {
+        deliverInbound(context)
+        inputDone = true
+        protocolFailure(context, code: (error as? WebSocketFault)?.closeCode ?? .protocolError, reason: reason(error))
     }
 
     /// While tracing: `piece` of a message, the whole message noted and delivered at its `end`.
@@ -143,9 +182,13 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     private func deliverInbound(_ context: ChannelHandlerContext) {
-        guard let buffer = inbound else { return }
-        inbound = nil
-        context.fireChannelRead(wrapInboundOut(buffer))
+        guard inbound.readableBytes > 0 else { return }
+        context.fireChannelRead(wrapInboundOut(inbound))
+        if inbound.capacity > Self.inboundKeep {
+            inbound = context.channel.allocator.buffer(capacity: 0)
+        } else {
+            inbound.clear()   // the decoder copied the bytes: the storage is ours again
+        }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

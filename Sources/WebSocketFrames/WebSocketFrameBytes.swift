@@ -36,32 +36,35 @@ extension WebSocketEndpoint {
         return w
     }
 
-    /// `key`: the mask key's bytes in memory order, nil for none.
+    /// `key`: the mask key's bytes in memory order, nil for none. Header, key and payload are written in one
+    /// write access (ByteBuffer's integer writers cost a capacity check and an access each).
     private static func write(fin: Bool, opcode: WebSocketOpcode, rsv: UInt8, key: UInt32?,
                               _ payload: UnsafeRawBufferPointer, into buffer: inout ByteBuffer) {
         let n = payload.count
         let lengthBytes = n <= 125 ? 0 : n <= 0xFFFF ? 2 : 8
-        buffer.reserveCapacity(minimumWritableBytes: 2 + lengthBytes + (key == nil ? 0 : 4) + n)
-        buffer.writeInteger((fin ? 0x80 : 0) | rsv | UInt8(webSocketOpcode: opcode))
+        let headerLength = 2 + lengthBytes + (key == nil ? 0 : 4)
+        let first = (fin ? 0x80 : 0) | rsv | UInt8(webSocketOpcode: opcode)
         let maskBit: UInt8 = key == nil ? 0 : 0x80
-        switch lengthBytes {
-        case 0: buffer.writeInteger(maskBit | UInt8(n))
-        case 2:
-            buffer.writeInteger(maskBit | 126)
-            buffer.writeInteger(UInt16(n))
-        default:
-            buffer.writeInteger(maskBit | 127)
-            buffer.writeInteger(UInt64(n))
-        }
-        guard let key else {
-            buffer.writeBytes(payload)
-            return
-        }
-        buffer.writeInteger(key, endianness: .host)   // its bytes in memory order
-        guard n > 0 else { return }
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: n) { destination in
-            mask(payload, key: key, offset: 0, into: destination)
-            return n
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: headerLength + n) { out in
+            out[0] = first
+            switch lengthBytes {
+            case 0:
+                out[1] = maskBit | UInt8(n)
+            case 2:
+                out[1] = maskBit | 126
+                out.storeBytes(of: UInt16(n).bigEndian, toByteOffset: 2, as: UInt16.self)
+            default:
+                out[1] = maskBit | 127
+                out.storeBytes(of: UInt64(n).bigEndian, toByteOffset: 2, as: UInt64.self)
+            }
+            let body = UnsafeMutableRawBufferPointer(rebasing: out[headerLength...])
+            if let key {
+                out.storeBytes(of: key, toByteOffset: 2 + lengthBytes, as: UInt32.self)   // its bytes in memory order
+                mask(payload, key: key, offset: 0, into: body)
+            } else if n > 0 {
+                body.baseAddress!.copyMemory(from: payload.baseAddress!, byteCount: n)
+            }
+            return headerLength + n
         }
     }
 

@@ -119,20 +119,22 @@ public struct WebSocketFrameParser: Sendable {
     /// when it is not all there yet (what there is kept in `headerBytes`).
     private mutating func readHeader(_ buffer: inout ByteBuffer) -> Header? {
         if headerBytes.isEmpty {
-            let start = buffer.readerIndex
-            guard let first = buffer.getInteger(at: start, as: UInt8.self) else { return nil }
-            if let second = buffer.getInteger(at: start + 1, as: UInt8.self) {
+            let whole: (Header, Int)? = buffer.withUnsafeReadableBytes { p in
+                guard p.count >= 2 else { return nil }
+                let second = p[1]
                 let needed = Self.headerLength(second: second)
-                if buffer.readableBytes >= needed {
-                    var length = UInt64(second & 0x7F)
-                    if length == 126 {
-                        length = UInt64(buffer.getInteger(at: start + 2, as: UInt16.self)!)
-                    } else if length == 127 {
-                        length = buffer.getInteger(at: start + 2, as: UInt64.self)!
-                    }
-                    buffer.moveReaderIndex(forwardBy: needed)
-                    return Header(first: first, second: second, length: length)
+                guard p.count >= needed else { return nil }
+                var length = UInt64(second & 0x7F)
+                if length == 126 {
+                    length = UInt64(UInt16(bigEndian: p.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
+                } else if length == 127 {
+                    length = UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 2, as: UInt64.self))
                 }
+                return (Header(first: p[0], second: second, length: length), needed)
+            }
+            if let (header, needed) = whole {
+                buffer.moveReaderIndex(forwardBy: needed)
+                return header
             }
         }
         // Split over reads: gathered byte by byte (at most 14 bytes, once per read at most).
