@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 import NIOWebSocket
 import StompProto
@@ -262,6 +269,8 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let buffer = unwrapOutboundIn(data)
         buffer.withUnsafeReadableBytes { bytes in
+            // The common case: one frame, its first NUL its own (only EOLs after it).
+            if let nul = Self.singleFrameNUL(bytes) { return appendFrame(bytes, nul: nul) }
             var start = 0
             for end in StompFrameBoundaries.ends(bytes) {
                 appendMessage(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
@@ -275,6 +284,28 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
     func flush(context: ChannelHandlerContext) {
         writePending()
         context.flush()
+    }
+
+    /// Where the one frame of `bytes` has its NUL: the first NUL, followed by EOLs only; nil for anything else
+    /// (no NUL, a NUL in a body, several frames).
+    static func singleFrameNUL(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        guard let base = bytes.baseAddress, let p = memchr(base, 0, bytes.count) else { return nil }
+        let nul = base.distance(to: UnsafeRawPointer(p))
+        var i = nul + 1
+        while i < bytes.count, bytes[i] == 0x0A || bytes[i] == 0x0D { i += 1 }
+        return i == bytes.count ? nul : nil
+    }
+
+    /// One STOMP frame whose first NUL (`nul`) is its own, as one message appended to `pending`: text when the
+    /// bytes before the NUL are UTF-8 (`StompText.isTextFrame`'s rule; there is no NUL before it), which an
+    /// all-ASCII frame is, seen while masking.
+    private func appendFrame(_ payload: UnsafeRawBufferPointer, nul: Int) {
+        startPending()
+        let binary = transport.webSocketOptions.forceBinary
+        let text = endpoint.writeMessage(payload, isText: { ascii in
+            !binary && (ascii || StompText.isUTF8(UnsafeRawBufferPointer(rebasing: payload[..<nul])))
+        }, into: &pending)
+        transport.note(.outbound, "ws \(text ? "text" : "binary") message, \(payload.count) bytes")
     }
 
     /// One STOMP frame (or heart-beat) as one message, appended to `pending`.

@@ -366,6 +366,33 @@ final class WebSocketTests: XCTestCase {
         }
     }
 
+    /// Each SEND is one message: text when the frame is UTF-8 with no NUL before its own (ASCII, or UTF-8 beyond
+    /// ASCII at any position), binary otherwise (bytes that are not UTF-8, a NUL in the body).
+    func testEachFrameGoesAsTextWhenItIsUTF8WithoutANULElseBinary() throws {
+        let server = try ScriptedWebSocketServer.start(subprotocol: "v12.stomp") { message, reply in
+            let text = String(decoding: message, as: UTF8.self)
+            if text.hasPrefix("CONNECT") {
+                reply(.text, "CONNECTED\nversion:1.2\n\n\0")
+            } else if text.hasPrefix("SEND"), let r = text.range(of: "receipt:") {
+                reply(.text, "RECEIPT\nreceipt-id:\(text[r.upperBound...].prefix { $0 != "\n" })\n\n\0")
+            }
+        }
+        defer { server.stop() }
+        let client = try connect(server.options, EventBox())
+        var bodies: [([UInt8], WebSocketOpcode)] = [(Array("ascii only".utf8), .text), ([0xFF], .binary), ([0x61, 0x00, 0x62], .binary)]
+        for at in 0..<20 {
+            bodies.append((Array(repeating: 0x61, count: at) + Array("é".utf8), .text))
+            bodies.append((Array(repeating: 0x61, count: at) + [0xC3], .binary))
+        }
+        for (body, _) in bodies { try client.send(destination: "/queue/x", body: body, receipt: true).wait() }
+        let sends = server.received.filter { $0.text.hasPrefix("SEND") }
+        XCTAssertEqual(sends.count, bodies.count)
+        for (sent, (body, opcode)) in zip(sends, bodies) {
+            XCTAssertEqual(sent.opcode, opcode, "\(body)")
+        }
+        client.close().whenComplete { _ in }
+    }
+
     /// A close from the server between the fragments of a message (a ping before it): the ping is answered, the
     /// close's code echoed, and the report names the code, the reason and the cut STOMP frame.
     func testACloseBetweenFragmentsIsEchoedAndReported() throws {
