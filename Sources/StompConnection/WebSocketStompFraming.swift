@@ -87,32 +87,29 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
         // The data pieces are parts of this read, so they fit in its size: copied into `inbound` in one write
         // access. A control frame or a fault ends the access; it is handled, and the loop goes on after it.
         while bytes.readableBytes > 0 && !inputDone {
-            var stop: WebSocketFrameParser.Event?
+            var consumed = 0
+            var stop: (opcode: WebSocketOpcode, payload: ByteBuffer)?
             var fault: Error?
-            inbound.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.readableBytes) { destination in
-                var written = 0
-                do {
-                    while let event = try parser.next(&bytes) {
-                        guard case .data(let piece, _, _) = event else {
-                            stop = event
-                            break
+            bytes.withUnsafeReadableBytes { source in
+                inbound.writeWithUnsafeMutableBytes(minimumWritableBytes: source.count) { destination in
+                    var written = 0
+                    do {
+                        (consumed, stop) = try parser.read(source) { piece in
+                            (destination.baseAddress! + written).copyMemory(from: piece.baseAddress!, byteCount: piece.count)
+                            written += piece.count
                         }
-                        piece.withUnsafeReadableBytes { source in
-                            guard let s = source.baseAddress, source.count > 0 else { return }
-                            (destination.baseAddress! + written).copyMemory(from: s, byteCount: source.count)
-                            written += source.count
-                        }
+                    } catch {
+                        fault = error
                     }
-                } catch {
-                    fault = error
+                    return written
                 }
-                return written
             }
             if let fault {
                 fail(context, fault)
                 return
             }
-            guard case .control(let opcode, let payload)? = stop else { return }
+            bytes.moveReaderIndex(forwardBy: consumed)
+            guard let (opcode, payload) = stop else { return }
             control(context, WebSocketFrame(fin: true, opcode: opcode, data: payload))
         }
     }

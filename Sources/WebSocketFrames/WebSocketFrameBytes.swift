@@ -20,10 +20,11 @@ extension WebSocketEndpoint {
     public mutating func writeMessage(_ payload: UnsafeRawBufferPointer, isText: (_ allASCII: Bool) -> Bool,
                                       into buffer: inout ByteBuffer) -> Bool {
         let key: UInt32? = role == .client ? maskKeys.next() : nil
-        let start = buffer.writerIndex
-        let ascii = Self.write(fin: true, opcode: .binary, rsv: 0, key: key, payload, into: &buffer)
-        let text = isText(ascii)
-        if text { buffer.setInteger(UInt8(0x81), at: start) }   // FIN + text, in place of FIN + binary
+        var text = false
+        Self.write(fin: true, opcode: .binary, rsv: 0, key: key, payload, into: &buffer, decides: true) { ascii in
+            text = isText(ascii)
+            return text ? 0x81 : nil   // FIN + text, in place of FIN + binary
+        }
         return text
     }
 
@@ -51,17 +52,16 @@ extension WebSocketEndpoint {
     }
 
     /// `key`: the mask key's bytes in memory order, nil for none. Header, key and payload are written in one
-    /// write access (ByteBuffer's integer writers cost a capacity check and an access each). Returns whether
-    /// every payload byte is ASCII.
-    @discardableResult
+    /// write access (ByteBuffer's integer writers cost a capacity check and an access each). When `decides`,
+    /// `firstByte`, told whether every payload byte is ASCII once they are written, may replace the header's first byte.
     private static func write(fin: Bool, opcode: WebSocketOpcode, rsv: UInt8, key: UInt32?,
-                              _ payload: UnsafeRawBufferPointer, into buffer: inout ByteBuffer) -> Bool {
+                              _ payload: UnsafeRawBufferPointer, into buffer: inout ByteBuffer,
+                              decides: Bool = false, firstByte: (_ allASCII: Bool) -> UInt8? = { _ in nil }) {
         let n = payload.count
         let lengthBytes = n <= 125 ? 0 : n <= 0xFFFF ? 2 : 8
         let headerLength = 2 + lengthBytes + (key == nil ? 0 : 4)
         let first = (fin ? 0x80 : 0) | rsv | UInt8(webSocketOpcode: opcode)
         let maskBit: UInt8 = key == nil ? 0 : 0x80
-        var highBits: UInt64 = 0
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: headerLength + n) { out in
             out[0] = first
             switch lengthBytes {
@@ -75,16 +75,17 @@ extension WebSocketEndpoint {
                 out.storeBytes(of: UInt64(n).bigEndian, toByteOffset: 2, as: UInt64.self)
             }
             let body = UnsafeMutableRawBufferPointer(rebasing: out[headerLength...])
+            var highBits: UInt64 = 0
             if let key {
                 out.storeBytes(of: key, toByteOffset: 2 + lengthBytes, as: UInt32.self)   // its bytes in memory order
                 highBits = mask(payload, key: key, offset: 0, into: body)
             } else if n > 0 {
                 body.baseAddress!.copyMemory(from: payload.baseAddress!, byteCount: n)
-                highBits = UTF8ASCII.highBits(payload)
+                if decides { highBits = UTF8ASCII.highBits(payload) }
             }
+            if decides, let byte = firstByte(highBits & 0x8080_8080_8080_8080 == 0) { out[0] = byte }
             return headerLength + n
         }
-        return highBits & 0x8080_8080_8080_8080 == 0
     }
 
     /// Writes `source` XORed with `key` (byte i with `key[(i + offset) % 4]`, RFC 6455 5.3) to the start of

@@ -48,25 +48,67 @@ public struct WebSocketFrameParser: Sendable {
     /// The next event from `buffer`'s readable bytes (read from it), or nil when they are used up (the rest of a
     /// header split across reads is kept here). Call it until it gives nil, then again with the next read.
     public mutating func next(_ buffer: inout ByteBuffer) throws -> Event? {
+        let start = buffer.readerIndex
+        let step = try buffer.withUnsafeReadableBytes { try self.step($0) }
+        switch step {
+        case .used(let consumed):
+            buffer.moveReaderIndex(forwardBy: consumed)
+            return nil
+        case .data(let offset, let count, let consumed, let isText, let messageEnd):
+            let piece = buffer.getSlice(at: start + offset, length: count)!
+            buffer.moveReaderIndex(forwardBy: consumed)
+            return .data(piece, isText: isText, messageEnd: messageEnd)
+        case .control(let opcode, let payload, let consumed):
+            buffer.moveReaderIndex(forwardBy: consumed)
+            return .control(opcode, payload)
+        }
+    }
+
+    /// The same over raw bytes, for a reader that copies the payloads: the data bytes in `bytes` go to `data` in
+    /// order (in pieces: a frame's payload, or the part of it there is), until a control frame is whole (returned
+    /// with the count of bytes read, up to its end) or the bytes are used up (`control` nil, `consumed` all).
+    public mutating func read(_ bytes: UnsafeRawBufferPointer, data: (UnsafeRawBufferPointer) -> Void) throws
+        -> (consumed: Int, control: (opcode: WebSocketOpcode, payload: ByteBuffer)?) {
+        var at = 0
+        while true {
+            switch try step(UnsafeRawBufferPointer(rebasing: bytes[at...])) {
+            case .used(let consumed):
+                return (at + consumed, nil)
+            case .data(let offset, let count, let consumed, _, _):
+                if count > 0 { data(UnsafeRawBufferPointer(rebasing: bytes[(at + offset)..<(at + offset + count)])) }
+                at += consumed
+            case .control(let opcode, let payload, let consumed):
+                return (at + consumed, (opcode, payload))
+            }
+        }
+    }
+
+    /// What one step over `p` found: offsets and counts from its start.
+    private enum Step {
+        /// All of `p` up to `consumed` was read (a header kept, a control payload gathered): more bytes needed.
+        case used(consumed: Int)
+        case data(offset: Int, count: Int, consumed: Int, isText: Bool, messageEnd: Int?)
+        case control(WebSocketOpcode, ByteBuffer, consumed: Int)
+    }
+
+    /// Reads from the start of `p` up to the next event.
+    private mutating func step(_ p: UnsafeRawBufferPointer) throws -> Step {
         if let failure { throw failure }
+        var at = 0
         while true {
             if remaining > 0 {
-                let take = min(remaining, buffer.readableBytes)
-                guard take > 0, let piece = buffer.readSlice(length: take) else { return nil }
+                let take = min(remaining, p.count - at)
+                guard take > 0 else { return .used(consumed: at) }
                 remaining -= take
                 if let opcode = controlOpcode {
-                    if remaining == 0 && control.readableBytes == 0 {   // whole in one read
-                        controlOpcode = nil
-                        return .control(opcode, piece)
-                    }
-                    var p = piece
-                    control.writeBuffer(&p)
-                    guard remaining == 0 else { return nil }
-                    return finishControl(opcode)
+                    control.writeBytes(UnsafeRawBufferPointer(rebasing: p[at..<(at + take)]))
+                    guard remaining == 0 else { return .used(consumed: at + take) }
+                    return .control(opcode, finishControl(), consumed: at + take)
                 }
-                return dataEvent(piece)
+                return dataStep(offset: at, count: take)
             }
-            guard let header = readHeader(&buffer) else { return nil }
+            guard let (header, length) = readHeader(p, from: at) else { return .used(consumed: p.count) }
+            at += length
             do { try begin(header) } catch let fault as WebSocketFault {
                 failure = fault
                 throw fault
@@ -74,26 +116,29 @@ public struct WebSocketFrameParser: Sendable {
             if remaining == 0 {
                 // An empty frame: a control frame is whole now; an empty data frame matters only when it ends
                 // its message.
-                if let opcode = controlOpcode { return finishControl(opcode) }
-                if frameIsFinal { return dataEvent(ByteBuffer()) }
+                if let opcode = controlOpcode { return .control(opcode, finishControl(), consumed: at) }
+                if frameIsFinal { return dataStep(offset: at, count: 0) }
             }
         }
     }
 
-    private mutating func dataEvent(_ piece: ByteBuffer) -> Event {
+    private mutating func dataStep(offset: Int, count: Int) -> Step {
         let isText = messageIsText
-        guard remaining == 0 && frameIsFinal else { return .data(piece, isText: isText, messageEnd: nil) }
+        guard remaining == 0 && frameIsFinal else {
+            return .data(offset: offset, count: count, consumed: offset + count, isText: isText, messageEnd: nil)
+        }
         let size = messageSize
         messageOpen = false
         messageSize = 0
-        return .data(piece, isText: isText, messageEnd: size)
+        return .data(offset: offset, count: count, consumed: offset + count, isText: isText, messageEnd: size)
     }
 
-    private mutating func finishControl(_ opcode: WebSocketOpcode) -> Event {
+    /// The gathered control payload, and the parser ready for the next header.
+    private mutating func finishControl() -> ByteBuffer {
         let payload = control
         control = ByteBuffer()
         controlOpcode = nil
-        return .control(opcode, payload)
+        return payload
     }
 
     /// A frame header's fields.
@@ -115,32 +160,29 @@ public struct WebSocketFrameParser: Sendable {
         return 2 + lengthBytes + (second & 0x80 != 0 ? 4 : 0)
     }
 
-    /// The next header, read from `buffer` (together with what an earlier read left in `headerBytes`), or nil
-    /// when it is not all there yet (what there is kept in `headerBytes`).
-    private mutating func readHeader(_ buffer: inout ByteBuffer) -> Header? {
-        if headerBytes.isEmpty {
-            let whole: (Header, Int)? = buffer.withUnsafeReadableBytes { p in
-                guard p.count >= 2 else { return nil }
-                let second = p[1]
-                let needed = Self.headerLength(second: second)
-                guard p.count >= needed else { return nil }
+    /// The next header from `p` at `at`, with how many bytes of `p` it took (together with what an earlier read
+    /// left in `headerBytes`), or nil when it is not all there yet (what there is kept in `headerBytes`).
+    private mutating func readHeader(_ p: UnsafeRawBufferPointer, from at: Int) -> (Header, Int)? {
+        let available = p.count - at
+        if headerBytes.isEmpty && available >= 2 {
+            let second = p[at + 1]
+            let needed = Self.headerLength(second: second)
+            if available >= needed {
                 var length = UInt64(second & 0x7F)
                 if length == 126 {
-                    length = UInt64(UInt16(bigEndian: p.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
+                    length = UInt64(UInt16(bigEndian: p.loadUnaligned(fromByteOffset: at + 2, as: UInt16.self)))
                 } else if length == 127 {
-                    length = UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 2, as: UInt64.self))
+                    length = UInt64(bigEndian: p.loadUnaligned(fromByteOffset: at + 2, as: UInt64.self))
                 }
-                return (Header(first: p[0], second: second, length: length), needed)
-            }
-            if let (header, needed) = whole {
-                buffer.moveReaderIndex(forwardBy: needed)
-                return header
+                return (Header(first: p[at], second: second, length: length), needed)
             }
         }
         // Split over reads: gathered byte by byte (at most 14 bytes, once per read at most).
+        var i = at
         while headerBytes.count < (headerBytes.count < 2 ? 2 : Self.headerLength(second: headerBytes[1])) {
-            guard let byte = buffer.readInteger(as: UInt8.self) else { return nil }
-            headerBytes.append(byte)
+            guard i < p.count else { return nil }
+            headerBytes.append(p[i])
+            i += 1
         }
         let bytes = headerBytes
         headerBytes.removeAll(keepingCapacity: true)
@@ -150,7 +192,7 @@ public struct WebSocketFrameParser: Sendable {
             length = 0
             for b in bytes[2..<(code == 126 ? 4 : 10)] { length = length << 8 | UInt64(b) }
         }
-        return Header(first: bytes[0], second: bytes[1], length: length)
+        return (Header(first: bytes[0], second: bytes[1], length: length), i - at)
     }
 
     /// Checks a frame header against RFC 6455 and the message limit, and starts its payload.

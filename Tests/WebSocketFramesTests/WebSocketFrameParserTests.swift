@@ -50,10 +50,50 @@ final class WebSocketFrameParserTests: XCTestCase {
 
     // MARK: the parser, and NIOWebSocket as the reference
 
-    /// Our parser over `chunks`: the items, and the fault it stopped at.
+    /// What the bytes carry in arrival order, as the link's reader sees them (`read`): the data bytes between
+    /// control frames run together, each control frame whole.
+    enum Flat: Equatable { case data([UInt8]), control(WebSocketOpcode, [UInt8]) }
+
+    /// Our parser over `chunks`: the items, and the fault it stopped at. Checked on the way: `read` (raw bytes,
+    /// payloads copied out) gives the same bytes, control frames and fault as `next` (slices, events).
     static func parse(_ chunks: [[UInt8]], maxMessageSize: Int = 1 << 20) -> (items: [Item], fault: WebSocketFault?) {
+        let (items, fault, flat) = parseWithNext(chunks, maxMessageSize: maxMessageSize)
+        let (rawFlat, rawFault) = parseWithRead(chunks, maxMessageSize: maxMessageSize)
+        XCTAssertEqual(rawFlat, flat, "read and next: the same bytes and control frames")
+        XCTAssertEqual(rawFault, fault, "read and next: the same fault")
+        return (items, fault)
+    }
+
+    static func append(_ bytes: some Sequence<UInt8>, to flat: inout [Flat]) {
+        if case .data(let sofar)? = flat.last { flat[flat.count - 1] = .data(sofar + bytes) } else { flat.append(.data(Array(bytes))) }
+    }
+
+    static func parseWithRead(_ chunks: [[UInt8]], maxMessageSize: Int) -> ([Flat], WebSocketFault?) {
+        var parser = WebSocketFrameParser(maxMessageSize: maxMessageSize)
+        var flat: [Flat] = []
+        for chunk in chunks {
+            var at = 0
+            do {
+                while true {
+                    let (consumed, control) = try chunk.withUnsafeBytes { bytes in
+                        try parser.read(UnsafeRawBufferPointer(rebasing: bytes[at...])) { append($0, to: &flat) }
+                    }
+                    at += consumed
+                    guard let control else { break }
+                    flat.append(.control(control.opcode, Array(control.payload.readableBytesView)))
+                }
+            } catch {
+                return (flat, error as? WebSocketFault)
+            }
+            XCTAssertEqual(at, chunk.count, "read takes every byte")
+        }
+        return (flat, nil)
+    }
+
+    static func parseWithNext(_ chunks: [[UInt8]], maxMessageSize: Int) -> (items: [Item], fault: WebSocketFault?, flat: [Flat]) {
         var parser = WebSocketFrameParser(maxMessageSize: maxMessageSize)
         var items: [Item] = []
+        var flat: [Flat] = []
         var message: [UInt8] = []
         for chunk in chunks {
             var buffer = ByteBuffer(bytes: chunk)
@@ -62,6 +102,7 @@ final class WebSocketFrameParserTests: XCTestCase {
                     switch event {
                     case .data(let piece, let isText, let end):
                         message += piece.readableBytesView
+                        if piece.readableBytes > 0 { append(piece.readableBytesView, to: &flat) }
                         if let end {
                             XCTAssertEqual(end, message.count, "messageEnd is the message's size")
                             items.append(.message(isText: isText, message))
@@ -69,18 +110,19 @@ final class WebSocketFrameParserTests: XCTestCase {
                         }
                     case .control(let opcode, let payload):
                         items.append(.control(opcode, Array(payload.readableBytesView)))
+                        flat.append(.control(opcode, Array(payload.readableBytesView)))
                     }
                 }
             } catch let fault as WebSocketFault {
                 XCTAssertThrowsError(try parser.next(&buffer), "a parser that failed fails again")
-                return (items, fault)
+                return (items, fault, flat)
             } catch {
                 XCTFail("not a WebSocketFault: \(error)")
-                return (items, nil)
+                return (items, nil, flat)
             }
             XCTAssertEqual(buffer.readableBytes, 0, "every byte of a read is taken")
         }
-        return (items, nil)
+        return (items, nil, flat)
     }
 
     /// NIOWebSocket's decoder and aggregator (as the sandbox sets them up) over `bytes` at once.
