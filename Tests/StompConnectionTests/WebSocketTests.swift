@@ -393,6 +393,34 @@ final class WebSocketTests: XCTestCase {
         client.close().whenComplete { _ in }
     }
 
+    /// Frames arriving a byte at a time (every header and payload split over reads): a MESSAGE in three fragments
+    /// (16- and 64-bit length fields among them) with a ping between them, then a RECEIPT, all read as sent.
+    func testFramesSplitOverManyReadsAreReadAsSent() throws {
+        let message = Array("MESSAGE\ndestination:/queue/x\nmessage-id:1\nsubscription:s\n\n".utf8) + Array(repeating: UInt8(ascii: "b"), count: 130) + [0]
+        var wire: [UInt8] = [0x01, 10] + message[..<10]                                          // text, not final, 7-bit length
+        wire += [0x89, 4] + Array("ping".utf8)                                                   // a ping between fragments
+        wire += [0x00, 126, 0, 20] + message[10..<30]                                             // 16-bit length field
+        wire += [0x80, 127, 0, 0, 0, 0, 0, 0, 0, UInt8(message.count - 30)] + message[30...]       // 64-bit length field, final
+        let frames = wire
+        let server = try ScriptedWebSocketServer.startRaw(subprotocol: "v12.stomp") { m, reply in
+            let text = String(decoding: m, as: UTF8.self)
+            if text.hasPrefix("CONNECT") {
+                reply(.rawByteByByte, "", [0x82, 24] + Array("CONNECTED\nversion:1.2\n\n\0".utf8))
+            } else if text.hasPrefix("SUBSCRIBE") {
+                reply(.rawByteByByte, "", frames)
+            }
+        }
+        defer { server.stop() }
+        let box = EventBox()
+        let client = try connect(server.options, box)
+        _ = try client.subscribe(destination: "/queue/x", id: "s").wait()
+        let got = box.message(10)
+        XCTAssertEqual(got?.body, Array(repeating: UInt8(ascii: "b"), count: 130))
+        XCTAssertEqual(got?.headers["message-id"], "1")
+        XCTAssertTrue(server.received.contains { $0.opcode == .pong && $0.text == "ping" }, "\(server.received)")
+        client.close().whenComplete { _ in }
+    }
+
     /// A close from the server between the fragments of a message (a ping before it): the ping is answered, the
     /// close's code echoed, and the report names the code, the reason and the cut STOMP frame.
     func testACloseBetweenFragmentsIsEchoedAndReported() throws {
@@ -528,6 +556,8 @@ final class ScriptedWebSocketServer: @unchecked Sendable {
         case fragment(WebSocketOpcode, fin: Bool)
         /// The payload as it is, straight to the socket: frames built by hand, bad ones too.
         case raw
+        /// The same, a byte at a time, each written and flushed on its own a millisecond apart (many reads).
+        case rawByteByByte
     }
     typealias Script = @Sendable (_ message: [UInt8], _ reply: (Reply, String, [UInt8]) -> Void) -> Void
 
@@ -630,11 +660,22 @@ final class ScriptedWebSocketServer: @unchecked Sendable {
                 message = []
                 script(m) { kind, _, payload in
                     let buffer = ByteBuffer(bytes: payload)
-                    if case .raw = kind {
+                    switch kind {
+                    case .raw:
                         // Written from the frame encoder's context: past it, to the socket.
                         let wire = try! context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
                         wire.writeAndFlush(NIOAny(buffer), promise: nil)
                         return
+                    case .rawByteByByte:
+                        let wire = try! context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
+                        for (i, byte) in payload.enumerated() {
+                            context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(i))) {
+                                wire.writeAndFlush(NIOAny(ByteBuffer(bytes: [byte])), promise: nil)
+                            }
+                        }
+                        return
+                    default:
+                        break
                     }
                     let out: WebSocketFrame
                     switch kind {
@@ -642,7 +683,7 @@ final class ScriptedWebSocketServer: @unchecked Sendable {
                     case .ping: out = WebSocketFrame(fin: true, opcode: .ping, data: buffer)
                     case .bytes(let op): out = WebSocketFrame(fin: true, opcode: op, data: buffer)
                     case .fragment(let op, let fin): out = WebSocketFrame(fin: fin, opcode: op, data: buffer)
-                    case .raw:
+                    case .raw, .rawByteByByte:
                         return
                     case .close(let code):
                         var b = ByteBuffer()
