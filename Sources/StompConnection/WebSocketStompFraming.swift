@@ -332,14 +332,14 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
         let promise: EventLoopPromise<Void>?
         switch pendingPromises.count {
         case 0: promise = nil
-        case 1: promise = pendingPromises[0]
+        case 1: promise = pendingPromises.removeLast()   // cheaper than removeAll(keepingCapacity:)
         default:
             let all = pendingPromises
             let p = wire.eventLoop.makePromise(of: Void.self)
             p.futureResult.whenComplete { result in for q in all { q.completeWith(result) } }
             promise = p
+            pendingPromises.removeAll(keepingCapacity: true)
         }
-        pendingPromises.removeAll(keepingCapacity: true)
         wire.write(NIOAny(bytes), promise: promise)
     }
 
