@@ -67,8 +67,8 @@ with tempfile.TemporaryDirectory() as d:
         c.send(q2, b, headers={"seq": str(i), "content-length": str(len(b))}, receipt="r%d" % i if i == len(bodies) - 1 else None)
     time.sleep(0.5)
     c.disconnect()
-    r = subprocess.run([BIN, "--no-rc", "--json", WS, "-c", "subscribe %s --count %d" % (q2, len(bodies))],
-                       capture_output=True, timeout=120)
+    r = subprocess.run([BIN, "--no-rc", "--json", WS, "-c", "subscribe %s --count %d" % (q2, len(bodies)),
+                        "-c", "wait %d --timeout 60" % len(bodies)], capture_output=True, timeout=120)
     got = {}
     for line in r.stdout.decode().splitlines():
         o = json.loads(line)
