@@ -180,13 +180,13 @@ final class LinkTransport {
 
     // MARK: WebSocket (called by WebSocketHandshakeHandler)
 
-    /// The server switched protocols and NIOWebSocket's upgrader added its codec: check the subprotocol, then
-    /// put the framing adapter, the STOMP handlers and the watcher after it.
+    /// The server switched protocols (its accept value checked): check the subprotocol, then put the WebSocket
+    /// layer (`WebSocketStompFraming`: our frame parser in, our frame bytes out; no NIOWebSocket codec), the
+    /// STOMP handlers and the watcher at the end of the pipeline.
     func webSocketUpgraded(_ channel: Channel, response: HTTPResponseHead) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
             let sync = channel.pipeline.syncOperations
-            try sync.addHandler(WebSocketEndpoint.messageAggregator(maxMessageSize: maxMessageSize))
-            // Its frames' bytes go in front of NIOWebSocket's frame encoder (see WebSocketStompFraming).
+            // Its frames' bytes go out from the handler nearer the socket (see WebSocketStompFraming).
             let wire = try sync.context(handlerType: TransportStageHandler.self)
             try sync.addHandler(WebSocketStompFraming(transport: self, wire: wire))
             try sync.addHandlers(stompHandlers)

@@ -7,7 +7,7 @@ import StompProto
 /// upgrader: writes `GET PATH` with `Sec-WebSocket-Protocol: v12.stomp, v11.stomp, v10.stomp` (the versions
 /// offered), `Origin` and the extra headers; names every way it can fail in one line (a status other than
 /// 101 with the path tried, a server that does not speak HTTP, a close during the handshake). On success the
-/// upgrader's callback hands over to `LinkTransport.webSocketUpgraded`, and this handler is gone.
+/// upgrader (`WebSocketClientUpgrader`) hands over to `LinkTransport.webSocketUpgraded`, and this handler is gone.
 final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
@@ -28,9 +28,7 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
         let requestEncoder = HTTPRequestEncoder()
         let responseDecoder = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes))
         let transport = self.transport
-        let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: transport.maxMessageSize, automaticErrorHandling: false) { channel, response in
-            transport.webSocketUpgraded(channel, response: response)
-        }
+        let upgrader = WebSocketClientUpgrader { channel, response in transport.webSocketUpgraded(channel, response: response) }
         var removable: [RemovableChannelHandler] = [requestEncoder, responseDecoder, self]
         if let w = watcher as? RemovableChannelHandler { removable.append(w) }
         let upgradeHandler = NIOHTTPClientUpgradeHandler(upgraders: [upgrader], httpHandlers: removable,
@@ -149,5 +147,32 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
         guard !failed else { return }
         failed = true
         transport.fail(context, .webSocket(host: transport.url.host, port: transport.url.port, reason: reason))
+    }
+}
+
+/// The client's upgrader: NIOWebSocket's for the request (`Sec-WebSocket-Key`, version) and the check of the
+/// server's `Sec-WebSocket-Accept`, but an upgrade that adds none of NIOWebSocket's codec (frame decoder,
+/// encoder): `upgraded` installs the link's own WebSocket layer (`WebSocketStompFraming`).
+struct WebSocketClientUpgrader: NIOHTTPClientProtocolUpgrader {
+    private let handshake = NIOWebSocketClientUpgrader { channel, _ in channel.eventLoop.makeSucceededVoidFuture() }
+    private let upgraded: (Channel, HTTPResponseHead) -> EventLoopFuture<Void>
+
+    init(upgraded: @escaping (Channel, HTTPResponseHead) -> EventLoopFuture<Void>) {
+        self.upgraded = upgraded
+    }
+
+    var supportedProtocol: String { handshake.supportedProtocol }
+    var requiredUpgradeHeaders: [String] { handshake.requiredUpgradeHeaders }
+
+    func addCustom(upgradeRequestHeaders: inout HTTPHeaders) {
+        handshake.addCustom(upgradeRequestHeaders: &upgradeRequestHeaders)
+    }
+
+    func shouldAllowUpgrade(upgradeResponse: HTTPResponseHead) -> Bool {
+        handshake.shouldAllowUpgrade(upgradeResponse: upgradeResponse)
+    }
+
+    func upgrade(context: ChannelHandlerContext, upgradeResponse: HTTPResponseHead) -> EventLoopFuture<Void> {
+        upgraded(context.channel, upgradeResponse)
     }
 }

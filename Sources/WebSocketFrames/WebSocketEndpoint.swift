@@ -1,8 +1,9 @@
 import NIOCore
 import NIOWebSocket
 
-/// One end of a WebSocket connection at the message level, above NIOWebSocket's frame codec and
-/// `messageAggregator`: what each whole frame that arrives means, the frames to send, and the close handshake
+/// One end of a WebSocket connection at the message level, above the frame reader (the client's
+/// `WebSocketFrameParser`; the sandbox's NIOWebSocket decoder and `messageAggregator`): what each whole frame
+/// that arrives means (the client gives it control frames only), the frames to send, and the close handshake
 /// (RFC 6455 5.5 and 7). Pure: it takes frames and returns what they mean and what to write; the channel handler
 /// of each side (the client link, the sandbox's endpoint) writes, closes and reports.
 public struct WebSocketEndpoint: Sendable {

@@ -1,8 +1,9 @@
 import NIOWebSocket
 
-/// What went wrong below the message layer, from the errors of NIOWebSocket's frame decoder and of the
-/// message aggregator (`WebSocketEndpoint.messageAggregator`), with the close code that answers it.
-public enum WebSocketFault: Equatable, Sendable {
+/// What went wrong below the message layer, from `WebSocketFrameParser` (the client's) or from the errors of
+/// NIOWebSocket's frame decoder and of the message aggregator (`WebSocketEndpoint.messageAggregator`, the
+/// sandbox's), with the close code that answers it.
+public enum WebSocketFault: Error, Equatable, Sendable {
     /// A whole message (the fragments joined) over the limit.
     case messageTooLarge
     /// A single frame over the decoder's limit.

@@ -13,6 +13,21 @@ extension WebSocketEndpoint {
         Self.write(fin: true, opcode: isText ? .text : .binary, rsv: 0, key: key, payload, into: &buffer)
     }
 
+    /// Appends a data message holding `payload` in one frame, as `writeMessage(_:isText:into:)`, text or binary
+    /// as `isText` decides once the payload went through: it is told whether every byte was ASCII (seen while
+    /// masking, so that a caller whose rule is "UTF-8" need not scan ASCII payloads again). Returns the choice.
+    @discardableResult
+    public mutating func writeMessage(_ payload: UnsafeRawBufferPointer, isText: (_ allASCII: Bool) -> Bool,
+                                      into buffer: inout ByteBuffer) -> Bool {
+        let key: UInt32? = role == .client ? maskKeys.next() : nil
+        var text = false
+        Self.write(fin: true, opcode: .binary, rsv: 0, key: key, payload, into: &buffer, decides: true) { ascii in
+            text = isText(ascii)
+            return text ? 0x81 : nil   // FIN + text, in place of FIN + binary
+        }
+        return text
+    }
+
     /// Appends `frame` (any frame, e.g. from `startClose` or a `.ping`'s pong), masked with its own key when it
     /// has one. Extension data, when present, goes first and is masked with the same key, as the encoder does.
     public static func write(_ frame: WebSocketFrame, into buffer: inout ByteBuffer) {
@@ -36,32 +51,40 @@ extension WebSocketEndpoint {
         return w
     }
 
-    /// `key`: the mask key's bytes in memory order, nil for none.
+    /// `key`: the mask key's bytes in memory order, nil for none. Header, key and payload are written in one
+    /// write access (ByteBuffer's integer writers cost a capacity check and an access each). When `decides`,
+    /// `firstByte`, told whether every payload byte is ASCII once they are written, may replace the header's first byte.
     private static func write(fin: Bool, opcode: WebSocketOpcode, rsv: UInt8, key: UInt32?,
-                              _ payload: UnsafeRawBufferPointer, into buffer: inout ByteBuffer) {
+                              _ payload: UnsafeRawBufferPointer, into buffer: inout ByteBuffer,
+                              decides: Bool = false, firstByte: (_ allASCII: Bool) -> UInt8? = { _ in nil }) {
         let n = payload.count
         let lengthBytes = n <= 125 ? 0 : n <= 0xFFFF ? 2 : 8
-        buffer.reserveCapacity(minimumWritableBytes: 2 + lengthBytes + (key == nil ? 0 : 4) + n)
-        buffer.writeInteger((fin ? 0x80 : 0) | rsv | UInt8(webSocketOpcode: opcode))
+        let headerLength = 2 + lengthBytes + (key == nil ? 0 : 4)
+        let first = (fin ? 0x80 : 0) | rsv | UInt8(webSocketOpcode: opcode)
         let maskBit: UInt8 = key == nil ? 0 : 0x80
-        switch lengthBytes {
-        case 0: buffer.writeInteger(maskBit | UInt8(n))
-        case 2:
-            buffer.writeInteger(maskBit | 126)
-            buffer.writeInteger(UInt16(n))
-        default:
-            buffer.writeInteger(maskBit | 127)
-            buffer.writeInteger(UInt64(n))
-        }
-        guard let key else {
-            buffer.writeBytes(payload)
-            return
-        }
-        buffer.writeInteger(key, endianness: .host)   // its bytes in memory order
-        guard n > 0 else { return }
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: n) { destination in
-            mask(payload, key: key, offset: 0, into: destination)
-            return n
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: headerLength + n) { out in
+            out[0] = first
+            switch lengthBytes {
+            case 0:
+                out[1] = maskBit | UInt8(n)
+            case 2:
+                out[1] = maskBit | 126
+                out.storeBytes(of: UInt16(n).bigEndian, toByteOffset: 2, as: UInt16.self)
+            default:
+                out[1] = maskBit | 127
+                out.storeBytes(of: UInt64(n).bigEndian, toByteOffset: 2, as: UInt64.self)
+            }
+            let body = UnsafeMutableRawBufferPointer(rebasing: out[headerLength...])
+            var highBits: UInt64 = 0
+            if let key {
+                out.storeBytes(of: key, toByteOffset: 2 + lengthBytes, as: UInt32.self)   // its bytes in memory order
+                highBits = mask(payload, key: key, offset: 0, into: body)
+            } else if n > 0 {
+                body.baseAddress!.copyMemory(from: payload.baseAddress!, byteCount: n)
+                if decides { highBits = UTF8ASCII.highBits(payload) }
+            }
+            if decides, let byte = firstByte(highBits & 0x8080_8080_8080_8080 == 0) { out[0] = byte }
+            return headerLength + n
         }
     }
 
@@ -72,28 +95,52 @@ extension WebSocketEndpoint {
         mask(source, key: word(key), offset: offset, into: destination)
     }
 
-    /// `key`: the 4 bytes in memory order.
+    /// `key`: the 4 bytes in memory order. Returns the source's bytes ORed together (by byte lane), so that the
+    /// caller sees whether any has its high bit set (not ASCII).
+    @discardableResult
     private static func mask(_ source: UnsafeRawBufferPointer, key: UInt32, offset: Int,
-                             into destination: UnsafeMutableRawBufferPointer) {
+                             into destination: UnsafeMutableRawBufferPointer) -> UInt64 {
         let n = source.count
         precondition(destination.count >= n, "mask: destination shorter than source")
-        guard n > 0, let s = source.baseAddress, let d = destination.baseAddress else { return }
+        guard n > 0, let s = source.baseAddress, let d = destination.baseAddress else { return 0 }
         // Rotated so that byte `offset % 4` comes first in memory, then twice over 8 bytes.
         let shift = UInt32(offset & 3) * 8
         let le = key.littleEndian   // the first byte in memory is the low one
         let rotated = UInt32(littleEndian: shift == 0 ? le : le >> shift | le << (32 - shift))
         let word = UInt64(rotated) | UInt64(rotated) << 32
         var i = 0
+        var seen: UInt64 = 0
         while i &+ 8 <= n {
             let v = s.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            seen |= v
             d.storeBytes(of: v ^ word, toByteOffset: i, as: UInt64.self)
             i &+= 8
         }
         var tail = word.littleEndian   // i is a multiple of 8 here: the tail starts at the word's first byte
         while i < n {
-            d.storeBytes(of: s.load(fromByteOffset: i, as: UInt8.self) ^ UInt8(truncatingIfNeeded: tail), toByteOffset: i, as: UInt8.self)
+            let b = s.load(fromByteOffset: i, as: UInt8.self)
+            seen |= UInt64(b)
+            d.storeBytes(of: b ^ UInt8(truncatingIfNeeded: tail), toByteOffset: i, as: UInt8.self)
             tail >>= 8
             i &+= 1
         }
+        return seen
+    }
+}
+
+/// The bytes of a buffer ORed together by byte lane (the high bits say whether any byte is not ASCII).
+enum UTF8ASCII {
+    static func highBits(_ p: UnsafeRawBufferPointer) -> UInt64 {
+        var seen: UInt64 = 0
+        var i = 0
+        while i + 8 <= p.count {
+            seen |= p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            i += 8
+        }
+        while i < p.count {
+            seen |= UInt64(p[i])
+            i += 1
+        }
+        return seen
     }
 }

@@ -301,7 +301,7 @@ final class WebSocketTests: XCTestCase {
         let closed = box.closed(10)
         let text = closed??.description ?? "nil"
         XCTAssertTrue(text.contains("code 1011") && text.contains("server restarting") && text.contains("middle of a STOMP frame"), text)
-        XCTAssertTrue(server.received.contains { $0.opcode == .connectionClose }, "the close was answered")
+        XCTAssertEqual(server.waitForClose(5)?.bytes, [0x03, 0xF3], "the close was answered with its code (1011)")
     }
 
     func testMessagesThatAreNotSTOMPOversizedOrMalformed() throws {
@@ -326,6 +326,119 @@ final class WebSocketTests: XCTestCase {
             XCTAssertTrue(text.contains(expected), "\(name): \(text)")
             XCTAssertFalse(text.contains("\n"), name)
         }
+    }
+
+    /// Frames RFC 6455 has a client refuse (our own parser reads the server's frames): each ends the link with a
+    /// one-line reason, and our close frame carries the code (1002 protocol error; 1009 for a message over the
+    /// limit, refused from its header). CONNECTED comes in a binary message: binary carries STOMP as text does.
+    func testFramesAClientMustRefuseAreAnsweredWithTheirCloseCode() throws {
+        let cases: [(String, [UInt8], UInt16, String)] = [
+            ("masked", [0x81, 0x82, 1, 2, 3, 4, 0x0A ^ 1, 0x0A ^ 2], 1002, "malformed WebSocket frame (a masked frame"),
+            ("RSV1", [0xC1, 1, 0x0A], 1002, "reserved bits set"),
+            ("RSV3", [0x91, 1, 0x0A], 1002, "reserved bits set"),
+            ("opcode 3", [0x83, 1, 0x0A], 1002, "the unknown opcode 0x3"),
+            ("opcode B", [0x8B, 0], 1002, "the unknown opcode 0xB"),
+            ("ping of 126 bytes", [0x89, 126, 0, 126] + Array(repeating: 0, count: 126), 1002, "a ping frame of 126 bytes"),
+            ("fragmented close", [0x08, 2, 0x03, 0xE8], 1002, "a fragmented close frame"),
+            ("continuation first", [0x80, 1, 0x0A], 1002, "broke WebSocket fragmentation (a continuation frame with no message begun)"),
+            ("new message inside one", [0x01, 1, 0x0A, 0x89, 0, 0x82, 1, 0x0A], 1002, "a new message before the last one ended"),
+            ("64-bit length, top bit set", [0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 1], 1002, "most significant bit set"),
+            ("too big", [0x82, 126, 0x10, 0x01], 1009, "a WebSocket message larger than 4096 bytes"),
+            ("too big in fragments", [0x02, 126, 0x08, 0x00] + Array(repeating: 0x0A, count: 2048) + [0x80, 126, 0x08, 0x01], 1009,
+             "a WebSocket message larger than 4096 bytes"),
+        ]
+        for (name, bytes, code, expected) in cases {
+            let server = try ScriptedWebSocketServer.startRaw(subprotocol: "v12.stomp") { message, reply in
+                guard String(decoding: message, as: UTF8.self).hasPrefix("CONNECT") else { return }
+                reply(.bytes(.binary), "", Array("CONNECTED\nversion:1.2\n\n\0".utf8))
+                reply(.raw, "", bytes)
+            }
+            defer { server.stop() }
+            var options = server.options
+            options.webSocket.maxMessageSize = 4096
+            let box = EventBox()
+            _ = try connect(options, box)
+            let text = box.closed(10)??.description ?? "nil"
+            XCTAssertTrue(text.contains(expected), "\(name): \(text)")
+            XCTAssertFalse(text.contains("\n"), name)
+            let close = server.waitForClose(5)
+            XCTAssertEqual(close?.bytes, [UInt8(code >> 8), UInt8(code & 0xFF)], "\(name): our close carries \(code)")
+        }
+    }
+
+    /// Each SEND is one message: text when the frame is UTF-8 with no NUL before its own (ASCII, or UTF-8 beyond
+    /// ASCII at any position), binary otherwise (bytes that are not UTF-8, a NUL in the body).
+    func testEachFrameGoesAsTextWhenItIsUTF8WithoutANULElseBinary() throws {
+        let server = try ScriptedWebSocketServer.start(subprotocol: "v12.stomp") { message, reply in
+            let text = String(decoding: message, as: UTF8.self)
+            if text.hasPrefix("CONNECT") {
+                reply(.text, "CONNECTED\nversion:1.2\n\n\0")
+            } else if text.hasPrefix("SEND"), let r = text.range(of: "receipt:") {
+                reply(.text, "RECEIPT\nreceipt-id:\(text[r.upperBound...].prefix { $0 != "\n" })\n\n\0")
+            }
+        }
+        defer { server.stop() }
+        let client = try connect(server.options, EventBox())
+        var bodies: [([UInt8], WebSocketOpcode)] = [(Array("ascii only".utf8), .text), ([0xFF], .binary), ([0x61, 0x00, 0x62], .binary)]
+        for at in 0..<20 {
+            bodies.append((Array(repeating: 0x61, count: at) + Array("é".utf8), .text))
+            bodies.append((Array(repeating: 0x61, count: at) + [0xC3], .binary))
+        }
+        for (body, _) in bodies { try client.send(destination: "/queue/x", body: body, receipt: true).wait() }
+        let sends = server.received.filter { $0.text.hasPrefix("SEND") }
+        XCTAssertEqual(sends.count, bodies.count)
+        for (sent, (body, opcode)) in zip(sends, bodies) {
+            XCTAssertEqual(sent.opcode, opcode, "\(body)")
+        }
+        client.close().whenComplete { _ in }
+    }
+
+    /// Frames arriving a byte at a time (every header and payload split over reads): a MESSAGE in three fragments
+    /// (16- and 64-bit length fields among them) with a ping between them, then a RECEIPT, all read as sent.
+    func testFramesSplitOverManyReadsAreReadAsSent() throws {
+        let message = Array("MESSAGE\ndestination:/queue/x\nmessage-id:1\nsubscription:s\n\n".utf8) + Array(repeating: UInt8(ascii: "b"), count: 130) + [0]
+        var wire: [UInt8] = [0x01, 10] + message[..<10]                                          // text, not final, 7-bit length
+        wire += [0x89, 4] + Array("ping".utf8)                                                   // a ping between fragments
+        wire += [0x00, 126, 0, 20] + message[10..<30]                                             // 16-bit length field
+        wire += [0x80, 127, 0, 0, 0, 0, 0, 0, 0, UInt8(message.count - 30)] + message[30...]       // 64-bit length field, final
+        let frames = wire
+        let server = try ScriptedWebSocketServer.startRaw(subprotocol: "v12.stomp") { m, reply in
+            let text = String(decoding: m, as: UTF8.self)
+            if text.hasPrefix("CONNECT") {
+                reply(.rawByteByByte, "", [0x82, 24] + Array("CONNECTED\nversion:1.2\n\n\0".utf8))
+            } else if text.hasPrefix("SUBSCRIBE") {
+                reply(.rawByteByByte, "", frames)
+            }
+        }
+        defer { server.stop() }
+        let box = EventBox()
+        let client = try connect(server.options, box)
+        _ = try client.subscribe(destination: "/queue/x", id: "s").wait()
+        let got = box.message(10)
+        XCTAssertEqual(got?.body, Array(repeating: UInt8(ascii: "b"), count: 130))
+        XCTAssertEqual(got?.headers["message-id"], "1")
+        XCTAssertTrue(server.received.contains { $0.opcode == .pong && $0.text == "ping" }, "\(server.received)")
+        client.close().whenComplete { _ in }
+    }
+
+    /// A close from the server between the fragments of a message (a ping before it): the ping is answered, the
+    /// close's code echoed, and the report names the code, the reason and the cut STOMP frame.
+    func testACloseBetweenFragmentsIsEchoedAndReported() throws {
+        let server = try ScriptedWebSocketServer.start(subprotocol: "v12.stomp") { message, reply in
+            guard String(decoding: message, as: UTF8.self).hasPrefix("CONNECT") else { return }
+            reply(.text, "CONNECTED\nversion:1.2\n\n\0")
+            reply(.fragment(.text, fin: false), "MESSAGE\ndestination:/queue/x\n")
+            reply(.ping, "still there?")
+            reply(.fragment(.continuation, fin: false), "message-id:1\n")
+            reply(.close(1001), "going away now")
+        }
+        defer { server.stop() }
+        let box = EventBox()
+        _ = try connect(server.options, box)
+        let text = box.closed(10)??.description ?? "nil"
+        XCTAssertTrue(text.contains("code 1001 going away: 'going away now'") && text.contains("middle of a STOMP frame"), text)
+        XCTAssertEqual(server.waitForClose(5)?.bytes, [0x03, 0xE9], "the server's code echoed")
+        XCTAssertTrue(server.received.contains { $0.opcode == .pong && $0.text == "still there?" }, "\(server.received)")
     }
 
     /// RabbitMQ Web-STOMP's default (`web_stomp.ws_frame = text`) sends any body in a text message: bytes that are
@@ -441,6 +554,10 @@ final class ScriptedWebSocketServer: @unchecked Sendable {
     enum Reply {
         case text, ping, bytes(WebSocketOpcode), close(UInt16)
         case fragment(WebSocketOpcode, fin: Bool)
+        /// The payload as it is, straight to the socket: frames built by hand, bad ones too.
+        case raw
+        /// The same, a byte at a time, each written and flushed on its own a millisecond apart (many reads).
+        case rawByteByByte
     }
     typealias Script = @Sendable (_ message: [UInt8], _ reply: (Reply, String, [UInt8]) -> Void) -> Void
 
@@ -510,6 +627,16 @@ final class ScriptedWebSocketServer: @unchecked Sendable {
 
     func stop() { try? channel.close().wait() }
 
+    /// The client's close frame, once it arrived (waiting at most `seconds`).
+    func waitForClose(_ seconds: Double) -> Received? {
+        let end = Date().addingTimeInterval(seconds)
+        repeat {
+            if let close = received.first(where: { $0.opcode == .connectionClose }) { return close }
+            Thread.sleep(forTimeInterval: 0.02)
+        } while Date() < end
+        return nil
+    }
+
     final class Handler: ChannelInboundHandler {
         typealias InboundIn = WebSocketFrame
         typealias OutboundOut = WebSocketFrame
@@ -533,12 +660,31 @@ final class ScriptedWebSocketServer: @unchecked Sendable {
                 message = []
                 script(m) { kind, _, payload in
                     let buffer = ByteBuffer(bytes: payload)
+                    switch kind {
+                    case .raw:
+                        // Written from the frame encoder's context: past it, to the socket.
+                        let wire = try! context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
+                        wire.writeAndFlush(NIOAny(buffer), promise: nil)
+                        return
+                    case .rawByteByByte:
+                        let wire = try! context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
+                        for (i, byte) in payload.enumerated() {
+                            context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(i))) {
+                                wire.writeAndFlush(NIOAny(ByteBuffer(bytes: [byte])), promise: nil)
+                            }
+                        }
+                        return
+                    default:
+                        break
+                    }
                     let out: WebSocketFrame
                     switch kind {
                     case .text: out = WebSocketFrame(fin: true, opcode: .text, data: buffer)
                     case .ping: out = WebSocketFrame(fin: true, opcode: .ping, data: buffer)
                     case .bytes(let op): out = WebSocketFrame(fin: true, opcode: op, data: buffer)
                     case .fragment(let op, let fin): out = WebSocketFrame(fin: fin, opcode: op, data: buffer)
+                    case .raw, .rawByteByByte:
+                        return
                     case .close(let code):
                         var b = ByteBuffer()
                         b.writeInteger(code)

@@ -76,4 +76,27 @@ final class WebSocketFrameBytesTests: XCTestCase {
         payloads[3].withUnsafeBytes { server.writeMessage($0, isText: true, into: &plain) }
         XCTAssertEqual(Array(plain.readableBytesView), [0x81, UInt8(payloads[3].count)] + payloads[3], "a server does not mask")
     }
+
+    /// The opcode decided after the payload went through: the decision is told whether every byte was ASCII (a
+    /// high byte at any offset, in the 8-byte words or the tail, is seen), for a client (masking) and a server.
+    func testTheTextDecisionSeesWhetherEveryByteIsASCII() throws {
+        for role in [WebSocketRole.client, .server] {
+            var endpoint = WebSocketEndpoint(role: role)
+            var buffer = ByteBufferAllocator().buffer(capacity: 0)
+            var payloads: [[UInt8]] = [[], Array("plain ascii\0\n".utf8)]
+            for n in 1..<20 { for at in 0..<n { var p = [UInt8](repeating: 0x41, count: n); p[at] = 0xC3; payloads.append(p) } }
+            var told: [Bool] = []
+            for (i, p) in payloads.enumerated() {
+                let text = p.withUnsafeBytes { bytes in
+                    endpoint.writeMessage(bytes, isText: { ascii in told.append(ascii); return i % 3 == 0 }, into: &buffer)
+                }
+                XCTAssertEqual(text, i % 3 == 0)
+            }
+            XCTAssertEqual(told, payloads.map { $0.allSatisfy { $0 < 0x80 } }, "\(role)")
+            let frames = try nioFrames(Array(buffer.readableBytesView))
+            XCTAssertEqual(frames.map { Array($0.unmaskedData.readableBytesView) }, payloads, "\(role)")
+            XCTAssertEqual(frames.map(\.opcode), payloads.indices.map { $0 % 3 == 0 ? .text : .binary }, "\(role)")
+            XCTAssertTrue(frames.allSatisfy { $0.fin && ($0.maskKey != nil) == (role == .client) }, "\(role)")
+        }
+    }
 }
