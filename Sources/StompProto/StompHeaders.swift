@@ -188,10 +188,20 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
 
     /// Calls `body` with the bytes (unescaped UTF-8) of the first value for `name`; nil when there is none.
     /// For hot paths that compare or copy a value without making a String.
+    /// Inlinable so that a caller in another module gets it specialised (unspecialised, the generic
+    /// `Array.withUnsafeBytes` inside cost ~850 instructions a message in `bench consume`).
+    @inlinable
     public func withValueBytes<R>(for name: String, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
+        guard let r = valueRange(for: name) else { return nil }
+        return try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[r])) }
+    }
+
+    /// Where the first value for `name` lies in `storage` (`withValueBytes`' lookup, not generic).
+    @usableFromInline
+    func valueRange(for name: String) -> Range<Int>? {
         guard let i = firstIndex(name) else { return nil }
         let s = spans[i]
-        return try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[s.valueStart..<s.valueStart + s.valueCount])) }
+        return s.valueStart..<s.valueStart + s.valueCount
     }
 
     /// Calls `body` with every line's name and value bytes (unescaped UTF-8), in order, repeats included: for
