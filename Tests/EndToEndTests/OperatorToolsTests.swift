@@ -244,6 +244,30 @@ final class OperatorToolsTests: XCTestCase {
         }
     }
 
+    /// STOMP 1.0 and 1.1: a message is acknowledged by its message-id (the sandbox sends an `ack` header there too,
+    /// which an ACK of 1.0/1.1 does not name: the messages were never acknowledged). 1.0 has no client-individual:
+    /// beside another acknowledging subscription `subscribe --count` (which the user asked with ack auto) still
+    /// works, with the cumulative ACK left out on RabbitMQ while the other subscription has a message
+    /// unacknowledged (it would settle that one too): the counted messages come back.
+    func testSubscribeCountBesideAnotherAcknowledgingSubscriptionInStomp10And11() throws {
+        for (name, url) in Brokers.all() {
+            for version in ["1.0", "1.1"] {
+                let other = Brokers.unique("ops-count\(version)-beside-\(name)")
+                let own = Brokers.unique("ops-count\(version)-own-\(name)")
+                var r = try run(url, ["send --receipt \(other) unacknowledged", "repeat 3 send --receipt \(own) c-${repeat.index}"])
+                XCTAssertEqual(r.status, 0, r.stderr)
+                r = try run(url, ["subscribe \(other) --ack client", "wait 1 --timeout 30",
+                                  "subscribe \(own) --count 3", "wait 3 --timeout 30"], json: true,
+                            extra: ["-q", "--stomp-version", version])
+                XCTAssertEqual(r.status, 0, "\(name) \(version): \(r.stderr)")
+                XCTAssertEqual(objects(r).compactMap { $0["body"] as? String }, ["unacknowledged", "c-1", "c-2", "c-3"],
+                               "\(name) \(version): \(r.stdout)")
+                XCTAssertEqual(try drainCount(url, other), 1, "\(name) \(version): the other subscription's message was not acknowledged")
+                XCTAssertEqual(try drainCount(url, own), name == "rabbitmq" && version == "1.0" ? 3 : 0, "\(name) \(version)")
+            }
+        }
+    }
+
     func testDrainIntoAClosedPipeStopsAtOnceAndLeavesTheRest() throws {
         for (name, url) in Brokers.all() {
             let q = Brokers.unique("ops-pipe-\(name)")
