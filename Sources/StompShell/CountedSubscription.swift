@@ -36,9 +36,8 @@ final class CountedSubscription: @unchecked Sendable {
     let cumulative: Bool
     /// The ack mode of the SUBSCRIBE.
     var ackMode: AckMode { cumulative ? .client : .clientIndividual }
-    /// STOMP 1.2: a message is acknowledged by its `ack` header; 1.0/1.1 by its message-id (an `ack` header a
-    /// broker sends there anyway is not what the session knows the message by).
-    private let byAckHeader: Bool
+    /// What an ACK names depends on it (`StompFrame.ackID(version:)`).
+    private let version: StompVersion
     private weak var client: StompClient?
     static let holdBackSeconds: Int64 = 10
 
@@ -64,7 +63,7 @@ final class CountedSubscription: @unchecked Sendable {
         self.limit = limit
         self.together = family == .rabbitMQ
         self.cumulative = family != .rabbitMQ || !othersAcknowledge || version == .v1_0
-        self.byAckHeader = version == .v1_2
+        self.version = version
         self.client = client
         token = client.addInterceptor { [self] frame in
             guard frame.command == .message, frame.headers.value(of: "subscription", is: id) else { return false }
@@ -83,9 +82,7 @@ final class CountedSubscription: @unchecked Sendable {
     }
 
     /// What an ACK of the message names (1.2: its `ack` header; 1.0/1.1: its message-id).
-    private func ackID(_ frame: StompFrame) -> String? {
-        byAckHeader ? frame.headers.value("ack") ?? frame.headers.value("message-id") : frame.headers.value("message-id")
-    }
+    private func ackID(_ frame: StompFrame) -> String? { frame.ackID(version: version) }
 
     /// Shell thread, once the output holding the printed messages was written: acknowledges them (ActiveMQ, the
     /// sandbox) and, after the N-th, ends the subscription. True when it is over (the shell forgets it).
