@@ -158,7 +158,7 @@ public final class ConsumeBench: BenchEngine, @unchecked Sendable {
     func onMessage(_ frame: StompFrame) {
         let (taken, last) = ending ? (false, false) : quota.take()
         guard taken else {               // after N (or Ctrl-C): not counted, given back
-            if nackExtras { _ = client.nack(messageID: frame.headers["ack"] ?? frame.headers["message-id"]) }
+            if nackExtras { _ = client.nack(messageID: frame.ackID(version: client.connectedInfo.version)) }
             if !ending { end() }
             return
         }

@@ -66,8 +66,9 @@ enum ConsumeEngine {
             guard !uncommitted.isEmpty else { return }
             try commit()
             if !req.browse {
+                let version = conn.client.connectedInfo.version
                 for f in uncommitted {
-                    _ = conn.client.ack(messageID: f.headers["ack"] ?? f.headers["message-id"])
+                    _ = conn.client.ack(messageID: f.ackID(version: version))
                 }
             }
             committed += uncommitted.count

@@ -36,6 +36,8 @@ final class CountedSubscription: @unchecked Sendable {
     let cumulative: Bool
     /// The ack mode of the SUBSCRIBE.
     var ackMode: AckMode { cumulative ? .client : .clientIndividual }
+    /// What an ACK names depends on it (`StompFrame.ackID(version:)`).
+    private let version: StompVersion
     private weak var client: StompClient?
     static let holdBackSeconds: Int64 = 10
 
@@ -53,12 +55,15 @@ final class CountedSubscription: @unchecked Sendable {
     private var held: [String] = []
 
     /// `othersAcknowledge`: another subscription of the session has ack mode client or client-individual
-    /// (RabbitMQ: then no cumulative ACK).
-    init(client: StompClient, id: String, limit: Int, family: BrokerFamily, othersAcknowledge: Bool) {
+    /// (RabbitMQ: then no cumulative ACK, unless the version has no client-individual: STOMP 1.0, where the
+    /// cumulative ACK is left out while another subscription's message awaits its ACK, see `ackCumulatively`).
+    init(client: StompClient, id: String, limit: Int, family: BrokerFamily, othersAcknowledge: Bool,
+         version: StompVersion) {
         self.id = id
         self.limit = limit
         self.together = family == .rabbitMQ
-        self.cumulative = family != .rabbitMQ || !othersAcknowledge
+        self.cumulative = family != .rabbitMQ || !othersAcknowledge || version == .v1_0
+        self.version = version
         self.client = client
         token = client.addInterceptor { [self] frame in
             guard frame.command == .message, frame.headers.value(of: "subscription", is: id) else { return false }
@@ -71,13 +76,13 @@ final class CountedSubscription: @unchecked Sendable {
         printedCount += 1
         if cumulative {
             lastPrinted = frame
-        } else if let a = Self.ackID(frame) {
+        } else if let a = ackID(frame) {
             held.append(a)
         }
     }
 
     /// What an ACK of the message names (1.2: its `ack` header; 1.0/1.1: its message-id).
-    private static func ackID(_ frame: StompFrame) -> String? { frame.headers.value("ack") ?? frame.headers.value("message-id") }
+    private func ackID(_ frame: StompFrame) -> String? { frame.ackID(version: version) }
 
     /// Shell thread, once the output holding the printed messages was written: acknowledges them (ActiveMQ, the
     /// sandbox) and, after the N-th, ends the subscription. True when it is over (the shell forgets it).
@@ -89,7 +94,7 @@ final class CountedSubscription: @unchecked Sendable {
             // RabbitMQ: everything at once after the N-th was written, in one task on the event loop, so no command
             // of the shell's (a SEND, an ACK: they join the newest open transaction) can fall into the transaction
             guard done else { return false }
-            let last = lastPrinted.flatMap(Self.ackID)
+            let last = lastPrinted.flatMap(ackID)
             let acks = held
             lastPrinted = nil
             held = []
@@ -103,7 +108,7 @@ final class CountedSubscription: @unchecked Sendable {
                 releaseLater(unsubscribed, client)
             }
         } else {
-            let last = lastPrinted.flatMap(Self.ackID)
+            let last = lastPrinted.flatMap(ackID)
             lastPrinted = nil
             guard last != nil || done else { return false }
             client.eventLoop.execute { [self] in

@@ -73,6 +73,7 @@ enum MoveCopyCommands {
         _ = try conn.waitFor(shell, client.subscribe(destination: src, id: id, ack: move ? .clientIndividual : .auto,
                                                    headers: headers, receipt: true), what: "\(name) \(src)")
         let tally = CopyTally()
+        let version = client.connectedInfo.version
         let wake = shell.wake
         let progress = ProgressLine(shell, verb: move ? "moved" : "copied")
         var sent = 0
@@ -85,7 +86,7 @@ enum MoveCopyCommands {
             while !sourceDone, failure == nil, tally.inFlight < window, limit.map({ sent < $0 }) ?? true, let f = feed.next() {
                 last = Date()
                 if !move, f.headers["browser"] == "end" { sourceDone = true; break }
-                let ackID = f.headers["ack"] ?? f.headers["message-id"]
+                let ackID = f.ackID(version: version)
                 let body = f.body
                 if body.count > CoreCommands.maxBodySize { failure = ShellError("\(name): a message of \(body.count) bytes is too large to send"); break }
                 tally.started()

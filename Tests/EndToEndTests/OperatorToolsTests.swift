@@ -244,6 +244,49 @@ final class OperatorToolsTests: XCTestCase {
         }
     }
 
+    /// STOMP 1.0 and 1.1: a message is acknowledged by its message-id (the sandbox sends an `ack` header there too,
+    /// which an ACK of 1.0/1.1 does not name: the messages were never acknowledged). 1.0 has no client-individual:
+    /// beside another acknowledging subscription `subscribe --count` (which the user asked with ack auto) still
+    /// works, with the cumulative ACK left out on RabbitMQ while the other subscription has a message
+    /// unacknowledged (it would settle that one too): the counted messages come back.
+    func testSubscribeCountBesideAnotherAcknowledgingSubscriptionInStomp10And11() throws {
+        for (name, url) in Brokers.all() {
+            for version in ["1.0", "1.1"] {
+                let other = Brokers.unique("ops-count\(version)-beside-\(name)")
+                let own = Brokers.unique("ops-count\(version)-own-\(name)")
+                var r = try run(url, ["send --receipt \(other) unacknowledged", "repeat 3 send --receipt \(own) c-${repeat.index}"])
+                XCTAssertEqual(r.status, 0, r.stderr)
+                r = try run(url, ["subscribe \(other) --ack client", "wait 1 --timeout 30",
+                                  "subscribe \(own) --count 3", "wait 3 --timeout 30"], json: true,
+                            extra: ["-q", "--stomp-version", version])
+                XCTAssertEqual(r.status, 0, "\(name) \(version): \(r.stderr)")
+                XCTAssertEqual(objects(r).compactMap { $0["body"] as? String }, ["unacknowledged", "c-1", "c-2", "c-3"],
+                               "\(name) \(version): \(r.stdout)")
+                XCTAssertEqual(try drainCount(url, other), 1, "\(name) \(version): the other subscription's message was not acknowledged")
+                XCTAssertEqual(try drainCount(url, own), name == "rabbitmq" && version == "1.0" ? 3 : 0, "\(name) \(version)")
+            }
+        }
+    }
+
+    /// `move` and `drain` in STOMP 1.1 acknowledge by message-id (the sandbox also sends an `ack` header there,
+    /// which named no pending message: "moved 3" left the 3 on the source, "drained 3" left them on the queue).
+    /// (1.0 has no client-individual, which they use: they refuse it.)
+    func testMoveAndDrainInStomp11TakeTheMessages() throws {
+        for (name, url) in Brokers.all() {
+            for version in ["1.1"] {
+                let src = Brokers.unique("ops-mv\(version)-src-\(name)"), dst = Brokers.unique("ops-mv\(version)-dst-\(name)")
+                var r = try run(url, ["repeat 3 send --receipt \(src) c-${repeat.index}"])
+                XCTAssertEqual(r.status, 0, r.stderr)
+                r = try run(url, ["move \(src) \(dst) --idle 1"], extra: ["-q", "--stomp-version", version])
+                XCTAssertEqual(r.status, 0, "\(name) \(version): \(r.stderr)")
+                r = try run(url, ["drain \(dst) /dev/null --idle 1"], extra: ["-q", "--stomp-version", version])
+                XCTAssertEqual(r.status, 0, "\(name) \(version): \(r.stderr)")
+                XCTAssertEqual(try drainCount(url, src), 0, "\(name) \(version): move took the messages off the source")
+                XCTAssertEqual(try drainCount(url, dst), 0, "\(name) \(version): drain took them")
+            }
+        }
+    }
+
     func testDrainIntoAClosedPipeStopsAtOnceAndLeavesTheRest() throws {
         for (name, url) in Brokers.all() {
             let q = Brokers.unique("ops-pipe-\(name)")
