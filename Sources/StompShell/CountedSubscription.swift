@@ -123,11 +123,14 @@ final class CountedSubscription: @unchecked Sendable {
     /// subscription awaits its ACK (it would settle that one too): then it is left out, and what it would have
     /// settled comes back when the connection ends (a duplicate, never a loss).
     private func ackCumulatively(_ ackID: String, transaction: String, _ client: StompClient) {
-        let ours = lock.withLock { seen }    // all delivered to this subscription are pending: none was acknowledged
-        client.query { $0.pendingAckCount }.whenSuccess { pending in    // inline: we are on the event loop
-            guard pending <= ours else { return }
-            _ = client.ack(messageID: ackID, transaction: transaction)
-        }
+        // Asked of the session's own books by subscription, not by counting: after a reconnect the count of what
+        // this subscription saw includes the old connection's messages, and would let another's slip under it.
+        let id = self.id
+        client.query { session in !session.pendingAcks.contains { $0.subscription != id } }
+            .whenSuccess { onlyOurs in    // inline: we are on the event loop
+                guard onlyOurs else { return }
+                _ = client.ack(messageID: ackID, transaction: transaction)
+            }
     }
 
     /// The subscription could not be made: the interceptor goes now.
