@@ -58,6 +58,8 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
     /// small string (no allocation) in the frame, the session's receipt table and the RECEIPT's way back.
     let receiptPrefix = "b" + String(UInt32.random(in: 0...UInt32.max), radix: 36) + "-"
     lazy var receiptPrefixLength = receiptPrefix.utf8.count
+    /// `receiptPrefix`'s bytes, copied (not walked) into each receipt id.
+    lazy var receiptPrefixBytes = Array(receiptPrefix.utf8)
 
     // event-loop state
     var sentAt: [Int: UInt64] = [:]
@@ -308,10 +310,9 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
         while rest >= 10 { rest /= 10; digits += 1 }
         let k = receiptPrefixLength
         return String(unsafeUninitializedCapacity: k + digits) { p in
-            var i = 0
-            for b in receiptPrefix.utf8 { p[i] = b; i += 1 }
+            receiptPrefixBytes.withUnsafeBufferPointer { p.baseAddress!.update(from: $0.baseAddress!, count: k) }
             var x = v
-            i = k + digits
+            var i = k + digits
             repeat {
                 i -= 1
                 p[i] = 0x30 &+ UInt8(truncatingIfNeeded: x % 10)
@@ -325,7 +326,7 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
     func receipt(bytes id: UnsafeRawBufferPointer) {
         let k = receiptPrefixLength
         guard !finished, id.count > k,
-              receiptPrefix.utf8.withContiguousStorageIfAvailable({ memcmp(id.baseAddress!, $0.baseAddress!, k) == 0 }) ?? false,
+              receiptPrefixBytes.withUnsafeBytes({ memcmp(id.baseAddress!, $0.baseAddress!, k) == 0 }),
               let n = BenchMessage.decimal(bytes: UnsafeRawBufferPointer(rebasing: id[k...])),
               let seq = Int(exactly: n) else { return }
         if let f = inFlight, f.seq == seq {
