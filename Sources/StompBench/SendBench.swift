@@ -185,7 +185,8 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
     }
 
     /// Message `seq` as a frame: per-message headers, or (prebuilt) the same frame every time.
-    @inline(__always) func frame(_ seq: Int, receipt: String? = nil) -> StompFrame {
+    /// `reuse`: the frame is written (and let go of) before the next is made, so its headers may be `scratch`.
+    @inline(__always) func frame(_ seq: Int, receipt: String? = nil, reuse: Bool = false) -> StompFrame {
         if prebuilt {
             if receipt == nil, let f = prebuiltFrames.first { return f }   // the one frame, already made
             var h = headers
@@ -193,10 +194,21 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
             if let receipt { h["receipt"] = receipt }
             return StompFrame(.send, headers: h, body: body)
         }
-        return StompFrame(.send, headers: BenchMessage.headers(template: template, sequence: seq,
-                                                               sentAt: BenchMessage.wallNanoseconds(), receipt: receipt),
-                          body: body)
+        guard reuse else {   // frames kept in a batch: each its own copy of the template
+            return StompFrame(.send, headers: BenchMessage.headers(template: template, sequence: seq,
+                                                                   sentAt: BenchMessage.wallNanoseconds(), receipt: receipt),
+                              body: body)
+        }
+        // The template's lines then this message's, in `scratch`: once the previous frame is written and gone its
+        // storage is ours alone again and is reused (no copy of the template, no allocation, per message).
+        if scratch.isEmpty { scratch = template }
+        scratch.removeLines(from: template.count)
+        BenchMessage.appendPerMessage(to: &scratch, sequence: seq, sentAt: BenchMessage.wallNanoseconds(), receipt: receipt)
+        return StompFrame(.send, headers: scratch, body: body)
     }
+
+    /// `frame`'s headers, kept between messages (see there).
+    var scratch = StompHeaders()
 
     /// `--prebuilt`: one frame encoded once, `batchSize` copies back to back.
     func preparePrebuilt() {
@@ -285,7 +297,7 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
                 issued += 1
                 if case .each = mode { inFlight = (issued, now) } else { sentAt[issued] = now }
                 outstanding += 1
-                try client.writeFrame(frame(issued, receipt: receiptID(issued)))
+                try client.writeFrame(frame(issued, receipt: receiptID(issued), reuse: true))
                 return
             }
             var frames: [StompFrame] = []
