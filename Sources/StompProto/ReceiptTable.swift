@@ -25,8 +25,10 @@ struct ReceiptTable: Sendable {
     }
 
     mutating func add(_ id: String, seq: Int, purpose: ReceiptPurpose) {
-        _ = remove(id)   // re-using an awaited id replaces it
-        if let n = newest { awaited[n.id] = n.entry }
+        if newest != nil || !awaited.isEmpty {   // none awaited (sequential requests): nothing to look up
+            _ = remove(id)   // re-using an awaited id replaces it
+            if let n = newest { awaited[n.id] = n.entry }
+        }
         newest = (id, Awaited(seq: seq, purpose: purpose))
         if !expired.isEmpty { expired[id] = nil }
     }
