@@ -82,7 +82,7 @@ final class RPCWriter {
         client.eventLoop.preconditionInEventLoop()
         if !scheduled {
             scheduled = true
-            passVersion = client.connectedInfo.version
+            passVersion = client.connectedVersion
             if client.deliveringRead, readEndToken != nil {
                 flushAtReadEnd = true
             } else {

@@ -89,9 +89,15 @@ public enum BenchMessage {
     @inline(__always)
     public static func headers(template: StompHeaders, sequence: Int, sentAt: UInt64, receipt: String? = nil) -> StompHeaders {
         var h = template
+        appendPerMessage(to: &h, sequence: sequence, sentAt: sentAt, receipt: receipt)
+        return h
+    }
+
+    /// The lines `headers(template:...)` adds to the template: sequence number, send timestamp, receipt.
+    @inline(__always)
+    public static func appendPerMessage(to h: inout StompHeaders, sequence: Int, sentAt: UInt64, receipt: String?) {
         h.append(sequenceHeader, decimal: UInt64(clamping: sequence))
         h.append(sentHeader, decimal: sentAt)
         if let receipt { h.append("receipt", receipt) }
-        return h
     }
 }

@@ -58,6 +58,8 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
     /// small string (no allocation) in the frame, the session's receipt table and the RECEIPT's way back.
     let receiptPrefix = "b" + String(UInt32.random(in: 0...UInt32.max), radix: 36) + "-"
     lazy var receiptPrefixLength = receiptPrefix.utf8.count
+    /// `receiptPrefix`'s bytes, copied (not walked) into each receipt id.
+    lazy var receiptPrefixBytes = Array(receiptPrefix.utf8)
 
     // event-loop state
     var sentAt: [Int: UInt64] = [:]
@@ -183,7 +185,8 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
     }
 
     /// Message `seq` as a frame: per-message headers, or (prebuilt) the same frame every time.
-    @inline(__always) func frame(_ seq: Int, receipt: String? = nil) -> StompFrame {
+    /// `reuse`: the frame is written (and let go of) before the next is made, so its headers may be `scratch`.
+    @inline(__always) func frame(_ seq: Int, receipt: String? = nil, reuse: Bool = false) -> StompFrame {
         if prebuilt {
             if receipt == nil, let f = prebuiltFrames.first { return f }   // the one frame, already made
             var h = headers
@@ -191,10 +194,21 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
             if let receipt { h["receipt"] = receipt }
             return StompFrame(.send, headers: h, body: body)
         }
-        return StompFrame(.send, headers: BenchMessage.headers(template: template, sequence: seq,
-                                                               sentAt: BenchMessage.wallNanoseconds(), receipt: receipt),
-                          body: body)
+        guard reuse else {   // frames kept in a batch: each its own copy of the template
+            return StompFrame(.send, headers: BenchMessage.headers(template: template, sequence: seq,
+                                                                   sentAt: BenchMessage.wallNanoseconds(), receipt: receipt),
+                              body: body)
+        }
+        // The template's lines then this message's, in `scratch`: once the previous frame is written and gone its
+        // storage is ours alone again and is reused (no copy of the template, no allocation, per message).
+        if scratch.isEmpty { scratch = template }
+        scratch.removeLines(from: template.count)
+        BenchMessage.appendPerMessage(to: &scratch, sequence: seq, sentAt: BenchMessage.wallNanoseconds(), receipt: receipt)
+        return StompFrame(.send, headers: scratch, body: body)
     }
+
+    /// `frame`'s headers, kept between messages (see there).
+    var scratch = StompHeaders()
 
     /// `--prebuilt`: one frame encoded once, `batchSize` copies back to back.
     func preparePrebuilt() {
@@ -283,7 +297,7 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
                 issued += 1
                 if case .each = mode { inFlight = (issued, now) } else { sentAt[issued] = now }
                 outstanding += 1
-                try client.writeFrame(frame(issued, receipt: receiptID(issued)))
+                try client.writeFrame(frame(issued, receipt: receiptID(issued), reuse: true))
                 return
             }
             var frames: [StompFrame] = []
@@ -308,10 +322,9 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
         while rest >= 10 { rest /= 10; digits += 1 }
         let k = receiptPrefixLength
         return String(unsafeUninitializedCapacity: k + digits) { p in
-            var i = 0
-            for b in receiptPrefix.utf8 { p[i] = b; i += 1 }
+            receiptPrefixBytes.withUnsafeBufferPointer { p.baseAddress!.update(from: $0.baseAddress!, count: k) }
             var x = v
-            i = k + digits
+            var i = k + digits
             repeat {
                 i -= 1
                 p[i] = 0x30 &+ UInt8(truncatingIfNeeded: x % 10)
@@ -325,7 +338,7 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
     func receipt(bytes id: UnsafeRawBufferPointer) {
         let k = receiptPrefixLength
         guard !finished, id.count > k,
-              receiptPrefix.utf8.withContiguousStorageIfAvailable({ memcmp(id.baseAddress!, $0.baseAddress!, k) == 0 }) ?? false,
+              receiptPrefixBytes.withUnsafeBytes({ memcmp(id.baseAddress!, $0.baseAddress!, k) == 0 }),
               let n = BenchMessage.decimal(bytes: UnsafeRawBufferPointer(rebasing: id[k...])),
               let seq = Int(exactly: n) else { return }
         if let f = inFlight, f.seq == seq {

@@ -714,6 +714,11 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
             ?? ConnectedInfo(version: .v1_0, server: nil, session: nil, heartBeat: .none, headers: [:])
     }
 
+    /// `connectedInfo.version` without copying the rest of it (its strings and headers): for per-request paths.
+    public var connectedVersion: StompVersion {
+        shared.withLockedValue { $0.connectedInfo?.version } ?? .v1_0
+    }
+
     /// The broker currently (or last) connected to.
     public var url: StompURL { shared.withLockedValue { $0.url } }
 

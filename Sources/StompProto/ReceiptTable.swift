@@ -8,21 +8,38 @@ struct ReceiptTable: Sendable {
         var deadline: StompInstant?
     }
 
-    private(set) var awaited: [String: Awaited] = [:]
+    /// The newest awaited receipt, kept out of `awaited`: sequential requests (one receipt at a time) add and
+    /// remove it with a string comparison, no hashing. It is always the newest: `add` moves the previous one
+    /// into `awaited` first, so `awaited` plus `newest` is the whole table.
+    private var newest: (id: String, entry: Awaited)?
+    /// Every awaited receipt but `newest`.
+    private var awaited: [String: Awaited] = [:]
     /// Timed-out ids and their purpose; emptied when it reaches `StompSession.expiredReceiptMemory`.
     private var expired: [String: ReceiptPurpose] = [:]
     /// How many awaited receipts have a deadline (no scan at all while none has one: raw frames, benches).
     private var withDeadline = 0
 
-    subscript(id: String) -> Awaited? { awaited[id] }
+    subscript(id: String) -> Awaited? {
+        if let n = newest, n.id == id { return n.entry }
+        return awaited.isEmpty ? nil : awaited[id]
+    }
 
     mutating func add(_ id: String, seq: Int, purpose: ReceiptPurpose) {
-        if awaited.updateValue(Awaited(seq: seq, purpose: purpose), forKey: id)?.deadline != nil { withDeadline -= 1 }
+        if newest != nil || !awaited.isEmpty {   // none awaited (sequential requests): nothing to look up
+            _ = remove(id)   // re-using an awaited id replaces it
+            if let n = newest { awaited[n.id] = n.entry }
+        }
+        newest = (id, Awaited(seq: seq, purpose: purpose))
         if !expired.isEmpty { expired[id] = nil }
     }
 
     /// False when `id` is not awaited.
     mutating func setDeadline(_ id: String, _ deadline: StompInstant) -> Bool {
+        if let n = newest, n.id == id {
+            if n.entry.deadline == nil { withDeadline += 1 }
+            newest!.entry.deadline = deadline
+            return true
+        }
         guard let old = awaited[id] else { return false }
         if old.deadline == nil { withDeadline += 1 }
         awaited[id]!.deadline = deadline
@@ -31,7 +48,14 @@ struct ReceiptTable: Sendable {
 
     /// Stops awaiting `id`; its entry if it was awaited.
     mutating func remove(_ id: String) -> Awaited? {
-        guard let r = awaited.removeValue(forKey: id) else { return nil }
+        let r: Awaited
+        if let n = newest, n.id == id {
+            r = n.entry
+            newest = nil
+        } else {
+            guard !awaited.isEmpty, let a = awaited.removeValue(forKey: id) else { return nil }
+            r = a
+        }
         if r.deadline != nil { withDeadline -= 1 }
         return r
     }
@@ -48,6 +72,7 @@ struct ReceiptTable: Sendable {
         for (id, r) in awaited {
             if let d = r.deadline, d <= now { due.append((r.seq, id, r.purpose)) }
         }
+        if let (id, r) = newest, let d = r.deadline, d <= now { due.append((r.seq, id, r.purpose)) }
         guard !due.isEmpty else { return [] }
         due.sort { $0.seq < $1.seq }
         for e in due {
@@ -65,13 +90,22 @@ struct ReceiptTable: Sendable {
         for r in awaited.values {
             if let d = r.deadline, earliest.map({ d < $0 }) ?? true { earliest = d }
         }
+        if let d = newest?.entry.deadline, earliest.map({ d < $0 }) ?? true { earliest = d }
         return earliest
     }
 
     /// Awaited ids in request order.
-    var ids: [String] { awaited.sorted { $0.value.seq < $1.value.seq }.map(\.key) }
+    var ids: [String] { all.sorted { $0.entry.seq < $1.entry.seq }.map(\.id) }
+
+    /// Every awaited receipt, `newest` included (unordered).
+    private var all: [(id: String, entry: Awaited)] {
+        var list = awaited.map { (id: $0.key, entry: $0.value) }
+        if let n = newest { list.append(n) }
+        return list
+    }
 
     mutating func removeAll() {
+        newest = nil
         awaited = [:]
         expired = [:]
         withDeadline = 0

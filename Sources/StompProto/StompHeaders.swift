@@ -159,6 +159,20 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
         return true
     }
 
+    /// Keeps the first `n` lines and drops the rest; the room they took is kept for the next appends (a
+    /// uniquely held value is edited in place: a per-message tail on a fixed head allocates nothing).
+    public mutating func removeLines(from n: Int) {
+        guard n >= 0, n < spans.count else { return }
+        var end = 0, used = 0
+        for i in 0..<n {
+            end = Swift.max(end, spans[i].valueStart + spans[i].valueCount)
+            used += spans[i].nameCount + spans[i].valueCount
+        }
+        spans.removeSubrange(n...)
+        storage.removeSubrange(end...)
+        dead = end - used
+    }
+
     /// Removes every line named `name`.
     public mutating func removeAll(_ name: String) {
         var removed: [Int] = []

@@ -66,6 +66,33 @@ final class SessionReceiptTests: XCTestCase {
         XCTAssertEqual(s.openTransactions, ["t"])
     }
 
+    /// The table keeps its newest receipt apart (sequential requests skip the hashing): the newest and the
+    /// older ones are awaited, answered out of order, given deadlines, replaced and timed out alike.
+    func testTheNewestReceiptAndTheOlderOnesAreKeptAlike() throws {
+        var s = try connected()
+        _ = try s.send(destination: "/q", receipt: "r-1")
+        _ = try s.send(destination: "/q", receipt: "r-2")
+        _ = try s.send(destination: "/q", receipt: "r-3")
+        XCTAssertEqual(s.awaitedReceipts, ["r-1", "r-2", "r-3"])
+        XCTAssertEqual(try s.receive(receipt("r-3"), now: ms(1)), .receipt(id: "r-3", for: .send(destination: "/q")))
+        XCTAssertEqual(try s.receive(receipt("r-1"), now: ms(1)), .receipt(id: "r-1", for: .send(destination: "/q")))
+        XCTAssertEqual(s.awaitedReceipts, ["r-2"], "the newest gone, an older one is still found")
+        XCTAssertTrue(s.setReceiptDeadline("r-2", ms(100)))
+        _ = try s.begin(transaction: "t", receipt: "r-4")
+        XCTAssertTrue(s.setReceiptDeadline("r-4", ms(50)))
+        XCTAssertEqual(s.nextDeadline(now: ms(1)), ms(50), "the newest's deadline counts")
+        // r-2 asked for again (a raw frame may): replaced (its deadline with it), and now the newest
+        try s.checkRaw(StompFrame(.send, headers: ["destination": "/b", "receipt": "r-2"]))
+        XCTAssertNil(s.receiptDeadline("r-2"))
+        XCTAssertEqual(s.receiptPurpose("r-2"), .raw(.send))
+        XCTAssertEqual(s.awaitedReceipts, ["r-4", "r-2"])
+        XCTAssertEqual(s.tick(now: ms(60)), [.receiptTimedOut(id: "r-4", for: .begin(transaction: "t"))])
+        XCTAssertNil(s.nextDeadline(now: ms(60)), "no deadline left (the replaced one went with its entry)")
+        XCTAssertEqual(try s.receive(receipt("r-4"), now: ms(70)), .lateReceipt(id: "r-4", for: .begin(transaction: "t")))
+        XCTAssertEqual(try s.receive(receipt("r-2"), now: ms(70)), .receipt(id: "r-2", for: .raw(.send)))
+        XCTAssertEqual(s.awaitedReceipts, [])
+    }
+
     func testAnswerBeforeTheDeadlineLeavesNothingToTimeOut() throws {
         var s = try connected()
         _ = try s.send(destination: "/q", receipt: "r-1")

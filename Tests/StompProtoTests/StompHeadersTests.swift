@@ -10,6 +10,27 @@ final class StompHeadersTests: XCTestCase {
         XCTAssertEqual(h.count, 2)
     }
 
+    /// removeLines(from:) keeps the head (also after an edit moved a kept value to the end of the bytes), drops
+    /// the tail, and a copy taken before is not touched.
+    func testRemoveLinesKeepsTheHeadAndLeavesCopiesAlone() {
+        var h = StompHeaders([("destination", "/q"), ("a", "1"), ("seq", "7"), ("receipt", "r-7")])
+        h["a"] = "one"   // rewritten: its bytes now sit after the tail's
+        let before = h
+        h.removeLines(from: 2)
+        XCTAssertEqual(h.pairs.map { "\($0.name)=\($0.value)" }, ["destination=/q", "a=one"])
+        h.append("seq", decimal: 8)
+        h.append("receipt", "r-8")
+        XCTAssertEqual(h.pairs.map { "\($0.name)=\($0.value)" }, ["destination=/q", "a=one", "seq=8", "receipt=r-8"])
+        XCTAssertEqual(before.pairs.map { "\($0.name)=\($0.value)" },
+                       ["destination=/q", "a=one", "seq=7", "receipt=r-7"])
+        h.removeLines(from: 0)
+        XCTAssertTrue(h.isEmpty)
+        h.removeLines(from: 5)   // more than there are: nothing to do
+        XCTAssertTrue(h.isEmpty)
+        XCTAssertEqual(try FrameEncoder().encode(StompFrame(.send, headers: before)),
+                       Array("SEND\ndestination:/q\na:one\nseq:7\nreceipt:r-7\n\n\u{0}".utf8))
+    }
+
     func testDictionaryLiteralKeepsOrderAndRepeats() {
         let h: StompHeaders = ["b": "1", "a": "2", "b": "3"]
         XCTAssertEqual(h.pairs.map(\.name), ["b", "a", "b"])
