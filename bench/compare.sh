@@ -272,10 +272,10 @@ rows() {
     for ((round = 0; round < ROUNDS; round++)); do
         fill "$url" "$q.int" "$N_INT"
         record "$name" interactive bench-consume "$(wall_rate "$N_INT" "$OUT/int.bench" "$BIN" "$url" -q -c "bench consume $q.int -n $N_INT")"
-        # the same consume acknowledging (ack client, no prefetch, as `subscribe --count` does): a reference
+        # the same consume acknowledging each message (client-individual, no prefetch header, as `subscribe --count`): a reference
         # beside the target, which is against ack auto
         fill "$url" "$q.int" "$N_INT"
-        record "$name" interactive bench-consume-acked "$(wall_rate "$N_INT" "$OUT/int.bench" "$BIN" "$url" -q -c "bench consume $q.int -n $N_INT --ack client")"
+        record "$name" interactive bench-consume-acked "$(wall_rate "$N_INT" "$OUT/int.bench" "$BIN" "$url" -q -c "bench consume $q.int -n $N_INT --ack client-individual")"
         fill "$url" "$q.int" "$N_INT"
         record "$name" interactive subscribe-text "$(printed "$N_INT" '^MESSAGE ' "$OUT/int.txt" \
             "$(wall_rate "$N_INT" "$OUT/int.txt" "$BIN" "$url" -q -c "$sub" -c "$wt")")"

@@ -243,7 +243,7 @@ def main():
                     line += " %s | %s | %s | %s | %s |" % (fmt(x), fmt(y), cell, fmt(z), acked)
                 w(line + " ≥ %.1fx of ack auto |" % INTERACTIVE)
             w("")
-            w("`consume acked`: `bench consume Q -n N --ack client` on the same prefilled queue (an ACK per message, no"
+            w("`consume acked`: `bench consume Q -n N --ack client-individual` on the same prefilled queue (an ACK per message, no"
               " prefetch): the broker's work when messages are acknowledged, as `subscribe --count` must (it acknowledges"
               " each written batch once written); the target is against ack auto, this column is a reference.")
             w("")
