@@ -1122,36 +1122,33 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
     /// closes the link (NIO closes a channel whose write failed), which is reported as the connection's end
     /// (`.connectionLost`/`.closed` events, `closeFuture`), and fails every receipt awaited.
     public func writeFrames(_ frames: [StompFrame]) throws {
-        eventLoop.preconditionInEventLoop()
-        guard lifecycle.canSendWhileDisconnecting, let link, let channel = link.channel else {
-            throw StompConnectionError.notConnected
-        }
-        let out: StompOutbound
-        do {
-            out = try encodeFrames(frames, link: link, channel: channel)
-        } catch {
-            throw mapError(error)
-        }
-        session.checkRaw(frames)
-        counters.framesSent += frames.count
-        write(out, to: channel, promise: nil, flush: true)
-        noteSent(.now())
+        try writeNow(count: frames.count, encode: { try encodeFrames(frames, link: $0, channel: $1) },
+                     check: { $0.checkRaw(frames) })
     }
 
     /// `writeFrames` of one frame, without an array.
     public func writeFrame(_ frame: StompFrame) throws {
+        // checkRaw of a raw frame never throws (it only updates the session's view)
+        try writeNow(count: 1, encode: { try encodeFrame(frame, link: $0, channel: $1) },
+                     check: { try? $0.checkRaw(frame) })
+    }
+
+    /// `writeFrames`' one way: encode (nothing written when it throws), the session's check, write and flush.
+    @inline(__always)
+    private func writeNow(count: Int, encode: (Link, Channel) throws -> StompOutbound,
+                          check: (inout StompSession) -> Void) throws {
         eventLoop.preconditionInEventLoop()
         guard lifecycle.canSendWhileDisconnecting, let link, let channel = link.channel else {
             throw StompConnectionError.notConnected
         }
         let out: StompOutbound
         do {
-            out = try encodeFrame(frame, link: link, channel: channel)
+            out = try encode(link, channel)
         } catch {
             throw mapError(error)
         }
-        try? session.checkRaw(frame)   // never throws (raw frames only update the session's view)
-        counters.framesSent += 1
+        check(&session)
+        counters.framesSent += count
         write(out, to: channel, promise: nil, flush: true)
         noteSent(.now())
     }

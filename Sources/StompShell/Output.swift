@@ -257,7 +257,16 @@ public enum FrameFormatter {
         out.append(UInt8(ascii: "}"))
         if appendPlainASCIIJSONBody(frame.body, to: &out) {
             // printable ASCII without quote or backslash: the bytes as they are
-        } else if let s = frame.bodyString, !frame.body.contains(0) {
+            out.append(UInt8(ascii: "}"))
+        } else {
+            appendEscapedJSONBody(frame, to: &out)
+        }
+    }
+
+    /// The body member of a frame's JSON line when it is not plain ASCII (a JSON string when it is UTF-8
+    /// without NUL, else `body_base64`), and the line's closing brace.
+    private static func appendEscapedJSONBody(_ frame: StompFrame, to out: inout [UInt8]) {
+        if let s = frame.bodyString, !frame.body.contains(0) {
             out += #","body":"#.utf8
             JSONValue.appendString(s, to: &out)
         } else {
@@ -313,14 +322,7 @@ public enum FrameFormatter {
         }
         guard written else { return false }
         if plainBody { return true }
-        if let s = frame.bodyString, !frame.body.contains(0) {
-            out += #","body":"#.utf8
-            JSONValue.appendString(s, to: &out)
-        } else {
-            out += #","body_base64":"#.utf8
-            JSONValue.appendString(Data(frame.body).base64EncodedString(), to: &out)
-        }
-        out.append(UInt8(ascii: "}"))
+        appendEscapedJSONBody(frame, to: &out)
         return true
     }
 
