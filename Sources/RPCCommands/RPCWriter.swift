@@ -41,6 +41,7 @@ final class RPCWriter {
     }
 
     /// Queues a frame for the end of this event-loop pass.
+    @inline(__always)
     func append(_ frame: StompFrame) throws {
         client.eventLoop.preconditionInEventLoop()
         encoder.version = version
