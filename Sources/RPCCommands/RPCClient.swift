@@ -308,8 +308,8 @@ public final class RPCClient: @unchecked Sendable {
         }
         counters.withLockedValue { $0.replies += 1 }
         do {
-            let r = try RPCResponse.decode(frame.body)
-            p.completion(.success(RPCCallResult(outcome: r.outcome, roundTripNanoseconds: now &- p.start,
+            let outcome = try RPCResponse.decodeOutcome(frame.body)
+            p.completion(.success(RPCCallResult(outcome: outcome, roundTripNanoseconds: now &- p.start,
                                                 idPrefix: ids.prefix, idNumber: key)))
         } catch {
             p.completion(.failure(.badReply("\(error)")))

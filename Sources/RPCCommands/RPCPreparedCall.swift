@@ -80,7 +80,13 @@ struct RPCEncodedRequest {
         ids.appendID(number, to: &out)
         let idEnd = out.count
         out.append(contentsOf: middle)
-        for k in idStart..<idEnd { out.append(out[k]) }
+        // the id again (the JSON-RPC id): room made, then copied from the header's
+        let n = idEnd - idStart, copyAt = out.count
+        out.append(contentsOf: repeatElement(0, count: n))
+        out.withUnsafeMutableBufferPointer { p in
+            guard let base = p.baseAddress, n > 0 else { return }
+            (base + copyAt).update(from: base + idStart, count: n)
+        }
         out.append(contentsOf: tail)
     }
 

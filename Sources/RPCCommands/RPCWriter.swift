@@ -95,9 +95,9 @@ final class RPCWriter {
         scheduled = false
         flushAtReadEnd = false
         guard !buffer.isEmpty else { return }
-        // the queued arrays are handed over (not copied) and the next pass starts new ones
+        // taken out first: what is appended during the write (a failed write's link loss fails calls whose
+        // completions issue new ones) goes into the next batch
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(min(buffer.count, 64 * 1024))
         swap(&bytes, &buffer)
         var batch: [StompFrame] = []
         if !frames.isEmpty { swap(&batch, &frames) }
@@ -107,6 +107,16 @@ final class RPCWriter {
             try client.sendEncodedNow(bytes, frames: batch, plainSends: plain)
         } catch {
             onNotConnected?()
+        }
+        // the write copied the bytes (and the session looked at the frames): the next pass reuses their storage
+        // when nothing was queued meanwhile (fresh storage if anything still holds it; none kept over 64 KiB)
+        if buffer.isEmpty, bytes.capacity <= 64 * 1024 {
+            bytes.removeAll(keepingCapacity: true)
+            swap(&bytes, &buffer)
+        }
+        if frames.isEmpty, !batch.isEmpty {
+            batch.removeAll(keepingCapacity: true)
+            swap(&batch, &frames)
         }
     }
 }
