@@ -220,6 +220,27 @@ final class RPCLinkLossTests: BrokerTestCase {
     func testBenchEndsWithTheLossWhenThePeerClosesReconnecting() throws { try benchHangUp(reconnect: true) }
     func testBenchEndsWithTheLossWhenThePeerClosesNotReconnecting() throws { try benchHangUp(reconnect: false) }
 
+    /// A broker that goes silent (heart-beats agreed, then nothing): the client gives the link up at its
+    /// heart-beat deadline and the calls in flight fail then, naming the silence, not at their 60 s timeout.
+    func testCallsInFlightFailWhenTheBrokerGoesSilent() throws {
+        let peer = try FaultyPeer(.stopHeartBeating(every: 100), group: Self.group)
+        var o = ConnectionOptions(urls: try StompURL.parseList(peer.url))
+        o.heartBeat = HeartBeat(100, 100)
+        o.reconnect = ReconnectPolicy(maxAttempts: 0)
+        let cc = try StompClient.connect(o, on: Self.group) { _ in }.wait()
+        clients.append(cc)
+        // the SUBSCRIBE of the reply destination is the peer's trigger: answered, then silence
+        let rpc = try RPCClient.start(on: cc, replyTo: "/queue/rpc-linkloss-silent").wait()
+        let started = Date()
+        let calls = (0..<2).map { _ in rpc.call(destination: "/queue/x", method: "quiet", params: [], timeout: .seconds(60)) }
+        for e in failures(calls) {
+            guard case .connectionLost(let method, let reason) = e else { XCTFail("\(e)"); continue }
+            XCTAssertEqual(method, "quiet")
+            XCTAssertTrue(reason.contains("broker went silent"), reason)
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5)
+    }
+
     /// The sandbox: the link dropped under calls in flight (as a network failure would); they fail at once, and
     /// once reconnected (the reply subscription restored) calls are served again.
     func testCallsInFlightFailAtOnceWhenTheLinkDropsSandbox() throws {
