@@ -200,14 +200,15 @@ enum JSONParser {
             while j < buf.count {
                 let b = buf[j]
                 if b == UInt8(ascii: "\"") { i = j + 1; return true }
-                let letter = (b | 0x20) >= UInt8(ascii: "a") && (b | 0x20) <= UInt8(ascii: "z")
-                let digit = b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")
-                guard letter || digit || b == UInt8(ascii: "-") || b == UInt8(ascii: "_") || b == UInt8(ascii: ".")
-                        || b == UInt8(ascii: ":") else { return false }
+                guard b < 128, (b < 64 ? Self.plainLow : Self.plainHigh) >> UInt64(b & 63) & 1 == 1 else { return false }
                 j += 1
             }
             return false
         }
+        /// The plain characters of `skipPlainString` as bits: bytes 0-63 (`-`, `.`, digits, `:`) and 64-127
+        /// (letters, `_`).
+        static let plainLow: UInt64 = (1 << 0x2D) | (1 << 0x2E) | (0x7FF << 0x30)
+        static let plainHigh: UInt64 = (0x3FF_FFFF << 1) | (1 << (0x5F - 64)) | (0x3FF_FFFF << (0x61 - 64))
 
         func column(of offset: Int) -> Int {
             var col = 1

@@ -48,8 +48,8 @@ public final class RPCPreparedCall: @unchecked Sendable {
 }
 
 /// A request frame's bytes but for its correlation id, which it holds twice: in the correlation-id header and
-/// as the JSON-RPC id at the end of the body.
-struct RPCEncodedRequest {
+/// as the JSON-RPC id at the end of the body. A class: handed to each call with one reference, not three.
+final class RPCEncodedRequest {
     /// Up to the header's id; from after it to the body's id; after the body's id (with the NUL).
     let head: [UInt8], middle: [UInt8], tail: [UInt8]
 
