@@ -171,6 +171,14 @@ public struct RPCResponse: Sendable, Equatable {
     /// The members of a result reply in `encode`'s order.
     static let compactResultNames: [StaticString] = ["jsonrpc", "result", "id"]
 
+    /// `decode(body).outcome`, for the caller's per-reply path: the same replies accepted and the same errors, but a
+    /// result in `encode`'s layout is read without making its "2.0" or its id (a reply's id is the caller's
+    /// correlation id, which the STOMP header already matched).
+    static func decodeOutcome(_ body: [UInt8]) throws -> RPCOutcome {
+        if let r = body.withUnsafeBufferPointer({ JSONParser.compactResult($0) }) { return .result(r) }
+        return try decode(body).outcome
+    }
+
     /// Strict decode of a reply body.
     public static func decode(_ body: [UInt8]) throws -> RPCResponse {
         // a result in the layout every JSON-RPC peer here writes (`encode`): its members read without an object

@@ -160,6 +160,17 @@ enum JSONParser {
         return values
     }
 
+    /// The result of a reply in `RPCResponse.encode`'s layout, `{"jsonrpc":"2.0","result":R,"id":ID}` and nothing
+    /// around it, nil for anything else (then parsed in full, which accepts or refuses it as ever). An id of
+    /// plain characters (letters, digits, `-_.:`) is stepped over (it is valid JSON); any other is parsed.
+    static func compactResult(_ buf: UnsafeBufferPointer<UInt8>) -> JSONValue? {
+        var p = Parser(buf: buf)
+        guard p.expect(#"{"jsonrpc":"2.0","result":"#), p.i < buf.count, let v = try? p.parseValue(depth: 1),
+              p.expect(#","id":"#), p.skipPlainString() || (p.i < buf.count && (try? p.parseValue(depth: 1)) != nil),
+              p.expect(UInt8(ascii: "}")), p.i == buf.count else { return nil }
+        return v
+    }
+
     struct Parser {
         let buf: UnsafeBufferPointer<UInt8>
         var i = 0
@@ -181,6 +192,23 @@ enum JSONParser {
             return true
         }
         init(buf: UnsafeBufferPointer<UInt8>) { self.buf = buf }
+
+        /// Steps over a string of plain characters (letters, digits, `-_.:`; no escapes) if one comes next.
+        mutating func skipPlainString() -> Bool {
+            guard i < buf.count, buf[i] == UInt8(ascii: "\"") else { return false }
+            var j = i + 1
+            while j < buf.count {
+                let b = buf[j]
+                if b == UInt8(ascii: "\"") { i = j + 1; return true }
+                guard b < 128, (b < 64 ? Self.plainLow : Self.plainHigh) >> UInt64(b & 63) & 1 == 1 else { return false }
+                j += 1
+            }
+            return false
+        }
+        /// The plain characters of `skipPlainString` as bits: bytes 0-63 (`-`, `.`, digits, `:`) and 64-127
+        /// (letters, `_`).
+        static let plainLow: UInt64 = (1 << 0x2D) | (1 << 0x2E) | (0x7FF << 0x30)
+        static let plainHigh: UInt64 = (0x3FF_FFFF << 1) | (1 << (0x5F - 64)) | (0x3FF_FFFF << (0x61 - 64))
 
         func column(of offset: Int) -> Int {
             var col = 1

@@ -11,6 +11,10 @@ public enum RPCCallError: Error, Sendable, Equatable, CustomStringConvertible {
     case badReply(String)
     /// The request could not be sent.
     case sendFailed(String)
+    /// The connection the call was made on was lost (closed by the broker, a network or write failure, an ERROR
+    /// that ended it, a silent peer) before its reply came: the reply, if any, went with it. `reason` names the
+    /// cause. Whether the request was served is unknown.
+    case connectionLost(method: String, reason: String)
     case closed
 
     public var description: String {
@@ -18,7 +22,17 @@ public enum RPCCallError: Error, Sendable, Equatable, CustomStringConvertible {
         case .timeout(let m, let s): return "rpc \(m): timed out after \(StatsFormat.fixed(s, s == s.rounded() ? 0 : 3)) s (no reply)"
         case .badReply(let s): return "rpc: bad reply: \(s)"
         case .sendFailed(let s): return "rpc: send failed: \(s)"
+        case .connectionLost(let m, let r): return "rpc \(m): connection lost before the reply: \(r)"
         case .closed: return "rpc: client closed"
+        }
+    }
+
+    /// The call failed with its connection (lost, not connected, closed) or could not be sent: calls made next
+    /// on the same client would fail alike until it reconnects.
+    public var isConnectionFailure: Bool {
+        switch self {
+        case .sendFailed, .connectionLost, .closed: return true
+        case .timeout, .badReply: return false
         }
     }
 }
@@ -75,6 +89,7 @@ public final class RPCClient: @unchecked Sendable {
     /// what the id string costs).
     private var pending: [UInt64: Pending] = [:]
     private var token: InterceptorToken?
+    private var linkLostToken: InterceptorToken?
     private var writer: RPCWriter!
     private var isClosed = false
     private let counters = NIOLockedValueBox(Counters())
@@ -129,9 +144,12 @@ public final class RPCClient: @unchecked Sendable {
             .map { info in
                 let rpc = RPCClient(client: client, replyTo: dest, subscriptionID: info.id)
                 rpc.writer = RPCWriter(client: client)
-                rpc.writer.onFailure = { [weak rpc] keys in rpc?.writeFailed(keys) }
+                rpc.writer.onNotConnected = { [weak rpc] in rpc?.notConnected() }
                 rpc.token = client.addInterceptor { [weak rpc] frame in rpc?.intercept(frame) ?? false }
-                // the connection ended for good: calls in flight fail now instead of timing out
+                // a link lost (whichever way, reconnect or not): its calls in flight fail now, naming the cause,
+                // instead of timing out (their replies went with the link)
+                rpc.linkLostToken = client.addLinkLostObserver { [weak rpc] reason in rpc?.linkLost(reason) }
+                // the connection ended for good (also the user's own close): calls fail now, the client is closed
                 client.closeFuture.whenComplete { [weak rpc] _ in loop.execute { rpc?.failAll(.closed) } }
                 return rpc
             }
@@ -144,6 +162,7 @@ public final class RPCClient: @unchecked Sendable {
             guard !isClosed else { return eventLoop.makeSucceededVoidFuture() }
             isClosed = true
             if let t = token { client.removeInterceptor(t) }
+            if let t = linkLostToken { client.removeLinkLostObserver(t); linkLostToken = nil }
             writer.close()
             let p = pending
             pending.removeAll()
@@ -193,11 +212,11 @@ public final class RPCClient: @unchecked Sendable {
         armSweep(deadline)
         counters.withLockedValue { $0.sent += 1 }
         if let bytes = call.encoded(by: writer.passEncoder, ids: ids, replyTo: replyTo) {
-            writer.appendPlainSend(failureTag: key) { bytes.write(ids: ids, number: key, into: &$0) }
+            writer.appendPlainSend { bytes.write(ids: ids, number: key, into: &$0) }
             return
         }
         do {
-            try writer.append(call.frame(id: ids.id(key), replyTo: replyTo), failureTag: key)
+            try writer.append(call.frame(id: ids.id(key), replyTo: replyTo))
         } catch {
             if let p = pending.removeValue(forKey: key) {
                 p.completion(.failure(.sendFailed("\(error)")))
@@ -205,21 +224,34 @@ public final class RPCClient: @unchecked Sendable {
         }
     }
 
-    /// The write of these calls' requests failed (connection lost): they fail now, not at their timeout.
-    private func writeFailed(_ keys: [UInt64]) {
-        for k in keys {
-            guard let p = pending.removeValue(forKey: k) else { continue }
-            p.completion(.failure(.sendFailed("connection lost")))
-        }
+    /// The writer found no connection for this pass's requests (lost, reconnecting): every call waiting now
+    /// fails (those issued before the link was lost failed then, in `linkLost`; the rest are in the dropped
+    /// batch), not at its timeout.
+    private func notConnected() {
+        failPending { _ in .sendFailed("\(StompConnectionError.notConnected) (the connection was lost)") }
+    }
+
+    /// The link was lost: every call in flight fails now with the cause; the client stays usable (a reconnect
+    /// resubscribes its reply destination).
+    private func linkLost(_ reason: StompConnectionError) {
+        let r = "\(reason)"
+        failPending { .connectionLost(method: $0.method, reason: r) }
     }
 
     private func failAll(_ error: RPCCallError) {
         isClosed = true
         writer.close()
-        let p = pending
+        if let t = linkLostToken { client.removeLinkLostObserver(t); linkLostToken = nil }
+        failPending { _ in error }
+    }
+
+    /// Fails every call waiting, in the order they were issued (a completion may issue new calls: those wait).
+    private func failPending(_ error: (Pending) -> RPCCallError) {
+        guard !pending.isEmpty else { return }
+        let p = pending.sorted { $0.key < $1.key }
         pending.removeAll()
         cancelSweep()
-        for (_, c) in p { c.completion(.failure(error)) }
+        for (_, c) in p { c.completion(.failure(error(c))) }
     }
 
     /// Makes sure the sweep runs at `deadline` or earlier.
@@ -276,8 +308,8 @@ public final class RPCClient: @unchecked Sendable {
         }
         counters.withLockedValue { $0.replies += 1 }
         do {
-            let r = try RPCResponse.decode(frame.body)
-            p.completion(.success(RPCCallResult(outcome: r.outcome, roundTripNanoseconds: now &- p.start,
+            let outcome = try RPCResponse.decodeOutcome(frame.body)
+            p.completion(.success(RPCCallResult(outcome: outcome, roundTripNanoseconds: now &- p.start,
                                                 idPrefix: ids.prefix, idNumber: key)))
         } catch {
             p.completion(.failure(.badReply("\(error)")))

@@ -48,8 +48,8 @@ public final class RPCPreparedCall: @unchecked Sendable {
 }
 
 /// A request frame's bytes but for its correlation id, which it holds twice: in the correlation-id header and
-/// as the JSON-RPC id at the end of the body.
-struct RPCEncodedRequest {
+/// as the JSON-RPC id at the end of the body. A class: handed to each call with one reference, not three.
+final class RPCEncodedRequest {
     /// Up to the header's id; from after it to the body's id; after the body's id (with the NUL).
     let head: [UInt8], middle: [UInt8], tail: [UInt8]
 
@@ -80,7 +80,13 @@ struct RPCEncodedRequest {
         ids.appendID(number, to: &out)
         let idEnd = out.count
         out.append(contentsOf: middle)
-        for k in idStart..<idEnd { out.append(out[k]) }
+        // the id again (the JSON-RPC id): room made, then copied from the header's
+        let n = idEnd - idStart, copyAt = out.count
+        out.append(contentsOf: repeatElement(0, count: n))
+        out.withUnsafeMutableBufferPointer { p in
+            guard let base = p.baseAddress, n > 0 else { return }
+            (base + copyAt).update(from: base + idStart, count: n)
+        }
         out.append(contentsOf: tail)
     }
 

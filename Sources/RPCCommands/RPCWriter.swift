@@ -14,10 +14,10 @@ final class RPCWriter {
     private var frames: [StompFrame] = []
     /// SENDs queued by `appendPlainSend` since the last flush.
     private var plainSends = 0
-    /// The tags of the frames appended since the last flush that asked to hear of a failed write.
-    private var failureTags: [UInt64] = []
-    /// Called (on the event loop) with the tags of a batch whose write failed (connection gone).
-    var onFailure: (([UInt64]) -> Void)?
+    /// Called (on the event loop) when a flush found no connection to write to (lost, reconnecting, closed):
+    /// what was queued is dropped. A write that fails later closes the link: the client's link-lost observers
+    /// hear of that (no promise per write here).
+    var onNotConnected: (() -> Void)?
     private var scheduled = false
     /// The flush waits for the end of the read being delivered (no task scheduled).
     private var flushAtReadEnd = false
@@ -40,14 +40,13 @@ final class RPCWriter {
         if let t = readEndToken { client.removeReadEndObserver(t); readEndToken = nil }
     }
 
-    /// Queues a frame for the end of this event-loop pass. If the write fails (connection gone), `onFailure`
-    /// gets `failureTag` (one handler for the writer, not a closure per frame).
-    func append(_ frame: StompFrame, failureTag: UInt64? = nil) throws {
+    /// Queues a frame for the end of this event-loop pass.
+    @inline(__always)
+    func append(_ frame: StompFrame) throws {
         client.eventLoop.preconditionInEventLoop()
         encoder.version = version
         try encoder.encode(frame, into: &buffer)
         frames.append(frame)
-        if let failureTag { failureTags.append(failureTag) }
     }
 
     /// Queues `frame`, a SEND without a receipt header (a reply): encoded now; the session, which has nothing to
@@ -60,13 +59,12 @@ final class RPCWriter {
     }
 
     /// Queues a SEND without a receipt header written by `write` straight into this pass's bytes (a prepared
-    /// request: no `StompFrame` made; the session has nothing to track for it). `failureTag` as for `append`.
-    func appendPlainSend(failureTag: UInt64? = nil, _ write: (inout [UInt8]) -> Void) {
+    /// request: no `StompFrame` made; the session has nothing to track for it).
+    func appendPlainSend(_ write: (inout [UInt8]) -> Void) {
         client.eventLoop.preconditionInEventLoop()
         _ = version   // schedules this pass's flush
         write(&buffer)
         plainSends += 1
-        if let failureTag { failureTags.append(failureTag) }
     }
 
     /// The encoder of this pass (the connection's version and content-length policy).
@@ -97,17 +95,28 @@ final class RPCWriter {
         scheduled = false
         flushAtReadEnd = false
         guard !buffer.isEmpty else { return }
-        // the queued arrays are handed over (not copied) and the next pass starts new ones
+        // taken out first: what is appended during the write (a failed write's link loss fails calls whose
+        // completions issue new ones) goes into the next batch
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(min(buffer.count, 64 * 1024))
         swap(&bytes, &buffer)
         var batch: [StompFrame] = []
         if !frames.isEmpty { swap(&batch, &frames) }
-        var tags: [UInt64] = []
-        if !failureTags.isEmpty { swap(&tags, &failureTags) }
         let plain = plainSends
         plainSends = 0
-        let failed: ((StompConnectionError) -> Void)? = tags.isEmpty || onFailure == nil ? nil : { [onFailure] _ in onFailure?(tags) }
-        client.sendEncodedNow(bytes, frames: batch, plainSends: plain, onFailure: failed)
+        do {
+            try client.sendEncodedNow(bytes, frames: batch, plainSends: plain)
+        } catch {
+            onNotConnected?()
+        }
+        // the write copied the bytes (and the session looked at the frames): the next pass reuses their storage
+        // when nothing was queued meanwhile (fresh storage if anything still holds it; none kept over 64 KiB)
+        if buffer.isEmpty, bytes.capacity <= 64 * 1024 {
+            bytes.removeAll(keepingCapacity: true)
+            swap(&bytes, &buffer)
+        }
+        if frames.isEmpty, !batch.isEmpty {
+            batch.removeAll(keepingCapacity: true)
+            swap(&batch, &frames)
+        }
     }
 }

@@ -163,6 +163,10 @@ public final class RPCBench: BenchEngine, @unchecked Sendable {
                 case .failure(let e):
                     errors += 1
                     if firstError == nil { firstError = e.description }
+                    // its connection is gone (or the request cannot be sent): no more calls, the bench ends
+                    // with this error once the calls in flight end (they fail alike), not by spinning through
+                    // the rest or waiting for their timeouts
+                    if e.isConnectionFailure { stopped = true }
                 }
                 if options.rate == nil { fill() }
                 maybeFinish()

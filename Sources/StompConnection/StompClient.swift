@@ -498,6 +498,7 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
             _ = session.connectionLost()
         }
         failPending(wasConnected ? reason : .notConnected)
+        if wasConnected { for o in linkLostObservers { o.f(reason) } }
         for action in actions { execute(action) }
     }
 
@@ -763,6 +764,24 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
     /// Call on the event loop.
     public func removeReadEndObserver(_ token: InterceptorToken) {
         readEndObservers.removeAll { $0.id == token.id }
+    }
+
+    private var linkLostObservers: [(id: Int, f: (StompConnectionError) -> Void)] = []   // event loop
+
+    /// `f` runs on the event loop, with the reason, each time a connected link is lost (closed by the peer, a
+    /// network or write failure, an ERROR that ended it, a silent peer, `dropConnection`), before any reconnect
+    /// is tried; not for the user's own `disconnect`/`close` (those end at `closeFuture`). For state that lives
+    /// on one link only (RPC calls in flight, whose replies the lost link took). Call on the event loop.
+    public func addLinkLostObserver(_ f: @escaping (StompConnectionError) -> Void) -> InterceptorToken {
+        eventLoop.preconditionInEventLoop()
+        let id = interceptorLock.withLock { () -> Int in nextInterceptorID += 1; return nextInterceptorID }
+        linkLostObservers.append((id, f))
+        return InterceptorToken(id: id)
+    }
+
+    /// Call on the event loop.
+    public func removeLinkLostObserver(_ token: InterceptorToken) {
+        linkLostObservers.removeAll { $0.id == token.id }
     }
 
     private func readEnded() {
@@ -1203,27 +1222,20 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
         onLoop { p in self.writeEncoded(bytes, frames: frames, promise: p) }
     }
 
-    /// `sendEncoded` for a caller on the event loop that needs no future: one write and flush now; `onFailure`
-    /// (on the loop) hears of a failed write, nil: nobody asks (the write goes without a promise). The RPC
-    /// writer's per-pass batches: no promise per batch, or one. `plainSends`: SENDs in `bytes` without a receipt
-    /// header and without a `StompFrame` (the RPC caller's requests, replies): counted as frames sent; the
-    /// session has nothing to track for them.
-    public func sendEncodedNow(_ bytes: [UInt8], frames: [StompFrame], plainSends: Int = 0,
-                               onFailure: ((StompConnectionError) -> Void)?) {
+    /// `sendEncoded` for a caller on the event loop that needs no future: one write and flush now, without a
+    /// promise (the RPC writer's per-pass batches). Throws `.notConnected` when nothing was written (no
+    /// connection: lost, reconnecting, closed); a write that fails later closes the link, which
+    /// `addLinkLostObserver`'s observers hear of. `plainSends`: SENDs in `bytes` without a receipt header and
+    /// without a `StompFrame` (the RPC caller's requests, replies): counted as frames sent; the session has
+    /// nothing to track for them.
+    public func sendEncodedNow(_ bytes: [UInt8], frames: [StompFrame], plainSends: Int = 0) throws {
         eventLoop.preconditionInEventLoop()
         guard lifecycle.canSendWhileDisconnecting, let channel = link?.channel else {
-            onFailure?(.notConnected)
-            return
+            throw StompConnectionError.notConnected
         }
         counters.framesSent += plainSends + frames.count
         session.checkRaw(frames)
-        var promise: EventLoopPromise<Void>?
-        if let onFailure {
-            let p = eventLoop.makePromise(of: Void.self)
-            p.futureResult.whenFailure { e in onFailure(self.mapError(e)) }
-            promise = p
-        }
-        write(.raw(bytes), to: channel, promise: promise, flush: true)
+        write(.raw(bytes), to: channel, promise: nil, flush: true)
         noteSent(.now())
     }
 

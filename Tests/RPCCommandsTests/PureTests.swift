@@ -220,6 +220,32 @@ final class JSONRPCWireTests: XCTestCase {
         XCTAssertThrowsError(try RPCResponse.decode(Array(replies[4].utf8)))
         XCTAssertThrowsError(try RPCResponse.decode(Array(replies[5].utf8)))
         XCTAssertThrowsError(try RPCResponse.decode(Array(replies[6].utf8)))
+
+        // the caller's outcome-only read: what `decode` says, error for error, on every reply here and on ids
+        // the plain-id step must not accept or must not misread
+        func outcomeOnly(_ b: [UInt8]) -> String {
+            do { return "\(try RPCResponse.decodeOutcome(b))" } catch { return "\(error)" }
+        }
+        func outcomeOfDecode(_ b: [UInt8]) -> String {
+            do { return "\(try RPCResponse.decode(b).outcome)" } catch { return "\(error)" }
+        }
+        let ids = [#""abc-1""#, #""a.b_c:D-9""#, #""""#, #""a\u0041""#, #""a\"b""#, #""a b""#, #""ab"#, "7", "null",
+                   "[1]", #""é""#, "abc", "\"ctl\u{01}\"", ""]
+        var bodies = replies.map { Array($0.utf8) } + replies.map(spaced)
+        for id in ids {
+            bodies.append(Array(#"{"jsonrpc":"2.0","result":[1,{"k":"v"}],"id":"#.utf8) + Array(id.utf8) + [UInt8(ascii: "}")])
+            bodies.append(Array(#"{"jsonrpc":"2.0","error":{"code":1,"message":"m"},"id":"#.utf8) + Array(id.utf8) + [UInt8(ascii: "}")])
+        }
+        var badUTF8 = Array(#"{"jsonrpc":"2.0","result":1,"id":"ab"}"#.utf8)
+        badUTF8[badUTF8.count - 3] = 0xFF
+        bodies.append(badUTF8)
+        bodies.append(Array(Array(#"{"jsonrpc":"2.0","result":1,"id":"ab"}"#.utf8).dropLast()))   // unterminated
+        for b in bodies {
+            XCTAssertEqual(outcomeOnly(b), outcomeOfDecode(b), String(decoding: b, as: UTF8.self))
+        }
+        XCTAssertEqual(outcomeOnly(Array(#"{"jsonrpc":"2.0","result":[1,{"k":"v"}],"id":"x7-2"}"#.utf8)),
+                       "\(RPCOutcome.result([1, .object(["k": "v"])]))")
+        XCTAssertTrue(outcomeOnly(badUTF8).contains("not valid JSON"), outcomeOnly(badUTF8))
     }
 
     func testCorrelationIDs() {
