@@ -188,9 +188,67 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
     /// One heart-beat's byte, shared by every beat.
     private var heartbeatBuffer: ByteBuffer?
 
-    public init(version: StompVersion = .v1_0, contentLength: ContentLengthPolicy = .whenNeeded) {
+    public init(version: StompVersion = .v1_0, contentLength: ContentLengthPolicy = .whenNeeded,
+                writeStallTimeout: TimeAmount? = nil) {
         self.encoder = FrameEncoder(version: version, contentLength: contentLength)
+        self.writeStallTimeout = writeStallTimeout
         scratch.reserveCapacity(4096)
+    }
+
+    // MARK: Write stall: a peer that takes none of our bytes for `writeStallTimeout` while some wait
+
+    /// How long the peer may take none of the bytes waiting in the channel's outbound buffer before the write
+    /// is given up: fired as `StompConnectionError.writeStalled` and closed (every write waiting fails with
+    /// the close). nil: no limit. Judged from the channel's buffered bytes: no promise or timer per write,
+    /// one check every fifth of the timeout while bytes wait.
+    public let writeStallTimeout: TimeAmount?
+    /// Set while the owner stopped reading (back-pressure): a peer blocked writing to us may stop reading
+    /// from us; that is not its stall. Clearing it restarts the clock.
+    public var readingPaused = false {
+        didSet { if !readingPaused { lastTakenAt = .now() } }
+    }
+    private var writeCheck: Scheduled<Void>?
+    /// `bytesSent` minus the bytes buffered, when the peer last took some.
+    private var takenMark = 0
+    private var lastTakenAt = NIODeadline.now()
+    private var writeStalled = false
+
+    private static func buffered(_ context: ChannelHandlerContext) -> Int {
+        (try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0
+    }
+
+    /// Before a write's bytes are counted: the clock starts now unless it already runs.
+    private func armWriteCheck(context: ChannelHandlerContext, timeout: TimeAmount) {
+        takenMark = bytesSent - Self.buffered(context)
+        lastTakenAt = .now()
+        scheduleWriteCheck(context: context, at: lastTakenAt + Self.checkSlice(timeout), timeout: timeout)
+    }
+
+    private static func checkSlice(_ timeout: TimeAmount) -> TimeAmount {
+        .nanoseconds(max(timeout.nanoseconds / 5, 10_000_000))
+    }
+
+    private func scheduleWriteCheck(context: ChannelHandlerContext, at deadline: NIODeadline, timeout: TimeAmount) {
+        writeCheck = context.eventLoop.scheduleTask(deadline: deadline) { [self] in
+            writeCheck = nil
+            guard !writeStalled, context.channel.isActive else { return }
+            let pending = Self.buffered(context)
+            guard pending > 0 else { return }   // all taken: the next write starts the clock again
+            let now = NIODeadline.now()
+            let taken = bytesSent - pending
+            if taken > takenMark || readingPaused {
+                takenMark = max(takenMark, taken)
+                lastTakenAt = now
+            } else if now - lastTakenAt >= timeout {
+                writeStalled = true
+                context.fireErrorCaught(StompConnectionError.writeStalled(
+                    seconds: Double(timeout.nanoseconds) / 1e9, pendingBytes: pending))
+                context.close(promise: nil)
+                return
+            }
+            scheduleWriteCheck(context: context, at: min(now + Self.checkSlice(timeout), lastTakenAt + timeout),
+                               timeout: timeout)
+        }
     }
 
     public var version: StompVersion {
@@ -203,7 +261,11 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
     public private(set) var context: ChannelHandlerContext?
 
     public func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    public func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        writeCheck?.cancel()
+        writeCheck = nil
+    }
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         write(context: context, out: unwrapOutboundIn(data), promise: promise, flush: false)
@@ -227,6 +289,7 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
 
     /// `flush`: the last (or only) buffer goes down with `writeAndFlush`, one walk to the head instead of two.
     private func write(context: ChannelHandlerContext, out: StompOutbound, promise: EventLoopPromise<Void>?, flush: Bool) {
+        if writeCheck == nil, let timeout = writeStallTimeout { armWriteCheck(context: context, timeout: timeout) }
         var buffer: ByteBuffer
         switch out {
         case .frame(let frame):

@@ -208,6 +208,9 @@ public final class Shell: @unchecked Sendable {
             processEvents()
             try checkOutput()
         } catch {
+            // Ctrl-C ends the line at once, even while SENDs wait for a broker that stopped reading: they stay
+            // handed over (the next command waits for them again, interruptibly, at most the write stall timeout).
+            if let e = error as? ShellError, e.message == "interrupted" { throw error }
             try settleSends()     // a failed SEND before the error is reported first
             throw error
         }
@@ -269,7 +272,8 @@ public final class Shell: @unchecked Sendable {
     func sendPipelined(_ client: StompClient, destination: String, headers: StompHeaders, body: [UInt8], column: Int) throws {
         if sends.hasFailure { try settleSends() }
         if sends.full {
-            try sends.wait(downTo: SendsInFlight.maxInFlight / 2, check: checkWhileSettling, pump: { pump(maxWait: 0.5) })
+            try sends.wait(downTo: SendsInFlight.maxInFlight / 2, bytes: SendsInFlight.maxBytesInFlight / 2,
+                           check: checkWhileSettling, pump: { pump(maxWait: 0.5) })
         }
         sends.submit(client, destination: destination, headers: headers, body: body, column: column)
     }
