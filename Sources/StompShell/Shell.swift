@@ -369,6 +369,8 @@ public final class Shell: @unchecked Sendable {
     /// was not acknowledged, instead of stompsh consuming messages that can be printed nowhere. The error
     /// ends the session whatever `on-error` says (BatchRunner, REPL); its exit status is 1.
     public func checkOutput() throws {
+        // A recording's write error found on an event loop (a bench's or rpc serve's connection records there).
+        if recordingFailure == nil, let r = recorder, let f = r.failure { recorder = nil; recordingFailure = f }
         if let f = recordingFailure, !recordingFailureReported {
             recordingFailureReported = true
             throw ShellError("recording stopped: \(f)")
