@@ -571,6 +571,8 @@ final class ScriptedWebSocketServer: @unchecked Sendable {
         case raw
         /// The same, a byte at a time, each written and flushed on its own a millisecond apart (many reads).
         case rawByteByByte
+        /// Nothing written; the server stops reading from the socket for good (a stuck broker).
+        case stopReading
     }
     typealias Script = @Sendable (_ message: [UInt8], _ reply: (Reply, String, [UInt8]) -> Void) -> Void
 
@@ -679,6 +681,9 @@ final class ScriptedWebSocketServer: @unchecked Sendable {
                         let wire = try! context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
                         wire.writeAndFlush(NIOAny(buffer), promise: nil)
                         return
+                    case .stopReading:
+                        _ = context.channel.setOption(ChannelOptions.autoRead, value: false)
+                        return
                     case .rawByteByByte:
                         let wire = try! context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
                         for (i, byte) in payload.enumerated() {
@@ -696,7 +701,7 @@ final class ScriptedWebSocketServer: @unchecked Sendable {
                     case .ping: out = WebSocketFrame(fin: true, opcode: .ping, data: buffer)
                     case .bytes(let op): out = WebSocketFrame(fin: true, opcode: op, data: buffer)
                     case .fragment(let op, let fin): out = WebSocketFrame(fin: fin, opcode: op, data: buffer)
-                    case .raw, .rawByteByByte:
+                    case .raw, .rawByteByByte, .stopReading:
                         return
                     case .close(let code):
                         var b = ByteBuffer()

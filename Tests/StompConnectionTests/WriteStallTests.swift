@@ -81,6 +81,25 @@ final class WriteStallTests: XCTestCase {
         XCTAssertNotNil(box.closed(3))
     }
 
+    /// Over WebSocket the same: the stall is judged below the WebSocket framing, on the socket's buffered bytes.
+    func testOverWebSocketAServerThatStopsReadingFailsTheWritesWithTheStall() throws {
+        let server = try ScriptedWebSocketServer.startRaw(subprotocol: "v12.stomp") { message, reply in
+            guard String(decoding: message, as: UTF8.self).hasPrefix("CONNECT") else { return }
+            reply(.bytes(.text), "", Array("CONNECTED\nversion:1.2\n\n\0".utf8))
+            reply(.stopReading, "", [])
+        }
+        defer { server.stop() }
+        var o = server.options
+        o.writeStallTimeout = .milliseconds(500)
+        let box = EventBox()
+        let client = try connect(o, box)
+        let futures = (0..<48).map { _ in client.send(destination: "/queue/stall", body: Self.body) }
+        var failure: Error?
+        for f in futures { do { try f.wait() } catch { failure = failure ?? error } }
+        guard case .writeStalled? = failure as? StompConnectionError else { return XCTFail("\(String(describing: failure))") }
+        guard case .writeStalled?? = box.closed(3) else { return XCTFail("not closed with the stall") }
+    }
+
     /// Slow is not stalled: a peer reading one socket read every 20 ms takes 6 MiB after the buffers filled
     /// with the timeout at 0.5 s, and every write succeeds.
     func testAPeerThatReadsSlowlyIsNotStalled() throws {
