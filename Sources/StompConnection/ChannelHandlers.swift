@@ -199,8 +199,8 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
 
     /// How long the peer may take none of the bytes waiting in the channel's outbound buffer before the write
     /// is given up: fired as `StompConnectionError.writeStalled` and closed (every write waiting fails with
-    /// the close). nil: no limit. Judged from the channel's buffered bytes: no promise or timer per write,
-    /// one check every fifth of the timeout while bytes wait.
+    /// the close). nil: no limit. Judged from the channel's buffered bytes and the socket's acknowledged bytes
+    /// (`bytesAcked`): no promise or timer per write, one check every fifth of the timeout while bytes wait.
     public let writeStallTimeout: TimeAmount?
     /// Set while the owner stopped reading (back-pressure): a peer blocked writing to us may stop reading
     /// from us; that is not its stall. Clearing it restarts the clock.
@@ -210,6 +210,8 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
     private var writeCheck: Scheduled<Void>?
     /// `bytesSent` minus the bytes buffered, when the peer last took some.
     private var takenMark = 0
+    /// The socket's count of bytes the peer's TCP acknowledged, when it last grew (Linux; 0 where unknown).
+    private var ackedMark: UInt64 = 0
     private var lastTakenAt = NIODeadline.now()
     private var writeStalled = false
 
@@ -217,9 +219,36 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
         (try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0
     }
 
+    /// The prefix of Linux's `struct tcp_info` up to `tcpi_bytes_acked` (offset 120, Linux 4.1+; glibc's struct
+    /// stops before it), read with getsockopt(TCP_INFO): zero where the kernel gives less.
+    private struct TCPInfoPrefix: Sendable {
+        var words: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                    UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    }
+
+    /// Bytes the peer's TCP acknowledged so far (0: unknown). The kernel's send buffer hides a slow reader from
+    /// the channel's buffered bytes (the socket turns writable again only once a third of it drained: over a
+    /// 1 Mbit/s link more than 10 s); its acknowledgements do not: a peer that reads, however slowly, opens
+    /// its window and acknowledges, a peer that does not read acknowledges nothing new.
+    private static func bytesAcked(_ context: ChannelHandlerContext) -> UInt64 {
+        #if os(Linux)
+        guard let socket = context.channel as? SocketOptionProvider else { return 0 }
+        var acked: UInt64 = 0
+        // On the event loop the option is read at once and the callback runs inline.
+        socket.unsafeGetSocketOption(level: .tcp, name: .tcp_info).whenSuccess { (info: TCPInfoPrefix) in
+            acked = info.words.15
+        }
+        return acked
+        #else
+        return 0
+        #endif
+    }
+
     /// Before a write's bytes are counted: the clock starts now unless it already runs.
     private func armWriteCheck(context: ChannelHandlerContext, timeout: TimeAmount) {
         takenMark = bytesSent - Self.buffered(context)
+        ackedMark = Self.bytesAcked(context)
         lastTakenAt = .now()
         scheduleWriteCheck(context: context, at: lastTakenAt + Self.checkSlice(timeout), timeout: timeout)
     }
@@ -236,8 +265,10 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
             guard pending > 0 else { return }   // all taken: the next write starts the clock again
             let now = NIODeadline.now()
             let taken = bytesSent - pending
-            if taken > takenMark || readingPaused {
+            let acked = Self.bytesAcked(context)
+            if taken > takenMark || acked > ackedMark || readingPaused {
                 takenMark = max(takenMark, taken)
+                ackedMark = max(ackedMark, acked)
                 lastTakenAt = now
             } else if now - lastTakenAt >= timeout {
                 writeStalled = true

@@ -100,6 +100,19 @@ final class WriteStallTests: XCTestCase {
         guard case .writeStalled?? = box.closed(3) else { return XCTFail("not closed with the stall") }
     }
 
+    /// Slow is not stalled even when the kernel's buffers hide it: a peer taking 4 KiB every 20 ms (200 KB/s)
+    /// frees the channel's buffer only once a third of our socket's send buffer drained (seconds), but its TCP
+    /// acknowledges all the time; with the timeout at 1 s the connection stays up for 4 s of it.
+    func testAPeerReadingSlowerThanTheSendBufferDrainsIsNotStalled() throws {
+        let peer = try FaultyPeer(.readSlowly(every: .milliseconds(20), bytes: 4096), group: testGroup)
+        let box = EventBox()
+        let client = try connect(options(peer, stall: .seconds(1)), box)
+        for _ in 0..<16 { _ = client.send(destination: "/queue/slow", body: Self.body) }
+        if let closed = box.closed(4) { XCTFail("closed while the peer was reading: \(String(describing: closed))") }
+        XCTAssertEqual(client.state, .connected)
+        _ = try? client.close().wait()
+    }
+
     /// Slow is not stalled: a peer reading one socket read every 20 ms takes 6 MiB after the buffers filled
     /// with the timeout at 0.5 s, and every write succeeds.
     func testAPeerThatReadsSlowlyIsNotStalled() throws {

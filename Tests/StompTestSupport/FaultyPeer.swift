@@ -62,9 +62,9 @@ public final class FaultyPeer: @unchecked Sendable {
         /// open and the client's writes fill the socket buffers. A stuck broker, or one whose flow control
         /// holds the producer.
         case stopReading
-        /// Answers CONNECT (no heart-beats), then reads one socket read's worth every `every`, answering
-        /// nothing: slow, but taking bytes all the time.
-        case readSlowly(every: TimeAmount)
+        /// Answers CONNECT (no heart-beats), then reads one socket read's worth every `every` (with `bytes`, at
+        /// most that many a read), answering nothing: slow, but taking bytes all the time.
+        case readSlowly(every: TimeAmount, bytes: Int? = nil)
 
         public var description: String {
             switch self {
@@ -86,7 +86,7 @@ public final class FaultyPeer: @unchecked Sendable {
             case .trickleFrame(let n, let d): return "trickleFrame(\(n) × \(d.nanoseconds / 1_000_000) ms)"
             case .delayReceipts(let n, let d): return "delayReceipts(\(n) × \(d.nanoseconds / 1_000_000) ms)"
             case .stopReading: return "stopReading"
-            case .readSlowly(let d): return "readSlowly(every \(d.nanoseconds / 1_000_000) ms)"
+            case .readSlowly(let d, let n): return "readSlowly(every \(d.nanoseconds / 1_000_000) ms\(n.map { ", \($0) bytes" } ?? ""))"
             }
         }
     }
@@ -116,6 +116,10 @@ public final class FaultyPeer: @unchecked Sendable {
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture {
+                    if case .readSlowly(_, let bytes?) = fault {
+                        try ch.syncOptions?.setOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: bytes))
+                        try ch.syncOptions?.setOption(ChannelOptions.maxMessagesPerRead, value: 1)
+                    }
                     if let tls { try ch.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try ch.pipeline.syncOperations.addHandler(FaultyPeerHandler(fault: fault, log: log))
                 }
@@ -276,7 +280,7 @@ final class FaultyPeerHandler: ChannelInboundHandler {
             mute = true
             log.trigger()
             _ = context.channel.setOption(ChannelOptions.autoRead, value: false)
-        case .readSlowly(let every):
+        case .readSlowly(let every, _):
             mute = true
             log.trigger()
             _ = context.channel.setOption(ChannelOptions.autoRead, value: false)
