@@ -188,9 +188,98 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
     /// One heart-beat's byte, shared by every beat.
     private var heartbeatBuffer: ByteBuffer?
 
-    public init(version: StompVersion = .v1_0, contentLength: ContentLengthPolicy = .whenNeeded) {
+    public init(version: StompVersion = .v1_0, contentLength: ContentLengthPolicy = .whenNeeded,
+                writeStallTimeout: TimeAmount? = nil) {
         self.encoder = FrameEncoder(version: version, contentLength: contentLength)
+        self.writeStallTimeout = writeStallTimeout
         scratch.reserveCapacity(4096)
+    }
+
+    // MARK: Write stall: a peer that takes none of our bytes for `writeStallTimeout` while some wait
+
+    /// How long the peer may take none of the bytes waiting in the channel's outbound buffer before the write
+    /// is given up: fired as `StompConnectionError.writeStalled` and closed (every write waiting fails with
+    /// the close). nil: no limit. Judged from the channel's buffered bytes and the socket's acknowledged bytes
+    /// (`bytesAcked`): no promise or timer per write, one check every fifth of the timeout while bytes wait.
+    public let writeStallTimeout: TimeAmount?
+    /// Set while the owner stopped reading (back-pressure): a peer blocked writing to us may stop reading
+    /// from us; that is not its stall. Clearing it restarts the clock.
+    public var readingPaused = false {
+        didSet { if !readingPaused { lastTakenAt = .now() } }
+    }
+    private var writeCheck: Scheduled<Void>?
+    /// `bytesSent` minus the bytes buffered, when the peer last took some.
+    private var takenMark = 0
+    /// The socket's count of bytes the peer's TCP acknowledged, when it last grew (Linux; 0 where unknown).
+    private var ackedMark: UInt64 = 0
+    private var lastTakenAt = NIODeadline.now()
+    private var writeStalled = false
+
+    private static func buffered(_ context: ChannelHandlerContext) -> Int {
+        (try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0
+    }
+
+    /// The prefix of Linux's `struct tcp_info` up to `tcpi_bytes_acked` (offset 120, Linux 4.1+; glibc's struct
+    /// stops before it), read with getsockopt(TCP_INFO): zero where the kernel gives less.
+    private struct TCPInfoPrefix: Sendable {
+        var words: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                    UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    }
+
+    /// Bytes the peer's TCP acknowledged so far (0: unknown). The kernel's send buffer hides a slow reader from
+    /// the channel's buffered bytes (the socket turns writable again only once a third of it drained: over a
+    /// 1 Mbit/s link more than 10 s); its acknowledgements do not: a peer that reads, however slowly, opens
+    /// its window and acknowledges, a peer that does not read acknowledges nothing new.
+    private static func bytesAcked(_ context: ChannelHandlerContext) -> UInt64 {
+        #if os(Linux)
+        guard let socket = context.channel as? SocketOptionProvider else { return 0 }
+        var acked: UInt64 = 0
+        // On the event loop the option is read at once and the callback runs inline.
+        socket.unsafeGetSocketOption(level: .tcp, name: .tcp_info).whenSuccess { (info: TCPInfoPrefix) in
+            acked = info.words.15
+        }
+        return acked
+        #else
+        return 0
+        #endif
+    }
+
+    /// Before a write's bytes are counted: the clock starts now unless it already runs.
+    private func armWriteCheck(context: ChannelHandlerContext, timeout: TimeAmount) {
+        takenMark = bytesSent - Self.buffered(context)
+        ackedMark = Self.bytesAcked(context)
+        lastTakenAt = .now()
+        scheduleWriteCheck(context: context, at: lastTakenAt + Self.checkSlice(timeout), timeout: timeout)
+    }
+
+    private static func checkSlice(_ timeout: TimeAmount) -> TimeAmount {
+        .nanoseconds(max(timeout.nanoseconds / 5, 10_000_000))
+    }
+
+    private func scheduleWriteCheck(context: ChannelHandlerContext, at deadline: NIODeadline, timeout: TimeAmount) {
+        writeCheck = context.eventLoop.scheduleTask(deadline: deadline) { [self] in
+            writeCheck = nil
+            guard !writeStalled, context.channel.isActive else { return }
+            let pending = Self.buffered(context)
+            guard pending > 0 else { return }   // all taken: the next write starts the clock again
+            let now = NIODeadline.now()
+            let taken = bytesSent - pending
+            let acked = Self.bytesAcked(context)
+            if taken > takenMark || acked > ackedMark || readingPaused {
+                takenMark = max(takenMark, taken)
+                ackedMark = max(ackedMark, acked)
+                lastTakenAt = now
+            } else if now - lastTakenAt >= timeout {
+                writeStalled = true
+                context.fireErrorCaught(StompConnectionError.writeStalled(
+                    seconds: Double(timeout.nanoseconds) / 1e9, pendingBytes: pending))
+                context.close(promise: nil)
+                return
+            }
+            scheduleWriteCheck(context: context, at: min(now + Self.checkSlice(timeout), lastTakenAt + timeout),
+                               timeout: timeout)
+        }
     }
 
     public var version: StompVersion {
@@ -203,7 +292,11 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
     public private(set) var context: ChannelHandlerContext?
 
     public func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    public func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        writeCheck?.cancel()
+        writeCheck = nil
+    }
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         write(context: context, out: unwrapOutboundIn(data), promise: promise, flush: false)
@@ -227,6 +320,7 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
 
     /// `flush`: the last (or only) buffer goes down with `writeAndFlush`, one walk to the head instead of two.
     private func write(context: ChannelHandlerContext, out: StompOutbound, promise: EventLoopPromise<Void>?, flush: Bool) {
+        if writeCheck == nil, let timeout = writeStallTimeout { armWriteCheck(context: context, timeout: timeout) }
         var buffer: ByteBuffer
         switch out {
         case .frame(let frame):

@@ -104,6 +104,11 @@ public struct ConnectionOptions: Sendable {
     /// Default 5 s: shorter than the receipt timeout, so a RECEIPT stuck behind a stalled frame is
     /// reported as the stall it is.
     public var frameStallTimeout: TimeAmount
+    /// How long bytes may wait to be written without the broker taking any of them (a broker that accepted
+    /// the connection and stopped reading: stuck, or blocking this producer by flow control) before the
+    /// connection is given up (`StompConnectionError.writeStalled`); every request waiting for its write fails
+    /// with that cause. Default 10 s, the receipt timeout: a plain SEND waits no longer than a receipted one.
+    public var writeStallTimeout: TimeAmount
     /// How long DISCONNECT waits for its RECEIPT before closing anyway.
     public var disconnectTimeout: TimeAmount
     /// An ERROR after CONNECTED does not end the connection (brokers often keep it open); a close by the
@@ -137,6 +142,7 @@ public struct ConnectionOptions: Sendable {
                 connectTimeout: TimeAmount = .seconds(10),
                 receiptTimeout: TimeAmount = .seconds(10),
                 frameStallTimeout: TimeAmount = .seconds(5),
+                writeStallTimeout: TimeAmount = .seconds(10),
                 disconnectTimeout: TimeAmount = .seconds(2),
                 reconnect: ReconnectPolicy = .default,
                 limits: StompLimits = .default,
@@ -160,6 +166,7 @@ public struct ConnectionOptions: Sendable {
         self.connectTimeout = connectTimeout
         self.receiptTimeout = receiptTimeout
         self.frameStallTimeout = frameStallTimeout
+        self.writeStallTimeout = writeStallTimeout
         self.disconnectTimeout = disconnectTimeout
         self.reconnect = reconnect
         self.limits = limits

@@ -241,7 +241,8 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
         let started = NIODeadline.now()
         let decoder = StompFrameDecoderHandler(version: .v1_0, limits: options.limits,
                                                stallTimeout: options.frameStallTimeout)
-        let encoder = StompFrameEncoderHandler(version: .v1_0, contentLength: options.contentLength)
+        let encoder = StompFrameEncoderHandler(version: .v1_0, contentLength: options.contentLength,
+                                               writeStallTimeout: options.writeStallTimeout)
         let transport: LinkTransport
         do {
             transport = try LinkTransport(url: url, options: options, sslContext: sslContext)
@@ -829,7 +830,11 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
         case let e as SessionError: return .session(e)
         case let e as FrameEncodingError: return .encoding(e)
         case let e as FrameDecodingError: return .protocolViolation(e)
-        case is ChannelError: return lifecycle.lastError ?? .notConnected
+        case is ChannelError:
+            // A write failed as its link closes (NIO fails the pending writes before channelInactive): the
+            // link's cause when it has one (a write stall, a decoding error), not an anonymous "not connected".
+            if let link, link.failure != nil || link.firstError != nil { return closeReason(link) }
+            return lifecycle.lastError ?? .notConnected
         default: return .io("\(error)")
         }
     }
@@ -1358,6 +1363,7 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
     private func applyReadingPaused(_ link: Link) {
         guard let channel = link.channel, let options = channel.syncOptions else { return }
         link.decoder.readingPaused = readingPaused
+        link.encoder.readingPaused = readingPaused
         try? options.setOption(ChannelOptions.autoRead, value: !readingPaused)
         if !readingPaused {
             session.readingResumed(now: .now())

@@ -39,6 +39,9 @@ public enum StompConnectionError: Error, Sendable, Equatable, CustomStringConver
     case closedByPeer(midFrame: Bool)
     /// The broker sent nothing for `seconds` (the stall timeout) in the middle of a frame (`pendingBytes` of it received).
     case stalledMidFrame(seconds: Double, pendingBytes: Int)
+    /// The broker took none of our bytes for `seconds` (the write stall timeout) while `pendingBytes` waited to
+    /// be written: it stopped reading (stuck, or flow control holding this producer).
+    case writeStalled(seconds: Double, pendingBytes: Int)
     /// The broker sent bytes that are not STOMP.
     case protocolViolation(FrameDecodingError)
     /// The session refused the request (not subscribed, unknown transaction, ...); nothing was sent.
@@ -82,6 +85,9 @@ public enum StompConnectionError: Error, Sendable, Equatable, CustomStringConver
                             : "broker closed the connection"
         case let .stalledMidFrame(seconds, pending):
             return "broker stopped sending in the middle of a frame: nothing for \(Self.secs(seconds)) after \(pending) bytes of it"
+        case let .writeStalled(seconds, pending):
+            return "broker stopped reading: none of \(pending) bytes waiting to be written taken for \(Self.secs(seconds))"
+                + " (broker stuck, or flow control holding this producer); connection closed"
         case let .protocolViolation(err):
             return "broker sent invalid STOMP: \(err)"
         case let .session(err):
@@ -112,7 +118,7 @@ public enum StompConnectionError: Error, Sendable, Equatable, CustomStringConver
     public var endsConnection: Bool {
         switch self {
         case .unreachable, .refused, .tlsFailure, .webSocket, .authenticationFailed, .hostRefused, .brokerError, .peerSilent, .closedByPeer,
-             .stalledMidFrame, .protocolViolation, .notConnected, .io:
+             .stalledMidFrame, .writeStalled, .protocolViolation, .notConnected, .io:
             return true
         case .session(let e):
             return e.fault == .peer          // the peer broke the protocol (a second CONNECTED): the link is closed

@@ -182,6 +182,7 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
         case .frameTooLarge: return "the server sent a WebSocket frame larger than \(transport.maxMessageSize) bytes"
         case .badFragmentation(let e): return "the server broke WebSocket fragmentation (\(e))"
         case .malformedFrame(let e): return "the server sent a malformed WebSocket frame (\(e))"
+        case .invalidUTF8(let e): return "the server sent invalid WebSocket data (\(e))"
         }
     }
 

@@ -6,20 +6,36 @@ import StompProto
 import StompConnection
 
 enum OwnConnection {
-    /// A connection of its own to the session's broker, with the session's options except: no wire trace, no
-    /// heart-beats, no reconnect (unless `reconnect`, which keeps the session's policy: a responder outlives an
-    /// ERROR), and no events for the shell: `events` gets them on the event loop. So the figures are the client
-    /// library's and the broker's (not the shell's inbox and trace plumbing), a flood of frames never
-    /// interleaves with the session's, and the session's subscriptions see nothing of it. Each call opens one
-    /// more connection; the event-loop group spreads them over its threads.
+    /// A connection of its own to the session's broker, with the session's options except: no heart-beats, no
+    /// reconnect (unless `reconnect`, which keeps the session's policy: a responder outlives an ERROR), and no
+    /// events for the shell: `events` gets them on the event loop. So the figures are the client library's and
+    /// the broker's (not the shell's inbox plumbing), a flood of frames never interleaves with the session's,
+    /// and the session's subscriptions see nothing of it. Each call opens one more connection; the event-loop
+    /// group spreads them over its threads. While the session records (`--record`, `record start`) its frames
+    /// are recorded too, on its event loop, straight into the recorder (what went over the wire from this shell
+    /// is in the recording; a recording bench runs at the recorder's pace); `set trace` does not print them.
     static func open(_ shell: Shell, like session: StompClient, reconnect: Bool = false,
                      events: @escaping @Sendable (ClientEvent) -> Void = { _ in }) throws -> StompClient {
         var o = session.options
         o.urls = [session.url]
-        o.trace = false
         o.heartBeat = .none
         if !reconnect { o.reconnect = .none }
-        return try shell.waitInterruptibly(StompClient.connect(o, on: shell.group, events: events), timeout: 30)
+        var handler = events
+        if let recorder = shell.recorder {
+            o.trace = true
+            handler = { event in
+                if case .trace(let dir, let bytes, let at) = event {
+                    recorder.record(outbound: dir == .outbound, bytes, at: at)
+                } else if case .transportTrace = event {
+                    return
+                } else {
+                    events(event)
+                }
+            }
+        } else {
+            o.trace = false
+        }
+        return try shell.waitInterruptibly(StompClient.connect(o, on: shell.group, events: handler), timeout: 30)
     }
 
     /// `count` connections, opened one after the other; on a failure the ones already open are closed.

@@ -1,5 +1,6 @@
 // move and copy: each message of SRC sent again to DST with its body and application headers, the source message
-// acknowledged only once the broker's RECEIPT for the copy is in. A kill at any moment loses nothing: a message
+// acknowledged only once the broker's RECEIPT for the copy is in (in STOMP 1.0, whose ACK is cumulative, once the
+// copies of it and of every earlier message are in). A kill at any moment loses nothing: a message
 // whose copy was confirmed but whose ACK did not reach the broker is delivered again and copied twice.
 
 import Foundation
@@ -20,6 +21,30 @@ final class CopyTally: @unchecked Sendable {
     func started() { lock.withLock { _inFlight += 1 } }
     func finished() { lock.withLock { _inFlight -= 1; _done += 1 } }
     func failed(_ reason: String) { lock.withLock { _inFlight -= 1; if _failure == nil { _failure = reason } } }
+}
+
+/// Source messages whose copies are in flight, for a cumulative (`client`) ACK: `confirmed` gives the ACK ids that
+/// may go now, in order: those of the longest run of confirmed copies from the oldest unacknowledged one. A copy
+/// that fails stops the run there (the messages after it stay unacknowledged and come back).
+final class OrderedAcks: @unchecked Sendable {
+    private let lock = NIOLock()
+    private var ids: [Int: String?] = [:]
+    private var confirmedSeqs = Set<Int>()
+    private var next = 0
+
+    func sent(_ seq: Int, ackID: String?) { lock.withLock { ids[seq] = .some(ackID) } }
+
+    func confirmed(_ seq: Int) -> [String?] {
+        lock.withLock {
+            confirmedSeqs.insert(seq)
+            var ready: [String?] = []
+            while confirmedSeqs.remove(next) != nil {
+                if let id = ids.removeValue(forKey: next) { ready.append(id) }
+                next += 1
+            }
+            return ready
+        }
+    }
 }
 
 enum MoveCopyCommands {
@@ -70,10 +95,14 @@ enum MoveCopyCommands {
         var headers = StompHeaders()
         if move { headers[family.prefetchHeader] = String(min(window, limit ?? window)) } else { headers["browser"] = "true" }
         if let selector { headers["selector"] = selector }
-        _ = try conn.waitFor(shell, client.subscribe(destination: src, id: id, ack: move ? .clientIndividual : .auto,
+        let ackMode: AckMode = move ? Operator.takingAckMode(client) : .auto
+        _ = try conn.waitFor(shell, client.subscribe(destination: src, id: id, ack: ackMode,
                                                    headers: headers, receipt: true), what: "\(name) \(src)")
         let tally = CopyTally()
         let version = client.connectedInfo.version
+        // STOMP 1.0 (`client`): an ACK settles the earlier messages too, so a source message is acknowledged only
+        // once its copy and every earlier one are confirmed, in order.
+        let inOrder = ackMode == .client ? OrderedAcks() : nil
         let wake = shell.wake
         let progress = ProgressLine(shell, verb: move ? "moved" : "copied")
         var sent = 0
@@ -90,12 +119,18 @@ enum MoveCopyCommands {
                 let body = f.body
                 if body.count > CoreCommands.maxBodySize { failure = ShellError("\(name): a message of \(body.count) bytes is too large to send"); break }
                 tally.started()
+                let seq = sent
                 sent += 1
+                inOrder?.sent(seq, ackID: ackID)
                 let future = client.send(destination: dst, headers: copyHeaders(f, source: src), body: body, receipt: true)
                 future.whenComplete { result in
                     switch result {
                     case .success:
-                        if move { _ = client.ack(messageID: ackID) }
+                        if let inOrder {
+                            for id in inOrder.confirmed(seq) { _ = client.ack(messageID: id) }
+                        } else if move {
+                            _ = client.ack(messageID: ackID)
+                        }
                         tally.finished()
                     case .failure(let e):
                         tally.failed(Shell.describe(e))

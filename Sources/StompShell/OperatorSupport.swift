@@ -234,6 +234,13 @@ final class OperatorConnection: @unchecked Sendable {
 enum Operator {
     static var subscriptionCounter = 0
 
+    /// The ack mode of a subscription that takes messages one by one (drain, dump, move): client-individual;
+    /// STOMP 1.0 has none, there `client`, acknowledged in the order received (its ACK also settles the earlier
+    /// messages of the subscription; ActiveMQ and RabbitMQ 1.0 never settle one sent after it: measured).
+    static func takingAckMode(_ client: StompClient) -> AckMode {
+        client.connectedVersion == .v1_0 ? .client : .clientIndividual
+    }
+
     /// A subscription id of our own (never one the user made).
     static func makeSubscriptionID(_ what: String) -> String {
         subscriptionCounter += 1

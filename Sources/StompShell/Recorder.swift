@@ -3,12 +3,16 @@
 // are not frames and are left out. A CONNECT/STOMP passcode is masked.
 
 import Foundation
+import NIOConcurrencyHelpers
 import StompProto
 import StompConnection
 
-/// Writes a recording. Fed on the shell thread with the client's `.trace` events, which carry the exact wire bytes
-/// and the monotonic instant they were read or written.
-public final class FrameRecorder {
+/// Writes a recording. Fed with the clients' `.trace` events, which carry the exact wire bytes and the monotonic
+/// instant they were read or written: the session's and operator commands' on the shell thread (through the
+/// inbox), the connections of `bench` and `rpc serve|bench` on their event loops (`OwnConnection`), so a lock
+/// keeps one frame's line whole and the counts right.
+public final class FrameRecorder: @unchecked Sendable {
+    private let lock = NIOLock()
     public let path: String
     private let file: LineFile
     /// The version frames are decoded with: 1.0 (no escapes) from a CONNECT until CONNECTED names one.
@@ -17,11 +21,14 @@ public final class FrameRecorder {
     private var pendingOut: [UInt8] = []
     private var pendingIn: [UInt8] = []
     /// Frames written so far.
-    public private(set) var frames = 0
+    public var frames: Int { lock.withLock { _frames } }
+    private var _frames = 0
     /// Trace chunks that did not decode (left out).
-    public private(set) var undecodable = 0
+    public var undecodable: Int { lock.withLock { _undecodable } }
+    private var _undecodable = 0
     /// Why recording stopped (a write error); nil while it works.
-    public private(set) var failure: String?
+    public var failure: String? { lock.withLock { _failure } }
+    private var _failure: String?
 
     /// Opens FILE (an existing regular file only with `force`) before anything is sent: a file that cannot be
     /// written is an error here. `version`: the current connection's, when recording starts mid-session.
@@ -37,7 +44,11 @@ public final class FrameRecorder {
     /// several connections (the session's and an operator command's) may interleave, and one that does not
     /// decode loses only itself.
     public func record(outbound isOut: Bool, _ bytes: [UInt8], at instant: StompInstant) {
-        guard failure == nil, instant >= start else { return }
+        lock.withLock { recordLocked(outbound: isOut, bytes, at: instant) }
+    }
+
+    private func recordLocked(outbound isOut: Bool, _ bytes: [UInt8], at instant: StompInstant) {
+        guard _failure == nil, instant >= start else { return }
         let t = Double(instant.nanoseconds(since: start)) / 1e9
         var decoder = FrameDecoder(version: version)
         let input = (isOut ? pendingOut : pendingIn) + bytes
@@ -47,7 +58,7 @@ public final class FrameRecorder {
             defer { boundary = decoder.streamOffset }
             let event: FrameDecoderEvent?
             do { event = try decoder.next() } catch {
-                undecodable += 1
+                _undecodable += 1
                 if isOut { pendingOut = [] } else { pendingIn = [] }
                 return
             }
@@ -70,16 +81,21 @@ public final class FrameRecorder {
             }
             do {
                 try file.writeLine(MessageLine(frame: f, t: t, direction: isOut ? "out" : "in").encoded)
-                frames += 1
+                _frames += 1
             } catch {
-                failure = "\(error)"
+                _failure = "\(error)"
                 return
             }
         }
     }
 
-    /// Flushes to the disk and closes the file.
-    public func close() throws { try file.close() }
+    /// Flushes to the disk and closes the file; later chunks are not recorded.
+    public func close() throws {
+        try lock.withLock {
+            if _failure == nil { _failure = "closed" }
+            try file.close()
+        }
+    }
 }
 
 enum RecordCommand {

@@ -30,11 +30,18 @@ final class SendsInFlight: @unchecked Sendable {
     /// Collected SENDs are handed over when this many wait.
     static let batch = 64
 
+    /// At most this many body bytes in flight as well (large bodies: 256 of 1 MiB would be 256 MiB held for a
+    /// slow broker); beyond it the shell thread waits for half of them to be written. Collected SENDs are
+    /// handed over once their bodies reach `batchBytes`.
+    static let maxBytesInFlight = 8 << 20
+    static let batchBytes = 1 << 20
+
     private struct State {
         var inFlight = 0
+        var bytes = 0
         var failure: Failure?
-        /// The shell thread waits (pumping the wake-up pipe) for `inFlight` to drop to this.
-        var waitingFor: Int?
+        /// The shell thread waits (pumping the wake-up pipe) for `inFlight` and `bytes` to drop to these.
+        var waitingFor: (count: Int, bytes: Int)?
     }
 
     private let state = NIOLockedValueBox(State())
@@ -45,6 +52,7 @@ final class SendsInFlight: @unchecked Sendable {
     /// Shell thread only: the SENDs collected for `client`, and their commands' columns.
     private var requests: [SendRequest] = []
     private var columns: [Int] = []
+    private var collectedBytes = 0
     private var client: StompClient?
 
     /// Whether a SEND is collected or in flight or a failure is not reported yet (shell thread).
@@ -54,7 +62,7 @@ final class SendsInFlight: @unchecked Sendable {
     var hasFailure: Bool { state.withLockedValue { $0.failure != nil } }
 
     /// Whether the shell must wait before handing over another SEND.
-    var full: Bool { state.withLockedValue { $0.inFlight >= Self.maxInFlight } }
+    var full: Bool { state.withLockedValue { $0.inFlight >= Self.maxInFlight || $0.bytes >= Self.maxBytesInFlight } }
 
     /// Collects a SEND for `client` (handed over at `batch` or `handOver`); it joins the transaction open when the
     /// event loop gets to it (the newest one, as `currentTransaction`). `column`: the send command's, for the error.
@@ -63,17 +71,19 @@ final class SendsInFlight: @unchecked Sendable {
         self.client = client
         requests.append(SendRequest(destination: destination, headers: headers, body: body))
         columns.append(column)
-        if requests.count >= Self.batch { handOver() }
+        collectedBytes += body.count
+        if requests.count >= Self.batch || collectedBytes >= Self.batchBytes { handOver() }
     }
 
     /// Shell thread: hands the collected SENDs to their client as one batch.
     func handOver() {
         guard let client, !requests.isEmpty else { return }
-        let batch = requests, columns = self.columns
+        let batch = requests, columns = self.columns, bytes = collectedBytes
         requests = []
         self.columns = []
+        collectedBytes = 0
         self.client = nil
-        state.withLockedValue { $0.inFlight += batch.count }
+        state.withLockedValue { $0.inFlight += batch.count; $0.bytes += bytes }
         // An earlier batch failed: this one is dropped, as the script stops there.
         client.send(batch: batch, transaction: .newestOpen, unless: { [self] in hasFailure })
             .whenComplete { [self] result in
@@ -85,30 +95,31 @@ final class SendsInFlight: @unchecked Sendable {
                         failure = Failure(error: e, column: columns[0])
                     }
                 }
-                completed(batch.count, failure)
+                completed(batch.count, bytes, failure)
             }
     }
 
-    private func completed(_ count: Int, _ failure: Failure?) {
+    private func completed(_ count: Int, _ bytes: Int, _ failure: Failure?) {
         let signal = state.withLockedValue { s -> Bool in
             s.inFlight -= count
+            s.bytes -= bytes
             if let failure, s.failure == nil { s.failure = failure }
-            guard let w = s.waitingFor, s.inFlight <= w else { return false }
+            guard let w = s.waitingFor, s.inFlight <= w.count, s.bytes <= w.bytes else { return false }
             s.waitingFor = nil
             return true
         }
         if signal { wake.signal() }
     }
 
-    /// Shell thread: hands over what is collected and waits until at most `limit` SENDs are in flight. `pump`
-    /// waits for the wake-up pipe and prints what arrived meanwhile; `check` may end the wait (Ctrl-C, a failed
-    /// output).
-    func wait(downTo limit: Int, check: () throws -> Void, pump: () -> Void) throws {
+    /// Shell thread: hands over what is collected and waits until at most `limit` SENDs and `byteLimit` body
+    /// bytes are in flight. `pump` waits for the wake-up pipe and prints what arrived meanwhile; `check` may end
+    /// the wait (Ctrl-C, a failed output).
+    func wait(downTo limit: Int, bytes byteLimit: Int = 0, check: () throws -> Void, pump: () -> Void) throws {
         handOver()
         while true {
             let done = state.withLockedValue { s -> Bool in
-                if s.inFlight <= limit { s.waitingFor = nil; return true }
-                s.waitingFor = limit
+                if s.inFlight <= limit, s.bytes <= byteLimit { s.waitingFor = nil; return true }
+                s.waitingFor = (limit, byteLimit)
                 return false
             }
             if done { return }

@@ -208,6 +208,9 @@ public final class Shell: @unchecked Sendable {
             processEvents()
             try checkOutput()
         } catch {
+            // Ctrl-C ends the line at once, even while SENDs wait for a broker that stopped reading: they stay
+            // handed over (the next command waits for them again, interruptibly, at most the write stall timeout).
+            if let e = error as? ShellError, e.message == "interrupted" { throw error }
             try settleSends()     // a failed SEND before the error is reported first
             throw error
         }
@@ -269,7 +272,8 @@ public final class Shell: @unchecked Sendable {
     func sendPipelined(_ client: StompClient, destination: String, headers: StompHeaders, body: [UInt8], column: Int) throws {
         if sends.hasFailure { try settleSends() }
         if sends.full {
-            try sends.wait(downTo: SendsInFlight.maxInFlight / 2, check: checkWhileSettling, pump: { pump(maxWait: 0.5) })
+            try sends.wait(downTo: SendsInFlight.maxInFlight / 2, bytes: SendsInFlight.maxBytesInFlight / 2,
+                           check: checkWhileSettling, pump: { pump(maxWait: 0.5) })
         }
         sends.submit(client, destination: destination, headers: headers, body: body, column: column)
     }
@@ -365,6 +369,8 @@ public final class Shell: @unchecked Sendable {
     /// was not acknowledged, instead of stompsh consuming messages that can be printed nowhere. The error
     /// ends the session whatever `on-error` says (BatchRunner, REPL); its exit status is 1.
     public func checkOutput() throws {
+        // A recording's write error found on an event loop (a bench's or rpc serve's connection records there).
+        if recordingFailure == nil, let r = recorder, let f = r.failure { recorder = nil; recordingFailure = f }
         if let f = recordingFailure, !recordingFailureReported {
             recordingFailureReported = true
             throw ShellError("recording stopped: \(f)")

@@ -12,6 +12,8 @@ public enum WebSocketFault: Error, Equatable, Sendable {
     case badFragmentation(String)
     /// A frame the decoder refused (e.g. a fragmented or oversized control frame).
     case malformedFrame(String)
+    /// Bytes that must be UTF-8 and are not (a close frame's reason, RFC 6455 7.1.6 and 8.1): close 1007.
+    case invalidUTF8(String)
 
     /// The fault an aggregator error stands for.
     public init(_ error: NIOWebSocketFrameAggregator.Error) {
@@ -32,10 +34,12 @@ public enum WebSocketFault: Error, Equatable, Sendable {
         }
     }
 
-    /// The status code of the close frame that answers it: 1009 for a size, 1002 for the rest.
+    /// The status code of the close frame that answers it: 1009 for a size, 1007 for text that is not UTF-8,
+    /// 1002 for the rest.
     public var closeCode: WebSocketErrorCode {
         switch self {
         case .messageTooLarge, .frameTooLarge: return .messageTooLarge
+        case .invalidUTF8: return .dataInconsistentWithMessage
         case .badFragmentation, .malformedFrame: return .protocolError
         }
     }

@@ -11,8 +11,12 @@ import NIOWebSocket
 /// never masks), a control frame that is fragmented or longer than 125 bytes, a close whose payload is one
 /// byte, a continuation with no message begun, a new message before the last one ended, a 64-bit length with
 /// its most significant bit set, and a message (its fragments together) longer than `maxMessageSize`, refused
-/// from the frame header that crosses the limit. Non-minimal length encodings are accepted, as NIOWebSocket's
-/// decoder accepts them.
+/// from the frame header that crosses the limit, a length not encoded in the fewest bytes (RFC 6455 5.2: a
+/// 16-bit field holding less than 126, a 64-bit one holding less than 65,536), and a close frame whose status
+/// code no one may send (RFC 6455 7.4: below 1000, 1004-1006, 1015, 1016-2999 outside the IANA registry's
+/// 1012-1014, 5000 and over) or whose reason is not UTF-8 (close 1007). A text message that is not UTF-8 is
+/// accepted, against RFC 6455 8.1: RabbitMQ Web-STOMP (3.10, `web_stomp.ws_frame = text`, its default) sends
+/// STOMP frames with binary bodies as text messages (seen on the wire); the STOMP decoder takes the bytes.
 public struct WebSocketFrameParser: Sendable {
     /// What the bytes hold.
     public enum Event: Sendable, Equatable {
@@ -103,7 +107,7 @@ public struct WebSocketFrameParser: Sendable {
                 if let opcode = controlOpcode {
                     control.writeBytes(UnsafeRawBufferPointer(rebasing: p[at..<(at + take)]))
                     guard remaining == 0 else { return .used(consumed: at + take) }
-                    return .control(opcode, finishControl(), consumed: at + take)
+                    return .control(opcode, try finishControl(), consumed: at + take)
                 }
                 return dataStep(offset: at, count: take)
             }
@@ -116,7 +120,7 @@ public struct WebSocketFrameParser: Sendable {
             if remaining == 0 {
                 // An empty frame: a control frame is whole now; an empty data frame matters only when it ends
                 // its message.
-                if let opcode = controlOpcode { return .control(opcode, finishControl(), consumed: at) }
+                if let opcode = controlOpcode { return .control(opcode, try finishControl(), consumed: at) }
                 if frameIsFinal { return dataStep(offset: at, count: 0) }
             }
         }
@@ -133,12 +137,44 @@ public struct WebSocketFrameParser: Sendable {
         return .data(offset: offset, count: count, consumed: offset + count, isText: isText, messageEnd: size)
     }
 
-    /// The gathered control payload, and the parser ready for the next header.
-    private mutating func finishControl() -> ByteBuffer {
+    /// The gathered control payload, and the parser ready for the next header; a close's code and reason
+    /// checked (a refusal is kept as the parser's failure).
+    private mutating func finishControl() throws -> ByteBuffer {
         let payload = control
         control = ByteBuffer()
+        if controlOpcode == .connectionClose {
+            do { try Self.checkClose(payload) } catch let fault as WebSocketFault {
+                failure = fault
+                throw fault
+            }
+        }
         controlOpcode = nil
         return payload
+    }
+
+    /// RFC 6455 7.4: the status codes a close frame may carry, and its reason UTF-8.
+    static func checkClose(_ payload: ByteBuffer) throws {
+        guard let code = payload.getInteger(at: payload.readerIndex, as: UInt16.self) else { return }   // empty: no code
+        guard Self.mayBeSent(code) else {
+            throw WebSocketFault.malformedFrame("a close frame with the status code \(code), which no endpoint may send")
+        }
+        let reasonValid = payload.withUnsafeReadableBytes { bytes in
+            String(validating: bytes.dropFirst(2), as: UTF8.self) != nil
+        }
+        guard reasonValid else {
+            throw WebSocketFault.invalidUTF8("a close frame (code \(code)) whose reason is not UTF-8")
+        }
+    }
+
+    /// Whether a close frame may carry `code`: the codes RFC 6455 7.4.1 defines for the wire (1000-1003,
+    /// 1007-1011), those the IANA registry added since (1012-1014), and the ranges for libraries and
+    /// applications (3000-4999). Not: below 1000, 1004 (reserved), 1005/1006/1015 (never on the wire), the rest
+    /// of 1000-2999 (unassigned), 5000 and over.
+    static func mayBeSent(_ code: UInt16) -> Bool {
+        switch code {
+        case 1000...1003, 1007...1014, 3000...4999: return true
+        default: return false
+        }
     }
 
     /// A frame header's fields.
@@ -207,6 +243,13 @@ public struct WebSocketFrameParser: Sendable {
         }
         if header.length > UInt64(Int.max) {
             throw WebSocketFault.malformedFrame("a 64-bit payload length with its most significant bit set")
+        }
+        switch header.second & 0x7F {
+        case 126 where header.length < 126, 127 where header.length <= 0xFFFF:
+            let bits = header.second & 0x7F == 126 ? 16 : 64
+            throw WebSocketFault.malformedFrame("a payload length of \(header.length) in a \(bits)-bit field (not the fewest bytes)")
+        default:
+            break
         }
         let length = Int(header.length)
         switch opcode {

@@ -159,4 +159,19 @@ final class OperatorToolsUnitTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("'connect' is not one of"), "\(e)")
         }
     }
+
+    /// move in STOMP 1.0 (cumulative ACK): a source message's ACK goes only once its copy and every earlier copy
+    /// are confirmed, whatever order the RECEIPTs come in; a copy never confirmed holds back every later ACK.
+    func testOrderedAcksReleaseOnlyTheConfirmedRunFromTheOldest() {
+        let acks = OrderedAcks()
+        for i in 0..<6 { acks.sent(i, ackID: "m\(i)") }
+        XCTAssertEqual(acks.confirmed(1), [])
+        XCTAssertEqual(acks.confirmed(0), ["m0", "m1"])
+        XCTAssertEqual(acks.confirmed(3), [])
+        XCTAssertEqual(acks.confirmed(4), [])
+        XCTAssertEqual(acks.confirmed(2), ["m2", "m3", "m4"])
+        // m5 never confirmed (its copy failed): nothing after it either
+        acks.sent(6, ackID: "m6")
+        XCTAssertEqual(acks.confirmed(6), [])
+    }
 }

@@ -58,6 +58,13 @@ public final class FaultyPeer: @unchecked Sendable {
         /// Well behaved, but its first `count` RECEIPTs leave `by` later (other frames are not delayed): a broker
         /// slow to confirm a few requests, then prompt again.
         case delayReceipts(count: Int, by: TimeAmount)
+        /// Answers CONNECT (no heart-beats either way), then never reads another byte: the connection stays
+        /// open and the client's writes fill the socket buffers. A stuck broker, or one whose flow control
+        /// holds the producer.
+        case stopReading
+        /// Answers CONNECT (no heart-beats), then reads one socket read's worth every `every` (with `bytes`, at
+        /// most that many a read), answering nothing: slow, but taking bytes all the time.
+        case readSlowly(every: TimeAmount, bytes: Int? = nil)
 
         public var description: String {
             switch self {
@@ -78,6 +85,8 @@ public final class FaultyPeer: @unchecked Sendable {
             case .delayEveryFrame(let d): return "delayEveryFrame(\(d.nanoseconds / 1_000_000) ms)"
             case .trickleFrame(let n, let d): return "trickleFrame(\(n) × \(d.nanoseconds / 1_000_000) ms)"
             case .delayReceipts(let n, let d): return "delayReceipts(\(n) × \(d.nanoseconds / 1_000_000) ms)"
+            case .stopReading: return "stopReading"
+            case .readSlowly(let d, let n): return "readSlowly(every \(d.nanoseconds / 1_000_000) ms\(n.map { ", \($0) bytes" } ?? ""))"
             }
         }
     }
@@ -107,6 +116,10 @@ public final class FaultyPeer: @unchecked Sendable {
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture {
+                    if case .readSlowly(_, let bytes?) = fault {
+                        try ch.syncOptions?.setOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: bytes))
+                        try ch.syncOptions?.setOption(ChannelOptions.maxMessagesPerRead, value: 1)
+                    }
                     if let tls { try ch.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try ch.pipeline.syncOperations.addHandler(FaultyPeerHandler(fault: fault, log: log))
                 }
@@ -262,13 +275,29 @@ final class FaultyPeerHandler: ChannelInboundHandler {
             headers["heart-beat"] = "0,\(offered.canSend)"
         }
         send(StompFrame(.connected, headers: headers), context: context)
+        switch fault {
+        case .stopReading:
+            mute = true
+            log.trigger()
+            _ = context.channel.setOption(ChannelOptions.autoRead, value: false)
+        case .readSlowly(let every, _):
+            mute = true
+            log.trigger()
+            _ = context.channel.setOption(ChannelOptions.autoRead, value: false)
+            heartBeatTask = context.eventLoop.scheduleRepeatedTask(initialDelay: every, delay: every) { _ in
+                context.read()
+            }
+        default:
+            break
+        }
     }
 
     /// Commits the fault on the trigger; true if the trigger frame must not be answered.
     private func commitFault(trigger: StompFrame, context: ChannelHandlerContext) -> Bool {
         let messageStart = "MESSAGE\ndestination:/queue/fault\nsubscription:0\nmessage-id:fault-1\n\nhal"
         switch fault {
-        case .none, .noReceipt, .delayEveryFrame, .neverConnected, .refuseLogin, .literalHost, .delayReceipts:
+        case .none, .noReceipt, .delayEveryFrame, .neverConnected, .refuseLogin, .literalHost, .delayReceipts,
+             .stopReading, .readSlowly:
             return false
         case .secondConnected:
             answer(trigger, context: context)

@@ -21,8 +21,8 @@ final class WebSocketFrameParserTests: XCTestCase {
         }
     }
 
-    /// How a frame's length is written: the shortest form, or a longer one (RFC 6455 asks for the shortest;
-    /// NIOWebSocket's decoder, and ours, take the others too).
+    /// How a frame's length is written: the shortest form, or a longer one (RFC 6455 5.2 asks for the shortest;
+    /// NIOWebSocket's decoder takes the others too, ours refuses them).
     enum LengthForm { case shortest, sixteen, sixtyFour }
 
     /// A frame's bytes, by hand: FIN, RSV bits, opcode, length in `form`, masked with `mask` when given.
@@ -154,26 +154,26 @@ final class WebSocketFrameParserTests: XCTestCase {
         return chunks
     }
 
-    /// A small corpus with every length form (7-bit, 16-bit and 64-bit fields, the longer ones also for short
-    /// payloads), empty frames, fragments with pings and pongs between them, text and binary, then a close.
+    /// A small corpus with 7-bit and 16-bit length fields (the 64-bit ones are in the large corpus), empty
+    /// frames, fragments with pings and pongs between them, text and binary, then a close.
     static func smallCorpus() -> [UInt8] {
         var c: [UInt8] = []
         c += frame(opcode: 0x1, Array("CONNECTED\nversion:1.2\n\n\0".utf8))
         c += frame(opcode: 0x2, bytes(0, seed: 1))
         c += frame(opcode: 0x2, bytes(125, seed: 2))
         c += frame(opcode: 0x1, bytes(126, seed: 3))
-        c += frame(opcode: 0x2, bytes(9, seed: 4), form: .sixteen)
-        c += frame(opcode: 0x2, bytes(11, seed: 5), form: .sixtyFour)
+        c += frame(opcode: 0x2, bytes(200, seed: 4))
+        c += frame(opcode: 0x2, bytes(11, seed: 5))
         c += frame(opcode: 0x9, Array("ping".utf8))
         c += frame(fin: false, opcode: 0x1, bytes(5, seed: 6))
         c += frame(opcode: 0x9, [])
-        c += frame(opcode: 0x9, bytes(2, seed: 12), form: .sixteen)
+        c += frame(opcode: 0x9, bytes(2, seed: 12))
         c += frame(fin: false, opcode: 0x0, bytes(0, seed: 7))
         c += frame(opcode: 0xA, bytes(125, seed: 8))
-        c += frame(fin: false, opcode: 0x0, bytes(130, seed: 9), form: .sixtyFour)
+        c += frame(fin: false, opcode: 0x0, bytes(130, seed: 9))
         c += frame(opcode: 0x0, bytes(3, seed: 10))
         c += frame(fin: false, opcode: 0x2, bytes(1, seed: 11))
-        c += frame(opcode: 0x0, [], form: .sixteen)
+        c += frame(opcode: 0x0, [])
         c += frame(opcode: 0x1, Array("\n".utf8))
         c += frame(opcode: 0x8, [0x03, 0xE8] + Array("bye".utf8))
         return c
@@ -290,15 +290,56 @@ final class WebSocketFrameParserTests: XCTestCase {
             cases.append(("opcode \(opcode)", Self.frame(opcode: opcode, [1, 2]),
                           .malformedFrame("the unknown opcode 0x\(String(opcode, radix: 16, uppercase: true))"), 0))
         }
+        // RFC 6455 5.2: a length in the fewest bytes.
+        for (n, form, bits) in [(0, LengthForm.sixteen, 16), (9, .sixteen, 16), (125, .sixteen, 16), (11, .sixtyFour, 64),
+                                (126, .sixtyFour, 64), (65_535, .sixtyFour, 64)] {
+            cases.append(("\(n) bytes in a \(bits)-bit length field", text + Self.frame(opcode: 0x2, Self.bytes(n, seed: n), form: form),
+                          .malformedFrame("a payload length of \(n) in a \(bits)-bit field (not the fewest bytes)"), 1))
+        }
+        cases.append(("a ping's length in a 16-bit field", Self.frame(opcode: 0x9, [1, 2], form: .sixteen),
+                      .malformedFrame("a payload length of 2 in a 16-bit field (not the fewest bytes)"), 0))
+        // RFC 6455 7.4: status codes no endpoint may send (1005, 1006, 1015 are for reports, never the wire).
+        for code: UInt16 in [0, 1, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535] {
+            cases.append(("a close with code \(code)", text + Self.frame(opcode: 0x8, [UInt8(code >> 8), UInt8(code & 0xFF)] + Array("x".utf8)),
+                          .malformedFrame("a close frame with the status code \(code), which no endpoint may send"), 1))
+        }
+        // RFC 6455 7.1.6 / 8.1: the reason is UTF-8, else close 1007.
+        for (name, reason) in [("0xFF", [UInt8(0xFF)]), ("a cut 'é'", Array("ok".utf8) + [0xC3]), ("an encoded surrogate", [0xED, 0xA0, 0x80]),
+                               ("an overlong '/'", [0xC0, 0xAF])] {
+            cases.append(("a close whose reason has \(name)", text + Self.frame(opcode: 0x8, [0x03, 0xE8] + reason),
+                          .invalidUTF8("a close frame (code 1000) whose reason is not UTF-8"), 1))
+        }
         for (name, bytes, fault, before) in cases {
             for (how, chunks) in [("whole", [bytes]), ("byte by byte", bytes.map { [$0] })] {
                 let result = Self.parse(chunks)
                 XCTAssertEqual(result.items.count, before, "\(name), \(how): \(result.items)")
                 guard let got = result.fault else { XCTFail("\(name), \(how): no fault"); continue }
                 XCTAssertEqual(got, fault, "\(name), \(how)")
-                XCTAssertEqual(got.closeCode, .protocolError, "\(name): close code 1002")
+                if case .invalidUTF8 = fault {
+                    XCTAssertEqual(got.closeCode, .dataInconsistentWithMessage, "\(name): close code 1007")
+                } else {
+                    XCTAssertEqual(got.closeCode, .protocolError, "\(name): close code 1002")
+                }
             }
         }
+    }
+
+    /// The close codes an endpoint may send are taken, with or without a UTF-8 reason; so is an empty close
+    /// (no code), and a text message that is not UTF-8 (RabbitMQ Web-STOMP sends binary STOMP bodies so).
+    func testCloseCodesThatMayBeSentAndNonUTF8TextAreTaken() throws {
+        for code: UInt16 in [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999] {
+            for reason in [[], Array("bye".utf8), Array("über – ünd 😀".utf8)] {
+                let payload = [UInt8(code >> 8), UInt8(code & 0xFF)] + reason
+                let result = Self.parse([Self.frame(opcode: 0x8, payload)])
+                XCTAssertNil(result.fault, "code \(code)")
+                XCTAssertEqual(result.items, [.control(.connectionClose, payload)], "code \(code)")
+            }
+        }
+        XCTAssertEqual(Self.parse([Self.frame(opcode: 0x8, [])]).items, [.control(.connectionClose, [])])
+        let binaryAsText = Array("MESSAGE\ndestination:/q\n\n".utf8) + [0xFF, 0x00, 0xFE, 0]
+        let result = Self.parse([Self.frame(opcode: 0x1, binaryAsText)])
+        XCTAssertNil(result.fault)
+        XCTAssertEqual(result.items, [.message(isText: true, binaryAsText)])
     }
 
     func testAMessageOverTheLimitIsRefusedFromTheHeaderThatCrossesIt() throws {
