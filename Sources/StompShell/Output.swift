@@ -299,7 +299,7 @@ public enum FrameFormatter {
                     try headers.forEachLineBytes { name, value in
                         for i in 0..<written where names[i].count == name.count
                             && memcmp(names[i].baseAddress!, name.baseAddress!, name.count) == 0 { return }
-                        if needsJSONEscape(name) || needsJSONEscape(value) { throw NeedsEscape() }
+                        if needsJSONEscape(name, value) { throw NeedsEscape() }
                         if written > 0 { w.byte(UInt8(ascii: ",")) }
                         names[written] = name
                         written += 1
@@ -331,6 +331,16 @@ public enum FrameFormatter {
     @inline(__always)
     private static func needsJSONEscape(_ bytes: UnsafeRawBufferPointer) -> Bool {
         ByteScan.needsJSONEscape(bytes.assumingMemoryBound(to: UInt8.self), asciiOnly: false)
+    }
+
+    /// Whether a header line's name or value needs a JSON escape: one scan when the value's bytes follow the name's
+    /// (as StompHeaders stores a line), else two.
+    @inline(__always)
+    private static func needsJSONEscape(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Bool {
+        if let n = name.baseAddress, let v = value.baseAddress, n + name.count == v {
+            return needsJSONEscape(UnsafeRawBufferPointer(start: n, count: name.count + value.count))
+        }
+        return needsJSONEscape(name) || needsJSONEscape(value)
     }
 
     static func isText(_ body: [UInt8]) -> String? {
