@@ -295,10 +295,15 @@ public enum FrameFormatter {
             // to escape ends this path (nothing appended)
             let plain = withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer.self, capacity: 16) { names -> Bool in
                 var written = 0
+                var lengths: UInt64 = 0     // a bit per name length (mod 64) written: a new length is a new name
                 do {
                     try headers.forEachLineBytes { name, value in
-                        for i in 0..<written where names[i].count == name.count
-                            && memcmp(names[i].baseAddress!, name.baseAddress!, name.count) == 0 { return }
+                        let bit: UInt64 = 1 << UInt64(name.count & 63)
+                        if lengths & bit != 0 {
+                            for i in 0..<written where names[i].count == name.count
+                                && (name.count == 0 || memcmp(names[i].baseAddress!, name.baseAddress!, name.count) == 0) { return }
+                        }
+                        lengths |= bit
                         if needsJSONEscape(name, value) { throw NeedsEscape() }
                         if written > 0 { w.byte(UInt8(ascii: ",")) }
                         names[written] = name
