@@ -289,7 +289,7 @@ public enum FrameFormatter {
         let written = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer -> Bool in
             var w = ByteWriter(buffer.baseAddress!)
             w.ascii(#"{"frame":""#)
-            for c in command { w.byte(c) }
+            w.utf8(frame.command.rawValue)
             w.ascii(#"","headers":{"#)
             // the first value of each name: a name is written unless the same bytes were written before; a byte
             // to escape ends this path (nothing appended)
@@ -399,7 +399,7 @@ public enum FrameFormatter {
         if let e = extra { bound += e.utf8.count + 1 }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
             var w = ByteWriter(buffer.baseAddress!)
-            for c in command { w.byte(c) }
+            w.utf8(frame.command.rawValue)
             headers.withValueBytes(for: "destination") { w.byte(0x20); w.bytes($0) }
             if var e = extra { w.byte(0x20); e.withUTF8 { w.bytes(UnsafeRawBufferPointer($0)) } }
             headers.forEachLineBytes { name, value in
@@ -659,6 +659,13 @@ struct ByteWriter {
             d.copyMemory(from: p, byteCount: n)
         }
         count += n
+    }
+
+    /// A String's UTF-8 bytes in one copy (not a byte at a time through its UTF8View).
+    @inline(__always)
+    mutating func utf8(_ s: String) {
+        var s = s
+        s.withUTF8 { bytes(UnsafeRawBufferPointer($0)) }
     }
 
     /// A literal's bytes.
