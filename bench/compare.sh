@@ -2,7 +2,7 @@
 # stompsh beside the bare-socket floor (and stomp.py, and itself over WebSocket) on the same broker(s), in one run.
 #
 #   bench/compare.sh [--quick] [--broker activemq|rabbitmq|both] [--private|--shared] [--load quiet|loaded|both]
-#                    [--hogs N] [--rounds R] [--no-stomppy] [--write-results] [--keep DIR]
+#                    [--hogs N] [--rounds R] [--no-stomppy] [--only interactive] [--write-results] [--keep DIR]
 #
 # Every row of the table is measured for stompsh and for the floor (bench/floor.c: a C client on a bare socket,
 # frames formatted with the same headers, sizes, receipts, prefetch and acks; compiled here with cc -O2) in R
@@ -10,8 +10,11 @@
 # both; the ratio column is stompsh / floor with issue 19's target (rates >= 0.9x the floor, latencies <= 1.1x).
 # On RabbitMQ the same rounds run stompsh over ws:// (Web-STOMP) too: ratio ws/tcp, target >= 0.8x. stomp.py
 # (bench/py_bench.py, Tests/python/rpc_peer.py) runs one round per row in the quiet half, as a reference.
-# Per broker also: the interactive path (`subscribe Q --count N` printing text, and --json, to a file) beside
-# `bench consume` on the same prefilled queue, whole processes timed alike (target >= 0.9x). Then (ActiveMQ,
+# Per broker also: the interactive path, whole processes timed alike on the same refilled queue: a plain
+# `subscribe Q` (ack auto) printing text, and --json, to a file, ended by `wait N`, beside `bench consume` ack auto
+# (target >= 0.9x); `subscribe Q --count N` (it acknowledges what it printed) beside `bench consume --ack
+# client-individual`, the acknowledging reference. --only interactive: only those rows (after a warm-up), no
+# start-up, memory or codec figures. Then (ActiveMQ,
 # quiet): start-up to the first prompt (in a pty), idle RSS, bench/load.sh (RSS over 1,000,000 messages sent and
 # consumed in one session), and the StompProto codec benchmark.
 #
@@ -43,6 +46,7 @@ ROUNDS=
 STOMPPY=1
 WRITE=0
 KEEP=
+ONLY=
 while [[ $# -gt 0 ]]; do
     case $1 in
         --quick) QUICK=1 ;;
@@ -56,6 +60,7 @@ while [[ $# -gt 0 ]]; do
         --private) PRIVATE=1 ;;
         --shared) PRIVATE=0 ;;
         --keep) KEEP=$2; shift ;;
+        --only) ONLY=$2; shift ;;
         -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
         *) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
     esac
@@ -65,6 +70,8 @@ done
 case $BROKERS in activemq|rabbitmq|both) ;; *) echo "compare.sh: --broker activemq|rabbitmq|both" >&2; exit 2 ;; esac
 case ${LOADS:=quiet} in quiet) LOADS=(quiet) ;; loaded) LOADS=(loaded) ;; both) LOADS=(quiet loaded) ;;
     *) echo "compare.sh: --load quiet|loaded|both" >&2; exit 2 ;; esac
+case $ONLY in ''|interactive) ;; *) echo "compare.sh: --only interactive" >&2; exit 2 ;; esac
+[[ -z $ONLY || $WRITE == 0 ]] || { echo "compare.sh: --only writes no bench/RESULTS.md (it would lose the other rows)" >&2; exit 2; }
 if [[ -z $PRIVATE ]]; then PRIVATE=$((1 - QUICK)); fi
 : "${ROUNDS:=$((QUICK ? 1 : 3))}"
 : "${HOGS:=$(( $(nproc) > 1 ? $(nproc) - 1 : 1 ))}"
@@ -190,12 +197,10 @@ printed() {
     if [[ $k == "$1" ]]; then printf '%s\n' "$4"; else echo "printed $k of $1 messages: $4"; fi
 }
 
-# rows NAME URL [WS_URL]: every row, R alternating rounds of stompsh, the floor (and stompsh over WS_URL)
-rows() {
-    local name=$1 url=$2 ws=${3:-} q=/queue/stompsh.bench.$TAG.$PHASE.$1 round t u py=0
-    [[ $STOMPPY == 1 && $PHASE == quiet ]] && py=1
-    local via=(tcp); [[ -n $ws ]] && via+=(ws)
-    say "$PHASE $name: warm-up (the brokers' JIT/caches: the first client measured would pay for it)"
+# warm_up NAME URL [WS_URL]: the brokers' JIT/caches (the first client measured would pay for it)
+warm_up() {
+    local name=$1 url=$2 ws=${3:-} q=/queue/stompsh.bench.$TAG.$PHASE.$1 u
+    say "$PHASE $name: warm-up"
     # at most N_WIN messages in the broker at a time (ActiveMQ's heap is 512 MB and the shared one serves tests too)
     fill "$url" "$q.warm" "$N_WIN"; drain "$url" "$q.warm" "$N_WIN"
     for u in "$url" $ws; do
@@ -203,6 +208,47 @@ rows() {
         "$BIN" "$u" -q -c "bench send $q.warm -n $N_WIN --receipts window:$WIN" > /dev/null 2>&1 || true; drain "$url" "$q.warm" "$N_WIN"
     done
     drain "$url" "$q.warm"
+}
+
+# interactive_rows NAME URL: the interactive path, whole processes timed alike on the same refilled queue, R rounds:
+# a plain `subscribe Q` (ack auto, as a user watching traffic uses it) printing text / --json to a file, ended by
+# `wait N`, beside `bench consume` ack auto (issue 19's target); and `subscribe Q --count N` (which acknowledges each
+# batch once written) beside `bench consume --ack client-individual` (the broker's work when acknowledging)
+interactive_rows() {
+    local name=$1 url=$2 q=/queue/stompsh.bench.$TAG.$PHASE.$1.int round
+    say "$PHASE $name: interactive path, $N_INT messages: subscribe (text, --json) to a file beside bench consume ($ROUNDS rounds)"
+    # a script waits for the messages with `wait N` (without it the script, and the process, would end first);
+    # every message printed is counted in the file (`printed`)
+    local sub="subscribe $q" cnt="subscribe $q --count $N_INT" wt="wait $N_INT --timeout 300"
+    for ((round = 0; round < ROUNDS; round++)); do
+        fill "$url" "$q" "$N_INT"
+        record "$name" interactive bench-consume "$(wall_rate "$N_INT" "$OUT/int.bench" "$BIN" "$url" -q -c "bench consume $q -n $N_INT")"
+        fill "$url" "$q" "$N_INT"
+        record "$name" interactive subscribe-auto-text "$(printed "$N_INT" '^MESSAGE ' "$OUT/int.txt" \
+            "$(wall_rate "$N_INT" "$OUT/int.txt" "$BIN" "$url" -q -c "$sub" -c "$wt")")"
+        fill "$url" "$q" "$N_INT"
+        record "$name" interactive subscribe-auto-json "$(printed "$N_INT" '^{"frame":"MESSAGE"' "$OUT/int.json" \
+            "$(wall_rate "$N_INT" "$OUT/int.json" "$BIN" "$url" -q --json -c "$sub" -c "$wt")")"
+        # acknowledging: bench consume client-individual (an ACK per message, no prefetch header, as --count)
+        fill "$url" "$q" "$N_INT"
+        record "$name" interactive bench-consume-acked "$(wall_rate "$N_INT" "$OUT/int.bench" "$BIN" "$url" -q -c "bench consume $q -n $N_INT --ack client-individual")"
+        fill "$url" "$q" "$N_INT"
+        record "$name" interactive subscribe-text "$(printed "$N_INT" '^MESSAGE ' "$OUT/int.txt" \
+            "$(wall_rate "$N_INT" "$OUT/int.txt" "$BIN" "$url" -q -c "$cnt" -c "$wt")")"
+        fill "$url" "$q" "$N_INT"
+        record "$name" interactive subscribe-json "$(printed "$N_INT" '^{"frame":"MESSAGE"' "$OUT/int.json" \
+            "$(wall_rate "$N_INT" "$OUT/int.json" "$BIN" "$url" -q --json -c "$cnt" -c "$wt")")"
+    done
+    drain "$url" "$q"
+    rm -f "$OUT"/int.*
+}
+
+# rows NAME URL [WS_URL]: every row, R alternating rounds of stompsh, the floor (and stompsh over WS_URL)
+rows() {
+    local name=$1 url=$2 ws=${3:-} q=/queue/stompsh.bench.$TAG.$PHASE.$1 round t u py=0
+    [[ $STOMPPY == 1 && $PHASE == quiet ]] && py=1
+    local via=(tcp); [[ -n $ws ]] && via+=(ws)
+    warm_up "$name" "$url" "$ws"
 
     say "$PHASE $name: send $N_SEND x $SIZE B no receipts; receipt each $N_EACH; window:$WIN $N_WIN ($ROUNDS rounds)"
     for ((round = 0; round < ROUNDS; round++)); do
@@ -266,25 +312,7 @@ rows() {
         for t in "${via[@]}" fl $( ((py)) && echo py); do drain "$url" "$q.$work.$t"; done
     done
 
-    say "$PHASE $name: interactive path, $N_INT messages: subscribe (text, --json) to a file beside bench consume"
-    # a script waits for the messages with `wait N` (without it the script, and the process, would end first)
-    local sub="subscribe $q.int --count $N_INT" wt="wait $N_INT --timeout 300"
-    for ((round = 0; round < ROUNDS; round++)); do
-        fill "$url" "$q.int" "$N_INT"
-        record "$name" interactive bench-consume "$(wall_rate "$N_INT" "$OUT/int.bench" "$BIN" "$url" -q -c "bench consume $q.int -n $N_INT")"
-        # the same consume acknowledging each message (client-individual, no prefetch header, as `subscribe --count`): a reference
-        # beside the target, which is against ack auto
-        fill "$url" "$q.int" "$N_INT"
-        record "$name" interactive bench-consume-acked "$(wall_rate "$N_INT" "$OUT/int.bench" "$BIN" "$url" -q -c "bench consume $q.int -n $N_INT --ack client-individual")"
-        fill "$url" "$q.int" "$N_INT"
-        record "$name" interactive subscribe-text "$(printed "$N_INT" '^MESSAGE ' "$OUT/int.txt" \
-            "$(wall_rate "$N_INT" "$OUT/int.txt" "$BIN" "$url" -q -c "$sub" -c "$wt")")"
-        fill "$url" "$q.int" "$N_INT"
-        record "$name" interactive subscribe-json "$(printed "$N_INT" '^{"frame":"MESSAGE"' "$OUT/int.json" \
-            "$(wall_rate "$N_INT" "$OUT/int.json" "$BIN" "$url" -q --json -c "$sub" -c "$wt")")"
-    done
-    drain "$url" "$q.int"
-    rm -f "$OUT"/int.*
+    interactive_rows "$name" "$url"
 
     say "$PHASE $name: RPC echo, sequential $N_RPC_SEQ and 32 in flight $N_RPC_CONC (responders: rpc serve, the floor's in a child process)"
     local rpy=$REPO/Tests/python/rpc_peer.py serve_pids=()
@@ -341,12 +369,23 @@ stop_hogs() {
 # --- the rows, quiet and/or loaded ----------------------------------------------------------------------------
 for PHASE in "${LOADS[@]}"; do
     [[ $PHASE == loaded ]] && start_hogs
-    [[ $BROKERS == activemq || $BROKERS == both ]] && rows activemq "$STOMPSH_TEST_ACTIVEMQ"
-    [[ $BROKERS == rabbitmq || $BROKERS == both ]] && rows rabbitmq "$STOMPSH_TEST_RABBITMQ" "${STOMPSH_TEST_RABBITMQ_WS:-}"
+    if [[ $ONLY == interactive ]]; then
+        for b in activemq rabbitmq; do
+            [[ $BROKERS == "$b" || $BROKERS == both ]] || continue
+            [[ $b == activemq ]] && u=$STOMPSH_TEST_ACTIVEMQ || u=$STOMPSH_TEST_RABBITMQ
+            warm_up "$b" "$u"
+            interactive_rows "$b" "$u"
+        done
+    else
+        [[ $BROKERS == activemq || $BROKERS == both ]] && rows activemq "$STOMPSH_TEST_ACTIVEMQ"
+        [[ $BROKERS == rabbitmq || $BROKERS == both ]] && rows rabbitmq "$STOMPSH_TEST_RABBITMQ" "${STOMPSH_TEST_RABBITMQ_WS:-}"
+    fi
     stop_hogs
 done
 
 # --- start-up and memory (ActiveMQ, quiet) --------------------------------------------------------------------
+: > "$OUT/codec.txt"
+if [[ -z $ONLY ]]; then
 PHASE=quiet
 URL=$STOMPSH_TEST_ACTIVEMQ
 mkdir -p "$OUT/home"
@@ -387,12 +426,14 @@ record memory load stompsh "$(printf '%s\n' "$load_out" | "$PY" "$HERE/py_bench.
 # --- codec -----------------------------------------------------------------------------------------------------
 say "StompProto codec (stompproto-bench --seconds $CODEC_S)"
 (cd "$REPO" && "$CODEC" --seconds "$CODEC_S") > "$OUT/codec.txt" 2>&1 || echo "stompproto-bench failed" >> "$OUT/codec.txt"
+fi
 
 # --- report ----------------------------------------------------------------------------------------------------
 CMDLINE="bench/compare.sh$([[ $QUICK == 0 ]] || echo " --quick") --broker $BROKERS --$([[ $PRIVATE == 1 ]] && echo private || echo shared)"
 CMDLINE+=" --load $([[ ${#LOADS[@]} == 2 ]] && echo both || echo "${LOADS[0]}") --rounds $ROUNDS"
 [[ ${LOADS[*]} != *loaded* ]] || CMDLINE+=" --hogs $HOGS"
 [[ $STOMPPY == 1 ]] || CMDLINE+=" --no-stomppy"
+[[ -z $ONLY ]] || CMDLINE+=" --only $ONLY"
 "$PY" "$HERE/report.py" "$RESULTS" "$OUT/codec.txt" --command "$CMDLINE" --bin "$BIN" --rounds "$ROUNDS" --hogs "$HOGS" > "$OUT/report.md"
 cat "$OUT/report.md"
 if [[ $WRITE == 1 ]]; then

@@ -16,7 +16,8 @@
 #   send, a receipt each       bench send Q -n N --receipts each
 #   consume, ack auto          bench consume Q -n N                 (Q filled beforehand, outside callgrind)
 #   consume, client-individual bench consume Q -n N --ack client-individual
-#   interactive, text / --json -c 'subscribe Q --count N' -c 'wait N' (every message printed; Q filled beforehand)
+#   interactive, text / --json -c 'subscribe Q' -c 'wait N' (ack auto), and -c 'subscribe Q --count N' -c 'wait N'
+#                              (acknowledging), every message printed to a file; Q filled beforehand
 #   rpc call, caller side      rpc bench D echo 1 -n N              (responder: rpc serve, outside callgrind)
 #   rpc call, responder side   rpc serve D --count N -q             (caller: rpc bench, outside callgrind)
 #   script send command        repeat N send Q body-${repeat.index} (parse, substitute, encode, write)
@@ -42,7 +43,7 @@ while [[ $# -gt 0 ]]; do
         --proto-bin) PROTO=$2; shift ;;
         --only) ONLY=$2; shift ;;
         --write-results) WRITE=1 ;;
-        -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
         *) echo "instructions.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -129,18 +130,21 @@ measure_send "ws://: send, no receipts" "" "$WSURL"
 measure_send "ws://: send, a receipt each" "--receipts each" "$WSURL"
 measure_consume "ws://: consume, ack client-individual" "--ack client-individual" "$WSURL"
 
-# The interactive path: the session's subscribe --count N printing every message (text, then --json), wait N
-measure_interactive() {   # label extra-stompsh-options
+# The interactive path: the session's subscription printing every message (text, then --json) to a file, wait N:
+# a plain subscribe (ack auto), and subscribe --count N (acknowledging what it printed)
+measure_interactive() {   # label extra-stompsh-options subscribe-options(with N for COUNT)
     local a b q=/queue/stompsh.ir.$TAG.i
     wanted "$1" || return 0
     fill "$q" "$SMALL"
-    a=$(ir "$SH" "$URL" -q $2 -c "subscribe $q --count $SMALL" -c "wait $SMALL --timeout 300")
+    a=$(ir "$SH" "$URL" -q $2 -c "subscribe $q ${3//COUNT/$SMALL}" -c "wait $SMALL --timeout 300")
     fill "$q" "$LARGE"
-    b=$(ir "$SH" "$URL" -q $2 -c "subscribe $q --count $LARGE" -c "wait $LARGE --timeout 300")
+    b=$(ir "$SH" "$URL" -q $2 -c "subscribe $q ${3//COUNT/$LARGE}" -c "wait $LARGE --timeout 300")
     row "$1" "$a" "$b"
 }
-measure_interactive "interactive: subscribe --count N + wait N, text to a file" ""
-measure_interactive "interactive: the same with --json" "--json"
+measure_interactive "interactive: subscribe (ack auto) + wait N, text to a file" "" ""
+measure_interactive "interactive: subscribe (ack auto) + wait N, --json" "--json" ""
+measure_interactive "interactive: subscribe --count N + wait N, text to a file" "" "--count COUNT"
+measure_interactive "interactive: the same with --json" "--json" "--count COUNT"
 
 # RPC, caller side: a responder outside callgrind
 D=/queue/stompsh.ir.$TAG.rpc

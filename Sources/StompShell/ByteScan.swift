@@ -1,4 +1,5 @@
 // Eight bytes at a time: does a run of bytes hold one that printing has to treat specially?
+import Foundation
 import StompProto
 
 /// The printing path's tests, on StompProto's word-at-a-time primitives (`ByteScan.below`, `ByteScan.equal`:
@@ -17,6 +18,13 @@ extension ByteScan {
             if t != 0 { return true }
             i += 8
         }
+        if i < u.count, u.count >= 8 {
+            // the last word re-read overlapping: a byte seen twice changes nothing in an "is there one" test
+            let x = load(base + u.count - 8)
+            var t = below(x, 0x20) | equal(x, 0x22) | equal(x, 0x5C)
+            if asciiOnly { t |= (x & highs) | equal(x, 0x7F) }
+            return t != 0
+        }
         while i < u.count {
             let b = base[i]
             if b < 0x20 || b == 0x22 || b == 0x5C || (asciiOnly && b >= 0x7F) { return true }
@@ -34,10 +42,28 @@ extension ByteScan {
             if below(x, 0x20) | (x & highs) != 0 { return false }
             i += 8
         }
+        if i < u.count, u.count >= 8 {      // the last word re-read overlapping
+            let x = load(base + u.count - 8)
+            return below(x, 0x20) | (x & highs) == 0
+        }
         while i < u.count {
             if base[i] &- 0x20 >= 0x60 { return false }
             i += 1
         }
         return true
+    }
+
+    /// Whether `needle` (ASCII) occurs in the bytes, byte for byte (a header value looked at without a String).
+    static func contains(_ u: UnsafeRawBufferPointer, _ needle: StaticString) -> Bool {
+        let n = needle.utf8CodeUnitCount
+        guard n > 0 else { return true }
+        guard u.count >= n, let base = u.baseAddress else { return false }
+        let first = needle.utf8Start.pointee
+        var i = 0
+        while i + n <= u.count {
+            if u[i] == first, memcmp(base + i, needle.utf8Start, n) == 0 { return true }
+            i += 1
+        }
+        return false
     }
 }

@@ -117,11 +117,12 @@ public final class Inbox: @unchecked Sendable {
     /// Keeps an arrived MESSAGE for wait/expect, within the bounds (the oldest kept ones are forgotten,
     /// but still counted).
     /// `cost`: `Inbox.cost` of its frame event when known (from `take`).
-    func record(_ message: ReceivedMessage, cost: Int? = nil) {
-        var message = message
-        message.cost = cost ?? Self.cost(of: .frame(message.frame))
+    /// The message is moved in (`consuming`): no copy of its frame's buffers' references per message.
+    func record(_ message: consuming ReceivedMessage, cost: Int? = nil) {
+        let c = cost ?? Self.cost(of: .frame(message.frame))
+        message.cost = c
         pending.append(message)
-        pendingBytes += message.cost
+        pendingBytes += c
         var drop = 0
         var bytes = pendingBytes
         while pending.count - drop > Self.maxPending || (bytes > Self.maxPendingBytes && pending.count - drop > 1) {

@@ -289,17 +289,22 @@ public enum FrameFormatter {
         let written = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer -> Bool in
             var w = ByteWriter(buffer.baseAddress!)
             w.ascii(#"{"frame":""#)
-            for c in command { w.byte(c) }
+            w.utf8(frame.command.rawValue)
             w.ascii(#"","headers":{"#)
             // the first value of each name: a name is written unless the same bytes were written before; a byte
             // to escape ends this path (nothing appended)
             let plain = withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer.self, capacity: 16) { names -> Bool in
                 var written = 0
+                var lengths: UInt64 = 0     // a bit per name length (mod 64) written: a new length is a new name
                 do {
                     try headers.forEachLineBytes { name, value in
-                        for i in 0..<written where names[i].count == name.count
-                            && memcmp(names[i].baseAddress!, name.baseAddress!, name.count) == 0 { return }
-                        if needsJSONEscape(name) || needsJSONEscape(value) { throw NeedsEscape() }
+                        let bit: UInt64 = 1 << UInt64(name.count & 63)
+                        if lengths & bit != 0 {
+                            for i in 0..<written where names[i].count == name.count
+                                && (name.count == 0 || memcmp(names[i].baseAddress!, name.baseAddress!, name.count) == 0) { return }
+                        }
+                        lengths |= bit
+                        if needsJSONEscape(name, value) { throw NeedsEscape() }
                         if written > 0 { w.byte(UInt8(ascii: ",")) }
                         names[written] = name
                         written += 1
@@ -331,6 +336,16 @@ public enum FrameFormatter {
     @inline(__always)
     private static func needsJSONEscape(_ bytes: UnsafeRawBufferPointer) -> Bool {
         ByteScan.needsJSONEscape(bytes.assumingMemoryBound(to: UInt8.self), asciiOnly: false)
+    }
+
+    /// Whether a header line's name or value needs a JSON escape: one scan when the value's bytes follow the name's
+    /// (as StompHeaders stores a line), else two.
+    @inline(__always)
+    private static func needsJSONEscape(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Bool {
+        if let n = name.baseAddress, let v = value.baseAddress, n + name.count == v {
+            return needsJSONEscape(UnsafeRawBufferPointer(start: n, count: name.count + value.count))
+        }
+        return needsJSONEscape(name) || needsJSONEscape(value)
     }
 
     static func isText(_ body: [UInt8]) -> String? {
@@ -384,7 +399,7 @@ public enum FrameFormatter {
         if let e = extra { bound += e.utf8.count + 1 }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
             var w = ByteWriter(buffer.baseAddress!)
-            for c in command { w.byte(c) }
+            w.utf8(frame.command.rawValue)
             headers.withValueBytes(for: "destination") { w.byte(0x20); w.bytes($0) }
             if var e = extra { w.byte(0x20); e.withUTF8 { w.bytes(UnsafeRawBufferPointer($0)) } }
             headers.forEachLineBytes { name, value in
@@ -395,11 +410,13 @@ public enum FrameFormatter {
         if !frame.body.isEmpty {
             b.append(0x0A)
             b.append(0x0A)
-            let contentType = frame.headers["content-type"]
-            if isPlainASCIIText(frame.body), !(contentType.map { $0.contains("json") } ?? false) {
+            // a content-type naming json (looked for in its bytes: no String per message) sends the body the long
+            // way, where prettyBody decides with the String as before
+            let jsonType = frame.headers.withValueBytes(for: "content-type") { ByteScan.contains($0, "json") } ?? false
+            if !jsonType, isPlainASCIIText(frame.body) {
                 b += frame.body     // what prettyBody gives for it: the text as it is
             } else {
-                b += prettyBody(frame.body, contentType: contentType).utf8
+                b += prettyBody(frame.body, contentType: frame.headers["content-type"]).utf8
             }
         }
     }
@@ -608,11 +625,47 @@ struct ByteWriter {
         count += 1
     }
 
+    /// Up to 32 bytes (most header names and values) are moved as two overlapping runs of words, reading and
+    /// writing only inside the source and the destination's `r.count` bytes: no memcpy call per piece.
     @inline(__always)
     mutating func bytes(_ r: UnsafeRawBufferPointer) {
-        guard let p = r.baseAddress, r.count > 0 else { return }
-        UnsafeMutableRawPointer(base + count).copyMemory(from: p, byteCount: r.count)
-        count += r.count
+        guard let p = r.baseAddress else { return }
+        let n = r.count
+        let d = UnsafeMutableRawPointer(base + count)
+        switch n {
+        case 0:
+            return
+        case 1...3:
+            d.storeBytes(of: p.load(as: UInt8.self), as: UInt8.self)
+            d.storeBytes(of: p.load(fromByteOffset: n >> 1, as: UInt8.self), toByteOffset: n >> 1, as: UInt8.self)
+            d.storeBytes(of: p.load(fromByteOffset: n - 1, as: UInt8.self), toByteOffset: n - 1, as: UInt8.self)
+        case 4...7:
+            let a = p.loadUnaligned(as: UInt32.self), b = p.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+            d.storeBytes(of: a, as: UInt32.self)
+            d.storeBytes(of: b, toByteOffset: n - 4, as: UInt32.self)
+        case 8...16:
+            let a = p.loadUnaligned(as: UInt64.self), b = p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+            d.storeBytes(of: a, as: UInt64.self)
+            d.storeBytes(of: b, toByteOffset: n - 8, as: UInt64.self)
+        case 17...32:
+            let a = p.loadUnaligned(as: UInt64.self), b = p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+            let c = p.loadUnaligned(fromByteOffset: n - 16, as: UInt64.self)
+            let e = p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+            d.storeBytes(of: a, as: UInt64.self)
+            d.storeBytes(of: b, toByteOffset: 8, as: UInt64.self)
+            d.storeBytes(of: c, toByteOffset: n - 16, as: UInt64.self)
+            d.storeBytes(of: e, toByteOffset: n - 8, as: UInt64.self)
+        default:
+            d.copyMemory(from: p, byteCount: n)
+        }
+        count += n
+    }
+
+    /// A String's UTF-8 bytes in one copy (not a byte at a time through its UTF8View).
+    @inline(__always)
+    mutating func utf8(_ s: String) {
+        var s = s
+        s.withUTF8 { bytes(UnsafeRawBufferPointer($0)) }
     }
 
     /// A literal's bytes.

@@ -344,9 +344,10 @@ public final class Shell: @unchecked Sendable {
         guard output.failure == nil else { return closeAfterOutputFailure() }
         let events = inbox.take()
         if events.isEmpty { return }
+        let now = Date()    // the shell thread takes a batch at once: one clock read for its messages
         output.batch {      // what they print goes out in one write
             for (gen, event, cost) in events where gen == generation {
-                handle(event, cost: cost)
+                handle(event, cost: cost, at: now)
                 if output.failure != nil { break }
             }
         }
@@ -408,17 +409,18 @@ public final class Shell: @unchecked Sendable {
         return nil
     }
 
-    /// `cost`: the event's `Inbox.cost`, when the inbox computed it.
-    func handle(_ event: ClientEvent, cost: Int? = nil) {
+    /// `cost`: the event's `Inbox.cost`, when the inbox computed it; `at`: when the shell thread took it.
+    func handle(_ event: ClientEvent, cost: Int? = nil, at now: Date = Date()) {
         switch event {
         case .frame(let f):
             switch f.command {
             case .message:
                 lastMessage = f
                 // A queue browser's end marker (ActiveMQ `browser:end`) is no message: wait/expect never see it.
-                if !f.headers.value(of: "browser", is: "end") {
+                // (the name looked for as a static string first: a String name of up to 15 bytes is copied per call)
+                if !(f.headers.contains(static: "browser") && f.headers.value(of: "browser", is: "end")) {
                     messagesReceived += 1
-                    inbox.record(ReceivedMessage(frame: f, receivedAt: Date()), cost: cost)
+                    inbox.record(ReceivedMessage(frame: f, receivedAt: now), cost: cost)
                 }
                 // completion: a destination once per run of messages from it (not a lock and a search per message,
                 // nor a String: the bytes are compared with the last one)

@@ -23,7 +23,7 @@ final class ByteScanTests: XCTestCase {
     }
 
     func testEveryByteAtEveryPositionOfAWordAndTheTail() {
-        for length in [1, 7, 8, 9, 16, 19] {
+        for length in [1, 7, 8, 9, 12, 15, 16, 19, 23] {   // the tail is re-read as an overlapping word
             for position in 0..<length {
                 for value in 0...255 {
                     var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
@@ -43,5 +43,18 @@ final class ByteScanTests: XCTestCase {
             }
         }
         check([])
+    }
+
+    func testContainsFindsTheNeedleAtEveryOffsetAndNothingElse() {
+        for length in 0...12 {
+            for at in 0...max(0, length - 4) where length >= 4 {
+                var bytes = [UInt8](repeating: UInt8(ascii: "j"), count: length)
+                bytes.replaceSubrange(at..<at + 4, with: Array("json".utf8))
+                bytes.withUnsafeBytes { XCTAssertTrue(ByteScan.contains($0, "json"), "\(bytes)") }
+            }
+            let none = [UInt8](repeating: UInt8(ascii: "j"), count: length) + Array("jso".utf8)
+            none.withUnsafeBytes { XCTAssertFalse(ByteScan.contains($0, "json"), "\(none)") }
+        }
+        Array("application/JSON".utf8).withUnsafeBytes { XCTAssertFalse(ByteScan.contains($0, "json")) }   // as String.contains
     }
 }

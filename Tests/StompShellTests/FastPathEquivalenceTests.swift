@@ -110,8 +110,13 @@ final class FastPathEquivalenceTests: XCTestCase {
         escaped.append("dup-later", "second")
         // non-ASCII UTF-8 needs no JSON escape: the one-copy path, with a repeated name
         let unescaped = StompHeaders([("destination", "/queue/ü"), ("x", "1"), ("ü", "é ✓"), ("x", "2"), ("y", "")])
+        // names of one length (distinct and repeated), lengths equal modulo 64 (1 and 65), empty names repeated
+        let long = String(repeating: "n", count: 65)
+        let lengths = StompHeaders([("ab", "1"), ("cd", "2"), ("ab", "3"), ("a", "4"), (long, "5"), ("a", "6"), (long, "7"),
+                                    (String(repeating: "m", count: 65), "8"), ("", "9"), ("", "10")])
         for f in frames() + [StompFrame(.message, headers: escaped, body: Array("b".utf8)),
-                             StompFrame(.message, headers: unescaped, body: Array("b".utf8))] {
+                             StompFrame(.message, headers: unescaped, body: Array("b".utf8)),
+                             StompFrame(.message, headers: lengths, body: Array("b".utf8))] {
             var json: [UInt8] = []
             FrameFormatter.appendJSON(f, to: &json)
             XCTAssertEqual(String(decoding: json, as: UTF8.self), FrameFormatter.json(f).compact)
