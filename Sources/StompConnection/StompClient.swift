@@ -242,6 +242,8 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
         let decoder = StompFrameDecoderHandler(version: .v1_0, limits: options.limits,
                                                stallTimeout: options.frameStallTimeout)
         let encoder = StompFrameEncoderHandler(version: .v1_0, contentLength: options.contentLength)
+        // One STOMP frame per WebSocket message: bulk batches are written frame by frame.
+        encoder.writesOneFramePerBuffer = url.transport.usesWebSocket
         let transport: LinkTransport
         do {
             transport = try LinkTransport(url: url, options: options, sslContext: sslContext)
@@ -263,7 +265,8 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
             .channelInitializer { channel in
                 link.channel = channel
                 return channel.eventLoop.makeCompletedFuture {
-                    try transport.configure(channel, stomp: [decoder, encoder]) { StompClientHandler(client: self, link: link) }
+                    // The encoder is not a pipeline handler: the watcher attaches it to its own context.
+                    try transport.configure(channel, stomp: [decoder]) { StompClientHandler(client: self, link: link) }
                 }
             }
         // The whole attempt (TCP, TLS, CONNECTED) is bounded by connectTimeout.
@@ -312,7 +315,7 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
             let frame = try session.connect(now: now, configuration: sessionConfiguration(for: url, host: link.host))
             link.login = session.configuration.login
             counters.framesSent += 1
-            channel.writeAndFlush(StompOutbound.frame(frame), promise: nil)
+            write(.frame(frame), on: link, promise: nil, flush: true)
         } catch {
             link.failure = mapError(error)
             channel.close(promise: nil)
@@ -566,7 +569,7 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
                 let frame = try session.subscribe(destination: sub.destination, id: sub.id, ack: sub.ack,
                                                   headers: sub.headers, receipt: nil)
                 if !brokerSubscribesTempQueues(sub.destination) {
-                    link.channel?.write(StompOutbound.frame(frame), promise: nil)
+                    write(.frame(frame), on: link, promise: nil, flush: false)
                     counters.framesSent += 1
                 }
                 restored.append(sub)
@@ -676,7 +679,7 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
     }
 
     private func tick() {
-        guard let link, let channel = link.channel else { return }
+        guard let link, link.channel != nil else { return }
         let now = StompInstant.now()
         var sendHeartbeat = false
         for action in session.tick(now: now) {
@@ -700,7 +703,7 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
             }
         }
         if sendHeartbeat {
-            channel.writeAndFlush(StompOutbound.heartbeat, promise: nil)
+            write(.heartbeat, on: link, promise: nil, flush: true)
             noteSent(now)
         }
         scheduleTick()
@@ -1235,15 +1238,23 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
         writeChecked(.raw(bytes), frames: frames, channel: channel, promise: p)
     }
 
-    /// Writes `out` on `channel` through its encoder's own context when `channel` is the current link's: the
-    /// same handlers see the same write as from the pipeline's tail (only inbound handlers sit above the
-    /// encoder), without the generic, boxed trip there. On the event loop.
+    /// Writes `out` on `channel`, the current link's (callers take it from `link` in the same event-loop task).
     private func write(_ out: StompOutbound, to channel: Channel, promise: EventLoopPromise<Void>?, flush: Bool) {
-        if let link, link.channel === channel,
-           flush ? link.encoder.writeAndFlush(out, promise: promise) : link.encoder.write(out, promise: promise) {
+        guard let link, link.channel === channel else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
             return
         }
-        if flush { channel.writeAndFlush(out, promise: promise) } else { channel.write(out, promise: promise) }
+        write(out, on: link, promise: promise, flush: flush)
+    }
+
+    /// Every STOMP write goes here: `link`'s encoder (not in the pipeline, see `StompFrameEncoderHandler.attach`)
+    /// encodes `out` and writes its bytes through the context of the link's last handler (`StompClientHandler`),
+    /// so they pass the same handlers as a write from the pipeline's tail, without the generic, boxed trip
+    /// there, and outbound events (a `read` after every read) pass no STOMP handler. A link whose handlers are
+    /// gone (closed) fails the promise as a closed channel does. On the event loop.
+    private func write(_ out: StompOutbound, on link: Link, promise: EventLoopPromise<Void>?, flush: Bool) {
+        let written = flush ? link.encoder.writeAndFlush(out, promise: promise) : link.encoder.write(out, promise: promise)
+        if !written { promise?.fail(ChannelError.ioOnClosedChannel) }
     }
 
     /// Shows `frames` to the session and writes `out` (their bytes) with one write and flush.
@@ -1270,7 +1281,7 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
             if let action = self.lifecycle.userLeaves() { self.execute(action) }
             guard wasConnected else { return }
             do {
-                guard let link = self.link, let channel = link.channel else {
+                guard let link = self.link, link.channel != nil else {
                     self.finishClose(nil)
                     return
                 }
@@ -1287,7 +1298,9 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
                 // The session awaits it; on its timeout `tick` closes the link (`disconnectTimedOut`).
                 self.setReceiptDeadline(rid, in: self.options.disconnectTimeout, now: .now())
                 self.counters.framesSent += 1
-                channel.writeAndFlush(StompOutbound.frame(frame)).whenFailure { _ in link.close() }
+                let wp = self.eventLoop.makePromise(of: Void.self)
+                self.write(.frame(frame), on: link, promise: wp, flush: true)
+                wp.futureResult.whenFailure { _ in link.close() }
             }
         }
     }
@@ -1411,6 +1424,16 @@ final class StompClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     init(client: StompClient, link: StompClient.Link) {
         self.client = client
         self.link = link
+    }
+
+    /// The link's encoder writes through this context: the last handler's, so its bytes pass every outbound
+    /// handler below (TLS, WebSocket framing), and outbound events pass no STOMP handler.
+    func handlerAdded(context: ChannelHandlerContext) {
+        link.encoder.attach(context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        link.encoder.detach(context)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

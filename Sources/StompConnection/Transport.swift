@@ -110,8 +110,6 @@ final class LinkTransport {
         if let sslHandler { try sync.addHandler(sslHandler) }
         try sync.addHandler(TransportStageHandler(transport: self))
         if kind.usesWebSocket {
-            // One STOMP frame per WebSocket message: bulk batches are written frame by frame.
-            for case let encoder as StompFrameEncoderHandler in stomp { encoder.writesOneFramePerBuffer = true }
             let handshake = WebSocketHandshakeHandler(transport: self)
             self.handshake = handshake
             try handshake.install(on: channel, watcher: watcher())
