@@ -63,16 +63,10 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
     private var moreUnflushedChannels: [Channel] = []
     /// Encodes `sendFrames` batches (its version follows the session's).
     private lazy var batchEncoder = FrameEncoder(version: session.version, contentLength: options.contentLength)
-    /// The encode buffer of `send(batch:)` and `sendFrames`, kept between calls (up to `batchBytesKept`).
-    private var batchBytes: [UInt8] = []
+    /// The largest outbound buffer kept between writes (one a batch of large bodies grew is let go of).
     private static let batchBytesKept = 1 << 20
-    /// The outbound buffer of the last client-encoded write, reused by the next (see `outboundBuffer`).
+    /// The outbound buffer of the last client-encoded write, reused by the next (see `takeOutboundBuffer`).
     private var keptOutbound: ByteBuffer?
-
-    /// Lets go of an encode buffer a batch of large bodies grew (idle memory stays small).
-    private func trimBatchBytes() {
-        if batchBytes.capacity > Self.batchBytesKept { batchBytes = [] }
-    }
 
     private init(options: ConnectionOptions, eventLoop: EventLoop, sslContext: NIOSSLContext?,
                  events: @escaping @Sendable (ClientEvent) -> Void) {
@@ -958,7 +952,7 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
         }
         let tx = session.transactionID(transaction)
         batchEncoder.version = link.encoder.version
-        batchBytes.removeAll(keepingCapacity: true)
+        var buffer = takeOutboundBuffer(channel: channel, minimumCapacity: 0)
         var ends: [Int] = []
         ends.reserveCapacity(batch.count)
         var failure: BatchSendError?
@@ -966,17 +960,15 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
             do {
                 let frame = try session.send(destination: r.destination, headers: r.headers, body: r.body,
                                              receipt: nil, transaction: tx)
-                try batchEncoder.encode(frame, into: &batchBytes)
-                ends.append(batchBytes.count)
+                try encode(frame, room: batchEncoder.maximumEncodedCount(frame), into: &buffer)   // one that throws leaves nothing
+                ends.append(buffer.readableBytes)
             } catch {
-                batchBytes.removeSubrange((ends.last ?? 0)...)   // a frame encoded halfway is not written
                 failure = BatchSendError(index: i, error: mapError(error))
                 break
             }
         }
+        keepOutboundBuffer(buffer)
         guard !ends.isEmpty else { return p.fail(failure!) }
-        let buffer = outboundBuffer(batchBytes, channel: channel)
-        trimBatchBytes()
         counters.framesSent += ends.count
         if let failure {
             // Known now: reported at once (a caller's next batch, already queued, can see it in `unless`).
@@ -1156,48 +1148,70 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
         noteSent(.now())
     }
 
-    /// One frame encoded into the reused outbound `ByteBuffer`, as `.encoded` of one frame.
+    /// One frame encoded straight into the reused outbound `ByteBuffer` (no array between), as `.encoded` of
+    /// one frame.
     private func encodeFrame(_ frame: StompFrame, link: Link, channel: Channel) throws -> StompOutbound {
-        batchEncoder.version = link.encoder.version
-        batchBytes.removeAll(keepingCapacity: true)
-        try batchEncoder.encode(frame, into: &batchBytes)
-        let buffer = outboundBuffer(batchBytes, channel: channel)
-        trimBatchBytes()
-        return .encoded(buffer, frames: 1)
-    }
-
-    /// `frames` encoded into the kept buffer, then into the reused outbound `ByteBuffer` (`outboundBuffer`): no
-    /// array grown per call, no copy in the handler, and the frame ends known (the trace and WebSocket cut there
-    /// without decoding). Throws the first encoding error (nothing to write then).
-    private func encodeFrames(_ frames: [StompFrame], link: Link, channel: Channel) throws -> StompOutbound {
         // The encoder handler's version is the negotiated one (set at CONNECTED), read without copying the
         // session's ConnectedInfo.
         batchEncoder.version = link.encoder.version
-        batchBytes.removeAll(keepingCapacity: true)
+        let room = batchEncoder.maximumEncodedCount(frame)
+        var buffer = takeOutboundBuffer(channel: channel, minimumCapacity: room)
+        do {
+            try encode(frame, room: room, into: &buffer)
+        } catch {
+            keepOutboundBuffer(buffer)
+            throw error
+        }
+        keepOutboundBuffer(buffer)
+        return .encoded(buffer, frames: 1)
+    }
+
+    /// `frames` encoded straight into the reused outbound `ByteBuffer` (`takeOutboundBuffer`): no array between,
+    /// no copy in the handler, and the frame ends known (the trace and WebSocket cut there without decoding).
+    /// Throws the first encoding error (nothing to write then).
+    private func encodeFrames(_ frames: [StompFrame], link: Link, channel: Channel) throws -> StompOutbound {
+        batchEncoder.version = link.encoder.version
         let one = frames.count == 1
         var ends: [Int] = []
         if !one { ends.reserveCapacity(frames.count) }
-        for f in frames {
-            try batchEncoder.encode(f, into: &batchBytes)
-            if !one { ends.append(batchBytes.count) }
+        var buffer = takeOutboundBuffer(channel: channel, minimumCapacity: 0)
+        do {
+            for f in frames {
+                try encode(f, room: batchEncoder.maximumEncodedCount(f), into: &buffer)
+                if !one { ends.append(buffer.readableBytes) }
+            }
+        } catch {
+            keepOutboundBuffer(buffer)
+            throw error
         }
-        let buffer = outboundBuffer(batchBytes, channel: channel)
-        trimBatchBytes()
+        keepOutboundBuffer(buffer)
         // One frame (the common call) needs no list of ends: `.encoded` of one frame is written and traced alike.
         return one ? .encoded(buffer, frames: 1) : .batch(buffer, frameEnds: ends)
     }
 
-    /// `bytes` in the kept outbound `ByteBuffer`: once NIO has written the previous one and let go of it, its
-    /// storage is this client's alone again and `clear` reuses it (no malloc/free per write); while a write is
-    /// still pending (back-pressure) `clear` gives fresh storage (copy on write), so a queued write is never
-    /// overwritten. One that grew past `batchBytesKept` is not kept.
-    private func outboundBuffer(_ bytes: [UInt8], channel: Channel) -> ByteBuffer {
+    /// Appends `frame` encoded to `buffer` (nothing appended when it throws); `room`: its `maximumEncodedCount`.
+    @inline(__always)
+    private func encode(_ frame: StompFrame, room: Int, into buffer: inout ByteBuffer) throws {
+        let encoder = batchEncoder
+        try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { try encoder.encode(frame, to: $0) }
+    }
+
+    /// The kept outbound `ByteBuffer`, cleared, with room for `minimumCapacity` bytes: once NIO has written the
+    /// previous one and let go of it, its storage is this client's alone again and `clear` reuses it (no
+    /// malloc/free per write); while a write is still pending (back-pressure) `clear` gives fresh storage (copy
+    /// on write), so a queued write is never overwritten. Give it back with `keepOutboundBuffer`.
+    @inline(__always)
+    private func takeOutboundBuffer(channel: Channel, minimumCapacity: Int) -> ByteBuffer {
         // Taken out of `keptOutbound` (no second reference of ours): unique unless NIO still holds it.
-        var buffer = keptOutbound.take() ?? channel.allocator.buffer(capacity: max(bytes.count, 1024))
-        buffer.clear(minimumCapacity: bytes.count)
-        buffer.writeBytes(bytes)
-        if buffer.capacity <= Self.batchBytesKept { keptOutbound = buffer }
+        var buffer = keptOutbound.take() ?? channel.allocator.buffer(capacity: max(minimumCapacity, 1024))
+        buffer.clear(minimumCapacity: minimumCapacity)
         return buffer
+    }
+
+    /// Keeps `buffer` for the next write, unless it grew past `batchBytesKept`.
+    @inline(__always)
+    private func keepOutboundBuffer(_ buffer: ByteBuffer) {
+        if buffer.capacity <= Self.batchBytesKept { keptOutbound = buffer }
     }
 
     /// `sendFrames` for callers that encoded `frames` themselves into `bytes` (to learn of an unencodable
