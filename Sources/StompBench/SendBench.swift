@@ -297,7 +297,8 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
                 issued += 1
                 if case .each = mode { inFlight = (issued, now) } else { sentAt[issued] = now }
                 outstanding += 1
-                try client.writeFrame(frame(issued, receipt: receiptID(issued), reuse: true))
+                let rid = receiptID(issued)
+                try client.writeFrame(frame(issued, receipt: rid, reuse: true), receipt: rid)
                 return
             }
             var frames: [StompFrame] = []

@@ -1128,6 +1128,15 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
                      check: { try? $0.checkRaw(frame) })
     }
 
+    /// `writeFrame` of a SEND whose `receipt` header is `receipt` (the caller made it, e.g. a bench waiting for its
+    /// RECEIPTs): the session awaits it without reading the header back into a String.
+    public func writeFrame(_ frame: StompFrame, receipt: String) throws {
+        precondition(frame.command == .send, "writeFrame(_:receipt:) is for SENDs")
+        assert(frame.headers.value("receipt") == receipt, "writeFrame(_:receipt:): the frame's receipt header")
+        try writeNow(count: 1, encode: { try encodeFrame(frame, link: $0, channel: $1) },
+                     check: { $0.checkRawSend(receipt: receipt) })
+    }
+
     /// `writeFrames`' one way: encode (nothing written when it throws), the session's check, write and flush.
     @inline(__always)
     private func writeNow(count: Int, encode: (Link, Channel) throws -> StompOutbound,
