@@ -1481,4 +1481,8 @@ final class StompClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         client.linkWritabilityChanged(link)
         context.fireChannelWritabilityChanged()
     }
+
+    /// The last handler: the decoder handled the read's end (`readDone`), nothing after this one wants it
+    /// (the pipeline's tail does nothing with it).
+    func channelReadComplete(context: ChannelHandlerContext) {}
 }
