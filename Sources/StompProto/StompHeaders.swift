@@ -176,8 +176,18 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
                 d -= 1
                 d[0] = 0x30 &+ UInt8(truncatingIfNeeded: v)
             }
+            // appendLine's work without scanning the digits (nothing in them to escape)
             let digits = UnsafeBufferPointer(start: UnsafePointer(d), count: end - d)
-            HeaderEscaping.withUTF8(name) { appendLine(name: $0, value: digits) }
+            HeaderEscaping.withUTF8(name) { n in
+                let nameStart = storage.count
+                let needed = nameStart + n.count + digits.count
+                if storage.capacity < needed { storage.reserveCapacity(Swift.max(needed, storage.capacity * 2, 64)) }
+                if spans.capacity == spans.count { spans.reserveCapacity(Swift.max(spans.count * 2, 4)) }
+                storage.append(contentsOf: n)
+                storage.append(contentsOf: digits)
+                spans.append(Span(nameStart: nameStart, nameCount: n.count, valueStart: nameStart + n.count,
+                                  valueCount: digits.count, plain: Self.isPlain(n)))
+            }
         }
     }
 
