@@ -242,6 +242,13 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
 
     /// `flush`: the last (or only) buffer goes down with `writeAndFlush`, one walk to the head instead of two.
     private func write(context: ChannelHandlerContext, out: StompOutbound, promise: EventLoopPromise<Void>?, flush: Bool) {
+        // The client's common write (one frame it encoded), untraced on a TCP/TLS link: counted and sent on.
+        if trace == nil, !writesOneFramePerBuffer, case .encoded(let b, let frames) = out {
+            framesSent += frames
+            bytesSent += b.readableBytes
+            send(b, context: context, promise: promise, flush: flush)
+            return
+        }
         var buffer: ByteBuffer
         switch out {
         case .frame(let frame):

@@ -52,7 +52,7 @@ public struct FrameEncoder: Sendable {
         let (mode, addedLength) = try check(frame)
         precondition(out.count >= Self.bound(frame, mode: mode), "FrameEncoder.encode(_:to:): room for maximumEncodedCount bytes needed")
         var d = out.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        d += try writeHead(frame, mode: mode, addedLength: addedLength, to: d)
+        d += try writeHead(frame, command: frame.command.wireName, mode: mode, addedLength: addedLength, to: d)
         let body = frame.body
         body.withUnsafeBufferPointer { b in
             if b.count > 0 { d.update(from: b.baseAddress!, count: b.count) }
@@ -67,6 +67,7 @@ public struct FrameEncoder: Sendable {
     /// What writing `frame` takes: its escaping mode and the `content-length` to add (nil: none). Throws what
     /// makes it unencodable apart from a header's bytes (a declared length that is not the body's, a NUL
     /// without a length where the policy adds none).
+    @inline(__always)
     private func check(_ frame: StompFrame) throws -> (mode: HeaderEscaping.Mode, addedLength: Int?) {
         let mode = HeaderEscaping.mode(version: version, command: frame.command)
         let headers = frame.headers
@@ -115,9 +116,9 @@ public struct FrameEncoder: Sendable {
         // The head is escaped and checked in one pass into scratch space (on the stack when small), then
         // appended in one copy, then the body and the NUL: nothing reaches `out` when a header throws.
         try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: room) { p in
-            let head = try writeHead(frame, mode: mode, addedLength: addedLength, to: p.baseAddress!)
+            let head = try writeHead(frame, command: command, mode: mode, addedLength: addedLength, to: p.baseAddress!)
             assert(head <= room)
-            out.append(contentsOf: UnsafeBufferPointer(start: p.baseAddress!, count: head))
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: p[0..<head]))
         }
         out.append(contentsOf: frame.body)
         out.append(0)
@@ -126,10 +127,9 @@ public struct FrameEncoder: Sendable {
     /// Writes the head (command line, header lines escaped and checked, the added `content-length`, the blank
     /// line) at `dst`, which has room for it with every header byte escaped to two; returns the bytes written.
     @inline(__always)
-    private func writeHead(_ frame: StompFrame, mode: HeaderEscaping.Mode, addedLength: Int?,
+    private func writeHead(_ frame: StompFrame, command: StaticString, mode: HeaderEscaping.Mode, addedLength: Int?,
                            to dst: UnsafeMutablePointer<UInt8>) throws -> Int {
         let headers = frame.headers
-        let command = frame.command.wireName
         var d = dst
         d.update(from: command.utf8Start, count: command.utf8CodeUnitCount)
         d += command.utf8CodeUnitCount
