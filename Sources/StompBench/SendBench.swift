@@ -201,14 +201,16 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
         }
         // The template's lines then this message's, in `scratch`: once the previous frame is written and gone its
         // storage is ours alone again and is reused (no copy of the template, no allocation, per message).
-        if scratch.isEmpty { scratch = template }
-        scratch.removeLines(from: template.count)
+        if scratch.isEmpty { scratch = template; templateLines = template.count }
+        scratch.removeLines(from: templateLines)
         BenchMessage.appendPerMessage(to: &scratch, sequence: seq, sentAt: BenchMessage.wallNanoseconds(), receipt: receipt)
         return StompFrame(.send, headers: scratch, body: body)
     }
 
     /// `frame`'s headers, kept between messages (see there).
     var scratch = StompHeaders()
+    /// The template's line count (read without copying the template per message).
+    var templateLines = 0
 
     /// `--prebuilt`: one frame encoded once, `batchSize` copies back to back.
     func preparePrebuilt() {
@@ -297,7 +299,8 @@ public final class SendBench: BenchEngine, @unchecked Sendable {
                 issued += 1
                 if case .each = mode { inFlight = (issued, now) } else { sentAt[issued] = now }
                 outstanding += 1
-                try client.writeFrame(frame(issued, receipt: receiptID(issued), reuse: true))
+                let rid = receiptID(issued)
+                try client.writeFrame(frame(issued, receipt: rid, reuse: true), receipt: rid)
                 return
             }
             var frames: [StompFrame] = []

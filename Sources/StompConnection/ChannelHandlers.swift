@@ -170,6 +170,11 @@ public enum StompOutbound {
 
 /// Outbound: `StompOutbound` → bytes, wrapping `StompProto.FrameEncoder`.
 /// An encoding error fails the write's promise with `StompConnectionError.encoding`; nothing is written.
+///
+/// In a pipeline it is an outbound handler like any. The client keeps it OUT of the pipeline and `attach`es it
+/// to the context of its last (inbound) handler: its `write`/`writeAndFlush` send their bytes from there (the
+/// same outbound handlers below see them), and the outbound events NIO sends down the pipeline (a `read` after
+/// every read, flushes) pass no STOMP handler (about 300 instructions a round trip, callgrind).
 public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableChannelHandler {
     public typealias OutboundIn = StompOutbound
     public typealias OutboundOut = ByteBuffer
@@ -272,7 +277,9 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
                 lastTakenAt = now
             } else if now - lastTakenAt >= timeout {
                 writeStalled = true
-                context.fireErrorCaught(StompConnectionError.writeStalled(
+                // From the pipeline's head: this handler may write through another handler's context
+                // (attached), whose own errorCaught a fire from that context would skip.
+                context.pipeline.fireErrorCaught(StompConnectionError.writeStalled(
                     seconds: Double(timeout.nanoseconds) / 1e9, pendingBytes: pending))
                 context.close(promise: nil)
                 return
@@ -292,7 +299,16 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
     public private(set) var context: ChannelHandlerContext?
 
     public func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    public func handlerRemoved(context: ChannelHandlerContext) {
+    public func handlerRemoved(context: ChannelHandlerContext) { detach(context) }
+
+    /// Writes through `context` from now on (this handler not in the pipeline): the context of a handler at
+    /// the pipeline's end, so every outbound handler sees the bytes as if they came from the tail.
+    public func attach(_ context: ChannelHandlerContext) { self.context = context }
+
+    /// Stops writing through `context` (its handler was removed); another context attached since is kept.
+    /// The write stall check ends with it.
+    public func detach(_ context: ChannelHandlerContext) {
+        guard self.context === context else { return }
         self.context = nil
         writeCheck?.cancel()
         writeCheck = nil
@@ -302,9 +318,10 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
         write(context: context, out: unwrapOutboundIn(data), promise: promise, flush: false)
     }
 
-    /// What `channel.writeAndFlush(out)` does when nothing but inbound handlers sit between this handler and
-    /// the pipeline's tail (the client's pipeline): encode `out`, write it on, flush. On the event loop only;
-    /// false (nothing done, the promise untouched) when the handler is not in a pipeline.
+    /// What `channel.writeAndFlush(out)` does when nothing but inbound handlers sit between this handler's
+    /// context (its own, or the one it is attached to) and the pipeline's tail: encode `out`, write it on, flush.
+    /// On the event loop only; false (nothing done, the promise untouched) when it has no context (not in a
+    /// pipeline, not attached, or its handler removed).
     public func writeAndFlush(_ out: StompOutbound, promise: EventLoopPromise<Void>?) -> Bool {
         guard let context else { return false }
         write(context: context, out: out, promise: promise, flush: true)
@@ -321,6 +338,13 @@ public final class StompFrameEncoderHandler: ChannelOutboundHandler, RemovableCh
     /// `flush`: the last (or only) buffer goes down with `writeAndFlush`, one walk to the head instead of two.
     private func write(context: ChannelHandlerContext, out: StompOutbound, promise: EventLoopPromise<Void>?, flush: Bool) {
         if writeCheck == nil, let timeout = writeStallTimeout { armWriteCheck(context: context, timeout: timeout) }
+        // The client's common write (one frame it encoded), untraced on a TCP/TLS link: counted and sent on.
+        if trace == nil, !writesOneFramePerBuffer, case .encoded(let b, let frames) = out {
+            framesSent += frames
+            bytesSent += b.readableBytes
+            send(b, context: context, promise: promise, flush: flush)
+            return
+        }
         var buffer: ByteBuffer
         switch out {
         case .frame(let frame):

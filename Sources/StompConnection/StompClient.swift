@@ -63,16 +63,10 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
     private var moreUnflushedChannels: [Channel] = []
     /// Encodes `sendFrames` batches (its version follows the session's).
     private lazy var batchEncoder = FrameEncoder(version: session.version, contentLength: options.contentLength)
-    /// The encode buffer of `send(batch:)` and `sendFrames`, kept between calls (up to `batchBytesKept`).
-    private var batchBytes: [UInt8] = []
+    /// The largest outbound buffer kept between writes (one a batch of large bodies grew is let go of).
     private static let batchBytesKept = 1 << 20
-    /// The outbound buffer of the last client-encoded write, reused by the next (see `outboundBuffer`).
+    /// The outbound buffer of the last client-encoded write, reused by the next (see `takeOutboundBuffer`).
     private var keptOutbound: ByteBuffer?
-
-    /// Lets go of an encode buffer a batch of large bodies grew (idle memory stays small).
-    private func trimBatchBytes() {
-        if batchBytes.capacity > Self.batchBytesKept { batchBytes = [] }
-    }
 
     private init(options: ConnectionOptions, eventLoop: EventLoop, sslContext: NIOSSLContext?,
                  events: @escaping @Sendable (ClientEvent) -> Void) {
@@ -243,6 +237,8 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
                                                stallTimeout: options.frameStallTimeout)
         let encoder = StompFrameEncoderHandler(version: .v1_0, contentLength: options.contentLength,
                                                writeStallTimeout: options.writeStallTimeout)
+        // One STOMP frame per WebSocket message: bulk batches are written frame by frame.
+        encoder.writesOneFramePerBuffer = url.transport.usesWebSocket
         let transport: LinkTransport
         do {
             transport = try LinkTransport(url: url, options: options, sslContext: sslContext)
@@ -264,7 +260,8 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
             .channelInitializer { channel in
                 link.channel = channel
                 return channel.eventLoop.makeCompletedFuture {
-                    try transport.configure(channel, stomp: [decoder, encoder]) { StompClientHandler(client: self, link: link) }
+                    // The encoder is not a pipeline handler: the watcher attaches it to its own context.
+                    try transport.configure(channel, stomp: [decoder]) { StompClientHandler(client: self, link: link) }
                 }
             }
         // The whole attempt (TCP, TLS, CONNECTED) is bounded by connectTimeout.
@@ -313,7 +310,7 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
             let frame = try session.connect(now: now, configuration: sessionConfiguration(for: url, host: link.host))
             link.login = session.configuration.login
             counters.framesSent += 1
-            channel.writeAndFlush(StompOutbound.frame(frame), promise: nil)
+            write(.frame(frame), on: link, promise: nil, flush: true)
         } catch {
             link.failure = mapError(error)
             channel.close(promise: nil)
@@ -568,7 +565,7 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
                 let frame = try session.subscribe(destination: sub.destination, id: sub.id, ack: sub.ack,
                                                   headers: sub.headers, receipt: nil)
                 if !brokerSubscribesTempQueues(sub.destination) {
-                    link.channel?.write(StompOutbound.frame(frame), promise: nil)
+                    write(.frame(frame), on: link, promise: nil, flush: false)
                     counters.framesSent += 1
                 }
                 restored.append(sub)
@@ -678,7 +675,7 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
     }
 
     private func tick() {
-        guard let link, let channel = link.channel else { return }
+        guard let link, link.channel != nil else { return }
         let now = StompInstant.now()
         var sendHeartbeat = false
         for action in session.tick(now: now) {
@@ -702,7 +699,7 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
             }
         }
         if sendHeartbeat {
-            channel.writeAndFlush(StompOutbound.heartbeat, promise: nil)
+            write(.heartbeat, on: link, promise: nil, flush: true)
             noteSent(now)
         }
         scheduleTick()
@@ -979,7 +976,7 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
         }
         let tx = session.transactionID(transaction)
         batchEncoder.version = link.encoder.version
-        batchBytes.removeAll(keepingCapacity: true)
+        var buffer = takeOutboundBuffer(channel: channel, minimumCapacity: 0)
         var ends: [Int] = []
         ends.reserveCapacity(batch.count)
         var failure: BatchSendError?
@@ -987,17 +984,15 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
             do {
                 let frame = try session.send(destination: r.destination, headers: r.headers, body: r.body,
                                              receipt: nil, transaction: tx)
-                try batchEncoder.encode(frame, into: &batchBytes)
-                ends.append(batchBytes.count)
+                try encode(frame, room: batchEncoder.maximumEncodedCount(frame), into: &buffer)   // one that throws leaves nothing
+                ends.append(buffer.readableBytes)
             } catch {
-                batchBytes.removeSubrange((ends.last ?? 0)...)   // a frame encoded halfway is not written
                 failure = BatchSendError(index: i, error: mapError(error))
                 break
             }
         }
+        keepOutboundBuffer(buffer)
         guard !ends.isEmpty else { return p.fail(failure!) }
-        let buffer = outboundBuffer(batchBytes, channel: channel)
-        trimBatchBytes()
         counters.framesSent += ends.count
         if let failure {
             // Known now: reported at once (a caller's next batch, already queued, can see it in `unless`).
@@ -1157,6 +1152,15 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
                      check: { try? $0.checkRaw(frame) })
     }
 
+    /// `writeFrame` of a SEND whose `receipt` header is `receipt` (the caller made it, e.g. a bench waiting for its
+    /// RECEIPTs): the session awaits it without reading the header back into a String.
+    public func writeFrame(_ frame: StompFrame, receipt: String) throws {
+        precondition(frame.command == .send, "writeFrame(_:receipt:) is for SENDs")
+        assert(frame.headers.value("receipt") == receipt, "writeFrame(_:receipt:): the frame's receipt header")
+        try writeNow(count: 1, encode: { try encodeFrame(frame, link: $0, channel: $1) },
+                     check: { $0.checkRawSend(receipt: receipt) })
+    }
+
     /// `writeFrames`' one way: encode (nothing written when it throws), the session's check, write and flush.
     @inline(__always)
     private func writeNow(count: Int, encode: (Link, Channel) throws -> StompOutbound,
@@ -1177,48 +1181,70 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
         noteSent(.now())
     }
 
-    /// One frame encoded into the reused outbound `ByteBuffer`, as `.encoded` of one frame.
+    /// One frame encoded straight into the reused outbound `ByteBuffer` (no array between), as `.encoded` of
+    /// one frame.
     private func encodeFrame(_ frame: StompFrame, link: Link, channel: Channel) throws -> StompOutbound {
-        batchEncoder.version = link.encoder.version
-        batchBytes.removeAll(keepingCapacity: true)
-        try batchEncoder.encode(frame, into: &batchBytes)
-        let buffer = outboundBuffer(batchBytes, channel: channel)
-        trimBatchBytes()
-        return .encoded(buffer, frames: 1)
-    }
-
-    /// `frames` encoded into the kept buffer, then into the reused outbound `ByteBuffer` (`outboundBuffer`): no
-    /// array grown per call, no copy in the handler, and the frame ends known (the trace and WebSocket cut there
-    /// without decoding). Throws the first encoding error (nothing to write then).
-    private func encodeFrames(_ frames: [StompFrame], link: Link, channel: Channel) throws -> StompOutbound {
         // The encoder handler's version is the negotiated one (set at CONNECTED), read without copying the
         // session's ConnectedInfo.
         batchEncoder.version = link.encoder.version
-        batchBytes.removeAll(keepingCapacity: true)
+        let room = batchEncoder.maximumEncodedCount(frame)
+        var buffer = takeOutboundBuffer(channel: channel, minimumCapacity: room)
+        do {
+            try encode(frame, room: room, into: &buffer)
+        } catch {
+            keepOutboundBuffer(buffer)
+            throw error
+        }
+        keepOutboundBuffer(buffer)
+        return .encoded(buffer, frames: 1)
+    }
+
+    /// `frames` encoded straight into the reused outbound `ByteBuffer` (`takeOutboundBuffer`): no array between,
+    /// no copy in the handler, and the frame ends known (the trace and WebSocket cut there without decoding).
+    /// Throws the first encoding error (nothing to write then).
+    private func encodeFrames(_ frames: [StompFrame], link: Link, channel: Channel) throws -> StompOutbound {
+        batchEncoder.version = link.encoder.version
         let one = frames.count == 1
         var ends: [Int] = []
         if !one { ends.reserveCapacity(frames.count) }
-        for f in frames {
-            try batchEncoder.encode(f, into: &batchBytes)
-            if !one { ends.append(batchBytes.count) }
+        var buffer = takeOutboundBuffer(channel: channel, minimumCapacity: 0)
+        do {
+            for f in frames {
+                try encode(f, room: batchEncoder.maximumEncodedCount(f), into: &buffer)
+                if !one { ends.append(buffer.readableBytes) }
+            }
+        } catch {
+            keepOutboundBuffer(buffer)
+            throw error
         }
-        let buffer = outboundBuffer(batchBytes, channel: channel)
-        trimBatchBytes()
+        keepOutboundBuffer(buffer)
         // One frame (the common call) needs no list of ends: `.encoded` of one frame is written and traced alike.
         return one ? .encoded(buffer, frames: 1) : .batch(buffer, frameEnds: ends)
     }
 
-    /// `bytes` in the kept outbound `ByteBuffer`: once NIO has written the previous one and let go of it, its
-    /// storage is this client's alone again and `clear` reuses it (no malloc/free per write); while a write is
-    /// still pending (back-pressure) `clear` gives fresh storage (copy on write), so a queued write is never
-    /// overwritten. One that grew past `batchBytesKept` is not kept.
-    private func outboundBuffer(_ bytes: [UInt8], channel: Channel) -> ByteBuffer {
+    /// Appends `frame` encoded to `buffer` (nothing appended when it throws); `room`: its `maximumEncodedCount`.
+    @inline(__always)
+    private func encode(_ frame: StompFrame, room: Int, into buffer: inout ByteBuffer) throws {
+        let encoder = batchEncoder
+        try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { try encoder.encode(frame, to: $0) }
+    }
+
+    /// The kept outbound `ByteBuffer`, cleared, with room for `minimumCapacity` bytes: once NIO has written the
+    /// previous one and let go of it, its storage is this client's alone again and `clear` reuses it (no
+    /// malloc/free per write); while a write is still pending (back-pressure) `clear` gives fresh storage (copy
+    /// on write), so a queued write is never overwritten. Give it back with `keepOutboundBuffer`.
+    @inline(__always)
+    private func takeOutboundBuffer(channel: Channel, minimumCapacity: Int) -> ByteBuffer {
         // Taken out of `keptOutbound` (no second reference of ours): unique unless NIO still holds it.
-        var buffer = keptOutbound.take() ?? channel.allocator.buffer(capacity: max(bytes.count, 1024))
-        buffer.clear(minimumCapacity: bytes.count)
-        buffer.writeBytes(bytes)
-        if buffer.capacity <= Self.batchBytesKept { keptOutbound = buffer }
+        var buffer = keptOutbound.take() ?? channel.allocator.buffer(capacity: max(minimumCapacity, 1024))
+        buffer.clear(minimumCapacity: minimumCapacity)
         return buffer
+    }
+
+    /// Keeps `buffer` for the next write, unless it grew past `batchBytesKept`.
+    @inline(__always)
+    private func keepOutboundBuffer(_ buffer: ByteBuffer) {
+        if buffer.capacity <= Self.batchBytesKept { keptOutbound = buffer }
     }
 
     /// `sendFrames` for callers that encoded `frames` themselves into `bytes` (to learn of an unencodable
@@ -1252,15 +1278,23 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
         writeChecked(.raw(bytes), frames: frames, channel: channel, promise: p)
     }
 
-    /// Writes `out` on `channel` through its encoder's own context when `channel` is the current link's: the
-    /// same handlers see the same write as from the pipeline's tail (only inbound handlers sit above the
-    /// encoder), without the generic, boxed trip there. On the event loop.
+    /// Writes `out` on `channel`, the current link's (callers take it from `link` in the same event-loop task).
     private func write(_ out: StompOutbound, to channel: Channel, promise: EventLoopPromise<Void>?, flush: Bool) {
-        if let link, link.channel === channel,
-           flush ? link.encoder.writeAndFlush(out, promise: promise) : link.encoder.write(out, promise: promise) {
+        guard let link, link.channel === channel else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
             return
         }
-        if flush { channel.writeAndFlush(out, promise: promise) } else { channel.write(out, promise: promise) }
+        write(out, on: link, promise: promise, flush: flush)
+    }
+
+    /// Every STOMP write goes here: `link`'s encoder (not in the pipeline, see `StompFrameEncoderHandler.attach`)
+    /// encodes `out` and writes its bytes through the context of the link's last handler (`StompClientHandler`),
+    /// so they pass the same handlers as a write from the pipeline's tail, without the generic, boxed trip
+    /// there, and outbound events (a `read` after every read) pass no STOMP handler. A link whose handlers are
+    /// gone (closed) fails the promise as a closed channel does. On the event loop.
+    private func write(_ out: StompOutbound, on link: Link, promise: EventLoopPromise<Void>?, flush: Bool) {
+        let written = flush ? link.encoder.writeAndFlush(out, promise: promise) : link.encoder.write(out, promise: promise)
+        if !written { promise?.fail(ChannelError.ioOnClosedChannel) }
     }
 
     /// Shows `frames` to the session and writes `out` (their bytes) with one write and flush.
@@ -1287,7 +1321,7 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
             if let action = self.lifecycle.userLeaves() { self.execute(action) }
             guard wasConnected else { return }
             do {
-                guard let link = self.link, let channel = link.channel else {
+                guard let link = self.link, link.channel != nil else {
                     self.finishClose(nil)
                     return
                 }
@@ -1304,7 +1338,9 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
                 // The session awaits it; on its timeout `tick` closes the link (`disconnectTimedOut`).
                 self.setReceiptDeadline(rid, in: self.options.disconnectTimeout, now: .now())
                 self.counters.framesSent += 1
-                channel.writeAndFlush(StompOutbound.frame(frame)).whenFailure { _ in link.close() }
+                let wp = self.eventLoop.makePromise(of: Void.self)
+                self.write(.frame(frame), on: link, promise: wp, flush: true)
+                wp.futureResult.whenFailure { _ in link.close() }
             }
         }
     }
@@ -1431,6 +1467,16 @@ final class StompClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.link = link
     }
 
+    /// The link's encoder writes through this context: the last handler's, so its bytes pass every outbound
+    /// handler below (TLS, WebSocket framing), and outbound events pass no STOMP handler.
+    func handlerAdded(context: ChannelHandlerContext) {
+        link.encoder.attach(context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        link.encoder.detach(context)
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let e = event as? StompPeerClosedEvent {
             client.linkPeerClosed(link, e)
@@ -1453,4 +1499,8 @@ final class StompClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         client.linkWritabilityChanged(link)
         context.fireChannelWritabilityChanged()
     }
+
+    /// The last handler: the decoder handled the read's end (`readDone`), nothing after this one wants it
+    /// (the pipeline's tail does nothing with it).
+    func channelReadComplete(context: ChannelHandlerContext) {}
 }

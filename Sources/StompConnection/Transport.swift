@@ -110,8 +110,6 @@ final class LinkTransport {
         if let sslHandler { try sync.addHandler(sslHandler) }
         try sync.addHandler(TransportStageHandler(transport: self))
         if kind.usesWebSocket {
-            // One STOMP frame per WebSocket message: bulk batches are written frame by frame.
-            for case let encoder as StompFrameEncoderHandler in stomp { encoder.writesOneFramePerBuffer = true }
             let handshake = WebSocketHandshakeHandler(transport: self)
             self.handshake = handshake
             try handshake.install(on: channel, watcher: watcher())
@@ -262,6 +260,13 @@ final class TransportStageHandler: ChannelInboundHandler, RemovableChannelHandle
             let buffer = unwrapInboundIn(data)
             guard transport.sniff(buffer, context) else { return }
             sniffing = transport.firstBytes.count < 200 && transport.stage != .open || transport.firstBytes.isEmpty
+            if !sniffing, transport.stage == .open, !transport.kind.usesWebSocket {
+                // A raw STOMP link needs nothing more of this handler (TCP and TLS are up, the first bytes kept):
+                // out of the way of every later read and read-complete. (WebSocket framing writes from its context.)
+                context.fireChannelRead(data)
+                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+                return
+            }
         }
         context.fireChannelRead(data)
     }

@@ -60,6 +60,29 @@ struct ReceiptTable: Sendable {
         return r
     }
 
+    /// `remove(_:)` of the id whose UTF-8 is `bytes` (a RECEIPT's `receipt-id`): the newest is compared byte for
+    /// byte, no String made; the id is returned as stored.
+    mutating func remove(bytes: UnsafeRawBufferPointer) -> (id: String, entry: Awaited)? {
+        if newest != nil, Self.utf8(of: newest.unsafelyUnwrapped.id, equals: bytes) {
+            let n = newest.take().unsafelyUnwrapped
+            if n.entry.deadline != nil { withDeadline -= 1 }
+            return n
+        }
+        guard !awaited.isEmpty else { return nil }
+        let id = String(decoding: bytes, as: UTF8.self)
+        return remove(id).map { (id, $0) }
+    }
+
+    @inline(__always)
+    private static func utf8(of s: String, equals bytes: UnsafeRawBufferPointer) -> Bool {
+        let same = s.utf8.withContiguousStorageIfAvailable { u -> Bool in
+            guard u.count == bytes.count else { return false }
+            for i in 0..<u.count where u[i] != bytes[i] { return false }
+            return true
+        }
+        return same ?? s.utf8.elementsEqual(bytes)
+    }
+
     /// The purpose of `id` if it timed out earlier (and forgets it: a RECEIPT comes once).
     mutating func removeExpired(_ id: String) -> ReceiptPurpose? {
         expired.isEmpty ? nil : expired.removeValue(forKey: id)

@@ -283,6 +283,12 @@ public struct StompSession: Sendable {
         }
     }
 
+    /// `checkRaw` of a raw SEND whose `receipt` header is `receipt` (the caller made the frame and knows it):
+    /// the receipt is awaited without reading the header back into a String.
+    public mutating func checkRawSend(receipt: String) {
+        receipts.add(receipt, seq: nextSequence(), purpose: .raw(.send))
+    }
+
     public mutating func checkRaw(_ frame: StompFrame) throws {
         if frame.command == .send {   // the common case (batches): a SEND implies only its receipt
             if let r = frame.headers.value("receipt") { receipts.add(r, seq: nextSequence(), purpose: .raw(.send)) }
@@ -425,8 +431,14 @@ public struct StompSession: Sendable {
 
     private mutating func receiptArrived(_ h: StompHeaders) throws -> (id: String, purpose: ReceiptPurpose?, late: Bool) {
         if state == .disconnected || state == .connecting { throw SessionError.unexpectedFrame(.receipt, state: state) }
+        // The awaited one found by the id's bytes: no String made for it (the table's is returned).
+        if let found = h.withValueBytes(for: "receipt-id", { receipts.remove(bytes: $0) }) ?? nil {
+            let purpose = found.entry.purpose
+            if purpose == .disconnect && state == .disconnecting { state = .closed }
+            return (found.id, purpose, false)
+        }
         let id = h.value("receipt-id") ?? ""
-        if let purpose = receipts.remove(id)?.purpose {
+        if id.isEmpty, let purpose = receipts.remove(id)?.purpose {   // no receipt-id header: "" may be awaited
             if purpose == .disconnect && state == .disconnecting { state = .closed }
             return (id, purpose, false)
         }

@@ -256,6 +256,20 @@ final class HeaderByteLookupTests: XCTestCase {
         XCTAssertEqual(try FrameEncoder().encode(f), Array("SEND\na:b\nn:42\n\n\0".utf8))
     }
 
+    func testAppendDecimalAtEveryLengthAndChunkBoundaryEqualsStringOfTheNumber() {
+        var numbers: [UInt64] = [0, 1, 9, UInt64.max, UInt64.max - 1]
+        var p: UInt64 = 1
+        for _ in 0..<19 {
+            p *= 10
+            numbers += [p - 1, p, p + 1, p + 99, p &* 2 &- 1]   // 2 x 10^19 wraps: still a number to write
+        }
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2000 { numbers.append(UInt64.random(in: 0...UInt64.max, using: &rng) >> UInt64.random(in: 0...63, using: &rng)) }
+        var h = StompHeaders()
+        for n in numbers { h.append("n", decimal: n) }
+        XCTAssertEqual(h.values(for: "n"), numbers.map { String($0) })
+    }
+
     func testAppendGrowsFromEmptyAndFromAReservedCopyWithoutTouchingTheOriginal() {
         var template = StompHeaders(minimumCapacity: 1)
         template.append("destination", "/queue/a-destination-longer-than-the-reserve")

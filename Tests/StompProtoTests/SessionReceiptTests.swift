@@ -268,4 +268,39 @@ final class SessionReceiptTests: XCTestCase {
         XCTAssertEqual(s.tick(now: ms(3_600_000)), [])
         XCTAssertEqual(try s.receive(receipt("x"), now: ms(3_600_000)), .receipt(id: "x", for: .raw(.send)))
     }
+    /// A RECEIPT's id is matched against the awaited ones by its bytes (no String made for the newest): the
+    /// whole id, never a prefix; long and non-ASCII ids (not small strings); an empty id; no header at all.
+    func testReceiptIdsAreMatchedByTheirWholeBytes() throws {
+        var s = try connected()
+        let long = "r\u{e9}ception-\u{fc}-0123456789abcdefghij-\u{1F600}"
+        for newest in ["r-10", long, ""] {
+            _ = try s.send(destination: "/q", receipt: "r-1")
+            _ = try s.send(destination: "/q", receipt: newest)
+            // one byte longer than the newest: unknown; "r-1", a prefix of "r-10": the older one, not the newest
+            XCTAssertEqual(try s.receive(receipt(newest + "0"), now: t0), .receipt(id: newest + "0", for: nil), newest)
+            XCTAssertEqual(try s.receive(receipt("r-1"), now: t0), .receipt(id: "r-1", for: .send(destination: "/q")), newest)
+            XCTAssertEqual(s.awaitedReceipts, [newest], newest)
+            XCTAssertEqual(try s.receive(receipt(newest), now: t0), .receipt(id: newest, for: .send(destination: "/q")), newest)
+            XCTAssertEqual(s.awaitedReceipts, [], newest)
+        }
+        // A RECEIPT without receipt-id reads as the id "" (as before): it answers an awaited "" receipt.
+        _ = try s.send(destination: "/q", receipt: "")
+        XCTAssertEqual(try s.receive(.frame(StompFrame(.receipt)), now: t0), .receipt(id: "", for: .send(destination: "/q")))
+        XCTAssertEqual(try s.receive(.frame(StompFrame(.receipt)), now: t0), .receipt(id: "", for: nil))
+    }
+
+    /// `checkRawSend(receipt:)` (a caller that made the SEND knows its receipt) keeps the books `checkRaw` keeps.
+    func testCheckRawSendAwaitsTheReceiptAsCheckRawDoes() throws {
+        var a = try connected()
+        var b = try connected()
+        for id in ["x", "y", "x"] {
+            try a.checkRaw(StompFrame(.send, headers: ["destination": "/q", "receipt": id]))
+            b.checkRawSend(receipt: id)
+            XCTAssertEqual(a.awaitedReceipts, b.awaitedReceipts)
+        }
+        XCTAssertEqual(b.receiptPurpose("y"), .raw(.send))
+        for id in ["y", "x", "x"] {
+            XCTAssertEqual(try a.receive(receipt(id), now: t0), try b.receive(receipt(id), now: t0), id)
+        }
+    }
 }
