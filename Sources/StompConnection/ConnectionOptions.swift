@@ -98,6 +98,7 @@ public struct ConnectionOptions: Sendable {
     public var webSocket = WebSocketOptions()
     /// TCP connect + TLS handshake + CONNECTED, per URL.
     public var connectTimeout: TimeAmount
+    /// How long a request with a receipt waits for its RECEIPT (`StompConnectionError.timeout`). Default 10 s.
     public var receiptTimeout: TimeAmount
     /// How long the broker may send nothing in the middle of a frame before the connection is given up
     /// (`StompConnectionError.stalledMidFrame`). Between frames, silence is judged by heart-beats.
@@ -108,7 +109,8 @@ public struct ConnectionOptions: Sendable {
     /// the connection and stopped reading: stuck, or blocking this producer by flow control) before the
     /// connection is given up (`StompConnectionError.writeStalled`); every request waiting for its write fails
     /// with that cause. Default 10 s, the receipt timeout: a plain SEND waits no longer than a receipted one.
-    public var writeStallTimeout: TimeAmount
+    /// nil: no limit (writes wait for the broker for ever: flow control that legitimately holds a producer).
+    public var writeStallTimeout: TimeAmount?
     /// How long DISCONNECT waits for its RECEIPT before closing anyway.
     public var disconnectTimeout: TimeAmount
     /// An ERROR after CONNECTED does not end the connection (brokers often keep it open); a close by the
@@ -142,7 +144,7 @@ public struct ConnectionOptions: Sendable {
                 connectTimeout: TimeAmount = .seconds(10),
                 receiptTimeout: TimeAmount = .seconds(10),
                 frameStallTimeout: TimeAmount = .seconds(5),
-                writeStallTimeout: TimeAmount = .seconds(10),
+                writeStallTimeout: TimeAmount? = .seconds(10),
                 disconnectTimeout: TimeAmount = .seconds(2),
                 reconnect: ReconnectPolicy = .default,
                 limits: StompLimits = .default,

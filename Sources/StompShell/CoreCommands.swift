@@ -86,6 +86,10 @@ public enum CoreCommands {
             OptionSpec("--vhost", value: .string, valueName: "V", help: "CONNECT host header (RabbitMQ: the virtual host)"),
             OptionSpec("--stomp-version", value: .string, valueName: "V", help: "versions to offer, e.g. 1.2 or 1.1,1.2"),
             OptionSpec("--heart-beat", value: .string, valueName: "CX,CY", help: "heart-beats in ms (0,0 disables)"),
+            OptionSpec(TimeoutOption.write.rawValue, value: .string, valueName: "S",
+                       help: "give up a connection whose broker takes none of our bytes for S seconds (default 10; 0: wait for ever)"),
+            OptionSpec(TimeoutOption.receipt.rawValue, value: .string, valueName: "S",
+                       help: "wait at most S seconds for a RECEIPT (default 10)"),
         ],
         summary: "connect to a broker",
         help: "Connects to the broker at URL (default: the URL given on the command line, STOMP_URL, or stomp://localhost:61613). A current connection is closed first. ws:// and wss:// are STOMP over WebSocket (RabbitMQ Web-STOMP: ws://HOST:15674/ws); their handshake headers, Origin and binary messages come from the command line (--ws-header, --origin, --ws-binary).",
@@ -94,9 +98,12 @@ public enum CoreCommands {
             r.url = p.argument(0)
             r.login = p.option("--login"); r.passcode = p.option("--passcode"); r.vhost = p.option("--vhost")
             r.stompVersion = p.option("--stomp-version"); r.heartBeat = p.option("--heart-beat")
+            r.writeTimeout = p.option(TimeoutOption.write.rawValue); r.receiptTimeout = p.option(TimeoutOption.receipt.rawValue)
             // a bad option value points at its option, checked by the rule `connect` itself applies
-            for (long, check) in [("--stomp-version", { _ = try Shell.stompVersions($0) }), ("--heart-beat", { _ = try Shell.heartBeat($0) })]
-                as [(String, (String) throws -> Void)] {
+            let checks: [(String, (String) throws -> Void)] = [
+                ("--stomp-version", { _ = try Shell.stompVersions($0) }), ("--heart-beat", { _ = try Shell.heartBeat($0) }),
+            ] + TimeoutOption.allCases.map { t in (t.rawValue, { _ = try t.amount($0) }) }
+            for (long, check) in checks {
                 guard let v = p.option(long) else { continue }
                 do { try check(v) } catch var e as ShellError {
                     e.column = p.column(ofOption: long)

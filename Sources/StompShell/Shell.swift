@@ -30,6 +30,9 @@ public struct ConnectParameters {
     public var vhost: String?
     public var stompVersion: String?
     public var heartBeat: String?
+    /// `--write-timeout`, seconds (0: no limit); `--receipt-timeout`, seconds. As typed: `TimeoutOption` checks them.
+    public var writeTimeout: String?
+    public var receiptTimeout: String?
     public init() {}
 
     /// These parameters, with each field left nil taken from `defaults`.
@@ -41,6 +44,8 @@ public struct ConnectParameters {
         p.vhost = vhost ?? defaults.vhost
         p.stompVersion = stompVersion ?? defaults.stompVersion
         p.heartBeat = heartBeat ?? defaults.heartBeat
+        p.writeTimeout = writeTimeout ?? defaults.writeTimeout
+        p.receiptTimeout = receiptTimeout ?? defaults.receiptTimeout
         return p
     }
 }
@@ -557,6 +562,8 @@ public final class Shell: @unchecked Sendable {
         options.vhost = req.vhost
         if let v = req.stompVersion { options.versions = try Self.stompVersions(v) }
         if let hb = req.heartBeat { options.heartBeat = try Self.heartBeat(hb) }
+        try TimeoutOption.write.apply(req.writeTimeout, to: &options)
+        try TimeoutOption.receipt.apply(req.receiptTimeout, to: &options)
         options.tls = defaults.tls
         options.webSocket = defaults.webSocket
         options.reconnect = defaults.reconnect

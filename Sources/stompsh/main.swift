@@ -50,6 +50,12 @@ struct Stompsh: ParsableCommand {
     @Option(help: ArgumentHelp("Heart-beats in milliseconds: CX,CY (0,0 disables).", valueName: "cx,cy"))
     var heartBeat: String?
 
+    @Option(name: .customLong("write-timeout"), parsing: .unconditional, help: ArgumentHelp("Give up a connection whose broker takes none of our bytes for SECONDS (stuck, or flow control holding this producer): exit 3. Default 10; 0 waits for ever.", valueName: "seconds"))
+    var writeTimeout: String?
+
+    @Option(name: .customLong("receipt-timeout"), parsing: .unconditional, help: ArgumentHelp("Wait at most SECONDS for a RECEIPT (send --receipt, subscribe, ...). Default 10.", valueName: "seconds"))
+    var receiptTimeout: String?
+
 
 
 
@@ -104,6 +110,10 @@ struct Stompsh: ParsableCommand {
             guard parts.count == 2, parts.allSatisfy({ Int($0) != nil && Int($0)! >= 0 }) else {
                 throw ValidationError("--heart-beat: expected CX,CY in milliseconds, got '\(hb)'")
             }
+        }
+        for (option, text) in [(TimeoutOption.write, writeTimeout), (.receipt, receiptTimeout)] {
+            guard let text else { continue }
+            do { _ = try option.amount(text) } catch let e as ShellError { throw ValidationError(e.message) }
         }
         if let v = stompVersion {
             for p in v.split(separator: ",") where !["1.0", "1.1", "1.2"].contains(String(p)) {
@@ -168,6 +178,8 @@ struct Stompsh: ParsableCommand {
         d.parameters.vhost = broker.vhost
         d.parameters.stompVersion = stompVersion
         d.parameters.heartBeat = heartBeat
+        d.parameters.writeTimeout = writeTimeout
+        d.parameters.receiptTimeout = receiptTimeout
         d.tls = broker.tls
         d.webSocket = WebSocketOptions(headers: wsHeaders.compactMap { try? WebSocketHeader(parsing: $0) },
                                        origin: origin, forceBinary: wsBinary)

@@ -190,6 +190,26 @@ final class SessionReceiptTests: XCTestCase {
         XCTAssertEqual(try s.receive(receipt("r-1"), now: ms(200)), .receipt(id: "r-1", for: nil))
     }
 
+    /// With heart-beats agreed, a receipt due before our next heart-beat is still the next deadline (it was
+    /// overwritten by the heart-beat's: a 1 s receipt timeout fired at the 5 s heart-beat tick).
+    func testAReceiptDueBeforeTheNextHeartBeatIsTheNextDeadline() throws {
+        var s = StompSession(configuration: SessionConfiguration(heartBeat: HeartBeat(10_000, 10_000)))
+        _ = try s.connect(now: t0)
+        _ = try s.receive(.frame(StompFrame(.connected, headers: ["version": "1.2", "heart-beat": "10000,10000"])), now: t0)
+        s.didSend(now: t0)
+        let beat = try XCTUnwrap(s.nextDeadline(now: t0), "our heart-beat is due")
+        XCTAssertGreaterThan(beat, ms(1000))
+        _ = try s.send(destination: "/q", receipt: "r-1")
+        s.setReceiptDeadline("r-1", ms(1000))
+        XCTAssertEqual(s.nextDeadline(now: t0), ms(1000))
+        XCTAssertEqual(s.tick(now: ms(1000)), [.receiptTimedOut(id: "r-1", for: .send(destination: "/q"))])
+        XCTAssertEqual(s.nextDeadline(now: ms(1000)), beat, "then the heart-beat again")
+        // A receipt due after the heart-beat leaves the heart-beat first.
+        _ = try s.send(destination: "/q", receipt: "r-2")
+        s.setReceiptDeadline("r-2", beat.advanced(byNanoseconds: 1_000_000_000))
+        XCTAssertEqual(s.nextDeadline(now: ms(1000)), beat)
+    }
+
     // MARK: DISCONNECT's receipt
 
     func testDisconnectsReceiptClosesTheSession() throws {

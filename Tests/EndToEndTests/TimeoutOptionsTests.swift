@@ -1,0 +1,151 @@
+import Foundation
+import NIOPosix
+import StompTestSupport
+import XCTest
+
+/// `--write-timeout S` and `--receipt-timeout S` (argv and `connect`): the operator chooses how long a broker may
+/// take none of our bytes (0: for ever, flow control that legitimately holds a producer) and how long a RECEIPT
+/// may take; bad values are usage errors (2) in one line naming the option.
+final class TimeoutOptionsTests: XCTestCase {
+    static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
+    static let bodyFile: String = {
+        let path = NSTemporaryDirectory() + "stompsh-knob-body-\(getpid())"
+        _ = FileManager.default.createFile(atPath: path, contents: Data(repeating: UInt8(ascii: "k"), count: 1 << 20))
+        return path
+    }()
+
+    static let sends = "repeat 40 send /queue/knob-stall --file \(bodyFile)"
+
+    static func stallLine(seconds: String, column: Int) -> String {
+        "^-c\\[\\d\\]:1:\(column): error: broker stopped reading: none of [0-9]+ bytes waiting to be written taken for "
+            + seconds + #" s \(broker stuck, or flow control holding this producer\); connection closed$"#
+    }
+
+    func testWriteTimeoutOneEndsAStalledSendInAboutASecond() throws {
+        let peer = try FaultyPeer(.stopReading, group: Self.group)
+        let start = Date()
+        let r = try Stompsh.run(["--no-reconnect", "--write-timeout", "1", peer.url, "-c", Self.sends, "-c", "echo after"],
+                                timeout: 60)
+        let took = Date().timeIntervalSince(start)
+        XCTAssertEqual(r.status, 3, r.stderr)
+        XCTAssertFalse(r.stdout.contains("after"), r.stdout)
+        // 1 s without a byte taken, found by a check every 0.2 s, plus start-up: far below the default's 10 s.
+        XCTAssertGreaterThanOrEqual(took, 1)
+        XCTAssertLessThan(took, 5, r.stderr)
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.contains { $0.range(of: Self.stallLine(seconds: "1", column: 11), options: .regularExpression) != nil },
+                      r.stderr)
+    }
+
+    /// The same chosen on the `connect` command (no URL on argv): the option is parsed and reaches the connection.
+    func testConnectCommandTakesTheWriteTimeout() throws {
+        let peer = try FaultyPeer(.stopReading, group: Self.group)
+        let start = Date()
+        let r = try Stompsh.run(["--no-reconnect", "-c", "connect \(peer.url) --write-timeout 1.5", "-c", Self.sends,
+                                 "-c", "echo after"], timeout: 60)
+        let took = Date().timeIntervalSince(start)
+        XCTAssertEqual(r.status, 3, r.stderr)
+        XCTAssertFalse(r.stdout.contains("after"), r.stdout)
+        XCTAssertGreaterThanOrEqual(took, 1.5)
+        XCTAssertLessThan(took, 6, r.stderr)
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.contains { $0.range(of: Self.stallLine(seconds: "1.5", column: 11), options: .regularExpression) != nil },
+                      r.stderr)
+    }
+
+    /// 0: no stall check. Still waiting well after the default (10 s, checked every 2 s) would have ended it;
+    /// the test bounds its own time and kills it.
+    func testWriteTimeoutZeroWaitsPastTheDefaultStall() throws {
+        let peer = try FaultyPeer(.stopReading, group: Self.group)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Stompsh.binary)
+        p.arguments = ["--no-reconnect", "--write-timeout", "0", peer.url, "-c", Self.sends, "-c", "echo after"]
+        var env = ProcessInfo.processInfo.environment
+        env["HOME"] = Stompsh.tempHome
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        let outText = LockedText(), errText = LockedText()
+        out.fileHandleForReading.readabilityHandler = { outText.append($0.availableData) }
+        err.fileHandleForReading.readabilityHandler = { errText.append($0.availableData) }
+        let deadline = Date().addingTimeInterval(10)
+        while !(outText.text + errText.text).contains("connected to"), Date() < deadline { usleep(20_000) }
+        XCTAssertTrue((outText.text + errText.text).contains("connected to"), errText.text)
+        // The default stall: 10 s plus one check interval (2 s); 3 s more of slack.
+        let stalledSince = Date()
+        while p.isRunning, Date().timeIntervalSince(stalledSince) < 15 { usleep(100_000) }
+        XCTAssertTrue(p.isRunning, "ended without the stall check: \(p.terminationStatus) \(errText.text)")
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        usleep(100_000)
+        out.fileHandleForReading.readabilityHandler = nil
+        err.fileHandleForReading.readabilityHandler = nil
+        XCTAssertFalse(errText.text.contains("broker stopped reading"), errText.text)
+        XCTAssertFalse(outText.text.contains("after"), outText.text)
+    }
+
+    func testReceiptTimeoutOneFailsAMissingReceiptInAboutASecond() throws {
+        for viaConnect in [false, true] {
+            let peer = try FaultyPeer(.noReceipt, group: Self.group)
+            let args = viaConnect
+                ? ["--no-reconnect", "-c", "connect \(peer.url) --receipt-timeout 1"]
+                : ["--no-reconnect", "--receipt-timeout", "1", peer.url]
+            let start = Date()
+            let r = try Stompsh.run(args + ["-c", "subscribe /queue/knob-fault", "-c", "echo after"], timeout: 60)
+            let took = Date().timeIntervalSince(start)
+            XCTAssertEqual(r.status, 1, r.stderr)
+            XCTAssertFalse(r.stdout.contains("after"), r.stdout)
+            XCTAssertTrue(peer.triggered)
+            XCTAssertNotNil(r.stderr.range(of: "error: timed out after 1 s waiting for RECEIPT r-1 for SUBSCRIBE to /queue/knob-fault"),
+                            r.stderr)
+            // 1 s, then DISCONNECT without its RECEIPT (2 s): well below the default's 10 s.
+            XCTAssertGreaterThanOrEqual(took, 1)
+            XCTAssertLessThan(took, 7, "viaConnect \(viaConnect): \(r.stderr)")
+        }
+    }
+
+    static let bad: [(option: String, value: String)] = [
+        ("--write-timeout", "-1"), ("--write-timeout", "nan"), ("--write-timeout", "NaN"), ("--write-timeout", "ten"),
+        ("--write-timeout", "1e12"), ("--write-timeout", "inf"), ("--write-timeout", ""), ("--write-timeout", "5s"),
+        ("--write-timeout", "0.0001"), ("--write-timeout", "31536001"),
+        ("--receipt-timeout", "0"), ("--receipt-timeout", "-0.5"), ("--receipt-timeout", "nan"), ("--receipt-timeout", "x"),
+        ("--receipt-timeout", "1e300"), ("--receipt-timeout", "-inf"), ("--receipt-timeout", "31536000.5"),
+    ]
+
+    func testBadValuesOnTheCommandLineAreUsageErrorsNamingTheOption() throws {
+        for (option, value) in Self.bad {
+            let r = try Stompsh.run([option, value, "-c", "echo ran"])
+            XCTAssertEqual(r.status, 2, "\(option) '\(value)': \(r.stderr)")
+            XCTAssertFalse(r.stdout.contains("ran"))
+            let first = r.stderr.split(separator: "\n").first.map(String.init) ?? ""
+            XCTAssertEqual(first, "Error: \(option): expected seconds, "
+                           + (option == "--write-timeout" ? "0 (no limit) or " : "") + "0.001 to 31536000 (a year), got '\(value)'",
+                           r.stderr)
+        }
+    }
+
+    func testBadValuesOnConnectAreUsageErrorsAtTheOption() throws {
+        for (option, value) in Self.bad where !value.isEmpty {
+            let r = try Stompsh.run(["-c", "connect stomp://127.0.0.1:1 \(option) \(value)", "-c", "echo ran"])
+            XCTAssertEqual(r.status, 2, "\(option) '\(value)': \(r.stderr)")
+            XCTAssertFalse(r.stdout.contains("ran"))
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.hasPrefix("-c[1]:1:29: error: \(option): expected seconds, "), r.stderr)
+            XCTAssertTrue(r.stderr.hasSuffix(", got '\(value)'\n"), r.stderr)
+        }
+    }
+
+    func testGoodValuesAreAccepted() throws {
+        for args in [["--write-timeout", "0"], ["--write-timeout", "0.5"], ["--write-timeout", "31536000"],
+                     ["--receipt-timeout", "0.001"], ["--receipt-timeout", "30"], ["--write-timeout=2", "--receipt-timeout=3"]] {
+            let r = try Stompsh.run(args + ["-c", "echo ran"])
+            XCTAssertEqual(r.status, 0, "\(args): \(r.stderr)")
+            XCTAssertEqual(r.stdout, "ran\n")
+        }
+    }
+}
