@@ -60,6 +60,13 @@ public struct FrameDecoder: Sendable {
     private var escapedLines: [(line: Int, nameCount: Int, valueCount: Int)] = []
     /// How many of `escapedLines` are this frame's (the array is overwritten from the start, not cleared).
     private var escapedLineCount = 0
+    /// Bytes the escaped names and values take once unescaped (stored after the lines as received).
+    private var escapedBytes = 0
+    /// Whether the frame's header lines are what the encoder writes for them in this escaping (LF ends, no raw
+    /// CR, no second raw ':' where escaping applies): then its headers keep them for the encoder to copy.
+    private var linesAsWritten = true
+    /// The header lines' bytes as received (blank line excluded).
+    private var headRawCount = 0
     /// Sum of the lines' name and value counts (after unescaping).
     private var headLiveBytes = 0
     private var contentLength: Int?
@@ -195,6 +202,8 @@ public struct FrameDecoder: Sendable {
                 // The last frame's line records are refilled when that frame is gone (else a new array).
                 lineCount = 0
                 escapedLineCount = 0
+                escapedBytes = 0
+                linesAsWritten = true
                 headLiveBytes = 0
                 contentLength = nil
                 sawContentLength = false
@@ -209,6 +218,17 @@ public struct FrameDecoder: Sendable {
                 partialLine = LineScan()
                 var blankLF = 0
                 while true {
+                    if scanned == 0, let base = raw.baseAddress {   // the common line, a word at a time
+                        var colon = -1
+                        let lf = Self.plainLine(base.assumingMemoryBound(to: UInt8.self), raw.count, from: readIndex, colon: &colon)
+                        if lf == readIndex { blankLF = lf; break }
+                        if lf > 0 {
+                            try plainHeader(raw, end: lf, colon: colon)
+                            readIndex = lf + 1
+                            line = LineScan()
+                            continue
+                        }
+                    }
                     guard let lf = Self.scanHeaderLine(raw, lineStart: readIndex, from: readIndex + scanned,
                                                        escaping: escaping, &line) else {
                         scanned = line.resume - readIndex
@@ -224,6 +244,7 @@ public struct FrameDecoder: Sendable {
                     if end > readIndex && raw[end - 1] == 0x0D {   // a CRLF line: its CR is no part of it
                         end -= 1
                         if line.cr { line.cr = memchr(raw.baseAddress! + readIndex, 0x0D, end - readIndex) != nil }
+                        if end != readIndex { linesAsWritten = false }   // written back with LF
                     }
                     if end == readIndex { blankLF = lf; break }   // blank line: headers done
                     if end - readIndex > limits.maxHeaderLineLength {
@@ -255,8 +276,8 @@ public struct FrameDecoder: Sendable {
                 }
                 let lf = blankLF
                 if lineCount <= Self.inlineLineCapacity { moveInlineSpans() }
-                Self.headBytes(into: &headStorage, raw, from: headStart, count: readIndex - headStart,
-                               spans: spans, escapedLines: escapedLines[0..<escapedLineCount], mode: escaping)
+                headRawCount = readIndex - headStart
+                headBytes(raw)
                 readIndex = lf + 1
                 scanned = 0
                 state = .body
@@ -289,7 +310,8 @@ public struct FrameDecoder: Sendable {
                 }
                 scanned = 0
                 state = .idle
-                let headers = StompHeaders(storage: headStorage, spans: spans, dead: headStorage.count - headLiveBytes)
+                let headers = StompHeaders(storage: headStorage, spans: spans, dead: headStorage.count - headLiveBytes,
+                                           received: linesAsWritten ? headRawCount : -1, mode: escaping)
                 // Large buffers are not kept for reuse: an idle connection must not pin its last big message.
                 if bodyStorage.capacity > Self.reuseLimit { bodyStorage = [] }
                 if headStorage.capacity > Self.reuseLimit { headStorage = [] }
@@ -313,10 +335,12 @@ public struct FrameDecoder: Sendable {
 
     /// `refill` without the result.
     @inline(__always)
-    private static func fill(_ buffer: inout [UInt8], _ raw: UnsafeRawBufferPointer, from: Int, count: Int) {
+    private static func fill(_ buffer: inout [UInt8], _ raw: UnsafeRawBufferPointer, from: Int, count: Int,
+                             reserving extra: Int = 0) {
         // `init(unsafeUninitializedCapacity:)` would go through the standard library's generic path (a metadata
         // lookup per body); `replaceSubrange` with typed bytes is specialised here (one memcpy).
-        if buffer.capacity > 2 * count + 64 { buffer = [] }
+        if buffer.capacity > 2 * (count + extra) + 64 || buffer.capacity < count + extra { buffer = [] }
+        if extra > 0 && buffer.isEmpty { buffer.reserveCapacity(count + extra) }
         buffer.replaceSubrange(0..<buffer.count, with: Self.typed(raw, from: from, count: count))
     }
 
@@ -352,27 +376,93 @@ public struct FrameDecoder: Sendable {
         UnsafeBufferPointer(start: (raw.baseAddress! + from).assumingMemoryBound(to: UInt8.self), count: count)
     }
 
-    /// The header lines `raw[headStart..<readIndex]` copied in one piece, the escaped ones unescaped in place
-    /// (their escapes were checked when parsed; unescaping only shrinks, the rest of the line becomes dead bytes).
-    private static func headBytes(into bytes: inout [UInt8], _ raw: UnsafeRawBufferPointer, from headStart: Int, count: Int,
-                                  spans: [StompHeaders.Span], escapedLines: ArraySlice<(line: Int, nameCount: Int, valueCount: Int)>,
-                                  mode escaping: HeaderEscaping.Mode) {
-        guard count > 0 else { bytes = []; return }
-        fill(&bytes, raw, from: headStart, count: count)
-        if !escapedLines.isEmpty {
-            bytes.withUnsafeMutableBufferPointer { dst in
-                let src = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + headStart
-                for e in escapedLines {   // only the parts whose escapes change them
-                    let span = spans[e.line]
-                    if span.nameCount != e.nameCount {
-                        _ = HeaderEscaping.unescapeChecked(src + span.nameStart, e.nameCount, into: dst.baseAddress! + span.nameStart)
-                    }
-                    if span.valueCount != e.valueCount {
-                        _ = HeaderEscaping.unescapeChecked(src + span.valueStart, e.valueCount, into: dst.baseAddress! + span.valueStart)
-                    }
+    /// The header lines `raw[headStart..<headStart+headRawCount]` copied in one piece into `headStorage`, as received;
+    /// the escaped names and values (their escapes checked when parsed) unescaped after them, their spans moved there.
+    private mutating func headBytes(_ raw: UnsafeRawBufferPointer) {
+        let count = headRawCount
+        guard count > 0 else { headStorage = []; return }
+        guard escapedLineCount > 0 else { Self.fill(&headStorage, raw, from: headStart, count: count); return }
+        // The lines, then room for the unescaped parts (filled with bytes of the lines: unescaping only shrinks,
+        // so there are enough), overwritten below.
+        Self.fill(&headStorage, raw, from: headStart, count: count, reserving: escapedBytes)
+        headStorage.append(contentsOf: Self.typed(raw, from: headStart, count: escapedBytes))
+        let src = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + headStart
+        headStorage.withUnsafeMutableBufferPointer { dst in
+            var o = count
+            for e in escapedLines[0..<escapedLineCount] {   // only the parts whose escapes change them
+                var span = spans[e.line]
+                if span.nameCount != e.nameCount {
+                    _ = HeaderEscaping.unescapeChecked(src + span.nameStart, e.nameCount, into: dst.baseAddress! + o)
+                    span.nameStart = o
+                    o += span.nameCount
                 }
+                if span.valueCount != e.valueCount {
+                    _ = HeaderEscaping.unescapeChecked(src + span.valueStart, e.valueCount, into: dst.baseAddress! + o)
+                    span.valueStart = o
+                    o += span.valueCount
+                }
+                spans[e.line] = span
             }
         }
+    }
+
+    /// Records the common header line `raw[readIndex..<end]` found by `plainLine` (ASCII, one ':' at `colon`, nothing
+    /// to unescape or check), after the limits the byte-exact path checks, in the same order.
+    @inline(__always)
+    private mutating func plainHeader(_ raw: UnsafeRawBufferPointer, end: Int, colon: Int) throws {
+        if end - readIndex > limits.maxHeaderLineLength {
+            throw FrameDecodingError.limitExceeded(limit: "maxHeaderLineLength", value: end - readIndex,
+                                                   maximum: limits.maxHeaderLineLength, offset: streamOffset)
+        }
+        if lineCount >= limits.maxHeaderCount {
+            throw FrameDecodingError.limitExceeded(limit: "maxHeaderCount", value: lineCount + 1,
+                                                   maximum: limits.maxHeaderCount, offset: streamOffset)
+        }
+        if colon == 14 && !sawContentLength
+            && Self.isContentLength(UnsafeRawBufferPointer(rebasing: raw[readIndex..<(readIndex + 14)])) {
+            try readContentLength(UnsafeRawBufferPointer(rebasing: raw[(readIndex + 15)..<end]), offset: streamOffset + 15)
+        }
+        let nameStart = readIndex - headStart
+        let valueCount = end - readIndex - colon - 1
+        record(StompHeaders.Span(nameStart: nameStart, nameCount: colon, valueStart: nameStart + colon + 1,
+                                 valueCount: valueCount, plain: true))
+        headLiveBytes += colon + valueCount
+    }
+
+    /// The common header line, a word at a time (each word tested once, no stop per ':'): the index of the LF
+    /// ending the line that starts at `start` when it is complete, all ASCII, with a ':' (its offset in the line
+    /// in `colon`) and no second one, no '\\' and no CR; `start` itself for the blank line (LF alone). -1 for
+    /// anything else, and when fewer than 8 bytes are left before its LF: `scanHeaderLine` takes that line byte
+    /// by byte. (The masks' lowest flag is exact; a false flag above it only sends a line the byte-exact way.)
+    @inline(__always)
+    private static func plainLine(_ p: UnsafePointer<UInt8>, _ n: Int, from start: Int, colon: inout Int) -> Int {
+        var i = start
+        var c = -1
+        while i &+ 8 <= n {
+            let x = ByteScan.load(p + i)
+            var keep = ByteScan.highs   // the bytes of this line in this word
+            var odd = ByteScan.equal(x, 0x5C) | x   // '\\', or a byte >= 0x80
+            var lf: UInt64 = 0
+            if ByteScan.below(x, 0x0E) != 0 {   // a control byte: the LF, or a CR
+                lf = ByteScan.equal(x, 0x0A)
+                if lf != 0 { keep = (((lf & (0 &- lf)) >> 7) &- 1) & ByteScan.highs }
+                odd |= ByteScan.equal(x, 0x0D)
+            }
+            var colons = ByteScan.equal(x, 0x3A) & keep
+            if c < 0 && colons != 0 {
+                c = i &- start &+ colons.trailingZeroBitCount >> 3
+                colons &= colons &- 1   // any other is a second ':'
+            }
+            if (odd | colons) & keep != 0 { return -1 }
+            if lf != 0 {
+                let end = i &+ lf.trailingZeroBitCount >> 3
+                if c < 0 { return end == start ? end : -1 }
+                colon = c
+                return end
+            }
+            i &+= 8
+        }
+        return -1
     }
 
     /// Parses one header line `raw[start..<end]` (EOL excluded), scanned by `scanHeaderLine`, into `spans`: checks
@@ -388,6 +478,7 @@ public struct FrameDecoder: Sendable {
         let rawValue = UnsafeRawBufferPointer(rebasing: line[(colon + 1)...])
         let ascii = scan.high & ByteScan.highs == 0
         let plain = !scan.colons2 && !scan.backslash && !scan.cr
+        if scan.cr || (scan.colons2 && escaping != .none) { linesAsWritten = false }   // the encoder escapes these
 
         var nameCount = rawName.count
         var valueCount = rawValue.count
@@ -408,6 +499,7 @@ public struct FrameDecoder: Sendable {
                     ? try unescapedCount(rawValue, header: unescapedString(rawName), offset: lineOffset + colon + 1)
                     : rawValue.count - scan.valueEscapes
                 if nameCount != rawName.count || valueCount != rawValue.count {
+                    escapedBytes += (nameCount != rawName.count ? nameCount : 0) + (valueCount != rawValue.count ? valueCount : 0)
                     let e = (line: lineCount, nameCount: rawName.count, valueCount: rawValue.count)
                     if escapedLineCount < escapedLines.count { escapedLines[escapedLineCount] = e } else { escapedLines.append(e) }
                     escapedLineCount += 1

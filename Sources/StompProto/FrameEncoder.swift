@@ -68,6 +68,32 @@ public struct FrameEncoder: Sendable {
 
         let command = frame.command.wireName
         let lengthPrefix: StaticString = "content-length:"
+        if let received = headers.receivedLineBytes(for: mode) {
+            // Lines from a decoder in this escaping, unedited: written back as they came, in one copy.
+            var room = command.utf8CodeUnitCount + 2 + received
+            if let addedLength { room += lengthPrefix.utf8CodeUnitCount + Self.decimalDigits(addedLength) + 1 }
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: room) { p in
+                var d = p.baseAddress!
+                d.update(from: command.utf8Start, count: command.utf8CodeUnitCount)
+                d += command.utf8CodeUnitCount
+                d.pointee = 0x0A; d += 1
+                if received > 0 {
+                    headers.storage.withUnsafeBufferPointer { ByteScan.copy(d, $0.baseAddress!, received) }
+                    d += received
+                }
+                if let addedLength {
+                    d.update(from: lengthPrefix.utf8Start, count: lengthPrefix.utf8CodeUnitCount)
+                    d += lengthPrefix.utf8CodeUnitCount
+                    d += Self.writeDecimal(addedLength, to: d)
+                    d.pointee = 0x0A; d += 1
+                }
+                d.pointee = 0x0A; d += 1
+                out.append(contentsOf: UnsafeBufferPointer(start: p.baseAddress!, count: p.baseAddress!.distance(to: d)))
+            }
+            out.append(contentsOf: body)
+            out.append(0)
+            return
+        }
         // Room for the head (command line, header lines, blank line) with every header byte escaped to two.
         let escapeFactor = mode == .none ? 1 : 2
         var room = command.utf8CodeUnitCount + 2 + headers.byteCount * escapeFactor + 2 * headers.spans.count

@@ -37,6 +37,12 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
     @usableFromInline var spans: [Span]
     /// Bytes of `storage` no span points at any more (edits); the buffer is compacted when they dominate.
     @usableFromInline var dead = 0
+    /// Headers from a `FrameDecoder`, not edited since: `storage[0..<receivedCount]` are the header lines exactly
+    /// as received (escaped, each ending in LF) and exactly as the encoder writes these lines in `receivedMode`
+    /// (no CR, no second raw ':' where escaping applies), so it copies them instead of escaping line by line.
+    /// -1 otherwise; every edit sets it to -1. Lines with escapes point at their unescaped bytes after the block.
+    var receivedCount: Int32 = -1
+    var receivedMode: HeaderEscaping.Mode = .none
 
     public init() { storage = []; spans = [] }
 
@@ -58,11 +64,29 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
         for (name, value) in elements { append(name, value) }
     }
 
-    /// The decoder's constructor: bytes already unescaped and validated as UTF-8.
-    init(storage: [UInt8], spans: [Span], dead: Int) {
+    /// The decoder's constructor: bytes validated as UTF-8, the spans pointing at unescaped bytes; the lines as
+    /// received in `storage[0..<received]` when the encoder would write them the same in `mode` (else -1).
+    init(storage: [UInt8], spans: [Span], dead: Int, received: Int = -1, mode: HeaderEscaping.Mode = .none) {
         self.storage = storage
         self.spans = spans
         self.dead = dead
+        self.receivedCount = Int32(truncatingIfNeeded: received)
+        self.receivedMode = mode
+    }
+
+    /// Calls `body` with the header lines exactly as a `FrameDecoder` received them (escaped, each ending in LF),
+    /// when these headers came from one, have not been edited since, and are what the encoder writes back for
+    /// them in the same version (LF line ends, no raw CR, no second raw ':' where escaping applies); nil
+    /// otherwise. The buffer is valid only during the call.
+    public func withReceivedLines<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
+        guard receivedCount >= 0 else { return nil }
+        return try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<Int(receivedCount)])) }
+    }
+
+    /// The received lines' byte count when the encoder may copy them for escaping `mode`, else nil.
+    @inline(__always)
+    func receivedLineBytes(for mode: HeaderEscaping.Mode) -> Int? {
+        receivedCount >= 0 && receivedMode == mode ? Int(receivedCount) : nil
     }
 
     /// Number of header lines, repeats included.
@@ -80,6 +104,7 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
         set {
             guard let newValue else { removeAll(name); return }
             guard let i = firstIndex(name) else { append(name, newValue); return }
+            receivedCount = -1
             HeaderEscaping.withUTF8(newValue) { v in
                 let old = spans[i]
                 spans[i].plain = old.plain && Self.isPlain(v)
@@ -120,6 +145,7 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
     /// most, doubling), so a line costs two copies and one plainness scan of each part.
     @inline(__always)
     mutating func appendLine(name n: UnsafeBufferPointer<UInt8>, value v: UnsafeBufferPointer<UInt8>) {
+        receivedCount = -1
         let nameStart = storage.count
         let needed = nameStart + n.count + v.count
         if storage.capacity < needed { storage.reserveCapacity(Swift.max(needed, storage.capacity * 2, 64)) }
@@ -163,6 +189,7 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
     /// uniquely held value is edited in place: a per-message tail on a fixed head allocates nothing).
     public mutating func removeLines(from n: Int) {
         guard n >= 0, n < spans.count else { return }
+        receivedCount = -1
         var end = 0, used = 0
         for i in 0..<n {
             end = Swift.max(end, spans[i].valueStart + spans[i].valueCount)
@@ -178,6 +205,7 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
         var removed: [Int] = []
         forEachIndex(of: name) { removed.append($0) }
         guard !removed.isEmpty else { return }
+        receivedCount = -1
         for i in removed.reversed() {
             dead += spans[i].nameCount + spans[i].valueCount
             spans.remove(at: i)
@@ -360,6 +388,7 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
     /// Appends line `i` of `other`, copying its bytes.
     @inline(__always)
     mutating func appendLine(_ i: Int, of other: StompHeaders) {
+        receivedCount = -1
         let s = other.spans[i]
         let nameStart = storage.count
         let needed = nameStart + s.nameCount + s.valueCount
