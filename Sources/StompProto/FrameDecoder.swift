@@ -214,7 +214,8 @@ public struct FrameDecoder: Sendable {
 
             case .headers:
                 // Line after line without leaving this case; the line's scan state lives in a local.
-                var line = partialLine
+                // A line not scanned past its start is scanned again from there (what was noted of it is seen again).
+                var line = scanned == 0 ? LineScan() : partialLine
                 partialLine = LineScan()
                 var blankLF = 0
                 while true {
@@ -224,8 +225,7 @@ public struct FrameDecoder: Sendable {
                         if lf == readIndex { blankLF = lf; break }
                         if lf > 0 {
                             try plainHeader(raw, end: lf, colon: colon)
-                            readIndex = lf + 1
-                            line = LineScan()
+                            readIndex = lf + 1   // `line` is still fresh: the word scan notes nothing in it
                             continue
                         }
                     }
