@@ -214,21 +214,10 @@ public struct FrameDecoder: Sendable {
 
             case .headers:
                 // Line after line without leaving this case; the line's scan state lives in a local.
-                // A line not scanned past its start is scanned again from there (what was noted of it is seen again).
-                var line = scanned == 0 ? LineScan() : partialLine
+                var line = partialLine
                 partialLine = LineScan()
                 var blankLF = 0
                 while true {
-                    if scanned == 0, let base = raw.baseAddress {   // the common line, a word at a time
-                        var colon = -1
-                        let lf = Self.plainLine(base.assumingMemoryBound(to: UInt8.self), raw.count, from: readIndex, colon: &colon)
-                        if lf == readIndex { blankLF = lf; break }
-                        if lf > 0 {
-                            try plainHeader(raw, end: lf, colon: colon)
-                            readIndex = lf + 1   // `line` is still fresh: the word scan notes nothing in it
-                            continue
-                        }
-                    }
                     guard let lf = Self.scanHeaderLine(raw, lineStart: readIndex, from: readIndex + scanned,
                                                        escaping: escaping, &line) else {
                         scanned = line.resume - readIndex
@@ -275,9 +264,9 @@ public struct FrameDecoder: Sendable {
                     line = LineScan()
                 }
                 let lf = blankLF
-                if lineCount <= Self.inlineLineCapacity { moveInlineSpans() }
                 headRawCount = readIndex - headStart
                 headBytes(raw)
+                if lineCount <= Self.inlineLineCapacity { moveInlineSpans() }
                 readIndex = lf + 1
                 scanned = 0
                 state = .body
@@ -377,92 +366,44 @@ public struct FrameDecoder: Sendable {
     }
 
     /// The header lines `raw[headStart..<headStart+headRawCount]` copied in one piece into `headStorage`, as received;
-    /// the escaped names and values (their escapes checked when parsed) unescaped after them, their spans moved there.
+    /// the escaped names and values (their escapes checked when parsed) unescaped after them, their line records
+    /// (still inline, or in `spans` past `inlineLineCapacity`) pointed there.
     private mutating func headBytes(_ raw: UnsafeRawBufferPointer) {
         let count = headRawCount
         guard count > 0 else { headStorage = []; return }
         guard escapedLineCount > 0 else { Self.fill(&headStorage, raw, from: headStart, count: count); return }
-        // The lines, then room for the unescaped parts (filled with bytes of the lines: unescaping only shrinks,
-        // so there are enough), overwritten below.
-        Self.fill(&headStorage, raw, from: headStart, count: count, reserving: escapedBytes)
-        headStorage.append(contentsOf: Self.typed(raw, from: headStart, count: escapedBytes))
+        // The lines and room for the unescaped parts, in one copy when the bytes after the lines (blank line, body)
+        // are enough to fill the room (it is overwritten below); else the lines and then part of them again
+        // (unescaping only shrinks: they are enough).
+        if raw.count - headStart >= count + escapedBytes {
+            Self.fill(&headStorage, raw, from: headStart, count: count + escapedBytes)
+        } else {
+            Self.fill(&headStorage, raw, from: headStart, count: count, reserving: escapedBytes)
+            headStorage.append(contentsOf: Self.typed(raw, from: headStart, count: escapedBytes))
+        }
         let src = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + headStart
+        let inline = lineCount <= Self.inlineLineCapacity
         headStorage.withUnsafeMutableBufferPointer { dst in
-            var o = count
-            for e in escapedLines[0..<escapedLineCount] {   // only the parts whose escapes change them
-                var span = spans[e.line]
-                if span.nameCount != e.nameCount {
-                    _ = HeaderEscaping.unescapeChecked(src + span.nameStart, e.nameCount, into: dst.baseAddress! + o)
-                    span.nameStart = o
-                    o += span.nameCount
+            withUnsafeMutableBytes(of: &inlineSpans) { inlineRaw in
+                let inlineLines = inlineRaw.baseAddress!.assumingMemoryBound(to: StompHeaders.Span.self)
+                var o = count
+                for k in 0..<escapedLineCount {   // only the parts whose escapes change them
+                    let e = escapedLines[k]
+                    var span = inline ? inlineLines[e.line] : spans[e.line]
+                    if span.nameCount != e.nameCount {
+                        _ = HeaderEscaping.unescapeChecked(src + span.nameStart, e.nameCount, into: dst.baseAddress! + o)
+                        span.nameStart = o
+                        o += span.nameCount
+                    }
+                    if span.valueCount != e.valueCount {
+                        _ = HeaderEscaping.unescapeChecked(src + span.valueStart, e.valueCount, into: dst.baseAddress! + o)
+                        span.valueStart = o
+                        o += span.valueCount
+                    }
+                    if inline { inlineLines[e.line] = span } else { spans[e.line] = span }
                 }
-                if span.valueCount != e.valueCount {
-                    _ = HeaderEscaping.unescapeChecked(src + span.valueStart, e.valueCount, into: dst.baseAddress! + o)
-                    span.valueStart = o
-                    o += span.valueCount
-                }
-                spans[e.line] = span
             }
         }
-    }
-
-    /// Records the common header line `raw[readIndex..<end]` found by `plainLine` (ASCII, one ':' at `colon`, nothing
-    /// to unescape or check), after the limits the byte-exact path checks, in the same order.
-    @inline(__always)
-    private mutating func plainHeader(_ raw: UnsafeRawBufferPointer, end: Int, colon: Int) throws {
-        if end - readIndex > limits.maxHeaderLineLength {
-            throw FrameDecodingError.limitExceeded(limit: "maxHeaderLineLength", value: end - readIndex,
-                                                   maximum: limits.maxHeaderLineLength, offset: streamOffset)
-        }
-        if lineCount >= limits.maxHeaderCount {
-            throw FrameDecodingError.limitExceeded(limit: "maxHeaderCount", value: lineCount + 1,
-                                                   maximum: limits.maxHeaderCount, offset: streamOffset)
-        }
-        if colon == 14 && !sawContentLength
-            && Self.isContentLength(UnsafeRawBufferPointer(rebasing: raw[readIndex..<(readIndex + 14)])) {
-            try readContentLength(UnsafeRawBufferPointer(rebasing: raw[(readIndex + 15)..<end]), offset: streamOffset + 15)
-        }
-        let nameStart = readIndex - headStart
-        let valueCount = end - readIndex - colon - 1
-        record(StompHeaders.Span(nameStart: nameStart, nameCount: colon, valueStart: nameStart + colon + 1,
-                                 valueCount: valueCount, plain: true))
-        headLiveBytes += colon + valueCount
-    }
-
-    /// The common header line, a word at a time (each word tested once, no stop per ':'): the index of the LF
-    /// ending the line that starts at `start` when it is complete, all ASCII, with a ':' (its offset in the line
-    /// in `colon`) and no second one, no '\\' and no CR; `start` itself for the blank line (LF alone). -1 for
-    /// anything else, and when fewer than 8 bytes are left before its LF: `scanHeaderLine` takes that line byte
-    /// by byte. (The masks' lowest flag is exact; a false flag above it only sends a line the byte-exact way.)
-    @inline(__always)
-    private static func plainLine(_ p: UnsafePointer<UInt8>, _ n: Int, from start: Int, colon: inout Int) -> Int {
-        var i = start
-        var c = -1
-        while i &+ 8 <= n {
-            let x = ByteScan.load(p + i)
-            var keep = ByteScan.highs   // the bytes of this line in this word
-            var odd = ByteScan.equal(x, 0x5C) | x   // '\\', or a byte >= 0x80
-            var lf: UInt64 = 0
-            if ByteScan.below(x, 0x0E) != 0 {   // a control byte: the LF, or a CR
-                lf = ByteScan.equal(x, 0x0A)
-                if lf != 0 { keep = (((lf & (0 &- lf)) >> 7) &- 1) & ByteScan.highs }
-                odd |= ByteScan.equal(x, 0x0D)
-            }
-            var colons = ByteScan.equal(x, 0x3A) & keep
-            if c < 0 && colons != 0 {
-                c = i &- start &+ colons.trailingZeroBitCount >> 3
-                colons &= colons &- 1   // any other is a second ':'
-            }
-            if (odd | colons) & keep != 0 { return -1 }
-            if lf != 0 {
-                let end = i &+ lf.trailingZeroBitCount >> 3
-                if c < 0 { return end == start ? end : -1 }
-                colon = c
-                return end
-            }
-            i &+= 8
-        }
-        return -1
     }
 
     /// Parses one header line `raw[start..<end]` (EOL excluded), scanned by `scanHeaderLine`, into `spans`: checks
