@@ -391,12 +391,14 @@ public struct FrameDecoder: Sendable {
                     let e = escapedLines[k]
                     var span = inline ? inlineLines[e.line] : spans[e.line]
                     if span.nameCount != e.nameCount {
-                        _ = HeaderEscaping.unescapeChecked(src + span.nameStart, e.nameCount, into: dst.baseAddress! + o)
+                        _ = HeaderEscaping.unescapeChecked(src + span.nameStart, e.nameCount, into: dst.baseAddress! + o,
+                                                           room: dst.count - o)
                         span.nameStart = o
                         o += span.nameCount
                     }
                     if span.valueCount != e.valueCount {
-                        _ = HeaderEscaping.unescapeChecked(src + span.valueStart, e.valueCount, into: dst.baseAddress! + o)
+                        _ = HeaderEscaping.unescapeChecked(src + span.valueStart, e.valueCount, into: dst.baseAddress! + o,
+                                                           room: dst.count - o)
                         span.valueStart = o
                         o += span.valueCount
                     }

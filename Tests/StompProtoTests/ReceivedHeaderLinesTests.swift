@@ -207,4 +207,34 @@ final class ReceivedHeaderLinesTests: XCTestCase {
         XCTAssertGreaterThan(checked, 5000)
         XCTAssertGreaterThan(copied, 500)
     }
+    /// Long names and values dense with escapes (every kind, runs of them, at every offset of an 8-byte word, near
+    /// the ends): decoded whole and byte by byte to the values written, and written back to the same bytes.
+    func testLongEscapedValuesUnescapeAtAnyOffset() throws {
+        var rng = SeededRNG(seed: 0x5C5C)
+        let pieces: [[UInt8]] = [[0x0A], [0x3A], [0x0D], [0x5C], [0x5C, 0x5C], Array("abcdefgh".utf8), Array("x".utf8),
+                                 Array("é".utf8), [0x3A, 0x3A, 0x0A]]
+        for round in 0..<400 {
+            var headers = StompHeaders()
+            var expected: [(String, String)] = []
+            for line in 0..<Int(1 + rng.next() % 4) {
+                var value: [UInt8] = []
+                for _ in 0..<Int(rng.next() % 24) { value += pieces[Int(rng.next() % UInt64(pieces.count))] }
+                let name = "h\(line)" + (rng.next() % 4 == 0 ? ":\\" : "")
+                let v = String(decoding: value, as: UTF8.self)
+                headers.append(name, v)
+                expected.append((name, v))
+            }
+            let frame = StompFrame(.message, headers: headers, body: "b")
+            for version in [StompVersion.v1_2, .v1_1] {
+                guard let wire = try? FrameEncoder(version: version).encode(frame) else { continue }   // 1.1: a trailing CR
+                for chunks in [nil, [1], [7, 3]] as [[Int]?] {
+                    let got = frames(try decodeAll(wire, version: version, chunks: chunks))
+                    XCTAssertEqual(got.count, 1)
+                    guard let f = got.first else { continue }
+                    XCTAssertEqual(f.headers, StompHeaders(expected), "round \(round) \(version)")
+                    XCTAssertEqual(try FrameEncoder(version: version).encode(f), wire, "round \(round) \(version)")
+                }
+            }
+        }
+    }
 }
