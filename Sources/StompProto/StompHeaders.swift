@@ -70,7 +70,7 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
         self.storage = storage
         self.spans = spans
         self.dead = dead
-        self.receivedCount = Int32(truncatingIfNeeded: received)
+        self.receivedCount = received <= Int(Int32.max) ? Int32(truncatingIfNeeded: received) : -1
         self.receivedMode = mode
     }
 
