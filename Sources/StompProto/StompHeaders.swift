@@ -36,13 +36,31 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
     /// The lines, in order.
     @usableFromInline var spans: [Span]
     /// Bytes of `storage` no span points at any more (edits); the buffer is compacted when they dominate.
-    @usableFromInline var dead = 0
+    /// Kept in 32 bits, saturating (an over-count only makes the encoder's room estimate larger and compaction
+    /// later), so that the struct stays 24 bytes: the inline buffer of an existential, no box when one is made.
+    @usableFromInline var dead: Int {
+        get { Int(deadBytes) }
+        set { deadBytes = Int32(clamping: newValue) }
+    }
+    @usableFromInline var deadBytes: Int32 = 0
     /// Headers from a `FrameDecoder`, not edited since: `storage[0..<receivedCount]` are the header lines exactly
     /// as received (escaped, each ending in LF) and exactly as the encoder writes these lines in `receivedMode`
     /// (no CR, no second raw ':' where escaping applies), so it copies them instead of escaping line by line.
-    /// -1 otherwise; every edit sets it to -1. Lines with escapes point at their unescaped bytes after the block.
-    var receivedCount: Int32 = -1
-    var receivedMode: HeaderEscaping.Mode = .none
+    /// Lines with escapes point at their unescaped bytes after the block. Packed: 0 when there are none (every
+    /// edit sets 0), else the byte count << 2 | the mode's code (1 none, 2 v1_1, 3 v1_2).
+    var received: UInt32 = 0
+
+    /// The received lines' byte count, -1 when there are none.
+    var receivedCount: Int { received == 0 ? -1 : Int(received >> 2) }
+
+    /// The escaping the received lines are in (meaningful when `receivedCount >= 0`).
+    var receivedMode: HeaderEscaping.Mode {
+        switch received & 3 {
+        case 2: return .v1_1
+        case 3: return .v1_2
+        default: return .none
+        }
+    }
 
     public init() { storage = []; spans = [] }
 
@@ -70,8 +88,15 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
         self.storage = storage
         self.spans = spans
         self.dead = dead
-        self.receivedCount = received <= Int(Int32.max) ? Int32(truncatingIfNeeded: received) : -1
-        self.receivedMode = mode
+        if received >= 0 && received < 1 << 30 {
+            let code: UInt32
+            switch mode {
+            case .none: code = 1
+            case .v1_1: code = 2
+            case .v1_2: code = 3
+            }
+            self.received = UInt32(received) << 2 | code
+        }
     }
 
     /// Calls `body` with the header lines exactly as a `FrameDecoder` received them (escaped, each ending in LF),
@@ -80,13 +105,13 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
     /// otherwise. The buffer is valid only during the call.
     public func withReceivedLines<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
         guard receivedCount >= 0 else { return nil }
-        return try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<Int(receivedCount)])) }
+        return try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<receivedCount])) }
     }
 
     /// The received lines' byte count when the encoder may copy them for escaping `mode`, else nil.
     @inline(__always)
     func receivedLineBytes(for mode: HeaderEscaping.Mode) -> Int? {
-        receivedCount >= 0 && receivedMode == mode ? Int(receivedCount) : nil
+        received != 0 && receivedMode == mode ? Int(received >> 2) : nil
     }
 
     /// Number of header lines, repeats included.
@@ -104,7 +129,7 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
         set {
             guard let newValue else { removeAll(name); return }
             guard let i = firstIndex(name) else { append(name, newValue); return }
-            receivedCount = -1
+            received = 0
             HeaderEscaping.withUTF8(newValue) { v in
                 let old = spans[i]
                 spans[i].plain = old.plain && Self.isPlain(v)
@@ -145,7 +170,7 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
     /// most, doubling), so a line costs two copies and one plainness scan of each part.
     @inline(__always)
     mutating func appendLine(name n: UnsafeBufferPointer<UInt8>, value v: UnsafeBufferPointer<UInt8>) {
-        receivedCount = -1
+        received = 0
         let nameStart = storage.count
         let needed = nameStart + n.count + v.count
         if storage.capacity < needed { storage.reserveCapacity(Swift.max(needed, storage.capacity * 2, 64)) }
@@ -189,7 +214,7 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
     /// uniquely held value is edited in place: a per-message tail on a fixed head allocates nothing).
     public mutating func removeLines(from n: Int) {
         guard n >= 0, n < spans.count else { return }
-        receivedCount = -1
+        received = 0
         var end = 0, used = 0
         for i in 0..<n {
             end = Swift.max(end, spans[i].valueStart + spans[i].valueCount)
@@ -205,7 +230,7 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
         var removed: [Int] = []
         forEachIndex(of: name) { removed.append($0) }
         guard !removed.isEmpty else { return }
-        receivedCount = -1
+        received = 0
         for i in removed.reversed() {
             dead += spans[i].nameCount + spans[i].valueCount
             spans.remove(at: i)
@@ -388,7 +413,7 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
     /// Appends line `i` of `other`, copying its bytes.
     @inline(__always)
     mutating func appendLine(_ i: Int, of other: StompHeaders) {
-        receivedCount = -1
+        received = 0
         let s = other.spans[i]
         let nameStart = storage.count
         let needed = nameStart + s.nameCount + s.valueCount

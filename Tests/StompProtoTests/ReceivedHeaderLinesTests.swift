@@ -237,4 +237,9 @@ final class ReceivedHeaderLinesTests: XCTestCase {
             }
         }
     }
+    /// The received lines cost no room: StompHeaders stays within an existential's inline buffer (3 words), so
+    /// putting headers into an `any` value does not allocate a box.
+    func testHeadersStayThreeWordsWide() {
+        XCTAssertLessThanOrEqual(MemoryLayout<StompHeaders>.size, 3 * MemoryLayout<Int>.size)
+    }
 }
