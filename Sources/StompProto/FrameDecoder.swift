@@ -60,6 +60,13 @@ public struct FrameDecoder: Sendable {
     private var escapedLines: [(line: Int, nameCount: Int, valueCount: Int)] = []
     /// How many of `escapedLines` are this frame's (the array is overwritten from the start, not cleared).
     private var escapedLineCount = 0
+    /// Bytes the escaped names and values take once unescaped (stored after the lines as received).
+    private var escapedBytes = 0
+    /// Whether the frame's header lines are what the encoder writes for them in this escaping (LF ends, no raw
+    /// CR, no second raw ':' where escaping applies): then its headers keep them for the encoder to copy.
+    private var linesAsWritten = true
+    /// The header lines' bytes as received (blank line excluded).
+    private var headRawCount = 0
     /// Sum of the lines' name and value counts (after unescaping).
     private var headLiveBytes = 0
     private var contentLength: Int?
@@ -195,6 +202,8 @@ public struct FrameDecoder: Sendable {
                 // The last frame's line records are refilled when that frame is gone (else a new array).
                 lineCount = 0
                 escapedLineCount = 0
+                escapedBytes = 0
+                linesAsWritten = true
                 headLiveBytes = 0
                 contentLength = nil
                 sawContentLength = false
@@ -224,6 +233,7 @@ public struct FrameDecoder: Sendable {
                     if end > readIndex && raw[end - 1] == 0x0D {   // a CRLF line: its CR is no part of it
                         end -= 1
                         if line.cr { line.cr = memchr(raw.baseAddress! + readIndex, 0x0D, end - readIndex) != nil }
+                        if end != readIndex { linesAsWritten = false }   // written back with LF
                     }
                     if end == readIndex { blankLF = lf; break }   // blank line: headers done
                     if end - readIndex > limits.maxHeaderLineLength {
@@ -254,9 +264,9 @@ public struct FrameDecoder: Sendable {
                     line = LineScan()
                 }
                 let lf = blankLF
+                headRawCount = readIndex - headStart
+                headBytes(raw)
                 if lineCount <= Self.inlineLineCapacity { moveInlineSpans() }
-                Self.headBytes(into: &headStorage, raw, from: headStart, count: readIndex - headStart,
-                               spans: spans, escapedLines: escapedLines[0..<escapedLineCount], mode: escaping)
                 readIndex = lf + 1
                 scanned = 0
                 state = .body
@@ -289,7 +299,8 @@ public struct FrameDecoder: Sendable {
                 }
                 scanned = 0
                 state = .idle
-                let headers = StompHeaders(storage: headStorage, spans: spans, dead: headStorage.count - headLiveBytes)
+                let headers = StompHeaders(storage: headStorage, spans: spans, dead: headStorage.count - headLiveBytes,
+                                           received: linesAsWritten ? headRawCount : -1, mode: escaping)
                 // Large buffers are not kept for reuse: an idle connection must not pin its last big message.
                 if bodyStorage.capacity > Self.reuseLimit { bodyStorage = [] }
                 if headStorage.capacity > Self.reuseLimit { headStorage = [] }
@@ -313,10 +324,12 @@ public struct FrameDecoder: Sendable {
 
     /// `refill` without the result.
     @inline(__always)
-    private static func fill(_ buffer: inout [UInt8], _ raw: UnsafeRawBufferPointer, from: Int, count: Int) {
+    private static func fill(_ buffer: inout [UInt8], _ raw: UnsafeRawBufferPointer, from: Int, count: Int,
+                             reserving extra: Int = 0) {
         // `init(unsafeUninitializedCapacity:)` would go through the standard library's generic path (a metadata
         // lookup per body); `replaceSubrange` with typed bytes is specialised here (one memcpy).
-        if buffer.capacity > 2 * count + 64 { buffer = [] }
+        if buffer.capacity > 2 * (count + extra) + 64 || buffer.capacity < count + extra { buffer = [] }
+        if extra > 0 && buffer.isEmpty { buffer.reserveCapacity(count + extra) }
         buffer.replaceSubrange(0..<buffer.count, with: Self.typed(raw, from: from, count: count))
     }
 
@@ -352,24 +365,44 @@ public struct FrameDecoder: Sendable {
         UnsafeBufferPointer(start: (raw.baseAddress! + from).assumingMemoryBound(to: UInt8.self), count: count)
     }
 
-    /// The header lines `raw[headStart..<readIndex]` copied in one piece, the escaped ones unescaped in place
-    /// (their escapes were checked when parsed; unescaping only shrinks, the rest of the line becomes dead bytes).
-    private static func headBytes(into bytes: inout [UInt8], _ raw: UnsafeRawBufferPointer, from headStart: Int, count: Int,
-                                  spans: [StompHeaders.Span], escapedLines: ArraySlice<(line: Int, nameCount: Int, valueCount: Int)>,
-                                  mode escaping: HeaderEscaping.Mode) {
-        guard count > 0 else { bytes = []; return }
-        fill(&bytes, raw, from: headStart, count: count)
-        if !escapedLines.isEmpty {
-            bytes.withUnsafeMutableBufferPointer { dst in
-                let src = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + headStart
-                for e in escapedLines {   // only the parts whose escapes change them
-                    let span = spans[e.line]
+    /// The header lines `raw[headStart..<headStart+headRawCount]` copied in one piece into `headStorage`, as received;
+    /// the escaped names and values (their escapes checked when parsed) unescaped after them, their line records
+    /// (still inline, or in `spans` past `inlineLineCapacity`) pointed there.
+    private mutating func headBytes(_ raw: UnsafeRawBufferPointer) {
+        let count = headRawCount
+        guard count > 0 else { headStorage = []; return }
+        guard escapedLineCount > 0 else { Self.fill(&headStorage, raw, from: headStart, count: count); return }
+        // The lines and room for the unescaped parts, in one copy when the bytes after the lines (blank line, body)
+        // are enough to fill the room (it is overwritten below); else the lines and then part of them again
+        // (unescaping only shrinks: they are enough).
+        if raw.count - headStart >= count + escapedBytes {
+            Self.fill(&headStorage, raw, from: headStart, count: count + escapedBytes)
+        } else {
+            Self.fill(&headStorage, raw, from: headStart, count: count, reserving: escapedBytes)
+            headStorage.append(contentsOf: Self.typed(raw, from: headStart, count: escapedBytes))
+        }
+        let src = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + headStart
+        let inline = lineCount <= Self.inlineLineCapacity
+        headStorage.withUnsafeMutableBufferPointer { dst in
+            withUnsafeMutableBytes(of: &inlineSpans) { inlineRaw in
+                let inlineLines = inlineRaw.baseAddress!.assumingMemoryBound(to: StompHeaders.Span.self)
+                var o = count
+                for k in 0..<escapedLineCount {   // only the parts whose escapes change them
+                    let e = escapedLines[k]
+                    var span = inline ? inlineLines[e.line] : spans[e.line]
                     if span.nameCount != e.nameCount {
-                        _ = HeaderEscaping.unescapeChecked(src + span.nameStart, e.nameCount, into: dst.baseAddress! + span.nameStart)
+                        _ = HeaderEscaping.unescapeChecked(src + span.nameStart, e.nameCount, into: dst.baseAddress! + o,
+                                                           room: dst.count - o)
+                        span.nameStart = o
+                        o += span.nameCount
                     }
                     if span.valueCount != e.valueCount {
-                        _ = HeaderEscaping.unescapeChecked(src + span.valueStart, e.valueCount, into: dst.baseAddress! + span.valueStart)
+                        _ = HeaderEscaping.unescapeChecked(src + span.valueStart, e.valueCount, into: dst.baseAddress! + o,
+                                                           room: dst.count - o)
+                        span.valueStart = o
+                        o += span.valueCount
                     }
+                    if inline { inlineLines[e.line] = span } else { spans[e.line] = span }
                 }
             }
         }
@@ -388,6 +421,7 @@ public struct FrameDecoder: Sendable {
         let rawValue = UnsafeRawBufferPointer(rebasing: line[(colon + 1)...])
         let ascii = scan.high & ByteScan.highs == 0
         let plain = !scan.colons2 && !scan.backslash && !scan.cr
+        if scan.cr || (scan.colons2 && escaping != .none) { linesAsWritten = false }   // the encoder escapes these
 
         var nameCount = rawName.count
         var valueCount = rawValue.count
@@ -408,6 +442,7 @@ public struct FrameDecoder: Sendable {
                     ? try unescapedCount(rawValue, header: unescapedString(rawName), offset: lineOffset + colon + 1)
                     : rawValue.count - scan.valueEscapes
                 if nameCount != rawName.count || valueCount != rawValue.count {
+                    escapedBytes += (nameCount != rawName.count ? nameCount : 0) + (valueCount != rawValue.count ? valueCount : 0)
                     let e = (line: lineCount, nameCount: rawName.count, valueCount: rawValue.count)
                     if escapedLineCount < escapedLines.count { escapedLines[escapedLineCount] = e } else { escapedLines.append(e) }
                     escapedLineCount += 1

@@ -134,25 +134,37 @@ public struct FrameEncoder: Sendable {
         d.update(from: command.utf8Start, count: command.utf8CodeUnitCount)
         d += command.utf8CodeUnitCount
         d.pointee = 0x0A; d += 1
-        try headers.storage.withUnsafeBufferPointer { stored in
-            for span in headers.spans {
-                if span.plain {   // nothing to escape or reject: two copies
-                    ByteScan.copy(d, stored.baseAddress! + span.nameStart, span.nameCount)
-                    d += span.nameCount
+        if let received = headers.receivedLineBytes(for: mode) {
+            // Lines from a decoder in this escaping, unedited: written back as they came, in one copy. Each is
+            // its name and value escaped (at most two bytes each, none in mode .none), ':' and LF: within the
+            // room the callers made for every header byte escaped to two.
+            precondition(received <= headers.byteCount * (mode == .none ? 1 : 2) + 2 * headers.spans.count,
+                         "received header lines beyond the room for the headers")
+            if received > 0 {
+                headers.storage.withUnsafeBufferPointer { ByteScan.copy(d, $0.baseAddress!, received) }
+                d += received
+            }
+        } else {
+            try headers.storage.withUnsafeBufferPointer { stored in
+                for span in headers.spans {
+                    if span.plain {   // nothing to escape or reject: two copies
+                        ByteScan.copy(d, stored.baseAddress! + span.nameStart, span.nameCount)
+                        d += span.nameCount
+                        d.pointee = 0x3A; d += 1
+                        ByteScan.copy(d, stored.baseAddress! + span.valueStart, span.valueCount)
+                        d += span.valueCount
+                        d.pointee = 0x0A; d += 1
+                        continue
+                    }
+                    let name = UnsafeBufferPointer(rebasing: stored[span.nameStart..<span.nameStart + span.nameCount])
+                    let value = UnsafeBufferPointer(rebasing: stored[span.valueStart..<span.valueStart + span.valueCount])
+                    d += try HeaderEscaping.writeChecked(name, isName: true, name: String(decoding: name, as: UTF8.self),
+                                                         mode: mode, to: d)
                     d.pointee = 0x3A; d += 1
-                    ByteScan.copy(d, stored.baseAddress! + span.valueStart, span.valueCount)
-                    d += span.valueCount
+                    d += try HeaderEscaping.writeChecked(value, isName: false, name: String(decoding: name, as: UTF8.self),
+                                                         mode: mode, to: d)
                     d.pointee = 0x0A; d += 1
-                    continue
                 }
-                let name = UnsafeBufferPointer(rebasing: stored[span.nameStart..<span.nameStart + span.nameCount])
-                let value = UnsafeBufferPointer(rebasing: stored[span.valueStart..<span.valueStart + span.valueCount])
-                d += try HeaderEscaping.writeChecked(name, isName: true, name: String(decoding: name, as: UTF8.self),
-                                                     mode: mode, to: d)
-                d.pointee = 0x3A; d += 1
-                d += try HeaderEscaping.writeChecked(value, isName: false, name: String(decoding: name, as: UTF8.self),
-                                                     mode: mode, to: d)
-                d.pointee = 0x0A; d += 1
             }
         }
         if let addedLength {

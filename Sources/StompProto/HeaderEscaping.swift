@@ -209,25 +209,48 @@ public enum HeaderEscaping {
         return count
     }
 
-    /// Unescapes the `n` bytes at `src` into `dst` (room for `n`), their escapes already checked (by the decoder's
-    /// line scan): runs between backslashes copied in bulk, each escape one byte. Returns the bytes written.
+    /// Unescapes the `n` bytes at `src` into `dst`, their escapes already checked (by the decoder's line scan: every
+    /// '\\' starting an escape is followed by its letter). Eight bytes at a time: each word is stored whole (the bytes
+    /// before its first '\\' are right, the rest is overwritten next), so up to 7 bytes past the result may be
+    /// written: `room` is how many bytes at `dst` may be (at least the result's). Returns the bytes written.
     @inline(__always)
-    static func unescapeChecked(_ src: UnsafePointer<UInt8>, _ n: Int, into dst: UnsafeMutablePointer<UInt8>) -> Int {
+    static func unescapeChecked(_ src: UnsafePointer<UInt8>, _ n: Int, into dst: UnsafeMutablePointer<UInt8>, room: Int) -> Int {
         var o = 0
         var i = 0
-        while true {
-            let k = ByteScan.firstIndex(of: 0x5C, src, n, from: i)
-            ByteScan.copy(dst + o, src + i, k - i)
-            o += k - i
-            guard k + 1 < n else { return o }
-            switch src[k + 1] {
-            case UInt8(ascii: "n"): dst[o] = 0x0A
-            case UInt8(ascii: "c"): dst[o] = 0x3A
-            case UInt8(ascii: "r"): dst[o] = 0x0D
-            default: dst[o] = 0x5C
+        while i &+ 8 <= n && o &+ 8 <= room {
+            let x = ByteScan.load(src + i)
+            UnsafeMutableRawPointer(dst + o).storeBytes(of: x.littleEndian, as: UInt64.self)
+            let m = ByteScan.equal(x, 0x5C)
+            if m == 0 { i &+= 8; o &+= 8; continue }
+            let j = m.trailingZeroBitCount >> 3   // the first '\\' (exact)
+            o &+= j
+            i &+= j
+            dst[o] = unescaped(src[i &+ 1])
+            o &+= 1
+            i &+= 2
+        }
+        while i < n {
+            let b = src[i]
+            if b == 0x5C {
+                dst[o] = unescaped(src[i &+ 1])
+                i &+= 2
+            } else {
+                dst[o] = b
+                i &+= 1
             }
-            o += 1
-            i = k + 2
+            o &+= 1
+        }
+        return o
+    }
+
+    /// The byte a checked escape's letter stands for (`n`, `c`, `r`, or '\\' itself).
+    @inline(__always)
+    static func unescaped(_ letter: UInt8) -> UInt8 {
+        switch letter {
+        case UInt8(ascii: "n"): return 0x0A
+        case UInt8(ascii: "c"): return 0x3A
+        case UInt8(ascii: "r"): return 0x0D
+        default: return 0x5C
         }
     }
 

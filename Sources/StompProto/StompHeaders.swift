@@ -36,7 +36,31 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
     /// The lines, in order.
     @usableFromInline var spans: [Span]
     /// Bytes of `storage` no span points at any more (edits); the buffer is compacted when they dominate.
-    @usableFromInline var dead = 0
+    /// Kept in 32 bits, saturating (an over-count only makes the encoder's room estimate larger and compaction
+    /// later), so that the struct stays 24 bytes: the inline buffer of an existential, no box when one is made.
+    @usableFromInline var dead: Int {
+        get { Int(deadBytes) }
+        set { deadBytes = Int32(clamping: newValue) }
+    }
+    @usableFromInline var deadBytes: Int32 = 0
+    /// Headers from a `FrameDecoder`, not edited since: `storage[0..<receivedCount]` are the header lines exactly
+    /// as received (escaped, each ending in LF) and exactly as the encoder writes these lines in `receivedMode`
+    /// (no CR, no second raw ':' where escaping applies), so it copies them instead of escaping line by line.
+    /// Lines with escapes point at their unescaped bytes after the block. Packed: 0 when there are none (every
+    /// edit sets 0), else the byte count << 2 | the mode's code (1 none, 2 v1_1, 3 v1_2).
+    var received: UInt32 = 0
+
+    /// The received lines' byte count, -1 when there are none.
+    var receivedCount: Int { received == 0 ? -1 : Int(received >> 2) }
+
+    /// The escaping the received lines are in (meaningful when `receivedCount >= 0`).
+    var receivedMode: HeaderEscaping.Mode {
+        switch received & 3 {
+        case 2: return .v1_1
+        case 3: return .v1_2
+        default: return .none
+        }
+    }
 
     public init() { storage = []; spans = [] }
 
@@ -58,11 +82,36 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
         for (name, value) in elements { append(name, value) }
     }
 
-    /// The decoder's constructor: bytes already unescaped and validated as UTF-8.
-    init(storage: [UInt8], spans: [Span], dead: Int) {
+    /// The decoder's constructor: bytes validated as UTF-8, the spans pointing at unescaped bytes; the lines as
+    /// received in `storage[0..<received]` when the encoder would write them the same in `mode` (else -1).
+    init(storage: [UInt8], spans: [Span], dead: Int, received: Int = -1, mode: HeaderEscaping.Mode = .none) {
         self.storage = storage
         self.spans = spans
         self.dead = dead
+        if received >= 0 && received < 1 << 30 {
+            let code: UInt32
+            switch mode {
+            case .none: code = 1
+            case .v1_1: code = 2
+            case .v1_2: code = 3
+            }
+            self.received = UInt32(received) << 2 | code
+        }
+    }
+
+    /// Calls `body` with the header lines exactly as a `FrameDecoder` received them (escaped, each ending in LF),
+    /// when these headers came from one, have not been edited since, and are what the encoder writes back for
+    /// them in the same version (LF line ends, no raw CR, no second raw ':' where escaping applies); nil
+    /// otherwise. The buffer is valid only during the call.
+    public func withReceivedLines<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
+        guard receivedCount >= 0 else { return nil }
+        return try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<receivedCount])) }
+    }
+
+    /// The received lines' byte count when the encoder may copy them for escaping `mode`, else nil.
+    @inline(__always)
+    func receivedLineBytes(for mode: HeaderEscaping.Mode) -> Int? {
+        received != 0 && receivedMode == mode ? Int(received >> 2) : nil
     }
 
     /// Number of header lines, repeats included.
@@ -80,6 +129,7 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
         set {
             guard let newValue else { removeAll(name); return }
             guard let i = firstIndex(name) else { append(name, newValue); return }
+            received = 0
             HeaderEscaping.withUTF8(newValue) { v in
                 let old = spans[i]
                 spans[i].plain = old.plain && Self.isPlain(v)
@@ -120,6 +170,7 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
     /// most, doubling), so a line costs two copies and one plainness scan of each part.
     @inline(__always)
     mutating func appendLine(name n: UnsafeBufferPointer<UInt8>, value v: UnsafeBufferPointer<UInt8>) {
+        received = 0
         let nameStart = storage.count
         let needed = nameStart + n.count + v.count
         if storage.capacity < needed { storage.reserveCapacity(Swift.max(needed, storage.capacity * 2, 64)) }
@@ -178,6 +229,7 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
             }
             // appendLine's work without scanning the digits (nothing in them to escape)
             let digits = UnsafeBufferPointer(start: UnsafePointer(d), count: end - d)
+            received = 0   // an edit: the lines as received no longer say it all
             HeaderEscaping.withUTF8(name) { n in
                 let nameStart = storage.count
                 let needed = nameStart + n.count + digits.count
@@ -209,6 +261,7 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
     /// uniquely held value is edited in place: a per-message tail on a fixed head allocates nothing).
     public mutating func removeLines(from n: Int) {
         guard n >= 0, n < spans.count else { return }
+        received = 0
         var end = 0, used = 0
         for i in 0..<n {
             end = Swift.max(end, spans[i].valueStart + spans[i].valueCount)
@@ -224,6 +277,7 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
         var removed: [Int] = []
         forEachIndex(of: name) { removed.append($0) }
         guard !removed.isEmpty else { return }
+        received = 0
         for i in removed.reversed() {
             dead += spans[i].nameCount + spans[i].valueCount
             spans.remove(at: i)
@@ -409,6 +463,7 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
     /// Appends line `i` of `other`, copying its bytes.
     @inline(__always)
     mutating func appendLine(_ i: Int, of other: StompHeaders) {
+        received = 0
         let s = other.spans[i]
         let nameStart = storage.count
         let needed = nameStart + s.nameCount + s.valueCount

@@ -2,6 +2,8 @@
 // Usage: swift run -c release stompproto-bench [--seconds S] [--no-python]
 //        stompproto-bench --frames N   (decode and encode N small frames, one at a time, no timing: a fixed
 //                                       workload for callgrind, bench/instructions.sh)
+//          --decode-only               (only decode them: what a consumer pays)
+//          --no-escapes                (a message-id without ':', so no header line has an escape)
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -13,6 +15,8 @@ var seconds = 0.6
 var runPython = true
 var only: String?
 var fixedFrames: Int?
+var decodeOnly = false
+var noEscapes = false
 var argIterator = CommandLine.arguments.dropFirst().makeIterator()
 while let arg = argIterator.next() {
     switch arg {
@@ -20,8 +24,10 @@ while let arg = argIterator.next() {
     case "--no-python": runPython = false
     case "--only": only = argIterator.next()   // "small" or "large", for profiling
     case "--frames": fixedFrames = argIterator.next().flatMap(Int.init)
+    case "--decode-only": decodeOnly = true
+    case "--no-escapes": noEscapes = true
     default:
-        print("usage: stompproto-bench [--seconds S] [--no-python] [--only small|large] [--frames N]")
+        print("usage: stompproto-bench [--seconds S] [--no-python] [--only small|large] [--frames N [--decode-only] [--no-escapes]]")
         exit(2)
     }
 }
@@ -53,7 +59,7 @@ func framesPerSecond(framesPerCall: Int, _ body: () throws -> Void) rethrows -> 
 }
 
 /// A realistic broker MESSAGE (ActiveMQ-like headers) with a body of `size` bytes.
-func sampleFrame(bodySize size: Int) -> StompFrame {
+func sampleFrame(bodySize size: Int, messageID: String = "ID:bench-host-40613-1700000000000-3:1:1:1:12345") -> StompFrame {
     let text = Array("The quick brown fox jumps over the lazy dog. ".utf8)
     let body = (0..<size).map { text[$0 % text.count] }
     return StompFrame(.message, headers: [
@@ -62,7 +68,7 @@ func sampleFrame(bodySize size: Int) -> StompFrame {
         "destination": "/queue/bench",
         "subscription": "0",
         "priority": "4",
-        "message-id": "ID:bench-host-40613-1700000000000-3:1:1:1:12345",
+        "message-id": messageID,
         "content-type": "text/plain",
         "timestamp": "1700000000000",
     ], body: body)
@@ -157,7 +163,8 @@ print("warning: debug build; use `swift run -c release stompproto-bench` for mea
 
 if let n = fixedFrames {
     // One frame at a time, as a connection sees them: decode it from its bytes, encode it back.
-    let frame = sampleFrame(bodySize: 100)
+    let frame = noEscapes ? sampleFrame(bodySize: 100, messageID: "ID-bench-host-40613-1700000000000-3-1-1-1-12345")
+                          : sampleFrame(bodySize: 100)
     let wire = try FrameEncoder().encode(frame)
     var decoder = FrameDecoder()
     let encoder = FrameEncoder()
@@ -167,6 +174,7 @@ if let n = fixedFrames {
         decoder.append(wire)
         while let event = try decoder.next() {
             if case .frame(let f) = event {
+                if decodeOnly { sink &+= f.body.count; continue }
                 out.removeAll(keepingCapacity: true)
                 try encoder.encode(f, into: &out)
                 sink &+= out.count

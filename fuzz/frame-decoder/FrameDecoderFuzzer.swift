@@ -125,7 +125,22 @@ func mayBeUnencodable(_ frame: StompFrame, version: StompVersion) -> Bool {
     return noCREscape && frame.headers.contains { $0.value.utf8.last == 0x0D }
 }
 
+/// The encoder's output for a decoded frame (which may copy its header lines as received) and for the same
+/// names, values and body in headers built line by line (always escaped line by line): equal bytes, or both refused.
+func checkReceivedLinesWriteAsBuiltOnes(_ frame: StompFrame) {
+    let built = StompFrame(frame.command, headers: StompHeaders(frame.headers.pairs.map { ($0.name, $0.value) }),
+                           body: frame.body)
+    for version in [StompVersion.v1_0, .v1_1, .v1_2] {
+        let encoder = FrameEncoder(version: version)
+        let a = try? encoder.encode(frame), b = try? encoder.encode(built)
+        guard a == b else {
+            violated("\(version.rawValue): \(show(frame)) encodes as \(a.map { show($0) } ?? "an error") but as built as \(b.map { show($0) } ?? "an error")")
+        }
+    }
+}
+
 func checkRoundTrip(_ frame: StompFrame, setup: DecoderSetup) {
+    checkReceivedLinesWriteAsBuiltOnes(frame)
     let bytes: [UInt8]
     do {
         bytes = try FrameEncoder(version: setup.version).encode(frame)
