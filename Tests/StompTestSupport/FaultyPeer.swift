@@ -58,6 +58,10 @@ public final class FaultyPeer: @unchecked Sendable {
         /// Well behaved, but its first `count` RECEIPTs leave `by` later (other frames are not delayed): a broker
         /// slow to confirm a few requests, then prompt again.
         case delayReceipts(count: Int, by: TimeAmount)
+        /// Well behaved until DISCONNECT, which it answers by closing the connection without the RECEIPT asked
+        /// for: a broker that went down with the client's last frames unconfirmed (RabbitMQ's Web-STOMP does when
+        /// its heart-beat receiver crashes under flow control).
+        case closeOnDisconnect
 
         public var description: String {
             switch self {
@@ -78,6 +82,7 @@ public final class FaultyPeer: @unchecked Sendable {
             case .delayEveryFrame(let d): return "delayEveryFrame(\(d.nanoseconds / 1_000_000) ms)"
             case .trickleFrame(let n, let d): return "trickleFrame(\(n) × \(d.nanoseconds / 1_000_000) ms)"
             case .delayReceipts(let n, let d): return "delayReceipts(\(n) × \(d.nanoseconds / 1_000_000) ms)"
+            case .closeOnDisconnect: return "closeOnDisconnect"
             }
         }
     }
@@ -268,7 +273,8 @@ final class FaultyPeerHandler: ChannelInboundHandler {
     private func commitFault(trigger: StompFrame, context: ChannelHandlerContext) -> Bool {
         let messageStart = "MESSAGE\ndestination:/queue/fault\nsubscription:0\nmessage-id:fault-1\n\nhal"
         switch fault {
-        case .none, .noReceipt, .delayEveryFrame, .neverConnected, .refuseLogin, .literalHost, .delayReceipts:
+        case .none, .noReceipt, .delayEveryFrame, .neverConnected, .refuseLogin, .literalHost, .delayReceipts,
+             .closeOnDisconnect:
             return false
         case .secondConnected:
             answer(trigger, context: context)
@@ -324,6 +330,11 @@ final class FaultyPeerHandler: ChannelInboundHandler {
     /// What a well-behaved broker does with a frame.
     private func answer(_ frame: StompFrame, context: ChannelHandlerContext) {
         let h = frame.headers
+        if case .closeOnDisconnect = fault, frame.command == .disconnect {
+            mute = true
+            context.close(promise: nil)
+            return
+        }
         switch frame.command {
         case .subscribe:
             if let d = h["destination"] { subscriptions[d, default: []].append(h["id"] ?? "0") }
