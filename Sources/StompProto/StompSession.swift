@@ -494,7 +494,8 @@ public struct StompSession: Sendable {
         guard state == .connected || state == .disconnecting, let hb = connectedInfo?.heartBeat else { return nil }
         var deadline = receipts.earliestDeadline
         if let s = hb.sendInterval, let last = lastSent {
-            deadline = last.advanced(byNanoseconds: sendAfter(s))
+            let d = last.advanced(byNanoseconds: sendAfter(s))
+            deadline = deadline.map { min($0, d) } ?? d
         }
         if let r = hb.receiveInterval, let heard = lastReceived {
             let d = heard.advanced(byNanoseconds: silenceLimit(r) &+ 1)

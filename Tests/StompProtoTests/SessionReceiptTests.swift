@@ -49,6 +49,23 @@ final class SessionReceiptTests: XCTestCase {
         XCTAssertEqual(s.state, .connected, "a missing RECEIPT does not end the session")
     }
 
+    /// With heart-beats to send (every 10 s, one due after 5 s), a receipt due sooner is still the next deadline:
+    /// the heart-beat's replaced it, so a 2 s DISCONNECT timeout fired after 5 s (and any receipt timeout shorter
+    /// than the heart-beat's wait came that late).
+    func testAReceiptDueBeforeOurNextHeartBeatIsTheNextDeadline() throws {
+        var s = StompSession(configuration: SessionConfiguration(heartBeat: HeartBeat(10_000, 0)))
+        _ = try s.connect(now: t0)
+        _ = try s.receive(.frame(StompFrame(.connected, headers: ["version": "1.2", "heart-beat": "0,10000"])), now: t0)
+        s.didSend(now: t0)
+        let beat = try XCTUnwrap(s.nextDeadline(now: t0), "a heart-beat to send")
+        XCTAssertGreaterThan(beat, ms(2_000))
+        _ = try s.send(destination: "/q", receipt: "r-1")
+        XCTAssertTrue(s.setReceiptDeadline("r-1", ms(2_000)))
+        XCTAssertEqual(s.nextDeadline(now: t0), ms(2_000))
+        XCTAssertEqual(s.tick(now: ms(2_000)), [.receiptTimedOut(id: "r-1", for: .send(destination: "/q"))])
+        XCTAssertEqual(s.nextDeadline(now: ms(2_000)), beat, "then the heart-beat again")
+    }
+
     func testTimeoutsComeInRequestOrderAndTheEarliestDeadlineIsNext() throws {
         var s = try connected()
         _ = try s.subscribe(destination: "/a", id: "A", receipt: "r-1")
