@@ -497,7 +497,9 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
             // then closed) or, over WebSocket, by the server's normal close (RabbitMQ's Web-STOMP answers so). A
             // connection the broker closed or reset first leaves what went before it without a receipt
             // unconfirmed (we closed it ourselves after the timeout: `disconnectTimedOut`).
-            if session.state == .disconnecting && !link.serverClosedWebSocketNormally && !disconnectTimedOut {
+            // A close that follows the broker's ERROR is that ERROR's (reported, or taken by expect-error).
+            if case .brokerError = reason {
+            } else if session.state == .disconnecting && !link.serverClosedWebSocketNormally && !disconnectTimedOut {
                 disconnectUnconfirmed = reason.description
             }
         }
