@@ -60,6 +60,10 @@ public struct ClientSnapshot: Sendable {
     public var isWritable: Bool
     /// The last DISCONNECT closed without its RECEIPT (after `disconnectTimeout`).
     public var disconnectTimedOut: Bool
+    /// Why the last DISCONNECT ended unconfirmed: the broker closed or reset the connection before its RECEIPT
+    /// (over WebSocket: without a normal close of its own), so what was sent before it without a receipt may not
+    /// have arrived. nil: confirmed, timed out (`disconnectTimedOut`), or no DISCONNECT was sent.
+    public var disconnectUnconfirmed: String?
 }
 
 extension StompInstant {

@@ -55,6 +55,8 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
     private var counters = ClientCounters()
     private var baseCounters = ClientCounters()   // totals of earlier links
     private var disconnectTimedOut = false
+    /// Why the last DISCONNECT ended unconfirmed (see `ClientSnapshot.disconnectUnconfirmed`).
+    private var disconnectUnconfirmed: String?
     private let closePromise: EventLoopPromise<StompConnectionError?>
 
     /// Channels written to without flushing; flushed once by the task scheduled with the first (almost always
@@ -181,6 +183,8 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
         var channel: Channel?
         var firstError: Error?
         var peerClosed: StompPeerClosedEvent?
+        /// The server closed the WebSocket with a normal close frame (1000, or no code).
+        var serverClosedWebSocketNormally = false
         /// Why we closed it ourselves.
         var failure: StompConnectionError?
         var connectPromise: EventLoopPromise<ConnectedInfo>?
@@ -486,6 +490,17 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
         heartbeatTask = nil
         tickAt = nil
         foldCounters(link)
+        if lifecycle.state == .disconnecting {
+            // Our DISCONNECT (sent: the session awaits its RECEIPT) is confirmed by that RECEIPT (the session is
+            // then closed) or, over WebSocket, by the server's normal close (RabbitMQ's Web-STOMP answers so). A
+            // connection the broker closed or reset first leaves what went before it without a receipt
+            // unconfirmed (we closed it ourselves after the timeout: `disconnectTimedOut`).
+            // A close that follows the broker's ERROR is that ERROR's (reported, or taken by expect-error).
+            if case .brokerError = reason {
+            } else if session.state == .disconnecting && !link.serverClosedWebSocketNormally && !disconnectTimedOut {
+                disconnectUnconfirmed = reason.description
+            }
+        }
         let wasConnected = lifecycle.state.isConnected
         let actions = lifecycle.linkClosed(reason, quirks: quirks)
         if wasConnected {
@@ -1318,6 +1333,8 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
         onLoop { (p: EventLoopPromise<Void>) in
             self.closePromise.futureResult.whenComplete { _ in p.succeed(()) }
             let wasConnected = self.lifecycle.state.isConnected
+            self.disconnectTimedOut = false
+            self.disconnectUnconfirmed = nil
             if let action = self.lifecycle.userLeaves() { self.execute(action) }
             guard wasConnected else { return }
             do {
@@ -1449,7 +1466,8 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
                 awaitedReceipts: connected ? self.session.awaitedReceipts : [],
                 counters: self.currentCounters(),
                 isWritable: self.link?.channel?.isWritable ?? false,
-                disconnectTimedOut: self.disconnectTimedOut))
+                disconnectTimedOut: self.disconnectTimedOut,
+                disconnectUnconfirmed: self.disconnectUnconfirmed))
         }
     }
 }
@@ -1480,6 +1498,8 @@ final class StompClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let e = event as? StompPeerClosedEvent {
             client.linkPeerClosed(link, e)
+        } else if let e = event as? WebSocketServerClosedEvent {
+            link.serverClosedWebSocketNormally = e.code == nil || e.code == 1000
         } else if event is StompTransportReadyEvent {
             client.linkTransportReady(link)
         }

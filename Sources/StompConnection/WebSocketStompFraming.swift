@@ -212,6 +212,8 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
             context.close(promise: waiting.promise)
             return
         }
+        // A close the server started: after our DISCONNECT, that is its answer (RabbitMQ's Web-STOMP sends no RECEIPT).
+        context.fireUserInboundEventTriggered(WebSocketServerClosedEvent(code: close.code))
         // The server's code echoed (none when it gave none), written before the report: the client closes the
         // channel when it hears of the error, and a close from our side would go out first with 1000. The socket
         // closes once the echo is written, after the report.
@@ -404,4 +406,9 @@ final class WebSocketStompFraming: ChannelDuplexHandler, RemovableChannelHandler
         }
         context.fireChannelInactive()
     }
+}
+
+/// The server's WebSocket close frame arrived (a close it started, not its answer to ours), with its code.
+struct WebSocketServerClosedEvent: Sendable {
+    var code: UInt16?
 }

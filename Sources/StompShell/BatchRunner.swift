@@ -82,7 +82,15 @@ public final class BatchRunner {
             if !reportedOutputFailure { shell.output.error("stompsh: error: \(e.message)") }
             status = max(status, 1)
         } catch {}
-        if shell.client != nil { try? shell.disconnect() }
+        if shell.client != nil {
+            do { try shell.disconnect() } catch let e as ShellError {
+                // Unconfirmed sends fail a run that nothing else failed (one that did already says why).
+                if status == 0 {
+                    shell.output.error("stompsh: error: \(e.message)")
+                    status = 1
+                }
+            } catch {}
+        }
         shell.processEvents()
         if let f = shell.recordingFailure, !shell.recordingFailureReported {
             // the last frames (the DISCONNECT) could not be recorded

@@ -53,7 +53,7 @@ public enum BenchShellCommands {
                 OptionSpec("--count", short: "-n", value: .count, valueName: "N",
                            help: "messages (send, consume: default 100000) or samples (latency: default unlimited "
                                + "interactively, 1000 in scripts)"),
-                OptionSpec("--size", value: .integer, valueName: "BYTES", help: "send: body size (default 100)"),
+                OptionSpec("--size", value: .bodySize, valueName: "BYTES", help: "send: body size (default 100)"),
                 OptionSpec("--receipts", value: .string, valueName: "none|each|window:W",
                            help: "send: a receipt on the last message only (default), one each waited for, or W outstanding"),
                 .flag("--prebuilt", help: "send: one frame encoded once and written N times (no sequence numbers or "

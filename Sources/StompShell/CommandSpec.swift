@@ -6,6 +6,7 @@
 /// `LineParser.validate` is the one place these ranges are checked.
 public enum ValueKind: Sendable, Hashable {
     case string, integer /* a size or a limit: whole, ≥ 0 */, count /* how many: whole, ≥ 1 */,
+         bodySize /* bytes of a message body: whole, 0 ... StompLimits.default.maxBodySize, the largest stompsh reads */,
          number /* a rate: finite, > 0 */, duration /* seconds, may be fractional: finite, 0 ... maximumSeconds */, url, destination,
          subscriptionID, transactionID, messageID, header /* NAME:VALUE */, path, choice([String]), rpcMethod,
          restOfLine /* verbatim */, json

@@ -8,6 +8,8 @@
 // kept; variables substituted). A last token `<<TAG` takes the following lines (up to a line `TAG`).
 // Columns are 1-based character positions in the line.
 
+import StompProto
+
 /// Looks variables up by name (`NAME`, `env.HOME`, `last.body`, ...); nil = unknown. Throws a ShellError for a
 /// value it cannot give as text (bytes that are not UTF-8 are never rewritten); the parser adds the column.
 public typealias VariableResolver = (String) throws -> String?
@@ -490,6 +492,11 @@ public enum LineParser {
             guard let n = Int(value), n >= 0 else { throw bad("an integer ≥ 0") }
         case .count:
             guard let n = Int(value), n >= 1 else { throw bad("an integer ≥ 1") }
+        case .bodySize:
+            let most = StompLimits.default.maxBodySize
+            guard let n = Int(value), n >= 0, n <= most else {
+                throw bad("an integer from 0 to \(most) (the largest body stompsh reads)")
+            }
         case .number:
             guard let d = Double(value), d > 0, d.isFinite else { throw bad("a number above 0") }
         case .duration:

@@ -116,7 +116,9 @@ public final class REPL {
     }
 
     func finish(status: Int32 = 0) -> Int32 {
-        if shell.client != nil { try? shell.disconnect() }
+        if shell.client != nil {
+            do { try shell.disconnect() } catch let e as ShellError { shell.output.error("error: \(e.message)") } catch {}
+        }
         _ = history?.save()
         return status
     }

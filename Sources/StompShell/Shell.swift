@@ -576,7 +576,9 @@ public final class Shell: @unchecked Sendable {
         if login != nil, !hasPasscode, interactive, isatty(0) == 1 {
             options.passcode = Password.read(prompt: "passcode for \(login!)@\(urls.first?.hostAndPort ?? ""): ")
         }
-        if client != nil { try? disconnect() }
+        if client != nil {
+            do { try disconnect() } catch let e as ShellError { output.warning(e.message) } catch {}
+        }
         if defaults.tls.insecure, urls.contains(where: \.tls) { output.error(TLSOptions.insecureWarning) }
         generation += 1
         let gen = generation
@@ -643,6 +645,18 @@ public final class Shell: @unchecked Sendable {
             output.warning("disconnect: \(Self.describe(error))")
         }
         processEvents()
+        // Sends without receipts are known to have arrived only from the DISCONNECT's answer. A broker that
+        // closed or reset the connection instead failed; one that was only slow to answer (a flood ahead of its
+        // RECEIPT, say) is worth a word.
+        let snapshot = try? c.snapshot().wait()
+        if let why = snapshot?.disconnectUnconfirmed {
+            throw ShellError("disconnect: the broker did not confirm the DISCONNECT (\(why)): "
+                             + "frames sent without a receipt may not have arrived")
+        }
+        if snapshot?.disconnectTimedOut == true {
+            output.warning("disconnect: no RECEIPT for the DISCONNECT within \(Self.seconds(Double(c.options.disconnectTimeout.nanoseconds) / 1e9)) s, "
+                           + "closed anyway: frames sent without a receipt may not have arrived")
+        }
     }
 
     /// Leaves at the next line (quit, exit).

@@ -183,4 +183,36 @@ final class WebSocketCommandTests: XCTestCase {
         py.waitUntilExit()
         XCTAssertEqual(py.terminationStatus, 0, log.text)
     }
+
+    /// RabbitMQ 3.10's Web-STOMP loses the connection when flow control pauses it while heart-beats are on (its
+    /// heart-beat receiver crashes on `resume`), and it never sends the RECEIPT of a DISCONNECT (it closes the
+    /// WebSocket instead). A script of sends without receipts into a queue with 1,000 consumers is flow
+    /// controlled: it must end either with every message on the queue or with a failure it reports, never exit 0
+    /// with messages missing. Several tries, since the broker does not always crash; a try without the crash
+    /// checks that the clean close (RabbitMQ's answer to DISCONNECT) is taken as the end it is.
+    func testRabbitMQWebSocketSendsWithoutReceiptsArriveOrTheRunFails() throws {
+        let ws = try Brokers.url("STOMPSH_TEST_RABBITMQ_WS")
+        let tcp = try Brokers.rabbitmq()
+        let n = 10_000
+        for attempt in 1...4 {
+            let q = Brokers.unique("adv-wsflow")
+            // 1,000 client-individual subscriptions on the queue over TCP: the broker's work per message grows,
+            // and flow control reaches the WebSocket sender.
+            let (consumer, log) = try startCollectingOutput(Stompsh.binary, [
+                tcp, "-q", "-c", "repeat 1000 subscribe \(q) --ack client-individual", "-c", "echo subscribed",
+                "-c", "wait --idle 5"])
+            XCTAssertNotNil(log.wait(for: "subscribed", timeout: 60), log.text)
+            let r = try Stompsh.run([ws, "-q", "-c", "repeat \(n) send \(q) m-${repeat.index}"], timeout: 120)
+            consumer.waitUntilExit()
+            let arrived = log.text.split(separator: "\n").filter { $0.hasPrefix("m-") }.count
+            print("attempt \(attempt): sender exit \(r.status), \(arrived) of \(n) arrived; stderr: \(r.stderr)")
+            if r.status == 0 {
+                XCTAssertEqual(arrived, n, "exit 0 but \(n - arrived) of \(n) messages never arrived: \(r.stderr)")
+            } else {
+                XCTAssertFalse(r.stderr.isEmpty, "a failure without a word")
+            }
+            // the consumer acknowledged nothing: the queue holds what arrived
+            _ = try Stompsh.run([tcp, "-q", "-c", "drain \(q) --idle 2"], timeout: 120)
+        }
+    }
 }

@@ -45,6 +45,9 @@ final class UsageExitStatusTests: XCTestCase {
         ("subscribe /queue/a --count 0", 28, "--count: expected an integer ≥ 1, got '0'"),
         ("bench send /q -n 0", 18, "--count: expected an integer ≥ 1, got '0'"),
         ("bench send /q --ack auto", 15, "option --ack does not apply to 'bench send'"),
+        // 93 GB: the body could not even be allocated (stompsh died of SIGABRT before it said a word)
+        ("bench send /q --size 99999999999", 22,
+         "--size: expected an integer from 0 to 67108864 (the largest body stompsh reads), got '99999999999'"),
         ("move /queue/a /queue/b --window 0", 33, "--window: expected an integer ≥ 1, got '0'"),
         ("rpc serve /queue/a --count 0", 28, "--count: expected an integer ≥ 1, got '0'"),
         ("rpc bench /queue/a m --rate 0", 29, "--rate: expected a number above 0, got '0'"),
@@ -63,6 +66,14 @@ final class UsageExitStatusTests: XCTestCase {
             XCTAssertEqual(r.status, 2, "\(c.line): \(r.stderr)")
             XCTAssertTrue(r.stderr.hasPrefix("\(script):2:\(c.column): error: \(c.message)"), "\(c.line): \(r.stderr)")
         }
+    }
+
+    /// Connected, a bench body too large to allocate killed stompsh with SIGABRT ("failed to allocate"): refused
+    /// as a usage error before anything is allocated or sent.
+    func testBenchSendSizeBeyondTheLargestBodyIsAUsageErrorOnTheSandbox() throws {
+        let (r, script) = try runScript("bench send /queue/stompsh-usage-size --size 99999999999", args: ["--sandbox"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.hasPrefix("\(script):2:45: error: --size: expected an integer from 0 to 67108864"), r.stderr)
     }
 
     /// Failures that depend on the session, not on how the line is written, stay 1.
@@ -92,6 +103,7 @@ final class UsageExitStatusTests: XCTestCase {
                 let bad: (String, String)
                 switch o.value {
                 case .count?: bad = ("0", "an integer ≥ 1")
+                case .bodySize?: bad = ("67108865", "an integer from 0 to 67108864 (the largest body stompsh reads)")
                 case .number?: bad = ("0", "a number above 0")
                 case .duration?: bad = ("31536001", "a number of seconds up to 31536000 (a year)")
                 default: continue

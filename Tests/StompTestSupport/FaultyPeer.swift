@@ -65,6 +65,10 @@ public final class FaultyPeer: @unchecked Sendable {
         /// Answers CONNECT (no heart-beats), then reads one socket read's worth every `every` (with `bytes`, at
         /// most that many a read), answering nothing: slow, but taking bytes all the time.
         case readSlowly(every: TimeAmount, bytes: Int? = nil)
+        /// Well behaved until DISCONNECT, which it answers by closing the connection without the RECEIPT asked
+        /// for: a broker that went down with the client's last frames unconfirmed (RabbitMQ's Web-STOMP does when
+        /// its heart-beat receiver crashes under flow control).
+        case closeOnDisconnect
 
         public var description: String {
             switch self {
@@ -87,6 +91,7 @@ public final class FaultyPeer: @unchecked Sendable {
             case .delayReceipts(let n, let d): return "delayReceipts(\(n) × \(d.nanoseconds / 1_000_000) ms)"
             case .stopReading: return "stopReading"
             case .readSlowly(let d, let n): return "readSlowly(every \(d.nanoseconds / 1_000_000) ms\(n.map { ", \($0) bytes" } ?? ""))"
+            case .closeOnDisconnect: return "closeOnDisconnect"
             }
         }
     }
@@ -297,7 +302,7 @@ final class FaultyPeerHandler: ChannelInboundHandler {
         let messageStart = "MESSAGE\ndestination:/queue/fault\nsubscription:0\nmessage-id:fault-1\n\nhal"
         switch fault {
         case .none, .noReceipt, .delayEveryFrame, .neverConnected, .refuseLogin, .literalHost, .delayReceipts,
-             .stopReading, .readSlowly:
+             .stopReading, .readSlowly, .closeOnDisconnect:
             return false
         case .secondConnected:
             answer(trigger, context: context)
@@ -353,6 +358,11 @@ final class FaultyPeerHandler: ChannelInboundHandler {
     /// What a well-behaved broker does with a frame.
     private func answer(_ frame: StompFrame, context: ChannelHandlerContext) {
         let h = frame.headers
+        if case .closeOnDisconnect = fault, frame.command == .disconnect {
+            mute = true
+            context.close(promise: nil)
+            return
+        }
         switch frame.command {
         case .subscribe:
             if let d = h["destination"] { subscriptions[d, default: []].append(h["id"] ?? "0") }
