@@ -170,6 +170,12 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
     /// most, doubling), so a line costs two copies and one plainness scan of each part.
     @inline(__always)
     mutating func appendLine(name n: UnsafeBufferPointer<UInt8>, value v: UnsafeBufferPointer<UInt8>) {
+        appendLine(name: n, value: v, valueIsPlain: Self.isPlain(v))
+    }
+
+    /// `appendLine(name:value:)` for a value whose plainness the caller knows (digits: nothing to escape).
+    @inline(__always)
+    mutating func appendLine(name n: UnsafeBufferPointer<UInt8>, value v: UnsafeBufferPointer<UInt8>, valueIsPlain: Bool) {
         received = 0
         let nameStart = storage.count
         let needed = nameStart + n.count + v.count
@@ -178,7 +184,7 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
         storage.append(contentsOf: n)
         storage.append(contentsOf: v)
         spans.append(Span(nameStart: nameStart, nameCount: n.count, valueStart: nameStart + n.count,
-                          valueCount: v.count, plain: Self.isPlain(n) && Self.isPlain(v)))
+                          valueCount: v.count, plain: valueIsPlain && Self.isPlain(n)))
     }
 
     /// Adds a line whose value is `n` in decimal, the digits written into the buffer (no String made): two
@@ -227,19 +233,8 @@ public struct StompHeaders: Sendable, Equatable, Sequence, ExpressibleByDictiona
                 d -= 1
                 d[0] = 0x30 &+ UInt8(truncatingIfNeeded: v)
             }
-            // appendLine's work without scanning the digits (nothing in them to escape)
             let digits = UnsafeBufferPointer(start: UnsafePointer(d), count: end - d)
-            received = 0   // an edit: the lines as received no longer say it all
-            HeaderEscaping.withUTF8(name) { n in
-                let nameStart = storage.count
-                let needed = nameStart + n.count + digits.count
-                if storage.capacity < needed { storage.reserveCapacity(Swift.max(needed, storage.capacity * 2, 64)) }
-                if spans.capacity == spans.count { spans.reserveCapacity(Swift.max(spans.count * 2, 4)) }
-                storage.append(contentsOf: n)
-                storage.append(contentsOf: digits)
-                spans.append(Span(nameStart: nameStart, nameCount: n.count, valueStart: nameStart + n.count,
-                                  valueCount: digits.count, plain: Self.isPlain(n)))
-            }
+            HeaderEscaping.withUTF8(name) { n in appendLine(name: n, value: digits, valueIsPlain: true) }
         }
     }
 

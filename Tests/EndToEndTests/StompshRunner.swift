@@ -27,6 +27,48 @@ enum Stompsh {
         return dir
     }()
 
+    /// stompsh started in the background with `args` (stdin /dev/null, HOME as `run`'s), for tests that act on
+    /// it while it runs (signals, a wait that must not end); its output collected as it comes.
+    final class Background {
+        let process = Process()
+        let stdout = LockedText(), stderr = LockedText()
+        private let out = Pipe(), err = Pipe()
+
+        init(_ args: [String]) throws {
+            process.executableURL = URL(fileURLWithPath: Stompsh.binary)
+            process.arguments = args
+            var env = ProcessInfo.processInfo.environment
+            env["HOME"] = Stompsh.tempHome
+            process.environment = env
+            process.standardOutput = out
+            process.standardError = err
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            let (o, e) = (stdout, stderr)
+            out.fileHandleForReading.readabilityHandler = { o.append($0.availableData) }
+            err.fileHandleForReading.readabilityHandler = { e.append($0.availableData) }
+        }
+
+        /// Waits (at most `timeout` seconds) until either stream says "connected to"; true if one did.
+        @discardableResult
+        func waitUntilConnected(timeout: Double = 10) -> Bool {
+            let deadline = Date().addingTimeInterval(timeout)
+            while !(stdout.text + stderr.text).contains("connected to"), Date() < deadline { usleep(20_000) }
+            return (stdout.text + stderr.text).contains("connected to")
+        }
+
+        /// Waits for the process to end (killed first if it still runs) and stops collecting.
+        func finish() {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            usleep(100_000)
+            out.fileHandleForReading.readabilityHandler = nil
+            err.fileHandleForReading.readabilityHandler = nil
+        }
+
+        deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+    }
+
     /// Writes a script to a temporary file and returns its path.
     static func script(_ text: String, name: String = "script.stompsh") -> String {
         let dir = NSTemporaryDirectory() + "stompsh-e2e-\(getpid())-\(UUID().uuidString.prefix(8))"

@@ -24,69 +24,45 @@ final class TimeoutOptionsTests: XCTestCase {
 
     func testWriteTimeoutOneEndsAStalledSendInAboutASecond() throws {
         let peer = try FaultyPeer(.stopReading, group: Self.group)
-        let start = Date()
-        let r = try Stompsh.run(["--no-reconnect", "--write-timeout", "1", peer.url, "-c", Self.sends, "-c", "echo after"],
-                                timeout: 60)
-        let took = Date().timeIntervalSince(start)
-        XCTAssertEqual(r.status, 3, r.stderr)
-        XCTAssertFalse(r.stdout.contains("after"), r.stdout)
-        // 1 s without a byte taken, found by a check every 0.2 s, plus start-up: far below the default's 10 s.
-        XCTAssertGreaterThanOrEqual(took, 1)
-        XCTAssertLessThan(took, 5, r.stderr)
-        let lines = r.stderr.split(separator: "\n").map(String.init)
-        XCTAssertTrue(lines.contains { $0.range(of: Self.stallLine(seconds: "1", column: 11), options: .regularExpression) != nil },
-                      r.stderr)
+        try assertStallEnds(["--no-reconnect", "--write-timeout", "1", peer.url, "-c", Self.sends, "-c", "echo after"],
+                            seconds: "1", within: 1..<5)
     }
 
     /// The same chosen on the `connect` command (no URL on argv): the option is parsed and reaches the connection.
     func testConnectCommandTakesTheWriteTimeout() throws {
         let peer = try FaultyPeer(.stopReading, group: Self.group)
+        try assertStallEnds(["--no-reconnect", "-c", "connect \(peer.url) --write-timeout 1.5", "-c", Self.sends,
+                             "-c", "echo after"], seconds: "1.5", within: 1.5..<6)
+    }
+
+    /// Runs `args` against a peer that stopped reading: exit 3 after `within` seconds (the timeout, found by a
+    /// check every fifth of it, plus start-up), the stall named at the send's column, the next line not run.
+    private func assertStallEnds(_ args: [String], seconds: String, within: Range<Double>,
+                                 file: StaticString = #filePath, line: UInt = #line) throws {
         let start = Date()
-        let r = try Stompsh.run(["--no-reconnect", "-c", "connect \(peer.url) --write-timeout 1.5", "-c", Self.sends,
-                                 "-c", "echo after"], timeout: 60)
+        let r = try Stompsh.run(args, timeout: 60)
         let took = Date().timeIntervalSince(start)
-        XCTAssertEqual(r.status, 3, r.stderr)
-        XCTAssertFalse(r.stdout.contains("after"), r.stdout)
-        XCTAssertGreaterThanOrEqual(took, 1.5)
-        XCTAssertLessThan(took, 6, r.stderr)
+        XCTAssertEqual(r.status, 3, r.stderr, file: file, line: line)
+        XCTAssertFalse(r.stdout.contains("after"), r.stdout, file: file, line: line)
+        XCTAssertTrue(within.contains(took), "took \(took) s: \(r.stderr)", file: file, line: line)
         let lines = r.stderr.split(separator: "\n").map(String.init)
-        XCTAssertTrue(lines.contains { $0.range(of: Self.stallLine(seconds: "1.5", column: 11), options: .regularExpression) != nil },
-                      r.stderr)
+        XCTAssertTrue(lines.contains { $0.range(of: Self.stallLine(seconds: seconds, column: 11), options: .regularExpression) != nil },
+                      r.stderr, file: file, line: line)
     }
 
     /// 0: no stall check. Still waiting well after the default (10 s, checked every 2 s) would have ended it;
     /// the test bounds its own time and kills it.
     func testWriteTimeoutZeroWaitsPastTheDefaultStall() throws {
         let peer = try FaultyPeer(.stopReading, group: Self.group)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Stompsh.binary)
-        p.arguments = ["--no-reconnect", "--write-timeout", "0", peer.url, "-c", Self.sends, "-c", "echo after"]
-        var env = ProcessInfo.processInfo.environment
-        env["HOME"] = Stompsh.tempHome
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
-        let outText = LockedText(), errText = LockedText()
-        out.fileHandleForReading.readabilityHandler = { outText.append($0.availableData) }
-        err.fileHandleForReading.readabilityHandler = { errText.append($0.availableData) }
-        let deadline = Date().addingTimeInterval(10)
-        while !(outText.text + errText.text).contains("connected to"), Date() < deadline { usleep(20_000) }
-        XCTAssertTrue((outText.text + errText.text).contains("connected to"), errText.text)
+        let run = try Stompsh.Background(["--no-reconnect", "--write-timeout", "0", peer.url, "-c", Self.sends, "-c", "echo after"])
+        XCTAssertTrue(run.waitUntilConnected(), run.stderr.text)
         // The default stall: 10 s plus one check interval (2 s); 3 s more of slack.
         let stalledSince = Date()
-        while p.isRunning, Date().timeIntervalSince(stalledSince) < 15 { usleep(100_000) }
-        XCTAssertTrue(p.isRunning, "ended without the stall check: \(p.terminationStatus) \(errText.text)")
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
-        usleep(100_000)
-        out.fileHandleForReading.readabilityHandler = nil
-        err.fileHandleForReading.readabilityHandler = nil
-        XCTAssertFalse(errText.text.contains("broker stopped reading"), errText.text)
-        XCTAssertFalse(outText.text.contains("after"), outText.text)
+        while run.process.isRunning, Date().timeIntervalSince(stalledSince) < 15 { usleep(100_000) }
+        XCTAssertTrue(run.process.isRunning, "ended without the stall check: \(run.process.terminationStatus) \(run.stderr.text)")
+        run.finish()
+        XCTAssertFalse(run.stderr.text.contains("broker stopped reading"), run.stderr.text)
+        XCTAssertFalse(run.stdout.text.contains("after"), run.stdout.text)
     }
 
     func testReceiptTimeoutOneFailsAMissingReceiptInAboutASecond() throws {

@@ -53,38 +53,23 @@ final class WriteStallBinaryTests: XCTestCase {
 
     func testCtrlCInterruptsAScriptStalledOnASend() throws {
         let peer = try FaultyPeer(.stopReading, group: Self.group)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Stompsh.binary)
-        p.arguments = ["--no-reconnect", peer.url, "-c", "repeat 40 send /queue/stall --file \(Self.bodyFile)", "-c", "echo after"]
-        var env = ProcessInfo.processInfo.environment
-        env["HOME"] = Stompsh.tempHome
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let outText = LockedText(), errText = LockedText()
-        out.fileHandleForReading.readabilityHandler = { outText.append($0.availableData) }
-        err.fileHandleForReading.readabilityHandler = { errText.append($0.availableData) }
+        let run = try Stompsh.Background(["--no-reconnect", peer.url, "-c", "repeat 40 send /queue/stall --file \(Self.bodyFile)",
+                                          "-c", "echo after"])
+        let p = run.process
         // Stalled: connected, and the buffers full well before the 10 s stall timeout.
-        let deadline = Date().addingTimeInterval(10)
-        while !(outText.text + errText.text).contains("connected to"), Date() < deadline { usleep(20_000) }
+        run.waitUntilConnected()
         usleep(3_000_000)
-        XCTAssertTrue(p.isRunning, "ended before the signal: \(outText.text) \(errText.text)")
+        XCTAssertTrue(p.isRunning, "ended before the signal: \(run.stdout.text) \(run.stderr.text)")
         let signalled = Date()
         kill(p.processIdentifier, SIGINT)
         while p.isRunning, Date().timeIntervalSince(signalled) < 20 { usleep(20_000) }
         if p.isRunning { p.terminate(); XCTFail("stompsh did not stop after SIGINT") }
-        p.waitUntilExit()
-        usleep(100_000)
-        out.fileHandleForReading.readabilityHandler = nil
-        err.fileHandleForReading.readabilityHandler = nil
+        run.finish()
         XCTAssertLessThan(Date().timeIntervalSince(signalled), 5, "Ctrl-C waited for the stall timeout")
         // A script has SIGINT's default action (as sh does): killed by it; or, where a handler is installed, 130.
         let killedBySIGINT = p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGINT
         XCTAssertTrue(killedBySIGINT || (p.terminationReason == .exit && p.terminationStatus == 130),
-                      "\(p.terminationReason.rawValue) \(p.terminationStatus): \(errText.text)")
-        XCTAssertFalse(outText.text.contains("after"))
+                      "\(p.terminationReason.rawValue) \(p.terminationStatus): \(run.stderr.text)")
+        XCTAssertFalse(run.stdout.text.contains("after"))
     }
 }
