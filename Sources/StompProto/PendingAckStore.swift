@@ -138,6 +138,17 @@ struct PendingAckStore: Sendable {
         return best
     }
 
+    /// `newest(matchingBytes:)` among the entries of the subscription whose id is `subscription` (bytes).
+    func newest(matchingBytes id: UnsafeRawBufferPointer, subscription: UnsafeRawBufferPointer) -> Int? {
+        var best: Int?
+        index.forEach(hash: PendingAckIndex.hash(id)) { tag in
+            let seq = tag >> 2
+            guard seq > (best ?? Int.min), confirms(tag, id), var owner = self.subscription(seq) else { return }
+            if owner.withUTF8({ PendingAckIndex.equal(UnsafeRawBufferPointer($0), subscription) }) { best = seq }
+        }
+        return best
+    }
+
     /// The oldest entry with message-id `id`, else the oldest with ack id `id`.
     func oldest(messageIDOrAckID id: String) -> Int? {
         var id = id

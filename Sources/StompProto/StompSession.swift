@@ -337,11 +337,20 @@ public struct StompSession: Sendable {
 
     /// A raw ACK/NACK: settles the newest pending message whose message-id or ack id is its `id` (else its
     /// `message-id`), looked up by the header's bytes: no String made.
+    /// An ACK/NACK names its message by `id` (1.2: the ack id, unique) or by `message-id` (1.0/1.1), which a
+    /// topic's message carries on every subscription that got it: then the ACK's `subscription` header, when
+    /// it has one, says whose copy it settles (the newest of that subscription, as the broker reads it).
     private mutating func settleRaw(_ h: StompHeaders) {
-        guard let named = h.firstIndex("id" as StaticString) ?? h.firstIndex("message-id" as StaticString) else { return }
-        let found = h.storage.withUnsafeBytes { all in
-            let span = h.spans[named]
-            return pending.newest(matchingBytes: UnsafeRawBufferPointer(rebasing: all[span.valueStart..<span.valueStart + span.valueCount]))
+        let byAckID = h.firstIndex("id" as StaticString)
+        guard let named = byAckID ?? h.firstIndex("message-id" as StaticString) else { return }
+        let subscription = byAckID == nil ? h.firstIndex("subscription" as StaticString) : nil
+        let found = h.storage.withUnsafeBytes { all -> Int? in
+            func bytes(_ i: Int) -> UnsafeRawBufferPointer {
+                let span = h.spans[i]
+                return UnsafeRawBufferPointer(rebasing: all[span.valueStart..<span.valueStart + span.valueCount])
+            }
+            if let subscription { return pending.newest(matchingBytes: bytes(named), subscription: bytes(subscription)) }
+            return pending.newest(matchingBytes: bytes(named))
         }
         if let found { settle(found) }
     }

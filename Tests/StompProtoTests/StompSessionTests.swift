@@ -756,3 +756,27 @@ final class StompSessionTests: XCTestCase {
         XCTAssertEqual(s.pendingAcks.count, 1)
     }
 }
+
+extension StompSessionTests {
+    /// STOMP 1.0/1.1: a topic's message reaches every subscription with the same message-id; a raw ACK names
+    /// its copy by `subscription` + `message-id`, and the books settle that subscription's copy (the newest
+    /// with that id was settled whoever it belonged to: s2's went, s1's stayed pending).
+    func testARawAckByMessageIDSettlesTheCopyOfItsSubscription() throws {
+        for version in [StompVersion.v1_0, .v1_1] {
+            for batch in [false, true] {
+                var s = try connected(version)
+                _ = try s.subscribe(destination: "/topic/T", id: "s1", ack: .client)
+                _ = try s.subscribe(destination: "/topic/T", id: "s2", ack: .client)
+                _ = try s.receive(message(sub: "s1", id: "m1", ack: nil), now: t0)
+                _ = try s.receive(message(sub: "s2", id: "m1", ack: nil), now: t0)
+                let ack = StompFrame(.ack, headers: ["subscription": "s1", "message-id": "m1"])
+                if batch { s.checkRaw([ack]) } else { try s.checkRaw(ack) }
+                XCTAssertEqual(s.pendingAcks, [PendingAck(subscription: "s2", messageID: "m1", ackID: "m1")],
+                               "\(version) batch \(batch)")
+                // An ACK naming a subscription that has no such message settles nothing.
+                try s.checkRaw(StompFrame(.ack, headers: ["subscription": "s9", "message-id": "m1"]))
+                XCTAssertEqual(s.pendingAckCount, 1, "\(version) batch \(batch)")
+            }
+        }
+    }
+}
