@@ -8,23 +8,8 @@ final class RPCServeCountTests: XCTestCase {
     func testServeCountAcknowledgesTheLastCallBeforeItUnsubscribes() throws {
         for (name, url) in Brokers.all() {
             let q = Brokers.unique("rpc-count-\(name)")
-            let server = Process()
-            server.executableURL = URL(fileURLWithPath: Stompsh.binary)
-            server.arguments = [url, "-c", "rpc serve \(q) --count 2"]
-            var env = ProcessInfo.processInfo.environment
-            env["HOME"] = Stompsh.tempHome
-            server.environment = env
-            let out = Pipe()
-            server.standardOutput = out
-            server.standardError = out
-            server.standardInput = FileHandle.nullDevice
-            try server.run()
+            let (server, out) = try Stompsh.startRPCServer(url, q, count: 2)
             var served = ""
-            let deadline = Date().addingTimeInterval(30)
-            while !served.contains("serving"), Date() < deadline {
-                usleep(50_000)
-                served += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
-            }
             let caller = try Stompsh.run([url, "-c", "rpc call \(q) echo one", "-c", "rpc call \(q) echo two"], timeout: 60)
             XCTAssertEqual(caller.status, 0, "\(name): \(caller.stderr)")
             server.waitUntilExit()

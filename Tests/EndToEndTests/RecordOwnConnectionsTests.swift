@@ -20,33 +20,11 @@ final class RecordOwnConnectionsTests: XCTestCase {
         NSTemporaryDirectory() + "stompsh-rec-\(getpid())-\(UUID().uuidString.prefix(8))-\(name)"
     }
 
-    /// Starts `rpc serve Q --count N` (not recorded unless `record`) and waits until it serves.
-    static func startServer(_ url: String, _ q: String, count: Int, record: String? = nil) throws -> (Process, Pipe) {
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: Stompsh.binary)
-        server.arguments = (record.map { ["--record", $0] } ?? []) + [url, "-c", "rpc serve \(q) --count \(count)"]
-        var env = ProcessInfo.processInfo.environment
-        env["HOME"] = Stompsh.tempHome
-        server.environment = env
-        let out = Pipe()
-        server.standardOutput = out
-        server.standardError = out
-        server.standardInput = FileHandle.nullDevice
-        try server.run()
-        var served = ""
-        let deadline = Date().addingTimeInterval(30)
-        while !served.contains("serving"), server.isRunning, Date() < deadline {
-            usleep(50_000)
-            served += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
-        }
-        XCTAssertTrue(served.contains("serving"), served)
-        return (server, out)
-    }
 
     func testRPCBenchConnectionsAreRecorded() throws {
         for (name, url) in Brokers.all() {
             let q = Brokers.unique("rec-rpcbench-\(name)")
-            let (server, _) = try Self.startServer(url, q, count: 4)
+            let (server, _) = try Stompsh.startRPCServer(url, q, count: 4)
             let rec = Self.tempPath("bench.jsonl")
             let r = try Stompsh.run(["--record", rec, url, "-c", "rpc bench \(q) echo hi -n 4 -c 2"], timeout: 60)
             XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
@@ -67,7 +45,7 @@ final class RecordOwnConnectionsTests: XCTestCase {
         for (name, url) in Brokers.all() {
             let q = Brokers.unique("rec-rpcserve-\(name)")
             let rec = Self.tempPath("serve.jsonl")
-            let (server, out) = try Self.startServer(url, q, count: 2, record: rec)
+            let (server, out) = try Stompsh.startRPCServer(url, q, count: 2, record: rec)
             let caller = try Stompsh.run([url, "-c", "rpc call \(q) echo one", "-c", "rpc call \(q) echo two"], timeout: 60)
             XCTAssertEqual(caller.status, 0, "\(name): \(caller.stderr)")
             server.waitUntilExit()

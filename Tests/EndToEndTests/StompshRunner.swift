@@ -69,6 +69,30 @@ enum Stompsh {
         deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
     }
 
+    /// Starts `rpc serve Q --count N` (not recorded unless `record`) and waits until it serves; what it prints
+    /// after "serving" is left in the pipe.
+    static func startRPCServer(_ url: String, _ q: String, count: Int, record: String? = nil) throws -> (Process, Pipe) {
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: Stompsh.binary)
+        server.arguments = (record.map { ["--record", $0] } ?? []) + [url, "-c", "rpc serve \(q) --count \(count)"]
+        var env = ProcessInfo.processInfo.environment
+        env["HOME"] = Stompsh.tempHome
+        server.environment = env
+        let out = Pipe()
+        server.standardOutput = out
+        server.standardError = out
+        server.standardInput = FileHandle.nullDevice
+        try server.run()
+        var served = ""
+        let deadline = Date().addingTimeInterval(30)
+        while !served.contains("serving"), server.isRunning, Date() < deadline {
+            usleep(50_000)
+            served += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+        }
+        XCTAssertTrue(served.contains("serving"), served)
+        return (server, out)
+    }
+
     /// Writes a script to a temporary file and returns its path.
     static func script(_ text: String, name: String = "script.stompsh") -> String {
         let dir = NSTemporaryDirectory() + "stompsh-e2e-\(getpid())-\(UUID().uuidString.prefix(8))"
