@@ -586,7 +586,9 @@ final class OperatorToolsTests: XCTestCase {
             for i in 1..<4 {
                 let want = recorded[i].t - recorded[i - 1].t, had = got[i].t - got[i - 1].t
                 print("replay gap \(i): recorded \(String(format: "%.3f", want)) s, replayed \(String(format: "%.3f", had)) s")
-                XCTAssertEqual(had, want, accuracy: want * 0.1, "spacing within 10%")
+                // a quarter of the gap: far from none (all at once) and from twice it, and above what a busy CI box's
+                // scheduling and a JVM pause add to one arrival (10% = 40 ms failed under load)
+                XCTAssertEqual(had, want, accuracy: want * 0.25, "spacing within 25%")
             }
         }
     }

@@ -11,10 +11,11 @@ final class WriteFramesTests: XCTestCase {
     /// Frames written faster than the socket drains: the outbound buffer is reused only once NIO has written it,
     /// so every frame arrives whole and in order, none overwritten by a later one while it waited.
     func testWritesUnderBackPressureArriveIntact() throws {
-        let peer = try FaultyPeer(.none, group: testGroup)
+        // a peer that reads nothing during the burst: one reading all along drained 10 MB as fast as it came (CI)
+        let peer = try FaultyPeer(.holdReads, group: testGroup)
         let client = try connect(peer.clientOptions(), EventBox())
         let count = 160
-        let size = 64 * 1024   // 10 MB in one event-loop task: more than the socket buffers hold
+        let size = 64 * 1024   // 10 MB in one event-loop task: more than the socket buffers of a peer not reading hold
         let frames = (0..<count).map { i in
             StompFrame(.send, headers: ["destination": "/queue/w", "n": "\(i)"],
                        body: [UInt8](repeating: UInt8(truncatingIfNeeded: i), count: size))
@@ -34,6 +35,7 @@ final class WriteFramesTests: XCTestCase {
             return pendingSeen
         }.wait()
         XCTAssertTrue(pending, "the socket never pushed back: the test did not exercise a pending write")
+        peer.releaseReads()
         try client.sendFrames([StompFrame(.send, headers: ["destination": "/queue/w", "receipt": "end"])]).wait()
         let deadline = Date().addingTimeInterval(20)
         while peer.receivedFrames.filter({ $0.command == .send }).count < count + 1, Date() < deadline {

@@ -68,7 +68,15 @@ final class ConformanceTests: XCTestCase {
             return
         }
         let expected = try JSONDecoder().decode(StableCard.self, from: data)
-        let diff = card.differences(from: expected)
+        var diff = card.differences(from: expected)
+        // The largest frame is measured against a time budget: on a busy machine the broker may not confirm the
+        // largest SEND in time (64 MiB seen as 32). A card whose only changes are rows stopped by time is taken again.
+        let timed = report.results.filter { $0.observed.contains("time budget spent") || $0.observed.contains("in time") }
+        if !diff.isEmpty, diff.allSatisfy({ d in timed.contains { d.contains(" \($0.id):") } }) {
+            print("\(name): rows stopped by time differ; probing again\n" + diff.joined(separator: "\n"))
+            report = probe(url)
+            diff = report.stableCard.differences(from: expected)
+        }
         if !diff.isEmpty {
             let rows = report.results.filter { r in diff.contains { $0.contains(" \(r.id):") } }
                 .map { "  \($0.id): \($0.observed)" }.joined(separator: "\n")

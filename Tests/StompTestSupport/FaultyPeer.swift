@@ -69,6 +69,9 @@ public final class FaultyPeer: @unchecked Sendable {
         /// for: a broker that went down with the client's last frames unconfirmed (RabbitMQ's Web-STOMP does when
         /// its heart-beat receiver crashes under flow control).
         case closeOnDisconnect
+        /// Well behaved, but after answering CONNECT it reads nothing more until `releaseReads()`: the client's
+        /// writes fill the socket buffers for certain (a peer reading all along may drain them as fast as they fill).
+        case holdReads
 
         public var description: String {
             switch self {
@@ -92,6 +95,7 @@ public final class FaultyPeer: @unchecked Sendable {
             case .stopReading: return "stopReading"
             case .readSlowly(let d, let n): return "readSlowly(every \(d.nanoseconds / 1_000_000) ms\(n.map { ", \($0) bytes" } ?? ""))"
             case .closeOnDisconnect: return "closeOnDisconnect"
+            case .holdReads: return "holdReads"
             }
         }
     }
@@ -148,12 +152,25 @@ public final class FaultyPeer: @unchecked Sendable {
     /// Whether the fault has been committed (the trigger arrived).
     public var triggered: Bool { log.triggered }
 
+    /// With `.holdReads`: every connection held so far reads again (and answers what it reads).
+    public func releaseReads() {
+        for channel in log.releaseHeld() {
+            channel.eventLoop.execute {
+                _ = channel.setOption(ChannelOptions.autoRead, value: true)
+                channel.read()
+            }
+        }
+    }
+
     final class Log: @unchecked Sendable {
         private let lock = NIOLock()
         private var _bytes: [UInt8] = []
         private var _frames: [StompFrame] = []
         private var _triggered = false
+        private var _held: [Channel] = []
         func append(_ b: [UInt8]) { lock.withLock { _bytes += b } }
+        func hold(_ channel: Channel) { lock.withLock { _held.append(channel) } }
+        func releaseHeld() -> [Channel] { lock.withLock { defer { _held = [] }; return _held } }
         func append(_ f: StompFrame) { lock.withLock { _frames.append(f) } }
         func trigger() { lock.withLock { _triggered = true } }
         var bytes: [UInt8] { lock.withLock { _bytes } }
@@ -285,6 +302,9 @@ final class FaultyPeerHandler: ChannelInboundHandler {
             mute = true
             log.trigger()
             _ = context.channel.setOption(ChannelOptions.autoRead, value: false)
+        case .holdReads:
+            _ = context.channel.setOption(ChannelOptions.autoRead, value: false)
+            log.hold(context.channel)
         case .readSlowly(let every, _):
             mute = true
             log.trigger()
@@ -302,7 +322,7 @@ final class FaultyPeerHandler: ChannelInboundHandler {
         let messageStart = "MESSAGE\ndestination:/queue/fault\nsubscription:0\nmessage-id:fault-1\n\nhal"
         switch fault {
         case .none, .noReceipt, .delayEveryFrame, .neverConnected, .refuseLogin, .literalHost, .delayReceipts,
-             .stopReading, .readSlowly, .closeOnDisconnect:
+             .stopReading, .readSlowly, .closeOnDisconnect, .holdReads:
             return false
         case .secondConnected:
             answer(trigger, context: context)
