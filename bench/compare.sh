@@ -174,6 +174,9 @@ TAG=$(date +%s)$RANDOM
 # --- helpers --------------------------------------------------------------------------------------------------
 # fill URL QUEUE N: N bench messages (the frames stompsh's `bench send` writes) put on QUEUE by the floor
 fill() { "$FLOOR" send "$1" "$2" -n "$3" --size $SIZE > /dev/null; }
+# refill URL QUEUE N: exactly N messages on the queue: what a row before left (a `subscribe --count` gives back
+# what arrived after its N-th; an acknowledging consume its unacknowledged prefetch) is drained first
+refill() { drain "$1" "$2"; fill "$1" "$2" "$3"; }
 # drain URL QUEUE [N]: empties a queue (the brokers keep non-persistent messages in memory: leftovers would trigger
 # producer flow control and slow the next benches down); N known: the floor takes exactly N
 drain() {
@@ -221,21 +224,21 @@ interactive_rows() {
     # every message printed is counted in the file (`printed`)
     local sub="subscribe $q" cnt="subscribe $q --count $N_INT" wt="wait $N_INT --timeout 300"
     for ((round = 0; round < ROUNDS; round++)); do
-        fill "$url" "$q" "$N_INT"
+        refill "$url" "$q" "$N_INT"
         record "$name" interactive bench-consume "$(wall_rate "$N_INT" "$OUT/int.bench" "$BIN" "$url" -q -c "bench consume $q -n $N_INT")"
-        fill "$url" "$q" "$N_INT"
+        refill "$url" "$q" "$N_INT"
         record "$name" interactive subscribe-auto-text "$(printed "$N_INT" '^MESSAGE ' "$OUT/int.txt" \
             "$(wall_rate "$N_INT" "$OUT/int.txt" "$BIN" "$url" -q -c "$sub" -c "$wt")")"
-        fill "$url" "$q" "$N_INT"
+        refill "$url" "$q" "$N_INT"
         record "$name" interactive subscribe-auto-json "$(printed "$N_INT" '^{"frame":"MESSAGE"' "$OUT/int.json" \
             "$(wall_rate "$N_INT" "$OUT/int.json" "$BIN" "$url" -q --json -c "$sub" -c "$wt")")"
         # acknowledging: bench consume client-individual (an ACK per message, no prefetch header, as --count)
-        fill "$url" "$q" "$N_INT"
+        refill "$url" "$q" "$N_INT"
         record "$name" interactive bench-consume-acked "$(wall_rate "$N_INT" "$OUT/int.bench" "$BIN" "$url" -q -c "bench consume $q -n $N_INT --ack client-individual")"
-        fill "$url" "$q" "$N_INT"
+        refill "$url" "$q" "$N_INT"
         record "$name" interactive subscribe-text "$(printed "$N_INT" '^MESSAGE ' "$OUT/int.txt" \
             "$(wall_rate "$N_INT" "$OUT/int.txt" "$BIN" "$url" -q -c "$cnt" -c "$wt")")"
-        fill "$url" "$q" "$N_INT"
+        refill "$url" "$q" "$N_INT"
         record "$name" interactive subscribe-json "$(printed "$N_INT" '^{"frame":"MESSAGE"' "$OUT/int.json" \
             "$(wall_rate "$N_INT" "$OUT/int.json" "$BIN" "$url" -q --json -c "$cnt" -c "$wt")")"
     done

@@ -48,6 +48,18 @@ final class CountedSubscription: @unchecked Sendable {
 
     // shell thread
     private var printedCount = 0
+    /// cumulative: messages printed since the last ACK, and when that ACK went. One ACK per written batch flooded
+    /// ActiveMQ (its transport reads our frames only between its own writes: with a prefetch of N it writes all the
+    /// time, our ACKs filled its 128 KiB socket buffer, and the connection stalled for minutes, measured): an ACK goes
+    /// once `ackEvery` messages were printed since the last, or `ackInterval` passed, for the N-th, and before a
+    /// DISCONNECT.
+    private var unacknowledged = 0
+    private var lastAckAt = NIODeadline.now()
+    /// Half the prefetch window (so the broker never waits for an ACK), at most 200: ActiveMQ 5.17 sends a `client`
+    /// subscription no more than 600 unacknowledged messages whatever its `activemq.prefetchSize` (measured with
+    /// 1000, 5000 and 50000).
+    let ackEvery: Int
+    static let ackInterval = TimeAmount.milliseconds(100)
     /// cumulative: the last message printed (since the last settle; on RabbitMQ of all), its ack id read only when
     /// it is acknowledged.
     private var lastPrinted: StompFrame?
@@ -57,10 +69,11 @@ final class CountedSubscription: @unchecked Sendable {
     /// `othersAcknowledge`: another subscription of the session has ack mode client or client-individual
     /// (RabbitMQ: then no cumulative ACK, unless the version has no client-individual: STOMP 1.0, where the
     /// cumulative ACK is left out while another subscription's message awaits its ACK, see `ackCumulatively`).
-    init(client: StompClient, id: String, limit: Int, family: BrokerFamily, othersAcknowledge: Bool,
+    init(client: StompClient, id: String, limit: Int, prefetch: Int, family: BrokerFamily, othersAcknowledge: Bool,
          version: StompVersion) {
         self.id = id
         self.limit = limit
+        self.ackEvery = max(1, min(200, prefetch / 2))
         self.together = family == .rabbitMQ
         self.cumulative = family != .rabbitMQ || !othersAcknowledge || version == .v1_0
         self.version = version
@@ -76,6 +89,7 @@ final class CountedSubscription: @unchecked Sendable {
         printedCount += 1
         if cumulative {
             lastPrinted = frame
+            unacknowledged += 1
         } else if let a = ackID(frame) {
             held.append(a)
         }
@@ -84,9 +98,11 @@ final class CountedSubscription: @unchecked Sendable {
     /// What an ACK of the message names (1.2: its `ack` header; 1.0/1.1: its message-id).
     private func ackID(_ frame: StompFrame) -> String? { frame.ackID(version: version) }
 
-    /// Shell thread, once the output holding the printed messages was written: acknowledges them (ActiveMQ, the
-    /// sandbox) and, after the N-th, ends the subscription. True when it is over (the shell forgets it).
-    func settle() -> Bool {
+    /// Shell thread, once the output holding the printed messages was written (and when the shell is idle, and
+    /// before a DISCONNECT with `force`): acknowledges them (ActiveMQ, the sandbox: when `ackEvery` or
+    /// `ackInterval` is reached, or `force`) and, after the N-th, ends the subscription. True when it is over (the
+    /// shell forgets it).
+    func settle(force: Bool = false) -> Bool {
         guard let client else { return true }
         let done = printedCount >= limit
         let id = self.id
@@ -108,9 +124,14 @@ final class CountedSubscription: @unchecked Sendable {
                 releaseLater(unsubscribed, client)
             }
         } else {
+            guard lastPrinted != nil || done else { return false }
+            if !done, !force, cumulative, unacknowledged < ackEvery, NIODeadline.now() - lastAckAt < Self.ackInterval {
+                return false
+            }
             let last = lastPrinted.flatMap(ackID)
             lastPrinted = nil
-            guard last != nil || done else { return false }
+            unacknowledged = 0
+            lastAckAt = .now()
             client.eventLoop.execute { [self] in
                 if let last { _ = client.ack(messageID: last) }    // client mode: every earlier one of the subscription too
                 if done { releaseLater(client.unsubscribe(id: id, receipt: true), client) }

@@ -104,7 +104,9 @@ enum DrainCommands {
         let othersAcknowledge = family == .rabbitMQ
             ? try Operator.waitFor(shell, client.query { $0.subscriptions.contains { $0.ack != .auto } }, what: "subscribe \(dest)")
             : false
-        let counter = CountedSubscription(client: client, id: id, limit: n, family: family, othersAcknowledge: othersAcknowledge,
+        let prefetch = headers[family.prefetchHeader].flatMap { Int($0) } ?? n
+        let counter = CountedSubscription(client: client, id: id, limit: n, prefetch: prefetch, family: family,
+                                          othersAcknowledge: othersAcknowledge,
                                           version: client.connectedInfo.version)
         // registered before the SUBSCRIBE: messages can be printed while its receipt is awaited
         shell.countedSubscriptions[id] = counter

@@ -348,7 +348,11 @@ public final class Shell: @unchecked Sendable {
     public func processEvents() {
         guard output.failure == nil else { return closeAfterOutputFailure() }
         let events = inbox.take()
-        if events.isEmpty { return }
+        if events.isEmpty {
+            // ACKs held back a moment (`CountedSubscription.ackInterval`) go once the shell is idle
+            if !countedSubscriptions.isEmpty { settleCountedSubscriptions() }
+            return
+        }
         let now = Date()    // the shell thread takes a batch at once: one clock read for its messages
         output.batch {      // what they print goes out in one write
             for (gen, event, cost) in events where gen == generation {
@@ -636,6 +640,8 @@ public final class Shell: @unchecked Sendable {
 
     public func disconnect() throws {
         guard let c = client else { return }
+        // what `subscribe --count` printed and has not acknowledged yet, before the DISCONNECT
+        for counted in countedSubscriptions.values { _ = counted.settle(force: true) }
         defer {
             client = nil
             inbox.attachFlowControl(nil)
