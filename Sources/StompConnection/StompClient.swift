@@ -187,6 +187,8 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
         var serverClosedWebSocketNormally = false
         /// Why we closed it ourselves.
         var failure: StompConnectionError?
+        /// We closed it ourselves without a failure (`close()`): whatever ends it then is not the broker's doing.
+        var closedByUs = false
         var connectPromise: EventLoopPromise<ConnectedInfo>?
         var connectTimeout: Scheduled<Void>?
         var closed = false
@@ -494,10 +496,12 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
             // Our DISCONNECT (sent: the session awaits its RECEIPT) is confirmed by that RECEIPT (the session is
             // then closed) or, over WebSocket, by the server's normal close (RabbitMQ's Web-STOMP answers so). A
             // connection the broker closed or reset first leaves what went before it without a receipt
-            // unconfirmed (we closed it ourselves after the timeout: `disconnectTimedOut`).
+            // unconfirmed (we closed it ourselves after the timeout: `disconnectTimedOut`; or at once: `close()`,
+            // e.g. the shell's standard output failed while it waited).
             // A close that follows the broker's ERROR is that ERROR's (reported, or taken by expect-error).
             if case .brokerError = reason {
-            } else if session.state == .disconnecting && !link.serverClosedWebSocketNormally && !disconnectTimedOut {
+            } else if session.state == .disconnecting && !link.serverClosedWebSocketNormally && !disconnectTimedOut
+                        && !link.closedByUs {
                 disconnectUnconfirmed = reason.description
             }
         }
@@ -1382,6 +1386,7 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
                 self.execute(action)
             } else if let link = self.link {
                 self.publishState()
+                link.closedByUs = true
                 link.close()
             } else {
                 self.finishClose(nil)

@@ -92,6 +92,13 @@ public final class BatchRunner {
             } catch {}
         }
         shell.processEvents()
+        // Standard output may fail while the DISCONNECT is awaited (what arrives meanwhile is printed): the shell
+        // then closed the connection at once; the failure is this run's, reported once.
+        if let failure = shell.output.failure, !shell.outputFailureReported {
+            shell.outputFailureReported = true
+            shell.output.error("stompsh: error: \(failure): stopped")
+            status = max(status, 1)
+        }
         if let f = shell.recordingFailure, !shell.recordingFailureReported {
             // the last frames (the DISCONNECT) could not be recorded
             shell.recordingFailureReported = true

@@ -58,9 +58,10 @@ enum OwnConnection {
     }
 }
 
-/// Ctrl-C for a command that promises to stop on it and print what it did (a bench, `rpc serve`): in a script
-/// (where SIGINT otherwise ends stompsh at once) the handler is installed for the command's duration, unless
-/// SIGINT is ignored (a script started in the background with `&` or `nohup` keeps ignoring it).
+/// Ctrl-C for a command that promises to stop on it and print what it did (a bench, `rpc serve`), or to stop
+/// without losing or doubling a message (drain, dump, move, copy, load: what is confirmed is acknowledged first):
+/// in a script (where SIGINT otherwise ends stompsh at once) the handler is installed for the command's duration,
+/// unless SIGINT is ignored (a script started in the background with `&` or `nohup` keeps ignoring it).
 enum CommandInterrupt {
     static func catching<T>(_ shell: Shell, _ body: () throws -> T) rethrows -> T {
         let installedBefore = Interrupt.isInstalled || sigintIgnored()
@@ -71,8 +72,9 @@ enum CommandInterrupt {
         defer { if !installedBefore { Interrupt.uninstall() } }
         do {
             return try body()
-        } catch var e as ShellError where e.message == "interrupted" && !shell.interactive {
-            // Ctrl-C before the command had figures to print (its setup waits): the script ends as after SIGINT.
+        } catch var e as ShellError where e.message.hasPrefix("interrupted") && !shell.interactive {
+            // Ctrl-C before the command had figures to print (its setup waits), or an operator command stopped by
+            // it ("interrupted (what it did)"): the script ends as after SIGINT.
             e.exitStatus = 130
             throw e
         }

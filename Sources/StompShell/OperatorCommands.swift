@@ -36,7 +36,7 @@ public enum OperatorCommands {
             + "acknowledging it only after it was written (client-individual); ends with status 0. If standard output "
             + "closes (| head), it stops at once: what was not shown stays on the broker.",
         needsConnection: true,
-        run: { shell, p in try DrainCommands.runDrain(shell, p) })
+        run: { shell, p in try CommandInterrupt.catching(shell) { try DrainCommands.runDrain(shell, p) } })
 
     static func moveOrCopy(_ move: Bool) -> CommandSpec {
         CommandSpec(
@@ -50,10 +50,11 @@ public enum OperatorCommands {
                 ? "Each message is sent to DST with its body and application headers (broker-assigned headers dropped; "
                     + "x-stompsh-original-destination and x-stompsh-original-message-id added) and acknowledged on SRC "
                     + "only after the broker's RECEIPT for the copy. A kill at any moment loses nothing: at worst the "
-                    + "messages in flight are on DST twice. Ends after -n messages or when SRC is quiet for --idle seconds."
+                    + "messages in flight are on DST twice (Ctrl-C lets them finish first; in a script the script then ends, status 130). "
+                    + "Ends after -n messages or when SRC is quiet for --idle seconds."
                 : "As move, but SRC keeps its messages (ActiveMQ browser:true); brokers that cannot browse are refused.",
             needsConnection: true,
-            run: { shell, p in try MoveCopyCommands.run(shell, p, move: move) })
+            run: { shell, p in try CommandInterrupt.catching(shell) { try MoveCopyCommands.run(shell, p, move: move) } })
     }
     static let move = moveOrCopy(true)
     static let copy = moveOrCopy(false)
@@ -67,7 +68,7 @@ public enum OperatorCommands {
         help: "Each message as its --json line (body_base64 for NUL or non-UTF-8 bodies), written and synced before it "
             + "is acknowledged. 'load' sends them back, byte-exact.",
         needsConnection: true,
-        run: { shell, p in try DrainCommands.runDump(shell, p) })
+        run: { shell, p in try CommandInterrupt.catching(shell) { try DrainCommands.runDump(shell, p) } })
 
     static let load = CommandSpec(
         name: "load",
@@ -79,7 +80,7 @@ public enum OperatorCommands {
         help: "Sends each MESSAGE or SEND line's body and application headers to DEST, in file order, each confirmed by "
             + "a RECEIPT. A line that is not JSON stops the load there (FILE:LINE: error); nothing after it is sent.",
         needsConnection: true,
-        run: { shell, p in try LoadCommand.run(shell, p) })
+        run: { shell, p in try CommandInterrupt.catching(shell) { try LoadCommand.run(shell, p) } })
 
     static let record = CommandSpec(
         name: "record",

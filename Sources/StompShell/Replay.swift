@@ -94,15 +94,21 @@ public enum Replay {
         do { reader = try LineReader(path: options.path, what: "replay") } catch let e as ShellError {
             throw ReplayError(message: e.message, status: 2)
         }
-        let received = NIOLockedValueBox<(counts: [StompCommand: Int], errors: [String])>(([:], []))
+        // `lost`: why the connection ended other than by the replay's DISCONNECT (which ends it with no error).
+        let received = NIOLockedValueBox<(counts: [StompCommand: Int], errors: [String], lost: String?)>(([:], [], nil))
         let client: StompClient
         do {
             client = try StompClient.connect(connection, on: group) { event in
-                if case .frame(let f) = event {
+                switch event {
+                case .frame(let f):
                     received.withLockedValue {
                         $0.counts[f.command, default: 0] += 1
                         if f.command == .error { $0.errors.append(f.headers["message"] ?? "ERROR") }
                     }
+                case .closed(let e?):
+                    received.withLockedValue { if $0.lost == nil { $0.lost = e.description } }
+                default:
+                    break
                 }
             }.wait()
         } catch {
@@ -167,8 +173,17 @@ public enum Replay {
         let r = received.withLockedValue { $0 }
         summary.received = r.counts
         summary.errors = r.errors
+        // The frames went without receipts: only the DISCONNECT's RECEIPT says they all arrived (the shell's rule,
+        // `Shell.disconnect`). A lost connection is the cause of a send that failed after it.
+        if let why = r.lost, stop == nil || stop?.status == 3 {
+            throw ReplayError(message: "connection lost: \(why): frames sent without a receipt may not have arrived", status: 3)
+        }
         if let stop { throw stop }
         if let f = failure.withLockedValue({ $0 }) { throw ReplayError(message: f, status: 3) }
+        if let why = (try? client.snapshot().wait())?.disconnectUnconfirmed {
+            throw ReplayError(message: "the broker did not confirm the DISCONNECT (\(why)): "
+                              + "frames sent without a receipt may not have arrived", status: 1)
+        }
         return summary
     }
 }

@@ -104,6 +104,52 @@ final class FaultyPeerBinaryTests: XCTestCase {
         }
     }
 
+    /// Standard output that fails while the DISCONNECT is awaited (a MESSAGE of an ack-auto subscription arrives
+    /// then and is printed into a pipe nobody reads) fails the run naming standard output. It was blamed on the
+    /// broker ("did not confirm the DISCONNECT (broker closed the connection)": the shell's own close after the
+    /// failed write, taken for the broker's), or, when the RECEIPT came first, not reported at all: exit 0.
+    func testStandardOutputFailingWhileTheDisconnectIsAwaitedIsReportedAsSuch() throws {
+        // every frame of the peer 300 ms late: the MESSAGE answering the SEND comes after the script's last line
+        let peer = try FaultyPeer(.delayEveryFrame(.milliseconds(300)), group: Self.group)
+        let r = try runToEnd("/bin/bash", ["-c", "HOME='\(Stompsh.tempHome)' '\(Stompsh.binary)' --no-reconnect -q \(peer.url) "
+                                           + "-c 'subscribe /queue/fault' -c 'send /queue/fault hi' | true; "
+                                           + "echo status ${PIPESTATUS[0]} >&2"], timeout: 30)
+        XCTAssertTrue(r.stderr.contains("status 1"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("standard output: Broken pipe"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("did not confirm the DISCONNECT"), r.stderr)
+    }
+
+    /// `stompsh replay` sends the recording's frames without receipts, so only the DISCONNECT's RECEIPT says they
+    /// arrived: a broker that answers the DISCONNECT by closing the connection fails the replay (status 1, the
+    /// shell's rule), as does a connection lost before the DISCONNECT (status 3). Both exited 0 with the summary.
+    func testReplayFailsWhenTheBrokerDoesNotConfirmItsFrames() throws {
+        let rec = NSTemporaryDirectory() + "stompsh-adv-replay-\(getpid()).jsonl"
+        defer { try? FileManager.default.removeItem(atPath: rec) }
+        let text = """
+            {"t":0.1,"dir":"out","frame":"SEND","headers":{"destination":"/queue/fault"},"body":"one"}
+            {"t":0.2,"dir":"out","frame":"SEND","headers":{"destination":"/queue/fault"},"body":"two"}
+
+            """
+        XCTAssertTrue(FileManager.default.createFile(atPath: rec, contents: Data(text.utf8)))
+        let closing = try FaultyPeer(.closeOnDisconnect, group: Self.group)
+        var r = try Stompsh.run(["replay", rec, closing.url], timeout: 30)
+        XCTAssertEqual(r.status, 1, "stdout: \(r.stdout) stderr: \(r.stderr)")
+        XCTAssertTrue(r.stderr.contains("stompsh replay: the broker did not confirm the DISCONNECT (broker closed the connection): "
+                                        + "frames sent without a receipt may not have arrived"), r.stderr)
+        XCTAssertEqual(closing.receivedFrames.filter { $0.command == .send }.count, 2, "both were sent")
+        // the connection lost after the first SEND (an ERROR, then the broker closes): the second may be lost
+        let erring = try FaultyPeer(.errorThenClose, group: Self.group)
+        r = try Stompsh.run(["replay", rec, erring.url], timeout: 30)
+        XCTAssertEqual(r.status, 3, "stdout: \(r.stdout) stderr: \(r.stderr)")
+        XCTAssertTrue(r.stderr.contains("stompsh replay: "), r.stderr)
+        XCTAssertTrue(r.stderr.contains(FaultyPeer.errorMessage), r.stderr)
+        // a broker that confirms: 0, and the summary
+        let fine = try FaultyPeer(.none, group: Self.group)
+        r = try Stompsh.run(["replay", rec, fine.url], timeout: 30)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("replayed 2 frames (SEND 2)"), r.stdout)
+    }
+
     /// A DISCONNECT the broker leaves unanswered is closed after 2 s with a warning (a broker busy flooding the
     /// client answers late with nothing lost, so the status stays 0); one the broker answers by closing the
     /// connection fails the run (the `closeOnDisconnect` row).

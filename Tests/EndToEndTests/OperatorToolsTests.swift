@@ -456,6 +456,53 @@ final class OperatorToolsTests: XCTestCase {
         }
     }
 
+    /// Ctrl-C in a script (`stompsh URL -c 'move SRC DST'` from a terminal) stops `move` as it does interactively:
+    /// the copies in flight are confirmed and their sources acknowledged, then the run ends with status 130. It
+    /// used to end the process at once (a script's SIGINT), leaving confirmed copies unacknowledged: moved again
+    /// by the next run, so on DST twice. In STOMP 1.0 too (ordered cumulative ACKs).
+    func testMoveInterruptedByCtrlCInAScriptLeavesNoDuplicates() throws {
+        for (name, url) in Brokers.all() {
+            for version in ["1.2", "1.0"] {
+                let label = "\(name) \(version)"
+                let src = Brokers.unique("ops-mvint-src-\(name)"), dst = Brokers.unique("ops-mvint-dst-\(name)")
+                let n = 10_000
+                var r = try run(url, ["load \(numberedFile(n)) \(src)"])
+                XCTAssertEqual(r.status, 0, r.stderr)
+                let recording = tempPath("mvint-\(name).jsonl")
+                let p = try Stompsh.Background(["--stomp-version", version, url, "-c", "record start \(recording)",
+                                                "-c", "move \(src) \(dst)", "-c", "echo after-move"])
+                let giveUp = Date().addingTimeInterval(30)
+                while Date() < giveUp {
+                    let text = (try? String(contentsOfFile: recording, encoding: .utf8)) ?? ""
+                    if text.components(separatedBy: "\"frame\":\"ACK\"").count - 1 >= 300 { break }
+                    Thread.sleep(forTimeInterval: 0.005)
+                }
+                kill(p.process.processIdentifier, SIGINT)
+                let end = Date().addingTimeInterval(30)
+                while p.process.isRunning, Date() < end { usleep(20_000) }
+                p.finish()
+                XCTAssertEqual(p.process.terminationReason, .exit, "\(label): ended by the signal: \(p.stderr.text)")
+                XCTAssertEqual(p.process.terminationStatus, 130, "\(label): \(p.stderr.text)")
+                XCTAssertTrue(p.stderr.text.contains("interrupted"), "\(label): \(p.stderr.text)")
+                XCTAssertFalse(p.stdout.text.contains("after-move"), "\(label): the script ended at the move")
+                r = try run(url, ["move \(src) \(dst)"], json: true)
+                XCTAssertEqual(r.status, 0, "\(label): \(r.stderr)")
+                let second = objects(r).last?["moved"] as? Int ?? -1
+                XCTAssertLessThan(second, n, "\(label): the first run moved some")
+                let out = tempPath("mvint-dst.jsonl")
+                r = try run(url, ["dump \(dst) \(out)"])
+                XCTAssertEqual(r.status, 0, r.stderr)
+                let got = try bodies(ofDump: out)
+                var counts: [String: Int] = [:]
+                for b in got { counts[b, default: 0] += 1 }
+                XCTAssertEqual((0..<n).filter { counts["body-\($0)"] == nil }, [], "\(label): bodies missing on DST")
+                XCTAssertEqual(counts.filter { $0.value > 1 }.count, 0,
+                               "\(label): duplicated on DST (\(got.count) for \(n)); second run moved \(second)")
+                XCTAssertEqual(try drainCount(url, src), 0, "\(label): nothing left on SRC")
+            }
+        }
+    }
+
     func testMoveRefusesSameDestinationAndSelectorsWhereIgnored() throws {
         for (name, url) in Brokers.all() {
             let q = Brokers.unique("ops-same-\(name)")
