@@ -218,8 +218,42 @@ public struct FrameDecoder: Sendable {
                 partialLine = LineScan()
                 var blankLF = 0
                 while true {
-                    guard let lf = Self.scanHeaderLine(raw, lineStart: readIndex, from: readIndex + scanned,
-                                                       escaping: escaping, &line) else {
+                    var found: Int?
+                    if scanned == 0 {   // a line not yet looked at: first the plain-line scan
+                        let at = Self.scanPlainLine(raw, start: readIndex, escaping: escaping, &line)
+                        if at.isLF {
+                            let lf = at.index
+                            let colon = line.colon
+                            if !line.backslash {   // one ':', nothing else to note: no CR, all ASCII
+                                if lf == readIndex { blankLF = lf; break }   // blank line: headers done
+                                if colon >= 0 && lf - readIndex <= limits.maxHeaderLineLength
+                                    && lineCount < limits.maxHeaderCount {
+                                    if colon == 14 && !sawContentLength
+                                        && Self.isContentLength(UnsafeRawBufferPointer(rebasing: raw[readIndex..<(readIndex + 14)])) {
+                                        try readContentLength(UnsafeRawBufferPointer(rebasing: raw[(readIndex + 15)..<lf]),
+                                                              offset: streamOffset + 15)
+                                    }
+                                    let nameStart = readIndex - headStart
+                                    let valueCount = lf - readIndex - colon - 1
+                                    record(StompHeaders.Span(nameStart: nameStart, nameCount: colon,
+                                                             valueStart: nameStart + colon + 1, valueCount: valueCount,
+                                                             plain: true))
+                                    headLiveBytes += colon + valueCount
+                                    readIndex = lf + 1
+                                    line.colon = -1   // all the plain-line scan noted: `line` is fresh again
+                                    continue
+                                }
+                            }
+                            found = lf   // escapes, no ':' or beyond a limit: below, as any line
+                        } else {   // the line scan goes on where this one stopped, with what it noted
+                            scanned = at.index - readIndex
+                        }
+                    }
+                    if found == nil {
+                        found = Self.scanHeaderLine(raw, lineStart: readIndex, from: readIndex + scanned,
+                                                    escaping: escaping, &line)
+                    }
+                    guard let lf = found else {
                         scanned = line.resume - readIndex
                         partialLine = line
                         let avail = raw.count - readIndex
@@ -535,6 +569,52 @@ public struct FrameDecoder: Sendable {
             }
             i += 1
         }
+    }
+
+    /// The plain-line scan: from `start` (a header line's first byte, `line` fresh), words of 8 bytes while 8 bytes
+    /// remain, each word read once and its flagged bytes taken in turn from its mask. It takes what most lines are
+    /// made of: bytes from 0x0E to 0x7F, the first ':' (noted in `line`), and, where the frame has escaping, escapes
+    /// whose letter is there and defined (counted in `line` as `scanHeaderLine` counts them). It stops at the LF
+    /// (`isLF`, `index` the LF; no CR, control byte or non-ASCII byte in the line) or at the first byte it does not
+    /// take (a second ':', CR, another control byte, non-ASCII, a '\\' it does not take) or where fewer than 8
+    /// bytes remain: `index` that byte, where `scanHeaderLine` goes on with what `line` holds.
+    @inline(__always)
+    private static func scanPlainLine(_ raw: UnsafeRawBufferPointer, start: Int, escaping: HeaderEscaping.Mode,
+                                      _ line: inout LineScan) -> (index: Int, isLF: Bool) {
+        let n = raw.count
+        var i = start
+        guard let base = raw.baseAddress else { return (i, false) }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        words: while i &+ 8 <= n {
+            let x = ByteScan.load(p + i)
+            // Every byte that matches is flagged (the masks' false flags, above a match, are bytes looked at for nothing).
+            var m = ByteScan.below(x, 0x0E) | ByteScan.equal(x, 0x3A) | ByteScan.equal(x, 0x5C) | (x & ByteScan.highs)
+            while m != 0 {
+                let j = i &+ (m.trailingZeroBitCount &>> 3)
+                let b = p[j]
+                if b == 0x0A { return (j, true) }
+                if b == 0x3A {
+                    if line.colon >= 0 { return (j, false) }
+                    line.colon = j &- start
+                } else if b == 0x5C {
+                    guard escaping != .none, j &+ 1 < n else { return (j, false) }
+                    switch p[j &+ 1] {
+                    case UInt8(ascii: "n"), UInt8(ascii: "c"), 0x5C: break
+                    case UInt8(ascii: "r") where escaping == .v1_2: break
+                    default: return (j, false)
+                    }
+                    line.backslash = true
+                    if line.colon < 0 { line.nameEscapes &+= 1 } else { line.valueEscapes &+= 1 }
+                    i = j &+ 2   // past the escape's letter (which may be a '\\')
+                    continue words
+                } else if b < 0x0E || b >= 0x80 {
+                    return (j, false)
+                }
+                m &= m &- 1
+            }
+            i &+= 8
+        }
+        return (i, false)
     }
 
     /// The first `content-length` line's value `p` (`offset`: its stream offset, for errors): the body's length.

@@ -229,4 +229,88 @@ final class ByteScanAndLineScanTests: XCTestCase {
             XCTAssertEqual(got.count, 4)   // the LF after the second frame is a heart-beat
         }
     }
+
+    /// The plain-line scan (8 bytes a step, taken whole when 8 remain) and the byte-at-a-time line scan it hands
+    /// over to (all that a stream fed one byte at a time ever uses) read the same: random header lines of plain
+    /// bytes, ':', escapes good and bad, CR, control bytes and UTF-8, of every length around the word size, in every
+    /// version, decode to the same frames (received lines included) or fail with the same fault at the same offset,
+    /// under the default limits and tight ones.
+    func testThePlainLineScanAndTheByteAtATimeScanReadEveryLineAlike() throws {
+        var rng = SeededRNG(seed: 2026_12_05)
+        let pieces: [[UInt8]] = [Array("a".utf8), Array("bcdefgh".utf8), Array("-/.".utf8), [0x3A], [0x3A], [0x5C, 0x63],
+                                 [0x5C, 0x6E], [0x5C, 0x5C], [0x5C, 0x72], [0x5C, 0x74], [0x5C], [0x0D], [0x01], [0x7F],
+                                 Array("é".utf8), [0xC3], Array("content-length".utf8), Array("3".utf8)]
+        let tight = StompLimits(maxCommandLength: 16, maxHeaderLineLength: 24, maxHeaderCount: 5, maxBodySize: 64)
+        func line() -> [UInt8] {
+            var l: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...12, using: &rng) {
+                l += Int.random(in: 0..<3, using: &rng) == 0 ? pieces.randomElement(using: &rng)! : Array("name".utf8)
+            }
+            if Int.random(in: 0..<4, using: &rng) != 0, !l.contains(0x3A) {
+                l.insert(0x3A, at: Int.random(in: 0...l.count, using: &rng))
+            }
+            return l + (Int.random(in: 0..<8, using: &rng) == 0 ? [0x0D, 0x0A] : [0x0A])
+        }
+        func outcome(_ wire: [UInt8], _ version: StompVersion, _ limits: StompLimits, _ chunks: [Int]?)
+            -> (frames: [StompFrame], received: [[UInt8]?], fault: FrameDecodingError?) {
+            do {
+                let got = frames(try decodeAll(wire, version: version, limits: limits, chunks: chunks))
+                return (got, got.map { f in f.headers.withReceivedLines { Array($0) } }, nil)
+            } catch {
+                return ([], [], error as? FrameDecodingError)
+            }
+        }
+        for round in 0..<3000 {
+            var wire: [UInt8] = []
+            for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                wire += Array((Bool.random(using: &rng) ? "MESSAGE\n" : "CONNECTED\n").utf8)
+                for _ in 0..<Int.random(in: 0...7, using: &rng) { wire += line() }
+                wire += Array("\nbody\0".utf8)
+            }
+            let version = StompVersion.allCases.randomElement(using: &rng)!
+            let limits = Bool.random(using: &rng) ? StompLimits.default : tight
+            let whole = outcome(wire, version, limits, nil)
+            let bytewise = outcome(wire, version, limits, [1])
+            let odd = outcome(wire, version, limits, [9, 3])
+            for other in [bytewise, odd] {
+                XCTAssertEqual(whole.frames, other.frames, "round \(round): \(String(decoding: wire, as: UTF8.self).debugDescription)")
+                XCTAssertEqual(whole.received, other.received, "round \(round): received lines")
+                if let a = whole.fault, let b = other.fault, let la = a.exceededLimit, let lb = b.exceededLimit {
+                    XCTAssertEqual(la.name, lb.name, "round \(round)")   // a limit's value depends on what had arrived
+                    XCTAssertEqual(a.offset, b.offset, "round \(round)")
+                } else {
+                    XCTAssertEqual(whole.fault, other.fault, "round \(round): \(String(decoding: wire, as: UTF8.self).debugDescription)")
+                }
+            }
+        }
+    }
+
+    /// Lines the plain-line scan stops at: a second raw ':' (STOMP 1.0 values, ActiveMQ's message-ids), a line of
+    /// exactly the longest length and one byte over, the header count at and over its limit, a line with no ':'.
+    func testLinesThePlainScanHandsOverOrRejects() throws {
+        let oneOh = [UInt8](wire: "MESSAGE\nmessage-id:ID:host-1:2:3\ndestination:/queue/a\n\nb\0")
+        for chunks in [nil, [1], [13]] as [[Int]?] {
+            let f = frames(try decodeAll(oneOh, version: .v1_0, chunks: chunks))
+            XCTAssertEqual(f.first?.headers["message-id"], "ID:host-1:2:3")
+            XCTAssertEqual(f.first?.headers["destination"], "/queue/a")
+        }
+        let limits = StompLimits(maxCommandLength: 16, maxHeaderLineLength: 20, maxHeaderCount: 2, maxBodySize: 64)
+        let atLimit = [UInt8](wire: "MESSAGE\nkey:" + String(repeating: "v", count: 16) + "\n\nb\0")
+        XCTAssertEqual(frames(try decodeAll(atLimit, limits: limits)).first?.headers["key"], String(repeating: "v", count: 16))
+        let over = [UInt8](wire: "MESSAGE\nkey:" + String(repeating: "v", count: 17) + "\n\nb\0")
+        let tooMany = [UInt8](wire: "MESSAGE\na:1\nb:2\nc:3\n\nbody-after-three-lines\0")
+        let noColon = [UInt8](wire: "MESSAGE\na:1\nno-colon-in-this-line\n\nb\0")
+        for chunks in [nil, [1], [5]] as [[Int]?] {
+            XCTAssertThrowsError(try decodeAll(over, limits: limits, chunks: chunks)) {
+                XCTAssertEqual(($0 as? FrameDecodingError)?.exceededLimit?.name, "maxHeaderLineLength")
+                XCTAssertEqual(($0 as? FrameDecodingError)?.offset, 8)
+            }
+            XCTAssertThrowsError(try decodeAll(tooMany, limits: limits, chunks: chunks)) {
+                XCTAssertEqual(($0 as? FrameDecodingError)?.exceededLimit?.name, "maxHeaderCount")
+                XCTAssertEqual(($0 as? FrameDecodingError)?.offset, 16)
+            }
+            XCTAssertThrows(FrameDecodingError.malformedHeader(line: "no-colon-in-this-line", offset: 12),
+                            try decodeAll(noColon, chunks: chunks))
+        }
+    }
 }
