@@ -102,7 +102,7 @@ public final class BatchRunner {
             status = max(status, 3)    // its cause is printed when it happened
         } else if let e = shell.inbox.errors.first, status == 0 {
             // The connection survived the ERROR (its frame was printed when it came): a failure, not a loss.
-            shell.output.error("error: no expect-error took the broker's ERROR (\(e.headers["message"] ?? ""))")
+            shell.output.error("error: no expect-error took the broker's ERROR (\(VisibleText.value(e.headers["message"] ?? "")))")
             status = 1
         }
         return status

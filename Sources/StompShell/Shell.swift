@@ -455,9 +455,9 @@ public final class Shell: @unchecked Sendable {
             output.info("reconnecting to \(url) (attempt \(attempt), in \(Double(delay.nanoseconds) / 1e9) s)")
         case .reconnected(let info, let resubscribed, let lost):
             output.info("reconnected (STOMP \(info.version.rawValue))"
-                        + (resubscribed.isEmpty ? "" : "; resubscribed: \(resubscribed.map(\.id).joined(separator: ", "))"))
+                        + (resubscribed.isEmpty ? "" : "; resubscribed: \(resubscribed.map { VisibleText.value($0.id) }.joined(separator: ", "))"))
             if !lost.transactions.isEmpty {
-                output.warning("transactions lost: \(lost.transactions.joined(separator: ", "))")
+                output.warning("transactions lost: \(lost.transactions.map(VisibleText.value).joined(separator: ", "))")
             }
             if !lost.unacknowledged.isEmpty {
                 output.warning("\(lost.unacknowledged.count) unacknowledged message(s) will be redelivered")
@@ -564,6 +564,8 @@ public final class Shell: @unchecked Sendable {
         if let hb = req.heartBeat { options.heartBeat = try Self.heartBeat(hb) }
         try TimeoutOption.write.apply(req.writeTimeout, to: &options)
         try TimeoutOption.receipt.apply(req.receiptTimeout, to: &options)
+        // DISCONNECT's RECEIPT is a RECEIPT like any other (it confirms the sends without one): same timeout
+        options.disconnectTimeout = options.receiptTimeout
         options.tls = defaults.tls
         options.webSocket = defaults.webSocket
         options.reconnect = defaults.reconnect
@@ -606,7 +608,7 @@ public final class Shell: @unchecked Sendable {
         connectedLogin = login ?? ProcessInfo.processInfo.environment["STOMP_LOGIN"]
         let info = client!.connectedInfo
         var text = "connected to \(client!.url) (STOMP \(info.version.rawValue)"
-        if let s = info.server { text += ", \(s)" }
+        if let s = info.server { text += ", \(VisibleText.value(s))" }
         text += ")"
         var o = JSONObject()
         o.append("connected", .string(client!.url.description))
@@ -641,7 +643,7 @@ public final class Shell: @unchecked Sendable {
             inbox.attachFlowControl(nil)
             generation += 1
         }
-        do { try waitInterruptibly(c.disconnect(), timeout: 10) } catch {
+        do { try waitInterruptibly(c.disconnect(), timeout: ConnectionTimeouts(c.options).disconnectWait) } catch {
             output.warning("disconnect: \(Self.describe(error))")
         }
         processEvents()
