@@ -123,6 +123,8 @@ public final class Shell: @unchecked Sendable {
     public internal(set) var lastMessage: StompFrame?
     /// Why the last connection ended for good (nil: never connected or closed by us).
     public internal(set) var lostReason: String?
+    /// The broker is ActiveMQ 5, which trims destination names (`DestinationCheck`): set on each CONNECTED.
+    var destinationsTrimmed = false
     /// A connection ended for good (not by us) and no `expect-error` took the ERROR it ended with:
     /// a script then exits with status 3.
     public internal(set) var lostForGood = false
@@ -252,6 +254,7 @@ public final class Shell: @unchecked Sendable {
             e.column = cmd.commandColumn
             throw e
         }
+        if destinationsTrimmed, client != nil { try DestinationCheck.checkForActiveMQ(cmd) }
         do {
             try cmd.spec.run(self, cmd)
         } catch var e as ShellError {
@@ -454,6 +457,7 @@ public final class Shell: @unchecked Sendable {
         case .reconnecting(let attempt, let url, let delay):
             output.info("reconnecting to \(url) (attempt \(attempt), in \(Double(delay.nanoseconds) / 1e9) s)")
         case .reconnected(let info, let resubscribed, let lost):
+            destinationsTrimmed = BrokerFamily(server: info.server) == .activeMQ5     // failover may change brokers
             output.info("reconnected (STOMP \(info.version.rawValue))"
                         + (resubscribed.isEmpty ? "" : "; resubscribed: \(resubscribed.map { VisibleText.value($0.id) }.joined(separator: ", "))"))
             if !lost.transactions.isEmpty {
@@ -607,6 +611,7 @@ public final class Shell: @unchecked Sendable {
         expectedErrorTaken = false
         connectedLogin = login ?? ProcessInfo.processInfo.environment["STOMP_LOGIN"]
         let info = client!.connectedInfo
+        destinationsTrimmed = BrokerFamily(server: info.server) == .activeMQ5
         var text = "connected to \(client!.url) (STOMP \(info.version.rawValue)"
         if let s = info.server { text += ", \(VisibleText.value(s))" }
         text += ")"
