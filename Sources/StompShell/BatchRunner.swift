@@ -83,7 +83,8 @@ public final class BatchRunner {
             status = max(status, 1)
         } catch {}
         if shell.client != nil {
-            do { try shell.disconnect() } catch let e as ShellError {
+            // after Ctrl-C (130) the DISCONNECT gets ConnectionTimeouts.interruptedGrace, not the receipt timeout
+            do { try shell.disconnect(grace: status == 130 ? ConnectionTimeouts.interruptedGrace : nil) } catch let e as ShellError {
                 // Unconfirmed sends fail a run that nothing else failed (one that did already says why).
                 if status == 0 {
                     shell.output.error("stompsh: error: \(e.message)")

@@ -52,11 +52,14 @@ enum OwnConnection {
         return clients
     }
 
-    /// DISCONNECT (its RECEIPT awaited as the session's options say: `--receipt-timeout`), else close.
+    /// DISCONNECT (its RECEIPT awaited as `--receipt-timeout` says, at most `ConnectionTimeouts.ownConnectionGrace`:
+    /// the command counted what it sent itself, and a bench Ctrl-C stopped against a stuck broker ends promptly),
+    /// else close.
     static func close(_ shell: Shell, _ clients: [StompClient]) {
         guard let first = clients.first else { return }
         let all = EventLoopFuture.whenAllComplete(clients.map { $0.disconnect() }, on: shell.group.next())
-        do { _ = try shell.waitInterruptibly(all, timeout: ConnectionTimeouts(first.options).disconnectWait) } catch {
+        let wait = min(ConnectionTimeouts(first.options).disconnectWait, ConnectionTimeouts.ownConnectionGrace)
+        do { _ = try shell.waitInterruptibly(all, timeout: wait) } catch {
             for c in clients { _ = c.close() }
         }
     }

@@ -27,6 +27,11 @@ struct ConnectionTimeouts: Equatable {
     /// error (which names what it waited for) comes first; the shell's limit only ends a wait nothing else would.
     static let margin: Double = 5
 
+    /// How long a DISCONNECT may hold a run that Ctrl-C ended (the user asked to stop), and a connection of a
+    /// command's own (bench, rpc: what it sent was counted by the command), before the socket is closed.
+    static let interruptedGrace: Double = 2
+    static let ownConnectionGrace: Double = 5
+
     /// The shell's limit for a future the client ends with a RECEIPT or its timeout.
     var receiptWait: Double { receipt + Self.margin }
     /// The shell's limit for the client's `disconnect()` (the RECEIPT's wait, then the close).

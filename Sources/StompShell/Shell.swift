@@ -641,15 +641,19 @@ public final class Shell: @unchecked Sendable {
         return h
     }
 
-    public func disconnect() throws {
+    /// DISCONNECT, its RECEIPT awaited as `--receipt-timeout` says; with `grace` (a run Ctrl-C ended: the user
+    /// asked to stop) at most that long, then the socket is closed.
+    public func disconnect(grace: Double? = nil) throws {
         guard let c = client else { return }
         defer {
             client = nil
             inbox.attachFlowControl(nil)
             generation += 1
         }
-        do { try waitInterruptibly(c.disconnect(), timeout: ConnectionTimeouts(c.options).disconnectWait) } catch {
+        let wait = min(ConnectionTimeouts(c.options).disconnectWait, grace ?? .infinity)
+        do { try waitInterruptibly(c.disconnect(), timeout: wait) } catch {
             output.warning("disconnect: \(Self.describe(error))")
+            if grace != nil { _ = c.close() }
         }
         processEvents()
         // Sends without receipts are known to have arrived only from the DISCONNECT's answer. A broker that
