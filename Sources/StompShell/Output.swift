@@ -424,8 +424,8 @@ public enum FrameFormatter {
     }
 
     /// `head(frame, paint: nil)`'s bytes for the common frame, written through a pointer into one scratch buffer and
-    /// appended with one copy: no header byte that `VisibleText` escapes (checked line by line as it is written).
-    /// False, and nothing appended, for any other frame.
+    /// appended with one copy: header lines of printable ASCII only (checked once written). False, and nothing
+    /// appended, for any other frame.
     private static func appendPlainHead(_ frame: StompFrame, to b: inout [UInt8]) -> Bool {
         let headers = frame.headers
         let command = frame.command.rawValue.utf8
@@ -441,13 +441,14 @@ public enum FrameFormatter {
             // below with the other lines
             headers.withValueBytes(for: "destination") { w.byte(0x20); w.bytes($0) }
             if var e = extra { w.byte(0x20); e.withUTF8 { w.bytes(UnsafeRawBufferPointer($0)) } }
-            var plain = true
+            let linesStart = w.count
             headers.forEachLineBytes { name, value in
-                guard plain else { return }
-                if ByteScan.needsVisibleEscape(name: name, value: value) { plain = false; return }
                 w.byte(0x0A); w.bytes(name); w.byte(0x3A); w.bytes(value)
             }
-            guard plain else { return false }
+            // every header byte (the destination and extra are header values too) checked once, in one pass over
+            // the lines as written: cheaper than a scan per name and value
+            let lines = UnsafeRawBufferPointer(start: buffer.baseAddress! + linesStart, count: w.count - linesStart)
+            if ByteScan.mayNeedVisibleEscape(lines) { return false }
             b.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<w.count]))
             return true
         }

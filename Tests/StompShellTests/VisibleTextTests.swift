@@ -16,7 +16,7 @@ final class VisibleTextTests: XCTestCase {
             XCTAssertEqual(VisibleText.value(raw), shown, raw.debugDescription)
         }
         XCTAssertEqual(VisibleText.value("a:b"), "a:b", "a colon in a value is shown as it is")
-        XCTAssertEqual(VisibleText.name("a:b"), #"a\cb"#, "a colon in a name: the name ends at the first colon shown")
+        XCTAssertEqual(VisibleText.name("a:b"), "a:b", "a colon cannot break a line: shown as it is")
         XCTAssertEqual(VisibleText.name("x\n"), #"x\n"#)
     }
 
@@ -34,10 +34,26 @@ final class VisibleTextTests: XCTestCase {
                 }
             }
         }
-        for length in 1...20 {
-            let s = String(repeating: ":", count: length)
-            XCTAssertEqual(VisibleText.value(s), s)
-            XCTAssertEqual(VisibleText.name(s), String(repeating: #"\c"#, count: length))
+    }
+
+    /// The printer's one pass over the header lines it wrote (`\nNAME:VALUE` each): every byte that is not
+    /// printable ASCII (LF aside) or a backslash, at every position, with LFs around it, is seen.
+    func testThePrintersLineScanMissesNothing() {
+        for length in 1...24 {
+            for at in 0..<length {
+                for b in (0...255).map(UInt8.init) where b != 0x0A {
+                    var line = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    for k in stride(from: 0, to: length, by: 5) where k != at { line[k] = 0x0A }
+                    line[at] = b
+                    let expected = b < 0x20 || b >= 0x7F || b == 0x5C
+                    let seen = line.withUnsafeBytes { ByteScan.mayNeedVisibleEscape($0) }
+                    if expected { XCTAssertTrue(seen, "byte \(b) at \(at) of \(length)") }
+                }
+                // LFs alone and printable ASCII: no escape (the common frame stays on the byte path)
+                var plain = [UInt8](repeating: UInt8(ascii: "m"), count: length)
+                for k in stride(from: 0, to: length, by: 4) { plain[k] = 0x0A }
+                XCTAssertFalse(plain.withUnsafeBytes { ByteScan.mayNeedVisibleEscape($0) }, "\(plain)")
+            }
         }
     }
 
@@ -67,7 +83,7 @@ final class VisibleTextTests: XCTestCase {
             }
         }
         XCTAssertTrue(FrameFormatter.pretty(frames[0], color: nil).hasPrefix(#"MESSAGE /queue/a\nforged"#))
-        XCTAssertTrue(FrameFormatter.pretty(frames[0], color: nil).contains(#"na\cme:v"#))
+        XCTAssertTrue(FrameFormatter.pretty(frames[0], color: nil).contains("na:me:v"))
         XCTAssertTrue(FrameFormatter.pretty(frames[1], color: nil).hasPrefix(#"ERROR one\nforged:header\rtwo\x1B[2J"#))
     }
 
