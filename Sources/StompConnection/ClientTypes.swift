@@ -22,7 +22,11 @@ public enum ClientEvent: Sendable {
     case closed(StompConnectionError?)
 }
 
+/// What `addInterceptor`, `addReadEndObserver` and `addLinkLostObserver` give back, for removing that callback.
 public struct InterceptorToken: Hashable, Sendable {
+    /// Which of the client's lists the callback is in (`ObserverList`).
+    enum Kind: Hashable, Sendable { case interceptor, readEnd, linkLost }
+    let kind: Kind
     let id: Int
 }
 

@@ -28,8 +28,7 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
     }
     private let shared: NIOLockedValueBox<Shared>
     private let interceptorLock = NIOLock()
-    private var interceptors: [(id: Int, f: (StompFrame) -> Bool)] = []   // guarded by interceptorLock
-    private var nextInterceptorID = 0                                       // guarded by interceptorLock
+    private var interceptors = ObserverList<(StompFrame) -> Bool>(.interceptor)   // guarded by interceptorLock
 
     // MARK: Event-loop state
 
@@ -515,7 +514,7 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
             _ = session.connectionLost()
         }
         failPending(wasConnected ? reason : .notConnected)
-        if wasConnected { for o in linkLostObservers { o.f(reason) } }
+        if wasConnected { for o in linkLostObservers.callbacks { o.call(reason) } }
         for action in actions { execute(action) }
     }
 
@@ -635,8 +634,8 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
     }
 
     private func runInterceptors(_ frame: StompFrame) -> Bool {
-        let list = interceptorLock.withLock { interceptors }
-        for i in list where i.f(frame) { return true }
+        let list = interceptorLock.withLock { interceptors.callbacks }
+        for i in list where i.call(frame) { return true }
         return false
     }
 
@@ -753,37 +752,31 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
     /// Called on the event loop for every MESSAGE before `events`; return true to consume it (RPC replies).
     @discardableResult
     public func addInterceptor(_ f: @escaping (StompFrame) -> Bool) -> InterceptorToken {
-        interceptorLock.withLock {
-            nextInterceptorID += 1
-            interceptors.append((nextInterceptorID, f))
-            return InterceptorToken(id: nextInterceptorID)
-        }
+        interceptorLock.withLock { interceptors.add(f) }
     }
 
     public func removeInterceptor(_ token: InterceptorToken) {
-        interceptorLock.withLock { interceptors.removeAll { $0.id == token.id } }
+        interceptorLock.withLock { interceptors.remove(token) }
     }
 
     /// On the event loop: true while the frames of one read are being delivered (to interceptors and
     /// `events`); a writer that queues frames then can flush them at the read's end (`addReadEndObserver`)
     /// instead of scheduling a task.
     public private(set) var deliveringRead = false
-    private var readEndObservers: [(id: Int, f: () -> Void)] = []   // event loop
+    private var readEndObservers = ObserverList<() -> Void>(.readEnd)   // event loop
 
     /// `f` runs on the event loop after each read whose frames were delivered. Call on the event loop.
     public func addReadEndObserver(_ f: @escaping () -> Void) -> InterceptorToken {
         eventLoop.preconditionInEventLoop()
-        let id = interceptorLock.withLock { () -> Int in nextInterceptorID += 1; return nextInterceptorID }
-        readEndObservers.append((id, f))
-        return InterceptorToken(id: id)
+        return readEndObservers.add(f)
     }
 
     /// Call on the event loop.
     public func removeReadEndObserver(_ token: InterceptorToken) {
-        readEndObservers.removeAll { $0.id == token.id }
+        readEndObservers.remove(token)
     }
 
-    private var linkLostObservers: [(id: Int, f: (StompConnectionError) -> Void)] = []   // event loop
+    private var linkLostObservers = ObserverList<(StompConnectionError) -> Void>(.linkLost)   // event loop
 
     /// `f` runs on the event loop, with the reason, each time a connected link is lost (closed by the peer, a
     /// network or write failure, an ERROR that ended it, a silent peer, `dropConnection`), before any reconnect
@@ -791,20 +784,18 @@ public final class StompClient: StompFrameDecoderSink, @unchecked Sendable {
     /// on one link only (RPC calls in flight, whose replies the lost link took). Call on the event loop.
     public func addLinkLostObserver(_ f: @escaping (StompConnectionError) -> Void) -> InterceptorToken {
         eventLoop.preconditionInEventLoop()
-        let id = interceptorLock.withLock { () -> Int in nextInterceptorID += 1; return nextInterceptorID }
-        linkLostObservers.append((id, f))
-        return InterceptorToken(id: id)
+        return linkLostObservers.add(f)
     }
 
     /// Call on the event loop.
     public func removeLinkLostObserver(_ token: InterceptorToken) {
-        linkLostObservers.removeAll { $0.id == token.id }
+        linkLostObservers.remove(token)
     }
 
     private func readEnded() {
         guard deliveringRead else { return }
         deliveringRead = false
-        for o in readEndObservers { o.f() }
+        for o in readEndObservers.callbacks { o.call() }
     }
 
     // MARK: - Operations

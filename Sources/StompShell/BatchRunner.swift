@@ -83,7 +83,8 @@ public final class BatchRunner {
             status = max(status, 1)
         } catch {}
         if shell.client != nil {
-            do { try shell.disconnect() } catch let e as ShellError {
+            // after Ctrl-C (130) the DISCONNECT gets ConnectionTimeouts.interruptedGrace, not the receipt timeout
+            do { try shell.disconnect(grace: status == 130 ? ConnectionTimeouts.interruptedGrace : nil) } catch let e as ShellError {
                 // Unconfirmed sends fail a run that nothing else failed (one that did already says why).
                 if status == 0 {
                     shell.output.error("stompsh: error: \(e.message)")
@@ -109,7 +110,7 @@ public final class BatchRunner {
             status = max(status, 3)    // its cause is printed when it happened
         } else if let e = shell.inbox.errors.first, status == 0 {
             // The connection survived the ERROR (its frame was printed when it came): a failure, not a loss.
-            shell.output.error("error: no expect-error took the broker's ERROR (\(e.headers["message"] ?? ""))")
+            shell.output.error("error: no expect-error took the broker's ERROR (\(VisibleText.value(e.headers["message"] ?? "")))")
             status = 1
         }
         return status

@@ -35,7 +35,8 @@ enum OwnConnection {
         } else {
             o.trace = false
         }
-        return try shell.waitInterruptibly(StompClient.connect(o, on: shell.group, events: handler), timeout: 30)
+        // as the session's own `connect`: the client's connect timeout (per address) ends the wait, no limit of ours
+        return try shell.waitInterruptibly(StompClient.connect(o, on: shell.group, events: handler))
     }
 
     /// `count` connections, opened one after the other; on a failure the ones already open are closed.
@@ -51,10 +52,16 @@ enum OwnConnection {
         return clients
     }
 
-    /// DISCONNECT (at most 5 s), else close.
+    /// DISCONNECT (its RECEIPT awaited as `--receipt-timeout` says, at most `ConnectionTimeouts.ownConnectionGrace`:
+    /// the command counted what it sent itself, and a bench Ctrl-C stopped against a stuck broker ends promptly),
+    /// else close.
     static func close(_ shell: Shell, _ clients: [StompClient]) {
+        guard let first = clients.first else { return }
         let all = EventLoopFuture.whenAllComplete(clients.map { $0.disconnect() }, on: shell.group.next())
-        do { _ = try shell.waitInterruptibly(all, timeout: 5) } catch { for c in clients { _ = c.close() } }
+        let wait = min(ConnectionTimeouts(first.options).disconnectWait, ConnectionTimeouts.ownConnectionGrace)
+        do { _ = try shell.waitInterruptibly(all, timeout: wait) } catch {
+            for c in clients { _ = c.close() }
+        }
     }
 }
 

@@ -89,7 +89,7 @@ public enum CoreCommands {
             OptionSpec(TimeoutOption.write.rawValue, value: .string, valueName: "S",
                        help: "give up a connection whose broker takes none of our bytes for S seconds (default 10; 0: wait for ever)"),
             OptionSpec(TimeoutOption.receipt.rawValue, value: .string, valueName: "S",
-                       help: "wait at most S seconds for a RECEIPT (default 10)"),
+                       help: "wait at most S seconds for a RECEIPT, DISCONNECT's too (default 10)"),
         ],
         summary: "connect to a broker",
         help: "Connects to the broker at URL (default: the URL given on the command line, STOMP_URL, or stomp://localhost:61613). A current connection is closed first. ws:// and wss:// are STOMP over WebSocket (RabbitMQ Web-STOMP: ws://HOST:15674/ws); their handshake headers, Origin and binary messages come from the command line (--ws-header, --origin, --ws-binary).",
@@ -170,7 +170,7 @@ public enum CoreCommands {
             if shell.output.quiet { return }    // nothing shown: nothing formatted
             if receipt {
                 let t = ms(start)
-                var text = "sent to \(dest) (\(body.count) bytes), receipt received"
+                var text = "sent to \(VisibleText.value(dest)) (\(body.count) bytes), receipt received"
                 if shell.settings.timing {
                     let cs = Int((t * 100).rounded())     // " in %.2f ms" without String(format:)
                     text += " in \(cs / 100).\(cs % 100 < 10 ? "0" : "")\(cs % 100) ms"
@@ -201,7 +201,7 @@ public enum CoreCommands {
             let info = try shell.waitInterruptibly(client.subscribe(destination: dest, id: p.option("--id"), ack: ack,
                                                                     headers: try headers(p), receipt: true))
             shell.completion.add(.destination, dest)
-            shell.output.result(text: "subscribed to \(dest) (id \(info.id), ack \(info.ack.rawValue))",
+            shell.output.result(text: "subscribed to \(VisibleText.value(dest)) (id \(VisibleText.value(info.id)), ack \(info.ack.rawValue))",
                                 json: obj(("subscribed", .string(dest)), ("id", .string(info.id)), ("ack", .string(info.ack.rawValue))))
         })
 
@@ -223,7 +223,7 @@ public enum CoreCommands {
             }
             for t in targets {
                 try shell.waitInterruptibly(client.unsubscribe(id: t.id, receipt: true))
-                shell.output.result(text: "unsubscribed \(t.id) (\(t.destination))",
+                shell.output.result(text: "unsubscribed \(VisibleText.value(t.id)) (\(VisibleText.value(t.destination)))",
                                     json: obj(("unsubscribed", .string(t.id)), ("destination", .string(t.destination))))
             }
         })
@@ -243,7 +243,7 @@ public enum CoreCommands {
                 let f = nack ? client.nack(messageID: id, transaction: shell.currentTransaction)
                              : client.ack(messageID: id, transaction: shell.currentTransaction)
                 let pa = try shell.waitInterruptibly(f)
-                shell.output.result(text: "\(nack ? "nacked" : "acked") \(pa.messageID)",
+                shell.output.result(text: "\(nack ? "nacked" : "acked") \(VisibleText.value(pa.messageID))",
                                     json: obj((nack ? "nacked" : "acked", .string(pa.messageID)),
                                               ("subscription", .string(pa.subscription))))
             })
@@ -265,7 +265,7 @@ public enum CoreCommands {
                 repeat { shell.transactionCounter += 1; tx = "t\(shell.transactionCounter)" } while open.contains(tx!)
             }
             try shell.waitInterruptibly(client.begin(tx!))
-            shell.output.result(text: "began \(tx!)", json: obj(("began", .string(tx!))))
+            shell.output.result(text: "began \(VisibleText.value(tx!))", json: obj(("began", .string(tx!))))
         })
 
     static func endTransaction(_ name: String, commit: Bool) -> CommandSpec {
@@ -282,7 +282,7 @@ public enum CoreCommands {
                     throw ShellError("no open transaction '\(tx)'", column: p.column(ofArgument: 0))
                 }
                 try shell.waitInterruptibly(commit ? client.commit(tx) : client.abort(tx))
-                shell.output.result(text: "\(commit ? "committed" : "aborted") \(tx)",
+                shell.output.result(text: "\(commit ? "committed" : "aborted") \(VisibleText.value(tx))",
                                     json: obj((commit ? "committed" : "aborted", .string(tx))))
             })
     }
@@ -333,18 +333,26 @@ public enum CoreCommands {
                 return
             }
             let info = client.connectedInfo
+            let options = client.options
+            // header values (server, session, ids, destinations, message-ids) shown on one line, escaped
+            let v = VisibleText.value
             var lines: [String] = []
             lines.append("connected to \(client.url)")
             lines.append("  version      \(info.version.rawValue)")
-            lines.append("  server       \(info.server ?? "-")")
-            lines.append("  session      \(info.session ?? "-")")
+            lines.append("  server       \(info.server.map(v) ?? "-")")
+            lines.append("  session      \(info.session.map(v) ?? "-")")
             let hb = info.heartBeat
-            lines.append("  heart-beats  send every \(hb.sendInterval.map { "\($0) ms" } ?? "-"), expect every \(hb.receiveInterval.map { "\($0) ms" } ?? "-")")
+            let brokerOffer = info.headers["heart-beat"]
+            lines.append("  heart-beats  send every \(hb.sendInterval.map { "\($0) ms" } ?? "-"), expect every \(hb.receiveInterval.map { "\($0) ms" } ?? "-")"
+                         + " (offered \(options.heartBeat.headerValue), broker's \(brokerOffer.map(v) ?? "-"))")
+            let timeouts = ConnectionTimeouts(options)
+            lines.append("  timeouts     receipt \(ConnectionTimeouts.text(timeouts.receipt)), disconnect \(ConnectionTimeouts.text(timeouts.disconnect)), "
+                         + "write \(ConnectionTimeouts.text(timeouts.write)), connect \(ConnectionTimeouts.text(timeouts.connect))")
             lines.append("  subscriptions \(snap.subscriptions.count)")
-            for s in snap.subscriptions { lines.append("    \(s.id)  \(s.destination)  ack:\(s.ack.rawValue)") }
+            for s in snap.subscriptions { lines.append("    \(v(s.id))  \(v(s.destination))  ack:\(s.ack.rawValue)") }
             lines.append("  pending acks \(snap.pendingAcks.count)")
-            for a in snap.pendingAcks { lines.append("    \(a.messageID)  (subscription \(a.subscription))") }
-            lines.append("  transactions \(snap.transactions.isEmpty ? "-" : snap.transactions.joined(separator: ", "))")
+            for a in snap.pendingAcks { lines.append("    \(v(a.messageID))  (subscription \(v(a.subscription)))") }
+            lines.append("  transactions \(snap.transactions.isEmpty ? "-" : snap.transactions.map(v).joined(separator: ", "))")
             lines.append("  messages received \(shell.messagesReceived)")
             let c = snap.counters
             lines.append("  counters     frames sent \(c.framesSent), received \(c.framesReceived) "
@@ -362,9 +370,17 @@ public enum CoreCommands {
             o.append("pending_acks", .array(snap.pendingAcks.map { .string($0.messageID) }))
             o.append("transactions", .array(snap.transactions.map { .string($0) }))
             o.append("messages_received", .integer(Int64(shell.messagesReceived)))
+            let brokerBeats = brokerOffer.flatMap(HeartBeat.init(header:))
             o.append("heart_beats", .object(JSONObject([
                 ("send_ms", hb.sendInterval.map { .integer(Int64($0)) } ?? .null),
-                ("receive_ms", hb.receiveInterval.map { .integer(Int64($0)) } ?? .null)])))
+                ("receive_ms", hb.receiveInterval.map { .integer(Int64($0)) } ?? .null),
+                ("offered", .object(JSONObject([("send_ms", .integer(Int64(options.heartBeat.canSend))),
+                                                ("receive_ms", .integer(Int64(options.heartBeat.wantsReceive)))]))),
+                ("broker", brokerBeats.map { JSONValue.object(JSONObject([("send_ms", .integer(Int64($0.canSend))),
+                                                                           ("receive_ms", .integer(Int64($0.wantsReceive)))])) } ?? .null)])))
+            o.append("timeouts", .object(JSONObject([
+                ("receipt_s", ConnectionTimeouts.json(timeouts.receipt)), ("disconnect_s", ConnectionTimeouts.json(timeouts.disconnect)),
+                ("write_s", ConnectionTimeouts.json(timeouts.write)), ("connect_s", ConnectionTimeouts.json(timeouts.connect))])))
             o.append("counters", .object(JSONObject([
                 ("frames_sent", .integer(Int64(c.framesSent))), ("frames_received", .integer(Int64(c.framesReceived))),
                 ("messages_received", .integer(Int64(c.messagesReceived))),

@@ -35,7 +35,7 @@ enum DrainCommands {
         let json = p.flag("--json")
         let r = try ConsumeEngine.run(shell, req, write: { try show(shell, $0, json: json, command: "browse") },
                                       commit: stdoutCommit("browse"))
-        shell.output.answer(text: "browsed \(r.count) \(plural(r.count)) on \(dest) (none consumed)",
+        shell.output.answer(text: "browsed \(r.count) \(plural(r.count)) on \(VisibleText.value(dest)) (none consumed)",
                             json: CoreCommands.obj(("browsed", .integer(Int64(r.count))), ("destination", .string(dest))))
     }
 
@@ -56,7 +56,7 @@ enum DrainCommands {
                                       commit: stdoutCommit("drain"))
         }
         let why = r.end == .max ? "reached --max" : "quiet for \(Shell.seconds(req.idle)) s"
-        shell.output.answer(text: "drained \(r.count) \(plural(r.count)) from \(dest) (\(why))",
+        shell.output.answer(text: "drained \(r.count) \(plural(r.count)) from \(VisibleText.value(dest)) (\(why))",
                             json: CoreCommands.obj(("drained", .integer(Int64(r.count))), ("destination", .string(dest)),
                                                    ("end", .string(r.end.rawValue))))
     }
@@ -76,7 +76,7 @@ enum DrainCommands {
                                       commit: { try file.sync() })
         try file.close()
         let how = browse ? "browsed, none consumed" : "consumed"
-        shell.output.answer(text: "dumped \(r.count) \(plural(r.count)) from \(dest) to \(path) (\(how))",
+        shell.output.answer(text: "dumped \(r.count) \(plural(r.count)) from \(VisibleText.value(dest)) to \(path) (\(how))",
                             json: CoreCommands.obj(("dumped", .integer(Int64(r.count))), ("destination", .string(dest)),
                                                    ("file", .string(path)), ("browse", .bool(browse))))
     }
@@ -119,7 +119,7 @@ enum DrainCommands {
             throw error
         }
         shell.completion.add(.destination, dest)
-        shell.output.result(text: "subscribed to \(dest) (id \(id), ack auto, until \(n) \(plural(n)))",
+        shell.output.result(text: "subscribed to \(VisibleText.value(dest)) (id \(id), ack auto, until \(n) \(plural(n)))",
                             json: CoreCommands.obj(("subscribed", .string(dest)), ("id", .string(id)),
                                                    ("ack", .string("auto")), ("count", .integer(Int64(n)))))
     }

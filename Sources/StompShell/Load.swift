@@ -97,7 +97,7 @@ enum LoadCommand {
             throw failure
         }
         let done = tally.done
-        var text = "loaded \(done) \(DrainCommands.plural(done)) from \(path) to \(dest)"
+        var text = "loaded \(done) \(DrainCommands.plural(done)) from \(path) to \(VisibleText.value(dest))"
         if skipped > 0 { text += "; \(skipped) other line\(skipped == 1 ? "" : "s") skipped" }
         if bad > 0 { text += "; \(bad) bad line\(bad == 1 ? "" : "s") skipped" }
         shell.output.answer(text: text, json: CoreCommands.obj(("loaded", .integer(Int64(done))), ("file", .string(path)),

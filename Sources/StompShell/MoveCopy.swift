@@ -159,7 +159,7 @@ enum MoveCopyCommands {
         }
         let seconds = progress.elapsed
         let verb = move ? "moved" : "copied"
-        var text = "\(verb) \(done) \(DrainCommands.plural(done)) from \(src) to \(dst)"
+        var text = "\(verb) \(done) \(DrainCommands.plural(done)) from \(VisibleText.value(src)) to \(VisibleText.value(dst))"
         if shell.settings.timing { text += String(format: " in %.2f s", seconds) }
         shell.output.answer(text: text, json: CoreCommands.obj((verb, .integer(Int64(done))), ("from", .string(src)),
                                                               ("to", .string(dst)),

@@ -162,11 +162,7 @@ final class OperatorConnection: @unchecked Sendable {
     /// The first ERROR the broker sent (consumed), as one line.
     func takeError() -> String? {
         guard let f = state.withLockedValue({ $0.errors.isEmpty ? nil : $0.errors.removeFirst() }) else { return nil }
-        var text = f.headers["message"] ?? "ERROR"
-        if let line = f.bodyString?.split(separator: "\n").first, !line.isEmpty, !text.contains(line) {
-            text += " (\(line))"
-        }
-        return text
+        return FrameFormatter.errorSummary(f)
     }
 
     /// Why the connection ended, nil while it is open.
@@ -198,20 +194,21 @@ final class OperatorConnection: @unchecked Sendable {
         _ = try waitFor(shell, client.unsubscribe(id: id, receipt: true), what: "\(command): \(destination)")
     }
 
-    /// DISCONNECT (the broker takes back what was not acknowledged), at most 5 s.
+    /// DISCONNECT (the broker takes back what was not acknowledged), its RECEIPT awaited as `--receipt-timeout` says.
     func close(_ shell: Shell) {
         let wake = shell.wake
         let box = NIOLockedValueBox<Result<Void, Error>?>(nil)
         client.disconnect().whenComplete { r in box.withLockedValue { $0 = r }; wake.signal() }
-        let deadline = Date().addingTimeInterval(5)
+        let deadline = Date().addingTimeInterval(ConnectionTimeouts(client.options).disconnectWait)
         while box.withLockedValue({ $0 }) == nil, Date() < deadline { shell.pump(maxWait: 0.1) }
         if box.withLockedValue({ $0 }) == nil { _ = client.close() }
         shell.processEvents()
     }
 
     /// Waits for `future` on this connection: fails at once on an ERROR (a refused destination), a lost
-    /// connection or Ctrl-C.
-    func waitFor<T>(_ shell: Shell, _ future: EventLoopFuture<T>, what: String, timeout: Double = 30) throws -> T {
+    /// connection or Ctrl-C. Without `timeout`: a RECEIPT's wait (`--receipt-timeout`, the client's error first).
+    func waitFor<T>(_ shell: Shell, _ future: EventLoopFuture<T>, what: String, timeout: Double? = nil) throws -> T {
+        let timeout = timeout ?? ConnectionTimeouts(client.options).receiptWait
         func refuseOnError() throws {
             if let e = takeError() { throw ShellError("\(what): broker refused: \(e)") }
         }
@@ -249,7 +246,9 @@ enum Operator {
 
     /// Waits for `future` on the session's connection like `waitInterruptibly`, but fails at once with the
     /// broker's ERROR when one arrives meanwhile (a refused destination) or when the connection ends.
-    static func waitFor<T>(_ shell: Shell, _ future: EventLoopFuture<T>, what: String, timeout: Double = 30) throws -> T {
+    /// Without `timeout`: a RECEIPT's wait (`--receipt-timeout` of the session, the client's error first).
+    static func waitFor<T>(_ shell: Shell, _ future: EventLoopFuture<T>, what: String, timeout: Double? = nil) throws -> T {
+        let timeout = timeout ?? shell.client.map { ConnectionTimeouts($0.options).receiptWait } ?? 30
         let errorsBefore = shell.inbox.errors.count
         func refuseOnError() throws {
             if let e = brokerError(shell, since: errorsBefore) { throw ShellError("\(what): broker refused: \(e)") }
@@ -275,12 +274,7 @@ enum Operator {
     /// The message of an ERROR that arrived after the first `count` (consumed: this command reports it).
     static func brokerError(_ shell: Shell, since count: Int) -> String? {
         guard shell.inbox.errors.count > count else { return nil }
-        let f = shell.inbox.errors.remove(at: count)
-        var text = f.headers["message"] ?? "ERROR"
-        if let line = f.bodyString?.split(separator: "\n").first, !line.isEmpty, !text.contains(line) {
-            text += " (\(line))"
-        }
-        return text
+        return FrameFormatter.errorSummary(shell.inbox.errors.remove(at: count))
     }
 
     /// A non-negative whole number option (`-n`, `--max`, `--count`), or nil when absent.

@@ -90,7 +90,9 @@ public final class Output {
 
     enum Style: String { case bold = "1", dim = "2", red = "31", green = "32", yellow = "33", blue = "34", magenta = "35", cyan = "36" }
 
-    func paint(_ s: String, _ styles: Style...) -> String {
+    func paint(_ s: String, _ styles: Style...) -> String { paint(s, styles: styles) }
+
+    func paint(_ s: String, styles: [Style]) -> String {
         guard color, !styles.isEmpty else { return s }
         return "\u{1B}[" + styles.map(\.rawValue).joined(separator: ";") + "m" + s + "\u{1B}[0m"
     }
@@ -348,33 +350,48 @@ public enum FrameFormatter {
         return needsJSONEscape(name) || needsJSONEscape(value)
     }
 
+    /// An ERROR frame in one line for an error message: its `message` header ("ERROR" without one) and the first
+    /// line of its body when the message does not already say it, shown as `VisibleText` has them.
+    static func errorSummary(_ f: StompFrame) -> String {
+        var text = f.headers["message"] ?? "ERROR"
+        if let line = f.bodyString?.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).first, !line.isEmpty,
+           !text.contains(line) {
+            text += " (\(line.trimmingCharacters(in: .whitespaces)))"
+        }
+        return VisibleText.value(text)
+    }
+
     static func isText(_ body: [UInt8]) -> String? {
         guard let s = String(validating: body, as: UTF8.self) else { return nil }
         for b in body where b < 0x20 && b != 0x0A && b != 0x0D && b != 0x09 { return nil }
         return s
     }
 
-    /// Header line, headers, blank line, body (JSON pretty-printed, binary as a hex dump).
+    /// Header line, headers, blank line, body (JSON pretty-printed, binary as a hex dump). Header names and values
+    /// are shown as `VisibleText` has them (one line each, control characters escaped).
     static func pretty(_ frame: StompFrame, color out: Output?) -> String {
-        func paint(_ s: String, _ st: Output.Style...) -> String {
-            guard let out, out.color else { return s }
-            return "\u{1B}[" + st.map(\.rawValue).joined(separator: ";") + "m" + s + "\u{1B}[0m"
-        }
-        let cmdStyle: Output.Style = frame.command == .error ? .red : (frame.command == .receipt ? .green : .cyan)
-        let colored = out?.color == true
-        if !colored { return plain(frame) }
-        var text = paint(frame.command.rawValue, .bold, cmdStyle)
-        if let d = frame.headers["destination"] { text += " "; text += paint(d, .bold) }
-        if frame.command == .error, let m = frame.headers["message"] { text += " "; text += m }
-        if frame.command == .receipt, let r = frame.headers["receipt-id"] { text += " "; text += r }
-        for (name, value) in frame.headers {
-            text += "\n"
-            if colored { text += paint(name, .dim) + paint(":", .dim) } else { text += name; text += ":" }
-            text += value
-        }
+        guard let out, out.color else { return plain(frame) }
+        var text = head(frame, paint: { out.paint($0, styles: $1) })
         if !frame.body.isEmpty {
             text += "\n\n"
             text += prettyBody(frame.body, contentType: frame.headers["content-type"])
+        }
+        return text
+    }
+
+    /// The command line (with the destination, an ERROR's message, a RECEIPT's receipt-id) and the header lines,
+    /// names and values through `VisibleText`; `paint` colours the pieces (nil: none).
+    private static func head(_ frame: StompFrame, paint: ((String, [Output.Style]) -> String)?) -> String {
+        func style(_ s: String, _ st: Output.Style...) -> String { paint?(s, st) ?? s }
+        let cmdStyle: Output.Style = frame.command == .error ? .red : (frame.command == .receipt ? .green : .cyan)
+        var text = style(frame.command.rawValue, .bold, cmdStyle)
+        if let d = frame.headers["destination"] { text += " "; text += style(VisibleText.value(d), .bold) }
+        if frame.command == .error, let m = frame.headers["message"] { text += " "; text += VisibleText.value(m) }
+        if frame.command == .receipt, let r = frame.headers["receipt-id"] { text += " "; text += VisibleText.value(r) }
+        for (name, value) in frame.headers {
+            text += "\n"
+            text += style(VisibleText.name(name), .dim) + style(":", .dim)
+            text += VisibleText.value(value)
         }
         return text
     }
@@ -389,23 +406,8 @@ public enum FrameFormatter {
     /// The UTF-8 of `pretty(frame, color: nil)`, appended to `b`.
     static func appendPlain(_ frame: StompFrame, to b: inout [UInt8]) {
         reserve(frame.body.count + 512, in: &b)
-        let headers = frame.headers
-        // the command line and the header lines written through a pointer, appended with one copy
-        let command = frame.command.rawValue.utf8
-        var bound = command.count + 2 * headers.contentByteCount + 2 * headers.count + 3
-        var extra: String?
-        if frame.command == .error { extra = headers["message"] }
-        if frame.command == .receipt { extra = headers["receipt-id"] }
-        if let e = extra { bound += e.utf8.count + 1 }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
-            var w = ByteWriter(buffer.baseAddress!)
-            w.utf8(frame.command.rawValue)
-            headers.withValueBytes(for: "destination") { w.byte(0x20); w.bytes($0) }
-            if var e = extra { w.byte(0x20); e.withUTF8 { w.bytes(UnsafeRawBufferPointer($0)) } }
-            headers.forEachLineBytes { name, value in
-                w.byte(0x0A); w.bytes(name); w.byte(0x3A); w.bytes(value)
-            }
-            b.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<w.count]))
+        if !appendPlainHead(frame, to: &b) {
+            appendUTF8(head(frame, paint: nil), to: &b)     // a header byte to show escaped: the String way
         }
         if !frame.body.isEmpty {
             b.append(0x0A)
@@ -418,6 +420,37 @@ public enum FrameFormatter {
             } else {
                 b += prettyBody(frame.body, contentType: frame.headers["content-type"]).utf8
             }
+        }
+    }
+
+    /// `head(frame, paint: nil)`'s bytes for the common frame, written through a pointer into one scratch buffer and
+    /// appended with one copy: header lines of printable ASCII only (checked once written). False, and nothing
+    /// appended, for any other frame.
+    private static func appendPlainHead(_ frame: StompFrame, to b: inout [UInt8]) -> Bool {
+        let headers = frame.headers
+        let command = frame.command.rawValue.utf8
+        var bound = command.count + 2 * headers.contentByteCount + 2 * headers.count + 3
+        var extra: String?
+        if frame.command == .error { extra = headers["message"] }
+        if frame.command == .receipt { extra = headers["receipt-id"] }
+        if let e = extra { bound += e.utf8.count + 1 }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer -> Bool in
+            var w = ByteWriter(buffer.baseAddress!)
+            w.utf8(frame.command.rawValue)
+            // the destination and the extra are header values: a line of theirs that needs an escape is caught
+            // below with the other lines
+            headers.withValueBytes(for: "destination") { w.byte(0x20); w.bytes($0) }
+            if var e = extra { w.byte(0x20); e.withUTF8 { w.bytes(UnsafeRawBufferPointer($0)) } }
+            let linesStart = w.count
+            headers.forEachLineBytes { name, value in
+                w.byte(0x0A); w.bytes(name); w.byte(0x3A); w.bytes(value)
+            }
+            // every header byte (the destination and extra are header values too) checked once, in one pass over
+            // the lines as written: cheaper than a scan per name and value
+            let lines = UnsafeRawBufferPointer(start: buffer.baseAddress! + linesStart, count: w.count - linesStart)
+            if ByteScan.mayNeedVisibleEscape(lines) { return false }
+            b.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<w.count]))
+            return true
         }
     }
 

@@ -128,13 +128,14 @@ public enum RPCShellCommands {
         guard let replyTo else {
             let st = state(shell)
             if let r = st.rpc, st.owner === client { return try body(r) }
-            let r = try shell.waitInterruptibly(RPCClient.start(on: client), timeout: 30)
+            let r = try shell.waitInterruptibly(RPCClient.start(on: client), timeout: ConnectionTimeouts(client.options).receiptWait)
             st.rpc = r
             st.owner = client
             return try body(r)
         }
-        let r = try shell.waitInterruptibly(RPCClient.start(on: client, replyTo: replyTo), timeout: 30)
-        defer { _ = try? shell.waitInterruptibly(r.close(), timeout: 5) }
+        let wait = ConnectionTimeouts(client.options).receiptWait     // a SUBSCRIBE's, an UNSUBSCRIBE's RECEIPT
+        let r = try shell.waitInterruptibly(RPCClient.start(on: client, replyTo: replyTo), timeout: wait)
+        defer { _ = try? shell.waitInterruptibly(r.close(), timeout: wait) }
         return try body(r)
     }
 
@@ -146,7 +147,7 @@ public enum RPCShellCommands {
             var note: String?
             switch e {
             case .frame(let f) where f.command == .error:
-                note = "broker ERROR: " + (f.headers["message"] ?? "") + (f.bodyString.flatMap { $0.split(separator: "\n").first }.map { " (\($0.trimmingCharacters(in: .whitespaces)))" } ?? "")
+                note = "broker ERROR: " + FrameFormatter.errorSummary(f)
             case .connectionLost(let r): note = "connection lost: \(r)"
             case .reconnected: note = "reconnected; serving again"
             case .closed(let err?): note = "connection closed: \(err)"
@@ -348,7 +349,7 @@ public enum RPCShellCommands {
             let options = RPCServerOptions(destination: destWord.text, concurrency: concurrency, count: remaining,
                                            exec: a.option("--exec")?.text, headers: extra)
             let server = try shell.waitInterruptibly(RPCServer.start(on: client, options: options, onServed: onServed),
-                                                     timeout: 30)
+                                                     timeout: ConnectionTimeouts(client.options).receiptWait)
             if !announced {
                 shell.output.info("serving \(destWord.text) (concurrency \(concurrency)\(remaining.map { ", \($0) calls" } ?? ""); Ctrl-C stops)")
                 announced = true
@@ -403,7 +404,8 @@ public enum RPCShellCommands {
             defer { OwnConnection.close(shell, clients) }
             var engines: [RPCBench] = []
             for (k, c) in clients.enumerated() {
-                let rpc = try shell.waitInterruptibly(RPCClient.start(on: c, replyTo: replyTo?.text), timeout: 30)
+                let rpc = try shell.waitInterruptibly(RPCClient.start(on: c, replyTo: replyTo?.text),
+                                                      timeout: ConnectionTimeouts(c.options).receiptWait)
                 if let shares { opts.calls = shares[k] }
                 engines.append(RPCBench.start(rpc, options: opts))
             }

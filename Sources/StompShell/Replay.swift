@@ -43,7 +43,7 @@ public struct ReplaySummary {
         s += "; skipped \(skipped) (received, handshake or not in --only)"
         if badLines > 0 { s += "; \(badLines) bad line\(badLines == 1 ? "" : "s")" }
         s += "; broker sent: \(list(received))"
-        for e in errors.prefix(3) { s += "\nERROR: \(e)" }
+        for e in errors.prefix(3) { s += "\nERROR: \(VisibleText.value(e))" }
         return s
     }
 

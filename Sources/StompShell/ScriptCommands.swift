@@ -87,7 +87,7 @@ public enum ScriptCommands {
             }
             for (name, value) in wanted.pairs {
                 let got = m.frame.headers[name]
-                if got != value { problems.append("header \(name) is \(got.map(quote) ?? "missing"), expected \(quote(value))") }
+                if got != value { problems.append("header \(VisibleText.name(name)) is \(got.map(quote) ?? "missing"), expected \(quote(value))") }
             }
             if !problems.isEmpty {
                 var e = ShellError("expect: " + problems.joined(separator: "; "))
@@ -96,9 +96,10 @@ public enum ScriptCommands {
             }
         })
 
+    /// A header value or body text quoted in an error: at most 200 characters, shown as `VisibleText` has it.
     static func quote(_ s: String) -> String {
         let short = s.count > 200 ? String(s.prefix(200)) + "..." : s
-        return "'" + short.replacingOccurrences(of: "\n", with: "\\n") + "'"
+        return "'" + VisibleText.value(short) + "'"
     }
 
     static let expectError = CommandSpec(

@@ -123,6 +123,8 @@ public final class Shell: @unchecked Sendable {
     public internal(set) var lastMessage: StompFrame?
     /// Why the last connection ended for good (nil: never connected or closed by us).
     public internal(set) var lostReason: String?
+    /// The broker is ActiveMQ 5, which trims destination names (`DestinationCheck`): set on each CONNECTED.
+    var destinationsTrimmed = false
     /// A connection ended for good (not by us) and no `expect-error` took the ERROR it ended with:
     /// a script then exits with status 3.
     public internal(set) var lostForGood = false
@@ -252,6 +254,7 @@ public final class Shell: @unchecked Sendable {
             e.column = cmd.commandColumn
             throw e
         }
+        if destinationsTrimmed, client != nil { try DestinationCheck.checkForActiveMQ(cmd) }
         do {
             try cmd.spec.run(self, cmd)
         } catch var e as ShellError {
@@ -458,10 +461,11 @@ public final class Shell: @unchecked Sendable {
         case .reconnecting(let attempt, let url, let delay):
             output.info("reconnecting to \(url) (attempt \(attempt), in \(Double(delay.nanoseconds) / 1e9) s)")
         case .reconnected(let info, let resubscribed, let lost):
+            destinationsTrimmed = BrokerFamily(server: info.server) == .activeMQ5     // failover may change brokers
             output.info("reconnected (STOMP \(info.version.rawValue))"
-                        + (resubscribed.isEmpty ? "" : "; resubscribed: \(resubscribed.map(\.id).joined(separator: ", "))"))
+                        + (resubscribed.isEmpty ? "" : "; resubscribed: \(resubscribed.map { VisibleText.value($0.id) }.joined(separator: ", "))"))
             if !lost.transactions.isEmpty {
-                output.warning("transactions lost: \(lost.transactions.joined(separator: ", "))")
+                output.warning("transactions lost: \(lost.transactions.map(VisibleText.value).joined(separator: ", "))")
             }
             if !lost.unacknowledged.isEmpty {
                 output.warning("\(lost.unacknowledged.count) unacknowledged message(s) will be redelivered")
@@ -568,6 +572,8 @@ public final class Shell: @unchecked Sendable {
         if let hb = req.heartBeat { options.heartBeat = try Self.heartBeat(hb) }
         try TimeoutOption.write.apply(req.writeTimeout, to: &options)
         try TimeoutOption.receipt.apply(req.receiptTimeout, to: &options)
+        // DISCONNECT's RECEIPT is a RECEIPT like any other (it confirms the sends without one): same timeout
+        options.disconnectTimeout = options.receiptTimeout
         options.tls = defaults.tls
         options.webSocket = defaults.webSocket
         options.reconnect = defaults.reconnect
@@ -609,8 +615,9 @@ public final class Shell: @unchecked Sendable {
         expectedErrorTaken = false
         connectedLogin = login ?? ProcessInfo.processInfo.environment["STOMP_LOGIN"]
         let info = client!.connectedInfo
+        destinationsTrimmed = BrokerFamily(server: info.server) == .activeMQ5
         var text = "connected to \(client!.url) (STOMP \(info.version.rawValue)"
-        if let s = info.server { text += ", \(s)" }
+        if let s = info.server { text += ", \(VisibleText.value(s))" }
         text += ")"
         var o = JSONObject()
         o.append("connected", .string(client!.url.description))
@@ -638,7 +645,9 @@ public final class Shell: @unchecked Sendable {
         return h
     }
 
-    public func disconnect() throws {
+    /// DISCONNECT, its RECEIPT awaited as `--receipt-timeout` says; with `grace` (a run Ctrl-C ended: the user
+    /// asked to stop) at most that long, then the socket is closed.
+    public func disconnect(grace: Double? = nil) throws {
         guard let c = client else { return }
         // what `subscribe --count` printed and has not acknowledged yet, before the DISCONNECT
         for counted in countedSubscriptions.values { _ = counted.settle(force: true) }
@@ -647,8 +656,10 @@ public final class Shell: @unchecked Sendable {
             inbox.attachFlowControl(nil)
             generation += 1
         }
-        do { try waitInterruptibly(c.disconnect(), timeout: 10) } catch {
+        let wait = min(ConnectionTimeouts(c.options).disconnectWait, grace ?? .infinity)
+        do { try waitInterruptibly(c.disconnect(), timeout: wait) } catch {
             output.warning("disconnect: \(Self.describe(error))")
+            if grace != nil { _ = c.close() }
         }
         processEvents()
         // Sends without receipts are known to have arrived only from the DISCONNECT's answer. A broker that

@@ -53,7 +53,7 @@ struct Stompsh: ParsableCommand {
     @Option(name: .customLong("write-timeout"), parsing: .unconditional, help: ArgumentHelp("Give up a connection whose broker takes none of our bytes for SECONDS (stuck, or flow control holding this producer): exit 3. Default 10; 0 waits for ever.", valueName: "seconds"))
     var writeTimeout: String?
 
-    @Option(name: .customLong("receipt-timeout"), parsing: .unconditional, help: ArgumentHelp("Wait at most SECONDS for a RECEIPT (send --receipt, subscribe, ...). Default 10.", valueName: "seconds"))
+    @Option(name: .customLong("receipt-timeout"), parsing: .unconditional, help: ArgumentHelp("Wait at most SECONDS for a RECEIPT (send --receipt, subscribe, ..., DISCONNECT). Default 10.", valueName: "seconds"))
     var receiptTimeout: String?
 
 

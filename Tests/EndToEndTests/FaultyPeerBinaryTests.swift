@@ -37,9 +37,9 @@ final class FaultyPeerBinaryTests: XCTestCase {
                 cause: "broker sent invalid STOMP: peer exceeded maxHeaderLineLength: [0-9]+ > 65536 at byte [0-9]+", within: 5),
             Row(fault: .oversizedBody, commands: subscribeAndWait, status: 3,
                 cause: "broker sent invalid STOMP: peer exceeded maxBodySize: 67108865 > 67108864 at byte [0-9]+", within: 5),
-            // Default receipt timeout 10 s, then DISCONNECT without its RECEIPT: 2 s more.
+            // Default receipt timeout 10 s, then DISCONNECT without its RECEIPT: 10 s more (the same timeout).
             Row(fault: .noReceipt, commands: subscribeAndWait, status: 1,
-                cause: "timed out after 10 s waiting for RECEIPT r-1 for SUBSCRIBE to /queue/fault", within: 12 + 5),
+                cause: "timed out after 10 s waiting for RECEIPT r-1 for SUBSCRIBE to /queue/fault", within: 20 + 5),
             Row(fault: .stopHeartBeating(every: 500), options: ["--heart-beat", "500,500"], commands: subscribeAndWait,
                 status: 3, cause: #"wait: connection lost: broker went silent: nothing received for [0-9.]+ s \(heart-beat expected every 500 ms\)"#,
                 within: 1.5 + 5),
@@ -57,7 +57,8 @@ final class FaultyPeerBinaryTests: XCTestCase {
             Row(fault: .none, commands: ["subscribe /queue/fault", "send /queue/fault hi", "expect --body hi"],
                 status: 0, cause: nil, within: 5),
             // A script whose sends went without receipts learns whether they arrived only from the DISCONNECT's
-            // RECEIPT: a broker that closes instead, or never answers it (2 s), makes the run fail, loudly.
+            // RECEIPT: a broker that closes instead makes the run fail, loudly (one that never answers it gets a
+            // warning: TimeoutOptionsTests.testTheDisconnectWaitsTheReceiptTimeout).
             Row(fault: .closeOnDisconnect, commands: ["send /queue/fault hi"], status: 1,
                 cause: #"disconnect: the broker did not confirm the DISCONNECT \(broker closed the connection\): frames sent without a receipt may not have arrived"#,
                 within: 5),
@@ -148,22 +149,5 @@ final class FaultyPeerBinaryTests: XCTestCase {
         r = try Stompsh.run(["replay", rec, fine.url], timeout: 30)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.hasPrefix("replayed 2 frames (SEND 2)"), r.stdout)
-    }
-
-    /// A DISCONNECT the broker leaves unanswered is closed after 2 s with a warning (a broker busy flooding the
-    /// client answers late with nothing lost, so the status stays 0); one the broker answers by closing the
-    /// connection fails the run (the `closeOnDisconnect` row).
-    func testAnUnansweredDisconnectIsClosedWithAWarning() throws {
-        let peer = try FaultyPeer(.noReceipt, group: Self.group)
-        let start = Date()
-        let r = try Stompsh.run(["--no-reconnect", "-q", peer.url, "-c", "send /queue/fault hi"], timeout: 30)
-        XCTAssertEqual(r.status, 0, r.stderr)
-        // the 2 s DISCONNECT timeout on time (it came after 5 s while heart-beats were due: the session's next
-        // deadline was the heart-beat's, not the receipt's)
-        let took = Date().timeIntervalSince(start)
-        XCTAssertGreaterThanOrEqual(took, 2)
-        XCTAssertLessThan(took, 2 + 1.5)
-        XCTAssertEqual(r.stderr, "warning: disconnect: no RECEIPT for the DISCONNECT within 2 s, closed anyway: "
-                       + "frames sent without a receipt may not have arrived\n")
     }
 }

@@ -10,15 +10,18 @@ enum Stompsh {
     typealias Result = ProcessResult
 
     /// Runs stompsh with `args`; `stdin` is piped (nil: /dev/null). HOME is a fresh directory (no rc, no history).
+    /// `launcher`: a command that runs stompsh (its path and arguments before stompsh's, e.g. setpriv's).
     static func run(_ args: [String], stdin: String? = nil, env: [String: String] = [:], timeout: Double = 60,
-                    file: StaticString = #filePath, line: UInt = #line) throws -> Result {
+                    launcher: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws -> Result {
         var environment = ProcessInfo.processInfo.environment
         environment["HOME"] = tempHome
         environment["NO_COLOR"] = "1"
         environment.removeValue(forKey: "STOMP_URL")
         for (k, v) in env { environment[k] = v }
+        let command = launcher + [binary] + args
         // stdin is always a pipe (empty when nil), as a script's would be.
-        return try runToEnd(binary, args, environment: environment, stdin: stdin ?? "", timeout: timeout, file: file, line: line)
+        return try runToEnd(command[0], Array(command.dropFirst()), environment: environment, stdin: stdin ?? "",
+                            timeout: timeout, file: file, line: line)
     }
 
     static let tempHome: String = {

@@ -79,7 +79,7 @@ final class TimeoutOptionsTests: XCTestCase {
             XCTAssertTrue(peer.triggered)
             XCTAssertNotNil(r.stderr.range(of: "error: timed out after 1 s waiting for RECEIPT r-1 for SUBSCRIBE to /queue/knob-fault"),
                             r.stderr)
-            // 1 s, then DISCONNECT without its RECEIPT (2 s): well below the default's 10 s.
+            // 1 s, then DISCONNECT without its RECEIPT (1 s, the same timeout): well below the default's 10 s.
             XCTAssertGreaterThanOrEqual(took, 1)
             XCTAssertLessThan(took, 7, "viaConnect \(viaConnect): \(r.stderr)")
         }
@@ -122,6 +122,82 @@ final class TimeoutOptionsTests: XCTestCase {
             let r = try Stompsh.run(args + ["-c", "echo ran"])
             XCTAssertEqual(r.status, 0, "\(args): \(r.stderr)")
             XCTAssertEqual(r.stdout, "ran\n")
+        }
+    }
+
+    // MARK: what each timeout governs, and `status` showing them
+
+    /// `status` shows the timeouts the connection runs with and the heart-beats offered, the broker's offer and
+    /// what was agreed (text and JSON), from the command line and from `connect`.
+    func testStatusShowsTheTimeoutsAndHeartBeats() throws {
+        for (name, url) in Brokers.all() {
+            for viaConnect in [false, true] {
+                let args = viaConnect
+                    ? ["-c", "connect \(url) --receipt-timeout 7.5 --write-timeout 0 --heart-beat 3000,4000"]
+                    : ["--receipt-timeout", "7.5", "--write-timeout", "0", "--heart-beat", "3000,4000", url]
+                let r = try Stompsh.run(args + ["-c", "status"])
+                XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
+                XCTAssertTrue(r.stdout.contains("  timeouts     receipt 7.5 s, disconnect 7.5 s, write none, connect 10 s\n"),
+                              "\(name): \(r.stdout)")
+                XCTAssertNotNil(r.stdout.range(of: #"heart-beats  send every [0-9]+ ms, expect every [0-9]+ ms \(offered 3000,4000, broker's [0-9]+,[0-9]+\)"#,
+                                               options: .regularExpression), "\(name): \(r.stdout)")
+
+                let json = try Stompsh.run(["--json"] + args + ["-c", "status"])
+                XCTAssertEqual(json.status, 0, "\(name): \(json.stderr)")
+                let status = json.lines.compactMap { line -> [String: Any]? in
+                    let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+                    return o?["timeouts"] != nil ? o : nil
+                }.first
+                let timeouts = status?["timeouts"] as? [String: Any]
+                XCTAssertEqual(timeouts?["receipt_s"] as? Double, 7.5, "\(name): \(json.stdout)")
+                XCTAssertEqual(timeouts?["disconnect_s"] as? Double, 7.5, "\(name): \(json.stdout)")
+                XCTAssertTrue(timeouts?["write_s"] is NSNull, "\(name): \(json.stdout)")
+                XCTAssertEqual(timeouts?["connect_s"] as? Int, 10, "\(name): \(json.stdout)")
+                let beats = status?["heart_beats"] as? [String: Any]
+                let offered = beats?["offered"] as? [String: Any]
+                XCTAssertEqual(offered?["send_ms"] as? Int, 3000, "\(name): \(json.stdout)")
+                XCTAssertEqual(offered?["receive_ms"] as? Int, 4000, "\(name): \(json.stdout)")
+                XCTAssertNotNil(beats?["broker"] as? [String: Any], "\(name): \(json.stdout)")
+            }
+        }
+    }
+
+    /// DISCONNECT's RECEIPT is awaited as long as any RECEIPT (`--receipt-timeout`; it was a fixed 2 s): a broker
+    /// that never answers it is closed after that, on time (it came after 5 s while heart-beats were due: the
+    /// session's next deadline was the heart-beat's, not the receipt's), with a warning (a broker busy flooding the
+    /// client answers late with nothing lost, so the status stays 0).
+    func testTheDisconnectWaitsTheReceiptTimeout() throws {
+        let peer = try FaultyPeer(.noReceipt, group: Self.group)
+        let start = Date()
+        let r = try Stompsh.run(["--no-reconnect", "-q", "--receipt-timeout", "3", peer.url, "-c", "send /queue/fault hi"],
+                                timeout: 30)
+        let took = Date().timeIntervalSince(start)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertGreaterThanOrEqual(took, 3)
+        XCTAssertLessThan(took, 3 + 1.5)
+        XCTAssertEqual(r.stderr, "warning: disconnect: no RECEIPT for the DISCONNECT within 3 s, closed anyway: "
+                       + "frames sent without a receipt may not have arrived\n")
+    }
+
+    /// The subscriptions stompsh makes for a command (rpc's reply queue, `subscribe --count`) wait for their
+    /// RECEIPT as `--receipt-timeout` says, not a limit of the shell's own (30 s before): the client's timeout
+    /// ends the wait and names the RECEIPT. A broker whose first RECEIPT comes 40 s late.
+    func testSubscriptionsOfCommandsWaitTheReceiptTimeout() throws {
+        let commands = ["rpc call /queue/s8left-rpc add 1 2", "subscribe /queue/s8left-count --count 1"]
+        let peers = try commands.map { _ in try FaultyPeer(.delayReceipts(count: 1, by: .seconds(40)), group: Self.group) }
+        var results = [Stompsh.Result?](repeating: nil, count: commands.count)
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: commands.count) { i in
+            let r = try? Stompsh.run(["--no-reconnect", "--receipt-timeout", "31", peers[i].url, "-c", commands[i]], timeout: 60)
+            lock.lock()
+            results[i] = r
+            lock.unlock()
+        }
+        for (i, command) in commands.enumerated() {
+            guard let r = results[i] else { XCTFail("\(command): did not run"); continue }
+            XCTAssertEqual(r.status, 1, "\(command): \(r.stderr)")
+            XCTAssertNotNil(r.stderr.range(of: #"timed out after 31 s waiting for RECEIPT r-1 for SUBSCRIBE to /(temp-)?queue/"#,
+                                           options: .regularExpression), "\(command): \(r.stderr)")
         }
     }
 }

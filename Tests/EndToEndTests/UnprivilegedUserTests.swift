@@ -5,29 +5,15 @@ import XCTest
 /// wrong level, SOL_SOCKET instead of IPPROTO_TCP, turned TCP_NODELAY into SO_DEBUG, which only root may set:
 /// every connection failed with "permission denied" for everyone else, and CI, running as root, never saw it.)
 final class UnprivilegedUserTests: XCTestCase {
-    /// Runs the built stompsh as `nobody` (setpriv drops root's user, group and supplementary groups).
+    /// Runs the built stompsh as `nobody` (setpriv drops root's user, group and supplementary groups), through
+    /// the suite's one way of running it (`Stompsh.run`: its environment, timeout and output); HOME is /tmp, which
+    /// `nobody` may write (the suite's HOME belongs to root).
     private func runAsNobody(_ args: [String], timeout: Double = 60) throws -> (status: Int32, output: String) {
         guard geteuid() == 0 else { throw XCTSkip("needs root to become another user") }
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { throw XCTSkip("no setpriv") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "--", Stompsh.binary] + args
-        var env = ProcessInfo.processInfo.environment
-        env["HOME"] = "/tmp"
-        env["NO_COLOR"] = "1"
-        env.removeValue(forKey: "STOMP_URL")
-        p.environment = env
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let killer = DispatchWorkItem { p.terminate() }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        killer.cancel()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        let r = try Stompsh.run(args, env: ["HOME": "/tmp"], timeout: timeout,
+                                launcher: ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        return (r.status, r.stdout + r.stderr)
     }
 
     /// Client and sandbox broker in one process, both sides of the socket opened without privileges.

@@ -103,7 +103,8 @@ final class FastPathEquivalenceTests: XCTestCase {
     }
 
     /// The printing path writes headers from their bytes (`forEachLineBytes`): the same JSON as the JSONValue
-    /// formatter (first value of each name, escapes, many lines with repeats), and every line as `name:value`.
+    /// formatter (first value of each name, escapes, many lines with repeats), and every line as `name:value`
+    /// (through `VisibleText`).
     func testHeaderBytesArePrintedAsTheirStrings() {
         var escaped = StompHeaders([("destination", "/queue/ü"), ("x", "1"), ("x", "2"), ("q\"uote", "tab\there"), ("ctl", "a\u{1}b")])
         escaped.append("dup-later", "first")
@@ -123,11 +124,13 @@ final class FastPathEquivalenceTests: XCTestCase {
             var plain: [UInt8] = []
             FrameFormatter.appendPlain(f, to: &plain)
             let lines = String(decoding: plain, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-            XCTAssertEqual(lines[1...f.headers.count].map(String.init), f.headers.map { "\($0.name):\($0.value)" })
+            // each line as `VisibleText` shows it (the bytes' way and the String way agree)
+            XCTAssertEqual(lines[1...f.headers.count].map(String.init),
+                           f.headers.map { "\(VisibleText.name($0.name)):\(VisibleText.value($0.value))" })
             var first = f.command.rawValue
-            if let d = f.headers["destination"] { first += " " + d }
-            if f.command == .error, let m = f.headers["message"] { first += " " + m }
-            if f.command == .receipt, let r = f.headers["receipt-id"] { first += " " + r }
+            if let d = f.headers["destination"] { first += " " + VisibleText.value(d) }
+            if f.command == .error, let m = f.headers["message"] { first += " " + VisibleText.value(m) }
+            if f.command == .receipt, let r = f.headers["receipt-id"] { first += " " + VisibleText.value(r) }
             XCTAssertEqual(String(lines[0]), first)
         }
     }
