@@ -20,6 +20,11 @@ public struct ConsumeBenchResult: BenchOutcome {
     /// Send timestamp to arrival, for messages that carry one.
     public var endToEnd: LatencyRecorder
     public var connections: Int = 1
+    /// Messages that arrived after the N-th (or after Ctrl-C) until the UNSUBSCRIBE's RECEIPT, not counted. With ack
+    /// auto the broker took them as delivered: consumed, gone from the queue (RabbitMQ's prefetch does not bound an
+    /// auto-ack subscription; the sandbox sends what it has), and more may have been in flight: a lower bound. In
+    /// client-individual mode they go back to the queue.
+    public var beyond: Int = 0
     public var messagesPerSecond: Double { elapsedNanoseconds > 0 ? Double(messages) / (Double(elapsedNanoseconds) / 1e9) : 0 }
     public var megabytesPerSecond: Double { elapsedNanoseconds > 0 ? Double(bytes) / 1e6 / (Double(elapsedNanoseconds) / 1e9) : 0 }
 
@@ -30,6 +35,7 @@ public struct ConsumeBenchResult: BenchOutcome {
             out.bytes += p.bytes
             out.elapsedNanoseconds = max(out.elapsedNanoseconds, p.elapsedNanoseconds)
             out.interrupted = out.interrupted || p.interrupted
+            out.beyond += p.beyond
             out.endToEnd.merge(p.endToEnd)
         }
         out.check = BenchStreamCheck.merged(parts.map(\.check))
@@ -78,6 +84,7 @@ public final class ConsumeBench: BenchEngine, @unchecked Sendable {
     var endNs: UInt64 = 0
     var lastNs: UInt64 = 0
     var received = 0
+    var beyond = 0
     var bytes = 0
     var stopped = false
     var ending = false
@@ -157,7 +164,8 @@ public final class ConsumeBench: BenchEngine, @unchecked Sendable {
 
     func onMessage(_ frame: StompFrame) {
         let (taken, last) = ending ? (false, false) : quota.take()
-        guard taken else {               // after N (or Ctrl-C): not counted, given back
+        guard taken else {               // after N (or Ctrl-C): not counted, given back (ack auto: consumed)
+            beyond += 1
             if nackExtras { _ = client.nack(messageID: frame.ackID(version: client.connectedInfo.version)) }
             if !ending { end() }
             return
@@ -230,7 +238,7 @@ public final class ConsumeBench: BenchEngine, @unchecked Sendable {
             self.promise.succeed(ConsumeBenchResult(messages: self.received, bytes: self.bytes,
                                                     elapsedNanoseconds: self.endNs &- self.startNs,
                                                     complete: self.quota.exhausted, interrupted: self.stopped,
-                                                    check: self.check, endToEnd: self.endToEnd))
+                                                    check: self.check, endToEnd: self.endToEnd, beyond: self.beyond))
         }
     }
 

@@ -205,11 +205,19 @@ public enum BenchShellCommands {
                                             ("streams", .integer(Int64(r.check.streamCount))),
                                             ("complete", .bool(r.complete))]
         if r.interrupted { extra.append(("interrupted", .bool(true))) }
+        extra.append(("beyond", .integer(Int64(r.beyond))))
         let title = "bench consume \(dest): \(r.messages) of \(n), ack \(ack.rawValue)"
             + (connections > 1 ? ", \(connections) connections" : "")
             + (r.interrupted ? " (interrupted)" : r.complete ? "" : " (stopped: \(Shell.seconds(idle)) s without a message)")
             + (e2e == nil ? "" : "; latency: send timestamp to arrival")
         emit(shell, cmd, report: report, title: title, extra: extra)
+        if ack == .auto && r.beyond > 0 {
+            // what a user asking for N does not expect: more than N taken off the queue
+            shell.output.warning("bench consume: \(r.beyond) more \(r.beyond == 1 ? "message" : "messages") (at least) arrived "
+                                 + "after the \(r.interrupted ? "interruption" : "last one counted") and \(r.beyond == 1 ? "was" : "were")"
+                                 + " consumed uncounted (ack auto: the broker sends ahead and takes what it sent as delivered); "
+                                 + "--ack client-individual takes exactly \(n)")
+        }
         shell.variables.user["bench.msgs_per_s"] = StatsFormat.fixed(r.messagesPerSecond, 1)
         try CommandInterrupt.endScriptIfInterrupted(shell, interrupted)
         if !r.complete && !r.interrupted {

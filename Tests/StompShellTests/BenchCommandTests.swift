@@ -153,6 +153,37 @@ final class BenchCommandTests: XCTestCase {
         }
     }
 
+    /// `bench consume -n N` with ack auto on a fuller queue: the broker may send ahead and take what it sent as
+    /// delivered (RabbitMQ's prefetch does not bound an auto-ack subscription; the sandbox sends what it has), so more
+    /// than N leave the queue. The run says how many it saw (`beyond`, a lower bound: more may have been in flight)
+    /// and warns, naming --ack client-individual, which takes exactly N.
+    func testConsumeSaysWhatItTookBeyondN() throws {
+        for (name, url) in try brokers() {
+            let c = Captured()
+            let shell = makeShell(c)
+            try shell.run(line: "connect \(url)")
+            defer { try? shell.run(line: "disconnect") }
+            let q = "/queue/stompsh.benchrpc.beyond.\(name).\(UInt32.random(in: 0...UInt32.max))"
+            try shell.run(line: "bench send \(q) -n 1000 --receipts window:100 --json")
+            try shell.run(line: "bench consume \(q) -n 1 --json")
+            let j = try lastJSON(c.stdout)
+            XCTAssertEqual(j["messages"]?.int64Value, 1, name)
+            let beyond = try XCTUnwrap(j["beyond"]?.int64Value, "\(name): \(j.compact)")
+            if name != "activemq" {   // ActiveMQ bounds an auto-ack subscription by its prefetch: it keeps the rest
+                XCTAssertGreaterThan(beyond, 0, "\(name): the broker sent ahead")
+            }
+            if beyond > 0 {
+                XCTAssertTrue(c.stderr.contains("\(beyond) more message") && c.stderr.contains("--ack client-individual takes exactly 1"),
+                              "\(name): \(c.stderr)")
+            }
+            // what is left: fewer than asked arrive, so the command fails after reporting them
+            XCTAssertThrowsError(try shell.run(line: "bench consume \(q) -n 100000 --timeout 1 --ack client-individual --json"))
+            let left = try lastJSON(c.stdout)["messages"]?.int64Value ?? -1
+            XCTAssertLessThanOrEqual(1 + beyond + left, 1000, "\(name): taken 1, seen \(beyond) beyond, \(left) left")
+            if name == "activemq" { XCTAssertEqual(left, 999 - beyond, name) }
+        }
+    }
+
     func brokers() throws -> [(String, String)] {
         let env = ProcessInfo.processInfo.environment
         if env["STOMPSH_REQUIRE_BROKERS"] == "1", env["STOMPSH_TEST_ACTIVEMQ"] == nil || env["STOMPSH_TEST_RABBITMQ"] == nil {
