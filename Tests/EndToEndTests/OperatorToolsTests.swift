@@ -34,6 +34,18 @@ final class OperatorToolsTests: XCTestCase {
         return objects(r).first { $0["drained"] != nil }?["drained"] as? Int ?? -1
     }
 
+    /// Dumps (consumes) `q` to a file: its bodies in order, how often each occurs, and the file.
+    func dumpedBodies(_ url: String, _ q: String, file: StaticString = #filePath, line: UInt = #line) throws
+        -> (bodies: [String], counts: [String: Int], path: String) {
+        let out = tempPath("dumped.jsonl")
+        let r = try run(url, ["dump \(q) \(out)"], file: file, line: line)
+        XCTAssertEqual(r.status, 0, r.stderr, file: file, line: line)
+        let got = try bodies(ofDump: out)
+        var counts: [String: Int] = [:]
+        for b in got { counts[b, default: 0] += 1 }
+        return (got, counts, out)
+    }
+
     func tempPath(_ name: String) -> String {
         let dir = NSTemporaryDirectory() + "stompsh-ops-\(getpid())-\(UUID().uuidString.prefix(8))"
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -436,12 +448,7 @@ final class OperatorToolsTests: XCTestCase {
             XCTAssertGreaterThan(second, 0, "\(name): the first run was killed partway")
             XCTAssertLessThan(second, n, "\(name): the first run moved some")
             // every original body on DST at least once, nothing left on SRC
-            let out = tempPath("dst.jsonl")
-            r = try run(url, ["dump \(dst) \(out)"])
-            XCTAssertEqual(r.status, 0, r.stderr)
-            let got = try bodies(ofDump: out)
-            var counts: [String: Int] = [:]
-            for b in got { counts[b, default: 0] += 1 }
+            let (got, counts, out) = try dumpedBodies(url, dst)
             let missing = (0..<n).filter { counts["body-\($0)"] == nil }
             XCTAssertEqual(missing, [], "\(name): bodies missing on DST")
             let duplicates = counts.values.filter { $0 > 1 }.count
@@ -489,12 +496,7 @@ final class OperatorToolsTests: XCTestCase {
                 XCTAssertEqual(r.status, 0, "\(label): \(r.stderr)")
                 let second = objects(r).last?["moved"] as? Int ?? -1
                 XCTAssertLessThan(second, n, "\(label): the first run moved some")
-                let out = tempPath("mvint-dst.jsonl")
-                r = try run(url, ["dump \(dst) \(out)"])
-                XCTAssertEqual(r.status, 0, r.stderr)
-                let got = try bodies(ofDump: out)
-                var counts: [String: Int] = [:]
-                for b in got { counts[b, default: 0] += 1 }
+                let (got, counts, _) = try dumpedBodies(url, dst)
                 XCTAssertEqual((0..<n).filter { counts["body-\($0)"] == nil }, [], "\(label): bodies missing on DST")
                 XCTAssertEqual(counts.filter { $0.value > 1 }.count, 0,
                                "\(label): duplicated on DST (\(got.count) for \(n)); second run moved \(second)")

@@ -90,9 +90,7 @@ final class BenchCommandTests: XCTestCase {
     /// messages carry no sequence numbers and are counted as such.
     func testConnectionsAndPrebuilt() throws {
         for (name, url) in try brokers() {
-            let c = Captured()
-            let shell = makeShell(c)
-            try shell.run(line: "connect \(url)")
+            let (c, shell) = try connectedShell(url)
             defer { try? shell.run(line: "disconnect") }
             let q = "/queue/stompsh.benchrpc.conns.\(name).\(UInt32.random(in: 0...UInt32.max))"
             try shell.run(line: "bench send \(q) -n 1000 --size 10 --connections 4 --json")
@@ -132,9 +130,7 @@ final class BenchCommandTests: XCTestCase {
     /// stream: every sequence number once, in order, with end-to-end latency from the send timestamp.
     func testSendLeavesExactlyNAndConsumeChecksTheStream() throws {
         for (name, url) in try brokers() {
-            let c = Captured()
-            let shell = makeShell(c)
-            try shell.run(line: "connect \(url)")
+            let (c, shell) = try connectedShell(url)
             defer { try? shell.run(line: "disconnect") }
             for n in [1, 2, 25] {
                 let q = "/queue/stompsh.benchrpc.exact.\(name).\(UInt32.random(in: 0...UInt32.max))"
@@ -159,9 +155,7 @@ final class BenchCommandTests: XCTestCase {
     /// and warns, naming --ack client-individual, which takes exactly N.
     func testConsumeSaysWhatItTookBeyondN() throws {
         for (name, url) in try brokers() {
-            let c = Captured()
-            let shell = makeShell(c)
-            try shell.run(line: "connect \(url)")
+            let (c, shell) = try connectedShell(url)
             defer { try? shell.run(line: "disconnect") }
             let q = "/queue/stompsh.benchrpc.beyond.\(name).\(UInt32.random(in: 0...UInt32.max))"
             try shell.run(line: "bench send \(q) -n 1000 --receipts window:100 --json")
@@ -182,6 +176,14 @@ final class BenchCommandTests: XCTestCase {
             XCTAssertLessThanOrEqual(1 + beyond + left, 1000, "\(name): taken 1, seen \(beyond) beyond, \(left) left")
             if name == "activemq" { XCTAssertEqual(left, 999 - beyond, name) }
         }
+    }
+
+    /// A shell connected to `url`, its output captured.
+    func connectedShell(_ url: String) throws -> (Captured, Shell) {
+        let c = Captured()
+        let shell = makeShell(c)
+        try shell.run(line: "connect \(url)")
+        return (c, shell)
     }
 
     func brokers() throws -> [(String, String)] {
