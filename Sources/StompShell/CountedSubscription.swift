@@ -109,7 +109,8 @@ final class CountedSubscription: @unchecked Sendable {
         if together {
             // RabbitMQ: everything at once after the N-th was written, in one task on the event loop, so no command
             // of the shell's (a SEND, an ACK: they join the newest open transaction) can fall into the transaction
-            guard done else { return false }
+            // (before a DISCONNECT, `force`: what was printed so far, the same way)
+            guard done || (force && (lastPrinted != nil || !held.isEmpty)) else { return false }
             let last = lastPrinted.flatMap(ackID)
             let acks = held
             lastPrinted = nil
@@ -138,6 +139,17 @@ final class CountedSubscription: @unchecked Sendable {
             }
         }
         return done
+    }
+
+    /// Shell thread, before a DISCONNECT: whether `closeForDisconnect` ran; from then on its messages are not printed.
+    private(set) var closed = false
+
+    /// Shell thread, before a DISCONNECT: acknowledges what was printed (ahead of the DISCONNECT on the event loop)
+    /// and closes the subscription to the shell: a message still arriving while the DISCONNECT is answered is not
+    /// printed, so the broker gives back only what nobody saw (printed then, it came back: shown twice).
+    func closeForDisconnect() {
+        _ = settle(force: true)
+        closed = true
     }
 
     /// Event loop, RabbitMQ: the cumulative ACK of this subscription's last message, unless a message of another

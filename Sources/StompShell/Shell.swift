@@ -427,6 +427,8 @@ public final class Shell: @unchecked Sendable {
         case .frame(let f):
             switch f.command {
             case .message:
+                // a `subscribe --count` closed before the DISCONNECT: not shown (nor acknowledged: it goes back)
+                if !countedSubscriptions.isEmpty, countedSubscription(of: f)?.closed == true { return }
                 lastMessage = f
                 // A queue browser's end marker (ActiveMQ `browser:end`) is no message: wait/expect never see it.
                 // (the name looked for as a static string first: a String name of up to 15 bytes is copied per call)
@@ -648,9 +650,14 @@ public final class Shell: @unchecked Sendable {
     /// DISCONNECT, its RECEIPT awaited as `--receipt-timeout` says; with `grace` (a run Ctrl-C ended: the user
     /// asked to stop) at most that long, then the socket is closed.
     public func disconnect(grace: Double? = nil) throws {
+        // `subscribe --count`: what already arrived is printed, and what was printed is acknowledged, before the
+        // DISCONNECT; what arrives after is not printed (the broker gives it back)
+        if client != nil, !countedSubscriptions.isEmpty {
+            processEvents()
+            try checkOutput()
+            for counted in countedSubscriptions.values { counted.closeForDisconnect() }
+        }
         guard let c = client else { return }
-        // what `subscribe --count` printed and has not acknowledged yet, before the DISCONNECT
-        for counted in countedSubscriptions.values { _ = counted.settle(force: true) }
         defer {
             client = nil
             inbox.attachFlowControl(nil)
