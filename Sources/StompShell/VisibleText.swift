@@ -7,7 +7,9 @@ import StompProto
 /// The one rule for showing header names and values in human-facing output (pretty frames, `status`, the
 /// `connect` line, `ack`, errors quoting a header): STOMP 1.2's escapes for the bytes that would break a line,
 /// `\n` (LF), `\r` (CR) and `\\` (a backslash, so an escape seen is always one), plus `\t` (TAB); any other
-/// control character as `\xHH` (C0 and DEL) or `\u00HH` (C1, U+0080 to U+009F). Everything else is shown as it
+/// control character as `\xHH` (C0 and DEL) or `\u00HH` (C1, U+0080 to U+009F), and Unicode's bidirectional
+/// controls as `\uHHHH` (U+061C, U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069: invisible, and on a terminal
+/// that applies them they reorder what follows, so a value could show as another). Everything else is shown as it
 /// is (a colon in a header name too: it cannot break a line).
 public enum VisibleText {
     /// A header value (or any one-line word from the broker: a message-id, a server name) as shown.
@@ -35,6 +37,8 @@ public enum VisibleText {
             case 0x5C: out += "\\\\"
             case 0x00..<0x20, 0x7F: out += "\\x" + hex(u.value)
             case 0x80..<0xA0: out += "\\u00" + hex(u.value)
+            case 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069:
+                out += "\\u" + hex(u.value >> 8) + hex(u.value)
             default: out.unicodeScalars.append(u)
             }
         }
@@ -49,12 +53,13 @@ public enum VisibleText {
 
 extension ByteScan {
     /// Whether UTF-8 bytes may hold something `VisibleText` escapes: a control byte (< 0x20, 0x7F), a backslash,
-    /// the lead byte 0xC2 of U+0080...U+00BF (C1 controls among them). No false "no": a "yes" for U+00A0...U+00BF
-    /// only sends the text the longer, exact way.
+    /// the lead byte 0xC2 of U+0080...U+00BF (C1 controls among them), 0xD8 of U+0600...U+063F and 0xE2 of
+    /// U+2000...U+2FFF (the bidirectional controls among them). No false "no": a "yes" for the others of those
+    /// ranges only sends the text the longer, exact way.
     static func needsVisibleEscape(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = u.baseAddress else { return false }
         @inline(__always) func flags(_ x: UInt64) -> UInt64 {
-            below(x, 0x20) | equal(x, 0x7F) | equal(x, 0x5C) | equal(x, 0xC2)
+            below(x, 0x20) | equal(x, 0x7F) | equal(x, 0x5C) | equal(x, 0xC2) | equal(x, 0xD8) | equal(x, 0xE2)
         }
         var i = 0
         while i + 8 <= u.count {
@@ -64,7 +69,7 @@ extension ByteScan {
         if i < u.count, u.count >= 8 { return flags(load(base + u.count - 8)) != 0 }
         while i < u.count {
             let b = base[i]
-            if b < 0x20 || b == 0x7F || b == 0x5C || b == 0xC2 { return true }
+            if b < 0x20 || b == 0x7F || b == 0x5C || b == 0xC2 || b == 0xD8 || b == 0xE2 { return true }
             i += 1
         }
         return false

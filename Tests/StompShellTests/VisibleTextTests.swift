@@ -20,11 +20,34 @@ final class VisibleTextTests: XCTestCase {
         XCTAssertEqual(VisibleText.name("x\n"), #"x\n"#)
     }
 
+    /// Unicode's bidirectional controls (embeddings, overrides, isolates, marks) are invisible and reorder what
+    /// follows on a terminal that applies them (a header value or destination could show as another, "Trojan
+    /// Source"): shown as `\uHHHH`. They were shown as they are (a fake broker's server header, destination,
+    /// message-id, RECEIPT id and ERROR message, each with U+202E).
+    func testBidirectionalControlsAreShownEscaped() {
+        let bidi: [UInt32] = [0x061C, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069]
+        for v in bidi {
+            let c = String(Character(Unicode.Scalar(v)!))
+            XCTAssertEqual(VisibleText.value("/queue/" + c + "txt.exe"), "/queue/\\u" + String(v, radix: 16, uppercase: true)
+                           .leftPadded(4) + "txt.exe")
+        }
+        // the characters around them, and other non-ASCII text, as they are
+        XCTAssertEqual(VisibleText.value("\u{2010}\u{2027}\u{2030}\u{2065}\u{206A}\u{061B}\u{061D} – € ✓ عربي"),
+                       "\u{2010}\u{2027}\u{2030}\u{2065}\u{206A}\u{061B}\u{061D} – € ✓ عربي")
+        let f = StompFrame(.message, headers: StompHeaders([("destination", "/queue/a\u{202E}b"), ("x", "\u{2067}y")]),
+                           body: Array("hi".utf8))
+        let text = FrameFormatter.pretty(f, color: nil)
+        XCTAssertFalse(text.unicodeScalars.contains { bidi.contains($0.value) }, text)
+        XCTAssertTrue(text.hasPrefix(#"MESSAGE /queue/a\u202Eb"#), text)
+    }
+
     /// The quick scan (eight bytes at a time) says "no escape" only for text shown as it is: every character
     /// that is escaped, at every position in texts around the word boundaries.
     func testTheQuickScanMissesNoCharacterToEscape() {
         var special: [Unicode.Scalar] = (0..<0x20).map { Unicode.Scalar(UInt8($0)) } + ["\u{7F}", "\\"]
         special += (0x80..<0xA0).map { Unicode.Scalar(UInt32($0))! }
+        special += [0x061C, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069]
+            .map { Unicode.Scalar(UInt32($0))! }
         for c in special {
             for length in 1...20 {
                 for at in 0..<length {
@@ -92,4 +115,8 @@ final class VisibleTextTests: XCTestCase {
         let f = StompFrame(.error, headers: StompHeaders([("message", "bad\nforged")]), body: Array("why\u{1B}[2J\nmore".utf8))
         XCTAssertEqual(FrameFormatter.errorSummary(f), #"bad\nforged (why\x1B[2J)"#)
     }
+}
+
+private extension String {
+    func leftPadded(_ n: Int) -> String { String(repeating: "0", count: max(0, n - count)) + self }
 }
