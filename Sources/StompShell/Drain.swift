@@ -105,6 +105,14 @@ enum DrainCommands {
             ? try Operator.waitFor(shell, client.query { $0.subscriptions.contains { $0.ack != .auto } }, what: "subscribe \(dest)")
             : false
         let prefetch = headers[family.prefetchHeader].flatMap { Int($0) } ?? n
+        // RabbitMQ: the N are acknowledged together after the N-th, so a smaller prefetch stops the deliveries for good
+        if family == .rabbitMQ, prefetch < n {
+            let column = p.optionValues.last { $0.long == "--header" && HeaderArgument.split($0.value)?.0 == family.prefetchHeader }?
+                .column ?? p.column(ofOption: "--header")
+            throw ShellError("on RabbitMQ --count acknowledges the messages together after the N-th: \(family.prefetchHeader) "
+                             + "\(prefetch) is below --count \(n), and the broker would stop sending at \(prefetch); give at least "
+                             + "\(n) or leave it out", column: column, exitStatus: 2)
+        }
         let counter = CountedSubscription(client: client, id: id, limit: n, prefetch: prefetch, family: family,
                                           othersAcknowledge: othersAcknowledge,
                                           version: client.connectedInfo.version)
