@@ -23,7 +23,8 @@ public struct ConsumeBenchResult: BenchOutcome {
     /// Messages that arrived after the N-th (or after Ctrl-C) until the UNSUBSCRIBE's RECEIPT, not counted. With ack
     /// auto the broker took them as delivered: consumed, gone from the queue (RabbitMQ's prefetch does not bound an
     /// auto-ack subscription; the sandbox sends what it has), and more may have been in flight: a lower bound. In
-    /// client-individual mode they go back to the queue.
+    /// client-individual mode they go back to the queue: 0 (counted, one given back and sent to another of the
+    /// connections came round again: more than the queue held).
     public var beyond: Int = 0
     public var messagesPerSecond: Double { elapsedNanoseconds > 0 ? Double(messages) / (Double(elapsedNanoseconds) / 1e9) : 0 }
     public var megabytesPerSecond: Double { elapsedNanoseconds > 0 ? Double(bytes) / 1e6 / (Double(elapsedNanoseconds) / 1e9) : 0 }
@@ -165,7 +166,7 @@ public final class ConsumeBench: BenchEngine, @unchecked Sendable {
     func onMessage(_ frame: StompFrame) {
         let (taken, last) = ending ? (false, false) : quota.take()
         guard taken else {               // after N (or Ctrl-C): not counted, given back (ack auto: consumed)
-            beyond += 1
+            if ack == .auto { beyond += 1 }
             if nackExtras { _ = client.nack(messageID: frame.ackID(version: client.connectedInfo.version)) }
             if !ending { end() }
             return
