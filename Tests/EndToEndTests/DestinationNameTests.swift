@@ -30,6 +30,19 @@ final class DestinationNameTests: XCTestCase {
         XCTAssertTrue(drained.stdout.contains(#""drained":1"#), "ActiveMQ no longer trims destinations? \(drained.stdout)")
     }
 
+    /// ActiveMQ does not trim a temporary destination's name after its prefix: `/temp-queue/ x` is a destination of
+    /// its own (its MESSAGE says so; one subscribed to `/temp-queue/x` gets nothing). It was refused as `/temp-queue/x`.
+    func testATemporaryDestinationWithABlankAfterItsPrefixIsUsedAsGiven() throws {
+        let url = try Brokers.activemq()
+        for prefix in ["/temp-queue/", "/temp-topic/"] {
+            let d = "\(prefix) adv2-\(UUID().uuidString.prefix(8))"
+            let r = try Stompsh.run(["--json", "-q", url, "-c", "subscribe \"\(d)\"", "-c", "send --receipt \"\(d)\" hi",
+                                     "-c", "wait 1 --timeout 10"])
+            XCTAssertEqual(r.status, 0, "\(prefix): \(r.stderr)")
+            XCTAssertTrue(r.stdout.contains("\"destination\":\"\(d)\""), "\(prefix): \(r.stdout)")
+        }
+    }
+
     func testADestinationActiveMQWouldTrimIsRefusedThere() throws {
         let url = try Brokers.activemq()
         let q = Brokers.unique("s8left-trim")
