@@ -662,6 +662,7 @@ public final class Shell: @unchecked Sendable {
             client = nil
             inbox.attachFlowControl(nil)
             generation += 1
+            countedSubscriptions = [:]    // closed: a later connection's subscription of the same id is not one of them
         }
         let wait = min(ConnectionTimeouts(c.options).disconnectWait, grace ?? .infinity)
         do { try waitInterruptibly(c.disconnect(), timeout: wait) } catch {
