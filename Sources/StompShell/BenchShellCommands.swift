@@ -213,7 +213,7 @@ public enum BenchShellCommands {
         emit(shell, cmd, report: report, title: title, extra: extra)
         if ack == .auto && r.beyond > 0 {
             // what a user asking for N does not expect: more than N taken off the queue
-            shell.output.warning("bench consume: \(r.beyond) more \(r.beyond == 1 ? "message" : "messages") (at least) arrived "
+            shell.output.warning("bench consume: \(r.beyond) more \(DrainCommands.plural(r.beyond)) (at least) arrived "
                                  + "after the \(r.interrupted ? "interruption" : "last one counted") and \(r.beyond == 1 ? "was" : "were")"
                                  + " consumed uncounted (ack auto: the broker sends ahead and takes what it sent as delivered); "
                                  + "--ack client-individual takes exactly \(n)")

@@ -126,7 +126,8 @@ final class CountedSubscription: @unchecked Sendable {
             }
         } else {
             guard lastPrinted != nil || done else { return false }
-            if !done, !force, cumulative, unacknowledged < ackEvery, NIODeadline.now() - lastAckAt < Self.ackInterval {
+            // (not RabbitMQ: always ack mode client, `cumulative`)
+            if !done, !force, unacknowledged < ackEvery, NIODeadline.now() - lastAckAt < Self.ackInterval {
                 return false
             }
             let last = lastPrinted.flatMap(ackID)
